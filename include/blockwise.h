@@ -1,0 +1,317 @@
+/*
+ * blockwise.h -- the Blockwise C core.
+ *
+ * Pure functions over strided 2-D and 3-D views.  Nothing here keeps global
+ * state, starts threads or allocates inside a pixel loop; every function is
+ * reentrant, so callers (ITK filters, the Python binding) may run any number
+ * of them at once on disjoint outputs.
+ *
+ * Axis order is C order, slowest axis first: (Y, X) for 2-D, (Z, Y, X) for
+ * 3-D, the same as numpy's.  ITK's index order is the reverse.
+ *
+ * Every operation comes with its region map: for a region of the output, the
+ * region of the input that computing it needs.  Computing an output region
+ * from a view of exactly that input region gives the same bits as computing
+ * the whole image.
+ */
+#ifndef BLOCKWISE_H
+#define BLOCKWISE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(BW_SHARED)
+#  ifdef BW_BUILDING
+#    define BW_API __declspec(dllexport)
+#  else
+#    define BW_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define BW_API __attribute__((visibility("default")))
+#else
+#  define BW_API
+#endif
+
+#define BW_VERSION_MAJOR 0
+#define BW_VERSION_MINOR 1
+#define BW_VERSION_PATCH 0
+
+/** Largest number of axes a view may have. */
+#define BW_MAX_DIMS 3
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * bw_status:
+ * Result of every fallible function.  BW_OK is zero; everything else names
+ * the kind of invalid argument.  On any error nothing has been written to any
+ * output.
+ */
+typedef enum bw_status {
+  BW_OK = 0,
+  BW_ERR_NULL,     /* a required pointer is NULL */
+  BW_ERR_DTYPE,    /* unsupported or mismatched element type */
+  BW_ERR_NDIM,     /* number of axes is not 2 or 3, or views disagree */
+  BW_ERR_SHAPE,    /* an extent is < 1, or two inputs differ in shape */
+  BW_ERR_BLOCK,    /* a block extent is < 1, or trim leaves no block */
+  BW_ERR_PARAM,    /* another parameter is out of range (edge, ddof, stat) */
+  BW_ERR_OUTPUT,   /* an output view has the wrong shape, type or data */
+  BW_ERR_REGION,   /* a requested region lies outside the output */
+  BW_ERR_NOMEM,    /* scratch memory could not be allocated */
+  BW_ERR_RANGE     /* a size or index would overflow */
+} bw_status;
+
+/**
+ * bw_error:
+ * Optional out-parameter of fallible functions: on error it receives the
+ * status and a one-line message naming the offending argument, for example
+ * "output 2 (mean): shape 3x4, expected 4x5".  Pass NULL when only the
+ * status matters.
+ */
+typedef struct bw_error {
+  bw_status status;
+  char message[256];
+} bw_error;
+
+/** bw_status_string: a short constant description of @status. */
+BW_API const char *bw_status_string(bw_status status);
+
+/** bw_version_string: "MAJOR.MINOR.PATCH" of the library that is linked. */
+BW_API const char *bw_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Element types and views                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** bw_dtype: element types of input views (outputs are BW_F32 or BW_F64). */
+typedef enum bw_dtype {
+  BW_U8 = 1,
+  BW_I8,
+  BW_U16,
+  BW_I16,
+  BW_U32,
+  BW_I32,
+  BW_F32,
+  BW_F64
+} bw_dtype;
+
+/** bw_dtype_size: bytes per element of @dtype, or 0 if it is not a dtype. */
+BW_API size_t bw_dtype_size(bw_dtype dtype);
+
+/** bw_dtype_name: "u8", "i8", ..., "f64", or "invalid". */
+BW_API const char *bw_dtype_name(bw_dtype dtype);
+
+/**
+ * bw_view:
+ * @data: address of element (0, 0[, 0]).
+ * @dtype: element type.
+ * @ndim: 2 or 3.
+ * @shape: extent per axis, slowest first.  Entries past @ndim are ignored.
+ * @strides: distance in bytes between neighbours along each axis.  Any
+ *   value is accepted (negative strides walk backwards, as numpy's do), so a
+ *   view can describe a sub-region of a larger buffer, a transposed array or
+ *   every other pixel without copying.
+ *
+ * A view does not own its memory.
+ */
+typedef struct bw_view {
+  void *data;
+  bw_dtype dtype;
+  int ndim;
+  ptrdiff_t shape[BW_MAX_DIMS];
+  ptrdiff_t strides[BW_MAX_DIMS];
+} bw_view;
+
+/**
+ * bw_region:
+ * A box of pixels (or of blocks), @start and @size per axis, slowest first.
+ */
+typedef struct bw_region {
+  ptrdiff_t start[BW_MAX_DIMS];
+  ptrdiff_t size[BW_MAX_DIMS];
+} bw_region;
+
+/**
+ * bw_view_contiguous:
+ * A C-contiguous view of @data with @ndim axes of extents @shape.
+ */
+BW_API bw_view bw_view_contiguous(void *data, bw_dtype dtype, int ndim,
+                                  const ptrdiff_t *shape);
+
+/**
+ * bw_view_subview:
+ * Sets *@sub to the part of @view covered by @region (same dtype and
+ * strides, data pointer moved to the region's first element).
+ * Returns BW_ERR_REGION if @region does not lie inside @view.
+ */
+BW_API bw_status bw_view_subview(const bw_view *view, const bw_region *region,
+                                 bw_view *sub, bw_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Blockwise statistics                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * bw_edge:
+ * What happens to blocks cut short by the image edge.
+ * BW_EDGE_PARTIAL: they are kept, and their statistics are taken over the
+ *   pixels they have (output extent ceil(n / block)).
+ * BW_EDGE_TRIM: they are dropped (output extent floor(n / block)), as
+ *   reshaping an array to (n / b, b) does.
+ */
+typedef enum bw_edge {
+  BW_EDGE_PARTIAL = 0,
+  BW_EDGE_TRIM = 1
+} bw_edge;
+
+/**
+ * bw_stat:
+ * One statistic of a block.  For a block B of n pixels a_i (and b_i):
+ *   COUNT  n
+ *   SUM    sum a_i
+ *   MEAN   sum a_i / n
+ *   VAR    sum (a_i - mean)^2 / (n - ddof)          (NaN when n <= ddof)
+ *   STD    sqrt(VAR)
+ *   MIN    min a_i      MAX  max a_i                (NaN if any a_i is NaN)
+ *   COV    sum (a_i - mean_a)(b_i - mean_b) / (n - ddof)
+ *   CORR   Pearson r = COV / (STD_a STD_b), in [-1, 1]; NaN when either
+ *          block is constant, unless a fill value is set.
+ */
+typedef enum bw_stat {
+  BW_STAT_COUNT = 0,
+  BW_STAT_SUM,
+  BW_STAT_MEAN,
+  BW_STAT_VAR,
+  BW_STAT_STD,
+  BW_STAT_MIN,
+  BW_STAT_MAX,
+  BW_STAT_COV,
+  BW_STAT_CORR
+} bw_stat;
+
+/** Number of bw_stat values. */
+#define BW_NUM_STATS 9
+
+/** bw_stat_name: "count", "sum", ..., "corr", or "invalid". */
+BW_API const char *bw_stat_name(bw_stat stat);
+
+/**
+ * bw_block_params:
+ * @ndim: 2 or 3, the number of axes of inputs and outputs.
+ * @block: block extent per axis (slowest first), each >= 1.
+ * @edge: edge policy, BW_EDGE_PARTIAL by default.
+ * @ddof: 0 (population, default) or 1 (sample) for VAR, STD and COV.
+ * @use_fill: when nonzero, CORR of a block where either input is constant
+ *   is @fill instead of NaN.
+ * @fill: see @use_fill.
+ *
+ * Initialise with bw_block_params_init() so that later fields get their
+ * defaults.
+ */
+typedef struct bw_block_params {
+  int ndim;
+  ptrdiff_t block[BW_MAX_DIMS];
+  bw_edge edge;
+  int ddof;
+  int use_fill;
+  double fill;
+} bw_block_params;
+
+/**
+ * bw_block_params_init:
+ * Fills *@params with @ndim, @block (ndim entries) and the defaults:
+ * partial edges, ddof 0, NaN for constant blocks in CORR.
+ */
+BW_API void bw_block_params_init(bw_block_params *params, int ndim,
+                                 const ptrdiff_t *block);
+
+/**
+ * bw_block_output:
+ * One requested output of bw_block_stats().
+ * @stat: the statistic.
+ * @input: 0 for the first input, 1 for the second (ignored by COV and CORR,
+ *   which use both).
+ * @view: where it goes: BW_F32 or BW_F64, one element per block, of the
+ *   shape bw_block_output_shape() gives for the input view.
+ */
+typedef struct bw_block_output {
+  bw_stat stat;
+  int input;
+  bw_view view;
+} bw_block_output;
+
+/**
+ * bw_block_output_shape:
+ * The number of blocks along each axis of an image of extents @image_shape
+ * (params->ndim entries): ceil(n / b) for partial edges, floor(n / b) for
+ * trim.  Returns BW_ERR_BLOCK when trim would leave no block.
+ */
+BW_API bw_status bw_block_output_shape(const bw_block_params *params,
+                                       const ptrdiff_t *image_shape,
+                                       ptrdiff_t *out_shape, bw_error *err);
+
+/**
+ * bw_block_input_region:
+ * The region map of the block operations.  For @out_region, a box of block
+ * indices inside the output of an image of extents @image_shape, sets
+ * *@in_region to the pixels those blocks cover: start = block start * block
+ * size, end = block end * block size clipped to the image.  The result is
+ * always block-aligned at its start.
+ * Returns BW_ERR_REGION if @out_region is empty or not inside the output.
+ *
+ * See also: bw_block_stats(), which accepts a view of *@in_region and an
+ * output view of @out_region's size and computes exactly those blocks.
+ */
+BW_API bw_status bw_block_input_region(const bw_block_params *params,
+                                       const ptrdiff_t *image_shape,
+                                       const bw_region *out_region,
+                                       bw_region *in_region, bw_error *err);
+
+/**
+ * bw_block_stats:
+ * Computes statistics of the non-overlapping blocks of @a (and @b), in one
+ * pass over the pixels.
+ * @a: first input.  Block (i, j[, k]) covers pixels [i*by, (i+1)*by) x
+ *   [j*bx, (j+1)*bx) of @a, so a view of a sub-region that starts on a block
+ *   boundary yields the blocks of that sub-region, bit for bit as computing
+ *   the whole image would.
+ * @b: second input, same dtype, ndim and shape as @a; needed by COV, CORR
+ *   and outputs with input = 1, otherwise may be NULL.
+ * @params: block size, edge policy, ddof, fill.
+ * @outputs: @n_outputs requested outputs.  Several statistics computed
+ *   together share the pass over the inputs.
+ * @err: optional, receives a message on error.
+ *
+ * Accuracy: integer inputs are summed exactly (64-bit integers per column,
+ * 128-bit per block) and variances come from exact integer numerators;
+ * float inputs are summed in double after subtracting each block's first
+ * pixel, so a large common offset does not cancel the variance away.
+ *
+ * Returns BW_OK, or an error status with nothing written to any output.
+ *
+ * See also: bw_block_corr(), bw_block_input_region().
+ */
+BW_API bw_status bw_block_stats(const bw_view *a, const bw_view *b,
+                                const bw_block_params *params,
+                                const bw_block_output *outputs,
+                                size_t n_outputs, bw_error *err);
+
+/**
+ * bw_block_corr:
+ * Pearson r of each block of @a and @b into @r (BW_F32 or BW_F64): the same
+ * as bw_block_stats() with one CORR output.
+ */
+BW_API bw_status bw_block_corr(const bw_view *a, const bw_view *b,
+                               const bw_block_params *params, const bw_view *r,
+                               bw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BLOCKWISE_H */
