@@ -36,8 +36,8 @@
 
 __extension__ typedef __int128 i128;
 
-/* Columns per chunk: 512 columns of five int64 accumulators take 20 KiB. */
-#define CHUNK 512
+/* Columns per chunk: 1024 columns of five int64 accumulators take 40 KiB. */
+#define CHUNK 1024
 
 /* What to accumulate per input. */
 enum { NEED_S1 = 1, NEED_S2 = 2, NEED_MM = 4 };
@@ -195,55 +195,109 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
 /* ------------------------------------------------------------------------ */
 
 /*
- * DEFINE_KERNEL(NAME, T, CACC, ACC, FLT, ROWS_PER_FLUSH)
+ * Where the compiler supports it, the slab kernels are built for AVX-512 and
+ * AVX2 as well as the baseline, and the loader picks the widest the CPU has.
+ * Floating-point contraction is off for the whole file, so every clone
+ * rounds the same way and results do not depend on the machine.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
+    defined(__ELF__) && !defined(BW_NO_CLONES)
+#define BW_CLONES                                                            \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define BW_CLONES
+#endif
+
+/*
+ * DEFINE_KERNEL(NAME, T, P, CACC, ACC, FLT, ROWS_PER_FLUSH)
  *   T     input element type
+ *   P     type of a product of two elements, before widening (exact)
  *   CACC  per-column accumulator type
  *   ACC   per-block accumulator struct (acc_int or acc_flt)
  *   FLT   1 for float inputs (shifted sums, NaN-propagating min/max)
- *   ROWS_PER_FLUSH  rows after which column sums are folded into the block
- *         sums, small enough that a column sum cannot overflow CACC.
+ *   ROWS_PER_FLUSH  even number of rows after which column sums are folded
+ *         into the block sums, small enough that no column sum, nor a
+ *         chunk's total of them, can overflow CACC.
+ *
+ * Rows are added two at a time (u0 + u1 per column), which halves the
+ * accumulator traffic; every path pairs rows the same way from the start of
+ * the slab, so results do not depend on which statistics were requested.
  */
-#define DEFINE_KERNEL(NAME, T, CACC, ACC, FLT, ROWS_PER_FLUSH)                 \
-  static void NAME##_s1(CACC *restrict c1, const T *restrict x,               \
-                        const CACC *restrict k, ptrdiff_t n) {                 \
-    for (ptrdiff_t i = 0; i < n; i++) c1[i] += (CACC)x[i] - (FLT ? k[i] : 0);  \
+#define BW_VAL(FLT, CACC, x, k) ((CACC)(x) - (FLT ? (k) : 0))
+#define BW_PROD(FLT, P, CACC, x, y, kx, ky)                                    \
+  (FLT ? (CACC)(((CACC)(x) - (FLT ? (kx) : 0)) * ((CACC)(y) - (FLT ? (ky) : 0))) \
+       : (CACC)((P)(x) * (P)(y)))
+
+#define DEFINE_KERNEL(NAME, T, P, CACC, ACC, FLT, ROWS_PER_FLUSH)              \
+  static inline __attribute__((always_inline)) void NAME##_s1(                 \
+      CACC *restrict c1, const T *restrict x0, const T *restrict x1,           \
+      const CACC *restrict k, ptrdiff_t n, const int two) {                    \
+    if (two)                                                                   \
+      for (ptrdiff_t i = 0; i < n; i++)                                        \
+        c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]) + BW_VAL(FLT, CACC, x1[i], k[i]); \
+    else                                                                       \
+      for (ptrdiff_t i = 0; i < n; i++) c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]); \
   }                                                                            \
-  static void NAME##_s12(CACC *restrict c1, CACC *restrict c2,                 \
-                         const T *restrict x, const CACC *restrict k,          \
-                         ptrdiff_t n) {                                        \
+  static inline __attribute__((always_inline)) void NAME##_s12(                \
+      CACC *restrict c1, CACC *restrict c2, const T *restrict x0,              \
+      const T *restrict x1, const CACC *restrict k, ptrdiff_t n,               \
+      const int two) {                                                         \
+    if (two)                                                                   \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]) + BW_VAL(FLT, CACC, x1[i], k[i]); \
+        c2[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], k[i], k[i]) +             \
+                 BW_PROD(FLT, P, CACC, x1[i], x1[i], k[i], k[i]);              \
+      }                                                                        \
+    else                                                                       \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]);                               \
+        c2[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], k[i], k[i]);              \
+      }                                                                        \
+  }                                                                            \
+  static inline __attribute__((always_inline)) void NAME##_ab(                 \
+      CACC *restrict cab, const T *restrict x0, const T *restrict x1,          \
+      const T *restrict y0, const T *restrict y1, const CACC *restrict kx,     \
+      const CACC *restrict ky, ptrdiff_t n, const int two) {                   \
+    if (two)                                                                   \
+      for (ptrdiff_t i = 0; i < n; i++)                                        \
+        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]) +          \
+                  BW_PROD(FLT, P, CACC, x1[i], y1[i], kx[i], ky[i]);           \
+    else                                                                       \
+      for (ptrdiff_t i = 0; i < n; i++)                                        \
+        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]);           \
+  }                                                                            \
+  /* the fused loop of the main job: both inputs, all five sums */             \
+  static inline __attribute__((always_inline)) void NAME##_pair(               \
+      CACC *restrict c1a, CACC *restrict c2a, CACC *restrict c1b,              \
+      CACC *restrict c2b, CACC *restrict cab, const T *restrict x0,            \
+      const T *restrict x1, const T *restrict y0, const T *restrict y1,        \
+      const CACC *restrict kx, const CACC *restrict ky, ptrdiff_t n,           \
+      const int two) {                                                         \
+    if (two)                                                                   \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        c1a[i] += BW_VAL(FLT, CACC, x0[i], kx[i]) + BW_VAL(FLT, CACC, x1[i], kx[i]); \
+        c1b[i] += BW_VAL(FLT, CACC, y0[i], ky[i]) + BW_VAL(FLT, CACC, y1[i], ky[i]); \
+        c2a[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], kx[i], kx[i]) +          \
+                  BW_PROD(FLT, P, CACC, x1[i], x1[i], kx[i], kx[i]);           \
+        c2b[i] += BW_PROD(FLT, P, CACC, y0[i], y0[i], ky[i], ky[i]) +          \
+                  BW_PROD(FLT, P, CACC, y1[i], y1[i], ky[i], ky[i]);           \
+        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]) +          \
+                  BW_PROD(FLT, P, CACC, x1[i], y1[i], kx[i], ky[i]);           \
+      }                                                                        \
+    else                                                                       \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        c1a[i] += BW_VAL(FLT, CACC, x0[i], kx[i]);                             \
+        c1b[i] += BW_VAL(FLT, CACC, y0[i], ky[i]);                             \
+        c2a[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], kx[i], kx[i]);           \
+        c2b[i] += BW_PROD(FLT, P, CACC, y0[i], y0[i], ky[i], ky[i]);           \
+        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]);           \
+      }                                                                        \
+  }                                                                            \
+  /* min/max in the element type; for floats a NaN, once met, stays. */        \
+  static inline __attribute__((always_inline)) void NAME##_mm(                 \
+      T *restrict mn, T *restrict mx, const T *restrict x, ptrdiff_t n) {      \
     for (ptrdiff_t i = 0; i < n; i++) {                                        \
-      CACC v = (CACC)x[i] - (FLT ? k[i] : 0);                                  \
-      c1[i] += v;                                                              \
-      c2[i] += v * v;                                                          \
-    }                                                                          \
-  }                                                                            \
-  static void NAME##_ab(CACC *restrict cab, const T *restrict x,               \
-                        const T *restrict y, const CACC *restrict kx,          \
-                        const CACC *restrict ky, ptrdiff_t n) {                \
-    for (ptrdiff_t i = 0; i < n; i++)                                          \
-      cab[i] += ((CACC)x[i] - (FLT ? kx[i] : 0)) *                             \
-                ((CACC)y[i] - (FLT ? ky[i] : 0));                              \
-  }                                                                            \
-  static void NAME##_pair(CACC *restrict c1a, CACC *restrict c2a,              \
-                          CACC *restrict c1b, CACC *restrict c2b,              \
-                          CACC *restrict cab, const T *restrict x,             \
-                          const T *restrict y, const CACC *restrict kx,        \
-                          const CACC *restrict ky, ptrdiff_t n) {              \
-    for (ptrdiff_t i = 0; i < n; i++) {                                        \
-      CACC u = (CACC)x[i] - (FLT ? kx[i] : 0);                                 \
-      CACC v = (CACC)y[i] - (FLT ? ky[i] : 0);                                 \
-      c1a[i] += u;                                                             \
-      c2a[i] += u * u;                                                         \
-      c1b[i] += v;                                                             \
-      c2b[i] += v * v;                                                         \
-      cab[i] += u * v;                                                         \
-    }                                                                          \
-  }                                                                            \
-  /* min/max; for floats a NaN, once met, stays. */                            \
-  static void NAME##_mm(CACC *restrict mn, CACC *restrict mx,                  \
-                        const T *restrict x, ptrdiff_t n) {                    \
-    for (ptrdiff_t i = 0; i < n; i++) {                                        \
-      CACC v = (CACC)x[i];                                                     \
+      T v = x[i];                                                              \
       mn[i] = (v < mn[i] || v != v) ? v : mn[i];                               \
       mx[i] = (v > mx[i] || v != v) ? v : mx[i];                               \
     }                                                                          \
@@ -255,166 +309,203 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
       memcpy(&tmp[i], p + i * stride, sizeof(T));                              \
     return tmp;                                                                \
   }                                                                            \
-  static void NAME##_slab(const geom *g, const needs *nd, ptrdiff_t oz,        \
-                          ptrdiff_t oy, ACC *restrict acc, CACC *restrict col, \
-                          T *restrict tmp) {                                   \
-    const int two = nd->in[1] != 0 || nd->ab;                                  \
+  static inline __attribute__((always_inline)) void NAME##_rows(               \
+      const needs *nd, CACC *const *c1, CACC *const *c2, CACC *cab,            \
+      T *const *cmn, T *const *cmx, const T *const *r0, const T *const *r1,    \
+      CACC *const *ck, ptrdiff_t w, const int two) {                           \
+    if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {            \
+      NAME##_pair(c1[0], c2[0], c1[1], c2[1], cab, r0[0], r1[0], r0[1], r1[1], \
+                  ck[0], ck[1], w, two);                                       \
+    } else {                                                                   \
+      for (int s = 0; s < 2; s++) {                                            \
+        if (nd->in[s] & NEED_S2)                                               \
+          NAME##_s12(c1[s], c2[s], r0[s], r1[s], ck[s], w, two);               \
+        else if (nd->in[s] & NEED_S1)                                          \
+          NAME##_s1(c1[s], r0[s], r1[s], ck[s], w, two);                       \
+      }                                                                        \
+      if (nd->ab)                                                              \
+        NAME##_ab(cab, r0[0], r1[0], r0[1], r1[1], ck[0], ck[1], w, two);      \
+    }                                                                          \
+    for (int s = 0; s < 2; s++)                                                \
+      if (nd->in[s] & NEED_MM) {                                               \
+        NAME##_mm(cmn[s], cmx[s], r0[s], w);                                   \
+        if (two) NAME##_mm(cmn[s], cmx[s], r1[s], w);                          \
+      }                                                                        \
+  }                                                                            \
+  BW_CLONES static void NAME##_slab(const geom *g, const needs *nd,            \
+                                    ptrdiff_t oz, ptrdiff_t oy,                \
+                                    ACC *restrict acc, CACC *restrict col,     \
+                                    T *restrict tmp) {                         \
+    const int two_in = nd->in[1] != 0 || nd->ab;                               \
     const ptrdiff_t bx = g->blk[2], nx = g->n[2], ox = g->on[2];               \
     const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];                  \
     ptrdiff_t z1 = z0 + g->blk[0], y1 = y0 + g->blk[1];                        \
     if (z1 > g->n[0]) z1 = g->n[0];                                            \
     if (y1 > g->n[1]) y1 = g->n[1];                                            \
+    const ptrdiff_t ny = y1 - y0, nrows = (z1 - z0) * ny;                      \
     const ptrdiff_t xend = ox * bx < nx ? ox * bx : nx;                        \
-    CACC *c1[2] = {col, col + CHUNK}, *c2[2] = {col + 2 * CHUNK,               \
-                                                col + 3 * CHUNK};              \
+    CACC *c1[2] = {col, col + CHUNK};                                          \
+    CACC *c2[2] = {col + 2 * CHUNK, col + 3 * CHUNK};                          \
     CACC *cab = col + 4 * CHUNK;                                               \
-    CACC *cmn[2] = {col + 5 * CHUNK, col + 6 * CHUNK};                         \
-    CACC *cmx[2] = {col + 7 * CHUNK, col + 8 * CHUNK};                         \
-    CACC *ck[2] = {col + 9 * CHUNK, col + 10 * CHUNK};                         \
-    T *tr[2] = {tmp, tmp + CHUNK};                                             \
-    memset(acc, 0, (size_t)ox * sizeof *acc);                                  \
-    for (int s = 0; s < 1 + two; s++) {                                        \
-      const char *r0 = g->base[s] + z0 * g->st[s][0] + y0 * g->st[s][1];       \
+    CACC *ck[2] = {col + 5 * CHUNK, col + 6 * CHUNK};                          \
+    T *cmn[2] = {tmp, tmp + CHUNK}, *cmx[2] = {tmp + 2 * CHUNK,                \
+                                               tmp + 3 * CHUNK};               \
+    T *tr[2][2] = {{tmp + 4 * CHUNK, tmp + 5 * CHUNK},                         \
+                   {tmp + 6 * CHUNK, tmp + 7 * CHUNK}};                        \
+    const size_t wbytes = (size_t)CHUNK * sizeof(CACC);                        \
+    /* per block: first pixel (shift for floats, start of min/max) */          \
+    for (int s = 0; s < 1 + two_in; s++) {                                     \
+      const char *p0 = g->base[s] + z0 * g->st[s][0] + y0 * g->st[s][1];       \
       for (ptrdiff_t j = 0; j < ox; j++) {                                     \
         T first;                                                               \
-        memcpy(&first, r0 + j * bx * g->st[s][2], sizeof first);               \
-        if (FLT) {                                                             \
-          double kf = (double)first;                                           \
-          acc[j].k[s] = isfinite(kf) ? kf : 0.0;       \
-        }                                                                      \
+        memcpy(&first, p0 + j * bx * g->st[s][2], sizeof first);               \
+        if (FLT) acc[j].k[s] = isfinite((double)first) ? (double)first : 0.0;  \
         acc[j].mn[s] = acc[j].mx[s] = first;                                   \
+        acc[j].s1[s] = acc[j].s2[s] = 0;                                       \
       }                                                                        \
     }                                                                          \
+    for (ptrdiff_t j = 0; j < ox; j++) acc[j].sab = 0;                         \
     /* chunks: groups of whole blocks, or CHUNK-wide pieces of one block */    \
-    ptrdiff_t x0 = 0;                                                          \
-    while (x0 < xend) {                                                        \
+    for (ptrdiff_t x0 = 0, jc = 0; x0 < xend;) {                               \
       ptrdiff_t x1;                                                            \
       if (bx <= CHUNK) {                                                       \
         x1 = x0 + (CHUNK / bx) * bx;                                           \
       } else {                                                                 \
-        ptrdiff_t bend = (x0 / bx + 1) * bx;                                   \
+        ptrdiff_t bend = (jc + 1) * bx;                                        \
         x1 = x0 + CHUNK < bend ? x0 + CHUNK : bend;                            \
       }                                                                        \
       if (x1 > xend) x1 = xend;                                                \
       const ptrdiff_t w = x1 - x0;                                             \
-      if (FLT)                                                                 \
-        for (int s = 0; s < 1 + two; s++)                                      \
-          for (ptrdiff_t i = 0; i < w; i++)                                    \
-            ck[s][i] = (CACC)acc[(x0 + i) / bx].k[s];  \
-      for (int s = 0; s < 2; s++) {                                            \
-        memset(c1[s], 0, (size_t)w * sizeof(CACC));                            \
-        memset(c2[s], 0, (size_t)w * sizeof(CACC));                            \
-      }                                                                        \
-      memset(cab, 0, (size_t)w * sizeof(CACC));                                \
-      for (int s = 0; s < 2; s++)                                              \
-        if (nd->in[s] & NEED_MM) {                                             \
-          for (ptrdiff_t i = 0; i < w; i++)                                    \
-            cmn[s][i] = cmx[s][i] = (CACC)acc[(x0 + i) / bx].mn[s];            \
+      if (FLT || (nd->in[0] | nd->in[1]) & NEED_MM) {                          \
+        for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                        \
+          ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
+          for (int s = 0; s < 1 + two_in; s++)                                 \
+            for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {                    \
+              ck[s][i] = (CACC)acc[j].k[s];                                    \
+              cmn[s][i] = cmx[s][i] = (T)acc[j].mn[s];                         \
+            }                                                                  \
+          xs = xe;                                                             \
         }                                                                      \
-      ptrdiff_t rows_in_group = 0;                                             \
-      for (ptrdiff_t z = z0; z < z1; z++) {                                    \
-        for (ptrdiff_t y = y0; y < y1; y++) {                                  \
-          const T *row[2] = {NULL, NULL};                                      \
-          for (int s = 0; s < 1 + two; s++)                                    \
-            row[s] = NAME##_row(g->base[s] + z * g->st[s][0] +                 \
-                                    y * g->st[s][1] + x0 * g->st[s][2],        \
-                                g->st[s][2], w, tr[s]);                        \
-          if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {      \
-            NAME##_pair(c1[0], c2[0], c1[1], c2[1], cab, row[0], row[1],       \
-                        ck[0], ck[1], w);                                      \
-          } else {                                                             \
-            for (int s = 0; s < 2; s++) {                                      \
-              if (nd->in[s] & NEED_S2)                                         \
-                NAME##_s12(c1[s], c2[s], row[s], ck[s], w);                    \
-              else if (nd->in[s] & NEED_S1)                                    \
-                NAME##_s1(c1[s], row[s], ck[s], w);                            \
-            }                                                                  \
-            if (nd->ab) NAME##_ab(cab, row[0], row[1], ck[0], ck[1], w);       \
-          }                                                                    \
-          for (int s = 0; s < 2; s++)                                          \
-            if (nd->in[s] & NEED_MM) NAME##_mm(cmn[s], cmx[s], row[s], w);     \
-          int last = (z == z1 - 1 && y == y1 - 1);                             \
-          if (++rows_in_group < (ROWS_PER_FLUSH) && !last) continue;           \
-          rows_in_group = 0;                                                   \
-          /* fold the chunk's columns into its blocks, in column order */      \
-          for (ptrdiff_t xs = x0; xs < x1;) {                                  \
-            ptrdiff_t j = xs / bx, xe = (j + 1) * bx;                          \
-            if (xe > x1) xe = x1;                                              \
-            ACC *a = &acc[j];                                                  \
-            const ptrdiff_t i0 = xs - x0, i1 = xe - x0;                        \
-            for (int s = 0; s < 2; s++) {                                      \
-              if (nd->in[s] & (NEED_S1 | NEED_S2)) {                           \
-                CACC t = 0;                                                    \
-                for (ptrdiff_t i = i0; i < i1; i++) t += c1[s][i];             \
-                a->s1[s] += t;                                                 \
-              }                                                                \
-              if (nd->in[s] & NEED_S2) {                                       \
-                CACC t = 0;                                                    \
-                for (ptrdiff_t i = i0; i < i1; i++) t += c2[s][i];             \
-                a->s2[s] += t;                                                 \
-              }                                                                \
-              if (nd->in[s] & NEED_MM) {                                       \
-                for (ptrdiff_t i = i0; i < i1; i++) {                          \
-                  CACC v = cmn[s][i], u = cmx[s][i], m = (CACC)a->mn[s],       \
-                       M = (CACC)a->mx[s];                                     \
-                  if (v < m || v != v) a->mn[s] = v;                           \
-                  if (u > M || u != u) a->mx[s] = u;                           \
-                }                                                              \
-              }                                                                \
-            }                                                                  \
-            if (nd->ab) {                                                      \
-              CACC t = 0;                                                      \
-              for (ptrdiff_t i = i0; i < i1; i++) t += cab[i];                 \
-              a->sab += t;                                                     \
-            }                                                                  \
-            xs = xe;                                                           \
-          }                                                                    \
+      }                                                                        \
+      memset(col, 0, 5 * wbytes);                                              \
+      for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {                        \
+        const int two = r + 1 < nrows && in_group + 2 <= (ROWS_PER_FLUSH);     \
+        const T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};                      \
+        for (int q = 0; q < 1 + two; q++) {                                    \
+          ptrdiff_t z = z0 + (r + q) / ny, y = y0 + (r + q) % ny;              \
+          for (int s = 0; s < 1 + two_in; s++)                                 \
+            rw[q][s] = NAME##_row(g->base[s] + z * g->st[s][0] +               \
+                                      y * g->st[s][1] + x0 * g->st[s][2],      \
+                                  g->st[s][2], w, tr[q][s]);                   \
+        }                                                                      \
+        if (two)                                                               \
+          NAME##_rows(nd, c1, c2, cab, cmn, cmx, rw[0], rw[1], ck, w, 1);      \
+        else                                                                   \
+          NAME##_rows(nd, c1, c2, cab, cmn, cmx, rw[0], rw[0], ck, w, 0);      \
+        r += 1 + two;                                                          \
+        in_group += 1 + two;                                                   \
+        if (in_group < (ROWS_PER_FLUSH) && r < nrows) continue;                \
+        in_group = 0;                                                          \
+        /* fold the chunk's columns into its blocks, in column order */        \
+        for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                        \
+          ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
+          ACC *a = &acc[j];                                                    \
+          const ptrdiff_t i0 = xs - x0, i1 = xe - x0;                          \
           for (int s = 0; s < 2; s++) {                                        \
-            memset(c1[s], 0, (size_t)w * sizeof(CACC));                        \
-            memset(c2[s], 0, (size_t)w * sizeof(CACC));                        \
+            if (nd->in[s] & (NEED_S1 | NEED_S2)) {                             \
+              CACC t = 0;                                                      \
+              for (ptrdiff_t i = i0; i < i1; i++) t += c1[s][i];               \
+              a->s1[s] += t;                                                   \
+            }                                                                  \
+            if (nd->in[s] & NEED_S2) {                                         \
+              CACC t = 0;                                                      \
+              for (ptrdiff_t i = i0; i < i1; i++) t += c2[s][i];               \
+              a->s2[s] += t;                                                   \
+            }                                                                  \
           }                                                                    \
-          memset(cab, 0, (size_t)w * sizeof(CACC));                            \
+          if (nd->ab) {                                                        \
+            CACC t = 0;                                                        \
+            for (ptrdiff_t i = i0; i < i1; i++) t += cab[i];                   \
+            a->sab += t;                                                       \
+          }                                                                    \
+          xs = xe;                                                             \
+        }                                                                      \
+        if (r < nrows) memset(col, 0, 5 * wbytes);                             \
+      }                                                                        \
+      /* min/max fold (idempotent, so once per chunk is enough) */             \
+      for (int s = 0; s < 2; s++) {                                            \
+        if (!(nd->in[s] & NEED_MM)) continue;                                  \
+        for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                        \
+          ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
+          ACC *a = &acc[j];                                                    \
+          for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {                      \
+            T v = cmn[s][i], u = cmx[s][i];                                    \
+            if (v < a->mn[s] || v != v) a->mn[s] = v;                          \
+            if (u > a->mx[s] || u != u) a->mx[s] = u;                          \
+          }                                                                    \
+          xs = xe;                                                             \
         }                                                                      \
       }                                                                        \
+      jc += bx <= CHUNK ? (x1 - x0 + bx - 1) / bx : (x1 == (jc + 1) * bx);     \
       x0 = x1;                                                                 \
     }                                                                          \
   }
 
-/* 8- and 16-bit values: |v| <= 2^16, v*v <= 2^32; CHUNK * rows * 2^32 must
- * stay below 2^63 for the int64 chunk totals, so rows <= 2^20 is safe. */
-DEFINE_KERNEL(k_u8, uint8_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_i8, int8_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_u16, uint16_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_i16, int16_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-/* 32-bit values: squares need 64 bits, sums of them 128. */
-DEFINE_KERNEL(k_u32, uint32_t, i128, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_i32, int32_t, i128, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_f32, float, double, acc_flt, 1, PTRDIFF_MAX)
-DEFINE_KERNEL(k_f64, double, double, acc_flt, 1, PTRDIFF_MAX)
+/* 8- and 16-bit values: |v| <= 2^16 and products fit 32 bits.  A chunk total
+ * of column sums is at most CHUNK * rows * 2^32, below 2^63 for rows <= 2^20,
+ * and block sums are 128-bit. */
+DEFINE_KERNEL(k_u8, uint8_t, int32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
+DEFINE_KERNEL(k_i8, int8_t, int32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
+DEFINE_KERNEL(k_u16, uint16_t, uint32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
+DEFINE_KERNEL(k_i16, int16_t, int32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
+/* 32-bit values: products fit 64 bits, sums of them need 128. */
+DEFINE_KERNEL(k_u32, uint32_t, uint64_t, i128, acc_int, 0, (ptrdiff_t)1 << 20)
+DEFINE_KERNEL(k_i32, int32_t, int64_t, i128, acc_int, 0, (ptrdiff_t)1 << 20)
+DEFINE_KERNEL(k_f32, float, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
+DEFINE_KERNEL(k_f64, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
 
 /* ------------------------------------------------------------------------ */
 /* Finishing a block and writing outputs                                    */
 /* ------------------------------------------------------------------------ */
 
+/* nmax64: the largest block volume for which n * S2 and S1^2 fit int64, so
+ * that the exact numerators need no 128-bit arithmetic (0 for 32-bit
+ * inputs).  nmax128: the same for 128 bits. */
 static void finish_int(const acc_int *a, const needs *nd, int64_t n,
-                       int64_t nmax_exact, block_result *r) {
-  r->count = (double)n;
+                       int64_t nmax64, int64_t nmax128, block_result *r) {
+  const double dn = (double)n;
+  r->count = dn;
   for (int s = 0; s < 2; s++) {
     if (!nd->in[s]) continue;
-    r->sum[s] = (double)a->s1[s];
-    r->mean[s] = int_mean(a->s1[s], n);
+    if (nd->in[s] & (NEED_S1 | NEED_S2)) {
+      const i128 s1 = a->s1[s];
+      if (s1 < ((i128)1 << 53) && s1 > -((i128)1 << 53)) {
+        r->sum[s] = (double)(int64_t)s1; /* exact */
+        r->mean[s] = r->sum[s] / dn;
+      } else {
+        r->sum[s] = (double)s1;
+        r->mean[s] = int_mean(s1, n);
+      }
+    }
     if (nd->in[s] & NEED_S2) {
-      double c = int_comoment_n(a->s2[s], a->s1[s], a->s1[s], n, nmax_exact);
+      double c;
+      if (n <= nmax64)
+        c = (double)(n * (int64_t)a->s2[s] - (int64_t)a->s1[s] * (int64_t)a->s1[s]);
+      else
+        c = int_comoment_n(a->s2[s], a->s1[s], a->s1[s], n, nmax128);
       if (c < 0) c = 0; /* only the inexact fallback can dip below zero */
-      r->m2[s] = c / (double)n;
+      r->m2[s] = c / dn;
       r->constant[s] = (c == 0);
     }
     r->mn[s] = (double)a->mn[s];
     r->mx[s] = (double)a->mx[s];
   }
-  if (nd->ab)
-    r->mab = int_comoment_n(a->sab, a->s1[0], a->s1[1], n, nmax_exact) /
-             (double)n;
+  if (nd->ab) {
+    if (n <= nmax64)
+      r->mab = (double)(n * (int64_t)a->sab - (int64_t)a->s1[0] * (int64_t)a->s1[1]) / dn;
+    else
+      r->mab = int_comoment_n(a->sab, a->s1[0], a->s1[1], n, nmax128) / dn;
+  }
 }
 
 static void finish_flt(const acc_flt *a, const needs *nd, int64_t n,
@@ -594,8 +685,9 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
                       : is_flt ? sizeof(double) : sizeof(int64_t);
   const size_t accsz = is_flt ? sizeof(acc_flt) : sizeof(acc_int);
   const size_t ox = (size_t)g.on[2];
-  /* 11 column arrays, 2 row buffers of up to 8-byte elements, ox blocks. */
-  const size_t col_bytes = 11 * CHUNK * cacc, tmp_bytes = 2 * CHUNK * 8;
+  /* 7 column accumulator arrays; 8 arrays of elements (min, max and
+   * gathered rows, two each per input); ox blocks. */
+  const size_t col_bytes = 7 * CHUNK * cacc, tmp_bytes = 8 * CHUNK * 8;
   if (ox > (SIZE_MAX - col_bytes - tmp_bytes - 64) / accsz)
     return bw_fail(err, BW_ERR_RANGE, "output too wide");
   const size_t acc_off = col_bytes + tmp_bytes;
@@ -605,9 +697,13 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
                    acc_off + ox * accsz);
   /* col_bytes and tmp_bytes are multiples of 16, so everything is aligned */
   void *col = scratch, *tmp = scratch + col_bytes, *acc = scratch + acc_off;
-  const int64_t nmax_exact =
-      (a->dtype == BW_U32 || a->dtype == BW_I32) ? ((int64_t)1 << 31)
-                                                 : ((int64_t)1 << 47);
+  /* n^2 * max|v|^2 must stay below 2^63 (2^127): max|v|^2 is 2^16 for 8-bit,
+   * 2^32 for 16-bit and 2^64 for 32-bit inputs. */
+  const int wide = a->dtype == BW_U32 || a->dtype == BW_I32;
+  const int64_t nmax64 = wide ? 0
+                         : (a->dtype == BW_U8 || a->dtype == BW_I8) ? 11863282
+                                                                     : 46340;
+  const int64_t nmax128 = wide ? ((int64_t)1 << 31) : ((int64_t)1 << 47);
 
   for (ptrdiff_t oz = 0; oz < g.on[0]; oz++) {
     for (ptrdiff_t oy = 0; oy < g.on[1]; oy++) {
@@ -633,7 +729,7 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
         if (is_flt)
           finish_flt((const acc_flt *)acc + j, &nd, n, &r);
         else
-          finish_int((const acc_int *)acc + j, &nd, n, nmax_exact, &r);
+          finish_int((const acc_int *)acc + j, &nd, n, nmax64, nmax128, &r);
         for (size_t i = 0; i < n_outputs; i++)
           store(&outputs[i].view, oz, oy, j,
                 stat_value(&r, outputs[i].stat, outputs[i].input, p));

@@ -355,7 +355,7 @@ static void test_float_offset_no_cancellation(void) {
   for (int i = 0; i < 1600; i++) {
     /* noise on the f32 grid at 1e6 (steps of 1/16), amplitude 1 */
     float na = (float)((int)(rnd() % 33) - 16) / 16.0f;
-    float nb = (i % 3 == 0) ? na : (float)((int)(rnd() % 33) - 16) / 16.0f;
+    float nb = (i % 3 != 0) ? na : (float)((int)(rnd() % 33) - 16) / 16.0f;
     a0[i] = na;
     b0[i] = nb;
     a[i] = 1.0e6f + na;
@@ -377,7 +377,7 @@ static void test_float_offset_no_cancellation(void) {
     CHECK(fabs(r[i] - r0[i]) <= 1e-6, "block %d: r %.9f with offset, %.9f without", i,
           r[i], r0[i]);
     CHECK(fabs(v[i] - v0[i]) <= 1e-6 * v0[i], "block %d: var %.9g vs %.9g", i, v[i], v0[i]);
-    CHECK(r0[i] > 0.1 && r0[i] < 0.99, "block %d: r %.6f not in a useful range", i, r0[i]);
+    CHECK(r0[i] > 0.3 && r0[i] < 0.999, "block %d: r %.6f not in a useful range", i, r0[i]);
   }
 }
 
@@ -812,6 +812,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < ntests; i++) {
     if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
     ran++;
+    rng_state = 0x9E3779B97F4A7C15ull; /* same data alone or in a full run */
     int before = g_failures;
     tests[i].fn();
     if (g_failures == before) {
