@@ -38,6 +38,8 @@ __extension__ typedef __int128 i128;
 
 /* Columns per chunk: 1024 columns of five int64 accumulators take 40 KiB. */
 #define CHUNK 1024
+/* Bytes per column array: room for CHUNK elements of the widest type. */
+#define CHUNK_BYTES (CHUNK * 16)
 
 /* What to accumulate per input. */
 enum { NEED_S1 = 1, NEED_S2 = 2, NEED_MM = 4 };
@@ -208,89 +210,112 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
 #define BW_CLONES
 #endif
 
+#define BW_ZERO_COLUMNS()                                                      \
+  do {                                                                         \
+    memset(c1[0], 0, (size_t)w * sizeof(*c1[0]));                             \
+    memset(c1[1], 0, (size_t)w * sizeof(*c1[1]));                             \
+    memset(c2[0], 0, (size_t)w * sizeof(*c2[0]));                             \
+    memset(c2[1], 0, (size_t)w * sizeof(*c2[1]));                             \
+    memset(cab, 0, (size_t)w * sizeof(*cab));                                  \
+  } while (0)
+
 /*
- * DEFINE_KERNEL(NAME, T, P, CACC, ACC, FLT, ROWS_PER_FLUSH)
+ * DEFINE_KERNEL(NAME, T, VT, OFF, CS, SQ, CACC, FOLD, ACC, FLT, ROWS)
  *   T     input element type
- *   P     type of a product of two elements, before widening (exact)
- *   CACC  per-column accumulator type
+ *   VT    type of a centred value v = x - OFF (integers) or x - k (floats,
+ *         k = the block's first pixel); v*v and v*w are exact in VT
+ *   OFF   the integer centre (the middle of the type's range), which keeps
+ *         |v| within half the range so that narrow types hold the sums;
+ *         variance and covariance do not depend on it, sums add n*OFF
+ *   CS    per-column sum of v (narrow: int32 for 8/16-bit inputs)
+ *   SQ    type of v0*v0 + v1*v1 for two rows (unsigned, cannot overflow)
+ *   CACC  per-column sum of squares and cross products
+ *   FOLD  type in which a chunk's columns are added up per block
  *   ACC   per-block accumulator struct (acc_int or acc_flt)
  *   FLT   1 for float inputs (shifted sums, NaN-propagating min/max)
- *   ROWS_PER_FLUSH  even number of rows after which column sums are folded
- *         into the block sums, small enough that no column sum, nor a
- *         chunk's total of them, can overflow CACC.
+ *   ROWS  even number of rows after which column sums are folded into the
+ *         block sums: small enough that no column sum overflows CS or CACC
+ *         and no chunk total (CHUNK columns) overflows FOLD.
  *
- * Rows are added two at a time (u0 + u1 per column), which halves the
- * accumulator traffic; every path pairs rows the same way from the start of
- * the slab, so results do not depend on which statistics were requested.
+ * Rows are added two at a time (v0 + v1 per column), which halves the
+ * accumulator traffic and the widening of products; every path pairs rows
+ * the same way from the start of the slab, so results do not depend on
+ * which statistics were requested.
  */
-#define BW_VAL(FLT, CACC, x, k) ((CACC)(x) - (FLT ? (k) : 0))
-#define BW_PROD(FLT, P, CACC, x, y, kx, ky)                                    \
-  (FLT ? (CACC)(((CACC)(x) - (FLT ? (kx) : 0)) * ((CACC)(y) - (FLT ? (ky) : 0))) \
-       : (CACC)((P)(x) * (P)(y)))
-
-#define DEFINE_KERNEL(NAME, T, P, CACC, ACC, FLT, ROWS_PER_FLUSH)              \
+#define DEFINE_KERNEL(NAME, T, VT, OFF, CS, SQ, CACC, FOLD, ACC, FLT, ROWS)    \
   static inline __attribute__((always_inline)) void NAME##_s1(                 \
-      CACC *restrict c1, const T *restrict x0, const T *restrict x1,           \
-      const CACC *restrict k, ptrdiff_t n, const int two) {                    \
+      CS *restrict c1, const T *restrict x0, const T *restrict x1,             \
+      const VT *restrict k, ptrdiff_t n, const int two) {                      \
     if (two)                                                                   \
-      for (ptrdiff_t i = 0; i < n; i++)                                        \
-        c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]) + BW_VAL(FLT, CACC, x1[i], k[i]); \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        VT c = FLT ? k[i] : (VT)(OFF);                                         \
+        c1[i] += (CS)(((VT)x0[i] - c) + ((VT)x1[i] - c));                      \
+      }                                                                        \
     else                                                                       \
-      for (ptrdiff_t i = 0; i < n; i++) c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]); \
+      for (ptrdiff_t i = 0; i < n; i++)                                        \
+        c1[i] += (CS)((VT)x0[i] - (FLT ? k[i] : (VT)(OFF)));                   \
   }                                                                            \
   static inline __attribute__((always_inline)) void NAME##_s12(                \
-      CACC *restrict c1, CACC *restrict c2, const T *restrict x0,              \
-      const T *restrict x1, const CACC *restrict k, ptrdiff_t n,               \
+      CS *restrict c1, CACC *restrict c2, const T *restrict x0,                \
+      const T *restrict x1, const VT *restrict k, ptrdiff_t n,                 \
       const int two) {                                                         \
     if (two)                                                                   \
       for (ptrdiff_t i = 0; i < n; i++) {                                      \
-        c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]) + BW_VAL(FLT, CACC, x1[i], k[i]); \
-        c2[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], k[i], k[i]) +             \
-                 BW_PROD(FLT, P, CACC, x1[i], x1[i], k[i], k[i]);              \
+        VT c = FLT ? k[i] : (VT)(OFF);                                         \
+        VT u0 = (VT)x0[i] - c, u1 = (VT)x1[i] - c;                             \
+        c1[i] += (CS)(u0 + u1);                                                \
+        c2[i] += (CACC)((SQ)(u0 * u0) + (SQ)(u1 * u1));                        \
       }                                                                        \
     else                                                                       \
       for (ptrdiff_t i = 0; i < n; i++) {                                      \
-        c1[i] += BW_VAL(FLT, CACC, x0[i], k[i]);                               \
-        c2[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], k[i], k[i]);              \
+        VT u0 = (VT)x0[i] - (FLT ? k[i] : (VT)(OFF));                          \
+        c1[i] += (CS)u0;                                                       \
+        c2[i] += (CACC)(SQ)(u0 * u0);                                          \
       }                                                                        \
   }                                                                            \
   static inline __attribute__((always_inline)) void NAME##_ab(                 \
       CACC *restrict cab, const T *restrict x0, const T *restrict x1,          \
-      const T *restrict y0, const T *restrict y1, const CACC *restrict kx,     \
-      const CACC *restrict ky, ptrdiff_t n, const int two) {                   \
-    if (two)                                                                   \
-      for (ptrdiff_t i = 0; i < n; i++)                                        \
-        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]) +          \
-                  BW_PROD(FLT, P, CACC, x1[i], y1[i], kx[i], ky[i]);           \
-    else                                                                       \
-      for (ptrdiff_t i = 0; i < n; i++)                                        \
-        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]);           \
-  }                                                                            \
-  /* the fused loop of the main job: both inputs, all five sums */             \
-  static inline __attribute__((always_inline)) void NAME##_pair(               \
-      CACC *restrict c1a, CACC *restrict c2a, CACC *restrict c1b,              \
-      CACC *restrict c2b, CACC *restrict cab, const T *restrict x0,            \
-      const T *restrict x1, const T *restrict y0, const T *restrict y1,        \
-      const CACC *restrict kx, const CACC *restrict ky, ptrdiff_t n,           \
-      const int two) {                                                         \
+      const T *restrict y0, const T *restrict y1, const VT *restrict kx,       \
+      const VT *restrict ky, ptrdiff_t n, const int two) {                     \
     if (two)                                                                   \
       for (ptrdiff_t i = 0; i < n; i++) {                                      \
-        c1a[i] += BW_VAL(FLT, CACC, x0[i], kx[i]) + BW_VAL(FLT, CACC, x1[i], kx[i]); \
-        c1b[i] += BW_VAL(FLT, CACC, y0[i], ky[i]) + BW_VAL(FLT, CACC, y1[i], ky[i]); \
-        c2a[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], kx[i], kx[i]) +          \
-                  BW_PROD(FLT, P, CACC, x1[i], x1[i], kx[i], kx[i]);           \
-        c2b[i] += BW_PROD(FLT, P, CACC, y0[i], y0[i], ky[i], ky[i]) +          \
-                  BW_PROD(FLT, P, CACC, y1[i], y1[i], ky[i], ky[i]);           \
-        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]) +          \
-                  BW_PROD(FLT, P, CACC, x1[i], y1[i], kx[i], ky[i]);           \
+        VT cx = FLT ? kx[i] : (VT)(OFF), cy = FLT ? ky[i] : (VT)(OFF);         \
+        cab[i] += (CACC)(((VT)x0[i] - cx) * ((VT)y0[i] - cy)) +                \
+                  (CACC)(((VT)x1[i] - cx) * ((VT)y1[i] - cy));                 \
       }                                                                        \
     else                                                                       \
       for (ptrdiff_t i = 0; i < n; i++) {                                      \
-        c1a[i] += BW_VAL(FLT, CACC, x0[i], kx[i]);                             \
-        c1b[i] += BW_VAL(FLT, CACC, y0[i], ky[i]);                             \
-        c2a[i] += BW_PROD(FLT, P, CACC, x0[i], x0[i], kx[i], kx[i]);           \
-        c2b[i] += BW_PROD(FLT, P, CACC, y0[i], y0[i], ky[i], ky[i]);           \
-        cab[i] += BW_PROD(FLT, P, CACC, x0[i], y0[i], kx[i], ky[i]);           \
+        VT cx = FLT ? kx[i] : (VT)(OFF), cy = FLT ? ky[i] : (VT)(OFF);         \
+        cab[i] += (CACC)(((VT)x0[i] - cx) * ((VT)y0[i] - cy));                 \
+      }                                                                        \
+  }                                                                            \
+  /* the fused loop of the main job: both inputs, all five sums */             \
+  static inline __attribute__((always_inline)) void NAME##_pair(               \
+      CS *restrict c1a, CACC *restrict c2a, CS *restrict c1b,                  \
+      CACC *restrict c2b, CACC *restrict cab, const T *restrict x0,            \
+      const T *restrict x1, const T *restrict y0, const T *restrict y1,        \
+      const VT *restrict kx, const VT *restrict ky, ptrdiff_t n,               \
+      const int two) {                                                         \
+    if (two)                                                                   \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        VT cx = FLT ? kx[i] : (VT)(OFF), cy = FLT ? ky[i] : (VT)(OFF);         \
+        VT u0 = (VT)x0[i] - cx, u1 = (VT)x1[i] - cx;                           \
+        VT v0 = (VT)y0[i] - cy, v1 = (VT)y1[i] - cy;                           \
+        c1a[i] += (CS)(u0 + u1);                                               \
+        c1b[i] += (CS)(v0 + v1);                                               \
+        c2a[i] += (CACC)((SQ)(u0 * u0) + (SQ)(u1 * u1));                       \
+        c2b[i] += (CACC)((SQ)(v0 * v0) + (SQ)(v1 * v1));                       \
+        cab[i] += (CACC)(u0 * v0) + (CACC)(u1 * v1);                           \
+      }                                                                        \
+    else                                                                       \
+      for (ptrdiff_t i = 0; i < n; i++) {                                      \
+        VT u0 = (VT)x0[i] - (FLT ? kx[i] : (VT)(OFF));                         \
+        VT v0 = (VT)y0[i] - (FLT ? ky[i] : (VT)(OFF));                         \
+        c1a[i] += (CS)u0;                                                      \
+        c1b[i] += (CS)v0;                                                      \
+        c2a[i] += (CACC)(SQ)(u0 * u0);                                         \
+        c2b[i] += (CACC)(SQ)(v0 * v0);                                         \
+        cab[i] += (CACC)(u0 * v0);                                             \
       }                                                                        \
   }                                                                            \
   /* min/max in the element type; for floats a NaN, once met, stays. */        \
@@ -310,9 +335,9 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
     return tmp;                                                                \
   }                                                                            \
   static inline __attribute__((always_inline)) void NAME##_rows(               \
-      const needs *nd, CACC *const *c1, CACC *const *c2, CACC *cab,            \
+      const needs *nd, CS *const *c1, CACC *const *c2, CACC *cab,              \
       T *const *cmn, T *const *cmx, const T *const *r0, const T *const *r1,    \
-      CACC *const *ck, ptrdiff_t w, const int two) {                           \
+      VT *const *ck, ptrdiff_t w, const int two) {                           \
     if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {            \
       NAME##_pair(c1[0], c2[0], c1[1], c2[1], cab, r0[0], r1[0], r0[1], r1[1], \
                   ck[0], ck[1], w, two);                                       \
@@ -334,7 +359,7 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
   }                                                                            \
   BW_CLONES static void NAME##_slab(const geom *g, const needs *nd,            \
                                     ptrdiff_t oz, ptrdiff_t oy,                \
-                                    ACC *restrict acc, CACC *restrict col,     \
+                                    ACC *restrict acc, void *restrict colv,    \
                                     T *restrict tmp) {                         \
     const int two_in = nd->in[1] != 0 || nd->ab;                               \
     const ptrdiff_t bx = g->blk[2], nx = g->n[2], ox = g->on[2];               \
@@ -344,15 +369,18 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
     if (y1 > g->n[1]) y1 = g->n[1];                                            \
     const ptrdiff_t ny = y1 - y0, nrows = (z1 - z0) * ny;                      \
     const ptrdiff_t xend = ox * bx < nx ? ox * bx : nx;                        \
-    CACC *c1[2] = {col, col + CHUNK};                                          \
-    CACC *c2[2] = {col + 2 * CHUNK, col + 3 * CHUNK};                          \
-    CACC *cab = col + 4 * CHUNK;                                               \
-    CACC *ck[2] = {col + 5 * CHUNK, col + 6 * CHUNK};                          \
+    /* column arrays, CHUNK_BYTES apart */                                     \
+    char *col = (char *)colv;                                                  \
+    CS *c1[2] = {(CS *)(void *)col, (CS *)(void *)(col + CHUNK_BYTES)};        \
+    CACC *c2[2] = {(CACC *)(void *)(col + 2 * CHUNK_BYTES),                    \
+                   (CACC *)(void *)(col + 3 * CHUNK_BYTES)};                   \
+    CACC *cab = (CACC *)(void *)(col + 4 * CHUNK_BYTES);                       \
+    VT *ck[2] = {(VT *)(void *)(col + 5 * CHUNK_BYTES),                        \
+                 (VT *)(void *)(col + 6 * CHUNK_BYTES)};                       \
     T *cmn[2] = {tmp, tmp + CHUNK}, *cmx[2] = {tmp + 2 * CHUNK,                \
                                                tmp + 3 * CHUNK};               \
     T *tr[2][2] = {{tmp + 4 * CHUNK, tmp + 5 * CHUNK},                         \
                    {tmp + 6 * CHUNK, tmp + 7 * CHUNK}};                        \
-    const size_t wbytes = (size_t)CHUNK * sizeof(CACC);                        \
     /* per block: first pixel (shift for floats, start of min/max) */          \
     for (int s = 0; s < 1 + two_in; s++) {                                     \
       const char *p0 = g->base[s] + z0 * g->st[s][0] + y0 * g->st[s][1];       \
@@ -381,15 +409,15 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
           ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
           for (int s = 0; s < 1 + two_in; s++)                                 \
             for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {                    \
-              ck[s][i] = (CACC)acc[j].k[s];                                    \
+              ck[s][i] = (VT)acc[j].k[s];                                      \
               cmn[s][i] = cmx[s][i] = (T)acc[j].mn[s];                         \
             }                                                                  \
           xs = xe;                                                             \
         }                                                                      \
       }                                                                        \
-      memset(col, 0, 5 * wbytes);                                              \
+      BW_ZERO_COLUMNS();                                                       \
       for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {                        \
-        const int two = r + 1 < nrows && in_group + 2 <= (ROWS_PER_FLUSH);     \
+        const int two = r + 1 < nrows && in_group + 2 <= (ROWS);               \
         const T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};                      \
         for (int q = 0; q < 1 + two; q++) {                                    \
           ptrdiff_t z = z0 + (r + q) / ny, y = y0 + (r + q) % ny;              \
@@ -398,13 +426,25 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
                                       y * g->st[s][1] + x0 * g->st[s][2],      \
                                   g->st[s][2], w, tr[q][s]);                   \
         }                                                                      \
+        /* ask for the next two rows while this pair is summed: the sums  \
+         * alone are faster than memory, so hide its latency */           \
+        for (ptrdiff_t q = r + 2; q < r + 4 && q < nrows; q++) {               \
+          ptrdiff_t z = z0 + q / ny, y = y0 + q % ny;                          \
+          for (int s = 0; s < 1 + two_in; s++) {                               \
+            const char *pf = g->base[s] + z * g->st[s][0] + y * g->st[s][1] +  \
+                             x0 * g->st[s][2];                                 \
+            const ptrdiff_t nbytes = w * g->st[s][2];                          \
+            for (ptrdiff_t o = 0; o < nbytes; o += 64)                         \
+              __builtin_prefetch(pf + o);                                      \
+          }                                                                    \
+        }                                                                      \
         if (two)                                                               \
           NAME##_rows(nd, c1, c2, cab, cmn, cmx, rw[0], rw[1], ck, w, 1);      \
         else                                                                   \
           NAME##_rows(nd, c1, c2, cab, cmn, cmx, rw[0], rw[0], ck, w, 0);      \
         r += 1 + two;                                                          \
         in_group += 1 + two;                                                   \
-        if (in_group < (ROWS_PER_FLUSH) && r < nrows) continue;                \
+        if (in_group < (ROWS) && r < nrows) continue;                          \
         in_group = 0;                                                          \
         /* fold the chunk's columns into its blocks, in column order */        \
         for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                        \
@@ -413,24 +453,24 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
           const ptrdiff_t i0 = xs - x0, i1 = xe - x0;                          \
           for (int s = 0; s < 2; s++) {                                        \
             if (nd->in[s] & (NEED_S1 | NEED_S2)) {                             \
-              CACC t = 0;                                                      \
-              for (ptrdiff_t i = i0; i < i1; i++) t += c1[s][i];               \
+              FOLD t = 0;                                                      \
+              for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)c1[s][i];         \
               a->s1[s] += t;                                                   \
             }                                                                  \
             if (nd->in[s] & NEED_S2) {                                         \
-              CACC t = 0;                                                      \
-              for (ptrdiff_t i = i0; i < i1; i++) t += c2[s][i];               \
+              FOLD t = 0;                                                      \
+              for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)c2[s][i];         \
               a->s2[s] += t;                                                   \
             }                                                                  \
           }                                                                    \
           if (nd->ab) {                                                        \
-            CACC t = 0;                                                        \
-            for (ptrdiff_t i = i0; i < i1; i++) t += cab[i];                   \
+            FOLD t = 0;                                                        \
+            for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)cab[i];             \
             a->sab += t;                                                       \
           }                                                                    \
           xs = xe;                                                             \
         }                                                                      \
-        if (r < nrows) memset(col, 0, 5 * wbytes);                             \
+        if (r < nrows) BW_ZERO_COLUMNS();                                      \
       }                                                                        \
       /* min/max fold (idempotent, so once per chunk is enough) */             \
       for (int s = 0; s < 2; s++) {                                            \
@@ -451,18 +491,21 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
     }                                                                          \
   }
 
-/* 8- and 16-bit values: |v| <= 2^16 and products fit 32 bits.  A chunk total
- * of column sums is at most CHUNK * rows * 2^32, below 2^63 for rows <= 2^20,
- * and block sums are 128-bit. */
-DEFINE_KERNEL(k_u8, uint8_t, int32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_i8, int8_t, int32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_u16, uint16_t, uint32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_i16, int16_t, int32_t, int64_t, acc_int, 0, (ptrdiff_t)1 << 20)
-/* 32-bit values: products fit 64 bits, sums of them need 128. */
-DEFINE_KERNEL(k_u32, uint32_t, uint64_t, i128, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_i32, int32_t, int64_t, i128, acc_int, 0, (ptrdiff_t)1 << 20)
-DEFINE_KERNEL(k_f32, float, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
-DEFINE_KERNEL(k_f64, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
+/* 8- and 16-bit values, centred: |v| <= 2^15, v*v <= 2^30, so two rows of
+ * squares fit uint32, value sums fit int32 for 2^15 rows, and a chunk total
+ * (CHUNK * 2^14 rows * 2^30) fits int64.  Block sums are 128-bit. */
+#define SMALL_ROWS ((ptrdiff_t)1 << 14)
+DEFINE_KERNEL(k_u8, uint8_t, int32_t, 128, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i8, int8_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_u16, uint16_t, int32_t, 32768, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i16, int16_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
+/* 32-bit values, centred: |v| <= 2^31, v*v <= 2^62, two rows fit uint64;
+ * every column and chunk sum is 128-bit. */
+DEFINE_KERNEL(k_u32, uint32_t, int64_t, 2147483648ll, i128, uint64_t, i128, i128, acc_int, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i32, int32_t, int64_t, 0, i128, uint64_t, i128, i128, acc_int, 0, SMALL_ROWS)
+/* floats: v = x - (block's first pixel), all in double */
+DEFINE_KERNEL(k_f32, float, double, 0, double, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
+DEFINE_KERNEL(k_f64, double, double, 0, double, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
 
 /* ------------------------------------------------------------------------ */
 /* Finishing a block and writing outputs                                    */
@@ -472,13 +515,16 @@ DEFINE_KERNEL(k_f64, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
  * that the exact numerators need no 128-bit arithmetic (0 for 32-bit
  * inputs).  nmax128: the same for 128 bits. */
 static void finish_int(const acc_int *a, const needs *nd, int64_t n,
-                       int64_t nmax64, int64_t nmax128, block_result *r) {
+                       int64_t off, int64_t nmax64, int64_t nmax128,
+                       block_result *r) {
   const double dn = (double)n;
   r->count = dn;
   for (int s = 0; s < 2; s++) {
     if (!nd->in[s]) continue;
     if (nd->in[s] & (NEED_S1 | NEED_S2)) {
-      const i128 s1 = a->s1[s];
+      /* the kernels sum x - off; variances and covariances do not
+       * depend on off, sums and means get n * off back */
+      const i128 s1 = a->s1[s] + (i128)n * off;
       if (s1 < ((i128)1 << 53) && s1 > -((i128)1 << 53)) {
         r->sum[s] = (double)(int64_t)s1; /* exact */
         r->mean[s] = r->sum[s] / dn;
@@ -664,13 +710,13 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
    * fails before any output is written. */
   geom g;
   memset(&g, 0, sizeof g);
-  const int off = 3 - nd3;
+  const int lead = 3 - nd3;
   for (int d = 0; d < 3; d++) {
-    g.n[d] = d < off ? 1 : a->shape[d - off];
-    g.blk[d] = d < off ? 1 : p->block[d - off];
-    g.on[d] = d < off ? 1 : on[d - off];
-    g.st[0][d] = d < off ? 0 : a->strides[d - off];
-    g.st[1][d] = (d < off || !need_b) ? 0 : b->strides[d - off];
+    g.n[d] = d < lead ? 1 : a->shape[d - lead];
+    g.blk[d] = d < lead ? 1 : p->block[d - lead];
+    g.on[d] = d < lead ? 1 : on[d - lead];
+    g.st[0][d] = d < lead ? 0 : a->strides[d - lead];
+    g.st[1][d] = (d < lead || !need_b) ? 0 : b->strides[d - lead];
   }
   g.base[0] = (const char *)a->data;
   g.base[1] = need_b ? (const char *)b->data : NULL;
@@ -681,13 +727,11 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
 
   const needs nd = needs_of(outputs, n_outputs);
   const int is_flt = a->dtype == BW_F32 || a->dtype == BW_F64;
-  const size_t cacc = a->dtype == BW_U32 || a->dtype == BW_I32 ? sizeof(i128)
-                      : is_flt ? sizeof(double) : sizeof(int64_t);
   const size_t accsz = is_flt ? sizeof(acc_flt) : sizeof(acc_int);
   const size_t ox = (size_t)g.on[2];
   /* 7 column accumulator arrays; 8 arrays of elements (min, max and
    * gathered rows, two each per input); ox blocks. */
-  const size_t col_bytes = 7 * CHUNK * cacc, tmp_bytes = 8 * CHUNK * 8;
+  const size_t col_bytes = 7 * (size_t)CHUNK_BYTES, tmp_bytes = 8 * CHUNK * 8;
   if (ox > (SIZE_MAX - col_bytes - tmp_bytes - 64) / accsz)
     return bw_fail(err, BW_ERR_RANGE, "output too wide");
   const size_t acc_off = col_bytes + tmp_bytes;
@@ -703,6 +747,11 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
   const int64_t nmax64 = wide ? 0
                          : (a->dtype == BW_U8 || a->dtype == BW_I8) ? 11863282
                                                                      : 46340;
+  /* the centres the integer kernels subtract (see DEFINE_KERNEL) */
+  const int64_t off = a->dtype == BW_U8    ? 128
+                      : a->dtype == BW_U16 ? 32768
+                      : a->dtype == BW_U32 ? ((int64_t)1 << 31)
+                                           : 0;
   const int64_t nmax128 = wide ? ((int64_t)1 << 31) : ((int64_t)1 << 47);
 
   for (ptrdiff_t oz = 0; oz < g.on[0]; oz++) {
@@ -729,7 +778,7 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
         if (is_flt)
           finish_flt((const acc_flt *)acc + j, &nd, n, &r);
         else
-          finish_int((const acc_int *)acc + j, &nd, n, nmax64, nmax128, &r);
+          finish_int((const acc_int *)acc + j, &nd, n, off, nmax64, nmax128, &r);
         for (size_t i = 0; i < n_outputs; i++)
           store(&outputs[i].view, oz, oy, j,
                 stat_value(&r, outputs[i].stat, outputs[i].input, p));
