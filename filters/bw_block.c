@@ -11,10 +11,11 @@
  * accumulators, and each finished block is turned into the requested
  * statistics.
  *
- * Accumulators by input type:
- *   u8 i8 u16 i16  int64 per column (flushed often enough that it cannot
- *                  overflow), __int128 per block: every sum is exact.
- *   u32 i32        __int128 per column and per block: exact.
+ * Accumulators by input type (see DEFINE_KERNEL for the bounds):
+ *   u8 i8 u16 i16  values centred on the middle of the type's range; int32
+ *                  column sums, uint32 for two rows of squares, int64 column
+ *                  sums of squares and products, __int128 per block: exact.
+ *   u32 i32        centred likewise; __int128 per column and per block.
  *   f32 f64        double, of values minus the block's first pixel (the
  *                  shifted-data algorithm), so a large common offset does not
  *                  cancel the variance away.
@@ -36,7 +37,8 @@
 
 __extension__ typedef __int128 i128;
 
-/* Columns per chunk: 1024 columns of five int64 accumulators take 40 KiB. */
+/* Columns per chunk: the five column sums of 1024 columns take 32 KiB for
+ * 16-bit inputs, so they stay in L1 cache across the rows of a slab. */
 #define CHUNK 1024
 /* Bytes per column array: room for CHUNK elements of the widest type. */
 #define CHUNK_BYTES (CHUNK * 16)

@@ -287,10 +287,11 @@ BW_API bw_status bw_block_input_region(const bw_block_params *params,
  *   together share the pass over the inputs.
  * @err: optional, receives a message on error.
  *
- * Accuracy: integer inputs are summed exactly (64-bit integers per column,
- * 128-bit per block) and variances come from exact integer numerators;
- * float inputs are summed in double after subtracting each block's first
- * pixel, so a large common offset does not cancel the variance away.
+ * Accuracy: integer inputs are summed exactly (integer columns wide enough
+ * never to overflow, 128-bit per block) and variances and covariances come
+ * from exact integer numerators; float inputs are summed in double after
+ * subtracting each block's first pixel, so a large common offset does not
+ * cancel the variance away.
  *
  * Returns BW_OK, or an error status with nothing written to any output.
  *
