@@ -212,6 +212,15 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
 #define BW_CLONES
 #endif
 
+/* Address of column x0 of row q of a slab that starts at (z0, y0) and has
+ * ny rows per plane, in input s. */
+static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
+                                   ptrdiff_t y0, ptrdiff_t ny, ptrdiff_t q,
+                                   ptrdiff_t x0) {
+  return g->base[s] + (z0 + q / ny) * g->st[s][0] +
+         (y0 + q % ny) * g->st[s][1] + x0 * g->st[s][2];
+}
+
 #define BW_ZERO_COLUMNS()                                                      \
   do {                                                                         \
     memset(c1[0], 0, (size_t)w * sizeof(*c1[0]));                             \
@@ -422,19 +431,15 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
         const int two = r + 1 < nrows && in_group + 2 <= (ROWS);               \
         const T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};                      \
         for (int q = 0; q < 1 + two; q++) {                                    \
-          ptrdiff_t z = z0 + (r + q) / ny, y = y0 + (r + q) % ny;              \
           for (int s = 0; s < 1 + two_in; s++)                                 \
-            rw[q][s] = NAME##_row(g->base[s] + z * g->st[s][0] +               \
-                                      y * g->st[s][1] + x0 * g->st[s][2],      \
+            rw[q][s] = NAME##_row(row_addr(g, s, z0, y0, ny, r + q, x0),       \
                                   g->st[s][2], w, tr[q][s]);                   \
         }                                                                      \
         /* ask for the next two rows while this pair is summed: the sums  \
          * alone are faster than memory, so hide its latency */           \
         for (ptrdiff_t q = r + 2; q < r + 4 && q < nrows; q++) {               \
-          ptrdiff_t z = z0 + q / ny, y = y0 + q % ny;                          \
           for (int s = 0; s < 1 + two_in; s++) {                               \
-            const char *pf = g->base[s] + z * g->st[s][0] + y * g->st[s][1] +  \
-                             x0 * g->st[s][2];                                 \
+            const char *pf = row_addr(g, s, z0, y0, ny, q, x0);                \
             const ptrdiff_t nbytes = w * g->st[s][2];                          \
             for (ptrdiff_t o = 0; o < nbytes; o += 64)                         \
               __builtin_prefetch(pf + o);                                      \

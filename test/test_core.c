@@ -97,11 +97,7 @@ static ref_stats ref_block(const void *a, const void *b, bw_dtype dt,
   ref_stats r;
   memset(&r, 0, sizeof r);
   ptrdiff_t lo[3] = {k * blk[0], i * blk[1], j * blk[2]}, hi[3];
-  ptrdiff_t idx[3] = {k, i, j};
-  for (int d = 0; d < 3; d++) {
-    (void)idx;
-    hi[d] = lo[d] + blk[d] < n[d] ? lo[d] + blk[d] : n[d];
-  }
+  for (int d = 0; d < 3; d++) hi[d] = lo[d] + blk[d] < n[d] ? lo[d] + blk[d] : n[d];
   long double sa = 0, sb = 0, cnt = 0;
   r.mn = INFINITY;
   r.mx = -INFINITY;
