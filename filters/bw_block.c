@@ -7,22 +7,27 @@
  * block).  For each chunk, every row of the slab is added column-wise into
  * small per-column accumulators that stay in L1 cache; these inner loops are
  * plain element-wise loops over contiguous arrays that the compiler
- * vectorises.  The columns of a chunk are then folded into per-block
- * accumulators, and each finished block is turned into the requested
- * statistics.
+ * vectorises.  The columns of a chunk are then folded into per-block sums,
+ * one array per sum across the blocks of the slab, and the slab's blocks
+ * are finished into moments and statistics by loops across those arrays.
  *
  * Accumulators by input type (see DEFINE_KERNEL for the bounds):
  *   u8 i8 u16 i16  values centred on the middle of the type's range; int32
  *                  column sums, uint32 for two rows of squares, int64 column
- *                  sums of squares and products, __int128 per block: exact.
+ *                  sums of squares and products; int64 per block when the
+ *                  block is small enough for exact int64 finishing (nmax64),
+ *                  else __int128: exact.
  *   u32 i32        centred likewise; __int128 per column and per block.
  *   f32 f64        double, of values minus the block's first pixel (the
  *                  shifted-data algorithm), so a large common offset does not
  *                  cancel the variance away.
+ * Correlation of 16-bit pairs has its own path with 32-bit column-pair sums
+ * (p16_slab, over bw_pairsum.c); it computes the same integers.
  *
- * Every block's result depends only on its own pixels, taken in a fixed
- * order (chunks are aligned to block starts), so any block-aligned sub-view
- * yields the same bits as the whole image.
+ * Every block's result depends only on its own pixels and exact integer
+ * sums or, for floats, double sums taken in a fixed order (chunks are
+ * aligned to block starts), so any block-aligned sub-view yields the same
+ * bits as the whole image.
  */
 #include "bw_internal.h"
 
@@ -44,7 +49,7 @@ __extension__ typedef __int128 i128;
 #define CHUNK_BYTES (CHUNK * 16)
 
 /* What to accumulate per input. */
-enum { NEED_S1 = 1, NEED_S2 = 2, NEED_MM = 4 };
+enum { NEED_S1 = 1, NEED_S2 = 2, NEED_MM = 4, NEED_SUM = 8 /* sum or mean out */ };
 
 typedef struct needs {
   unsigned in[2]; /* NEED_* bits for inputs a and b */
@@ -60,22 +65,26 @@ typedef struct geom {
   const char *base[2];
 } geom;
 
-/* Per-block accumulators of the slab being computed. */
-typedef struct acc_int {
-  i128 s1[2], s2[2], sab;
-  int64_t mn[2], mx[2];
-  double k[2]; /* unused: integer sums need no shift */
-} acc_int;
+/* The accumulators of one slab, one array per sum (ox blocks each), so that
+ * folding and finishing run as loops across the blocks of a slab.  The sums
+ * are of the kernel's accumulator type (int64, __int128 or double); min and
+ * max are of the element type; k is the float shift (the block's first
+ * pixel); integer sums are of x - cen, cen being the middle of the type's
+ * range or, on the 16-bit pair path, of the values met. */
+typedef struct slab_acc {
+  void *s1[2], *s2[2], *sab;
+  void *mn[2], *mx[2];
+  double *k[2];
+  int64_t *cen[2]; /* integers: the centre the sums are taken about */
+} slab_acc;
 
-typedef struct acc_flt {
-  double s1[2], s2[2], sab, mn[2], mx[2], k[2];
-} acc_flt;
-
-/* The per-block results a finished block hands to the output writer. */
-typedef struct block_result {
-  double count, sum[2], mean[2], m2[2], mab, mn[2], mx[2];
-  int constant[2]; /* M2 is exactly zero */
-} block_result;
+/* The finished moments of one slab, per block: sum and mean, M2 (the sum of
+ * squared deviations, zero exactly when the block is constant), the
+ * co-moment Mab, min and max.  Statistics are computed from these. */
+typedef struct slab_fin {
+  double *sum[2], *mean[2], *m2[2], *mab, *mn[2], *mx[2];
+  double *val; /* one output row before it is stored */
+} slab_fin;
 
 const char *bw_stat_name(bw_stat stat) {
   switch (stat) {
@@ -212,13 +221,23 @@ static double int_comoment_n(i128 sxy, i128 sx, i128 sy, int64_t n,
 #define BW_CLONES
 #endif
 
-/* Address of column x0 of row q of a slab that starts at (z0, y0) and has
- * ny rows per plane, in input s. */
-static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
-                                   ptrdiff_t y0, ptrdiff_t ny, ptrdiff_t q,
-                                   ptrdiff_t x0) {
-  return g->base[s] + (z0 + q / ny) * g->st[s][0] +
-         (y0 + q % ny) * g->st[s][1] + x0 * g->st[s][2];
+/* Rows of a slab are visited in order; a cursor steps through (z, y)
+ * without dividing. */
+typedef struct row_cursor {
+  ptrdiff_t z, y, y0, y1;
+} row_cursor;
+
+static inline void row_step(row_cursor *c) {
+  if (++c->y == c->y1) {
+    c->y = c->y0;
+    c->z++;
+  }
+}
+
+static inline const char *row_ptr(const geom *g, int s, const row_cursor *c,
+                                  ptrdiff_t x0) {
+  return g->base[s] + c->z * g->st[s][0] + c->y * g->st[s][1] +
+         x0 * g->st[s][2];
 }
 
 #define BW_ZERO_COLUMNS()                                                      \
@@ -242,7 +261,7 @@ static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
  *   SQ    type of v0*v0 + v1*v1 for two rows (unsigned, cannot overflow)
  *   CACC  per-column sum of squares and cross products
  *   FOLD  type in which a chunk's columns are added up per block
- *   ACC   per-block accumulator struct (acc_int or acc_flt)
+ *   ACC   per-block sum (int64_t, __int128 or double), one array per sum
  *   FLT   1 for float inputs (shifted sums, NaN-propagating min/max)
  *   ROWS  even number of rows after which column sums are folded into the
  *         block sums: small enough that no column sum overflows CS or CACC
@@ -370,16 +389,23 @@ static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
   }                                                                            \
   BW_CLONES static void NAME##_slab(const geom *g, const needs *nd,            \
                                     ptrdiff_t oz, ptrdiff_t oy,                \
-                                    ACC *restrict acc, void *restrict colv,    \
-                                    T *restrict tmp) {                         \
+                                    const slab_acc *sa, void *restrict colv,   \
+                                    void *restrict tmpv, ptrdiff_t ja,         \
+                                    ptrdiff_t jb) {                            \
+    T *restrict tmp = (T *)tmpv;                                               \
     const int two_in = nd->in[1] != 0 || nd->ab;                               \
-    const ptrdiff_t bx = g->blk[2], nx = g->n[2], ox = g->on[2];               \
+    const ptrdiff_t bx = g->blk[2], nx = g->n[2];                              \
     const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];                  \
     ptrdiff_t z1 = z0 + g->blk[0], y1 = y0 + g->blk[1];                        \
     if (z1 > g->n[0]) z1 = g->n[0];                                            \
     if (y1 > g->n[1]) y1 = g->n[1];                                            \
-    const ptrdiff_t ny = y1 - y0, nrows = (z1 - z0) * ny;                      \
-    const ptrdiff_t xend = ox * bx < nx ? ox * bx : nx;                        \
+    const ptrdiff_t nrows = (z1 - z0) * (y1 - y0);                             \
+    const ptrdiff_t xend = jb * bx < nx ? jb * bx : nx;                        \
+    ACC *s1[2] = {(ACC *)sa->s1[0], (ACC *)sa->s1[1]};                         \
+    ACC *s2[2] = {(ACC *)sa->s2[0], (ACC *)sa->s2[1]};                         \
+    ACC *sab = (ACC *)sa->sab;                                                 \
+    T *mn[2] = {(T *)sa->mn[0], (T *)sa->mn[1]};                               \
+    T *mx[2] = {(T *)sa->mx[0], (T *)sa->mx[1]};                               \
     /* column arrays, CHUNK_BYTES apart */                                     \
     char *col = (char *)colv;                                                  \
     CS *c1[2] = {(CS *)(void *)col, (CS *)(void *)(col + CHUNK_BYTES)};        \
@@ -395,17 +421,18 @@ static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
     /* per block: first pixel (shift for floats, start of min/max) */          \
     for (int s = 0; s < 1 + two_in; s++) {                                     \
       const char *p0 = g->base[s] + z0 * g->st[s][0] + y0 * g->st[s][1];       \
-      for (ptrdiff_t j = 0; j < ox; j++) {                                     \
+      for (ptrdiff_t j = ja; j < jb; j++) {                                    \
         T first;                                                               \
         memcpy(&first, p0 + j * bx * g->st[s][2], sizeof first);               \
-        if (FLT) acc[j].k[s] = isfinite((double)first) ? (double)first : 0.0;  \
-        acc[j].mn[s] = acc[j].mx[s] = first;                                   \
-        acc[j].s1[s] = acc[j].s2[s] = 0;                                       \
+        if (FLT) sa->k[s][j] = isfinite((double)first) ? (double)first : 0.0;  \
+        else sa->cen[s][j] = (OFF);                                            \
+        mn[s][j] = mx[s][j] = first;                                           \
+        s1[s][j] = s2[s][j] = 0;                                               \
       }                                                                        \
     }                                                                          \
-    for (ptrdiff_t j = 0; j < ox; j++) acc[j].sab = 0;                         \
+    for (ptrdiff_t j = ja; j < jb; j++) sab[j] = 0;                            \
     /* chunks: groups of whole blocks, or CHUNK-wide pieces of one block */    \
-    for (ptrdiff_t x0 = 0, jc = 0; x0 < xend;) {                               \
+    for (ptrdiff_t x0 = ja * bx, jc = ja; x0 < xend;) {                        \
       ptrdiff_t x1;                                                            \
       if (bx <= CHUNK) {                                                       \
         x1 = x0 + (CHUNK / bx) * bx;                                           \
@@ -420,30 +447,36 @@ static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
           ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
           for (int s = 0; s < 1 + two_in; s++)                                 \
             for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {                    \
-              ck[s][i] = (VT)acc[j].k[s];                                      \
-              cmn[s][i] = cmx[s][i] = (T)acc[j].mn[s];                         \
+              ck[s][i] = FLT ? (VT)sa->k[s][j] : (VT)0;                        \
+              cmn[s][i] = mn[s][j];                                            \
+              cmx[s][i] = mx[s][j];                                            \
             }                                                                  \
           xs = xe;                                                             \
         }                                                                      \
       }                                                                        \
       BW_ZERO_COLUMNS();                                                       \
+      row_cursor cur = {z0, y0, y0, y1};                                       \
       for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {                        \
         const int two = r + 1 < nrows && in_group + 2 <= (ROWS);               \
         const T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};                      \
+        row_cursor c = cur;                                                    \
         for (int q = 0; q < 1 + two; q++) {                                    \
           for (int s = 0; s < 1 + two_in; s++)                                 \
-            rw[q][s] = NAME##_row(row_addr(g, s, z0, y0, ny, r + q, x0),       \
-                                  g->st[s][2], w, tr[q][s]);                   \
+            rw[q][s] = NAME##_row(row_ptr(g, s, &c, x0), g->st[s][2], w,       \
+                                  tr[q][s]);                                   \
+          row_step(&c);                                                        \
         }                                                                      \
+        cur = c;                                                               \
         /* ask for the next two rows while this pair is summed: the sums  \
          * alone are faster than memory, so hide its latency */           \
-        for (ptrdiff_t q = r + 2; q < r + 4 && q < nrows; q++) {               \
+        for (ptrdiff_t q = r + 1 + two; q < r + 3 + two && q < nrows; q++) {   \
           for (int s = 0; s < 1 + two_in; s++) {                               \
-            const char *pf = row_addr(g, s, z0, y0, ny, q, x0);                \
+            const char *pf = row_ptr(g, s, &c, x0);                            \
             const ptrdiff_t nbytes = w * g->st[s][2];                          \
             for (ptrdiff_t o = 0; o < nbytes; o += 64)                         \
               __builtin_prefetch(pf + o);                                      \
           }                                                                    \
+          row_step(&c);                                                        \
         }                                                                      \
         if (two)                                                               \
           NAME##_rows(nd, c1, c2, cab, cmn, cmx, rw[0], rw[1], ck, w, 1);      \
@@ -454,28 +487,47 @@ static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
         if (in_group < (ROWS) && r < nrows) continue;                          \
         in_group = 0;                                                          \
         /* fold the chunk's columns into its blocks, in column order */        \
-        for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                        \
-          ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
-          ACC *a = &acc[j];                                                    \
-          const ptrdiff_t i0 = xs - x0, i1 = xe - x0;                          \
-          for (int s = 0; s < 2; s++) {                                        \
-            if (nd->in[s] & (NEED_S1 | NEED_S2)) {                             \
-              FOLD t = 0;                                                      \
-              for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)c1[s][i];         \
-              a->s1[s] += t;                                                   \
+        if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {        \
+          for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                      \
+            ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;              \
+            FOLD t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;                       \
+            for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {                    \
+              t0 += (FOLD)c1[0][i];                                            \
+              t1 += (FOLD)c1[1][i];                                            \
+              t2 += (FOLD)c2[0][i];                                            \
+              t3 += (FOLD)c2[1][i];                                            \
+              t4 += (FOLD)cab[i];                                              \
             }                                                                  \
-            if (nd->in[s] & NEED_S2) {                                         \
-              FOLD t = 0;                                                      \
-              for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)c2[s][i];         \
-              a->s2[s] += t;                                                   \
+            s1[0][j] += t0;                                                    \
+            s1[1][j] += t1;                                                    \
+            s2[0][j] += t2;                                                    \
+            s2[1][j] += t3;                                                    \
+            sab[j] += t4;                                                      \
+            xs = xe;                                                           \
+          }                                                                    \
+        } else {                                                               \
+          for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                      \
+            ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;              \
+            const ptrdiff_t i0 = xs - x0, i1 = xe - x0;                        \
+            for (int s = 0; s < 2; s++) {                                      \
+              if (nd->in[s] & (NEED_S1 | NEED_S2)) {                           \
+                FOLD t = 0;                                                    \
+                for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)c1[s][i];       \
+                s1[s][j] += t;                                                 \
+              }                                                                \
+              if (nd->in[s] & NEED_S2) {                                       \
+                FOLD t = 0;                                                    \
+                for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)c2[s][i];       \
+                s2[s][j] += t;                                                 \
+              }                                                                \
             }                                                                  \
+            if (nd->ab) {                                                      \
+              FOLD t = 0;                                                      \
+              for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)cab[i];           \
+              sab[j] += t;                                                     \
+            }                                                                  \
+            xs = xe;                                                           \
           }                                                                    \
-          if (nd->ab) {                                                        \
-            FOLD t = 0;                                                        \
-            for (ptrdiff_t i = i0; i < i1; i++) t += (FOLD)cab[i];             \
-            a->sab += t;                                                       \
-          }                                                                    \
-          xs = xe;                                                             \
         }                                                                      \
         if (r < nrows) BW_ZERO_COLUMNS();                                      \
       }                                                                        \
@@ -484,141 +536,423 @@ static inline const char *row_addr(const geom *g, int s, ptrdiff_t z0,
         if (!(nd->in[s] & NEED_MM)) continue;                                  \
         for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {                        \
           ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;                \
-          ACC *a = &acc[j];                                                    \
+          T lo = mn[s][j], hi = mx[s][j];                                      \
           for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {                      \
             T v = cmn[s][i], u = cmx[s][i];                                    \
-            if (v < a->mn[s] || v != v) a->mn[s] = v;                          \
-            if (u > a->mx[s] || u != u) a->mx[s] = u;                          \
+            if (v < lo || v != v) lo = v;                                      \
+            if (u > hi || u != u) hi = u;                                      \
           }                                                                    \
+          mn[s][j] = lo;                                                       \
+          mx[s][j] = hi;                                                       \
           xs = xe;                                                             \
         }                                                                      \
       }                                                                        \
       jc += bx <= CHUNK ? (x1 - x0 + bx - 1) / bx : (x1 == (jc + 1) * bx);     \
       x0 = x1;                                                                 \
     }                                                                          \
+  }                                                                            \
+  /* min and max of a slab as doubles */                                       \
+  static void NAME##_minmax(const slab_acc *sa, const needs *nd,               \
+                            ptrdiff_t ox, const slab_fin *f) {                 \
+    for (int s = 0; s < 2; s++) {                                              \
+      if (!(nd->in[s] & NEED_MM)) continue;                                    \
+      const T *lo = (const T *)sa->mn[s], *hi = (const T *)sa->mx[s];          \
+      for (ptrdiff_t j = 0; j < ox; j++) {                                     \
+        f->mn[s][j] = (double)lo[j];                                           \
+        f->mx[s][j] = (double)hi[j];                                           \
+      }                                                                        \
+    }                                                                          \
   }
 
 /* 8- and 16-bit values, centred: |v| <= 2^15, v*v <= 2^30, so two rows of
  * squares fit uint32, value sums fit int32 for 2^15 rows, and a chunk total
- * (CHUNK * 2^14 rows * 2^30) fits int64.  Block sums are 128-bit. */
+ * (CHUNK * 2^14 rows * 2^30) fits int64.  Block sums are int64 when the
+ * block is small enough for the finishing numerators n*S2 - S1^2 to fit
+ * int64 too (see nmax64 below; the common case), else 128-bit. */
 #define SMALL_ROWS ((ptrdiff_t)1 << 14)
-DEFINE_KERNEL(k_u8, uint8_t, int32_t, 128, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
-DEFINE_KERNEL(k_i8, int8_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
-DEFINE_KERNEL(k_u16, uint16_t, int32_t, 32768, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
-DEFINE_KERNEL(k_i16, int16_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, acc_int, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_u8, uint8_t, int32_t, 128, int32_t, uint32_t, int64_t, int64_t, int64_t, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i8, int8_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, int64_t, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_u16, uint16_t, int32_t, 32768, int32_t, uint32_t, int64_t, int64_t, int64_t, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i16, int16_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, int64_t, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_u8w, uint8_t, int32_t, 128, int32_t, uint32_t, int64_t, int64_t, i128, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i8w, int8_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, i128, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_u16w, uint16_t, int32_t, 32768, int32_t, uint32_t, int64_t, int64_t, i128, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i16w, int16_t, int32_t, 0, int32_t, uint32_t, int64_t, int64_t, i128, 0, SMALL_ROWS)
 /* 32-bit values, centred: |v| <= 2^31, v*v <= 2^62, two rows fit uint64;
- * every column and chunk sum is 128-bit. */
-DEFINE_KERNEL(k_u32, uint32_t, int64_t, 2147483648ll, i128, uint64_t, i128, i128, acc_int, 0, SMALL_ROWS)
-DEFINE_KERNEL(k_i32, int32_t, int64_t, 0, i128, uint64_t, i128, i128, acc_int, 0, SMALL_ROWS)
+ * every column, chunk and block sum is 128-bit. */
+DEFINE_KERNEL(k_u32, uint32_t, int64_t, 2147483648ll, i128, uint64_t, i128, i128, i128, 0, SMALL_ROWS)
+DEFINE_KERNEL(k_i32, int32_t, int64_t, 0, i128, uint64_t, i128, i128, i128, 0, SMALL_ROWS)
 /* floats: v = x - (block's first pixel), all in double */
-DEFINE_KERNEL(k_f32, float, double, 0, double, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
-DEFINE_KERNEL(k_f64, double, double, 0, double, double, double, double, acc_flt, 1, PTRDIFF_MAX - 1)
+DEFINE_KERNEL(k_f32, float, double, 0, double, double, double, double, double, 1, PTRDIFF_MAX - 1)
+DEFINE_KERNEL(k_f64, double, double, 0, double, double, double, double, double, 1, PTRDIFF_MAX - 1)
 
 /* ------------------------------------------------------------------------ */
-/* Finishing a block and writing outputs                                    */
+/* The 16-bit pair path                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* nmax64: the largest block volume for which n * S2 and S1^2 fit int64, so
- * that the exact numerators need no 128-bit arithmetic (0 for 32-bit
- * inputs).  nmax128: the same for 128 bits. */
-static void finish_int(const acc_int *a, const needs *nd, int64_t n,
-                       int64_t off, int64_t nmax64, int64_t nmax128,
-                       block_result *r) {
-  const double dn = (double)n;
-  r->count = dn;
-  for (int s = 0; s < 2; s++) {
-    if (!nd->in[s]) continue;
-    if (nd->in[s] & (NEED_S1 | NEED_S2)) {
-      /* the kernels sum x - off; variances and covariances do not
-       * depend on off, sums and means get n * off back */
-      const i128 s1 = a->s1[s] + (i128)n * off;
-      if (s1 < ((i128)1 << 53) && s1 > -((i128)1 << 53)) {
-        r->sum[s] = (double)(int64_t)s1; /* exact */
-        r->mean[s] = r->sum[s] / dn;
-      } else {
-        r->sum[s] = (double)s1;
-        r->mean[s] = int_mean(s1, n);
+/*
+ * Correlation of 16-bit pairs, the main job, with 32-bit sums.  For each
+ * chunk of a slab the values met fix a centre c per input (the middle of
+ * their range) and a bound m on |x - c|; each lane of bw_p16_sums adds two
+ * columns, 2*m^2 per row at most, so groups of (2^31 - 1) / (2 m^2) rows fit
+ * 32 bits and are folded into the int64 block sums after each group.  Sums
+ * are exact whatever the centre, so results equal the generic kernel's.
+ * When m is too large for even one row (values spanning the whole 16-bit
+ * range), the chunk goes through the generic kernel.
+ *
+ * Taken when all five sums are needed and nothing else (no min/max), the
+ * inputs are 16-bit with contiguous rows, blocks are at most CHUNK columns
+ * wide with an even width (so lanes never straddle blocks) and at most
+ * nmax64 pixels (int64 block sums).
+ */
+typedef void (*slab_fn)(const geom *, const needs *, ptrdiff_t, ptrdiff_t,
+                        const slab_acc *, void *, void *, ptrdiff_t,
+                        ptrdiff_t);
+
+/* Range of the values of input s over a chunk of a slab. */
+static inline __attribute__((always_inline)) void
+chunk_range(const geom *g, int s, int is_signed, ptrdiff_t z0,
+                        ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t nrows,
+                        ptrdiff_t x0, ptrdiff_t w, int32_t *lo, int32_t *hi) {
+  row_cursor c = {z0, y0, y0, y1};
+  int32_t mn = INT32_MAX, mx = INT32_MIN;
+  for (ptrdiff_t r = 0; r < nrows; r++, row_step(&c)) {
+    const void *p = row_ptr(g, s, &c, x0);
+    if (is_signed) {
+      const int16_t *x = (const int16_t *)p;
+      int16_t a = x[0], b = x[0];
+      for (ptrdiff_t i = 0; i < w; i++) {
+        a = x[i] < a ? x[i] : a;
+        b = x[i] > b ? x[i] : b;
+      }
+      mn = a < mn ? a : mn;
+      mx = b > mx ? b : mx;
+    } else {
+      const uint16_t *x = (const uint16_t *)p;
+      uint16_t a = x[0], b = x[0];
+      for (ptrdiff_t i = 0; i < w; i++) {
+        a = x[i] < a ? x[i] : a;
+        b = x[i] > b ? x[i] : b;
+      }
+      mn = a < mn ? a : mn;
+      mx = b > mx ? b : mx;
+    }
+  }
+  *lo = mn;
+  *hi = mx;
+}
+
+/* A uint32 lane read back as the signed sum it holds (GCC and Clang, which
+ * the core requires, convert out-of-range values modulo 2^32). */
+static inline int64_t lane_i32(uint32_t u) { return (int32_t)u; }
+
+/* Rows of the slab after the current chunk, fetched ahead while the chunk is
+ * summed: the next chunk of the same slab, or the first of the next slab. */
+typedef struct ahead {
+  row_cursor c;
+  ptrdiff_t rows, x0;
+} ahead;
+
+static ahead ahead_of(const geom *g, ptrdiff_t oz, ptrdiff_t oy, ptrdiff_t jd) {
+  ahead a;
+  memset(&a, 0, sizeof a);
+  if (jd >= g->on[2]) {
+    if (++oy == g->on[1]) oy = 0, oz++;
+    if (oz == g->on[0]) return a; /* the last slab: nothing after it */
+    jd = 0;
+  }
+  const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];
+  const ptrdiff_t z1 = z0 + g->blk[0] < g->n[0] ? z0 + g->blk[0] : g->n[0];
+  const ptrdiff_t y1 = y0 + g->blk[1] < g->n[1] ? y0 + g->blk[1] : g->n[1];
+  a.c.z = z0, a.c.y = a.c.y0 = y0, a.c.y1 = y1;
+  a.rows = (z1 - z0) * (y1 - y0);
+  a.x0 = jd * g->blk[2];
+  return a;
+}
+
+/* The next row of the look-ahead (or, past its end, row r again: the
+ * fetch is then a no-op), as pointers for inputs a and b. */
+static inline void next_ahead(const geom *g, ahead *a, const char *here_a,
+                              const char *here_b, const char **pa,
+                              const char **pb) {
+  if (a->rows <= 0) {
+    *pa = here_a, *pb = here_b;
+    return;
+  }
+  *pa = row_ptr(g, 0, &a->c, a->x0);
+  *pb = row_ptr(g, 1, &a->c, a->x0);
+  row_step(&a->c);
+  a->rows--;
+}
+
+BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
+                               ptrdiff_t oy, const slab_acc *sa, void *colv,
+                               void *tmp, bw_p16_fn rows_fn, slab_fn generic,
+                               int is_signed) {
+  const ptrdiff_t bx = g->blk[2], nx = g->n[2], ox = g->on[2];
+  const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];
+  ptrdiff_t z1 = z0 + g->blk[0], y1 = y0 + g->blk[1];
+  if (z1 > g->n[0]) z1 = g->n[0];
+  if (y1 > g->n[1]) y1 = g->n[1];
+  const ptrdiff_t nrows = (z1 - z0) * (y1 - y0);
+  /* blocks per chunk, lanes per block */
+  const ptrdiff_t per = CHUNK / bx, hb = bx / 2;
+  char *col = (char *)colv;
+  bw_p16_sums cs;
+  cs.s1[0] = (uint32_t *)(void *)col;
+  cs.s1[1] = (uint32_t *)(void *)(col + CHUNK_BYTES);
+  cs.s2[0] = (uint32_t *)(void *)(col + 2 * CHUNK_BYTES);
+  cs.s2[1] = (uint32_t *)(void *)(col + 3 * CHUNK_BYTES);
+  cs.sab = (uint32_t *)(void *)(col + 4 * CHUNK_BYTES);
+  int64_t *s1[2] = {(int64_t *)sa->s1[0], (int64_t *)sa->s1[1]};
+  int64_t *s2[2] = {(int64_t *)sa->s2[0], (int64_t *)sa->s2[1]};
+  int64_t *sab = (int64_t *)sa->sab;
+  for (ptrdiff_t jc = 0; jc < ox; jc += per) {
+    const ptrdiff_t jd = jc + per < ox ? jc + per : ox;
+    const ptrdiff_t x0 = jc * bx, x1 = jd * bx < nx ? jd * bx : nx;
+    const ptrdiff_t w = x1 - x0, nl = (w + 1) / 2;
+    int32_t lo[2], hi[2], cen[2];
+    int64_t m = 0;
+    for (int s = 0; s < 2; s++) {
+      chunk_range(g, s, is_signed, z0, y0, y1, nrows, x0, w, &lo[s], &hi[s]);
+      cen[s] = lo[s] + (hi[s] - lo[s] + 1) / 2; /* x - cen fits int16 */
+      const int64_t d = hi[s] - cen[s] > cen[s] - lo[s] ? hi[s] - cen[s]
+                                                          : cen[s] - lo[s];
+      m = d > m ? d : m;
+    }
+    const int64_t rows = m ? (int64_t)INT32_MAX / (2 * m * m) : nrows;
+    if (rows < 1) {
+      generic(g, nd, oz, oy, sa, colv, tmp, jc, jd);
+      continue;
+    }
+    for (ptrdiff_t j = jc; j < jd; j++) {
+      sa->cen[0][j] = cen[0];
+      sa->cen[1][j] = cen[1];
+    }
+    const uint16_t ca = (uint16_t)(cen[0] & 0xffff);
+    const uint16_t cb = (uint16_t)(cen[1] & 0xffff);
+    ahead pf = ahead_of(g, oz, oy, jd);
+    row_cursor c = {z0, y0, y0, y1};
+    for (ptrdiff_t r = 0; r < nrows;) {
+      const int first = r == 0;
+      const ptrdiff_t rend = nrows - r < rows ? nrows : r + (ptrdiff_t)rows;
+      for (int q = 0; q < 5; q++)
+        memset(col + q * CHUNK_BYTES, 0, (size_t)nl * 4);
+      while (r < rend) {
+        const char *a0 = row_ptr(g, 0, &c, x0), *b0 = row_ptr(g, 1, &c, x0);
+        row_step(&c);
+        const char *f[4];
+        next_ahead(g, &pf, a0, b0, &f[0], &f[2]);
+        if (r + 1 < rend) {
+          const char *a1 = row_ptr(g, 0, &c, x0), *b1 = row_ptr(g, 1, &c, x0);
+          row_step(&c);
+          next_ahead(g, &pf, a1, b1, &f[1], &f[3]);
+          rows_fn(&cs, a0, a1, b0, b1, w, ca, cb, f);
+          r += 2;
+        } else {
+          f[1] = f[0], f[3] = f[2];
+          rows_fn(&cs, a0, NULL, b0, NULL, w, ca, cb, f);
+          r += 1;
+        }
+      }
+      /* fold the group's lanes into the blocks, in lane order */
+      for (ptrdiff_t j = jc; j < jd; j++) {
+        const ptrdiff_t k0 = (j - jc) * hb;
+        const ptrdiff_t k1 = k0 + hb < nl ? k0 + hb : nl;
+        int64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+        for (ptrdiff_t k = k0; k < k1; k++) {
+          t0 += lane_i32(cs.s1[0][k]);
+          t1 += lane_i32(cs.s1[1][k]);
+          t2 += cs.s2[0][k];
+          t3 += cs.s2[1][k];
+          t4 += lane_i32(cs.sab[k]);
+        }
+        if (first) {
+          s1[0][j] = t0, s1[1][j] = t1, s2[0][j] = t2, s2[1][j] = t3;
+          sab[j] = t4;
+        } else {
+          s1[0][j] += t0, s1[1][j] += t1, s2[0][j] += t2, s2[1][j] += t3;
+          sab[j] += t4;
+        }
       }
     }
-    if (nd->in[s] & NEED_S2) {
-      double c;
-      if (n <= nmax64)
-        c = (double)(n * (int64_t)a->s2[s] - (int64_t)a->s1[s] * (int64_t)a->s1[s]);
-      else
-        c = int_comoment_n(a->s2[s], a->s1[s], a->s1[s], n, nmax128);
-      if (c < 0) c = 0; /* only the inexact fallback can dip below zero */
-      r->m2[s] = c / dn;
-      r->constant[s] = (c == 0);
-    }
-    r->mn[s] = (double)a->mn[s];
-    r->mx[s] = (double)a->mx[s];
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Finishing a slab and writing outputs                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Pixels in block j of a slab whose blocks have rzy rows. */
+static inline int64_t block_count(int64_t rzy, ptrdiff_t bx, ptrdiff_t nx,
+                                  ptrdiff_t j) {
+  ptrdiff_t rx = nx - j * bx;
+  return rzy * (int64_t)(rx < bx ? rx : bx);
+}
+
+/* int64 block sums of centred values, blocks of at most nmax64 pixels: every
+ * numerator is exact in int64 and each moment is rounded once.  The loops
+ * run across the blocks of the slab and vectorise. */
+BW_CLONES static void fin_i64(const slab_acc *sa, const needs *nd,
+                              ptrdiff_t ox, int64_t rzy, ptrdiff_t bx,
+                              ptrdiff_t nx, const slab_fin *f) {
+  for (int s = 0; s < 2; s++) {
+    const int64_t *restrict s1 = (const int64_t *)sa->s1[s];
+    const int64_t *restrict s2 = (const int64_t *)sa->s2[s];
+    double *restrict sum = f->sum[s], *restrict mean = f->mean[s];
+    const int64_t *restrict cen = sa->cen[s];
+    double *restrict m2 = f->m2[s];
+    if (nd->in[s] & NEED_SUM)
+      for (ptrdiff_t j = 0; j < ox; j++) {
+        const int64_t n = block_count(rzy, bx, nx, j);
+        sum[j] = (double)(s1[j] + n * cen[j]); /* |.| < 2^53: exact */
+        mean[j] = sum[j] / (double)n;
+      }
+    if (nd->in[s] & NEED_S2)
+      for (ptrdiff_t j = 0; j < ox; j++) {
+        const int64_t n = block_count(rzy, bx, nx, j);
+        m2[j] = (double)(n * s2[j] - s1[j] * s1[j]) / (double)n;
+      }
   }
   if (nd->ab) {
-    if (n <= nmax64)
-      r->mab = (double)(n * (int64_t)a->sab - (int64_t)a->s1[0] * (int64_t)a->s1[1]) / dn;
-    else
-      r->mab = int_comoment_n(a->sab, a->s1[0], a->s1[1], n, nmax128) / dn;
-  }
-}
-
-static void finish_flt(const acc_flt *a, const needs *nd, int64_t n,
-                       block_result *r) {
-  double dn = (double)n;
-  r->count = dn;
-  for (int s = 0; s < 2; s++) {
-    if (!nd->in[s]) continue;
-    double k = a->k[s], d1 = a->s1[s];
-    r->sum[s] = k * dn + d1;
-    r->mean[s] = k + d1 / dn;
-    if (nd->in[s] & NEED_S2) {
-      double m2 = a->s2[s] - d1 * (d1 / dn);
-      if (m2 < 0) m2 = 0;
-      r->m2[s] = m2;
-      r->constant[s] = (m2 == 0);
+    const int64_t *restrict a1 = (const int64_t *)sa->s1[0];
+    const int64_t *restrict b1 = (const int64_t *)sa->s1[1];
+    const int64_t *restrict ab = (const int64_t *)sa->sab;
+    double *restrict mab = f->mab;
+    for (ptrdiff_t j = 0; j < ox; j++) {
+      const int64_t n = block_count(rzy, bx, nx, j);
+      mab[j] = (double)(n * ab[j] - a1[j] * b1[j]) / (double)n;
     }
-    r->mn[s] = a->mn[s];
-    r->mx[s] = a->mx[s];
   }
-  if (nd->ab) r->mab = a->sab - a->s1[0] * (a->s1[1] / (double)n);
 }
 
-static double stat_value(const block_result *r, bw_stat stat, int s,
-                         const bw_block_params *p) {
-  double dof = r->count - p->ddof;
+/* 128-bit block sums (32-bit inputs, or blocks too large for fin_i64). */
+static void fin_i128(const slab_acc *sa, const needs *nd, ptrdiff_t ox,
+                     int64_t rzy, ptrdiff_t bx, ptrdiff_t nx, int64_t nmax128,
+                     const slab_fin *f) {
+  const i128 *s1[2] = {(const i128 *)sa->s1[0], (const i128 *)sa->s1[1]};
+  const i128 *s2[2] = {(const i128 *)sa->s2[0], (const i128 *)sa->s2[1]};
+  const i128 *sab = (const i128 *)sa->sab;
+  for (ptrdiff_t j = 0; j < ox; j++) {
+    const int64_t n = block_count(rzy, bx, nx, j);
+    for (int s = 0; s < 2; s++) {
+      if (nd->in[s] & (NEED_S1 | NEED_S2)) {
+        /* the kernels sum x - cen; variances and covariances do not
+         * depend on cen, sums and means get n * cen back */
+        const i128 t = s1[s][j] + (i128)n * sa->cen[s][j];
+        if (t < ((i128)1 << 53) && t > -((i128)1 << 53)) {
+          f->sum[s][j] = (double)(int64_t)t; /* exact */
+          f->mean[s][j] = f->sum[s][j] / (double)n;
+        } else {
+          f->sum[s][j] = (double)t;
+          f->mean[s][j] = int_mean(t, n);
+        }
+      }
+      if (nd->in[s] & NEED_S2) {
+        double c = int_comoment_n(s2[s][j], s1[s][j], s1[s][j], n, nmax128);
+        if (c < 0) c = 0; /* only the inexact fallback can dip below zero */
+        f->m2[s][j] = c / (double)n;
+      }
+    }
+    if (nd->ab)
+      f->mab[j] = int_comoment_n(sab[j], s1[0][j], s1[1][j], n, nmax128) /
+                  (double)n;
+  }
+}
+
+/* double sums of x - k (k = the block's first pixel). */
+static void fin_f64(const slab_acc *sa, const needs *nd, ptrdiff_t ox,
+                    int64_t rzy, ptrdiff_t bx, ptrdiff_t nx,
+                    const slab_fin *f) {
+  const double *s1[2] = {(const double *)sa->s1[0], (const double *)sa->s1[1]};
+  const double *s2[2] = {(const double *)sa->s2[0], (const double *)sa->s2[1]};
+  const double *sab = (const double *)sa->sab;
+  for (ptrdiff_t j = 0; j < ox; j++) {
+    const double dn = (double)block_count(rzy, bx, nx, j);
+    for (int s = 0; s < 2; s++) {
+      if (!(nd->in[s] & (NEED_S1 | NEED_S2))) continue;
+      const double k = sa->k[s][j], d1 = s1[s][j];
+      f->sum[s][j] = k * dn + d1;
+      f->mean[s][j] = k + d1 / dn;
+      if (nd->in[s] & NEED_S2) {
+        double m2 = s2[s][j] - d1 * (d1 / dn);
+        f->m2[s][j] = m2 < 0 ? 0 : m2;
+      }
+    }
+    if (nd->ab) f->mab[j] = sab[j] - s1[0][j] * (s1[1][j] / dn);
+  }
+}
+
+/* One statistic for the ox blocks of a slab, into f->val. */
+BW_CLONES static void stat_row(const slab_fin *f, bw_stat stat, int s,
+                               const bw_block_params *p, ptrdiff_t ox,
+                               int64_t rzy, ptrdiff_t bx, ptrdiff_t nx) {
+  double *restrict val = f->val;
+  const double ddof = (double)p->ddof;
   switch (stat) {
-  case BW_STAT_COUNT: return r->count;
-  case BW_STAT_SUM: return r->sum[s];
-  case BW_STAT_MEAN: return r->mean[s];
-  case BW_STAT_VAR: return dof > 0 ? r->m2[s] / dof : NAN;
-  case BW_STAT_STD: return dof > 0 ? sqrt(r->m2[s] / dof) : NAN;
-  case BW_STAT_MIN: return r->mn[s];
-  case BW_STAT_MAX: return r->mx[s];
-  case BW_STAT_COV: return dof > 0 ? r->mab / dof : NAN;
+  case BW_STAT_COUNT:
+    for (ptrdiff_t j = 0; j < ox; j++)
+      val[j] = (double)block_count(rzy, bx, nx, j);
+    break;
+  case BW_STAT_SUM: memcpy(val, f->sum[s], (size_t)ox * sizeof *val); break;
+  case BW_STAT_MEAN: memcpy(val, f->mean[s], (size_t)ox * sizeof *val); break;
+  case BW_STAT_MIN: memcpy(val, f->mn[s], (size_t)ox * sizeof *val); break;
+  case BW_STAT_MAX: memcpy(val, f->mx[s], (size_t)ox * sizeof *val); break;
+  case BW_STAT_VAR:
+  case BW_STAT_STD:
+  case BW_STAT_COV: {
+    const double *restrict m = stat == BW_STAT_COV ? f->mab : f->m2[s];
+    for (ptrdiff_t j = 0; j < ox; j++) {
+      const double dof = (double)block_count(rzy, bx, nx, j) - ddof;
+      val[j] = dof > 0 ? m[j] / dof : NAN;
+    }
+    if (stat == BW_STAT_STD)
+      for (ptrdiff_t j = 0; j < ox; j++) val[j] = sqrt(val[j]);
+    break;
+  }
   case BW_STAT_CORR: {
-    if (r->constant[0] || r->constant[1]) return p->use_fill ? p->fill : NAN;
-    double v = r->mab / (sqrt(r->m2[0]) * sqrt(r->m2[1]));
-    if (v > 1) v = 1;
-    if (v < -1) v = -1;
-    return v;
+    const double *restrict ma = f->m2[0], *restrict mb = f->m2[1];
+    const double *restrict mab = f->mab;
+    const double fill = p->use_fill ? p->fill : NAN;
+    for (ptrdiff_t j = 0; j < ox; j++) {
+      double v = mab[j] / (sqrt(ma[j]) * sqrt(mb[j]));
+      v = v > 1 ? 1 : v;
+      v = v < -1 ? -1 : v;
+      /* a constant block has M2 exactly zero */
+      val[j] = (ma[j] == 0 || mb[j] == 0) ? fill : v;
+    }
+    break;
   }
   }
-  return NAN;
 }
 
-static void store(const bw_view *v, ptrdiff_t k, ptrdiff_t i, ptrdiff_t j,
-                  double x) {
+/* Stores f->val as row (k, i, :) of output view v. */
+static void store_row(const bw_view *v, ptrdiff_t k, ptrdiff_t i,
+                      const double *val, ptrdiff_t ox) {
   char *p = (char *)v->data;
-  if (v->ndim == 3)
-    p += k * v->strides[0] + i * v->strides[1] + j * v->strides[2];
-  else
-    p += i * v->strides[0] + j * v->strides[1];
-  if (v->dtype == BW_F32) {
-    float f = (float)x;
-    memcpy(p, &f, sizeof f);
+  ptrdiff_t sx;
+  if (v->ndim == 3) {
+    p += k * v->strides[0] + i * v->strides[1];
+    sx = v->strides[2];
   } else {
-    memcpy(p, &x, sizeof x);
+    p += i * v->strides[0];
+    sx = v->strides[1];
+  }
+  if (v->dtype == BW_F32) {
+    if (sx == (ptrdiff_t)sizeof(float) && ((uintptr_t)p % sizeof(float)) == 0) {
+      float *q = (float *)(void *)p;
+      for (ptrdiff_t j = 0; j < ox; j++) q[j] = (float)val[j];
+    } else {
+      for (ptrdiff_t j = 0; j < ox; j++) {
+        float x = (float)val[j];
+        memcpy(p + j * sx, &x, sizeof x);
+      }
+    }
+  } else {
+    for (ptrdiff_t j = 0; j < ox; j++) memcpy(p + j * sx, &val[j], sizeof val[j]);
   }
 }
+
 
 /* ------------------------------------------------------------------------ */
 /* Validation and dispatch                                                  */
@@ -631,7 +965,7 @@ static needs needs_of(const bw_block_output *o, size_t n) {
     switch (o[i].stat) {
     case BW_STAT_COUNT: break;
     case BW_STAT_SUM:
-    case BW_STAT_MEAN: nd.in[s] |= NEED_S1; break;
+    case BW_STAT_MEAN: nd.in[s] |= NEED_S1 | NEED_SUM; break;
     case BW_STAT_VAR:
     case BW_STAT_STD: nd.in[s] |= NEED_S1 | NEED_S2; break;
     case BW_STAT_MIN:
@@ -727,74 +1061,115 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
   }
   g.base[0] = (const char *)a->data;
   g.base[1] = need_b ? (const char *)b->data : NULL;
-  const int64_t bvol = (int64_t)g.blk[0] * g.blk[1] * g.blk[2];
-  if (g.blk[0] > INT32_MAX || g.blk[1] > INT32_MAX || g.blk[2] > INT32_MAX ||
-      bvol / g.blk[0] / g.blk[1] != g.blk[2])
-    return bw_fail(err, BW_ERR_RANGE, "block volume overflows");
+  /* the largest block actually met: blocks are clipped to the image */
+  int64_t nbig = 1;
+  for (int d = 0; d < 3; d++) {
+    const ptrdiff_t e = g.blk[d] < g.n[d] ? g.blk[d] : g.n[d];
+    if (e > INT32_MAX || nbig > INT64_MAX / e)
+      return bw_fail(err, BW_ERR_RANGE, "block volume overflows");
+    nbig *= e;
+  }
 
   const needs nd = needs_of(outputs, n_outputs);
-  const int is_flt = a->dtype == BW_F32 || a->dtype == BW_F64;
-  const size_t accsz = is_flt ? sizeof(acc_flt) : sizeof(acc_int);
+  const bw_dtype dt = a->dtype;
+  const int is_flt = dt == BW_F32 || dt == BW_F64;
+  const int small = dt == BW_U8 || dt == BW_I8 || dt == BW_U16 || dt == BW_I16;
+  /* nmax64: the largest block volume for which n * S2 and S1^2 fit int64
+   * (max|v|^2 is 2^16 for 8-bit and 2^32 for 16-bit centred values);
+   * below it, block sums are int64 and finishing is exact in int64.
+   * nmax128: the same for 128 bits. */
+  const int64_t nmax64 =
+      !small ? 0 : (dt == BW_U8 || dt == BW_I8) ? 11863282 : 46340;
+  const int64_t nmax128 = small ? ((int64_t)1 << 47) : ((int64_t)1 << 31);
+  const int narrow = small && nbig <= nmax64;
+  const int p16 = (dt == BW_U16 || dt == BW_I16) && narrow && nd.ab &&
+                  (nd.in[0] & ~NEED_SUM) == (NEED_S1 | NEED_S2) &&
+                  (nd.in[1] & ~NEED_SUM) == (NEED_S1 | NEED_S2) &&
+                  g.blk[2] % 2 == 0 &&
+                  g.blk[2] <= CHUNK && g.st[0][2] == 2 && g.st[1][2] == 2;
+  const bw_p16_fn p16_rows = p16 ? bw_p16_select() : NULL;
+
+  /* Scratch: 7 column accumulator arrays; 8 arrays of elements (min, max
+   * and gathered rows, two each per input); then per block of a slab, 5
+   * sums, 4 min/max, 2 shifts, 2 centres and 12 finished values (11
+   * moments and one output row), each array rounded up to 64 bytes. */
   const size_t ox = (size_t)g.on[2];
-  /* 7 column accumulator arrays; 8 arrays of elements (min, max and
-   * gathered rows, two each per input); ox blocks. */
   const size_t col_bytes = 7 * (size_t)CHUNK_BYTES, tmp_bytes = 8 * CHUNK * 8;
-  if (ox > (SIZE_MAX - col_bytes - tmp_bytes - 64) / accsz)
+  const size_t fixed = col_bytes + tmp_bytes;
+  const size_t accsz = is_flt || narrow ? 8 : 16;
+  if (ox > ((SIZE_MAX - fixed) / 25 - 64) / 16)
     return bw_fail(err, BW_ERR_RANGE, "output too wide");
-  const size_t acc_off = col_bytes + tmp_bytes;
-  unsigned char *scratch = malloc(acc_off + ox * accsz + 64);
+  const size_t arr_acc = (ox * accsz + 63) & ~(size_t)63;
+  const size_t arr_8 = (ox * 8 + 63) & ~(size_t)63;
+  const size_t total = fixed + 5 * arr_acc + 20 * arr_8 + 64;
+  unsigned char *scratch = malloc(total);
   if (!scratch)
     return bw_fail(err, BW_ERR_NOMEM, "cannot allocate %zu bytes of scratch",
-                   acc_off + ox * accsz);
-  /* col_bytes and tmp_bytes are multiples of 16, so everything is aligned */
-  void *col = scratch, *tmp = scratch + col_bytes, *acc = scratch + acc_off;
-  /* n^2 * max|v|^2 must stay below 2^63 (2^127): max|v|^2 is 2^16 for 8-bit,
-   * 2^32 for 16-bit and 2^64 for 32-bit inputs. */
-  const int wide = a->dtype == BW_U32 || a->dtype == BW_I32;
-  const int64_t nmax64 = wide ? 0
-                         : (a->dtype == BW_U8 || a->dtype == BW_I8) ? 11863282
-                                                                     : 46340;
-  /* the centres the integer kernels subtract (see DEFINE_KERNEL) */
-  const int64_t off = a->dtype == BW_U8    ? 128
-                      : a->dtype == BW_U16 ? 32768
-                      : a->dtype == BW_U32 ? ((int64_t)1 << 31)
-                                           : 0;
-  const int64_t nmax128 = wide ? ((int64_t)1 << 31) : ((int64_t)1 << 47);
+                   total);
+  unsigned char *q = (unsigned char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+  void *col = q, *tmp = q + col_bytes;
+  q += fixed;
+  slab_acc acc;
+  slab_fin fin;
+  acc.s1[0] = q, q += arr_acc;
+  acc.s1[1] = q, q += arr_acc;
+  acc.s2[0] = q, q += arr_acc;
+  acc.s2[1] = q, q += arr_acc;
+  acc.sab = q, q += arr_acc;
+  void **mm[4] = {&acc.mn[0], &acc.mn[1], &acc.mx[0], &acc.mx[1]};
+  for (int i = 0; i < 4; i++) *mm[i] = q, q += arr_8;
+  acc.cen[0] = (int64_t *)(void *)q, q += arr_8;
+  acc.cen[1] = (int64_t *)(void *)q, q += arr_8;
+  double **d8[14] = {&acc.k[0],    &acc.k[1],    &fin.sum[0], &fin.sum[1], &fin.mean[0],
+                     &fin.mean[1],  &fin.m2[0],    &fin.m2[1],  &fin.mab,    &fin.mn[0],
+                     &fin.mn[1],    &fin.mx[0],    &fin.mx[1],  &fin.val};
+  for (int i = 0; i < 14; i++) *d8[i] = (double *)(void *)q, q += arr_8;
 
+  const ptrdiff_t oxs = g.on[2];
   for (ptrdiff_t oz = 0; oz < g.on[0]; oz++) {
     for (ptrdiff_t oy = 0; oy < g.on[1]; oy++) {
-      switch (a->dtype) {
-      case BW_U8: k_u8_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_I8: k_i8_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_U16: k_u16_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_I16: k_i16_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_U32: k_u32_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_I32: k_i32_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_F32: k_f32_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      case BW_F64: k_f64_slab(&g, &nd, oz, oy, acc, col, tmp); break;
-      }
       ptrdiff_t rz = g.n[0] - oz * g.blk[0], ry = g.n[1] - oy * g.blk[1];
       if (rz > g.blk[0]) rz = g.blk[0];
       if (ry > g.blk[1]) ry = g.blk[1];
-      for (ptrdiff_t j = 0; j < g.on[2]; j++) {
-        ptrdiff_t rx = g.n[2] - j * g.blk[2];
-        if (rx > g.blk[2]) rx = g.blk[2];
-        const int64_t n = (int64_t)rz * ry * rx;
-        block_result r;
-        memset(&r, 0, sizeof r);
-        if (is_flt)
-          finish_flt((const acc_flt *)acc + j, &nd, n, &r);
+      const int64_t rzy = (int64_t)rz * ry;
+      const ptrdiff_t bx = g.blk[2], nx = g.n[2];
+#define BW_SLAB(K)                                                             \
+  do {                                                                         \
+    K##_slab(&g, &nd, oz, oy, &acc, col, tmp, 0, oxs);                         \
+    K##_minmax(&acc, &nd, oxs, &fin);                                             \
+  } while (0)
+      if (p16) {
+        if (dt == BW_U16)
+          p16_slab(&g, &nd, oz, oy, &acc, col, tmp, p16_rows, k_u16_slab, 0);
         else
-          finish_int((const acc_int *)acc + j, &nd, n, off, nmax64, nmax128, &r);
-        for (size_t i = 0; i < n_outputs; i++)
-          store(&outputs[i].view, oz, oy, j,
-                stat_value(&r, outputs[i].stat, outputs[i].input, p));
+          p16_slab(&g, &nd, oz, oy, &acc, col, tmp, p16_rows, k_i16_slab, 1);
+      } else switch (dt) {
+      case BW_U8: if (narrow) BW_SLAB(k_u8); else BW_SLAB(k_u8w); break;
+      case BW_I8: if (narrow) BW_SLAB(k_i8); else BW_SLAB(k_i8w); break;
+      case BW_U16: if (narrow) BW_SLAB(k_u16); else BW_SLAB(k_u16w); break;
+      case BW_I16: if (narrow) BW_SLAB(k_i16); else BW_SLAB(k_i16w); break;
+      case BW_U32: BW_SLAB(k_u32); break;
+      case BW_I32: BW_SLAB(k_i32); break;
+      case BW_F32: BW_SLAB(k_f32); break;
+      case BW_F64: BW_SLAB(k_f64); break;
+      }
+#undef BW_SLAB
+      if (is_flt)
+        fin_f64(&acc, &nd, oxs, rzy, bx, nx, &fin);
+      else if (narrow)
+        fin_i64(&acc, &nd, oxs, rzy, bx, nx, &fin);
+      else
+        fin_i128(&acc, &nd, oxs, rzy, bx, nx, nmax128, &fin);
+      for (size_t i = 0; i < n_outputs; i++) {
+        stat_row(&fin, outputs[i].stat, outputs[i].input, p, oxs, rzy, bx, nx);
+        store_row(&outputs[i].view, oz, oy, fin.val, oxs);
       }
     }
   }
   free(scratch);
   return BW_OK;
 }
+
 
 bw_status bw_block_corr(const bw_view *a, const bw_view *b,
                         const bw_block_params *params, const bw_view *r,

@@ -629,6 +629,110 @@ static void test_one_pass_equals_separate(void) {
   }
 }
 
+/* 16-bit pairs whose correlation-only calls take the 32-bit pair path (even
+ * block widths, contiguous rows): on data whose range forces every row-group
+ * size from "many rows" down to "one row" and "none" (full 16-bit range, the
+ * generic kernel per chunk), with chunks of different ranges side by side,
+ * odd widths and several chunks per row.  Results must match the oracle and,
+ * bit for bit, the same statistics computed along with min (which takes the
+ * generic kernel). */
+static void fill_span(void *p, bw_dtype dt, size_t n, size_t row, long span) {
+  const long top = dt == BW_U16 ? 65535 : 32767;
+  for (size_t i = 0; i < n; i++) {
+    /* from column 1500 on, an eighth of the span: chunks there see a
+     * narrower range than chunks before */
+    const long sp = (i % row) < 1500 ? span : span / 8;
+    const long v = top - span / 2 - sp / 2 + (long)(rnd() % (uint64_t)(sp + 1));
+    if (dt == BW_U16)
+      ((uint16_t *)p)[i] = (uint16_t)v;
+    else
+      ((int16_t *)p)[i] = (int16_t)v;
+  }
+}
+
+static void test_pair16_path(void) {
+  static const struct {
+    int nd;
+    ptrdiff_t shape[3], block[3];
+  } cases[] = {
+      {2, {23, 2101}, {10, 10}},       /* odd width, partial last block */
+      {2, {40, 3000}, {4, 2}},         /* 2-px blocks: one lane per block */
+      {2, {9, 1030}, {9, 1024}},       /* block as wide as a chunk */
+      {3, {5, 13, 1030}, {2, 4, 16}},  /* 3-D, partial slabs */
+  };
+  /* spans: 12-bit (many rows per group), 15-bit (a few), 46000 (two rows),
+   * 60000 (one row), 65535 (no rows: generic per chunk) */
+  static const long spans[] = {4095, 30000, 46000, 60000, 65535};
+  static const bw_dtype dts[] = {BW_U16, BW_I16};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (size_t sp = 0; sp < sizeof spans / sizeof spans[0]; sp++)
+      for (int t = 0; t < 2; t++) {
+        const int nd = cases[c].nd;
+        const bw_dtype dt = dts[t];
+        const size_t n = prod(cases[c].shape, nd);
+        const size_t row = (size_t)cases[c].shape[nd - 1];
+        void *a = malloc(n * 2), *b = malloc(n * 2);
+        fill_span(a, dt, n, row, spans[sp]);
+        fill_span(b, dt, n, row, spans[sp]);
+        /* b: a plus a little noise, so r is far from zero */
+        for (size_t i = 0; i < n; i++) {
+          if (rnd() % 4) continue;
+          if (dt == BW_U16) ((uint16_t *)b)[i] = ((uint16_t *)a)[i];
+          else ((int16_t *)b)[i] = ((int16_t *)a)[i];
+        }
+        bw_block_params p;
+        bw_block_params_init(&p, nd, cases[c].block);
+        ptrdiff_t on[3];
+        CHECK(bw_block_output_shape(&p, cases[c].shape, on, NULL) == BW_OK, "shape");
+        const size_t no = prod(on, nd);
+        bw_view va = bw_view_contiguous(a, dt, nd, cases[c].shape);
+        bw_view vb = bw_view_contiguous(b, dt, nd, cases[c].shape);
+        /* fast: corr, cov, var of both, mean; generic: the same plus min */
+        enum { NF = 5 };
+        const bw_stat st[NF + 1] = {BW_STAT_CORR, BW_STAT_COV, BW_STAT_VAR,
+                                    BW_STAT_VAR, BW_STAT_MEAN, BW_STAT_MIN};
+        const int in[NF + 1] = {0, 0, 0, 1, 0, 0};
+        double *fast[NF + 1], *gen[NF + 1];
+        bw_block_output of[NF + 1], og[NF + 1];
+        for (int o = 0; o < NF + 1; o++) {
+          fast[o] = malloc(no * sizeof(double));
+          gen[o] = malloc(no * sizeof(double));
+          of[o] = (bw_block_output){st[o], in[o], bw_view_contiguous(fast[o], BW_F64, nd, on)};
+          og[o] = (bw_block_output){st[o], in[o], bw_view_contiguous(gen[o], BW_F64, nd, on)};
+        }
+        CHECK(bw_block_stats(&va, &vb, &p, of, NF, NULL) == BW_OK, "fast");
+        CHECK(bw_block_stats(&va, &vb, &p, og, NF + 1, NULL) == BW_OK, "generic");
+        for (int o = 0; o < NF; o++)
+          CHECK(memcmp(fast[o], gen[o], no * sizeof(double)) == 0,
+                "case %zu span %ld %s: %s differs from the generic kernel", c,
+                spans[sp], bw_dtype_name(dt), bw_stat_name(st[o]));
+        ptrdiff_t n3[3] = {1, 1, 1}, b3[3] = {1, 1, 1}, o3[3] = {1, 1, 1};
+        for (int d = 0; d < nd; d++) {
+          n3[3 - nd + d] = cases[c].shape[d];
+          b3[3 - nd + d] = cases[c].block[d];
+          o3[3 - nd + d] = on[d];
+        }
+        for (ptrdiff_t k = 0; k < o3[0]; k++)
+          for (ptrdiff_t i = 0; i < o3[1]; i++)
+            for (ptrdiff_t j = 0; j < o3[2]; j++) {
+              const ref_stats r = ref_block(a, b, dt, n3, b3, k, i, j, 0, 0, 0);
+              const size_t idx = (size_t)((k * o3[1] + i) * o3[2] + j);
+              const long double want[NF] = {r.corr, r.cov, r.var, r.var_b, r.mean};
+              for (int o = 0; o < NF; o++)
+                CHECK(close_to(fast[o][idx], want[o], 1e-9),
+                      "case %zu span %ld %s block (%td,%td,%td) %s: %.17g vs %.17Lg",
+                      c, spans[sp], bw_dtype_name(dt), k, i, j,
+                      bw_stat_name(st[o]), fast[o][idx], want[o]);
+            }
+        for (int o = 0; o < NF + 1; o++) {
+          free(fast[o]);
+          free(gen[o]);
+        }
+        free(a);
+        free(b);
+      }
+}
+
 /* Each invalid argument returns its status, a message, and leaves every
  * output byte untouched. */
 static void test_errors_leave_output_untouched(void) {
@@ -800,6 +904,7 @@ static const test_entry tests[] = {
     {"one_pass", test_one_pass_equals_separate},
     {"errors", test_errors_leave_output_untouched},
     {"region_map", test_region_map_values},
+    {"pair16", test_pair16_path},
 };
 
 int main(int argc, char **argv) {
