@@ -707,6 +707,11 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
   int64_t *s1[2] = {(int64_t *)sa->s1[0], (int64_t *)sa->s1[1]};
   int64_t *s2[2] = {(int64_t *)sa->s2[0], (int64_t *)sa->s2[1]};
   int64_t *sab = (int64_t *)sa->sab;
+  /* 64-bit lanes, after the five 32-bit lane arrays (CHUNK / 2 lanes of 8
+   * bytes each: 20 KiB of the 32 KiB left) */
+  int64_t *wide[5];
+  for (int q = 0; q < 5; q++)
+    wide[q] = (int64_t *)(void *)(col + 5 * CHUNK_BYTES) + q * (CHUNK / 2);
   for (ptrdiff_t jc = 0; jc < ox; jc += per) {
     const ptrdiff_t jd = jc + per < ox ? jc + per : ox;
     const ptrdiff_t x0 = jc * bx, x1 = jd * bx < nx ? jd * bx : nx;
@@ -731,6 +736,7 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
     }
     const uint16_t ca = (uint16_t)(cen[0] & 0xffff);
     const uint16_t cb = (uint16_t)(cen[1] & 0xffff);
+    const int widen = nrows > 2 * rows;
     ahead pf = ahead_of(g, oz, oy, jd);
     row_cursor c = {z0, y0, y0, y1};
     for (ptrdiff_t r = 0; r < nrows;) {
@@ -755,19 +761,47 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
           r += 1;
         }
       }
-      /* fold the group's lanes into the blocks, in lane order */
+      /* Up to two groups: fold each group's 32-bit lanes into the blocks.
+       * More: add each group's lanes to 64-bit lanes (one vectorised pass)
+       * and fold those once. */
+      const int last = r >= nrows;
+      if (widen) {
+        for (int q = 0; q < 5; q++) {
+          const uint32_t *restrict u = (const uint32_t *)(void *)(col + q * CHUNK_BYTES);
+          int64_t *restrict l = wide[q];
+          if (q == 2 || q == 3) { /* sums of squares: unsigned */
+            if (first) for (ptrdiff_t k = 0; k < nl; k++) l[k] = u[k];
+            else for (ptrdiff_t k = 0; k < nl; k++) l[k] += u[k];
+          } else {
+            if (first) for (ptrdiff_t k = 0; k < nl; k++) l[k] = lane_i32(u[k]);
+            else for (ptrdiff_t k = 0; k < nl; k++) l[k] += lane_i32(u[k]);
+          }
+        }
+        if (!last) continue;
+      }
+      /* fold the lanes into the blocks, in lane order */
       for (ptrdiff_t j = jc; j < jd; j++) {
         const ptrdiff_t k0 = (j - jc) * hb;
         const ptrdiff_t k1 = k0 + hb < nl ? k0 + hb : nl;
         int64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-        for (ptrdiff_t k = k0; k < k1; k++) {
-          t0 += lane_i32(cs.s1[0][k]);
-          t1 += lane_i32(cs.s1[1][k]);
-          t2 += cs.s2[0][k];
-          t3 += cs.s2[1][k];
-          t4 += lane_i32(cs.sab[k]);
+        if (!widen) {
+          for (ptrdiff_t k = k0; k < k1; k++) {
+            t0 += lane_i32(cs.s1[0][k]);
+            t1 += lane_i32(cs.s1[1][k]);
+            t2 += cs.s2[0][k];
+            t3 += cs.s2[1][k];
+            t4 += lane_i32(cs.sab[k]);
+          }
+        } else {
+          for (ptrdiff_t k = k0; k < k1; k++) {
+            t0 += wide[0][k];
+            t1 += wide[1][k];
+            t2 += wide[2][k];
+            t3 += wide[3][k];
+            t4 += wide[4][k];
+          }
         }
-        if (first) {
+        if (widen || first) {
           s1[0][j] = t0, s1[1][j] = t1, s2[0][j] = t2, s2[1][j] = t3;
           sab[j] = t4;
         } else {
