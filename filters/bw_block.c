@@ -670,12 +670,15 @@ static ahead ahead_of(const geom *g, ptrdiff_t oz, ptrdiff_t oy, ptrdiff_t jd) {
   return a;
 }
 
-/* The next row of the look-ahead (or, past its end, row r again: the
- * fetch is then a no-op), as pointers for inputs a and b. */
-static inline void next_ahead(const geom *g, ahead *a, const char *here_a,
-                              const char *here_b, const char **pa,
-                              const char **pb) {
-  if (a->rows <= 0) {
+/* The next row of the look-ahead, as pointers for inputs a and b.  The
+ * pixel loop fetches the same number of columns ahead as it sums (w); when
+ * the look-ahead has fewer columns left in its rows (the last chunk of a
+ * slab), or no rows, it gets the rows being summed instead, so every
+ * address it fetches lies inside the image. */
+static inline void next_ahead(const geom *g, ahead *a, ptrdiff_t w,
+                              const char *here_a, const char *here_b,
+                              const char **pa, const char **pb) {
+  if (a->rows <= 0 || a->x0 + w > g->n[2]) {
     *pa = here_a, *pb = here_b;
     return;
   }
@@ -748,11 +751,11 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
         const char *a0 = row_ptr(g, 0, &c, x0), *b0 = row_ptr(g, 1, &c, x0);
         row_step(&c);
         const char *f[4];
-        next_ahead(g, &pf, a0, b0, &f[0], &f[2]);
+        next_ahead(g, &pf, w, a0, b0, &f[0], &f[2]);
         if (r + 1 < rend) {
           const char *a1 = row_ptr(g, 0, &c, x0), *b1 = row_ptr(g, 1, &c, x0);
           row_step(&c);
-          next_ahead(g, &pf, a1, b1, &f[1], &f[3]);
+          next_ahead(g, &pf, w, a1, b1, &f[1], &f[3]);
           rows_fn(&cs, a0, a1, b0, b1, w, ca, cb, f);
           r += 2;
         } else {
