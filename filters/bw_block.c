@@ -234,6 +234,17 @@ static inline void row_step(row_cursor *c) {
   }
 }
 
+/* The rows of slab (oz, oy), clipped to the image: sets *c on the first
+ * and returns how many there are. */
+static inline ptrdiff_t slab_start(const geom *g, ptrdiff_t oz, ptrdiff_t oy,
+                                   row_cursor *c) {
+  const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];
+  const ptrdiff_t z1 = z0 + g->blk[0] < g->n[0] ? z0 + g->blk[0] : g->n[0];
+  const ptrdiff_t y1 = y0 + g->blk[1] < g->n[1] ? y0 + g->blk[1] : g->n[1];
+  c->z = z0, c->y = c->y0 = y0, c->y1 = y1;
+  return (z1 - z0) * (y1 - y0);
+}
+
 static inline const char *row_ptr(const geom *g, int s, const row_cursor *c,
                                   ptrdiff_t x0) {
   return g->base[s] + c->z * g->st[s][0] + c->y * g->st[s][1] +
@@ -395,11 +406,8 @@ static inline const char *row_ptr(const geom *g, int s, const row_cursor *c,
     T *restrict tmp = (T *)tmpv;                                               \
     const int two_in = nd->in[1] != 0 || nd->ab;                               \
     const ptrdiff_t bx = g->blk[2], nx = g->n[2];                              \
-    const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];                  \
-    ptrdiff_t z1 = z0 + g->blk[0], y1 = y0 + g->blk[1];                        \
-    if (z1 > g->n[0]) z1 = g->n[0];                                            \
-    if (y1 > g->n[1]) y1 = g->n[1];                                            \
-    const ptrdiff_t nrows = (z1 - z0) * (y1 - y0);                             \
+    row_cursor start;                                                          \
+    const ptrdiff_t nrows = slab_start(g, oz, oy, &start);                     \
     const ptrdiff_t xend = jb * bx < nx ? jb * bx : nx;                        \
     ACC *s1[2] = {(ACC *)sa->s1[0], (ACC *)sa->s1[1]};                         \
     ACC *s2[2] = {(ACC *)sa->s2[0], (ACC *)sa->s2[1]};                         \
@@ -420,7 +428,7 @@ static inline const char *row_ptr(const geom *g, int s, const row_cursor *c,
                    {tmp + 6 * CHUNK, tmp + 7 * CHUNK}};                        \
     /* per block: first pixel (shift for floats, start of min/max) */          \
     for (int s = 0; s < 1 + two_in; s++) {                                     \
-      const char *p0 = g->base[s] + z0 * g->st[s][0] + y0 * g->st[s][1];       \
+      const char *p0 = row_ptr(g, s, &start, 0);                               \
       for (ptrdiff_t j = ja; j < jb; j++) {                                    \
         T first;                                                               \
         memcpy(&first, p0 + j * bx * g->st[s][2], sizeof first);               \
@@ -455,7 +463,7 @@ static inline const char *row_ptr(const geom *g, int s, const row_cursor *c,
         }                                                                      \
       }                                                                        \
       BW_ZERO_COLUMNS();                                                       \
-      row_cursor cur = {z0, y0, y0, y1};                                       \
+      row_cursor cur = start;                                                  \
       for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {                        \
         const int two = r + 1 < nrows && in_group + 2 <= (ROWS);               \
         const T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};                      \
@@ -609,34 +617,32 @@ typedef void (*slab_fn)(const geom *, const needs *, ptrdiff_t, ptrdiff_t,
                         const slab_acc *, void *, void *, ptrdiff_t,
                         ptrdiff_t);
 
-/* Range of the values of input s over a chunk of a slab. */
+/* Range of the values of input s over a chunk of a slab, in the element
+ * type so that the loop vectorises. */
+#define BW_ROW_RANGE(T)                                                        \
+  do {                                                                         \
+    const T *x = (const T *)p;                                                 \
+    T a = x[0], b = x[0];                                                      \
+    for (ptrdiff_t i = 0; i < w; i++) {                                        \
+      a = x[i] < a ? x[i] : a;                                                 \
+      b = x[i] > b ? x[i] : b;                                                 \
+    }                                                                          \
+    mn = a < mn ? a : mn;                                                      \
+    mx = b > mx ? b : mx;                                                      \
+  } while (0)
+
 static inline __attribute__((always_inline)) void
-chunk_range(const geom *g, int s, int is_signed, ptrdiff_t z0,
-                        ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t nrows,
-                        ptrdiff_t x0, ptrdiff_t w, int32_t *lo, int32_t *hi) {
-  row_cursor c = {z0, y0, y0, y1};
+chunk_range(const geom *g, int s, int is_signed, const row_cursor *start,
+            ptrdiff_t nrows, ptrdiff_t x0, ptrdiff_t w, int32_t *lo,
+            int32_t *hi) {
+  row_cursor c = *start;
   int32_t mn = INT32_MAX, mx = INT32_MIN;
   for (ptrdiff_t r = 0; r < nrows; r++, row_step(&c)) {
     const void *p = row_ptr(g, s, &c, x0);
-    if (is_signed) {
-      const int16_t *x = (const int16_t *)p;
-      int16_t a = x[0], b = x[0];
-      for (ptrdiff_t i = 0; i < w; i++) {
-        a = x[i] < a ? x[i] : a;
-        b = x[i] > b ? x[i] : b;
-      }
-      mn = a < mn ? a : mn;
-      mx = b > mx ? b : mx;
-    } else {
-      const uint16_t *x = (const uint16_t *)p;
-      uint16_t a = x[0], b = x[0];
-      for (ptrdiff_t i = 0; i < w; i++) {
-        a = x[i] < a ? x[i] : a;
-        b = x[i] > b ? x[i] : b;
-      }
-      mn = a < mn ? a : mn;
-      mx = b > mx ? b : mx;
-    }
+    if (is_signed)
+      BW_ROW_RANGE(int16_t);
+    else
+      BW_ROW_RANGE(uint16_t);
   }
   *lo = mn;
   *hi = mx;
@@ -661,11 +667,7 @@ static ahead ahead_of(const geom *g, ptrdiff_t oz, ptrdiff_t oy, ptrdiff_t jd) {
     if (oz == g->on[0]) return a; /* the last slab: nothing after it */
     jd = 0;
   }
-  const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];
-  const ptrdiff_t z1 = z0 + g->blk[0] < g->n[0] ? z0 + g->blk[0] : g->n[0];
-  const ptrdiff_t y1 = y0 + g->blk[1] < g->n[1] ? y0 + g->blk[1] : g->n[1];
-  a.c.z = z0, a.c.y = a.c.y0 = y0, a.c.y1 = y1;
-  a.rows = (z1 - z0) * (y1 - y0);
+  a.rows = slab_start(g, oz, oy, &a.c);
   a.x0 = jd * g->blk[2];
   return a;
 }
@@ -693,11 +695,8 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
                                void *tmp, bw_p16_fn rows_fn, slab_fn generic,
                                int is_signed) {
   const ptrdiff_t bx = g->blk[2], nx = g->n[2], ox = g->on[2];
-  const ptrdiff_t z0 = oz * g->blk[0], y0 = oy * g->blk[1];
-  ptrdiff_t z1 = z0 + g->blk[0], y1 = y0 + g->blk[1];
-  if (z1 > g->n[0]) z1 = g->n[0];
-  if (y1 > g->n[1]) y1 = g->n[1];
-  const ptrdiff_t nrows = (z1 - z0) * (y1 - y0);
+  row_cursor start;
+  const ptrdiff_t nrows = slab_start(g, oz, oy, &start);
   /* blocks per chunk, lanes per block */
   const ptrdiff_t per = CHUNK / bx, hb = bx / 2;
   char *col = (char *)colv;
@@ -722,7 +721,7 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
     int32_t lo[2], hi[2], cen[2];
     int64_t m = 0;
     for (int s = 0; s < 2; s++) {
-      chunk_range(g, s, is_signed, z0, y0, y1, nrows, x0, w, &lo[s], &hi[s]);
+      chunk_range(g, s, is_signed, &start, nrows, x0, w, &lo[s], &hi[s]);
       cen[s] = lo[s] + (hi[s] - lo[s] + 1) / 2; /* x - cen fits int16 */
       const int64_t d = hi[s] - cen[s] > cen[s] - lo[s] ? hi[s] - cen[s]
                                                           : cen[s] - lo[s];
@@ -741,7 +740,7 @@ BW_CLONES static void p16_slab(const geom *g, const needs *nd, ptrdiff_t oz,
     const uint16_t cb = (uint16_t)(cen[1] & 0xffff);
     const int widen = nrows > 2 * rows;
     ahead pf = ahead_of(g, oz, oy, jd);
-    row_cursor c = {z0, y0, y0, y1};
+    row_cursor c = start;
     for (ptrdiff_t r = 0; r < nrows;) {
       const int first = r == 0;
       const ptrdiff_t rend = nrows - r < rows ? nrows : r + (ptrdiff_t)rows;
@@ -1165,10 +1164,8 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
   const ptrdiff_t oxs = g.on[2];
   for (ptrdiff_t oz = 0; oz < g.on[0]; oz++) {
     for (ptrdiff_t oy = 0; oy < g.on[1]; oy++) {
-      ptrdiff_t rz = g.n[0] - oz * g.blk[0], ry = g.n[1] - oy * g.blk[1];
-      if (rz > g.blk[0]) rz = g.blk[0];
-      if (ry > g.blk[1]) ry = g.blk[1];
-      const int64_t rzy = (int64_t)rz * ry;
+      row_cursor first_row;
+      const int64_t rzy = slab_start(&g, oz, oy, &first_row);
       const ptrdiff_t bx = g.blk[2], nx = g.n[2];
 #define BW_SLAB(K)                                                             \
   do {                                                                         \
