@@ -1,0 +1,81 @@
+/*=========================================================================
+ *
+ *  Blockwise
+ *
+ *=========================================================================*/
+#ifndef itkBlockCorrelationImageFilter_hxx
+#define itkBlockCorrelationImageFilter_hxx
+
+#include "itkBlockCorrelationImageFilter.h"
+
+namespace itk
+{
+
+template <typename TInputImage1, typename TInputImage2, typename TOutputImage>
+BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::BlockCorrelationImageFilter()
+{
+  this->SetNumberOfRequiredInputs(2);
+  this->DynamicMultiThreadingOn();
+}
+
+template <typename TInputImage1, typename TInputImage2, typename TOutputImage>
+void
+BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  if (m_Statistic != StatisticEnum::Correlation && m_Statistic != StatisticEnum::Covariance)
+  {
+    itkExceptionMacro(<< "Statistic must be Correlation or Covariance, not " << m_Statistic
+                      << "; statistics of one image come from itk::BlockStatisticsImageFilter");
+  }
+}
+
+template <typename TInputImage1, typename TInputImage2, typename TOutputImage>
+void
+BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::DynamicThreadedGenerateData(
+  const OutputRegionType & outputRegionForThread)
+{
+  if (outputRegionForThread.GetNumberOfPixels() == 0)
+  {
+    return;
+  }
+  const TInputImage1 * a = this->GetInput1();
+  const TInputImage2 * b = this->GetInput2();
+  TOutputImage *       output = this->GetOutput();
+
+  // The same pixels of both inputs, each relative to its own start.
+  const auto regionA = this->MapOutputRegionToInputRegion(outputRegionForThread);
+  auto       regionB = regionA;
+  const auto startA = a->GetLargestPossibleRegion().GetIndex();
+  const auto startB = b->GetLargestPossibleRegion().GetIndex();
+  for (unsigned int d = 0; d < Superclass::ImageDimension; ++d)
+  {
+    regionB.SetIndex(d, regionA.GetIndex(d) - startA[d] + startB[d]);
+  }
+
+  const bw_view   va = blockwise::ViewOf(a->GetBufferPointer(), a->GetBufferedRegion(), regionA);
+  const bw_view   vb = blockwise::ViewOf(b->GetBufferPointer(), b->GetBufferedRegion(), regionB);
+  bw_block_output out;
+  out.stat = blockwise::ToCore(m_Statistic);
+  out.input = 0;
+  out.view = blockwise::ViewOf(output->GetBufferPointer(), output->GetBufferedRegion(), outputRegionForThread);
+  const bw_block_params p = this->CoreParameters();
+  bw_error              err;
+  if (bw_block_stats(&va, &vb, &p, &out, 1, &err) != BW_OK)
+  {
+    this->ThrowCoreError("Block correlation failed", err);
+  }
+}
+
+template <typename TInputImage1, typename TInputImage2, typename TOutputImage>
+void
+BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::PrintSelf(std::ostream & os,
+                                                                                 Indent         indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Statistic: " << m_Statistic << std::endl;
+}
+
+} // namespace itk
+
+#endif
