@@ -63,7 +63,8 @@ typedef enum bw_status {
   BW_ERR_OUTPUT,   /* an output view has the wrong shape, type or data */
   BW_ERR_REGION,   /* a requested region lies outside the output */
   BW_ERR_NOMEM,    /* scratch memory could not be allocated */
-  BW_ERR_RANGE     /* a size or index would overflow */
+  BW_ERR_RANGE,    /* a size or index would overflow */
+  BW_ERR_IO        /* a file could not be read or written */
 } bw_status;
 
 /**

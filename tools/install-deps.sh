@@ -3,11 +3,18 @@
 # those that are missing.  Does nothing (no apt-get update) when all are
 # installed.  Non-interactive; uses sudo only when not root.
 #
-#   tools/install-deps.sh
+#   tools/install-deps.sh           build and test dependencies
+#   tools/install-deps.sh --bench   also what the benchmarks compare against
 set -euo pipefail
 
 # One package per word.  Add new build or test dependencies here.
-PACKAGES="cmake make gcc g++ libinsighttoolkit5-dev libtiff-dev"
+PACKAGES="cmake make gcc g++ libinsighttoolkit5-dev libtiff-dev libtiff-tools python3-numpy python3-tifffile clang libclang-rt-14-dev"
+
+# The benchmarks' baselines (not needed to build or test).
+BENCH_PACKAGES="libvips-tools"
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES="$PACKAGES $BENCH_PACKAGES"
+fi
 
 die() {
   echo "install-deps: $*" >&2

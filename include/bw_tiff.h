@@ -1,0 +1,186 @@
+/*
+ * Blockwise TIFF IO: streaming reading and writing of 2-D and 3-D images in
+ * TIFF files, over libtiff.
+ *
+ * Part of libblockwise_tiff, which depends on libtiff; the core library
+ * (blockwise.h) does not.  Regions, views and errors are the core's types:
+ * axes in C order, slowest first, (Y, X) for one page and (Z, Y, X) for a
+ * multi-page file, Z being the page.
+ *
+ * Reading touches only the strips or tiles that intersect the region asked
+ * for.  Uncompressed strips are read by rows, just the rows asked for, so
+ * files stored as one uncompressed strip per page read partially too; a
+ * compressed strip or tile is decoded from its start up to the last row
+ * asked for, so a file with one compressed strip per page cannot be read
+ * partially.
+ *
+ * Writing goes region by region, in order, holding one strip (striped
+ * files) or one row of tiles (tiled files) in memory.  The file is written
+ * under a temporary name next to the final one ("<path>.tmp-<pid>-<n>") and
+ * renamed by bw_tiff_finish() once every row is written; a writer that
+ * fails or is aborted removes it.
+ *
+ * Spacing.  X and Y spacing are stored in the resolution tags (ResolutionUnit
+ * centimetre, XResolution = 10 / spacing_x: spacing in millimetres) and,
+ * exactly, in the ImageDescription as "xspacing=" and "yspacing=" lines;
+ * Z spacing as a "spacing=" line, the key ImageJ uses for the distance
+ * between slices.  On reading, the description's values win; resolution
+ * tags in inches or centimetres are converted to millimetres, unitless ones
+ * are taken as they are (1 / resolution); a file without any has spacing 1.
+ *
+ * Every function returns BW_OK or an error status with a message in *err
+ * (err may be NULL); libtiff's own messages go into that message, never to
+ * stderr.  A file that cannot be opened, read or written gives BW_ERR_IO.
+ * None of them crashes or hangs on a corrupt, truncated or hostile file.
+ * bw_tiff_read() checks the region and the destination view completely
+ * before writing to it, so an invalid request leaves dst untouched; but a
+ * strip or tile that turns out to be corrupt only when it is decoded stops
+ * the read with an error after the strips or tiles before it were copied,
+ * so dst may then hold part of the region.
+ */
+#ifndef BW_TIFF_H
+#define BW_TIFF_H
+
+#include <stdint.h>
+
+#include "blockwise.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Compression schemes for writing (all are readable; see
+ * bw_tiff_compression_available()). */
+typedef enum bw_tiff_compression {
+  BW_TIFF_NONE = 0,
+  BW_TIFF_LZW,
+  BW_TIFF_DEFLATE,
+  BW_TIFF_PACKBITS,
+  BW_TIFF_ZSTD
+} bw_tiff_compression;
+
+/** What a TIFF file holds, as bw_tiff_reader_info() reports it. */
+typedef struct bw_tiff_info {
+  bw_dtype dtype;    /**< element type of every page */
+  int ndim;          /**< 2 for a file of one page, 3 for several */
+  int64_t shape[3];  /**< extents, C order: (rows, columns) or (pages, rows, columns) */
+  double spacing[3]; /**< spacing per axis, same order as shape, millimetres */
+  int tiled;         /**< 1: tiles; 0: strips */
+  uint32_t tile_width, tile_length; /**< tiled files */
+  uint32_t rows_per_strip;          /**< striped files, as stored (capped at the rows of a page) */
+  int compression;                  /**< libtiff's COMPRESSION_* code */
+  const char *compression_name;     /**< "none", "lzw", "deflate", "packbits", "zstd", ... */
+  int bigtiff;                      /**< 1: BigTIFF, 0: classic TIFF */
+  int big_endian;                   /**< 1: big-endian ("MM"), 0: little-endian ("II") */
+} bw_tiff_info;
+
+/** An open file for reading.  One reader serves one thread at a time. */
+typedef struct bw_tiff_reader bw_tiff_reader;
+
+/** Opens a TIFF file and reads its directory structure (every page's header,
+ * not its pixels).  Accepted: one sample per pixel, 8, 16, 32 or 64 bits of
+ * unsigned, signed or IEEE float samples matching a bw_dtype, any
+ * compression this libtiff decodes, strips or tiles, classic TIFF or
+ * BigTIFF, either byte order.  Pages marked as reduced-resolution copies
+ * (NewSubfileType bit 0) are skipped; the remaining pages must all have the
+ * same size and type, and form the Z axis.  Unsupported files give
+ * BW_ERR_DTYPE (pixel format) or BW_ERR_PARAM (anything else) with a
+ * message that says what is unsupported.  A directory, or a tag value, that
+ * lies past the end of the file is an error (BW_ERR_PARAM: truncated or
+ * corrupt), even where libtiff would only drop the tag. */
+BW_API bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err);
+
+/** As bw_tiff_open(), over a file image in memory that the caller keeps
+ * alive until bw_tiff_close(). */
+BW_API bw_status bw_tiff_open_memory(const void *data, size_t size,
+                              bw_tiff_reader **out, bw_error *err);
+
+/** The file's description; valid until bw_tiff_close(). */
+BW_API const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r);
+
+/** Reads a region of the image into dst.  region has info->ndim axes
+ * (start and size in C order); dst has the same number of axes, extents
+ * equal to region's size, the file's dtype, and any strides.  Reads only
+ * the strips or tiles that intersect the region. */
+BW_API bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region,
+                       const bw_view *dst, bw_error *err);
+
+/** What a reader has done so far: bytes read from the file, and strips or
+ * tiles decoded.  For tests and benchmarks of partial reads. */
+typedef struct bw_tiff_counters {
+  uint64_t bytes_read;
+  uint64_t chunks_decoded;
+} bw_tiff_counters;
+
+BW_API void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c);
+
+/** Closes the file and frees the reader (NULL is allowed). */
+BW_API void bw_tiff_close(bw_tiff_reader *r);
+
+/** 1 if this libtiff can write (and read) the compression scheme. */
+BW_API int bw_tiff_compression_available(bw_tiff_compression c);
+
+/** Parameters of a new file.  Initialise with bw_tiff_write_params_init(). */
+typedef struct bw_tiff_write_params {
+  bw_dtype dtype;
+  int ndim;          /**< 2, or 3 for one page per Z */
+  int64_t shape[3];  /**< C order, as bw_tiff_info */
+  double spacing[3]; /**< C order, millimetres; default 1 */
+  bw_tiff_compression compression; /**< default BW_TIFF_NONE */
+  int level;         /**< Deflate (1-9) and ZSTD (1-22) level; 0 for the
+                          codec's default, and for the other compressions */
+  int predictor;     /**< 1: horizontal differencing (floating-point predictor
+                          for f32/f64) with LZW, Deflate and ZSTD; default 0 */
+  int tiled;         /**< 1: tiles; default 0: strips */
+  uint32_t tile_width, tile_length; /**< multiples of 16; default 256 */
+  uint32_t rows_per_strip; /**< 0 (default): strips of about 64 KiB; more
+                                than the rows of a page: one strip per page */
+  int bigtiff;       /**< -1 (default): BigTIFF when the file could pass 4 GB;
+                          0: never (error if it would: from bw_tiff_create()
+                          for an uncompressed image, from bw_tiff_write()
+                          when compressed data pass 4 GB); 1: always */
+} bw_tiff_write_params;
+
+BW_API void bw_tiff_write_params_init(bw_tiff_write_params *p);
+
+/** A file being written. */
+typedef struct bw_tiff_writer bw_tiff_writer;
+
+/** Validates the parameters and creates the file (under a temporary name in
+ * the same folder).  Strips (and one row of tiles) are limited to 1 GiB.
+ * Each page is a directory with the resolution tags and ImageDescription
+ * of the spacing convention above and Software "Blockwise <version>"; in
+ * 3-D also NewSubfileType "page" and PageNumber (up to 65535 pages). */
+BW_API bw_status bw_tiff_create(const char *path, const bw_tiff_write_params *p,
+                         bw_tiff_writer **out, bw_error *err);
+
+/** Writes the next region of the image from src.  Regions come in order:
+ * each one spans whole rows (start and size of the X axis cover the image
+ * width) and, in 3-D, lies within one page or covers whole pages; each
+ * starts where the previous one ended.  src has the region's extents and
+ * the file's dtype, with any strides.
+ * A region or view that breaks these rules gives an error (BW_ERR_REGION
+ * for a region out of place or out of order) and changes nothing: the
+ * writer goes on.  A failure to write (disk full, libtiff error) ends the
+ * writer: the temporary file is removed, later calls fail, and
+ * bw_tiff_finish() or bw_tiff_abort() still has to free it. */
+BW_API bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region,
+                        const bw_view *src, bw_error *err);
+
+/** 1 once every row of the image has been written. */
+BW_API int bw_tiff_writer_complete(const bw_tiff_writer *w);
+
+/** Completes the file: requires every row to have been written; flushes,
+ * closes and renames the file to its final name.  Frees the writer, on
+ * success and on error (when the temporary file is removed). */
+BW_API bw_status bw_tiff_finish(bw_tiff_writer *w, bw_error *err);
+
+/** Abandons the file: removes the temporary file and frees the writer
+ * (NULL is allowed). */
+BW_API void bw_tiff_abort(bw_tiff_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BW_TIFF_H */

@@ -1,0 +1,96 @@
+/*
+ * libFuzzer target for the TIFF reader: opens the input as a file image in
+ * memory, checks the description it reports, then reads a few regions
+ * (corners, a block in the middle, a band of the last page, and the whole
+ * image when it is small).  Any error must come with a message; crashes,
+ * leaks, hangs and sanitizer reports are found by libFuzzer itself.
+ */
+#include "bw_tiff.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest strip, tile or region this target reads, in bytes: keeps each
+ * run fast (the reader itself accepts chunks up to 1 GiB). */
+#define FUZZ_MAX_BYTES ((uint64_t)16 << 20)
+
+static void require(int cond) {
+  if (!cond) abort();
+}
+
+static void read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
+                        const int64_t *size) {
+  size_t es = bw_dtype_size(in->dtype);
+  uint64_t bytes = es;
+  bw_region reg;
+  memset(&reg, 0, sizeof reg);
+  for (int i = 0; i < in->ndim; i++) {
+    reg.start[i] = (ptrdiff_t)start[i];
+    reg.size[i] = (ptrdiff_t)size[i];
+    bytes *= (uint64_t)size[i];
+    if (bytes > FUZZ_MAX_BYTES) return;
+  }
+  unsigned char *buf = malloc((size_t)bytes);
+  if (!buf) return;
+  memset(buf, 0xA5, (size_t)bytes);
+  bw_view v = bw_view_contiguous(buf, in->dtype, in->ndim, reg.size);
+  bw_error e;
+  memset(&e, 0, sizeof e);
+  bw_status st = bw_tiff_read(r, &reg, &v, &e);
+  if (st != BW_OK) require(e.status == st && e.message[0] != '\0');
+  free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  bw_tiff_reader *r = NULL;
+  bw_error e;
+  memset(&e, 0, sizeof e);
+  bw_status st = bw_tiff_open_memory(data, size, &r, &e);
+  if (st != BW_OK) {
+    require(r == NULL && e.status == st && e.message[0] != '\0');
+    return 0;
+  }
+  const bw_tiff_info *in = bw_tiff_reader_info(r);
+  require(in->ndim == 2 || in->ndim == 3);
+  size_t es = bw_dtype_size(in->dtype);
+  require(es > 0);
+  for (int i = 0; i < in->ndim; i++) require(in->shape[i] >= 1 && in->spacing[i] > 0);
+  require(in->compression_name != NULL);
+
+  int nd = in->ndim;
+  int64_t rows = in->shape[nd - 2], cols = in->shape[nd - 1];
+  uint64_t chunk = in->tiled ? (uint64_t)in->tile_width * in->tile_length * es
+                             : (uint64_t)in->rows_per_strip * (uint64_t)cols * es;
+  if (chunk <= FUZZ_MAX_BYTES) {
+    int64_t start[3] = {0, 0, 0}, one[3] = {1, 1, 1}, sz[3];
+    read_region(r, in, start, one);
+    int64_t last[3];
+    for (int i = 0; i < nd; i++) last[i] = in->shape[i] - 1;
+    read_region(r, in, last, one);
+    /* A block of up to 5 x 7 in the middle of the middle page. */
+    for (int i = 0; i < nd; i++) {
+      sz[i] = i == nd - 2 ? 5 : i == nd - 1 ? 7 : 1;
+      if (sz[i] > in->shape[i]) sz[i] = in->shape[i];
+      start[i] = (in->shape[i] - sz[i]) / 2;
+    }
+    read_region(r, in, start, sz);
+    /* Up to 3 full rows at the bottom of the last page. */
+    for (int i = 0; i < nd; i++) {
+      sz[i] = i == nd - 2 ? (rows < 3 ? rows : 3) : i == nd - 1 ? cols : 1;
+      start[i] = in->shape[i] - sz[i];
+    }
+    read_region(r, in, start, sz);
+    /* Everything, when small. */
+    for (int i = 0; i < nd; i++) {
+      start[i] = 0;
+      sz[i] = in->shape[i];
+    }
+    read_region(r, in, start, sz);
+  }
+  bw_tiff_counters c;
+  bw_tiff_reader_counters(r, &c);
+  require(c.bytes_read > 0);
+  bw_tiff_close(r);
+  return 0;
+}

@@ -1,0 +1,304 @@
+/*
+ * tiff_tool: a test-only command line over bw_tiff.h, used by the Python
+ * interoperability tests and to make the fuzzer's seed files.
+ *
+ *   tiff_tool info FILE
+ *       prints the file's bw_tiff_info as one JSON line
+ *   tiff_tool read FILE OUT.raw [START... SIZE...]
+ *       writes the region (default: everything) as raw native-endian
+ *       C-order bytes; prints the reader's counters as one JSON line
+ *   tiff_tool counters FILE START... SIZE...
+ *       reads the region and prints the counters and the file size
+ *   tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X
+ *       [--compression none|lzw|deflate|packbits|zstd] [--level N]
+ *       [--predictor] [--tiled WxL] [--rows-per-strip N] [--bigtiff -1|0|1]
+ *       [--spacing [z,]y,x] [--pieces N]
+ *       writes IN.raw (native-endian, C order) with bw_tiff_write, each
+ *       page in N row bands (N = 0: the whole image in one call)
+ *
+ * Errors print one line on stderr and exit with status 1 (2 for usage).
+ */
+#include "bw_tiff.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: tiff_tool info FILE\n"
+          "       tiff_tool read FILE OUT.raw [START... SIZE...]\n"
+          "       tiff_tool counters FILE START... SIZE...\n"
+          "       tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X [options]\n");
+  return 2;
+}
+
+static int fail(const bw_error *e) {
+  fprintf(stderr, "tiff_tool: %s: %s\n", bw_status_string(e->status), e->message);
+  return 1;
+}
+
+static bw_dtype parse_dtype(const char *s) {
+  static const bw_dtype all[] = {BW_U8, BW_I8, BW_U16, BW_I16, BW_U32, BW_I32, BW_F32, BW_F64};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    if (strcmp(s, bw_dtype_name(all[i])) == 0) return all[i];
+  return (bw_dtype)0;
+}
+
+/* Parses up to max comma-separated integers; returns how many. */
+static int parse_list(const char *s, int64_t *v, int max) {
+  int n = 0;
+  while (*s && n < max) {
+    char *end;
+    v[n++] = strtoll(s, &end, 10);
+    if (end == s) return -1;
+    s = end;
+    if (*s == ',') s++;
+    else if (*s) return -1;
+  }
+  return *s ? -1 : n;
+}
+
+static int parse_doubles(const char *s, double *v, int max) {
+  int n = 0;
+  while (*s && n < max) {
+    char *end;
+    v[n++] = strtod(s, &end);
+    if (end == s) return -1;
+    s = end;
+    if (*s == ',') s++;
+    else if (*s) return -1;
+  }
+  return *s ? -1 : n;
+}
+
+static void print_info(const bw_tiff_info *in) {
+  printf("{\"dtype\": \"%s\", \"ndim\": %d, \"shape\": [", bw_dtype_name(in->dtype), in->ndim);
+  for (int i = 0; i < in->ndim; i++) printf("%s%lld", i ? ", " : "", (long long)in->shape[i]);
+  printf("], \"spacing\": [");
+  for (int i = 0; i < in->ndim; i++) printf("%s%.17g", i ? ", " : "", in->spacing[i]);
+  printf("], \"tiled\": %d, \"tile_width\": %u, \"tile_length\": %u, \"rows_per_strip\": %u, "
+         "\"compression\": %d, \"compression_name\": \"%s\", \"bigtiff\": %d, "
+         "\"big_endian\": %d}\n",
+         in->tiled, in->tile_width, in->tile_length, in->rows_per_strip, in->compression,
+         in->compression_name, in->bigtiff, in->big_endian);
+}
+
+/* Region from argv (ndim starts then ndim sizes), or the whole image. */
+static int parse_region(const bw_tiff_info *in, int argc, char **argv, bw_region *reg) {
+  memset(reg, 0, sizeof *reg);
+  if (argc == 0) {
+    for (int i = 0; i < in->ndim; i++) reg->size[i] = (ptrdiff_t)in->shape[i];
+    return 0;
+  }
+  if (argc != 2 * in->ndim) return -1;
+  for (int i = 0; i < in->ndim; i++) {
+    reg->start[i] = (ptrdiff_t)strtoll(argv[i], NULL, 10);
+    reg->size[i] = (ptrdiff_t)strtoll(argv[in->ndim + i], NULL, 10);
+  }
+  return 0;
+}
+
+static int cmd_read(int argc, char **argv, int write_out) {
+  /* argv: FILE [OUT] region... */
+  bw_error e = {BW_OK, ""};
+  bw_tiff_reader *r = NULL;
+  if (bw_tiff_open(argv[0], &r, &e) != BW_OK) return fail(&e);
+  const bw_tiff_info *in = bw_tiff_reader_info(r);
+  int skip = write_out ? 2 : 1;
+  bw_region reg;
+  if (parse_region(in, argc - skip, argv + skip, &reg) != 0) {
+    bw_tiff_close(r);
+    return usage();
+  }
+  size_t n = bw_dtype_size(in->dtype);
+  for (int i = 0; i < in->ndim; i++) {
+    if (reg.size[i] < 1 || (size_t)reg.size[i] > SIZE_MAX / 2 / n) {
+      n = 0;
+      break;
+    }
+    n *= (size_t)reg.size[i];
+  }
+  if (n == 0) {
+    /* Let the library report the bad region. */
+    char one[8];
+    bw_view v = bw_view_contiguous(one, in->dtype, in->ndim, reg.size);
+    bw_tiff_read(r, &reg, &v, &e);
+    bw_tiff_close(r);
+    return fail(&e);
+  }
+  void *buf = malloc(n);
+  if (!buf) {
+    bw_tiff_close(r);
+    fprintf(stderr, "tiff_tool: out of memory\n");
+    return 1;
+  }
+  bw_view v = bw_view_contiguous(buf, in->dtype, in->ndim, reg.size);
+  if (bw_tiff_read(r, &reg, &v, &e) != BW_OK) {
+    free(buf);
+    bw_tiff_close(r);
+    return fail(&e);
+  }
+  int rc = 0;
+  if (write_out) {
+    FILE *f = fopen(argv[1], "wb");
+    if (!f || fwrite(buf, 1, n, f) != n || fclose(f) != 0) {
+      fprintf(stderr, "tiff_tool: cannot write %s\n", argv[1]);
+      rc = 1;
+    }
+  }
+  bw_tiff_counters c;
+  bw_tiff_reader_counters(r, &c);
+  FILE *f = fopen(argv[0], "rb");
+  long long fsize = -1;
+  if (f && fseek(f, 0, SEEK_END) == 0) fsize = ftell(f);
+  if (f) fclose(f);
+  printf("{\"bytes_read\": %llu, \"chunks_decoded\": %llu, \"file_size\": %lld}\n",
+         (unsigned long long)c.bytes_read, (unsigned long long)c.chunks_decoded, fsize);
+  free(buf);
+  bw_tiff_close(r);
+  return rc;
+}
+
+static bw_tiff_compression parse_compression(const char *s, int *ok) {
+  *ok = 1;
+  if (strcmp(s, "none") == 0) return BW_TIFF_NONE;
+  if (strcmp(s, "lzw") == 0) return BW_TIFF_LZW;
+  if (strcmp(s, "deflate") == 0) return BW_TIFF_DEFLATE;
+  if (strcmp(s, "packbits") == 0) return BW_TIFF_PACKBITS;
+  if (strcmp(s, "zstd") == 0) return BW_TIFF_ZSTD;
+  *ok = 0;
+  return BW_TIFF_NONE;
+}
+
+static int cmd_write(int argc, char **argv) {
+  if (argc < 2) return usage();
+  const char *in_path = argv[0], *out_path = argv[1];
+  bw_tiff_write_params p;
+  bw_tiff_write_params_init(&p);
+  int pieces = 1, have_shape = 0, have_dtype = 0;
+  double spacing[3];
+  int nspacing = 0;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--predictor") == 0) {
+      p.predictor = 1;
+      continue;
+    }
+    if (!v) return usage();
+    i++;
+    if (strcmp(a, "--dtype") == 0) {
+      p.dtype = parse_dtype(v);
+      have_dtype = 1;
+    } else if (strcmp(a, "--shape") == 0) {
+      int n = parse_list(v, p.shape, 3);
+      if (n < 2) return usage();
+      p.ndim = n;
+      have_shape = 1;
+    } else if (strcmp(a, "--compression") == 0) {
+      int ok;
+      p.compression = parse_compression(v, &ok);
+      if (!ok) return usage();
+    } else if (strcmp(a, "--level") == 0) {
+      p.level = atoi(v);
+    } else if (strcmp(a, "--tiled") == 0) {
+      unsigned tw, tl;
+      if (sscanf(v, "%ux%u", &tw, &tl) != 2) return usage();
+      p.tiled = 1;
+      p.tile_width = tw;
+      p.tile_length = tl;
+    } else if (strcmp(a, "--rows-per-strip") == 0) {
+      p.rows_per_strip = (uint32_t)strtoul(v, NULL, 10);
+    } else if (strcmp(a, "--bigtiff") == 0) {
+      p.bigtiff = atoi(v);
+    } else if (strcmp(a, "--spacing") == 0) {
+      nspacing = parse_doubles(v, spacing, 3);
+      if (nspacing < 2) return usage();
+    } else if (strcmp(a, "--pieces") == 0) {
+      pieces = atoi(v);
+    } else {
+      return usage();
+    }
+  }
+  if (!have_shape || !have_dtype || pieces < 0) return usage();
+  if (nspacing) {
+    if (nspacing != p.ndim) return usage();
+    for (int i = 0; i < nspacing; i++) p.spacing[i] = spacing[i];
+  }
+  size_t es = bw_dtype_size(p.dtype);
+  if (es == 0) return usage();
+  size_t n = es;
+  for (int i = 0; i < p.ndim; i++) n *= (size_t)p.shape[i];
+  void *buf = malloc(n ? n : 1);
+  FILE *f = fopen(in_path, "rb");
+  if (!buf || !f || fread(buf, 1, n, f) != n) {
+    fprintf(stderr, "tiff_tool: cannot read %zu bytes from %s\n", n, in_path);
+    if (f) fclose(f);
+    free(buf);
+    return 1;
+  }
+  fclose(f);
+
+  bw_error e = {BW_OK, ""};
+  bw_tiff_writer *w = NULL;
+  if (bw_tiff_create(out_path, &p, &w, &e) != BW_OK) {
+    free(buf);
+    return fail(&e);
+  }
+  ptrdiff_t shape[3] = {(ptrdiff_t)p.shape[0], (ptrdiff_t)p.shape[1], (ptrdiff_t)p.shape[2]};
+  bw_view all = bw_view_contiguous(buf, p.dtype, p.ndim, shape);
+  int nd = p.ndim;
+  ptrdiff_t pages = nd == 3 ? shape[0] : 1, rows = shape[nd - 2];
+  bw_status st = BW_OK;
+  if (pieces == 0) {
+    bw_region reg;
+    memset(&reg, 0, sizeof reg);
+    for (int i = 0; i < nd; i++) reg.size[i] = shape[i];
+    st = bw_tiff_write(w, &reg, &all, &e);
+  } else {
+    ptrdiff_t band = (rows + pieces - 1) / pieces;
+    for (ptrdiff_t z = 0; z < pages && st == BW_OK; z++)
+      for (ptrdiff_t y = 0; y < rows && st == BW_OK; y += band) {
+        bw_region reg;
+        memset(&reg, 0, sizeof reg);
+        int ay = nd - 2;
+        if (nd == 3) {
+          reg.start[0] = z;
+          reg.size[0] = 1;
+        }
+        reg.start[ay] = y;
+        reg.size[ay] = band < rows - y ? band : rows - y;
+        reg.size[nd - 1] = shape[nd - 1];
+        bw_view sub;
+        st = bw_view_subview(&all, &reg, &sub, &e);
+        if (st == BW_OK) st = bw_tiff_write(w, &reg, &sub, &e);
+      }
+  }
+  free(buf);
+  if (st != BW_OK) {
+    bw_tiff_abort(w);
+    return fail(&e);
+  }
+  if (bw_tiff_finish(w, &e) != BW_OK) return fail(&e);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) return usage();
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "info") == 0) {
+    if (argc != 3) return usage();
+    bw_error e = {BW_OK, ""};
+    bw_tiff_reader *r = NULL;
+    if (bw_tiff_open(argv[2], &r, &e) != BW_OK) return fail(&e);
+    print_info(bw_tiff_reader_info(r));
+    bw_tiff_close(r);
+    return 0;
+  }
+  if (strcmp(cmd, "read") == 0) return argc >= 4 ? cmd_read(argc - 2, argv + 2, 1) : usage();
+  if (strcmp(cmd, "counters") == 0) return cmd_read(argc - 2, argv + 2, 0);
+  if (strcmp(cmd, "write") == 0) return cmd_write(argc - 2, argv + 2);
+  return usage();
+}
