@@ -6,8 +6,12 @@ file(READ "${MY_CURRENT_DIR}/README.md" DOCUMENTATION)
 itk_module(Blockwise
   DEPENDS
     ITKCommon
+    ITKIOImageBase
   TEST_DEPENDS
     ITKTestKernel
+    ITKImageGrid
+  FACTORY_NAMES
+    ImageIO::BlockwiseTIFF
   DESCRIPTION
     "${DOCUMENTATION}"
   EXCLUDE_FROM_DEFAULT

@@ -1,8 +1,447 @@
 /*
- * Tests of the streaming TIFF ImageIO through itk::ImageFileReader/Writer.
+ * Tests of the streaming TIFF ImageIO through itk::ImageFileReader and
+ * itk::ImageFileWriter, and of whole streamed pipelines:
+ * TIFF -> block filter -> TIFF.
+ *
+ * Oracles: the images written (read back pixel for pixel), the block
+ * filters run on in-memory images without streaming, and file sizes
+ * against the IO's count of bytes read.
  */
+#include "itkBlockCorrelationImageFilter.h"
+#include "itkBlockwiseTIFFImageIO.h"
+#include "itkBlockwiseTIFFImageIOFactory.h"
+
+#include "itkImage.h"
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkImageIOFactory.h"
+#include "itkImageRegionIteratorWithIndex.h"
+#include "itkStreamingImageFilter.h"
+
 #include "test_itk.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <functional>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace
+{
+
+/* A fresh, empty folder for one test's files. */
+std::string
+scratchDir(const char * name)
+{
+  const char * base = std::getenv("BLOCKWISE_TEST_TMP");
+  std::string  dir = std::string(base ? base : "/tmp") + "/bw_itk_io_" + name + "_" + std::to_string(getpid());
+  const std::string cmd = "rm -rf '" + dir + "' && mkdir -p '" + dir + "'";
+  if (std::system(cmd.c_str()) != 0)
+    std::abort();
+  return dir;
+}
+
+std::vector<std::string>
+listDir(const std::string & dir)
+{
+  std::vector<std::string> names;
+  if (DIR * d = opendir(dir.c_str()))
+  {
+    while (dirent * e = readdir(d))
+      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+        names.push_back(e->d_name);
+    closedir(d);
+  }
+  return names;
+}
+
+long long
+fileSize(const std::string & path)
+{
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+}
+
+uint64_t
+mix(uint64_t x)
+{
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+/* An image whose pixel values cover the type's range, with spacing. */
+template <typename TImage>
+typename TImage::Pointer
+makeImage(const typename TImage::SizeType & size, uint64_t seed)
+{
+  using P = typename TImage::PixelType;
+  auto img = TImage::New();
+  img->SetRegions(size);
+  img->Allocate();
+  typename TImage::SpacingType sp;
+  for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
+    sp[d] = 0.25 + 0.5 * d + 0.001 * static_cast<double>(seed);
+  img->SetSpacing(sp);
+  uint64_t h = seed;
+  for (itk::ImageRegionIterator<TImage> it(img, img->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
+  {
+    h = mix(h);
+    P v;
+    if (std::is_floating_point<P>::value)
+      v = static_cast<P>((static_cast<double>(h >> 11) / 9007199254740992.0 - 0.5) * 1e6);
+    else
+      std::memcpy(&v, &h, sizeof v);
+    it.Set(v);
+  }
+  return img;
+}
+
+template <typename TImage>
+bool
+samePixels(const TImage * a, const TImage * b)
+{
+  if (a->GetLargestPossibleRegion().GetSize() != b->GetLargestPossibleRegion().GetSize())
+    return false;
+  itk::ImageRegionConstIterator<TImage> ia(a, a->GetLargestPossibleRegion());
+  itk::ImageRegionConstIterator<TImage> ib(b, b->GetLargestPossibleRegion());
+  for (; !ia.IsAtEnd(); ++ia, ++ib)
+  {
+    const auto x = ia.Get(), y = ib.Get();
+    if (std::memcmp(&x, &y, sizeof x) != 0)
+      return false;
+  }
+  return true;
+}
+
+template <typename TImage>
+typename TImage::Pointer
+readImage(const std::string & path)
+{
+  auto reader = itk::ImageFileReader<TImage>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  return reader->GetOutput();
+}
+
+/* Writes through ImageFileWriter with `divisions` stream divisions and a
+ * configured IO, reads back through ImageFileReader (the factory picks the
+ * IO) and compares pixels and spacing. */
+template <typename TImage>
+void
+checkRoundTrip(const std::string & dir, const typename TImage::SizeType & size, unsigned int divisions,
+               const std::function<void(itk::BlockwiseTIFFImageIO *)> & configure)
+{
+  const auto img = makeImage<TImage>(size, divisions + 7);
+  const std::string path = dir + "/round.tif";
+  auto io = itk::BlockwiseTIFFImageIO::New();
+  configure(io);
+  auto writer = itk::ImageFileWriter<TImage>::New();
+  writer->SetInput(img);
+  writer->SetFileName(path);
+  writer->SetImageIO(io);
+  writer->SetNumberOfStreamDivisions(divisions);
+  writer->Update();
+
+  auto reader = itk::ImageFileReader<TImage>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  CHECK(dynamic_cast<itk::BlockwiseTIFFImageIO *>(reader->GetImageIO()) != nullptr, "the factory chose %s",
+        reader->GetImageIO()->GetNameOfClass());
+  const TImage * back = reader->GetOutput();
+  CHECK(samePixels<TImage>(back, img), "pixels differ after a round trip (%u divisions)", divisions);
+  for (unsigned int d = 0; d < TImage::ImageDimension; ++d)
+    CHECK(back->GetSpacing()[d] == img->GetSpacing()[d], "spacing %u: %.17g, wrote %.17g", d, back->GetSpacing()[d],
+          img->GetSpacing()[d]);
+  const auto left = listDir(dir);
+  CHECK(left.size() == 1 && left[0] == "round.tif", "the folder holds %zu files", left.size());
+}
+
+void
+test_io_factory()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory(); /* once only */
+  int ours = 0;
+  for (auto * f : itk::ObjectFactoryBase::GetRegisteredFactories())
+    ours += dynamic_cast<itk::BlockwiseTIFFImageIOFactory *>(f) != nullptr;
+  CHECK(ours == 1, "registered %d times", ours);
+  for (const char * name : { "a.tif", "b.TIFF", "c.tiff" })
+  {
+    auto io = itk::ImageIOFactory::CreateImageIO(name, itk::ImageIOFactory::FileModeEnum::WriteMode);
+    CHECK(io && dynamic_cast<itk::BlockwiseTIFFImageIO *>(io.GetPointer()), "%s: not ours", name);
+  }
+  auto io = itk::ImageIOFactory::CreateImageIO("d.png", itk::ImageIOFactory::FileModeEnum::WriteMode);
+  CHECK(!io || !dynamic_cast<itk::BlockwiseTIFFImageIO *>(io.GetPointer()), "claims .png");
+}
+
+void
+test_io_roundtrip()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  const std::string dir = scratchDir("roundtrip");
+  auto              plain = [](itk::BlockwiseTIFFImageIO *) {};
+  auto              tiled = [](itk::BlockwiseTIFFImageIO * io) { io->SetTileSize(32, 16); };
+  auto              deflate = [](itk::BlockwiseTIFFImageIO * io) {
+    io->SetUseCompression(true);
+    io->SetRowsPerStrip(5);
+  };
+  auto lzwTiled = [](itk::BlockwiseTIFFImageIO * io) {
+    io->SetUseCompression(true);
+    io->SetCompressor("LZW");
+    io->SetTileSize(16, 16);
+  };
+  for (unsigned int div : { 1u, 7u, 64u })
+  {
+    checkRoundTrip<itk::Image<unsigned short, 2>>(dir, { { 101, 67 } }, div, plain);
+    checkRoundTrip<itk::Image<float, 2>>(dir, { { 45, 70 } }, div, tiled);
+    checkRoundTrip<itk::Image<signed char, 3>>(dir, { { 33, 20, 6 } }, div, deflate);
+    checkRoundTrip<itk::Image<double, 3>>(dir, { { 40, 17, 5 } }, div, lzwTiled);
+  }
+  checkRoundTrip<itk::Image<unsigned char, 2>>(dir, { { 9, 300 } }, 3, plain);
+  checkRoundTrip<itk::Image<short, 2>>(dir, { { 64, 64 } }, 2, [](itk::BlockwiseTIFFImageIO * io) {
+    io->SetUseCompression(true);
+    io->SetCompressor("PackBits");
+  });
+  checkRoundTrip<itk::Image<unsigned int, 3>>(dir, { { 20, 20, 3 } }, 3, plain);
+  checkRoundTrip<itk::Image<int, 2>>(dir, { { 50, 50 } }, 4, [](itk::BlockwiseTIFFImageIO * io) {
+    io->SetBigTIFF(1);
+    io->SetTileSize(16, 32);
+  });
+}
+
+/* A small region of a large file: ImageFileReader asks the IO for that
+ * region only, and the IO reads a small part of the file. */
+void
+test_io_streamed_read()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  using Image = itk::Image<unsigned short, 2>;
+  const std::string dir = scratchDir("streamed_read");
+  const auto        img = makeImage<Image>({ { 2048, 2048 } }, 3);
+  for (int tiled = 0; tiled < 2; ++tiled)
+  {
+    const std::string path = dir + (tiled ? "/tiled.tif" : "/striped.tif");
+    auto              io = itk::BlockwiseTIFFImageIO::New();
+    if (tiled)
+      io->SetTileSize(128, 128);
+    else
+      io->SetRowsPerStrip(8);
+    auto writer = itk::ImageFileWriter<Image>::New();
+    writer->SetInput(img);
+    writer->SetFileName(path);
+    writer->SetImageIO(io);
+    writer->Update();
+
+    auto rio = itk::BlockwiseTIFFImageIO::New();
+    auto reader = itk::ImageFileReader<Image>::New();
+    reader->SetFileName(path);
+    reader->SetImageIO(rio);
+    reader->UpdateOutputInformation();
+    Image::RegionType small({ { 1000, 1500 } }, { { 100, 40 } });
+    reader->GetOutput()->SetRequestedRegion(small);
+    reader->Update();
+    CHECK(reader->GetOutput()->GetBufferedRegion() == small, "the reader buffered more than asked for");
+    for (itk::ImageRegionConstIteratorWithIndex<Image> it(reader->GetOutput(), small); !it.IsAtEnd(); ++it)
+      CHECK(it.Get() == img->GetPixel(it.GetIndex()), "pixel differs");
+    const double fraction = static_cast<double>(rio->GetBytesRead()) / static_cast<double>(fileSize(path));
+    CHECK(fraction < 0.05, "%s: read %.1f%% of the file for 0.1%% of its pixels", path.c_str(), 100 * fraction);
+  }
+}
+
+/* TIFF pair -> block correlation -> TIFF, streamed through the writer, equals
+ * the filter on the images in memory, un-streamed. */
+void
+test_io_pipeline()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  using In = itk::Image<unsigned short, 2>;
+  using Out = itk::Image<float, 2>;
+  const std::string dir = scratchDir("pipeline");
+  auto              a = makeImage<In>({ { 515, 403 } }, 1);
+  auto              b = makeImage<In>({ { 515, 403 } }, 1);
+  /* b: a plus noise, so r is neither 1 nor 0 */
+  uint64_t h = 99;
+  for (itk::ImageRegionIterator<In> it(b, b->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
+    it.Set(static_cast<unsigned short>(it.Get() / 2 + ((h = mix(h)) >> 50)));
+  b->SetSpacing(a->GetSpacing());
+  for (int k = 0; k < 2; ++k)
+  {
+    auto w = itk::ImageFileWriter<In>::New();
+    w->SetInput(k ? b : a);
+    w->SetFileName(dir + (k ? "/b.tif" : "/a.tif"));
+    w->Update();
+  }
+  auto whole = itk::BlockCorrelationImageFilter<In, In, Out>::New();
+  whole->SetInput1(a);
+  whole->SetInput2(b);
+  whole->SetBlockSize(10);
+  whole->Update();
+
+  for (unsigned int div : { 1u, 7u, 64u })
+  {
+    auto ra = itk::ImageFileReader<In>::New();
+    auto rb = itk::ImageFileReader<In>::New();
+    ra->SetFileName(dir + "/a.tif");
+    rb->SetFileName(dir + "/b.tif");
+    auto f = itk::BlockCorrelationImageFilter<In, In, Out>::New();
+    f->SetInput1(ra->GetOutput());
+    f->SetInput2(rb->GetOutput());
+    f->SetBlockSize(10);
+    auto w = itk::ImageFileWriter<Out>::New();
+    w->SetInput(f->GetOutput());
+    w->SetFileName(dir + "/r.tif");
+    w->SetNumberOfStreamDivisions(div);
+    w->Update();
+    CHECK(ra->GetOutput()->GetBufferedRegion().GetNumberOfPixels() <
+            (div > 1 ? a->GetLargestPossibleRegion().GetNumberOfPixels() : ~0ull),
+          "%u divisions: the reader read the whole image", div);
+    auto r = readImage<Out>(dir + "/r.tif");
+    CHECK(samePixels<Out>(r, whole->GetOutput()), "%u divisions: the streamed map differs", div);
+    for (unsigned int d = 0; d < 2; ++d)
+      CHECK(std::fabs(r->GetSpacing()[d] - whole->GetOutput()->GetSpacing()[d]) == 0, "spacing %u", d);
+  }
+}
+
+/* Runs `f`; passes if it throws an itk::ExceptionObject whose message holds
+ * `word`. */
+void
+expectThrow(const char * what, const std::function<void()> & f, const char * word)
+{
+  try
+  {
+    f();
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    const std::string msg = e.GetDescription();
+    CHECK(msg.find(word) != std::string::npos, "%s: message \"%s\" lacks \"%s\"", what, msg.c_str(), word);
+    return;
+  }
+  CHECK(false, "%s: no exception", what);
+}
+
+/* A source that fails on its third request. */
+class FailingSource : public itk::ImageSource<itk::Image<float, 2>>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(FailingSource);
+  using Self = FailingSource;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(FailingSource, ImageSource);
+  int m_Calls{ 0 };
+
+protected:
+  FailingSource() = default;
+  void
+  GenerateOutputInformation() override
+  {
+    this->GetOutput()->SetLargestPossibleRegion(itk::ImageRegion<2>({ { 0, 0 } }, { { 64, 64 } }));
+  }
+  void
+  GenerateData() override
+  {
+    if (++m_Calls == 3)
+      itkExceptionMacro(<< "source failed on purpose");
+    auto * out = this->GetOutput();
+    out->SetBufferedRegion(out->GetRequestedRegion());
+    out->Allocate();
+    out->FillBuffer(1.5f);
+  }
+};
+
+void
+test_io_errors()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  using Image = itk::Image<unsigned short, 2>;
+  const std::string dir = scratchDir("errors");
+  const auto        img = makeImage<Image>({ { 64, 64 } }, 5);
+  {
+    auto w = itk::ImageFileWriter<Image>::New();
+    w->SetInput(img);
+    w->SetFileName(dir + "/good.tif");
+    w->Update();
+  }
+  /* truncated copies of a good file */
+  std::ifstream     in(dir + "/good.tif", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (size_t cut : { size_t(4), size_t(9), size_t(200), bytes.size() / 2, bytes.size() - 3 })
+  {
+    const std::string path = dir + "/cut.tif";
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(cut));
+    const std::string what = "file cut at " + std::to_string(cut) + " of " + std::to_string(bytes.size());
+    expectThrow(what.c_str(), [&] { readImage<Image>(path); }, "cut.tif");
+  }
+  {
+    const std::string path = dir + "/magic.tif";
+    std::ofstream(path, std::ios::binary) << "JUNK" << std::string(100, 'x');
+    expectThrow("wrong magic", [&] { readImage<Image>(path); }, "magic.tif");
+  }
+  expectThrow("missing file", [&] { readImage<Image>(dir + "/none.tif"); }, "none.tif");
+
+  /* a write that fails part-way leaves no file behind */
+  {
+    const std::string path = dir + "/partial.tif";
+    auto              src = FailingSource::New();
+    auto              w = itk::ImageFileWriter<itk::Image<float, 2>>::New();
+    w->SetInput(src->GetOutput());
+    w->SetFileName(path);
+    w->SetNumberOfStreamDivisions(8);
+    expectThrow("upstream failure", [&] { w->Update(); }, "on purpose");
+    w = nullptr; /* the writer's IO removes its temporary file */
+    CHECK(fileSize(path) < 0, "a partial file was left behind");
+  }
+  /* pasting into a file is refused */
+  {
+    auto w = itk::ImageFileWriter<Image>::New();
+    w->SetInput(img);
+    w->SetFileName(dir + "/paste.tif");
+    itk::ImageIORegion region(2);
+    region.SetIndex(0, 0);
+    region.SetIndex(1, 10);
+    region.SetSize(0, 64);
+    region.SetSize(1, 10);
+    w->SetIORegion(region);
+    expectThrow("paste", [&] { w->Update(); }, "pasting");
+  }
+  /* a folder that does not exist */
+  {
+    auto w = itk::ImageFileWriter<Image>::New();
+    w->SetInput(img);
+    w->SetFileName(dir + "/no/such/folder/x.tif");
+    expectThrow("bad folder", [&] { w->Update(); }, "x.tif");
+  }
+  /* 4-byte longs and 64-bit integers are not TIFF sample formats here */
+  {
+    using L = itk::Image<long long, 2>;
+    auto l = L::New();
+    l->SetRegions(itk::Size<2>{ { 4, 4 } });
+    l->Allocate();
+    l->FillBuffer(1);
+    auto w = itk::ImageFileWriter<L>::New();
+    w->SetInput(l);
+    w->SetFileName(dir + "/long.tif");
+    expectThrow("64-bit integers", [&] { w->Update(); }, "component type");
+  }
+  const auto left = listDir(dir);
+  for (const auto & name : left)
+    CHECK(name == "good.tif" || name == "cut.tif" || name == "magic.tif", "left behind: %s", name.c_str());
+}
+
+} // namespace
+
 const blockwise_test::Entry blockwise_test::io_tests[] = {
+  { "io_factory", test_io_factory },
+  { "io_roundtrip", test_io_roundtrip },
+  { "io_streamed_read", test_io_streamed_read },
+  { "io_pipeline", test_io_pipeline },
+  { "io_errors", test_io_errors },
   { nullptr, nullptr },
 };

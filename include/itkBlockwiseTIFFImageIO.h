@@ -1,0 +1,162 @@
+/*=========================================================================
+ *
+ *  Blockwise
+ *
+ *=========================================================================*/
+#ifndef itkBlockwiseTIFFImageIO_h
+#define itkBlockwiseTIFFImageIO_h
+
+#include "BlockwiseExport.h"
+#include "itkImageIOBase.h"
+
+struct bw_tiff_reader;
+struct bw_tiff_writer;
+
+namespace itk
+{
+
+/** \class BlockwiseTIFFImageIO
+ * \brief Streaming TIFF reading and writing: a reader asks for a region and
+ * only the strips or tiles that intersect it are read; a writer is fed
+ * region by region and holds one strip (or one row of tiles) in memory.
+ *
+ * A thin wrapper over Blockwise's C TIFF layer (bw_tiff.h, over libtiff).
+ *
+ * Reads scalar images of unsigned char, char, unsigned short, short,
+ * unsigned int, int, float and double; striped or tiled; uncompressed, LZW,
+ * Deflate, PackBits or ZSTD (as the installed libtiff has it); either byte
+ * order; classic TIFF or BigTIFF.  A file of several pages is a 3-D image,
+ * the page being Z.  Files with other pixel layouts (RGB, palette, one bit
+ * per pixel) are left to other ImageIOs: CanReadFile() is false for them.
+ * A corrupt or truncated file throws an itk::ExceptionObject that says what
+ * is wrong.
+ *
+ * Writes 2-D and 3-D scalar images of those types, striped (default) or
+ * tiled (SetTileSize()), compressed when UseCompression is on (Deflate by
+ * default; SetCompressor("LZW" | "DEFLATE" | "PACKBITS" | "ZSTD")), BigTIFF
+ * when the file could pass 4 GB.  The file is written under a temporary
+ * name and renamed when the last row is in, so a failed or interrupted
+ * write leaves no file behind.  Pasting into an existing file is not
+ * supported.
+ *
+ * Spacing survives a round trip: X and Y in the resolution tags and, exactly,
+ * in the ImageDescription; Z in the ImageDescription's "spacing=" line
+ * (ImageJ's key).  Origin and direction are not stored (read as 0 and
+ * identity).
+ *
+ * Register it ahead of ITK's own TIFFImageIO with
+ * BlockwiseTIFFImageIOFactory::RegisterOneFactory().
+ *
+ * \ingroup Blockwise
+ */
+class Blockwise_EXPORT BlockwiseTIFFImageIO : public ImageIOBase
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(BlockwiseTIFFImageIO);
+
+  using Self = BlockwiseTIFFImageIO;
+  using Superclass = ImageIOBase;
+  using Pointer = SmartPointer<Self>;
+
+  itkNewMacro(Self);
+  itkTypeMacro(BlockwiseTIFFImageIO, ImageIOBase);
+
+  /** Tiles of this width and length (multiples of 16) when writing; 0 for
+   * strips (the default). */
+  void
+  SetTileSize(unsigned int width, unsigned int length);
+  itkGetConstMacro(TileWidth, unsigned int);
+  itkGetConstMacro(TileLength, unsigned int);
+
+  /** Rows per strip when writing strips; 0 (default): strips of about
+   * 64 KiB. */
+  itkSetMacro(RowsPerStrip, unsigned int);
+  itkGetConstMacro(RowsPerStrip, unsigned int);
+
+  /** BigTIFF: -1 (default) when the file could pass 4 GB, 0 never, 1 always. */
+  itkSetClampMacro(BigTIFF, int, -1, 1);
+  itkGetConstMacro(BigTIFF, int);
+
+  /** Horizontal differencing (or the floating-point predictor) before LZW,
+   * Deflate or ZSTD compression; on by default. */
+  itkSetMacro(UsePredictor, bool);
+  itkGetConstMacro(UsePredictor, bool);
+  itkBooleanMacro(UsePredictor);
+
+  bool
+  SupportsDimension(unsigned long dim) override
+  {
+    return dim == 2 || dim == 3;
+  }
+
+  bool
+  CanReadFile(const char * fileName) override;
+  bool
+  CanStreamRead() override
+  {
+    return true;
+  }
+  /** Exactly the requested region (with size 1 along axes of the file that
+   * the requested region lacks): any region can be read. */
+  ImageIORegion
+  GenerateStreamableReadRegionFromRequestedRegion(const ImageIORegion & requested) const override;
+  void
+  ReadImageInformation() override;
+  void
+  Read(void * buffer) override;
+
+  bool
+  CanWriteFile(const char * fileName) override;
+  bool
+  CanStreamWrite() override
+  {
+    return true;
+  }
+  void
+  WriteImageInformation() override
+  {}
+  void
+  Write(const void * buffer) override;
+
+  /** Bytes this IO has read from its current file so far: a read of a small
+   * region of a large file reads a small part of it. */
+  uint64_t
+  GetBytesRead() const;
+
+  unsigned int
+  GetActualNumberOfSplitsForWriting(unsigned int          numberOfRequestedSplits,
+                                    const ImageIORegion & pasteRegion,
+                                    const ImageIORegion & largestPossibleRegion) override;
+
+protected:
+  BlockwiseTIFFImageIO();
+  ~BlockwiseTIFFImageIO() override;
+
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+  void
+  InternalSetCompressor(const std::string & compressor) override;
+
+private:
+  void
+  OpenReader();
+  void
+  CloseReader();
+  void
+  AbortWriter();
+
+  bw_tiff_reader * m_Reader{ nullptr };
+  std::string      m_ReaderFileName;
+  bw_tiff_writer * m_Writer{ nullptr };
+  unsigned int     m_TileWidth{ 0 };
+  unsigned int     m_TileLength{ 0 };
+  unsigned int     m_RowsPerStrip{ 0 };
+  int              m_BigTIFF{ -1 };
+  bool             m_UsePredictor{ true };
+  int              m_Compression{ 0 };
+};
+
+} // namespace itk
+
+#endif
