@@ -14,3 +14,13 @@ foreach(t ${BLOCKWISE_ITK_TESTS})
     ENVIRONMENT BLOCKWISE_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
 endforeach()
 
+# The README's example program end to end, with tifffile and numpy as the
+# independent writer, reader and oracle.
+find_program(BLOCKWISE_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT BLOCKWISE_SYSTEM_PYTHON)
+  message(FATAL_ERROR "Tests need /usr/bin/python3 with python3-numpy and "
+                      "python3-tifffile (tools/install-deps.sh installs them)")
+endif()
+add_test(NAME itk.example
+  COMMAND ${BLOCKWISE_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_itk_example.py
+          $<TARGET_FILE:itk_block_corr>)
