@@ -54,7 +54,9 @@ demo: build
 	./$(BUILD)/examples/blockwise_demo
 
 bench: build
+	bash tools/install-deps.sh --bench
 	./$(BUILD)/bench/bench_block_corr
+	./$(BUILD)/bench/bench_itk_pipeline
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SANITIZE)
