@@ -73,11 +73,11 @@ public:
   {
     this->SetStatistics(StatisticsType{ statistic });
   }
-  /** The first statistic of the list. */
+  /** The first statistic of the list (Mean if the list is empty). */
   StatisticEnum
   GetStatistic() const
   {
-    return m_Statistics.front();
+    return m_Statistics.empty() ? StatisticEnum::Mean : m_Statistics.front();
   }
 
   /** The statistics of a vector output, one component each. */

@@ -35,8 +35,9 @@ namespace itk
  * C core's region map (bw_block_input_region); any output region computed
  * from that input region equals the whole-image result bit for bit.
  *
- * Inputs must all have the same size; otherwise an itk::ExceptionObject
- * names the sizes.
+ * Inputs must all have the same largest possible region (pixels pair up by
+ * index); otherwise an itk::ExceptionObject names the sizes or start
+ * indices.
  *
  * \ingroup Blockwise
  */

@@ -84,6 +84,14 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::VerifyInputInformation() IT
       itkExceptionMacro(<< "Inputs differ in size: input 0 is " << size << ", input " << i << " is " << otherSize
                         << "; blockwise statistics of a pair need images of the same size");
     }
+    // Pixels are paired by index, as in every ITK filter of several inputs.
+    const auto start = first->GetLargestPossibleRegion().GetIndex();
+    const auto otherStart = other->GetLargestPossibleRegion().GetIndex();
+    if (otherStart != start)
+    {
+      itkExceptionMacro(<< "Inputs start at different indices: input 0 at " << start << ", input " << i << " at "
+                        << otherStart << "; their pixels would not pair up");
+    }
   }
 }
 

@@ -32,12 +32,16 @@ namespace itk
  * is wrong.
  *
  * Writes 2-D and 3-D scalar images of those types, striped (default) or
- * tiled (SetTileSize()), compressed when UseCompression is on (Deflate by
- * default; SetCompressor("LZW" | "DEFLATE" | "PACKBITS" | "ZSTD")), BigTIFF
- * when the file could pass 4 GB.  The file is written under a temporary
- * name and renamed when the last row is in, so a failed or interrupted
- * write leaves no file behind.  Pasting into an existing file is not
- * supported.
+ * tiled (SetTileSize()); compressed when the writer's UseCompression is on
+ * (ImageFileWriter::UseCompressionOn()): Deflate by default, or
+ * SetCompressor("LZW" | "DEFLATE" | "PACKBITS" | "ZSTD"), with the
+ * predictor (UsePredictor) for all but PackBits and CompressionLevel 1-9
+ * for Deflate and ZSTD; BigTIFF when the file could pass 4 GB.  Streamed
+ * writes come in bands of whole rows (or pages).  The file is written under
+ * a temporary name and renamed when the last row is in, so the final name
+ * never holds a partial file; after a failed write the temporary file is
+ * removed by the next write or when this IO is destroyed.  Pasting into an
+ * existing file is not supported.
  *
  * Spacing survives a round trip: X and Y in the resolution tags and, exactly,
  * in the ImageDescription; Z in the ImageDescription's "spacing=" line
@@ -57,6 +61,7 @@ public:
   using Self = BlockwiseTIFFImageIO;
   using Superclass = ImageIOBase;
   using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
 
   itkNewMacro(Self);
   itkTypeMacro(BlockwiseTIFFImageIO, ImageIOBase);
@@ -123,6 +128,13 @@ public:
   uint64_t
   GetBytesRead() const;
 
+  /** Pieces of whole rows (or pages): the writer takes rows in order. */
+  ImageIORegion
+  GetSplitRegionForWriting(unsigned int          ithPiece,
+                           unsigned int          numberOfActualSplits,
+                           const ImageIORegion & pasteRegion,
+                           const ImageIORegion & largestPossibleRegion) override;
+
   unsigned int
   GetActualNumberOfSplitsForWriting(unsigned int          numberOfRequestedSplits,
                                     const ImageIORegion & pasteRegion,
@@ -139,6 +151,8 @@ protected:
   InternalSetCompressor(const std::string & compressor) override;
 
 private:
+  unsigned int
+  RowSplitAxis(const ImageIORegion & largest) const;
   void
   OpenReader();
   void

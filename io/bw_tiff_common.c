@@ -259,12 +259,17 @@ int bw_tiff_parse_double(const char *s, size_t len, double *v) {
   }
   while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
   if (len == 0 || len > 64) return 0;
+  /* one decimal point at most: with the locale's point (up to 8 bytes) in
+   * its place, the number fits buf */
+  size_t dots = 0;
   for (size_t i = 0; i < len; i++) {
     char c = s[i];
+    dots += c == '.';
     if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' ||
           c == 'E'))
       return 0;
   }
+  if (dots > 1) return 0;
   /* strtod reads the locale's decimal point: put it in place of '.'. */
   char buf[80];
   const struct lconv *lc = localeconv();

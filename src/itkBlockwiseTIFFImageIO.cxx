@@ -137,7 +137,9 @@ BlockwiseTIFFImageIO::BlockwiseTIFFImageIO()
     this->AddSupportedReadExtension(ext);
     this->AddSupportedWriteExtension(ext);
   }
-  m_Compression = BW_TIFF_DEFLATE;
+  this->SetMaximumCompressionLevel(9);
+  this->Self::SetCompressor("");
+  this->SetCompressionLevel(6);
 }
 
 BlockwiseTIFFImageIO::~BlockwiseTIFFImageIO()
@@ -329,7 +331,34 @@ BlockwiseTIFFImageIO::GetActualNumberOfSplitsForWriting(unsigned int          nu
     itkExceptionMacro(<< "Cannot write " << m_FileName
                       << ": writing a region into an existing TIFF file (pasting) is not supported");
   }
-  return Superclass::GetActualNumberOfSplitsForWriting(numberOfRequestedSplits, pasteRegion, largestPossibleRegion);
+  // Pieces are bands of whole rows (or whole pages) along the slowest axis
+  // that has more than one.
+  const unsigned int axis = this->RowSplitAxis(largestPossibleRegion);
+  const auto         n = static_cast<SizeValueType>(std::max(1u, numberOfRequestedSplits));
+  return static_cast<unsigned int>(std::min(n, largestPossibleRegion.GetSize(axis)));
+}
+
+unsigned int
+BlockwiseTIFFImageIO::RowSplitAxis(const ImageIORegion & largest) const
+{
+  return largest.GetImageDimension() >= 3 && largest.GetSize(2) > 1 ? 2 : 1;
+}
+
+ImageIORegion
+BlockwiseTIFFImageIO::GetSplitRegionForWriting(unsigned int          ithPiece,
+                                               unsigned int          numberOfActualSplits,
+                                               const ImageIORegion & pasteRegion,
+                                               const ImageIORegion & largestPossibleRegion)
+{
+  (void)pasteRegion;
+  const unsigned int axis = this->RowSplitAxis(largestPossibleRegion);
+  const auto         size = static_cast<uint64_t>(largestPossibleRegion.GetSize(axis));
+  const uint64_t     n = std::max(1u, numberOfActualSplits);
+  const uint64_t     lo = size * ithPiece / n, hi = size * (ithPiece + 1) / n;
+  ImageIORegion      piece = largestPossibleRegion;
+  piece.SetIndex(axis, largestPossibleRegion.GetIndex(axis) + static_cast<IndexValueType>(lo));
+  piece.SetSize(axis, static_cast<SizeValueType>(hi - lo));
+  return piece;
 }
 
 void
@@ -381,11 +410,12 @@ BlockwiseTIFFImageIO::Write(const void * buffer)
     if (m_UseCompression)
     {
       p.compression = static_cast<bw_tiff_compression>(m_Compression);
-      p.predictor = m_UsePredictor ? 1 : 0;
-      if (m_Compression == BW_TIFF_DEFLATE)
+      // PackBits has no predictor; Deflate and ZSTD take the level (1 to 9,
+      // the maximum this IO sets).
+      p.predictor = m_UsePredictor && m_Compression != BW_TIFF_PACKBITS ? 1 : 0;
+      if (m_Compression == BW_TIFF_DEFLATE || m_Compression == BW_TIFF_ZSTD)
       {
-        // ITK's level runs from 1 to 100; Deflate's from 1 to 9.
-        p.level = std::max(1, std::min(9, (m_CompressionLevel * 9 + 99) / 100));
+        p.level = std::max(1, std::min(9, m_CompressionLevel));
       }
     }
     if (m_TileWidth > 0 || m_TileLength > 0)
@@ -433,6 +463,12 @@ BlockwiseTIFFImageIO::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "RowsPerStrip: " << m_RowsPerStrip << std::endl;
   os << indent << "BigTIFF: " << m_BigTIFF << std::endl;
   os << indent << "UsePredictor: " << m_UsePredictor << std::endl;
+  os << indent << "Compression: "
+     << (m_Compression == BW_TIFF_LZW        ? "LZW"
+         : m_Compression == BW_TIFF_PACKBITS ? "PackBits"
+         : m_Compression == BW_TIFF_ZSTD     ? "ZSTD"
+                                             : "Deflate")
+     << (m_UseCompression ? "" : " (when UseCompression is on)") << std::endl;
 }
 
 /* ------------------------------------------------------------------------ */

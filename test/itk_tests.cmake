@@ -2,7 +2,7 @@
 # slowly), each test registered by name.
 add_executable(blockwise_itk_tests
   test_itk_main.cxx test_itk_filters.cxx test_itk_io.cxx)
-target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO)
+target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO blockwise_tiff)
 
 set(BLOCKWISE_ITK_TESTS
   stats_reference corr_reference corr_constant binshrink requested_regions

@@ -594,6 +594,10 @@ test_errors()
   f->SetInput2(b->GetOutput());
   expectThrow("sizes", [&] { f->Update(); }, { "[100, 50]", "[100, 51]" });
 
+  auto shifted = makeSource<In>(regionOf<2>({ 3, 0 }, { 100, 50 }), 2, 10.0);
+  f->SetInput2(shifted->GetOutput());
+  expectThrow("start indices", [&] { f->Update(); }, { "[0, 0]", "[3, 0]" });
+
   auto c = makeSource<In>(regionOf<2>({ 0, 0 }, { 100, 50 }), 2, 10.0);
   f->SetInput2(c->GetOutput());
   f->SetBlockSize(0);

@@ -17,6 +17,10 @@
 #include "itkImageIOFactory.h"
 #include "itkImageRegionIteratorWithIndex.h"
 #include "itkStreamingImageFilter.h"
+#include "itkTIFFImageIO.h"
+#include "itkTIFFImageIOFactory.h"
+
+#include "bw_tiff.h"
 
 #include "test_itk.h"
 
@@ -132,10 +136,23 @@ readImage(const std::string & path)
 /* Writes through ImageFileWriter with `divisions` stream divisions and a
  * configured IO, reads back through ImageFileReader (the factory picks the
  * IO) and compares pixels and spacing. */
+/* The compression recorded in a TIFF file, as the C layer names it. */
+std::string
+compressionOf(const std::string & path)
+{
+  bw_tiff_reader * r = nullptr;
+  std::string      name = "unreadable";
+  if (bw_tiff_open(path.c_str(), &r, nullptr) == BW_OK)
+    name = bw_tiff_reader_info(r)->compression_name;
+  bw_tiff_close(r);
+  return name;
+}
+
 template <typename TImage>
 void
 checkRoundTrip(const std::string & dir, const typename TImage::SizeType & size, unsigned int divisions,
-               const std::function<void(itk::BlockwiseTIFFImageIO *)> & configure)
+               const std::function<void(itk::BlockwiseTIFFImageIO *)> & configure,
+               const char * compression = "none")
 {
   const auto img = makeImage<TImage>(size, divisions + 7);
   const std::string path = dir + "/round.tif";
@@ -146,7 +163,9 @@ checkRoundTrip(const std::string & dir, const typename TImage::SizeType & size, 
   writer->SetFileName(path);
   writer->SetImageIO(io);
   writer->SetNumberOfStreamDivisions(divisions);
+  writer->SetUseCompression(std::strcmp(compression, "none") != 0);
   writer->Update();
+  CHECK(compressionOf(path) == compression, "compression %s, want %s", compressionOf(path).c_str(), compression);
 
   auto reader = itk::ImageFileReader<TImage>::New();
   reader->SetFileName(path);
@@ -165,12 +184,31 @@ checkRoundTrip(const std::string & dir, const typename TImage::SizeType & size, 
 void
 test_io_factory()
 {
+  /* ITK's own TIFF IO first, as a program using ITK's IO modules has it;
+   * ours goes in front of it. */
+  itk::TIFFImageIOFactory::RegisterOneFactory();
   itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
   itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory(); /* once only */
   int ours = 0;
   for (auto * f : itk::ObjectFactoryBase::GetRegisteredFactories())
     ours += dynamic_cast<itk::BlockwiseTIFFImageIOFactory *>(f) != nullptr;
   CHECK(ours == 1, "registered %d times", ours);
+  CHECK(dynamic_cast<itk::BlockwiseTIFFImageIOFactory *>(itk::ObjectFactoryBase::GetRegisteredFactories().front()),
+        "not the first factory");
+  /* a file both IOs can read goes to ours */
+  const std::string dir = scratchDir("factory");
+  {
+    using Image = itk::Image<unsigned short, 2>;
+    auto w = itk::ImageFileWriter<Image>::New();
+    w->SetInput(makeImage<Image>({ { 20, 10 } }, 1));
+    w->SetFileName(dir + "/f.tif");
+    w->SetImageIO(itk::TIFFImageIO::New());
+    w->Update();
+    auto io = itk::ImageIOFactory::CreateImageIO((dir + "/f.tif").c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
+    CHECK(io && dynamic_cast<itk::BlockwiseTIFFImageIO *>(io.GetPointer()), "ITK's TIFF IO was chosen");
+    auto back = readImage<Image>(dir + "/f.tif");
+    CHECK(back->GetLargestPossibleRegion().GetSize()[0] == 20, "size");
+  }
   for (const char * name : { "a.tif", "b.TIFF", "c.tiff" })
   {
     auto io = itk::ImageIOFactory::CreateImageIO(name, itk::ImageIOFactory::FileModeEnum::WriteMode);
@@ -187,12 +225,8 @@ test_io_roundtrip()
   const std::string dir = scratchDir("roundtrip");
   auto              plain = [](itk::BlockwiseTIFFImageIO *) {};
   auto              tiled = [](itk::BlockwiseTIFFImageIO * io) { io->SetTileSize(32, 16); };
-  auto              deflate = [](itk::BlockwiseTIFFImageIO * io) {
-    io->SetUseCompression(true);
-    io->SetRowsPerStrip(5);
-  };
-  auto lzwTiled = [](itk::BlockwiseTIFFImageIO * io) {
-    io->SetUseCompression(true);
+  auto              deflate = [](itk::BlockwiseTIFFImageIO * io) { io->SetRowsPerStrip(5); };
+  auto              lzwTiled = [](itk::BlockwiseTIFFImageIO * io) {
     io->SetCompressor("LZW");
     io->SetTileSize(16, 16);
   };
@@ -200,14 +234,18 @@ test_io_roundtrip()
   {
     checkRoundTrip<itk::Image<unsigned short, 2>>(dir, { { 101, 67 } }, div, plain);
     checkRoundTrip<itk::Image<float, 2>>(dir, { { 45, 70 } }, div, tiled);
-    checkRoundTrip<itk::Image<signed char, 3>>(dir, { { 33, 20, 6 } }, div, deflate);
-    checkRoundTrip<itk::Image<double, 3>>(dir, { { 40, 17, 5 } }, div, lzwTiled);
+    checkRoundTrip<itk::Image<signed char, 3>>(dir, { { 33, 20, 6 } }, div, deflate, "deflate");
+    checkRoundTrip<itk::Image<double, 3>>(dir, { { 40, 17, 5 } }, div, lzwTiled, "lzw");
+    /* one row, and pages of one row: pieces are still whole rows */
+    checkRoundTrip<itk::Image<unsigned short, 2>>(dir, { { 400, 1 } }, div, plain);
+    checkRoundTrip<itk::Image<float, 3>>(dir, { { 300, 1, 2 } }, div, tiled);
   }
   checkRoundTrip<itk::Image<unsigned char, 2>>(dir, { { 9, 300 } }, 3, plain);
-  checkRoundTrip<itk::Image<short, 2>>(dir, { { 64, 64 } }, 2, [](itk::BlockwiseTIFFImageIO * io) {
-    io->SetUseCompression(true);
-    io->SetCompressor("PackBits");
-  });
+  checkRoundTrip<itk::Image<short, 2>>(
+    dir, { { 64, 64 } }, 2, [](itk::BlockwiseTIFFImageIO * io) { io->SetCompressor("PackBits"); }, "packbits");
+  if (bw_tiff_compression_available(BW_TIFF_ZSTD))
+    checkRoundTrip<itk::Image<unsigned short, 3>>(
+      dir, { { 70, 30, 4 } }, 5, [](itk::BlockwiseTIFFImageIO * io) { io->SetCompressor("ZSTD"); }, "zstd");
   checkRoundTrip<itk::Image<unsigned int, 3>>(dir, { { 20, 20, 3 } }, 3, plain);
   checkRoundTrip<itk::Image<int, 2>>(dir, { { 50, 50 } }, 4, [](itk::BlockwiseTIFFImageIO * io) {
     io->SetBigTIFF(1);
@@ -418,7 +456,7 @@ test_io_errors()
     w->SetFileName(dir + "/no/such/folder/x.tif");
     expectThrow("bad folder", [&] { w->Update(); }, "x.tif");
   }
-  /* 4-byte longs and 64-bit integers are not TIFF sample formats here */
+  /* 64-bit integers are not a pixel type the TIFF layer writes */
   {
     using L = itk::Image<long long, 2>;
     auto l = L::New();
