@@ -43,18 +43,11 @@ BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::DynamicTh
   const TInputImage2 * b = this->GetInput2();
   TOutputImage *       output = this->GetOutput();
 
-  // The same pixels of both inputs, each relative to its own start.
-  const auto regionA = this->MapOutputRegionToInputRegion(outputRegionForThread);
-  auto       regionB = regionA;
-  const auto startA = a->GetLargestPossibleRegion().GetIndex();
-  const auto startB = b->GetLargestPossibleRegion().GetIndex();
-  for (unsigned int d = 0; d < Superclass::ImageDimension; ++d)
-  {
-    regionB.SetIndex(d, regionA.GetIndex(d) - startA[d] + startB[d]);
-  }
+  // The same pixels of both inputs: they share their largest region.
+  const auto region = this->MapOutputRegionToInputRegion(outputRegionForThread);
 
-  const bw_view   va = blockwise::ViewOf(a->GetBufferPointer(), a->GetBufferedRegion(), regionA);
-  const bw_view   vb = blockwise::ViewOf(b->GetBufferPointer(), b->GetBufferedRegion(), regionB);
+  const bw_view   va = blockwise::ViewOf(a->GetBufferPointer(), a->GetBufferedRegion(), region);
+  const bw_view   vb = blockwise::ViewOf(b->GetBufferPointer(), b->GetBufferedRegion(), region);
   bw_block_output out;
   out.stat = blockwise::ToCore(m_Statistic);
   out.input = 0;

@@ -175,8 +175,9 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateInputRequestedRegio
   {
     return;
   }
-  const InputRegionType mapped = this->MapOutputRegionToInputRegion(requested);
-  const auto            start0 = this->GetInput()->GetLargestPossibleRegion().GetIndex();
+  // Inputs share their largest region (VerifyInputInformation), so every
+  // one is asked for the same pixels.
+  const InputRegionType region = this->MapOutputRegionToInputRegion(requested);
 
   using BaseImage = ImageBase<ImageDimension>;
   for (unsigned int i = 0; i < this->GetNumberOfIndexedInputs(); ++i)
@@ -186,13 +187,7 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateInputRequestedRegio
     {
       continue;
     }
-    // The same pixels relative to each input's own start.
-    const auto                  largest = input->GetLargestPossibleRegion();
-    ImageRegion<ImageDimension> region = mapped;
-    for (unsigned int d = 0; d < ImageDimension; ++d)
-    {
-      region.SetIndex(d, mapped.GetIndex(d) - start0[d] + largest.GetIndex(d));
-    }
+    const auto largest = input->GetLargestPossibleRegion();
     if (!largest.IsInside(region))
     {
       itkExceptionMacro(<< "Input " << i << ": requested region " << region << " is outside its largest region "

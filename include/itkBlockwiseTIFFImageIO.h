@@ -162,6 +162,7 @@ private:
 
   bw_tiff_reader * m_Reader{ nullptr };
   std::string      m_ReaderFileName;
+  bool             m_ReaderJustProbed{ false };
   bw_tiff_writer * m_Writer{ nullptr };
   unsigned int     m_TileWidth{ 0 };
   unsigned int     m_TileLength{ 0 };

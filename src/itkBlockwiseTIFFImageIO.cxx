@@ -200,9 +200,14 @@ BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
   bw_tiff_reader * r = nullptr;
   bw_error         err;
   const bw_status  s = bw_tiff_open(fileName, &r, &err);
-  bw_tiff_close(r);
   if (s == BW_OK)
   {
+    // Kept for the ReadImageInformation() that follows, which then does not
+    // read the file's directories a second time.
+    this->CloseReader();
+    m_Reader = r;
+    m_ReaderFileName = fileName;
+    m_ReaderJustProbed = true;
     return true;
   }
   // A TIFF whose pixel layout this IO does not handle (RGB, palette, one
@@ -234,6 +239,7 @@ BlockwiseTIFFImageIO::CloseReader()
   bw_tiff_close(m_Reader);
   m_Reader = nullptr;
   m_ReaderFileName.clear();
+  m_ReaderJustProbed = false;
 }
 
 ImageIORegion
@@ -266,8 +272,13 @@ BlockwiseTIFFImageIO::GenerateStreamableReadRegionFromRequestedRegion(const Imag
 void
 BlockwiseTIFFImageIO::ReadImageInformation()
 {
-  // Always from the file as it is now.
-  this->CloseReader();
+  // From the file as it is now: reopened, unless CanReadFile() has just
+  // opened it.
+  if (!m_ReaderJustProbed || m_ReaderFileName != m_FileName)
+  {
+    this->CloseReader();
+  }
+  m_ReaderJustProbed = false;
   this->OpenReader();
   const bw_tiff_info * info = bw_tiff_reader_info(m_Reader);
   const auto           ndim = static_cast<unsigned int>(info->ndim);
