@@ -1,0 +1,579 @@
+/*
+ * The command's ITK pipeline, for one image dimension.  Each image step
+ * becomes an ITK process object (a reader over Blockwise's streaming TIFF
+ * IO, a block filter, a cast when a pair's element types differ); maps that
+ * feed heatmaps or summaries pass through a tap that shows each streamed band
+ * to them; writes stream through ImageFileWriter in enough pieces to keep
+ * the working set under the memory budget.
+ */
+#ifndef BLOCKWISE_CLI_ENGINE_HXX
+#define BLOCKWISE_CLI_ENGINE_HXX
+
+#include "engine.h"
+#include "render.h"
+
+#include "itkBlockCorrelationImageFilter.h"
+#include "itkBlockStatisticsImageFilter.h"
+#include "itkBlockwiseTIFFImageIO.h"
+#include "itkCastImageFilter.h"
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkImageRegionConstIteratorWithIndex.h"
+#include "itkImageRegionSplitterSlowDimension.h"
+#include "itkImageToImageFilter.h"
+#include "itkMultiThreaderBase.h"
+#include "itkPNGImageIO.h"
+#include "itkRGBPixel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+namespace blockwise_cli
+{
+namespace engine_detail
+{
+
+template <typename T>
+struct Tag
+{
+  using type = T;
+};
+
+/** Calls f(Tag<T>{}) with the C++ type of @dtype. */
+template <typename F>
+void
+WithPixelType(bw_dtype dtype, F && f)
+{
+  switch (dtype)
+  {
+    case BW_U8:
+      return f(Tag<uint8_t>{});
+    case BW_I8:
+      return f(Tag<int8_t>{});
+    case BW_U16:
+      return f(Tag<uint16_t>{});
+    case BW_I16:
+      return f(Tag<int16_t>{});
+    case BW_U32:
+      return f(Tag<uint32_t>{});
+    case BW_I32:
+      return f(Tag<int32_t>{});
+    case BW_F32:
+      return f(Tag<float>{});
+    case BW_F64:
+      return f(Tag<double>{});
+  }
+  throw RuntimeError("unsupported element type");
+}
+
+/** Calls f(Tag<float>{}) or f(Tag<double>{}): the types filters make. */
+template <typename F>
+void
+WithMapType(bw_dtype dtype, F && f)
+{
+  if (dtype == BW_F64)
+    return f(Tag<double>{});
+  return f(Tag<float>{});
+}
+
+/**
+ * A pass-through filter that hands every region it is asked for, once
+ * computed upstream, to an observer: how maps reach summaries and heatmaps
+ * while they stream to a writer.  It shares its input's buffer.
+ */
+template <typename TImage>
+class MapTap : public itk::ImageToImageFilter<TImage, TImage>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(MapTap);
+  using Self = MapTap;
+  using Superclass = itk::ImageToImageFilter<TImage, TImage>;
+  using Pointer = itk::SmartPointer<Self>;
+  using Observer = std::function<void(const TImage &, const typename TImage::RegionType &)>;
+  itkNewMacro(Self);
+  itkTypeMacro(MapTap, ImageToImageFilter);
+
+  void
+  SetObserver(Observer observer)
+  {
+    m_Observer = std::move(observer);
+  }
+
+protected:
+  MapTap() = default;
+  ~MapTap() override = default;
+
+  void
+  GenerateData() override
+  {
+    auto * input = const_cast<TImage *>(this->GetInput());
+    const typename TImage::RegionType region = this->GetOutput()->GetRequestedRegion();
+    this->GraftOutput(input);
+    if (m_Observer)
+      m_Observer(*input, region);
+  }
+
+private:
+  Observer m_Observer;
+};
+
+/** ITK's message without the "ITK ERROR: Class(0x...): " it starts with,
+ * and with the outputs' temporary names replaced by their final names. */
+inline std::string
+Describe(const itk::ExceptionObject & e, const std::map<size_t, std::string> & temps, const Resolved & plan)
+{
+  std::string d = e.GetDescription();
+  const size_t tag = d.find("ITK ERROR: ");
+  if (tag != std::string::npos)
+  {
+    const size_t colon = d.find("): ", tag);
+    d.erase(tag, colon == std::string::npos ? 11 : colon + 3 - tag);
+  }
+  for (const auto & t : temps)
+    for (size_t at; (at = d.find(t.second)) != std::string::npos;)
+      d.replace(at, t.second.size(), plan.steps[t.first].step->path);
+  while (!d.empty() && (d.back() == '\n' || d.back() == ' '))
+    d.pop_back();
+  return d;
+}
+
+template <unsigned int D>
+class Engine
+{
+public:
+  explicit Engine(const EngineJob & job)
+    : m_Job(job)
+    , m_Plan(*job.plan)
+    , m_Nodes(job.plan->steps.size())
+  {}
+
+  std::vector<MapSummary>
+  Run();
+
+private:
+  struct Node
+  {
+    itk::ProcessObject::Pointer filter;   // keeps the pipeline alive
+    itk::DataObject::Pointer    image;    // the step's output
+    itk::ProcessObject::Pointer tap;      // MapTap over image, when observed
+    itk::DataObject::Pointer    tapped;   // the tap's output
+    bool                        recorded = false;
+    std::unique_ptr<MapRaster>  raster;   // for the first heatmap on this map
+    std::vector<size_t>         heatmaps; // steps drawing this map
+    std::vector<std::pair<size_t, std::unique_ptr<MapStatistics>>> summaries;
+  };
+
+  template <typename T>
+  using ImageOf = itk::Image<T, D>;
+  using RegionType = itk::ImageRegion<D>;
+
+  template <typename T>
+  ImageOf<T> *
+  Input(size_t node) const
+  {
+    auto * image = dynamic_cast<ImageOf<T> *>(m_Nodes[node].image.GetPointer());
+    if (!image)
+      throw RuntimeError("internal: step '" + m_Plan.steps[node].step->name + "' has an unexpected pixel type");
+    return image;
+  }
+
+  void
+  BuildRead(size_t i);
+  void
+  BuildBlock(size_t i);
+  itk::DataObject::Pointer
+  AsDouble(size_t node);
+  void
+  BuildTap(size_t i);
+  void
+  Write(size_t i);
+  void
+  Drive(size_t node);
+  void
+  DrawHeatmap(size_t i);
+
+  /** Bytes of every image the node's pipeline holds when computed whole. */
+  double
+  WholeBytes(size_t node) const;
+  unsigned int
+  Divisions(size_t node) const
+  {
+    const double n = std::ceil(WholeBytes(node) / static_cast<double>(m_Job.options.memory));
+    return static_cast<unsigned int>(std::min(std::max(n, 1.0), 1.0e6));
+  }
+
+  void
+  Report(double within_pass, const std::string & what)
+  {
+    if (m_Job.progress)
+      m_Job.progress((m_Pass + std::min(std::max(within_pass, 0.0), 1.0)) / std::max(m_Passes, 1.0), what);
+  }
+
+  const EngineJob &  m_Job;
+  const Resolved &   m_Plan;
+  std::vector<Node>  m_Nodes;
+  std::vector<itk::ProcessObject::Pointer> m_Casts;
+  double             m_Pass = 0, m_Passes = 1;
+};
+
+template <unsigned int D>
+void
+Engine<D>::BuildRead(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  WithPixelType(r.node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto reader = itk::ImageFileReader<ImageOf<T>>::New();
+    reader->SetFileName(r.step->path);
+    reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+    m_Nodes[i].filter = reader;
+    m_Nodes[i].image = reader->GetOutput();
+  });
+}
+
+template <unsigned int D>
+itk::DataObject::Pointer
+Engine<D>::AsDouble(size_t node)
+{
+  itk::DataObject::Pointer out;
+  WithPixelType(m_Plan.steps[node].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto cast = itk::CastImageFilter<ImageOf<T>, ImageOf<double>>::New();
+    cast->SetInput(this->Input<T>(node));
+    m_Casts.push_back(cast.GetPointer());
+    out = cast->GetOutput();
+  });
+  return out;
+}
+
+template <unsigned int D>
+void
+Engine<D>::BuildBlock(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  const Step &         s = *r.step;
+
+  auto configure = [&](auto * filter) {
+    typename std::remove_pointer<decltype(filter)>::type::BlockSizeType block;
+    for (unsigned int d = 0; d < D; ++d)
+      block[d] = static_cast<itk::SizeValueType>(r.params.block[D - 1 - d]);
+    filter->SetBlockSize(block);
+    filter->SetEdgePolicy(r.params.edge == BW_EDGE_TRIM ? itk::BlockwiseEnums::EdgePolicy::Trim
+                                                       : itk::BlockwiseEnums::EdgePolicy::Partial);
+    filter->SetDdof(static_cast<unsigned int>(r.params.ddof));
+    if (r.params.use_fill)
+      filter->SetFillValue(r.params.fill);
+  };
+
+  WithMapType(r.node.dtype, [&](auto out_tag) {
+    using O = typename decltype(out_tag)::type;
+    if (s.op == Op::Corr)
+    {
+      const size_t a = r.inputs[0], b = r.inputs[1];
+      auto build = [&](auto tag, itk::DataObject * ia, itk::DataObject * ib) {
+        using T = typename decltype(tag)::type;
+        auto f = itk::BlockCorrelationImageFilter<ImageOf<T>, ImageOf<T>, ImageOf<O>>::New();
+        f->SetInput1(dynamic_cast<ImageOf<T> *>(ia));
+        f->SetInput2(dynamic_cast<ImageOf<T> *>(ib));
+        configure(f.GetPointer());
+        f->SetStatistic(r.stat == BW_STAT_COV ? itk::BlockwiseEnums::Statistic::Covariance
+                                              : itk::BlockwiseEnums::Statistic::Correlation);
+        m_Nodes[i].filter = f;
+        m_Nodes[i].image = f->GetOutput();
+      };
+      const bw_dtype ta = m_Plan.steps[a].node.dtype, tb = m_Plan.steps[b].node.dtype;
+      if (ta == tb)
+        WithPixelType(ta, [&](auto tag) { build(tag, m_Nodes[a].image, m_Nodes[b].image); });
+      else
+      {
+        // Different element types: both are read as double, exactly for every type here.
+        itk::DataObject::Pointer da = this->AsDouble(a), db = this->AsDouble(b);
+        build(Tag<double>{}, da, db);
+      }
+    }
+    else
+    {
+      WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        auto f = itk::BlockStatisticsImageFilter<ImageOf<T>, ImageOf<O>>::New();
+        f->SetInput(this->Input<T>(r.inputs[0]));
+        configure(f.GetPointer());
+        static const itk::BlockwiseEnums::Statistic stats[] = {
+          itk::BlockwiseEnums::Statistic::Count,    itk::BlockwiseEnums::Statistic::Sum,
+          itk::BlockwiseEnums::Statistic::Mean,     itk::BlockwiseEnums::Statistic::Variance,
+          itk::BlockwiseEnums::Statistic::StandardDeviation, itk::BlockwiseEnums::Statistic::Minimum,
+          itk::BlockwiseEnums::Statistic::Maximum
+        };
+        f->SetStatistic(stats[r.stat]);
+        m_Nodes[i].filter = f;
+        m_Nodes[i].image = f->GetOutput();
+      });
+    }
+  });
+}
+
+/** A tap over a map that heatmaps or summaries observe. */
+template <unsigned int D>
+void
+Engine<D>::BuildTap(size_t n)
+{
+  Node &           node = m_Nodes[n];
+  const NodeInfo & info = m_Plan.steps[n].node;
+  if (!node.heatmaps.empty())
+    node.raster.reset(new MapRaster(info.ndim, info.shape, 4096));
+  WithPixelType(info.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto tap = MapTap<ImageOf<T>>::New();
+    tap->SetInput(this->Input<T>(n));
+    tap->SetObserver([&node](const ImageOf<T> & image, const RegionType & region) {
+      if (node.recorded)
+        return;
+      itk::ImageRegionConstIteratorWithIndex<ImageOf<T>> it(&image, region);
+      for (; !it.IsAtEnd(); ++it)
+      {
+        const double v = static_cast<double>(it.Get());
+        const auto   idx = it.GetIndex();
+        if (node.raster)
+          node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], idx[0], v);
+        for (auto & s : node.summaries)
+          s.second->Add(v);
+      }
+    });
+    node.tap = tap;
+    node.tapped = tap->GetOutput();
+  });
+}
+
+template <unsigned int D>
+double
+Engine<D>::WholeBytes(size_t n) const
+{
+  const ResolvedStep & r = m_Plan.steps[n];
+  double               pixels = 1;
+  for (int d = 0; d < r.node.ndim; ++d)
+    pixels *= static_cast<double>(r.node.shape[d]);
+  double bytes = pixels * static_cast<double>(bw_dtype_size(r.node.dtype));
+  for (size_t in : r.inputs)
+  {
+    bytes += this->WholeBytes(in);
+    if (r.step->op == Op::Corr && m_Plan.steps[r.inputs[0]].node.dtype != m_Plan.steps[r.inputs[1]].node.dtype)
+    {
+      double in_pixels = 1;
+      for (int d = 0; d < r.node.ndim; ++d)
+        in_pixels *= static_cast<double>(m_Plan.steps[in].node.shape[d]);
+      bytes += 8 * in_pixels; // the cast to double
+    }
+  }
+  return bytes;
+}
+
+template <unsigned int D>
+void
+Engine<D>::Write(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  const size_t         n = r.inputs[0];
+  Node &               node = m_Nodes[n];
+  const unsigned int   divisions = this->Divisions(n);
+  const std::string &  temp = m_Job.temp_paths.at(i);
+  const std::string    what = "writing " + r.step->path;
+
+  WithPixelType(m_Plan.steps[n].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto io = itk::BlockwiseTIFFImageIO::New();
+    // No predictor: readers without the floating-point predictor (tifffile
+    // without imagecodecs, for one) can read every file the command writes.
+    io->SetUsePredictor(false);
+    if (r.step->tile)
+      io->SetTileSize(static_cast<unsigned int>(r.step->tile), static_cast<unsigned int>(r.step->tile));
+    auto writer = itk::ImageFileWriter<ImageOf<T>>::New();
+    writer->SetImageIO(io);
+    writer->SetFileName(temp);
+    if (r.step->compression != "none")
+    {
+      std::string upper = r.step->compression;
+      std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+      io->SetCompressor(upper);
+      writer->SetUseCompression(true);
+      if (r.step->level > 0)
+        writer->SetCompressionLevel(r.step->level);
+    }
+    itk::DataObject * source = node.tap ? node.tapped.GetPointer() : node.image.GetPointer();
+    writer->SetInput(dynamic_cast<ImageOf<T> *>(source));
+    writer->SetNumberOfStreamDivisions(divisions);
+    writer->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+      this->Report(writer->GetProgress(), what);
+    });
+    this->Report(0, what);
+    writer->Update();
+  });
+  // The first pass over a map showed it whole to its observers.
+  node.recorded = true;
+}
+
+/** Pulls a map through its tap band by band, for heatmaps and summaries of
+ * maps no step writes. */
+template <unsigned int D>
+void
+Engine<D>::Drive(size_t n)
+{
+  Node &            node = m_Nodes[n];
+  auto *            out = dynamic_cast<itk::ImageBase<D> *>(node.tapped.GetPointer());
+  const std::string what = "computing " + m_Plan.steps[n].step->name;
+  out->UpdateOutputInformation();
+  const RegionType largest = out->GetLargestPossibleRegion();
+  auto             splitter = itk::ImageRegionSplitterSlowDimension::New();
+  const unsigned   pieces = splitter->GetNumberOfSplits(largest, this->Divisions(n));
+  for (unsigned p = 0; p < pieces; ++p)
+  {
+    RegionType piece = largest;
+    splitter->GetSplit(p, pieces, piece);
+    this->Report(static_cast<double>(p) / pieces, what);
+    out->SetRequestedRegion(piece);
+    out->PropagateRequestedRegion();
+    out->UpdateOutputData();
+  }
+  node.recorded = true;
+}
+
+template <unsigned int D>
+void
+Engine<D>::DrawHeatmap(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  const Node &         node = m_Nodes[r.inputs[0]];
+  const Picture        pic = RenderHeatmap(*node.raster, r.step->range_lo, r.step->range_hi, r.step->scale);
+
+  using RGB = itk::RGBPixel<uint8_t>;
+  using PictureImage = itk::Image<RGB, 2>;
+  auto                   image = PictureImage::New();
+  PictureImage::SizeType size;
+  size[0] = static_cast<itk::SizeValueType>(pic.width);
+  size[1] = static_cast<itk::SizeValueType>(pic.height);
+  image->SetRegions(size);
+  image->Allocate();
+  RGB * buffer = image->GetBufferPointer();
+  for (size_t k = 0; k < static_cast<size_t>(pic.width * pic.height); ++k)
+    buffer[k].Set(pic.rgb[3 * k], pic.rgb[3 * k + 1], pic.rgb[3 * k + 2]);
+
+  auto writer = itk::ImageFileWriter<PictureImage>::New();
+  writer->SetImageIO(itk::PNGImageIO::New());
+  writer->SetFileName(m_Job.temp_paths.at(i));
+  writer->SetInput(image);
+  writer->Update();
+}
+
+template <unsigned int D>
+std::vector<MapSummary>
+Engine<D>::Run()
+{
+  const size_t count = m_Plan.steps.size();
+  if (m_Job.options.threads > 0)
+  {
+    const auto n = static_cast<itk::ThreadIdType>(m_Job.options.threads);
+    itk::MultiThreaderBase::SetGlobalMaximumNumberOfThreads(
+      std::max(n, itk::MultiThreaderBase::GetGlobalMaximumNumberOfThreads()));
+    itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(n);
+  }
+  // Which maps are observed, and by what.
+  for (size_t i = 0; i < count; ++i)
+  {
+    const ResolvedStep & r = m_Plan.steps[i];
+    if (r.step->op == Op::Heatmap)
+      m_Nodes[r.inputs[0]].heatmaps.push_back(i);
+    if (r.step->op == Op::Summary)
+    {
+      const NodeInfo & map = m_Plan.steps[r.inputs[0]].node;
+      double           cells = 1;
+      for (int d = 0; d < map.ndim; ++d)
+        cells *= static_cast<double>(map.shape[d]);
+      // Exact order statistics while the values fit in an eighth of the budget.
+      const uint64_t limit = static_cast<uint64_t>(
+        std::min(cells, static_cast<double>(m_Job.options.memory / 8 / sizeof(float))));
+      m_Nodes[r.inputs[0]].summaries.emplace_back(
+        i, std::unique_ptr<MapStatistics>(
+             new MapStatistics(r.step->range_lo, r.step->range_hi, r.step->threshold, limit)));
+    }
+  }
+
+  for (size_t i = 0; i < count; ++i)
+  {
+    switch (m_Plan.steps[i].step->op)
+    {
+      case Op::Read:
+        this->BuildRead(i);
+        break;
+      case Op::Corr:
+      case Op::Stats:
+        this->BuildBlock(i);
+        break;
+      default:
+        break;
+    }
+  }
+  for (size_t n = 0; n < count; ++n)
+    if (!m_Nodes[n].heatmaps.empty() || !m_Nodes[n].summaries.empty())
+      this->BuildTap(n);
+
+  // One pass per write, and one per observed map that no write streams.
+  std::vector<size_t> writes, drives;
+  for (size_t i = 0; i < count; ++i)
+    if (m_Plan.steps[i].step->op == Op::Write)
+      writes.push_back(i);
+  for (size_t n = 0; n < count; ++n)
+  {
+    bool written = false;
+    for (size_t w : writes)
+      written = written || m_Plan.steps[w].inputs[0] == n;
+    if (m_Nodes[n].tap && !written)
+      drives.push_back(n);
+  }
+  m_Passes = static_cast<double>(writes.size() + drives.size());
+
+  try
+  {
+    for (size_t w : writes)
+    {
+      this->Write(w);
+      ++m_Pass;
+    }
+    for (size_t n : drives)
+    {
+      this->Drive(n);
+      ++m_Pass;
+    }
+    for (size_t i = 0; i < count; ++i)
+      if (m_Plan.steps[i].step->op == Op::Heatmap)
+        this->DrawHeatmap(i);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw RuntimeError(Describe(e, m_Job.temp_paths, m_Plan));
+  }
+  this->Report(0, "done");
+
+  std::vector<MapSummary> summaries;
+  for (size_t n = 0; n < count; ++n)
+    for (auto & s : m_Nodes[n].summaries)
+    {
+      MapSummary out;
+      out.step = m_Plan.steps[s.first].step->name;
+      for (size_t i = 0; i < count; ++i)
+      {
+        const ResolvedStep & r = m_Plan.steps[i];
+        if (r.step->op == Op::Write && r.inputs[0] == n && out.map_path.empty())
+          out.map_path = r.step->path;
+        if (r.step->op == Op::Heatmap && r.inputs[0] == n && out.png_path.empty())
+          out.png_path = r.step->path;
+      }
+      s.second->Finish(out);
+      summaries.push_back(out);
+    }
+  return summaries;
+}
+
+} // namespace engine_detail
+} // namespace blockwise_cli
+
+#endif

@@ -1,0 +1,606 @@
+/*
+ * blockwise: blockwise statistics and correlation maps of huge TIFF images,
+ * streamed.  Subcommands build a pipeline (pipeline.h) and run it; usage
+ * errors exit with status 2, failures with 1, each with one line on stderr.
+ */
+#include "cli.h"
+#include "pipeline.h"
+#include "plan.h"
+
+#include "bw_tiff.h"
+
+#include <jansson.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace blockwise_cli
+{
+
+namespace
+{
+
+const char * const kUsage =
+  "usage: blockwise COMMAND [ARGS] [OPTIONS]\n"
+  "\n"
+  "commands:\n"
+  "  corr A.tif B.tif -o R.tif   Pearson r per block of an image pair, a summary, a heatmap\n"
+  "  stats IN.tif -o OUT.tif     one statistic per block\n"
+  "  info FILE.tif               size, type, layout, compression and spacing of a TIFF\n"
+  "  run PIPELINE.json           a pipeline of named steps\n"
+  "\n"
+  "Run 'blockwise COMMAND --help' for a command's options.\n";
+
+const char * const kCommonHelp =
+  "  --threads N        threads for the filters (default: every core)\n"
+  "  --memory SIZE      working-set budget, e.g. 256M or 2G (default 1G): the images\n"
+  "                     stream in as many pieces as it takes\n"
+  "  --quiet            no progress bar and no summary (errors and --json still print)\n";
+
+const char * const kCorrHelp =
+  "usage: blockwise corr A.tif B.tif -o R.tif [options]\n"
+  "\n"
+  "Pearson r of each block of A and B, as a float32 TIFF map, with a summary of\n"
+  "the blocks: median r, 5th percentile, and the fraction below --threshold.\n"
+  "\n"
+  "  -o, --output R.tif  the map (required)\n"
+  "  --block B           block size: B for every axis, or [Z,]Y,X (default 10)\n"
+  "  --png R.png         also a heatmap: blue (r = -1), white (0), red (1), NaN grey\n"
+  "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
+  "  --fill VALUE        r of blocks where either image is constant (default NaN)\n"
+  "  --threshold T       r below which a block counts as poor (default 0.5)\n"
+  "  --type f32|f64      element type of the map (default f32)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default deflate)\n"
+  "  --json              print the summary as one JSON object\n";
+
+const char * const kStatsHelp =
+  "usage: blockwise stats IN.tif -o OUT.tif --stat STAT [options]\n"
+  "\n"
+  "One statistic of each block, as a float32 (or float64) TIFF map.\n"
+  "\n"
+  "  -o, --output OUT.tif  the map (required)\n"
+  "  --stat S            mean|std|var|sum|min|max|count (required)\n"
+  "  --block B           block size: B for every axis, or [Z,]Y,X (default 10)\n"
+  "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
+  "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
+  "  --type f32|f64      element type of the map (default f32)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default deflate)\n";
+
+const char * const kInfoHelp =
+  "usage: blockwise info FILE.tif [--json]\n"
+  "\n"
+  "Size, element type, pages, strips or tiles, compression, spacing and byte\n"
+  "order of a TIFF, as Blockwise reads it.\n";
+
+/** Options and positional arguments of one subcommand. */
+class Arguments
+{
+public:
+  Arguments(const std::string & command, int argc, char ** argv, const std::map<std::string, bool> & known,
+            const std::map<std::string, std::string> & aliases)
+    : m_Command(command)
+  {
+    bool options_done = false;
+    for (int i = 0; i < argc; ++i)
+    {
+      std::string a = argv[i];
+      if (options_done || a.size() < 2 || a[0] != '-' || (a[1] != '-' && !aliases.count(a)))
+      {
+        if (a.size() >= 2 && a[0] == '-' && !options_done && !std::isdigit(static_cast<unsigned char>(a[1])))
+          throw UsageError("unknown option '" + a + "' for 'blockwise " + command + "'");
+        m_Positional.push_back(a);
+        continue;
+      }
+      if (a == "--")
+      {
+        options_done = true;
+        continue;
+      }
+      if (aliases.count(a))
+        a = aliases.at(a);
+      std::string value;
+      bool        has_value = false;
+      const size_t eq = a.find('=');
+      if (eq != std::string::npos)
+      {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        has_value = true;
+      }
+      const auto it = known.find(a);
+      if (it == known.end())
+        throw UsageError("unknown option '" + a + "' for 'blockwise " + command + "'");
+      if (it->second && !has_value)
+      {
+        if (i + 1 >= argc)
+          throw UsageError("option " + a + " needs a value");
+        value = argv[++i];
+      }
+      else if (!it->second && has_value)
+        throw UsageError("option " + a + " takes no value");
+      if (m_Values.count(a))
+        throw UsageError("option " + a + " is given twice");
+      m_Values[a] = value;
+    }
+  }
+
+  bool
+  Has(const std::string & option) const
+  {
+    return m_Values.count(option) != 0;
+  }
+  std::string
+  Get(const std::string & option, const std::string & fallback = "") const
+  {
+    const auto it = m_Values.find(option);
+    return it == m_Values.end() ? fallback : it->second;
+  }
+  const std::vector<std::string> &
+  Positional() const
+  {
+    return m_Positional;
+  }
+  void
+  ExpectPositional(size_t n, const char * what) const
+  {
+    if (m_Positional.size() != n)
+      throw UsageError("'blockwise " + m_Command + "' takes " + what + " (got " +
+                       std::to_string(m_Positional.size()) + " file argument" +
+                       (m_Positional.size() == 1 ? "" : "s") + ")");
+  }
+
+private:
+  std::string                        m_Command;
+  std::map<std::string, std::string> m_Values;
+  std::vector<std::string>           m_Positional;
+};
+
+double
+ParseNumber(const std::string & option, const std::string & text)
+{
+  char * end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || errno == ERANGE)
+    throw UsageError(option + ": '" + text + "' is not a number");
+  return v;
+}
+
+long
+ParseInteger(const std::string & option, const std::string & text, long lo, long hi)
+{
+  char * end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno == ERANGE)
+    throw UsageError(option + ": '" + text + "' is not a whole number");
+  if (v < lo || v > hi)
+    throw UsageError(option + ": " + text + " is out of range (" + std::to_string(lo) + " to " +
+                     std::to_string(hi) + ")");
+  return v;
+}
+
+std::vector<int64_t>
+ParseBlock(const std::string & text)
+{
+  std::vector<int64_t> block;
+  std::stringstream    in(text);
+  std::string          part;
+  while (std::getline(in, part, ','))
+    block.push_back(ParseInteger("--block", part, 0, 1L << 40));
+  if (block.empty() || block.size() > 3 || text.back() == ',')
+    throw UsageError("--block: '" + text + "' is not 1 to 3 sizes such as 10 or 4,16,16");
+  for (int64_t b : block)
+    if (b < 1)
+      throw UsageError("--block: block sizes must be at least 1, not " + std::to_string(b));
+  return block;
+}
+
+/** The options every command takes, added to its own. */
+std::map<std::string, bool>
+WithCommon(std::map<std::string, bool> known)
+{
+  known["--threads"] = true;
+  known["--memory"] = true;
+  known["--quiet"] = false;
+  known["--help"] = false;
+  return known;
+}
+
+RunOptions
+CommonOptions(const Arguments & args)
+{
+  RunOptions o;
+  if (args.Has("--threads"))
+    o.threads = static_cast<int>(ParseInteger("--threads", args.Get("--threads"), 1, 1024));
+  if (args.Has("--memory"))
+    o.memory = ParseMemory(args.Get("--memory"));
+  o.quiet = args.Has("--quiet");
+  o.progress = !o.quiet && ::isatty(STDERR_FILENO);
+  return o;
+}
+
+/** The block options shared by corr and stats. */
+void
+BlockOptions(const Arguments & args, Step & s)
+{
+  s.block = args.Has("--block") ? ParseBlock(args.Get("--block")) : std::vector<int64_t>{ 10 };
+  s.edge = args.Get("--edge", "partial");
+  if (s.edge != "partial" && s.edge != "trim")
+    throw UsageError("--edge: '" + s.edge + "' is not partial or trim");
+  s.type = args.Get("--type", "f32");
+  if (s.type != "f32" && s.type != "f64")
+    throw UsageError("--type: '" + s.type + "' is not f32 or f64");
+}
+
+Step
+ReadStep(const std::string & name, const std::string & path)
+{
+  Step s;
+  s.name = name;
+  s.op = Op::Read;
+  s.path = path;
+  return s;
+}
+
+Step
+WriteStep(const Arguments & args, const std::string & input)
+{
+  Step s;
+  s.name = "write";
+  s.op = Op::Write;
+  s.inputs = { input };
+  s.path = args.Get("--output");
+  s.compression = args.Get("--compression", "deflate");
+  return s;
+}
+
+std::string
+Percent(double fraction)
+{
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * fraction);
+  return buf;
+}
+
+std::string
+Fixed(double v, int digits = 3)
+{
+  if (std::isnan(v))
+    return "NaN";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+json_t *
+JsonNumber(double v)
+{
+  return std::isfinite(v) ? json_real(v) : json_null();
+}
+
+int
+Corr(int argc, char ** argv)
+{
+  const Arguments args("corr", argc, argv,
+                       WithCommon({ { "--output", true },
+                                    { "--block", true },
+                                    { "--png", true },
+                                    { "--edge", true },
+                                    { "--fill", true },
+                                    { "--threshold", true },
+                                    { "--type", true },
+                                    { "--compression", true },
+                                    { "--json", false } }),
+                       { { "-o", "--output" } });
+  if (args.Has("--help"))
+  {
+    std::cout << kCorrHelp << kCommonHelp;
+    return 0;
+  }
+  args.ExpectPositional(2, "two images, A.tif B.tif");
+  if (!args.Has("--output"))
+    throw UsageError("'blockwise corr' needs -o R.tif, the file for the map");
+  const RunOptions options = CommonOptions(args);
+
+  Pipeline p;
+  p.name_steps = false;
+  p.steps.push_back(ReadStep("A", args.Positional()[0]));
+  p.steps.push_back(ReadStep("B", args.Positional()[1]));
+  Step corr;
+  corr.name = "r";
+  corr.op = Op::Corr;
+  corr.inputs = { "A", "B" };
+  corr.statistic = "correlation";
+  BlockOptions(args, corr);
+  if (args.Has("--fill"))
+  {
+    corr.fill = ParseNumber("--fill", args.Get("--fill"));
+    if (!std::isfinite(corr.fill))
+      throw UsageError("--fill: the fill value must be a finite number");
+  }
+  p.steps.push_back(corr);
+  p.steps.push_back(WriteStep(args, "r"));
+  if (args.Has("--png"))
+  {
+    Step h;
+    h.name = "heatmap";
+    h.op = Op::Heatmap;
+    h.inputs = { "r" };
+    h.path = args.Get("--png");
+    p.steps.push_back(h);
+  }
+  Step summary;
+  summary.name = "summary";
+  summary.op = Op::Summary;
+  summary.inputs = { "r" };
+  if (args.Has("--threshold"))
+  {
+    summary.threshold = ParseNumber("--threshold", args.Get("--threshold"));
+    if (!std::isfinite(summary.threshold))
+      throw UsageError("--threshold: must be a finite number");
+  }
+  p.steps.push_back(summary);
+
+  const std::vector<MapSummary> summaries = Execute(p, options);
+  const MapSummary &            s = summaries.at(0);
+  const Resolved                plan = Resolve(p); // the map's geometry, for the report
+  const NodeInfo *              map = nullptr;
+  for (const ResolvedStep & r : plan.steps)
+    if (r.step->op == Op::Corr)
+      map = &r.node;
+
+  const double fraction = s.finite ? static_cast<double>(s.below) / static_cast<double>(s.finite) : 0.0;
+  const bool   recommend = s.finite && fraction >= 0.05;
+  std::string  verdict;
+  const std::string see = s.png_path.empty() ? s.map_path : s.png_path;
+  const std::string t = Fixed(s.threshold, 2);
+  if (!s.finite)
+    verdict = "no block has a defined r (every block is constant in A or B): nothing to compare";
+  else if (s.below == 0)
+    verdict = "no block has r < " + t + ": the pair looks aligned";
+  else if (!recommend)
+    verdict = Percent(fraction) + " of blocks have r < " + t + ": the pair looks aligned, with a few poor blocks (see " +
+              see + ")";
+  else
+    verdict = Percent(fraction) + " of blocks have r < " + t + ": registration recommended, see " + see;
+
+  if (args.Has("--json"))
+  {
+    json_t * o = json_object();
+    json_t * grid = json_array();
+    for (int d = 0; d < map->ndim; ++d)
+      json_array_append_new(grid, json_integer(map->shape[d]));
+    json_object_set_new(o, "map", json_string(s.map_path.c_str()));
+    json_object_set_new(o, "png", s.png_path.empty() ? json_null() : json_string(s.png_path.c_str()));
+    json_object_set_new(o, "grid", grid);
+    json_object_set_new(o, "blocks", json_integer(static_cast<json_int_t>(s.blocks)));
+    json_object_set_new(o, "nan_blocks", json_integer(static_cast<json_int_t>(s.blocks - s.finite)));
+    json_object_set_new(o, "median", JsonNumber(s.median));
+    json_object_set_new(o, "p05", JsonNumber(s.p05));
+    json_object_set_new(o, "min", JsonNumber(s.min));
+    json_object_set_new(o, "max", JsonNumber(s.max));
+    json_object_set_new(o, "threshold", json_real(s.threshold));
+    json_object_set_new(o, "below_threshold", json_integer(static_cast<json_int_t>(s.below)));
+    json_object_set_new(o, "fraction_below", s.finite ? json_real(fraction) : json_null());
+    json_object_set_new(o, "registration_recommended", json_boolean(recommend));
+    json_object_set_new(o, "verdict", json_string(verdict.c_str()));
+    char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    std::cout << text << std::endl;
+    std::free(text);
+    json_decref(o);
+    return 0;
+  }
+  if (options.quiet)
+    return 0;
+  std::cout << "map:        " << s.map_path << " (" << SizeText(*map) << " blocks, " << DTypeName(map->dtype) << ")\n";
+  if (!s.png_path.empty())
+    std::cout << "heatmap:    " << s.png_path << "\n";
+  std::cout << "blocks:     " << s.blocks;
+  if (s.blocks != s.finite)
+    std::cout << " (" << s.blocks - s.finite << " constant, r undefined)";
+  std::cout << "\nmedian r:   " << Fixed(s.median) << "\n"
+            << "5th pct r:  " << Fixed(s.p05) << "\n"
+            << "r < " << t << ":   " << (s.finite ? Percent(fraction) : std::string("-")) << " of blocks\n"
+            << verdict << std::endl;
+  return 0;
+}
+
+int
+Stats(int argc, char ** argv)
+{
+  const Arguments args("stats", argc, argv,
+                       WithCommon({ { "--output", true },
+                                    { "--stat", true },
+                                    { "--block", true },
+                                    { "--ddof", true },
+                                    { "--edge", true },
+                                    { "--type", true },
+                                    { "--compression", true } }),
+                       { { "-o", "--output" } });
+  if (args.Has("--help"))
+  {
+    std::cout << kStatsHelp << kCommonHelp;
+    return 0;
+  }
+  args.ExpectPositional(1, "one image, IN.tif");
+  if (!args.Has("--output"))
+    throw UsageError("'blockwise stats' needs -o OUT.tif, the file for the map");
+  if (!args.Has("--stat"))
+    throw UsageError("'blockwise stats' needs --stat mean|std|var|sum|min|max|count");
+  const RunOptions options = CommonOptions(args);
+
+  Pipeline p;
+  p.name_steps = false;
+  p.steps.push_back(ReadStep("in", args.Positional()[0]));
+  Step st;
+  st.name = "stats";
+  st.op = Op::Stats;
+  st.inputs = { "in" };
+  st.statistic = args.Get("--stat");
+  static const char * const names[] = { "mean", "std", "var", "sum", "min", "max", "count" };
+  bool                      known = false;
+  for (const char * n : names)
+    known = known || st.statistic == n;
+  if (!known)
+    throw UsageError("--stat: '" + st.statistic + "' is not mean, std, var, sum, min, max or count");
+  BlockOptions(args, st);
+  if (args.Has("--ddof"))
+    st.ddof = static_cast<int>(ParseInteger("--ddof", args.Get("--ddof"), 0, 1));
+  p.steps.push_back(st);
+  p.steps.push_back(WriteStep(args, "stats"));
+  Execute(p, options);
+  if (!options.quiet)
+  {
+    const Resolved plan = Resolve(p);
+    for (const ResolvedStep & r : plan.steps)
+      if (r.step->op == Op::Stats)
+        std::cout << "map:        " << args.Get("--output") << " (" << st.statistic << " of " << SizeText(r.node)
+                  << " blocks, " << DTypeName(r.node.dtype) << ")" << std::endl;
+  }
+  return 0;
+}
+
+int
+Info(int argc, char ** argv)
+{
+  const Arguments args("info", argc, argv, { { "--json", false }, { "--help", false } }, {});
+  if (args.Has("--help"))
+  {
+    std::cout << kInfoHelp;
+    return 0;
+  }
+  args.ExpectPositional(1, "one file, FILE.tif");
+  const std::string & path = args.Positional()[0];
+  if (::access(path.c_str(), F_OK) != 0)
+    throw RuntimeError("cannot read " + path + ": " + std::strerror(errno));
+  bw_tiff_reader * reader = nullptr;
+  bw_error         err;
+  if (bw_tiff_open(path.c_str(), &reader, &err) != BW_OK)
+    throw RuntimeError(path + ": " + err.message);
+  const bw_tiff_info info = *bw_tiff_reader_info(reader);
+  bw_tiff_close(reader);
+  const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
+
+  if (args.Has("--json"))
+  {
+    json_t * o = json_object();
+    json_t * shape = json_array();
+    json_t * spacing = json_array();
+    for (int d = 0; d < info.ndim; ++d)
+    {
+      json_array_append_new(shape, json_integer(info.shape[d]));
+      json_array_append_new(spacing, json_real(info.spacing[d]));
+    }
+    json_object_set_new(o, "path", json_string(path.c_str()));
+    json_object_set_new(o, "shape", shape);
+    json_object_set_new(o, "dtype", json_string(DTypeName(info.dtype).c_str()));
+    json_object_set_new(o, "pages", json_integer(pages));
+    json_object_set_new(o, "tiled", json_boolean(info.tiled));
+    if (info.tiled)
+    {
+      json_t * tile = json_array();
+      json_array_append_new(tile, json_integer(info.tile_length));
+      json_array_append_new(tile, json_integer(info.tile_width));
+      json_object_set_new(o, "tile", tile);
+    }
+    else
+      json_object_set_new(o, "rows_per_strip", json_integer(info.rows_per_strip));
+    json_object_set_new(o, "compression", json_string(info.compression_name));
+    json_object_set_new(o, "spacing", spacing);
+    json_object_set_new(o, "bigtiff", json_boolean(info.bigtiff));
+    json_object_set_new(o, "byte_order", json_string(info.big_endian ? "big" : "little"));
+    char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    std::cout << text << std::endl;
+    std::free(text);
+    json_decref(o);
+    return 0;
+  }
+  NodeInfo node;
+  node.ndim = info.ndim;
+  for (int d = 0; d < info.ndim; ++d)
+    node.shape[d] = info.shape[d];
+  std::ostringstream spacing;
+  for (int d = info.ndim - 1; d >= 0; --d)
+    spacing << info.spacing[d] << (d ? " x " : " mm");
+  std::cout << "file:        " << path << "\n"
+            << "size:        " << SizeText(node) << (info.ndim == 3 ? " (x, y, z)" : " (x, y)") << "\n"
+            << "type:        " << DTypeName(info.dtype) << "\n"
+            << "pages:       " << pages << "\n";
+  if (info.tiled)
+    std::cout << "layout:      tiles of " << info.tile_width << " x " << info.tile_length << "\n";
+  else
+    std::cout << "layout:      strips of " << info.rows_per_strip << " row" << (info.rows_per_strip == 1 ? "" : "s")
+              << "\n";
+  std::cout << "compression: " << info.compression_name << "\n"
+            << "spacing:     " << spacing.str() << "\n"
+            << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
+            << (info.big_endian ? "big-endian" : "little-endian") << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int
+Main(int argc, char ** argv)
+{
+  if (argc < 2)
+  {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help")
+  {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command == "--version")
+  {
+    std::cout << "blockwise " << bw_version_string() << std::endl;
+    return 0;
+  }
+  if (command == "corr")
+    return Corr(argc - 2, argv + 2);
+  if (command == "stats")
+    return Stats(argc - 2, argv + 2);
+  if (command == "info")
+    return Info(argc - 2, argv + 2);
+  if (command == "run")
+    return RunCommand(argc - 2, argv + 2);
+  throw UsageError("unknown command '" + command + "' (corr, stats, info or run; see blockwise --help)");
+}
+
+} // namespace blockwise_cli
+
+int
+main(int argc, char ** argv)
+{
+  try
+  {
+    return blockwise_cli::Main(argc, argv);
+  }
+  catch (const blockwise_cli::UsageError & e)
+  {
+    std::cerr << "blockwise: " << e.what() << std::endl;
+    return 2;
+  }
+  catch (const std::bad_alloc &)
+  {
+    std::cerr << "blockwise: out of memory" << std::endl;
+    return 1;
+  }
+  catch (const std::exception & e)
+  {
+    std::cerr << "blockwise: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,140 @@
+/*
+ * The `blockwise` command's pipeline model, shared by the subcommands and
+ * by pipeline files: named steps wired by name, validated as a whole before
+ * any pixel moves, then executed as one streamed ITK pipeline.
+ *
+ * This header has no ITK in it, so that argument parsing, pipeline files and
+ * the Slicer descriptions compile quickly; the ITK work is in engine*.cxx.
+ */
+#ifndef BLOCKWISE_CLI_PIPELINE_H
+#define BLOCKWISE_CLI_PIPELINE_H
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace blockwise_cli
+{
+
+/** A mistake in how the command was called (exit status 2). */
+class UsageError : public std::runtime_error
+{
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/** A failure while checking inputs or doing the work (exit status 1). */
+class RuntimeError : public std::runtime_error
+{
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/** The operations a step can name. */
+enum class Op
+{
+  Read,    // path -> image
+  Corr,    // two images -> map of Pearson r (or covariance) per block
+  Stats,   // one image -> map of one statistic per block
+  Write,   // image -> TIFF file
+  Heatmap, // map -> PNG picture
+  Summary  // map -> the block summary printed at the end
+};
+
+const char * OpName(Op op);
+
+/** One step.  Which fields matter depends on the operation. */
+struct Step
+{
+  std::string name;
+  Op          op = Op::Read;
+  std::vector<std::string> inputs; // names of earlier steps
+
+  // Read, Write, Heatmap: a file (absolute once the pipeline is resolved).
+  std::string path;
+
+  // Corr, Stats
+  std::vector<int64_t> block;        // 1 value for every axis, or one per axis, slowest first ([z,] y, x)
+  std::string          edge = "partial";
+  double               fill = std::numeric_limits<double>::quiet_NaN();
+  int                  ddof = 0;
+  std::string          statistic;     // Stats: mean|std|var|sum|min|max|count; Corr: correlation|covariance
+  std::string          type = "f32";  // Corr, Stats: output pixel type, f32 or f64
+
+  // Write
+  std::string compression = "deflate"; // none|deflate|lzw|packbits|zstd
+  int         level = 0;               // 0: the codec's default
+  int         tile = 0;                // 0: strips; otherwise square tiles of this size
+
+  // Heatmap
+  double range_lo = -1.0, range_hi = 1.0;
+  int    scale = 0; // pixels per block; 0: chosen from the map's size
+
+  // Summary
+  double threshold = 0.5;
+};
+
+struct Pipeline
+{
+  std::vector<Step> steps;
+  /** Whether messages name the step ("step 'r' (corr): ..."): yes for
+   * pipeline files, no for the subcommands, whose steps the user never named. */
+  bool name_steps = true;
+};
+
+/** Options common to every subcommand. */
+struct RunOptions
+{
+  int      threads = 0;                        // 0: ITK's default
+  uint64_t memory = uint64_t{ 1 } << 30;       // working-set budget in bytes
+  bool     quiet = false;
+  bool     progress = false;                   // draw a progress bar on stderr
+};
+
+/** What a Summary step measured over the finite values of a map. */
+struct MapSummary
+{
+  std::string step;
+  std::string map_path; // the file the map was written to, if any
+  std::string png_path; // the heatmap, if any
+  uint64_t    blocks = 0;
+  uint64_t    finite = 0;
+  uint64_t    below = 0; // finite values below the threshold
+  double      threshold = 0.5;
+  double      median = std::numeric_limits<double>::quiet_NaN();
+  double      p05 = std::numeric_limits<double>::quiet_NaN();
+  double      min = std::numeric_limits<double>::quiet_NaN();
+  double      max = std::numeric_limits<double>::quiet_NaN();
+};
+
+/** What a dry run or a run reports about the steps. */
+struct StepPlan
+{
+  std::string name;
+  std::string description; // one line: what the step reads, makes or writes
+};
+
+/**
+ * Checks the whole pipeline against the files it reads (types, sizes,
+ * blocks, output folders) and returns one line per step; throws UsageError
+ * or RuntimeError naming the step on the first problem.  Reads only file
+ * headers.
+ */
+std::vector<StepPlan> Plan(const Pipeline & pipeline);
+
+/**
+ * Plans, then runs the pipeline streamed under options.memory.  Every
+ * output is written under a temporary name in its folder and all are
+ * renamed into place only when every step has succeeded; on failure none
+ * is left behind.  Returns the summaries of the Summary steps.
+ */
+std::vector<MapSummary> Execute(const Pipeline & pipeline, const RunOptions & options);
+
+/** Parses "256M", "1.5G", "4096" (bytes; K, M, G, T are powers of 1024). */
+uint64_t ParseMemory(const std::string & text);
+
+} // namespace blockwise_cli
+
+#endif

@@ -1,0 +1,490 @@
+/*
+ * Validation of a whole pipeline before any pixel moves: names, wiring,
+ * parameters, and the geometry each step makes, from the files' headers.
+ */
+#include "plan.h"
+
+#include "bw_tiff.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace blockwise_cli
+{
+
+const char *
+OpName(Op op)
+{
+  switch (op)
+  {
+    case Op::Read:
+      return "read";
+    case Op::Corr:
+      return "corr";
+    case Op::Stats:
+      return "stats";
+    case Op::Write:
+      return "write";
+    case Op::Heatmap:
+      return "heatmap";
+    case Op::Summary:
+      return "summary";
+  }
+  return "invalid";
+}
+
+std::string
+DTypeName(bw_dtype dtype)
+{
+  switch (dtype)
+  {
+    case BW_U8:
+      return "uint8";
+    case BW_I8:
+      return "int8";
+    case BW_U16:
+      return "uint16";
+    case BW_I16:
+      return "int16";
+    case BW_U32:
+      return "uint32";
+    case BW_I32:
+      return "int32";
+    case BW_F32:
+      return "float32";
+    case BW_F64:
+      return "float64";
+  }
+  return "invalid";
+}
+
+std::string
+SizeText(const NodeInfo & node)
+{
+  std::ostringstream s;
+  for (int i = node.ndim - 1; i >= 0; --i)
+    s << node.shape[i] << (i ? " x " : "");
+  return s.str();
+}
+
+std::string
+FolderOf(const std::string & path)
+{
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+uint64_t
+ParseMemory(const std::string & text)
+{
+  const char * s = text.c_str();
+  char *       end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s, &end);
+  if (end == s || errno || !(v > 0) || !std::isfinite(v))
+    throw UsageError("--memory: '" + text + "' is not a size such as 256M or 2G");
+  double scale = 1;
+  std::string unit(end);
+  if (unit == "" || unit == "B")
+    scale = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KiB" || unit == "k")
+    scale = 1024.0;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "TB" || unit == "TiB")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else
+    throw UsageError("--memory: unknown unit '" + unit + "' in '" + text + "' (use K, M, G or T)");
+  const double bytes = v * scale;
+  if (bytes < 1024 * 1024)
+    throw UsageError("--memory: '" + text + "' is below the smallest budget, 1M");
+  if (bytes > 9.0e18)
+    throw UsageError("--memory: '" + text + "' is too large");
+  return static_cast<uint64_t>(bytes);
+}
+
+namespace
+{
+
+bool g_NameSteps = true; // set by Resolve() for the pipeline at hand
+
+std::string
+Label(const Step & s)
+{
+  return g_NameSteps ? "step '" + s.name + "' (" + OpName(s.op) + "): " : std::string();
+}
+
+[[noreturn]] void
+StepUsage(const Step & s, const std::string & what)
+{
+  throw UsageError(Label(s) + what);
+}
+
+[[noreturn]] void
+StepFail(const Step & s, const std::string & what)
+{
+  throw RuntimeError(Label(s) + what);
+}
+
+bool
+EndsWith(const std::string & s, const char * suffix)
+{
+  const size_t n = std::strlen(suffix);
+  if (s.size() < n)
+    return false;
+  for (size_t i = 0; i < n; ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != suffix[i])
+      return false;
+  return true;
+}
+
+/** An output must land in an existing, writable folder, and must not replace
+ * anything but a regular file. */
+void
+CheckOutputPath(const Step & s, const std::string & path)
+{
+  if (path.empty())
+    StepUsage(s, "no output file given");
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0)
+  {
+    if (S_ISDIR(st.st_mode))
+      StepFail(s, "cannot write " + path + ": it is a folder");
+    if (!S_ISREG(st.st_mode))
+      StepFail(s, "cannot write " + path + ": it exists and is not a regular file");
+  }
+  const std::string folder = FolderOf(path);
+  if (::stat(folder.c_str(), &st) != 0)
+    StepFail(s, "cannot write " + path + ": folder " + folder + " does not exist");
+  if (!S_ISDIR(st.st_mode))
+    StepFail(s, "cannot write " + path + ": " + folder + " is not a folder");
+  if (::access(folder.c_str(), W_OK | X_OK) != 0)
+    StepFail(s, "cannot write " + path + ": folder " + folder + " is not writable");
+}
+
+bw_tiff_compression
+CompressionOf(const Step & s)
+{
+  if (s.compression == "none")
+    return BW_TIFF_NONE;
+  if (s.compression == "deflate")
+    return BW_TIFF_DEFLATE;
+  if (s.compression == "lzw")
+    return BW_TIFF_LZW;
+  if (s.compression == "packbits")
+    return BW_TIFF_PACKBITS;
+  if (s.compression == "zstd")
+    return BW_TIFF_ZSTD;
+  StepUsage(s, "unknown compression '" + s.compression + "' (none, deflate, lzw, packbits or zstd)");
+}
+
+void
+ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
+{
+  const int nd = in.ndim;
+  if (s.block.empty())
+    StepUsage(s, "no block size given");
+  if (s.block.size() != 1 && s.block.size() != static_cast<size_t>(nd))
+    StepUsage(s, "block has " + std::to_string(s.block.size()) + " values, the image has " + std::to_string(nd) +
+                   " axes (give 1 value, or " + std::to_string(nd) + ")");
+  ptrdiff_t block[3];
+  for (int i = 0; i < nd; ++i)
+  {
+    const int64_t b = s.block.size() == 1 ? s.block[0] : s.block[static_cast<size_t>(i)];
+    if (b < 1)
+      StepUsage(s, "block sizes must be at least 1, not " + std::to_string(b));
+    block[i] = static_cast<ptrdiff_t>(b);
+  }
+  bw_block_params_init(&r.params, nd, block);
+  if (s.edge == "partial")
+    r.params.edge = BW_EDGE_PARTIAL;
+  else if (s.edge == "trim")
+    r.params.edge = BW_EDGE_TRIM;
+  else
+    StepUsage(s, "unknown edge policy '" + s.edge + "' (partial or trim)");
+  if (s.ddof != 0 && s.ddof != 1)
+    StepUsage(s, "ddof must be 0 or 1, not " + std::to_string(s.ddof));
+  r.params.ddof = s.ddof;
+  if (!std::isnan(s.fill))
+  {
+    if (!std::isfinite(s.fill))
+      StepUsage(s, "the fill value must be a finite number");
+    r.params.use_fill = 1;
+    r.params.fill = s.fill;
+  }
+  if (s.type != "f32" && s.type != "f64")
+    StepUsage(s, "output type must be f32 or f64, not '" + s.type + "'");
+
+  ptrdiff_t image[3], out[3];
+  for (int i = 0; i < nd; ++i)
+    image[i] = static_cast<ptrdiff_t>(in.shape[i]);
+  bw_error err;
+  if (bw_block_output_shape(&r.params, image, out, &err) != BW_OK)
+  {
+    std::ostringstream m;
+    m << "block ";
+    for (int i = nd - 1; i >= 0; --i)
+      m << block[i] << (i ? " x " : "");
+    m << " leaves no whole block in the " << SizeText(in) << " image with edge trim";
+    StepFail(s, m.str());
+  }
+  r.node.image = true;
+  r.node.ndim = nd;
+  r.node.dtype = s.type == "f64" ? BW_F64 : BW_F32;
+  for (int i = 0; i < nd; ++i)
+  {
+    r.node.shape[i] = out[i];
+    r.node.spacing[i] = in.spacing[i] * static_cast<double>(block[i]);
+  }
+}
+
+/** Orders the steps so that every input comes before its consumers, and
+ * reports unknown names and cycles by name. */
+std::vector<size_t>
+TopologicalOrder(const Pipeline & p, std::vector<std::vector<size_t>> & inputs)
+{
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < p.steps.size(); ++i)
+  {
+    const Step & s = p.steps[i];
+    if (s.name.empty())
+      throw UsageError("step " + std::to_string(i + 1) + " (" + OpName(s.op) + ") has no name");
+    if (!index.emplace(s.name, i).second)
+      throw UsageError("two steps are named '" + s.name + "'");
+  }
+  inputs.assign(p.steps.size(), {});
+  for (size_t i = 0; i < p.steps.size(); ++i)
+    for (const std::string & in : p.steps[i].inputs)
+    {
+      const auto it = index.find(in);
+      if (it == index.end())
+        StepUsage(p.steps[i], "input '" + in + "' is not the name of a step");
+      inputs[i].push_back(it->second);
+    }
+
+  std::vector<size_t> order;
+  std::vector<int>    state(p.steps.size(), 0); // 0 new, 1 on the path, 2 done
+  std::vector<size_t> path;
+  // Depth-first, iteratively, so a long chain cannot exhaust the stack.
+  for (size_t root = 0; root < p.steps.size(); ++root)
+  {
+    if (state[root])
+      continue;
+    std::vector<std::pair<size_t, size_t>> stack{ { root, 0 } };
+    state[root] = 1;
+    path.assign(1, root);
+    while (!stack.empty())
+    {
+      auto & top = stack.back();
+      if (top.second < inputs[top.first].size())
+      {
+        const size_t next = inputs[top.first][top.second++];
+        if (state[next] == 1)
+        {
+          std::string cycle = "'" + p.steps[next].name + "'";
+          bool        on = false;
+          for (size_t k : path)
+          {
+            on = on || k == next;
+            if (on && k != next)
+              cycle += " <- '" + p.steps[k].name + "'";
+          }
+          cycle += " <- '" + p.steps[next].name + "'";
+          throw UsageError("steps form a cycle: " + cycle);
+        }
+        if (state[next] == 0)
+        {
+          state[next] = 1;
+          stack.push_back({ next, 0 });
+          path.push_back(next);
+        }
+      }
+      else
+      {
+        state[top.first] = 2;
+        order.push_back(top.first);
+        stack.pop_back();
+        path.pop_back();
+      }
+    }
+  }
+  return order;
+}
+
+size_t
+ExpectedInputs(Op op)
+{
+  switch (op)
+  {
+    case Op::Read:
+      return 0;
+    case Op::Corr:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+} // namespace
+
+Resolved
+Resolve(const Pipeline & p)
+{
+  g_NameSteps = p.name_steps;
+  if (p.steps.empty())
+    throw UsageError("the pipeline has no steps");
+  std::vector<std::vector<size_t>> inputs;
+  const std::vector<size_t>        order = TopologicalOrder(p, inputs);
+
+  Resolved                 out;
+  std::vector<size_t>      position(p.steps.size());
+  std::map<std::string, std::string> outputs; // path -> step name
+  std::map<std::string, std::string> reads;   // path -> step name
+  for (size_t k = 0; k < order.size(); ++k)
+    position[order[k]] = k;
+  for (size_t k = 0; k < order.size(); ++k)
+  {
+    const Step & s = p.steps[order[k]];
+    ResolvedStep r;
+    r.step = &s;
+    if (s.inputs.size() != ExpectedInputs(s.op))
+      StepUsage(s, "takes " + std::to_string(ExpectedInputs(s.op)) + " input" +
+                     (ExpectedInputs(s.op) == 1 ? "" : "s") + ", not " + std::to_string(s.inputs.size()));
+    for (size_t in : inputs[order[k]])
+    {
+      r.inputs.push_back(position[in]);
+      if (!out.steps[position[in]].node.image)
+        StepUsage(s, "input '" + p.steps[in].name + "' is a " + OpName(p.steps[in].op) + " step, which makes no image");
+    }
+    switch (s.op)
+    {
+      case Op::Read:
+      {
+        if (s.path.empty())
+          StepUsage(s, "no file given");
+        struct stat st;
+        if (::stat(s.path.c_str(), &st) != 0)
+          StepFail(s, "cannot read " + s.path + ": " + std::strerror(errno));
+        if (S_ISDIR(st.st_mode))
+          StepFail(s, "cannot read " + s.path + ": it is a folder");
+        bw_tiff_reader * reader = nullptr;
+        bw_error         err;
+        if (bw_tiff_open(s.path.c_str(), &reader, &err) != BW_OK)
+          StepFail(s, s.path + ": " + err.message);
+        const bw_tiff_info * info = bw_tiff_reader_info(reader);
+        r.node.image = true;
+        r.node.dtype = info->dtype;
+        r.node.ndim = info->ndim;
+        for (int i = 0; i < info->ndim; ++i)
+        {
+          r.node.shape[i] = info->shape[i];
+          r.node.spacing[i] = info->spacing[i];
+        }
+        bw_tiff_close(reader);
+        reads[s.path] = s.name;
+        break;
+      }
+      case Op::Corr:
+      case Op::Stats:
+      {
+        const NodeInfo & a = out.steps[r.inputs[0]].node;
+        if (s.op == Op::Corr)
+        {
+          const NodeInfo & b = out.steps[r.inputs[1]].node;
+          bool same = a.ndim == b.ndim;
+          for (int i = 0; same && i < a.ndim; ++i)
+            same = a.shape[i] == b.shape[i];
+          if (!same)
+          {
+            // Name images by their files where they come straight from one.
+            auto what = [&](size_t k) {
+              const Step & in = *out.steps[r.inputs[k]].step;
+              return in.op == Op::Read ? in.path : "'" + in.name + "'";
+            };
+            StepFail(s, "inputs have different sizes: " + what(0) + " is " + SizeText(a) + ", " + what(1) + " is " +
+                          SizeText(b));
+          }
+          if (s.statistic == "correlation" || s.statistic.empty())
+            r.stat = BW_STAT_CORR;
+          else if (s.statistic == "covariance")
+            r.stat = BW_STAT_COV;
+          else
+            StepUsage(s, "unknown statistic '" + s.statistic + "' (correlation or covariance)");
+        }
+        else
+        {
+          static const std::map<std::string, bw_stat> names = {
+            { "count", BW_STAT_COUNT }, { "sum", BW_STAT_SUM }, { "mean", BW_STAT_MEAN },
+            { "var", BW_STAT_VAR },     { "std", BW_STAT_STD }, { "min", BW_STAT_MIN },
+            { "max", BW_STAT_MAX }
+          };
+          const auto it = names.find(s.statistic);
+          if (it == names.end())
+            StepUsage(s, s.statistic.empty() ? std::string("no statistic given (mean, std, var, sum, min, max or count)")
+                                             : "unknown statistic '" + s.statistic +
+                                                 "' (mean, std, var, sum, min, max or count)");
+          r.stat = it->second;
+        }
+        ResolveBlockStep(s, a, r);
+        break;
+      }
+      case Op::Write:
+      {
+        if (!EndsWith(s.path, ".tif") && !EndsWith(s.path, ".tiff"))
+          StepUsage(s, "output " + (s.path.empty() ? std::string("(none)") : s.path) + " must end in .tif or .tiff");
+        const bw_tiff_compression c = CompressionOf(s);
+        if (!bw_tiff_compression_available(c))
+          StepFail(s, "this libtiff has no " + s.compression + " codec");
+        if (s.level < 0 || s.level > 9)
+          StepUsage(s, "compression level must be 1 to 9 (0: the codec default), not " + std::to_string(s.level));
+        if (s.tile != 0 && (s.tile < 16 || s.tile % 16 != 0))
+          StepUsage(s, "tile size must be a multiple of 16, not " + std::to_string(s.tile));
+        CheckOutputPath(s, s.path);
+        break;
+      }
+      case Op::Heatmap:
+      {
+        if (!EndsWith(s.path, ".png"))
+          StepUsage(s, "output " + (s.path.empty() ? std::string("(none)") : s.path) + " must end in .png");
+        if (!(s.range_lo < s.range_hi) || !std::isfinite(s.range_lo) || !std::isfinite(s.range_hi))
+          StepUsage(s, "the colour range must be two finite numbers, low < high");
+        if (s.scale < 0 || s.scale > 64)
+          StepUsage(s, "scale must be 0 (automatic) to 64 pixels per block");
+        CheckOutputPath(s, s.path);
+        break;
+      }
+      case Op::Summary:
+        if (!std::isfinite(s.threshold))
+          StepUsage(s, "the threshold must be a finite number");
+        break;
+    }
+    if (s.op == Op::Write || s.op == Op::Heatmap)
+    {
+      const auto seen = outputs.emplace(s.path, s.name);
+      if (!seen.second)
+        StepUsage(s, "writes " + s.path + ", as step '" + seen.first->second + "' does");
+    }
+    out.steps.push_back(r);
+  }
+  for (const auto & o : outputs)
+  {
+    const auto it = reads.find(o.first);
+    if (it != reads.end())
+      throw UsageError("step '" + o.second + "' would overwrite " + o.first + ", which step '" + it->second +
+                       "' reads");
+  }
+  return out;
+}
+
+} // namespace blockwise_cli

@@ -1,0 +1,56 @@
+/*
+ * A validated pipeline: steps in an order where every input comes first,
+ * with the geometry and element type of every image a step makes.  Made by
+ * Resolve() from the files' headers alone; the engine builds the ITK
+ * pipeline from it.
+ */
+#ifndef BLOCKWISE_CLI_PLAN_H
+#define BLOCKWISE_CLI_PLAN_H
+
+#include "blockwise.h"
+#include "pipeline.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace blockwise_cli
+{
+
+/** The image a step makes (for steps that make one). */
+struct NodeInfo
+{
+  bool     image = false;         // false for Write, Heatmap, Summary
+  bw_dtype dtype = BW_F32;
+  int      ndim = 2;
+  int64_t  shape[3] = { 1, 1, 1 };     // C order: [Z,] Y, X
+  double   spacing[3] = { 1, 1, 1 };   // C order
+};
+
+struct ResolvedStep
+{
+  const Step *        step = nullptr;
+  std::vector<size_t> inputs; // indices into Resolved::steps
+  NodeInfo            node;
+  bw_block_params     params{};   // Corr, Stats
+  bw_stat             stat = BW_STAT_CORR;
+};
+
+struct Resolved
+{
+  std::vector<ResolvedStep> steps; // in an order where inputs come first
+};
+
+Resolved Resolve(const Pipeline & pipeline);
+
+/** "uint16", "float32", ... */
+std::string DTypeName(bw_dtype dtype);
+/** "1010 x 966" or "64 x 1024 x 1024", X first as a person reads sizes. */
+std::string SizeText(const NodeInfo & node);
+
+/** The folder part of @path ("." when it has none). */
+std::string FolderOf(const std::string & path);
+
+} // namespace blockwise_cli
+
+#endif

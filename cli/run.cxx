@@ -1,0 +1,424 @@
+/*
+ * Pipeline files: JSON, read with jansson, checked step by step before
+ * anything runs.
+ *
+ *   { "steps": [
+ *       { "name": "a", "op": "read", "path": "a.tif" },
+ *       { "name": "b", "op": "read", "path": "b.tif" },
+ *       { "name": "r", "op": "corr", "inputs": ["a", "b"], "block": 10 },
+ *       { "name": "save", "op": "write", "input": "r", "path": "r.tif" },
+ *       { "name": "picture", "op": "heatmap", "input": "r", "path": "r.png" },
+ *       { "name": "numbers", "op": "summary", "input": "r", "threshold": 0.5 } ] }
+ */
+#include "cli.h"
+#include "plan.h"
+
+#include <jansson.h>
+
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <unistd.h>
+
+namespace blockwise_cli
+{
+
+namespace
+{
+
+using JsonPtr = std::unique_ptr<json_t, void (*)(json_t *)>;
+
+const char *
+JsonTypeName(const json_t * v)
+{
+  switch (json_typeof(v))
+  {
+    case JSON_OBJECT:
+      return "an object";
+    case JSON_ARRAY:
+      return "an array";
+    case JSON_STRING:
+      return "a string";
+    case JSON_INTEGER:
+      return "an integer";
+    case JSON_REAL:
+      return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return "a boolean";
+    case JSON_NULL:
+      return "null";
+  }
+  return "a value";
+}
+
+/** Reads one step's parameters, each at most once, and complains about the rest. */
+class StepReader
+{
+public:
+  StepReader(const json_t * object, const std::string & label)
+    : m_Object(object)
+    , m_Label(label)
+  {}
+
+  [[noreturn]] void
+  Fail(const std::string & what) const
+  {
+    throw UsageError(m_Label + ": " + what);
+  }
+
+  const json_t *
+  Take(const char * key)
+  {
+    m_Used.insert(key);
+    return json_object_get(m_Object, key);
+  }
+
+  bool
+  String(const char * key, std::string & out)
+  {
+    const json_t * v = this->Take(key);
+    if (!v)
+      return false;
+    if (!json_is_string(v))
+      Fail(std::string("'") + key + "' must be a string, not " + JsonTypeName(v));
+    out = json_string_value(v);
+    return true;
+  }
+
+  bool
+  Number(const char * key, double & out)
+  {
+    const json_t * v = this->Take(key);
+    if (!v)
+      return false;
+    if (!json_is_number(v))
+      Fail(std::string("'") + key + "' must be a number, not " + JsonTypeName(v));
+    out = json_number_value(v);
+    return true;
+  }
+
+  bool
+  Integer(const char * key, long long lo, long long hi, int & out)
+  {
+    const json_t * v = this->Take(key);
+    if (!v)
+      return false;
+    if (!json_is_integer(v))
+      Fail(std::string("'") + key + "' must be an integer, not " + JsonTypeName(v));
+    const json_int_t i = json_integer_value(v);
+    if (i < lo || i > hi)
+      Fail(std::string("'") + key + "' must be " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " +
+           std::to_string(static_cast<long long>(i)));
+    out = static_cast<int>(i);
+    return true;
+  }
+
+  /** An integer, or an array of 1 to 3 integers. */
+  bool
+  Sizes(const char * key, std::vector<int64_t> & out)
+  {
+    const json_t * v = this->Take(key);
+    if (!v)
+      return false;
+    const std::string what = std::string("'") + key + "' must be an integer or an array of 1 to 3 integers";
+    out.clear();
+    if (json_is_integer(v))
+      out.push_back(json_integer_value(v));
+    else if (json_is_array(v) && json_array_size(v) >= 1 && json_array_size(v) <= 3)
+    {
+      for (size_t i = 0; i < json_array_size(v); ++i)
+      {
+        const json_t * e = json_array_get(v, i);
+        if (!json_is_integer(e))
+          Fail(what + " (element " + std::to_string(i + 1) + " is " + JsonTypeName(e) + ")");
+        out.push_back(json_integer_value(e));
+      }
+    }
+    else
+      Fail(what + ", not " + JsonTypeName(v));
+    return true;
+  }
+
+  void
+  CheckAllUsed() const
+  {
+    const char * key;
+    json_t *     value;
+    json_object_foreach(const_cast<json_t *>(m_Object), key, value)
+    {
+      (void)value;
+      if (!m_Used.count(key))
+        Fail(std::string("unknown parameter '") + key + "'");
+    }
+  }
+
+private:
+  const json_t *        m_Object;
+  std::string           m_Label;
+  std::set<std::string> m_Used;
+};
+
+std::string
+Resolve(const std::string & folder, const std::string & path)
+{
+  if (path.empty() || path[0] == '/' || folder == ".")
+    return path;
+  return folder + "/" + path;
+}
+
+Step
+ParseStep(const json_t * object, size_t index, const std::string & folder)
+{
+  std::string label = "step " + std::to_string(index + 1);
+  if (!json_is_object(object))
+    throw UsageError(label + ": must be an object, not " + JsonTypeName(object));
+  StepReader r(object, label);
+  Step       s;
+  if (!r.String("name", s.name))
+    r.Fail("has no \"name\"");
+  if (s.name.empty())
+    r.Fail("\"name\" is empty");
+  label = "step '" + s.name + "'";
+  StepReader reader(object, label);
+  reader.Take("name");
+
+  std::string op;
+  if (!reader.String("op", op))
+    reader.Fail("has no \"op\" (read, corr, stats, write, heatmap or summary)");
+  static const std::map<std::string, Op> ops = { { "read", Op::Read },       { "corr", Op::Corr },
+                                                 { "stats", Op::Stats },     { "write", Op::Write },
+                                                 { "heatmap", Op::Heatmap }, { "summary", Op::Summary } };
+  const auto it = ops.find(op);
+  if (it == ops.end())
+    reader.Fail("unknown op '" + op + "' (read, corr, stats, write, heatmap or summary)");
+  s.op = it->second;
+
+  // Inputs: "input": "name", or "inputs": ["a", "b"].
+  const json_t * input = reader.Take("input");
+  const json_t * inputs = reader.Take("inputs");
+  if (input && inputs)
+    reader.Fail("give \"input\" or \"inputs\", not both");
+  if (input)
+  {
+    if (!json_is_string(input))
+      reader.Fail(std::string("'input' must be a step's name, not ") + JsonTypeName(input));
+    s.inputs.push_back(json_string_value(input));
+  }
+  if (inputs)
+  {
+    if (!json_is_array(inputs))
+      reader.Fail(std::string("'inputs' must be an array of step names, not ") + JsonTypeName(inputs));
+    for (size_t i = 0; i < json_array_size(inputs); ++i)
+    {
+      const json_t * e = json_array_get(inputs, i);
+      if (!json_is_string(e))
+        reader.Fail("'inputs' must hold step names, element " + std::to_string(i + 1) + " is " + JsonTypeName(e));
+      s.inputs.push_back(json_string_value(e));
+    }
+  }
+
+  switch (s.op)
+  {
+    case Op::Read:
+      reader.String("path", s.path);
+      s.path = Resolve(folder, s.path);
+      break;
+    case Op::Corr:
+    case Op::Stats:
+    {
+      reader.Sizes("block", s.block);
+      reader.String("edge", s.edge);
+      reader.Integer("ddof", 0, 1, s.ddof);
+      reader.String("type", s.type);
+      if (s.op == Op::Corr)
+      {
+        reader.String("statistic", s.statistic);
+        double fill = 0;
+        if (reader.Number("fill", fill))
+          s.fill = fill;
+      }
+      else
+        reader.String("stat", s.statistic);
+      break;
+    }
+    case Op::Write:
+      reader.String("path", s.path);
+      s.path = Resolve(folder, s.path);
+      reader.String("compression", s.compression);
+      reader.Integer("level", 0, 9, s.level);
+      reader.Integer("tile", 0, 1 << 16, s.tile);
+      break;
+    case Op::Heatmap:
+    {
+      reader.String("path", s.path);
+      s.path = Resolve(folder, s.path);
+      const json_t * range = reader.Take("range");
+      if (range)
+      {
+        if (!json_is_array(range) || json_array_size(range) != 2 || !json_is_number(json_array_get(range, 0)) ||
+            !json_is_number(json_array_get(range, 1)))
+          reader.Fail("'range' must be an array of two numbers, [low, high]");
+        s.range_lo = json_number_value(json_array_get(range, 0));
+        s.range_hi = json_number_value(json_array_get(range, 1));
+      }
+      reader.Integer("scale", 0, 64, s.scale);
+      break;
+    }
+    case Op::Summary:
+      reader.Number("threshold", s.threshold);
+      break;
+  }
+  reader.CheckAllUsed();
+  return s;
+}
+
+std::string
+Describe(const ResolvedStep & r, const Resolved & plan)
+{
+  const Step & s = *r.step;
+  std::string  ins;
+  for (size_t i = 0; i < r.inputs.size(); ++i)
+    ins += (i ? ", " : "") + plan.steps[r.inputs[i]].step->name;
+  const std::string image = r.node.image ? SizeText(r.node) + " " + DTypeName(r.node.dtype) : "";
+  switch (s.op)
+  {
+    case Op::Read:
+      return "read " + s.path + ": " + image;
+    case Op::Corr:
+    case Op::Stats:
+    {
+      std::string block;
+      for (int d = r.node.ndim - 1; d >= 0; --d)
+        block += std::to_string(r.params.block[d]) + (d ? " x " : "");
+      return (s.op == Op::Corr ? (r.stat == BW_STAT_COV ? "covariance" : "correlation") : s.statistic) + " of " +
+             ins + " in " + block + " blocks: " + image;
+    }
+    case Op::Write:
+      return "write " + ins + " to " + s.path + " (" + s.compression + ")";
+    case Op::Heatmap:
+      return "heatmap of " + ins + " to " + s.path;
+    case Op::Summary:
+      return "summary of " + ins;
+  }
+  return "";
+}
+
+} // namespace
+
+Pipeline
+LoadPipeline(const std::string & path)
+{
+  if (::access(path.c_str(), R_OK) != 0)
+    throw RuntimeError("cannot read " + path + ": " + std::strerror(errno));
+  json_error_t error;
+  JsonPtr      root(json_load_file(path.c_str(), JSON_REJECT_DUPLICATES, &error), json_decref);
+  if (!root)
+    throw UsageError(path + ":" + std::to_string(error.line) + ":" + std::to_string(error.column) + ": " +
+                     error.text);
+  if (!json_is_object(root.get()))
+    throw UsageError(path + ": a pipeline is an object with \"steps\", not " + JsonTypeName(root.get()));
+  const char * key;
+  json_t *     value;
+  json_object_foreach(root.get(), key, value)
+  {
+    (void)value;
+    if (std::strcmp(key, "steps") != 0 && std::strcmp(key, "description") != 0)
+      throw UsageError(path + ": unknown key '" + key + "' (a pipeline has \"steps\" and an optional \"description\")");
+  }
+  const json_t * steps = json_object_get(root.get(), "steps");
+  if (!steps || !json_is_array(steps))
+    throw UsageError(path + ": \"steps\" must be an array of steps");
+  const std::string folder = FolderOf(path);
+  Pipeline          p;
+  for (size_t i = 0; i < json_array_size(steps); ++i)
+    p.steps.push_back(ParseStep(json_array_get(steps, i), i, folder));
+  return p;
+}
+
+int
+RunCommand(int argc, char ** argv)
+{
+  RunOptions  options;
+  bool        dry_run = false;
+  std::string file;
+  for (int i = 0; i < argc; ++i)
+  {
+    const std::string a = argv[i];
+    if (a == "--help")
+    {
+      std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
+                   "\n"
+                   "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
+                   "stats, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
+                   "parameters.  Everything is checked before any work starts; paths are\n"
+                   "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
+      return 0;
+    }
+    if (a == "--dry-run")
+      dry_run = true;
+    else if (a == "--quiet")
+      options.quiet = true;
+    else if (a == "--threads" || a == "--memory")
+    {
+      if (i + 1 >= argc)
+        throw UsageError("option " + a + " needs a value");
+      const std::string v = argv[++i];
+      if (a == "--memory")
+        options.memory = ParseMemory(v);
+      else
+      {
+        char * end = nullptr;
+        const long n = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || n < 1 || n > 1024)
+          throw UsageError("--threads: '" + v + "' is not a number of threads from 1 to 1024");
+        options.threads = static_cast<int>(n);
+      }
+    }
+    else if (a.size() > 1 && a[0] == '-')
+      throw UsageError("unknown option '" + a + "' for 'blockwise run'");
+    else if (file.empty())
+      file = a;
+    else
+      throw UsageError("'blockwise run' takes one pipeline file");
+  }
+  if (file.empty())
+    throw UsageError("'blockwise run' needs a pipeline file");
+  options.progress = !options.quiet && ::isatty(STDERR_FILENO);
+
+  const Pipeline p = LoadPipeline(file);
+  const Resolved plan = Resolve(p);
+  if (dry_run)
+  {
+    for (const ResolvedStep & r : plan.steps)
+      std::cout << r.step->name << ": " << Describe(r, plan) << "\n";
+    std::cout << "pipeline is valid: " << plan.steps.size() << " steps" << std::endl;
+    return 0;
+  }
+  const std::vector<MapSummary> summaries = Execute(p, options);
+  if (!options.quiet)
+  {
+    for (const ResolvedStep & r : plan.steps)
+      if (r.step->op == Op::Write || r.step->op == Op::Heatmap)
+        std::cout << r.step->name << ": wrote " << r.step->path << "\n";
+    for (const MapSummary & s : summaries)
+    {
+      std::cout << s.step << ": " << s.blocks << " blocks";
+      if (s.blocks != s.finite)
+        std::cout << " (" << s.blocks - s.finite << " undefined)";
+      char buf[160];
+      std::snprintf(buf, sizeof buf, ", median %.3f, 5th percentile %.3f, %.1f%% below %g", s.median, s.p05,
+                    s.finite ? 100.0 * static_cast<double>(s.below) / static_cast<double>(s.finite) : 0.0,
+                    s.threshold);
+      std::cout << buf << "\n";
+    }
+    std::cout.flush();
+  }
+  return 0;
+}
+
+} // namespace blockwise_cli
