@@ -1,7 +1,7 @@
 # Convenience targets over CMake.  The build itself is plain CMake; see
 # README.md.
 #
-#   make demo    build (Release) and run the example
+#   make demo    build (Release) and run the main job on a generated pair
 #   make test    install missing Debian packages, build Release and
 #                ASan+UBSan, run the tests of both
 #   make bench   build and run the benchmark
@@ -50,8 +50,13 @@ $(CMAKE) --build $(BUILD_SANITIZE) -j$(JOBS)
 $(SANITIZE_ENV) $(CTEST) --test-dir $(BUILD_SANITIZE) $(CTEST_FLAGS)
 endef
 
+# The main job on a generated pair: a texture and a copy warped in one
+# rectangle.  The heatmap's low-r area is that rectangle.
+DEMO = $(BUILD)/demo
 demo: build
-	./$(BUILD)/examples/blockwise_demo
+	mkdir -p $(DEMO)
+	./$(BUILD)/examples/demo_pair $(DEMO)/a.tif $(DEMO)/b.tif
+	./$(BUILD)/bin/blockwise corr $(DEMO)/a.tif $(DEMO)/b.tif -o $(DEMO)/r.tif --png $(DEMO)/r.png
 
 bench: build
 	bash tools/install-deps.sh --bench
