@@ -1,0 +1,434 @@
+"""End-to-end tests of the `blockwise` command.
+
+Run by CTest with Debian's /usr/bin/python3:
+
+    test_cli.py BLOCKWISE CORE_TOOL DEMO_PAIR PIPELINES_DIR TEST
+
+Oracles: the C core called directly on the same files (core_tool, no ITK,
+no streaming), numpy references written here, tifffile for TIFF contents
+and headers, PIL to decode the heatmap.  Exit status 77 means the test could
+not run here (CTest reports it as skipped, not passed).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import tifffile
+
+BLOCKWISE, CORE_TOOL, DEMO_PAIR, PIPELINES = sys.argv[1:5]
+SKIP = 77
+
+
+def run(*args, expect=0, cwd=None):
+    p = subprocess.run([BLOCKWISE, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    if p.returncode != expect:
+        raise AssertionError(f"blockwise {' '.join(map(str, args))}: exit {p.returncode}, expected {expect}\n"
+                             f"stdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def core(stat, block, edge, ddof, *files, tmp):
+    out = os.path.join(tmp, "core.raw")
+    p = subprocess.run([CORE_TOOL, stat, out, block, edge, str(ddof), *files],
+                       capture_output=True, text=True, check=True)
+    shape = json.loads(p.stdout)["shape"]
+    return np.fromfile(out, dtype=np.float32).reshape(shape)
+
+
+def blocks_of(x, block, edge="partial"):
+    """Yields (block index, pixels) of the blocks of x, a numpy reference."""
+    ranges = []
+    for n, b in zip(x.shape, block):
+        count = n // b if edge == "trim" else -(-n // b)
+        ranges.append([(i * b, min((i + 1) * b, n)) for i in range(count)])
+    for idx in np.ndindex(*[len(r) for r in ranges]):
+        sl = tuple(slice(*ranges[d][i]) for d, i in enumerate(idx))
+        yield idx, sl
+
+
+def corr_reference(a, b, block, edge="partial"):
+    shape = [len(r) for r in [[*range(-(-n // bb) if edge == "partial" else n // bb)]
+                              for n, bb in zip(a.shape, block)]]
+    r = np.empty(shape)
+    for idx, sl in blocks_of(a, block, edge):
+        x = a[sl].astype(np.float64).ravel()
+        y = b[sl].astype(np.float64).ravel()
+        x -= x.mean()
+        y -= y.mean()
+        d = np.sqrt((x * x).sum() * (y * y).sum())
+        r[idx] = (x * y).sum() / d if d > 0 else np.nan
+    return r
+
+
+def textured_pair(shape, dtype, seed, noise=0.3):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=shape)
+    a = base + noise * rng.normal(size=shape)
+    b = base * rng.uniform(-1, 1, size=shape[:-1] + (1,)) + noise * rng.normal(size=shape)
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        info = np.iinfo(dtype)
+        scale = min(info.max, 40000) / 12
+        a = np.clip(np.round(a * scale + (info.max + info.min) / 2), info.min, info.max)
+        b = np.clip(np.round(b * scale + (info.max + info.min) / 2), info.min, info.max)
+    return a.astype(dtype), b.astype(dtype)
+
+
+def listing(folder):
+    return sorted(os.listdir(folder))
+
+
+def test_corr(tmp):
+    # 2-D uint16, sizes that are not block multiples, several pieces.
+    a, b = textured_pair((301, 412), np.uint16, 1)
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b, compression="zlib", tile=(64, 64))
+    p = run("corr", pa, pb, "-o", pr, "--block", "7,9", "--json", "--memory", "1M")
+    summary = json.loads(p.stdout)
+    r = tifffile.imread(pr)
+    assert r.dtype == np.float32 and r.shape == (43, 46), (r.dtype, r.shape)
+    oracle = core("corr", "7,9", "partial", 0, pa, pb, tmp=tmp)
+    assert np.array_equal(r, oracle, equal_nan=True), "map differs from the core's"
+    ref = corr_reference(a, b, (7, 9))
+    assert np.allclose(r, ref, rtol=0, atol=1e-5, equal_nan=True), np.nanmax(abs(r - ref))
+    finite = r[np.isfinite(r)].astype(np.float64)
+    assert summary["blocks"] == r.size and summary["nan_blocks"] == r.size - finite.size
+    assert abs(summary["median"] - np.median(finite)) < 1e-6, (summary["median"], np.median(finite))
+    assert abs(summary["p05"] - np.percentile(finite, 5)) < 1e-6, (summary["p05"], np.percentile(finite, 5))
+    assert summary["below_threshold"] == int((finite < 0.5).sum())
+    assert summary["grid"] == [43, 46] and summary["map"] == pr and summary["png"] is None
+    assert summary["registration_recommended"] == (summary["fraction_below"] >= 0.05)
+
+    # The plain summary says the same numbers.
+    p = run("corr", pa, pb, "-o", pr, "--block", "7,9")
+    assert f"median r:   {np.median(finite):.3f}" in p.stdout, p.stdout
+    assert "blocks:     1978" in p.stdout, p.stdout
+
+    # Trim, a fill value, float64 output, one block size for both axes.
+    p = run("corr", pa, pb, "-o", pr, "--block", "10", "--edge", "trim", "--fill", "-2", "--type", "f64",
+            "--quiet")
+    assert p.stdout == "" and p.stderr == ""
+    r = tifffile.imread(pr)
+    assert r.dtype == np.float64 and r.shape == (30, 41)
+    assert np.allclose(r, corr_reference(a, b, (10, 10), "trim"), atol=1e-12)
+
+    # 3-D, anisotropic blocks, 1 thread and 2.
+    a3, b3 = textured_pair((13, 40, 50), np.int16, 2)
+    tifffile.imwrite(pa, a3)
+    tifffile.imwrite(pb, b3)
+    for threads in ("1", "2"):
+        run("corr", pa, pb, "-o", pr, "--block", "4,16,16", "--threads", threads, "--quiet")
+        r = tifffile.imread(pr)
+        oracle = core("corr", "4,16,16", "partial", 0, pa, pb, tmp=tmp)
+        assert r.shape == (4, 3, 4) and np.array_equal(r, oracle, equal_nan=True)
+
+    # Different element types: compared as float64.
+    a2, b2 = textured_pair((120, 90), np.float32, 3)
+    tifffile.imwrite(pa, a2)
+    tifffile.imwrite(pb, np.clip(b2 * 1000 + 30000, 0, 65535).astype(np.uint16))
+    run("corr", pa, pb, "-o", pr, "--block", "10", "--quiet")
+    ref = corr_reference(a2, np.clip(b2 * 1000 + 30000, 0, 65535).astype(np.uint16), (10, 10))
+    assert np.allclose(tifffile.imread(pr), ref, atol=1e-5)
+
+
+def test_stats(tmp):
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 4000, size=(123, 77)).astype(np.uint16)
+    pin, pout = os.path.join(tmp, "in.tif"), os.path.join(tmp, "out.tif")
+    tifffile.imwrite(pin, image, compression="zlib")
+    for stat, core_name in [("mean", "mean"), ("std", "std"), ("var", "var"), ("sum", "sum"),
+                            ("min", "min"), ("max", "max"), ("count", "count")]:
+        for ddof in (0, 1):
+            run("stats", pin, "-o", pout, "--stat", stat, "--block", "8,5", "--ddof", ddof, "--memory", "1M")
+            got = tifffile.imread(pout)
+            oracle = core(core_name, "8,5", "partial", ddof, pin, tmp=tmp)
+            assert np.array_equal(got, oracle, equal_nan=True), (stat, ddof)
+    # numpy as a second oracle for the mean, in whole blocks.
+    run("stats", pin, "-o", pout, "--stat", "mean", "--block", "3", "--edge", "trim", "--type", "f64", "--quiet")
+    ref = image[:123, :75].astype(np.float64).reshape(41, 3, 25, 3).mean(axis=(1, 3))
+    assert np.allclose(tifffile.imread(pout), ref, rtol=1e-12)
+    p = run("stats", pin, "-o", pout, "--stat", "max", "--block", "10")
+    assert "max of 8 x 13 blocks" in p.stdout, p.stdout
+
+
+def test_info(tmp):
+    rng = np.random.default_rng(5)
+    cases = {
+        "strips.tif": dict(data=rng.integers(0, 255, (50, 60)).astype(np.uint8), kw={}),
+        "deflate_tiled.tif": dict(data=rng.normal(size=(70, 90)).astype(np.float32),
+                                  kw=dict(compression="zlib", tile=(32, 48))),
+        "bigtiff.tif": dict(data=rng.integers(-5, 5, (20, 30)).astype(np.int32), kw=dict(bigtiff=True)),
+        "bigendian.tif": dict(data=rng.integers(0, 60000, (25, 35)).astype(np.uint16), kw=dict(byteorder=">")),
+        "pages.tif": dict(data=rng.normal(size=(4, 16, 24)),
+                          kw=dict(photometric="minisblack", resolution=(2.0, 4.0), resolutionunit="CENTIMETER")),
+    }
+    for name, case in cases.items():
+        path = os.path.join(tmp, name)
+        tifffile.imwrite(path, case["data"], **case["kw"])
+    lzw = os.path.join(tmp, "lzw.tif")
+    subprocess.run(["tiffcp", "-c", "lzw", os.path.join(tmp, "strips.tif"), lzw], check=True)
+    for name in list(cases) + ["lzw.tif"]:
+        path = os.path.join(tmp, name)
+        info = json.loads(run("info", path, "--json").stdout)
+        with tifffile.TiffFile(path) as t:
+            page = t.pages[0]
+            series = t.series[0]
+            assert info["shape"] == list(series.shape), (name, info["shape"], series.shape)
+            assert info["dtype"] == str(series.dtype), (name, info["dtype"])
+            assert info["pages"] == len(t.pages), name
+            assert info["tiled"] == page.is_tiled, name
+            if page.is_tiled:
+                assert info["tile"] == [page.tilelength, page.tilewidth], name
+            else:
+                assert info["rows_per_strip"] == min(page.rowsperstrip, page.imagelength), name
+            expected = {1: "none", 5: "lzw", 8: "deflate", 32946: "deflate"}[int(page.compression)]
+            assert info["compression"] == expected, (name, info["compression"])
+            assert info["bigtiff"] == t.is_bigtiff, name
+            assert info["byte_order"] == ("big" if t.byteorder == ">" else "little"), name
+        text = run("info", path).stdout
+        assert "type:        " + info["dtype"] in text and "compression: " + info["compression"] in text, text
+    info = json.loads(run("info", os.path.join(tmp, "pages.tif"), "--json").stdout)
+    # 4 pixels per cm in y, 2 in x: 2.5 and 5 mm.
+    assert np.allclose(info["spacing"][1:], [2.5, 5.0]), info["spacing"]
+
+
+def decode_png(path):
+    from PIL import Image
+    with Image.open(path) as im:
+        assert im.mode == "RGB", im.mode
+        return np.asarray(im)
+
+
+def colour(v, lo=-1.0, hi=1.0):
+    """The documented colour scale: five stops, linear between them."""
+    if np.isnan(v):
+        return (150, 150, 150)
+    stops = np.array([(30, 80, 160), (110, 165, 215), (248, 248, 248), (235, 135, 100), (170, 20, 40)], float)
+    t = min(1.0, max(0.0, (v - lo) / (hi - lo))) * 4
+    i = min(3, int(t))
+    return tuple(int(np.floor(c + 0.5)) for c in stops[i] + (stops[i + 1] - stops[i]) * (t - i))
+
+
+def test_heatmap(tmp):
+    a, b = textured_pair((200, 150), np.uint16, 6)
+    a[0:20, 0:30] = 1000  # constant blocks: r is NaN there
+    pa, pb, pr, png = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif", "r.png"))
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    run("corr", pa, pb, "-o", pr, "--png", png, "--block", "10", "--quiet")
+    r = tifffile.imread(pr)
+    assert r.shape == (20, 15) and np.isnan(r[0:2, 0:3]).all()
+    pic = decode_png(png)
+    scale = max(1, min(32, 800 // max(r.shape)))  # the documented automatic scale
+    assert pic.shape[0] == max(r.shape[0] * scale, 120), pic.shape
+    assert pic.shape[1] > r.shape[1] * scale, "no room for the colour bar"
+    for (y, x) in [(0, 0), (1, 2), (5, 5), (19, 14), (10, 3), (7, 12)]:
+        got = tuple(int(c) for c in pic[y * scale + scale // 2, x * scale + scale // 2])
+        want = colour(float(r[y, x]))
+        assert max(abs(g - w) for g, w in zip(got, want)) <= 1, ((y, x), r[y, x], got, want)
+        # The whole cell has one colour.
+        cell = pic[y * scale:(y + 1) * scale, x * scale:(x + 1) * scale].reshape(-1, 3)
+        assert (cell == cell[0]).all(), (y, x)
+    # The colour bar: the top is the colour of 1, the bottom of the bar the colour of -1.
+    bar = pic[:, r.shape[1] * scale + 8 + 8]
+    assert tuple(int(c) for c in bar[8]) == colour(1.0), bar[8]
+    column = [tuple(int(c) for c in px) for px in bar]
+    assert colour(-1.0) in column, "the bar does not reach the colour of -1"
+
+
+def test_demo(tmp):
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    p = subprocess.run([DEMO_PAIR, pa, pb, "--size", "1024", "--region", "300,500,700,900"],
+                       capture_output=True, text=True, check=True)
+    y0, x0, y1, x1 = map(int, p.stdout.split()[1:])
+    out = json.loads(run("corr", pa, pb, "-o", pr, "--block", "16", "--json").stdout)
+    r = tifffile.imread(pr)
+    inside = np.zeros(r.shape, bool)
+    # Blocks wholly inside the warped rectangle, away from its 16-pixel ramp.
+    for by in range(r.shape[0]):
+        for bx in range(r.shape[1]):
+            inside[by, bx] = (by * 16 >= y0 + 16 and (by + 1) * 16 <= y1 - 16 and
+                              bx * 16 >= x0 + 16 and (bx + 1) * 16 <= x1 - 16)
+    outside = np.ones(r.shape, bool)
+    outside[max(0, y0 // 16 - 1):y1 // 16 + 2, max(0, x0 // 16 - 1):x1 // 16 + 2] = False
+    med_in, med_out = np.median(r[inside]), np.median(r[outside])
+    assert med_out > 0.85 and med_in < med_out - 0.4, (med_in, med_out)
+    assert out["registration_recommended"], out
+
+
+def prepare_pipeline_folder(tmp):
+    a, b = textured_pair((256, 320), np.uint16, 7)
+    tifffile.imwrite(os.path.join(tmp, "a.tif"), a)
+    tifffile.imwrite(os.path.join(tmp, "b.tif"), b)
+    for name in ("corr_heatmap.json", "block_stats.json"):
+        shutil.copy(os.path.join(PIPELINES, name), tmp)
+    return a, b
+
+
+def test_run(tmp):
+    a, b = prepare_pipeline_folder(tmp)
+    # Paths are relative to the pipeline file, not to the working directory.
+    elsewhere = tempfile.mkdtemp(dir=tmp)
+    p = run("run", os.path.join(tmp, "corr_heatmap.json"), "--dry-run", cwd=elsewhere)
+    assert "pipeline is valid: 6 steps" in p.stdout, p.stdout
+    assert "r: correlation of a, b in 16 x 16 blocks: 20 x 16 float32" in p.stdout, p.stdout
+    assert not os.path.exists(os.path.join(tmp, "r.tif")), "a dry run wrote a file"
+    p = run("run", os.path.join(tmp, "corr_heatmap.json"), cwd=elsewhere)
+    r = tifffile.imread(os.path.join(tmp, "r.tif"))
+    oracle = core("corr", "16", "partial", 0, os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif"), tmp=tmp)
+    assert np.array_equal(r, oracle, equal_nan=True)
+    assert decode_png(os.path.join(tmp, "r.png")).shape[0] >= 120
+    finite = r[np.isfinite(r)].astype(np.float64)
+    assert f"numbers: {r.size} blocks, median {np.median(finite):.3f}" in p.stdout, p.stdout
+
+    run("run", os.path.join(tmp, "block_stats.json"), "--memory", "1M", "--threads", "1")
+    mean = tifffile.imread(os.path.join(tmp, "mean.tif"))
+    # tifffile without imagecodecs reads no ZSTD: tiffcp decompresses it first.
+    with tifffile.TiffFile(os.path.join(tmp, "std.tif")) as t:
+        assert t.pages[0].is_tiled and t.pages[0].compression == 50000  # ZSTD
+    plain = os.path.join(tmp, "std_plain.tif")
+    subprocess.run(["tiffcp", "-c", "none", os.path.join(tmp, "std.tif"), plain], check=True)
+    std = tifffile.imread(plain)
+    blocks = a.astype(np.float64).reshape(8, 32, 10, 32)
+    assert mean.dtype == np.float64 and np.allclose(mean, blocks.mean(axis=(1, 3)), rtol=1e-12)
+    assert np.allclose(std, blocks.std(axis=(1, 3), ddof=1), rtol=1e-10)
+
+
+def expect_failure(args, status, message, folder, cwd=None):
+    before = listing(folder)
+    p = run(*args, expect=status, cwd=cwd)
+    lines = p.stderr.strip().split("\n")
+    assert len(lines) == 1 and lines[0].startswith("blockwise: "), p.stderr
+    assert message in lines[0], (message, lines[0])
+    assert listing(folder) == before, ("files left behind", set(listing(folder)) - set(before))
+    return lines[0]
+
+
+def write_pipeline(tmp, text, name="p.json"):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_pipeline_errors(tmp):
+    prepare_pipeline_folder(tmp)
+    good = json.load(open(os.path.join(tmp, "corr_heatmap.json")))
+
+    def variant(change):
+        p = json.loads(json.dumps(good))
+        change(p["steps"])
+        return write_pipeline(tmp, json.dumps(p, indent=1))
+
+    path = write_pipeline(tmp, '{\n  "steps": [\n    { "name": "a", "op": "read" "path": "a.tif" }\n  ]\n}\n')
+    expect_failure(["run", path], 2, path + ":3:", tmp)
+    cases = [
+        (lambda s: s[2].update(op="correlate"), "step 'r': unknown op 'correlate'"),
+        (lambda s: s[2].update(inputs=["a", "c"]), "step 'r' (corr): input 'c' is not the name of a step"),
+        (lambda s: s.append({"name": "m", "op": "stats", "input": "numbers", "stat": "mean", "block": 4}),
+         "step 'm' (stats): input 'numbers' is a summary step"),
+        (lambda s: s[2].update(block="ten"), "step 'r': 'block' must be an integer or an array"),
+        (lambda s: s[3].update(level="high"), "step 'save': 'level' must be an integer"),
+        (lambda s: s[2].update(blok=3), "step 'r': unknown parameter 'blok'"),
+        (lambda s: s[4].pop("name"), "step 5: has no \"name\""),
+        (lambda s: s[1].update(name="a"), "two steps are named 'a'"),
+        (lambda s: s[2].update(edge="wrap"), "step 'r' (corr): unknown edge policy 'wrap'"),
+        (lambda s: s[0].update(path="missing.tif"), "step 'a' (read): cannot read"),
+        (lambda s: s[3].update(path="out.png"), "step 'save' (write): output"),
+    ]
+    for change, message in cases:
+        expect_failure(["run", variant(change)], 1 if "cannot read" in message else 2, message, tmp)
+    # A cycle: r reads from x, x from r.
+    cyclic = variant(lambda s: s.extend([{"name": "x", "op": "stats", "input": "r2", "stat": "mean", "block": 2},
+                                         {"name": "r2", "op": "stats", "input": "x", "stat": "mean", "block": 2}]))
+    expect_failure(["run", cyclic], 2, "cycle", tmp)
+    expect_failure(["run", os.path.join(tmp, "none.json")], 1, "cannot read", tmp)
+
+
+def test_errors(tmp):
+    a, b = textured_pair((64, 80), np.uint16, 8)
+    pa, pb = os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif")
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    small = os.path.join(tmp, "small.tif")
+    tifffile.imwrite(small, a[:32, :40])
+    text = os.path.join(tmp, "text.tif")
+    with open(text, "w") as f:
+        f.write("this is not a TIFF file, only text\n" * 10)
+    corrupt = os.path.join(tmp, "corrupt.tif")
+    tifffile.imwrite(corrupt, np.arange(256 * 256, dtype=np.uint16).reshape(256, 256), compression="zlib")
+    with open(corrupt, "r+b") as f:
+        data = f.read()
+        # Keep the header and directory, scramble the compressed strips.
+        f.seek(0)
+        f.write(data[:len(data) // 4] + bytes(len(data) - len(data) // 4))
+    out = os.path.join(tmp, "r.tif")
+    expect_failure(["corr", pa, os.path.join(tmp, "missing.tif"), "-o", out], 1,
+                   "cannot read " + os.path.join(tmp, "missing.tif") + ": No such file", tmp)
+    expect_failure(["corr", pa, text, "-o", out], 1, text + ": not a readable TIFF", tmp)
+    expect_failure(["corr", pa, corrupt, "-o", out], 1, "", tmp)
+    expect_failure(["stats", corrupt, "-o", out, "--stat", "mean"], 1, "corrupt.tif", tmp)
+    expect_failure(["corr", pa, small, "-o", out], 1,
+                   f"inputs have different sizes: {pa} is 80 x 64, {small} is 40 x 32", tmp)
+    expect_failure(["corr", pa, pb, "-o", out, "--block", "0"], 2, "block sizes must be at least 1", tmp)
+    expect_failure(["corr", pa, pb, "-o", out, "--block", "65", "--edge", "trim"], 1,
+                   "block 65 x 65 leaves no whole block in the 80 x 64 image", tmp)
+    expect_failure(["corr", pa, pb, "-o", out, "--blocks", "10"], 2, "unknown option '--blocks'", tmp)
+    expect_failure(["corr", pa, pb], 2, "needs -o R.tif", tmp)
+    expect_failure(["stats", pa, "-o", out], 2, "needs --stat", tmp)
+    expect_failure(["frobnicate"], 2, "unknown command 'frobnicate'", tmp)
+    expect_failure(["corr", pa, pb, "-o", out, "--memory", "lots"], 2, "--memory", tmp)
+    expect_failure(["corr", pa, pb, "-o", os.path.join(tmp, "nowhere", "r.tif")], 1,
+                   "folder " + os.path.join(tmp, "nowhere") + " does not exist", tmp)
+    expect_failure(["corr", pa, pb, "-o", pa], 2, "would overwrite " + pa, tmp)
+    if os.geteuid() != 0:
+        locked = os.path.join(tmp, "locked")
+        os.mkdir(locked, 0o555)
+        expect_failure(["corr", pa, pb, "-o", os.path.join(locked, "r.tif")], 1, "is not writable", tmp)
+    else:
+        # Root may write anywhere that allows it at all: /proc does not.
+        expect_failure(["corr", pa, pb, "-o", "/proc/r.tif"], 1, "/proc/", tmp)
+    expect_failure(["corr", pa, pb, "-o", out, "--png", os.path.join(tmp, "r.jpg")], 2, "must end in .png", tmp)
+
+
+def test_full_disk(tmp):
+    """A disk that fills while the map is written: exit 1, nothing left."""
+    a, b = textured_pair((1024, 1024), np.float32, 9)
+    pa, pb = os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif")
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    mount = os.path.join(tmp, "small")
+    os.mkdir(mount)
+    args = [BLOCKWISE, "corr", pa, pb, "-o", os.path.join(mount, "r.tif"), "--block", "2",
+            "--compression", "none", "--png", os.path.join(mount, "r.png")]
+    # $0: where the listing of the small disk goes; $1: the mount point.
+    script = ('m="$1"; shift; mount -t tmpfs -o size=128k tmpfs "$m" 2>/dev/null || exit 77; '
+              '"$@"; s=$?; ls -A "$m" > "$0"; umount "$m"; exit $s')
+    listed = os.path.join(tmp, "left.txt")
+    for runner in (["sh", "-c"], ["unshare", "-rm", "sh", "-c"]):
+        p = subprocess.run(runner + [script, listed, mount] + args, capture_output=True, text=True)
+        if p.returncode == 77:
+            continue
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        line = p.stderr.strip()
+        assert "\n" not in line and line.startswith("blockwise: "), line
+        assert "space" in line.lower(), line
+        with open(listed) as f:
+            left = f.read().split()
+        assert left == [], ("files left on the full disk", left)
+        return
+    print("cannot mount a small tmpfs here (needs root or user namespaces)")
+    sys.exit(SKIP)
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
+
+if __name__ == "__main__":
+    name = sys.argv[5]
+    with tempfile.TemporaryDirectory() as tmp:
+        TESTS[name](tmp)
+    print(f"cli.{name}: ok")
