@@ -11,6 +11,14 @@
 namespace blockwise_cli
 {
 
+/**
+ * A 3D Slicer command-line module, "corr" or "stats": the program run under
+ * the name blockwise-corr or blockwise-stats.  --xml prints its Slicer
+ * Execution Model description.
+ */
+int
+SlicerModule(const std::string & module, int argc, char ** argv);
+
 /** `blockwise run PIPELINE.json [--dry-run]`. */
 int
 RunCommand(int argc, char ** argv);

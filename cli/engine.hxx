@@ -22,6 +22,7 @@
 #include "itkImageRegionSplitterSlowDimension.h"
 #include "itkImageToImageFilter.h"
 #include "itkMultiThreaderBase.h"
+#include "itkNrrdImageIO.h"
 #include "itkPNGImageIO.h"
 #include "itkRGBPixel.h"
 
@@ -226,7 +227,10 @@ Engine<D>::BuildRead(size_t i)
     using T = typename decltype(tag)::type;
     auto reader = itk::ImageFileReader<ImageOf<T>>::New();
     reader->SetFileName(r.step->path);
-    reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+    if (IsNrrdPath(r.step->path))
+      reader->SetImageIO(itk::NrrdImageIO::New());
+    else
+      reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
     m_Nodes[i].filter = reader;
     m_Nodes[i].image = reader->GetOutput();
   });
@@ -381,23 +385,32 @@ Engine<D>::Write(size_t i)
 
   WithPixelType(m_Plan.steps[n].node.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    auto io = itk::BlockwiseTIFFImageIO::New();
-    // No predictor: readers without the floating-point predictor (tifffile
-    // without imagecodecs, for one) can read every file the command writes.
-    io->SetUsePredictor(false);
-    if (r.step->tile)
-      io->SetTileSize(static_cast<unsigned int>(r.step->tile), static_cast<unsigned int>(r.step->tile));
     auto writer = itk::ImageFileWriter<ImageOf<T>>::New();
-    writer->SetImageIO(io);
     writer->SetFileName(temp);
-    if (r.step->compression != "none")
+    if (IsNrrdPath(r.step->path))
     {
-      std::string upper = r.step->compression;
-      std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-      io->SetCompressor(upper);
-      writer->SetUseCompression(true);
-      if (r.step->level > 0)
-        writer->SetCompressionLevel(r.step->level);
+      // ITK's NRRD writer takes the image whole (gzip when compressed).
+      writer->SetImageIO(itk::NrrdImageIO::New());
+      writer->SetUseCompression(r.step->compression != "none");
+    }
+    else
+    {
+      auto io = itk::BlockwiseTIFFImageIO::New();
+      // No predictor: readers without the floating-point predictor (tifffile
+      // without imagecodecs, for one) can read every file the command writes.
+      io->SetUsePredictor(false);
+      if (r.step->tile)
+        io->SetTileSize(static_cast<unsigned int>(r.step->tile), static_cast<unsigned int>(r.step->tile));
+      writer->SetImageIO(io);
+      if (r.step->compression != "none")
+      {
+        std::string upper = r.step->compression;
+        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+        io->SetCompressor(upper);
+        writer->SetUseCompression(true);
+        if (r.step->level > 0)
+          writer->SetCompressionLevel(r.step->level);
+      }
     }
     itk::DataObject * source = node.tap ? node.tapped.GetPointer() : node.image.GetPointer();
     writer->SetInput(dynamic_cast<ImageOf<T> *>(source));

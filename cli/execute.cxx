@@ -104,8 +104,18 @@ Execute(const Pipeline & pipeline, const RunOptions & options)
   std::vector<MapSummary> summaries;
   {
     ProgressBar bar;
+    int slicer_percent = -1;
     if (options.progress)
       job.progress = [&bar](double f, const std::string & what) { bar(f, what); };
+    else if (options.slicer_progress)
+      job.progress = [&slicer_percent](double f, const std::string &) {
+        const int percent = static_cast<int>(f * 100.0 + 1e-9);
+        if (percent == slicer_percent)
+          return;
+        slicer_percent = percent;
+        std::printf("<filter-progress>%.2f</filter-progress>\n", percent / 100.0);
+        std::fflush(stdout);
+      };
     try
     {
       summaries = ndim == 3 ? RunEngine3(job) : RunEngine2(job);

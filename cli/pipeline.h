@@ -91,6 +91,7 @@ struct RunOptions
   uint64_t memory = uint64_t{ 1 } << 30;       // working-set budget in bytes
   bool     quiet = false;
   bool     progress = false;                   // draw a progress bar on stderr
+  bool     slicer_progress = false;            // print <filter-progress> lines for 3D Slicer
 };
 
 /** What a Summary step measured over the finite values of a map. */

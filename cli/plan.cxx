@@ -378,6 +378,19 @@ Resolve(const Pipeline & p)
           StepFail(s, "cannot read " + s.path + ": " + std::strerror(errno));
         if (S_ISDIR(st.st_mode))
           StepFail(s, "cannot read " + s.path + ": it is a folder");
+        reads[s.path] = s.name;
+        if (IsNrrdPath(s.path))
+        {
+          try
+          {
+            ProbeWithITK(s.path, r.node);
+          }
+          catch (const RuntimeError & e)
+          {
+            StepFail(s, e.what());
+          }
+          break;
+        }
         bw_tiff_reader * reader = nullptr;
         bw_error         err;
         if (bw_tiff_open(s.path.c_str(), &reader, &err) != BW_OK)
@@ -392,7 +405,6 @@ Resolve(const Pipeline & p)
           r.node.spacing[i] = info->spacing[i];
         }
         bw_tiff_close(reader);
-        reads[s.path] = s.name;
         break;
       }
       case Op::Corr:
@@ -441,8 +453,11 @@ Resolve(const Pipeline & p)
       }
       case Op::Write:
       {
-        if (!EndsWith(s.path, ".tif") && !EndsWith(s.path, ".tiff"))
-          StepUsage(s, "output " + (s.path.empty() ? std::string("(none)") : s.path) + " must end in .tif or .tiff");
+        if (!EndsWith(s.path, ".tif") && !EndsWith(s.path, ".tiff") && !IsNrrdPath(s.path))
+          StepUsage(s, "output " + (s.path.empty() ? std::string("(none)") : s.path) +
+                         " must end in .tif, .tiff or .nrrd");
+        if (IsNrrdPath(s.path) && s.compression != "none" && s.compression != "deflate")
+          StepUsage(s, "NRRD files are written uncompressed or with gzip (compression none or deflate)");
         const bw_tiff_compression c = CompressionOf(s);
         if (!bw_tiff_compression_available(c))
           StepFail(s, "this libtiff has no " + s.compression + " codec");

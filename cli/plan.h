@@ -48,6 +48,11 @@ std::string DTypeName(bw_dtype dtype);
 /** "1010 x 966" or "64 x 1024 x 1024", X first as a person reads sizes. */
 std::string SizeText(const NodeInfo & node);
 
+/** Whether @path names a NRRD file (read and written with ITK's NrrdImageIO). */
+bool IsNrrdPath(const std::string & path);
+/** Fills @node from the header of a NRRD file; throws RuntimeError. */
+void ProbeWithITK(const std::string & path, NodeInfo & node);
+
 /** The folder part of @path ("." when it has none). */
 std::string FolderOf(const std::string & path);
 

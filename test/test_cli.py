@@ -425,6 +425,88 @@ def test_full_disk(tmp):
     sys.exit(SKIP)
 
 
+def write_nrrd(path, x, spacing, origin):
+    """A NRRD file as 3D Slicer writes one: X fastest, LPS space, raw."""
+    kinds = {np.dtype(np.uint16): "uint16", np.dtype(np.float32): "float", np.dtype(np.int16): "int16"}
+    dirs = " ".join("(" + ",".join(str(spacing[k] if k == d else 0) for k in range(3)) + ")" for d in range(3))
+    header = (f"NRRD0004\ntype: {kinds[x.dtype]}\ndimension: 3\nspace: left-posterior-superior\n"
+              f"sizes: {x.shape[2]} {x.shape[1]} {x.shape[0]}\nspace directions: {dirs}\n"
+              f"space origin: ({origin[0]},{origin[1]},{origin[2]})\nencoding: raw\nendian: little\n\n")
+    with open(path, "wb") as f:
+        f.write(header.encode() + x.astype(x.dtype.newbyteorder("<")).tobytes())
+
+
+def read_nrrd(path):
+    """Header fields and the raw little-endian float32 data of a NRRD file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    head, body = data.split(b"\n\n", 1)
+    fields = {}
+    for line in head.decode().split("\n")[1:]:
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            fields[k.strip()] = v.strip()
+    assert fields["type"] == "float" and fields["encoding"] == "raw", fields
+    sizes = [int(v) for v in fields["sizes"].split()]
+    return fields, np.frombuffer(body, dtype="<f4").reshape(sizes[::-1])
+
+
+def test_slicer(tmp):
+    import xml.etree.ElementTree as ET
+    folder = os.path.dirname(BLOCKWISE)
+    a, b = textured_pair((6, 40, 50), np.uint16, 10)
+    i1, i2, out = (os.path.join(tmp, n) for n in ("in1.nrrd", "in2.nrrd", "out.nrrd"))
+    write_nrrd(i1, a, (0.5, 0.5, 2.0), (10, 20, 30))
+    write_nrrd(i2, b, (0.5, 0.5, 2.0), (10, 20, 30))
+    for module, inputs in (("corr", [i1, i2]), ("stats", [i1])):
+        exe = os.path.join(folder, "blockwise-" + module)
+        p = subprocess.run([exe, "--xml"], capture_output=True, text=True, check=True)
+        root = ET.fromstring(p.stdout)
+        assert root.tag == "executable" and root.find("title").text, p.stdout[:200]
+        flags, images = [], {}
+        for group in root.findall("parameters"):
+            for param in group:
+                if param.tag in ("label", "description"):
+                    continue
+                assert param.find("name") is not None and param.find("label") is not None, param.tag
+                if param.tag == "image":
+                    images[int(param.find("index").text)] = param.find("channel").text
+                    assert param.get("fileExtensions") == ".nrrd"
+                else:
+                    flag, default = param.find("longflag").text, param.find("default").text
+                    if param.tag == "string-enumeration":
+                        assert default in [e.text for e in param.findall("element")], flag
+                    flags += [flag, default]
+        assert sorted(images) == list(range(len(inputs) + 1)), images
+        assert [images[i] for i in sorted(images)] == ["input"] * len(inputs) + ["output"]
+        # As Slicer runs it: every declared flag, then the images by index.
+        override = {"--block": "10", "--block-depth": "2"}
+        args = []
+        for flag, value in zip(flags[::2], flags[1::2]):
+            args += [flag, override.get(flag, value)]
+        p = subprocess.run([exe, *args, *inputs, out], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert "<filter-progress>" in p.stdout and "<filter-end>" in p.stdout, p.stdout
+        fields, got = read_nrrd(out)
+        assert got.shape == (3, 4, 5), got.shape
+        # Geometry as the filters define it: spacing times the block, origin
+        # at the first block's centre.
+        assert fields["space directions"].replace(" ", "") == "(5,0,0)(0,5,0)(0,0,4)", fields
+        origin = [float(v) for v in fields["space origin"].strip("()").split(",")]
+        assert np.allclose(origin, [10 + 4.5 * 0.5, 20 + 4.5 * 0.5, 30 + 0.5 * 2.0]), origin
+        stat = "corr" if module == "corr" else "mean"
+        tiffs = []
+        for k, x in enumerate((a, b)[:len(inputs)]):
+            tiffs.append(os.path.join(tmp, f"in{k}.tif"))
+            tifffile.imwrite(tiffs[-1], x)
+        oracle = core(stat, "2,10,10", "partial", 0, *tiffs, tmp=tmp)
+        assert np.array_equal(got, oracle, equal_nan=True), module
+    # A wrong flag is a usage error, as for the command.
+    p = subprocess.run([os.path.join(folder, "blockwise-corr"), "--frob", "1", i1, i2, out],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "unknown option '--frob'" in p.stderr, p.stderr
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":

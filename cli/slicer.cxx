@@ -1,0 +1,235 @@
+/*
+ * 3D Slicer command-line modules: `blockwise-corr` and `blockwise-stats`
+ * (links to the `blockwise` program) answer --xml with a Slicer Execution
+ * Model description, and otherwise run with the arguments Slicer passes:
+ * the flags the description declares, then the input and output images.
+ * Slicer hands volumes over as NRRD files, which keep origin and direction,
+ * so the map lands on the volume it describes.
+ */
+#include "cli.h"
+#include "plan.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+
+namespace blockwise_cli
+{
+
+namespace
+{
+
+const char * const kBlockParameters = R"(  <parameters>
+    <label>Blocks</label>
+    <description><![CDATA[How the image is cut into blocks.]]></description>
+    <integer>
+      <name>block</name>
+      <longflag>--block</longflag>
+      <label>Block size</label>
+      <description><![CDATA[Block extent in pixels along X and Y (and Z, unless Block depth is set).]]></description>
+      <default>10</default>
+      <constraints><minimum>1</minimum><maximum>4096</maximum><step>1</step></constraints>
+    </integer>
+    <integer>
+      <name>blockDepth</name>
+      <longflag>--block-depth</longflag>
+      <label>Block depth</label>
+      <description><![CDATA[Block extent along Z for volumes; 0: the block size.]]></description>
+      <default>0</default>
+      <constraints><minimum>0</minimum><maximum>4096</maximum><step>1</step></constraints>
+    </integer>
+    <string-enumeration>
+      <name>edge</name>
+      <longflag>--edge</longflag>
+      <label>Edge blocks</label>
+      <description><![CDATA[Blocks cut short by the image edge: partial keeps them (statistics over the pixels they have), trim drops them.]]></description>
+      <default>partial</default>
+      <element>partial</element>
+      <element>trim</element>
+    </string-enumeration>
+)";
+
+const char * const kThreadsParameter = R"(  <parameters advanced="true">
+    <label>Execution</label>
+    <description><![CDATA[How the work runs.]]></description>
+    <integer>
+      <name>threads</name>
+      <longflag>--threads</longflag>
+      <label>Threads</label>
+      <description><![CDATA[Threads for the filter; 0: every core.]]></description>
+      <default>0</default>
+      <constraints><minimum>0</minimum><maximum>1024</maximum><step>1</step></constraints>
+    </integer>
+  </parameters>
+)";
+
+std::string
+Header(const char * title, const char * description)
+{
+  return std::string("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<executable>\n"
+                     "  <category>Filtering.Blockwise</category>\n  <title>") +
+         title + "</title>\n  <description><![CDATA[" + description +
+         "]]></description>\n  <version>" + bw_version_string() +
+         "</version>\n  <documentation-url></documentation-url>\n"
+         "  <license></license>\n  <contributor>Blockwise</contributor>\n"
+         "  <acknowledgements></acknowledgements>\n";
+}
+
+std::string
+ImageXml(const char * name, const char * label, const char * channel, int index, const char * description)
+{
+  return std::string("    <image type=\"scalar\" fileExtensions=\".nrrd\">\n      <name>") + name +
+         "</name>\n      <label>" + label + "</label>\n      <channel>" + channel + "</channel>\n      <index>" +
+         std::to_string(index) + "</index>\n      <description><![CDATA[" + description +
+         "]]></description>\n    </image>\n";
+}
+
+std::string
+CorrXml()
+{
+  return Header("Block Correlation",
+                "Pearson r between two images in each block: a map of where the images agree and where "
+                "they are misaligned. Blocks where either image is constant are NaN.") +
+         kBlockParameters + "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+         "    <description><![CDATA[The pair, and the map.]]></description>\n" +
+         ImageXml("inputVolume1", "First image", "input", 0, "The first image of the pair.") +
+         ImageXml("inputVolume2", "Second image", "input", 1, "The second image, of the same size.") +
+         ImageXml("outputVolume", "Correlation map", "output", 2,
+                  "Pearson r per block, float32; spacing is the input spacing times the block size.") +
+         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+}
+
+std::string
+StatsXml()
+{
+  return Header("Block Statistics", "One statistic of the pixels of each block: a smaller image of block means, "
+                                    "standard deviations, extremes or counts.") +
+         kBlockParameters +
+         "    <string-enumeration>\n      <name>statistic</name>\n      <longflag>--stat</longflag>\n"
+         "      <label>Statistic</label>\n      <description><![CDATA[What each output pixel holds about "
+         "its block.]]></description>\n      <default>mean</default>\n"
+         "      <element>mean</element>\n      <element>std</element>\n      <element>var</element>\n"
+         "      <element>sum</element>\n      <element>min</element>\n      <element>max</element>\n"
+         "      <element>count</element>\n    </string-enumeration>\n"
+         "    <integer>\n      <name>ddof</name>\n      <longflag>--ddof</longflag>\n"
+         "      <label>Delta degrees of freedom</label>\n      <description><![CDATA[0: population "
+         "variance and standard deviation; 1: sample.]]></description>\n      <default>0</default>\n"
+         "      <constraints><minimum>0</minimum><maximum>1</maximum><step>1</step></constraints>\n"
+         "    </integer>\n  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+         "    <description><![CDATA[The image, and the map.]]></description>\n" +
+         ImageXml("inputVolume", "Image", "input", 0, "The image.") +
+         ImageXml("outputVolume", "Statistic map", "output", 1,
+                  "The statistic per block, float32; spacing is the input spacing times the block size.") +
+         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+}
+
+long
+SlicerInteger(const std::string & flag, const std::string & v, long lo, long hi)
+{
+  char *     end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < lo || n > hi)
+    throw UsageError(flag + ": '" + v + "' is not a whole number from " + std::to_string(lo) + " to " +
+                     std::to_string(hi));
+  return n;
+}
+
+} // namespace
+
+int
+SlicerModule(const std::string & module, int argc, char ** argv)
+{
+  const bool corr = module == "corr";
+  for (int i = 0; i < argc; ++i)
+    if (std::strcmp(argv[i], "--xml") == 0)
+    {
+      std::cout << (corr ? CorrXml() : StatsXml());
+      return 0;
+    }
+
+  std::map<std::string, std::string> flags = { { "--block", "10" }, { "--block-depth", "0" },
+                                               { "--edge", "partial" }, { "--threads", "0" } };
+  if (!corr)
+  {
+    flags["--stat"] = "mean";
+    flags["--ddof"] = "0";
+  }
+  std::vector<std::string> images;
+  for (int i = 0; i < argc; ++i)
+  {
+    const std::string a = argv[i];
+    if (a.size() > 2 && a[0] == '-' && a[1] == '-')
+    {
+      const auto it = flags.find(a);
+      if (it == flags.end())
+        throw UsageError("unknown option '" + a + "' for the " + module + " module");
+      if (i + 1 >= argc)
+        throw UsageError("option " + a + " needs a value");
+      it->second = argv[++i];
+    }
+    else
+      images.push_back(a);
+  }
+  const size_t expected = corr ? 3 : 2;
+  if (images.size() != expected)
+    throw UsageError(std::string("the ") + module + " module takes " +
+                     (corr ? "two input images and an output image" : "an input image and an output image"));
+
+  const long block = SlicerInteger("--block", flags["--block"], 1, 1L << 30);
+  const long depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 1L << 30);
+  RunOptions options;
+  options.threads = static_cast<int>(SlicerInteger("--threads", flags["--threads"], 0, 1024));
+  options.quiet = true;
+
+  Pipeline p;
+  p.name_steps = false;
+  for (size_t i = 0; i + 1 < images.size(); ++i)
+  {
+    Step read;
+    read.name = "in" + std::to_string(i);
+    read.op = Op::Read;
+    read.path = images[i];
+    p.steps.push_back(read);
+  }
+  Step f;
+  f.name = "map";
+  f.op = corr ? Op::Corr : Op::Stats;
+  f.inputs = corr ? std::vector<std::string>{ "in0", "in1" } : std::vector<std::string>{ "in0" };
+  f.statistic = corr ? "correlation" : flags["--stat"];
+  f.edge = flags["--edge"];
+  if (!corr)
+    f.ddof = static_cast<int>(SlicerInteger("--ddof", flags["--ddof"], 0, 1));
+  p.steps.push_back(f);
+  Step w;
+  w.name = "write";
+  w.op = Op::Write;
+  w.inputs = { "map" };
+  w.path = images.back();
+  w.compression = "none";
+  p.steps.push_back(w);
+
+  // Block sizes, slowest axis first: a volume takes the depth along Z.
+  const Resolved probe = [&] {
+    Pipeline first = p;
+    first.steps[f.inputs.size()].block = { block };
+    return Resolve(first);
+  }();
+  const int ndim = probe.steps.front().node.ndim;
+  if (ndim == 3)
+    p.steps[f.inputs.size()].block = { depth ? depth : block, block, block };
+  else
+    p.steps[f.inputs.size()].block = { block, block };
+
+  // Slicer shows progress from these lines on stdout.
+  std::cout << "<filter-start><filter-name>" << (corr ? "Block Correlation" : "Block Statistics")
+            << "</filter-name></filter-start>" << std::endl;
+  options.slicer_progress = true;
+  Execute(p, options);
+  std::cout << "<filter-end><filter-name>" << (corr ? "Block Correlation" : "Block Statistics")
+            << "</filter-name></filter-end>" << std::endl;
+  return 0;
+}
+
+} // namespace blockwise_cli
