@@ -62,6 +62,7 @@ bench: build
 	bash tools/install-deps.sh --bench
 	./$(BUILD)/bench/bench_block_corr
 	./$(BUILD)/bench/bench_itk_pipeline
+	/usr/bin/python3 bench/bench_cli.py $(BUILD)/bin/blockwise $(BUILD)/examples/demo_pair
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SANITIZE)

@@ -197,10 +197,12 @@ private:
   /** Bytes of every image the node's pipeline holds when computed whole. */
   double
   WholeBytes(size_t node) const;
+  /** Pieces that keep the node's images under half the budget;
+   * the rest is for the summaries' values, codec buffers and the allocator. */
   unsigned int
   Divisions(size_t node) const
   {
-    const double n = std::ceil(WholeBytes(node) / static_cast<double>(m_Job.options.memory));
+    const double n = std::ceil(WholeBytes(node) / (0.5 * static_cast<double>(m_Job.options.memory)));
     return static_cast<unsigned int>(std::min(std::max(n, 1.0), 1.0e6));
   }
 
