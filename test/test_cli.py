@@ -425,6 +425,32 @@ def test_full_disk(tmp):
     sys.exit(SKIP)
 
 
+def test_progress(tmp):
+    """A bar on a terminal (a pseudo-terminal from script(1)), nothing otherwise."""
+    a, b = textured_pair((600, 500), np.uint16, 11)
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    cmd = f"'{BLOCKWISE}' corr '{pa}' '{pb}' -o '{pr}' --memory 1M"
+    if shutil.which("script") is None:
+        print("script(1) is missing: no pseudo-terminal to test with")
+        sys.exit(SKIP)
+    # Bytes, not text: text mode would turn the bar's carriage returns into newlines.
+    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True)
+    out = p.stdout.decode()
+    assert p.returncode == 0, out
+    frames = [f for f in out.split("\r") if f.startswith("[")]
+    percents = [int(f.split("]")[1].split("%")[0]) for f in frames]
+    assert len(frames) >= 3 and percents == sorted(percents) and percents[-1] >= 90, percents
+    assert "writing " in out and "median r:" in out, out
+    # Not a terminal: no bar, only the summary on stdout.
+    p = run("corr", pa, pb, "-o", pr, "--memory", "1M")
+    assert p.stderr == "" and "[" not in p.stdout, (p.stderr, p.stdout)
+    # --quiet on a terminal: nothing at all.
+    p = subprocess.run(["script", "-qec", cmd + " --quiet", "/dev/null"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.strip() == "", repr(p.stdout)
+
+
 def write_nrrd(path, x, spacing, origin):
     """A NRRD file as 3D Slicer writes one: X fastest, LPS space, raw."""
     kinds = {np.dtype(np.uint16): "uint16", np.dtype(np.float32): "float", np.dtype(np.int16): "int16"}
