@@ -5,14 +5,26 @@
  * Part of libblockwise_tiff, which depends on libtiff; the core library
  * (blockwise.h) does not.  Regions, views and errors are the core's types:
  * axes in C order, slowest first, (Y, X) for one page and (Z, Y, X) for a
- * multi-page file, Z being the page.
+ * volume, Z being the page.  A file of several pages is a volume; so is a
+ * file of one page whose ImageDescription has an "images=N" or "slices=N"
+ * line (ImageJ's keys, which this writer uses: a 3-D image of one page
+ * reads back as 3-D), except ImageJ descriptions with "images=1" and no
+ * "slices=" line, which tifffile writes for every single image.
  *
  * Reading touches only the strips or tiles that intersect the region asked
  * for.  Uncompressed strips are read by rows, just the rows asked for, so
- * files stored as one uncompressed strip per page read partially too; a
- * compressed strip or tile is decoded from its start up to the last row
- * asked for, so a file with one compressed strip per page cannot be read
- * partially.
+ * files stored as one uncompressed strip per page read partially too.  A
+ * compressed strip, and any tile, is decoded whole, and kept in a cache of
+ * decoded chunks until a read needs another row of chunks: reads in
+ * successive bands of rows (as ITK's streaming asks for) decode each strip
+ * or tile once, however many bands meet it.  The cache holds chunks of one
+ * row of chunks of one page at a time: the current strip (striped files),
+ * or the tiles of one row of tiles that reads have met (tiled files); so
+ * it is bounded by one strip or one row of tiles, and never holds more
+ * than 1 GiB (tiles past that are decoded for the read that needs them and
+ * not kept).  A read that goes back to an earlier row of chunks, or to
+ * another page, decodes again.  A file with one compressed strip per page
+ * cannot be read partially: the first read of a page decodes all of it.
  *
  * Writing goes region by region, in order, holding one strip (striped
  * files) or one row of tiles (tiled files) in memory.  The file is written
@@ -31,6 +43,9 @@
  * Every function returns BW_OK or an error status with a message in *err
  * (err may be NULL); libtiff's own messages go into that message, never to
  * stderr.  A file that cannot be opened, read or written gives BW_ERR_IO.
+ * A valid TIFF file this reader does not read gives BW_ERR_DTYPE (its pixel
+ * format) or BW_ERR_UNSUPPORTED (its layout or encoding): another reader
+ * may read it.  A corrupt or truncated file gives BW_ERR_PARAM.
  * None of them crashes or hangs on a corrupt, truncated or hostile file.
  * bw_tiff_read() checks the region and the destination view completely
  * before writing to it, so an invalid request leaves dst untouched; but a
@@ -62,7 +77,8 @@ typedef enum bw_tiff_compression {
 /** What a TIFF file holds, as bw_tiff_reader_info() reports it. */
 typedef struct bw_tiff_info {
   bw_dtype dtype;    /**< element type of every page */
-  int ndim;          /**< 2 for a file of one page, 3 for several */
+  int ndim;          /**< 2 for one page, 3 for a volume (several pages, or
+                          one marked as a volume: see above) */
   int64_t shape[3];  /**< extents, C order: (rows, columns) or (pages, rows, columns) */
   double spacing[3]; /**< spacing per axis, same order as shape, millimetres */
   int tiled;         /**< 1: tiles; 0: strips */
@@ -83,11 +99,21 @@ typedef struct bw_tiff_reader bw_tiff_reader;
  * compression this libtiff decodes, strips or tiles, classic TIFF or
  * BigTIFF, either byte order.  Pages marked as reduced-resolution copies
  * (NewSubfileType bit 0) are skipped; the remaining pages must all have the
- * same size and type, and form the Z axis.  Unsupported files give
- * BW_ERR_DTYPE (pixel format) or BW_ERR_PARAM (anything else) with a
- * message that says what is unsupported.  A directory, or a tag value, that
- * lies past the end of the file is an error (BW_ERR_PARAM: truncated or
- * corrupt), even where libtiff would only drop the tag. */
+ * same size and type, and form the Z axis.
+ *
+ * Valid files it does not read give, with a message that says what is not
+ * supported: BW_ERR_DTYPE for their pixel format (several samples per
+ * pixel, palette, 1 bit, 12 bits, half floats, complex or 64-bit integer
+ * samples, pages of different types); BW_ERR_UNSUPPORTED for their layout
+ * or encoding (pages of different sizes, ImageDepth > 1, a compression this
+ * libtiff has no codec for, only reduced-resolution pages, a one-page file
+ * whose description announces several images (ImageJ's single-directory
+ * stacks), a row, compressed strip or tile over 1 GiB decoded).  Corrupt or
+ * truncated files give BW_ERR_PARAM: among them a directory, or a tag
+ * value, that lies past the end of the file, even where libtiff would only
+ * drop the tag, and a page whose pixels cannot fit in the file's size
+ * (uncompressed, or with a codec of bounded ratio: Deflate, LZW,
+ * PackBits); these are told apart from the size limits above. */
 BW_API bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err);
 
 /** As bw_tiff_open(), over a file image in memory that the caller keeps
@@ -106,7 +132,9 @@ BW_API bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region,
                        const bw_view *dst, bw_error *err);
 
 /** What a reader has done so far: bytes read from the file, and strips or
- * tiles decoded.  For tests and benchmarks of partial reads. */
+ * tiles decoded (a strip or tile taken from the cache of decoded chunks is
+ * not counted again; an uncompressed strip read by rows counts once per
+ * read that meets it).  For tests and benchmarks of partial reads. */
 typedef struct bw_tiff_counters {
   uint64_t bytes_read;
   uint64_t chunks_decoded;
@@ -150,7 +178,9 @@ typedef struct bw_tiff_writer bw_tiff_writer;
  * the same folder).  Strips (and one row of tiles) are limited to 1 GiB.
  * Each page is a directory with the resolution tags and ImageDescription
  * of the spacing convention above and Software "Blockwise <version>"; in
- * 3-D also NewSubfileType "page" and PageNumber (up to 65535 pages). */
+ * 3-D the description starts with "images=<pages>" (so that one page is
+ * read back as a volume) and the pages have NewSubfileType "page" and
+ * PageNumber (up to 65535 pages). */
 BW_API bw_status bw_tiff_create(const char *path, const bw_tiff_write_params *p,
                          bw_tiff_writer **out, bw_error *err);
 

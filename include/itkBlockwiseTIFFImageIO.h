@@ -26,10 +26,15 @@ namespace itk
  * unsigned int, int, float and double; striped or tiled; uncompressed, LZW,
  * Deflate, PackBits or ZSTD (as the installed libtiff has it); either byte
  * order; classic TIFF or BigTIFF.  A file of several pages is a 3-D image,
- * the page being Z.  Files with other pixel layouts (RGB, palette, one bit
- * per pixel) are left to other ImageIOs: CanReadFile() is false for them.
- * A corrupt or truncated file throws an itk::ExceptionObject that says what
- * is wrong.
+ * the page being Z; so is a file of one page whose ImageDescription marks it
+ * as a volume ("images=" or "slices=", ImageJ's keys; this IO writes
+ * "images=" for every 3-D image, so a 3-D image of one slice reads back as
+ * 3-D).  Valid TIFF files this IO does not read are left to other ImageIOs,
+ * CanReadFile() being false for them: other pixel formats (RGB, palette, one
+ * bit per pixel) and other layouts or encodings (pages of different sizes,
+ * ImageDepth, a compression the installed libtiff lacks).  A corrupt or
+ * truncated file with a TIFF name is claimed, and reading it throws an
+ * itk::ExceptionObject that says what is wrong.
  *
  * Writes 2-D and 3-D scalar images of those types, striped (default) or
  * tiled (SetTileSize()); compressed when the writer's UseCompression is on

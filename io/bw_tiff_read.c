@@ -29,6 +29,28 @@ typedef struct page_layout {
   int reverse_bits;      /* FillOrder 2: bits of each byte are reversed */
 } page_layout;
 
+/* Decoded strips or tiles of one "row" of chunks of one page: one strip, or
+ * tiles of one row of tiles (those that reads have asked for).  Reading in
+ * bands, each band meets the row the previous band ended in, whose chunks
+ * are then taken from here instead of being decoded again.  Slots are
+ * allocated on first use and kept (reused for the next row) until the
+ * reader is closed or a page with another layout needs them.  At most
+ * BW_TIFF_CACHE_MAX bytes are held; a tile past that is decoded into the
+ * scratch buffer and not kept. */
+typedef struct chunk_cache {
+  int valid;             /* page and row name the chunks held */
+  size_t page;
+  uint32_t row;          /* strip number, or row of tiles */
+  uint32_t nslots;       /* chunks per row: 1 (strips) or tiles across */
+  uint64_t slot_bytes;   /* decoded bytes of a whole strip or tile */
+  unsigned char **slot;  /* nslots buffers, NULL until used */
+  unsigned char *ready;  /* ready[i]: slot i holds chunk i of the row */
+  uint64_t held;         /* bytes allocated in slots */
+} chunk_cache;
+
+/* Most bytes the decoded-chunk cache holds. */
+#define BW_TIFF_CACHE_MAX BW_TIFF_MAX_CHUNK
+
 struct bw_tiff_reader {
   bw_tiff_file file;
   TIFF *tif;
@@ -40,13 +62,9 @@ struct bw_tiff_reader {
   uint32_t width, length;
   size_t esize;
   int swapped;        /* file byte order differs from this machine's */
-  unsigned char *scratch;
+  unsigned char *scratch; /* rows of uncompressed strips; chunks not cached */
   size_t scratch_cap;
-  /* The chunk whose first cache_bytes decoded bytes are in scratch. */
-  int cache_valid;
-  size_t cache_page;
-  uint32_t cache_chunk;
-  uint64_t cache_bytes;
+  chunk_cache cache;
   uint64_t chunks_decoded;
 };
 
@@ -75,18 +93,37 @@ static const char *compression_name(uint16_t c) {
   return codec && codec->name ? codec->name : "unknown";
 }
 
+/* A bound on how many times smaller than the pixels their encoding by
+ * @compression can be, or 0 when there is none to rely on.  Deflate and
+ * LZW are bounded by their longest match per code (about 1032 and 2600),
+ * PackBits by 128 bytes per 2; the bounds here are generous. */
+static uint64_t max_ratio(uint16_t compression) {
+  switch (compression) {
+  case COMPRESSION_NONE: return 1;
+  case COMPRESSION_PACKBITS: return 128;
+  case COMPRESSION_ADOBE_DEFLATE:
+  case COMPRESSION_DEFLATE: return 2048;
+  case COMPRESSION_LZW: return 8192;
+  default: return 0;
+  }
+}
+
 /* Status for a failure reported by libtiff: a failed system call is an I/O
  * error, anything else a problem of the file's content. */
 static bw_status lib_status(const bw_tiff_reader *r) {
   return r->file.io_errno ? BW_ERR_IO : BW_ERR_PARAM;
 }
 
+/* a * b, or UINT64_MAX when that would overflow. */
+static uint64_t mul_sat(uint64_t a, uint64_t b) {
+  return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
 static bw_status ensure_scratch(bw_tiff_reader *r, uint64_t bytes, bw_error *err) {
   if (bytes <= r->scratch_cap) return BW_OK;
   if (bytes > BW_TIFF_MAX_CHUNK + BW_TIFF_ROW_BATCH)
-    return bw_tiff_fail(err, BW_ERR_PARAM, "a strip or tile of %llu bytes is too large",
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED, "a strip or tile of %llu bytes is too large",
                         (unsigned long long)bytes);
-  r->cache_valid = 0;
   unsigned char *p = (unsigned char *)realloc(r->scratch, (size_t)bytes);
   if (!p)
     return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate %llu bytes for a strip or tile",
@@ -195,6 +232,27 @@ static void read_spacing(TIFF *tif, int ndim, double *spacing) {
   }
 }
 
+/* 1 when the ImageDescription of the current directory says the file is a
+ * volume (a stack of images, even of one), by ImageJ's keys: "images=N" or
+ * "slices=N"; *images receives N.  tifffile writes "images=1" into the
+ * ImageJ description of every single image, and ImageJ itself never does
+ * (it writes the key for stacks only), so an ImageJ description with
+ * images=1 and no slices line is a single image. */
+static int description_volume(TIFF *tif, double *images) {
+  const char *desc = NULL;
+  *images = 0;
+  if (!TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &desc) || !desc) return 0;
+  double n = 0, slices = 0;
+  int has_images = description_value(desc, "images", &n);
+  int has_slices = description_value(desc, "slices", &slices);
+  if (!has_images && !has_slices) return 0;
+  if (!has_images) n = slices;
+  if (n != floor(n)) return 0;
+  if (strncmp(desc, "ImageJ=", 7) == 0 && n == 1 && !has_slices) return 0;
+  *images = n;
+  return 1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Opening                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -291,7 +349,7 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
     return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: empty image (%u x %u pixels)", dir,
                         width, length);
   if (TIFFGetField(tif, TIFFTAG_IMAGEDEPTH, &depth) && depth > 1)
-    return bw_tiff_fail(err, BW_ERR_PARAM,
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "directory %u: volumetric tiles (ImageDepth %u) are not supported",
                         dir, depth);
 
@@ -327,14 +385,18 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
   uint16_t compression = COMPRESSION_NONE;
   TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
   if (!TIFFIsCODECConfigured(compression))
-    return bw_tiff_fail(err, BW_ERR_PARAM,
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "directory %u: compression %u (%s) is not supported by this libtiff",
                         dir, compression, compression_name(compression));
   uint16_t fill = FILLORDER_MSB2LSB;
   TIFFGetFieldDefaulted(tif, TIFFTAG_FILLORDER, &fill);
 
+  /* Checks that show a corrupt or truncated file come before the limits of
+   * this reader, so that a corrupt file is reported as such (BW_ERR_PARAM)
+   * rather than as a valid one beyond the limits (BW_ERR_UNSUPPORTED). */
   uint64_t row_bytes = (uint64_t)width * esize;
-  uint64_t expected;
+  uint64_t expected, chunk_bytes;
+  int raw = compression == COMPRESSION_NONE;
   pl->compression = compression;
   pl->reverse_bits = fill == FILLORDER_LSB2MSB;
   if (TIFFIsTiled(tif)) {
@@ -344,12 +406,7 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
     if (tw == 0 || tl == 0)
       return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: tile size %u x %u is invalid", dir,
                           tw, tl);
-    uint64_t tile_bytes = (uint64_t)tw * tl * esize;
-    if (tile_bytes > BW_TIFF_MAX_CHUNK)
-      return bw_tiff_fail(err, BW_ERR_PARAM,
-                          "directory %u: tiles of %u x %u pixels (%llu bytes) exceed the "
-                          "limit of 1 GiB",
-                          dir, tw, tl, (unsigned long long)tile_bytes);
+    chunk_bytes = mul_sat(mul_sat(tw, tl), esize);
     expected = ((uint64_t)width + tw - 1) / tw * (((uint64_t)length + tl - 1) / tl);
     pl->tiled = 1;
     pl->tw = tw;
@@ -360,23 +417,12 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
     if (rps == 0)
       return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: RowsPerStrip is 0", dir);
     if (rps > length) rps = length;
-    if (row_bytes > BW_TIFF_MAX_CHUNK)
-      return bw_tiff_fail(err, BW_ERR_PARAM,
-                          "directory %u: rows of %llu bytes exceed the limit of 1 GiB", dir,
-                          (unsigned long long)row_bytes);
-    pl->raw_rows = compression == COMPRESSION_NONE;
-    if (!pl->raw_rows && row_bytes * rps > BW_TIFF_MAX_CHUNK)
-      return bw_tiff_fail(err, BW_ERR_PARAM,
-                          "directory %u: compressed strips of %u rows (%llu bytes) exceed "
-                          "the limit of 1 GiB",
-                          dir, rps, (unsigned long long)(row_bytes * rps));
+    chunk_bytes = mul_sat(row_bytes, rps);
     expected = ((uint64_t)length + rps - 1) / rps;
     pl->rps = rps;
+    pl->raw_rows = raw;
   }
   const char *what = pl->tiled ? "tiles" : "strips";
-  if (expected > UINT32_MAX)
-    return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: %llu %s is too many", dir,
-                        (unsigned long long)expected, what);
   /* Each strip or tile has an offset in the file, at least 2 bytes (SHORT)
    * when there are several: more than the file can hold means a corrupt
    * header, not a reason to allocate. */
@@ -385,6 +431,35 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
                         "directory %u: %llu %s cannot be described in a file of %llu bytes",
                         dir, (unsigned long long)expected, what,
                         (unsigned long long)r->file.size);
+  /* Uncompressed pixels are stored whole, and the codecs below shrink data
+   * by a bounded factor: a file too small to hold the page is cut short or
+   * corrupt. */
+  uint64_t decoded = pl->tiled ? mul_sat(expected, chunk_bytes) : mul_sat(length, row_bytes);
+  uint64_t ratio = max_ratio(compression);
+  if (ratio && decoded / ratio > r->file.size)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "directory %u: %u x %u pixels (%llu bytes, %s) do not fit in a file "
+                        "of %llu bytes: the file is truncated or corrupt",
+                        dir, width, length, (unsigned long long)decoded,
+                        compression_name(compression), (unsigned long long)r->file.size);
+  /* Valid, but beyond what this reader holds in memory at once. */
+  if (pl->tiled && chunk_bytes > BW_TIFF_MAX_CHUNK)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: tiles of %u x %u pixels (%llu bytes) exceed the "
+                        "limit of 1 GiB",
+                        dir, pl->tw, pl->tl, (unsigned long long)chunk_bytes);
+  if (!pl->tiled && row_bytes > BW_TIFF_MAX_CHUNK)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: rows of %llu bytes exceed the limit of 1 GiB", dir,
+                        (unsigned long long)row_bytes);
+  if (!pl->tiled && !raw && chunk_bytes > BW_TIFF_MAX_CHUNK)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: compressed strips of %u rows (%llu bytes) exceed "
+                        "the limit of 1 GiB",
+                        dir, pl->rps, (unsigned long long)chunk_bytes);
+  if (expected > UINT32_MAX)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED, "directory %u: %llu %s is too many", dir,
+                        (unsigned long long)expected, what);
   uint32_t have = pl->tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
   if (have < expected)
     return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: %u %s, %llu expected", dir, have,
@@ -426,6 +501,8 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
   r->swapped = TIFFIsByteSwapped(tif) ? 1 : 0;
   bw_dtype dtype0 = (bw_dtype)0;
   int last_kept = 0;
+  int volume = 0;           /* the first page's description marks a volume */
+  double volume_images = 0; /* and announces this many images */
   for (unsigned dir = 0;; dir++) {
     page_layout pl;
     bw_dtype dt = (bw_dtype)0;
@@ -446,8 +523,9 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
         r->info.tile_length = pl.tl;
         r->info.rows_per_strip = pl.rps;
         read_spacing(tif, 3, r->info.spacing);
+        volume = description_volume(tif, &volume_images);
       } else if (w != r->width || h != r->length) {
-        return bw_tiff_fail(err, BW_ERR_PARAM,
+        return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                             "page %zu is %u x %u pixels, page 0 is %u x %u: pages of "
                             "different sizes are not supported",
                             r->npages, w, h, r->width, r->length);
@@ -471,14 +549,20 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
     }
   }
   if (r->npages == 0)
-    return bw_tiff_fail(err, BW_ERR_PARAM,
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "the file holds only reduced-resolution images");
+  if (r->npages == 1 && volume && volume_images > 1)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "the description announces %.0f images but the file holds one page: "
+                        "stacks stored after a single directory (ImageJ's layout for large "
+                        "files) are not supported",
+                        volume_images);
   r->cur = last_kept ? r->npages - 1 : SIZE_MAX;
   r->esize = bw_dtype_size(dtype0);
 
   bw_tiff_info *in = &r->info;
   in->dtype = dtype0;
-  if (r->npages > 1) {
+  if (r->npages > 1 || volume) {
     in->ndim = 3;
     in->shape[0] = (int64_t)r->npages;
     in->shape[1] = r->length;
@@ -498,12 +582,20 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
   return BW_OK;
 }
 
+static void cache_free(chunk_cache *c) {
+  for (uint32_t i = 0; c->slot && i < c->nslots; i++) free(c->slot[i]);
+  free(c->slot);
+  free(c->ready);
+  memset(c, 0, sizeof *c);
+}
+
 static void reader_free(bw_tiff_reader *r) {
   if (!r) return;
   if (r->tif) TIFFClose(r->tif);
   if (r->file.fd >= 0) close(r->file.fd);
   free(r->pages);
   free(r->scratch);
+  cache_free(&r->cache);
   free(r);
 }
 
@@ -624,21 +716,14 @@ static bw_status select_page(bw_tiff_reader *r, size_t z, bw_error *err) {
   return BW_OK;
 }
 
-/* Decodes the first @bytes bytes of strip or tile @chunk of page @z into
- * the scratch buffer, unless they are there already. */
+/* Decodes strip or tile @chunk of page @z, whole (@bytes decoded bytes),
+ * into @buf. */
 static bw_status decode_chunk(bw_tiff_reader *r, size_t z, uint32_t chunk, uint64_t bytes,
-                              bw_error *err) {
-  if (r->cache_valid && r->cache_page == z && r->cache_chunk == chunk &&
-      r->cache_bytes >= bytes)
-    return BW_OK;
-  bw_status st = ensure_scratch(r, bytes, err);
-  if (st != BW_OK) return st;
-  r->cache_valid = 0;
+                              unsigned char *buf, bw_error *err) {
   const page_layout *pl = &r->pages[z];
   bw_tiff_msg_clear(&r->msg);
-  tmsize_t got = pl->tiled
-                     ? TIFFReadEncodedTile(r->tif, chunk, r->scratch, (tmsize_t)bytes)
-                     : TIFFReadEncodedStrip(r->tif, chunk, r->scratch, (tmsize_t)bytes);
+  tmsize_t got = pl->tiled ? TIFFReadEncodedTile(r->tif, chunk, buf, (tmsize_t)bytes)
+                           : TIFFReadEncodedStrip(r->tif, chunk, buf, (tmsize_t)bytes);
   const char *what = pl->tiled ? "tile" : "strip";
   if (got < 0)
     return bw_tiff_fail_lib(err, lib_status(r), &r->msg, "page %zu, %s %u: cannot decode", z,
@@ -648,10 +733,68 @@ static bw_status decode_chunk(bw_tiff_reader *r, size_t z, uint32_t chunk, uint6
                             "page %zu, %s %u: decoded %lld bytes, %llu expected", z, what,
                             chunk, (long long)got, (unsigned long long)bytes);
   r->chunks_decoded++;
-  r->cache_valid = 1;
-  r->cache_page = z;
-  r->cache_chunk = chunk;
-  r->cache_bytes = bytes;
+  return BW_OK;
+}
+
+/* Sets *out to the decoded strip or tile @col of chunk row @row of page @z
+ * (strip or tile number @chunk, @bytes decoded bytes): from the cache, or
+ * decoded now and kept there. */
+static bw_status get_chunk(bw_tiff_reader *r, size_t z, uint32_t row, uint32_t col,
+                           uint32_t chunk, uint64_t bytes, const unsigned char **out,
+                           bw_error *err) {
+  const page_layout *pl = &r->pages[z];
+  chunk_cache *c = &r->cache;
+  uint64_t slot_bytes = pl->tiled ? (uint64_t)pl->tw * pl->tl * r->esize
+                                  : (uint64_t)pl->rps * r->width * r->esize;
+  /* Slots for the tiles across, as many as the bound lets the cache hold
+   * (so the table stays small for extremely wide images too). */
+  uint64_t fit = BW_TIFF_CACHE_MAX / slot_bytes;
+  uint64_t across = pl->tiled ? ((uint64_t)r->width + pl->tw - 1) / pl->tw : 1;
+  uint32_t nslots = (uint32_t)(across < fit ? across : fit > 0 ? fit : 1);
+  if (c->slot && (c->nslots != nslots || c->slot_bytes != slot_bytes)) cache_free(c);
+  if (!c->slot) {
+    c->slot = (unsigned char **)calloc(nslots, sizeof *c->slot);
+    c->ready = (unsigned char *)calloc(nslots, 1);
+    if (!c->slot || !c->ready) {
+      cache_free(c);
+      return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate the table of decoded %s",
+                          pl->tiled ? "tiles" : "strips");
+    }
+    c->nslots = nslots;
+    c->slot_bytes = slot_bytes;
+  }
+  if (!c->valid || c->page != z || c->row != row) {
+    memset(c->ready, 0, nslots);
+    c->valid = 1;
+    c->page = z;
+    c->row = row;
+  }
+  if (col < nslots && c->ready[col]) {
+    *out = c->slot[col];
+    return BW_OK;
+  }
+  unsigned char *buf = col < nslots ? c->slot[col] : NULL;
+  if (!buf && col < nslots && c->held + slot_bytes <= BW_TIFF_CACHE_MAX) {
+    buf = (unsigned char *)malloc((size_t)slot_bytes);
+    if (buf) {
+      c->slot[col] = buf;
+      c->held += slot_bytes;
+    }
+  }
+  if (!buf) {
+    /* Past the cache's bound (or out of memory for a slot): decoded for
+     * this read only. */
+    bw_status st = ensure_scratch(r, bytes, err);
+    if (st != BW_OK) return st;
+    st = decode_chunk(r, z, chunk, bytes, r->scratch, err);
+    if (st != BW_OK) return st;
+    *out = r->scratch;
+    return BW_OK;
+  }
+  bw_status st = decode_chunk(r, z, chunk, bytes, buf, err);
+  if (st != BW_OK) return st;
+  c->ready[col] = 1;
+  *out = buf;
   return BW_OK;
 }
 
@@ -703,7 +846,6 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
       uint64_t len = (uint64_t)n * row_bytes;
       bw_status st = ensure_scratch(r, len, err);
       if (st != BW_OK) return st;
-      r->cache_valid = 0;
       int64_t got = bw_tiff_file_pread(&r->file, r->scratch, len,
                                        off + (uint64_t)(y - sy0) * row_bytes);
       if (got < 0)
@@ -731,8 +873,8 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
   return BW_OK;
 }
 
-/* Compressed strips: decodes each strip the region meets, up to the last
- * row needed. */
+/* Compressed strips: each strip the region meets, decoded whole (once,
+ * while it stays in the cache). */
 static bw_status read_strips(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_error *err) {
   const page_layout *pl = &r->pages[z];
   uint64_t row_bytes = (uint64_t)r->width * r->esize;
@@ -741,19 +883,21 @@ static bw_status read_strips(bw_tiff_reader *r, size_t z, const dst_plane *d, bw
     uint32_t a = d->y0 > sy0 ? d->y0 : sy0;
     uint32_t sy1 = pl->rps > r->length - sy0 ? r->length : sy0 + pl->rps;
     uint32_t b = d->y1 < sy1 ? d->y1 : sy1;
-    bw_status st = decode_chunk(r, z, s, (uint64_t)(b - sy0) * row_bytes, err);
+    const unsigned char *buf = NULL;
+    bw_status st = get_chunk(r, z, s, 0, s, (uint64_t)(sy1 - sy0) * row_bytes, &buf, err);
     if (st != BW_OK) return st;
     for (uint32_t y = a; y < b; y++)
-      put_row(r, d, y,
-              r->scratch + (uint64_t)(y - sy0) * row_bytes + (uint64_t)d->x0 * r->esize);
+      put_row(r, d, y, buf + (uint64_t)(y - sy0) * row_bytes + (uint64_t)d->x0 * r->esize);
   }
   return BW_OK;
 }
 
-/* Tiles: decodes each tile the region meets, up to the last row needed. */
+/* Tiles: each tile the region meets, decoded whole (once, while its row of
+ * tiles stays in the cache). */
 static bw_status read_tiles(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_error *err) {
   const page_layout *pl = &r->pages[z];
   uint64_t tile_row_bytes = (uint64_t)pl->tw * r->esize;
+  uint64_t tile_bytes = tile_row_bytes * pl->tl;
   uint32_t across = (uint32_t)(((uint64_t)r->width + pl->tw - 1) / pl->tw);
   for (uint32_t ty = d->y0 / pl->tl; ty <= (d->y1 - 1) / pl->tl; ty++) {
     uint64_t ty0 = (uint64_t)ty * pl->tl;
@@ -763,12 +907,12 @@ static bw_status read_tiles(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_
       uint64_t tx0 = (uint64_t)tx * pl->tw;
       uint32_t c0 = (uint64_t)d->x0 > tx0 ? d->x0 : (uint32_t)tx0;
       uint32_t c1 = (uint64_t)d->x1 < tx0 + pl->tw ? d->x1 : (uint32_t)(tx0 + pl->tw);
-      uint32_t chunk = ty * across + tx;
-      bw_status st = decode_chunk(r, z, chunk, (uint64_t)(b - ty0) * tile_row_bytes, err);
+      const unsigned char *buf = NULL;
+      bw_status st = get_chunk(r, z, ty, tx, ty * across + tx, tile_bytes, &buf, err);
       if (st != BW_OK) return st;
       for (uint32_t y = a; y < b; y++) {
         const unsigned char *src =
-            r->scratch + (uint64_t)(y - ty0) * tile_row_bytes + (c0 - tx0) * r->esize;
+            buf + (uint64_t)(y - ty0) * tile_row_bytes + (c0 - tx0) * r->esize;
         char *row = d->base + (ptrdiff_t)(y - d->y0) * d->sy +
                     (ptrdiff_t)(c0 - d->x0) * d->sx;
         bw_tiff_copy_to_strided(row, d->sx, src, c1 - c0, r->esize);

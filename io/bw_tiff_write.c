@@ -41,7 +41,7 @@ struct bw_tiff_writer {
   unsigned char *tile; /* one tile, tiled files */
   bw_status failed;    /* BW_OK, or the status that ended the writer */
   char fail_message[sizeof(((bw_error *)0)->message)];
-  char description[160];
+  char description[200];
   char software[48];
 };
 
@@ -356,8 +356,10 @@ bw_status bw_tiff_create(const char *path, const bw_tiff_write_params *p,
   bw_tiff_format_double(sy, sizeof sy, sp[nd - 2]);
   if (nd == 3) {
     bw_tiff_format_double(sz, sizeof sz, sp[0]);
-    snprintf(w->description, sizeof w->description, "xspacing=%s\nyspacing=%s\nspacing=%s\n",
-             sx, sy, sz);
+    /* images=: the page count, ImageJ's key, which marks the file as a
+     * volume even when it has one page. */
+    snprintf(w->description, sizeof w->description,
+             "images=%u\nxspacing=%s\nyspacing=%s\nspacing=%s\n", w->pages, sx, sy, sz);
   } else {
     snprintf(w->description, sizeof w->description, "xspacing=%s\nyspacing=%s\n", sx, sy);
   }

@@ -210,10 +210,16 @@ BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
     m_ReaderJustProbed = true;
     return true;
   }
-  // A TIFF whose pixel layout this IO does not handle (RGB, palette, one
-  // bit) is left to other ImageIOs; a corrupt file with a TIFF name is ours,
-  // so that reading it reports what is wrong with it.
-  return s != BW_ERR_DTYPE && hasTIFFExtension(fileName);
+  // A valid TIFF this IO does not read, for its pixel format (RGB, palette,
+  // one bit: BW_ERR_DTYPE) or its layout or encoding (pages of different
+  // sizes, ImageDepth, a codec libtiff lacks: BW_ERR_UNSUPPORTED), is left to
+  // other ImageIOs; a corrupt or truncated file with a TIFF name is ours, so
+  // that reading it reports what is wrong with it.
+  if (s == BW_ERR_DTYPE || s == BW_ERR_UNSUPPORTED)
+  {
+    return false;
+  }
+  return hasTIFFExtension(fileName);
 }
 
 void

@@ -25,6 +25,7 @@
 #include "test_itk.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -32,6 +33,7 @@
 #include <functional>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace
@@ -181,6 +183,59 @@ checkRoundTrip(const std::string & dir, const typename TImage::SizeType & size, 
   CHECK(left.size() == 1 && left[0] == "round.tif", "the folder holds %zu files", left.size());
 }
 
+/* A little-endian classic TIFF of 8-bit grey pages of the given sizes
+ * (width, length), one strip each, assembled here byte by byte; the pages'
+ * Compression tag is `compression`. */
+std::string
+tinyTIFF(const std::vector<std::pair<uint32_t, uint32_t>> & sizes, uint16_t compression = 1)
+{
+  std::string b("II*\0\0\0\0\0", 8);
+  auto        put = [&b](size_t at, uint64_t v, int n) {
+    if (b.size() < at + static_cast<size_t>(n))
+      b.resize(at + static_cast<size_t>(n), '\0');
+    for (int i = 0; i < n; ++i)
+      b[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  };
+  size_t link = 4;
+  for (const auto & wh : sizes)
+  {
+    const uint32_t w = wh.first, h = wh.second;
+    const size_t   pixels = b.size();
+    b.append(static_cast<size_t>(w) * h, '\x2a');
+    if (b.size() % 2)
+      b.push_back('\0');
+    const size_t ifd = b.size();
+    put(link, ifd, 4);
+    enum : uint16_t
+    {
+      SHORT = 3,
+      LONG = 4
+    };
+    const uint64_t entries[][3] = { { 256, LONG, w },           { 257, LONG, h },     { 258, SHORT, 8 },
+                                    { 259, SHORT, compression }, { 262, SHORT, 1 },    { 273, LONG, pixels },
+                                    { 277, SHORT, 1 },           { 278, LONG, h },     { 279, LONG, uint64_t(w) * h } };
+    const size_t   n = sizeof entries / sizeof *entries;
+    put(ifd, n, 2);
+    for (size_t i = 0; i < n; ++i)
+    {
+      const size_t e = ifd + 2 + 12 * i;
+      put(e, entries[i][0], 2);
+      put(e + 2, entries[i][1], 2);
+      put(e + 4, 1, 4);
+      put(e + 8, entries[i][2], entries[i][1] == SHORT ? 2 : 4);
+    }
+    link = ifd + 2 + 12 * n;
+    put(link, 0, 4);
+  }
+  return b;
+}
+
+void
+writeBytes(const std::string & path, const std::string & bytes)
+{
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
 void
 test_io_factory()
 {
@@ -251,6 +306,37 @@ test_io_roundtrip()
     io->SetBigTIFF(1);
     io->SetTileSize(16, 32);
   });
+  /* 3-D images of one slice stay 3-D, with their Z spacing. */
+  checkRoundTrip<itk::Image<unsigned short, 3>>(dir, { { 7, 5, 1 } }, 1, plain);
+  checkRoundTrip<itk::Image<float, 3>>(dir, { { 40, 17, 1 } }, 3, deflate, "deflate");
+  {
+    using Image = itk::Image<short, 3>;
+    const auto        img = makeImage<Image>({ { 7, 5, 1 } }, 11);
+    const std::string path = dir + "/slice.tif";
+    auto              w = itk::ImageFileWriter<Image>::New();
+    w->SetInput(img);
+    w->SetFileName(path);
+    w->Update();
+    auto r = itk::ImageFileReader<Image>::New();
+    r->SetFileName(path);
+    r->Update();
+    const itk::ImageIOBase * io = r->GetImageIO();
+    CHECK(io->GetNumberOfDimensions() == 3, "a 7 x 5 x 1 image reads back as %u-D", io->GetNumberOfDimensions());
+    CHECK(io->GetDimensions(0) == 7 && io->GetDimensions(1) == 5 && io->GetDimensions(2) == 1, "size %zu x %zu x %zu",
+          static_cast<size_t>(io->GetDimensions(0)), static_cast<size_t>(io->GetDimensions(1)),
+          static_cast<size_t>(io->GetDimensions(2)));
+    for (unsigned int d = 0; d < 3; ++d)
+      CHECK(io->GetSpacing(d) == img->GetSpacing()[d], "spacing %u: %.17g, wrote %.17g", d, io->GetSpacing(d),
+            img->GetSpacing()[d]);
+    CHECK(samePixels<Image>(r->GetOutput(), img), "pixels of the single slice");
+    /* The same file read as a 2-D image: its one slice. */
+    using Image2 = itk::Image<short, 2>;
+    const auto flat = readImage<Image2>(path);
+    CHECK(flat->GetLargestPossibleRegion().GetSize() == (Image2::SizeType{ { 7, 5 } }), "2-D read of the slice");
+    for (itk::ImageRegionConstIteratorWithIndex<Image2> it(flat, flat->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
+      CHECK(it.Get() == img->GetPixel({ { it.GetIndex()[0], it.GetIndex()[1], 0 } }), "2-D read: pixel differs");
+    std::remove(path.c_str());
+  }
 }
 
 /* A small region of a large file: ImageFileReader asks the IO for that
@@ -415,7 +501,38 @@ test_io_errors()
     const std::string path = dir + "/cut.tif";
     std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(cut));
     const std::string what = "file cut at " + std::to_string(cut) + " of " + std::to_string(bytes.size());
-    expectThrow(what.c_str(), [&] { readImage<Image>(path); }, "cut.tif");
+    /* claimed, so that the exception is this IO's, saying what is wrong */
+    CHECK(itk::BlockwiseTIFFImageIO::New()->CanReadFile(path.c_str()), "%s: not claimed", what.c_str());
+    expectThrow(what.c_str(), [&] { readImage<Image>(path); }, "Cannot read");
+  }
+  /* Valid TIFF files this IO does not read are left to other IOs. */
+  {
+    struct Case
+    {
+      const char * what;
+      std::string  bytes;
+    };
+    const Case cases[] = {
+      { "pages of different sizes", tinyTIFF({ { 4, 4 }, { 5, 4 } }) },
+      { "an unknown compression", tinyTIFF({ { 4, 4 } }, 12345) },
+    };
+    const std::string path = dir + "/other.tif";
+    for (const auto & c : cases)
+    {
+      writeBytes(path, c.bytes);
+      CHECK(!itk::BlockwiseTIFFImageIO::New()->CanReadFile(path.c_str()), "%s: claimed", c.what);
+      auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::FileModeEnum::ReadMode);
+      CHECK(!io || !dynamic_cast<itk::BlockwiseTIFFImageIO *>(io.GetPointer()), "%s: the factory chose this IO",
+            c.what);
+    }
+    /* the same builder's files are readable when they are of one size */
+    writeBytes(path, tinyTIFF({ { 4, 4 }, { 4, 4 } }));
+    CHECK(itk::BlockwiseTIFFImageIO::New()->CanReadFile(path.c_str()), "two 4 x 4 pages not claimed");
+    /* and claimed when cut short */
+    const std::string two = tinyTIFF({ { 4, 4 }, { 4, 4 } });
+    writeBytes(path, two.substr(0, two.size() - 20));
+    CHECK(itk::BlockwiseTIFFImageIO::New()->CanReadFile(path.c_str()), "a truncated file not claimed");
+    std::remove(path.c_str());
   }
   {
     const std::string path = dir + "/magic.tif";

@@ -1105,12 +1105,12 @@ static void test_bad_files(void) {
   BAD(BW_ERR_DTYPE, "64-bit integers");
   tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
   tb_set(&pg[0], 259, T_SHORT, 12345);
-  BAD(BW_ERR_PARAM, "unknown compression");
+  BAD(BW_ERR_UNSUPPORTED, "unknown compression");
   /* Pages that do not stack. */
   npages = 2;
   tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
   tb_grey(&pg[1], 5, 4, 8, 1, pix, 20);
-  BAD(BW_ERR_PARAM, "pages of different sizes");
+  BAD(BW_ERR_UNSUPPORTED, "pages of different sizes");
   tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
   tb_grey(&pg[1], 4, 4, 16, 1, pix, 32);
   BAD(BW_ERR_DTYPE, "pages of different types");
@@ -1671,8 +1671,8 @@ static void test_reader_errors(void) {
 }
 
 /* Writer tags, found in the raw bytes: Software names Blockwise and its
- * version, ImageDescription holds the spacing lines in their shortest exact
- * form. */
+ * version, ImageDescription holds the page count and the spacing lines in
+ * their shortest exact form. */
 static void test_tags(void) {
   tmpdir t;
   CHECK(tmpdir_make(&t) == 0, "mkdtemp");
@@ -1695,7 +1695,7 @@ static void test_tags(void) {
   CHECK(img, "slurp");
   char want[64];
   snprintf(want, sizeof want, "Blockwise %s", bw_version_string());
-  const char *desc = "xspacing=0.25\nyspacing=0.1\nspacing=4\n";
+  const char *desc = "images=2\nxspacing=0.25\nyspacing=0.1\nspacing=4\n";
   size_t lw = strlen(want) + 1, ld = strlen(desc) + 1;
   int found_sw = 0, found_desc = 0;
   for (size_t i = 0; i < sz; i++) {
@@ -1705,6 +1705,352 @@ static void test_tags(void) {
   free(img);
   CHECK(found_sw == 2, "Software tag on both pages (%d)", found_sw);
   CHECK(found_desc == 2, "description on both pages (%d)", found_desc);
+  tmpdir_remove(&t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Volumes of one page, unsupported files, the decoded-chunk cache          */
+/* ------------------------------------------------------------------------ */
+
+/* A 1 x 5 x 7 volume keeps its three axes and spacings through a round
+ * trip: the writer's images= line marks it as a volume.  Descriptions from
+ * other writers decide the same way (images= or slices=), except the
+ * ImageJ description tifffile writes for every single image (images=1,
+ * no slices line); without such a line one page is 2-D, as before. */
+static void test_single_page_volume(void) {
+  tmpdir t;
+  CHECK(tmpdir_make(&t) == 0, "mkdtemp");
+  char path[600];
+  tmpdir_file(&t, "vol1.tif", path, sizeof path);
+  static const double sp[3] = {2.5, 0.5, 0.25};
+  for (int layout = 0; layout < 3; layout++) {
+    bw_tiff_write_params p;
+    bw_tiff_write_params_init(&p);
+    p.dtype = BW_U16;
+    p.ndim = 3;
+    p.shape[0] = 1;
+    p.shape[1] = 5;
+    p.shape[2] = 7;
+    memcpy(p.spacing, sp, sizeof sp);
+    if (layout == 1) p.compression = BW_TIFF_DEFLATE, p.rows_per_strip = 2;
+    if (layout == 2) p.tiled = 1, p.tile_width = 16, p.tile_length = 16;
+    uint16_t data[35];
+    fill_random(data, BW_U16, 35);
+    bw_error e = {BW_OK, ""};
+    CHECK(write_array(path, &p, data, layout, &e) == BW_OK, "layout %d: write: %s", layout,
+          e.message);
+    bw_tiff_reader *r = NULL;
+    CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "layout %d: open: %s", layout, e.message);
+    const bw_tiff_info *in = bw_tiff_reader_info(r);
+    int ok = in->ndim == 3 && in->shape[0] == 1 && in->shape[1] == 5 && in->shape[2] == 7;
+    for (int i = 0; i < 3; i++) ok = ok && in->spacing[i] == sp[i];
+    if (!ok) bw_tiff_close(r);
+    CHECK(ok, "layout %d: ndim %d shape %lld x %lld x %lld spacing %g %g %g", layout, in->ndim,
+          (long long)in->shape[0], (long long)in->shape[1], (long long)in->shape[2],
+          in->spacing[0], in->spacing[1], in->spacing[2]);
+    uint16_t *back = read_whole(r, &e);
+    uint16_t part[12];
+    bw_region reg = {{0, 1, 2}, {1, 3, 4}};
+    ptrdiff_t sh[3] = {1, 3, 4};
+    bw_view v = bw_view_contiguous(part, BW_U16, 3, sh);
+    bw_status st = bw_tiff_read(r, &reg, &v, &e);
+    bw_tiff_close(r);
+    int same = back && memcmp(back, data, sizeof data) == 0;
+    free(back);
+    CHECK(same, "layout %d: pixels differ", layout);
+    CHECK(st == BW_OK, "layout %d: partial read: %s", layout, e.message);
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 4; x++)
+        CHECK(part[y * 4 + x] == data[(1 + y) * 7 + 2 + x], "layout %d: partial read differs",
+              layout);
+  }
+  /* A 2-D image stays 2-D. */
+  {
+    bw_tiff_write_params p;
+    bw_tiff_write_params_init(&p);
+    p.shape[0] = 5;
+    p.shape[1] = 7;
+    uint8_t data[35] = {0};
+    bw_error e = {BW_OK, ""};
+    bw_tiff_info in;
+    memset(&in, 0, sizeof in);
+    CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "2-D write: %s", e.message);
+    free(read_file(path, &in, &e));
+    CHECK(in.ndim == 2 && in.shape[0] == 5 && in.shape[1] == 7, "2-D read as %d-D", in.ndim);
+  }
+  /* Descriptions of other writers, on one page. */
+  static const struct {
+    const char *desc;
+    int ndim;
+    double zspacing;
+  } cases[] = {
+      {NULL, 2, 0},
+      {"images=1\n", 3, 1},
+      {"slices=1\nspacing=3\n", 3, 3},
+      {"ImageJ=1.53t\nimages=1\nslices=1\nspacing=3\n", 3, 3},
+      {"ImageJ=1.11a\nimages=1\nhyperstack=true\nmode=grayscale\nspacing=2.5", 2, 0},
+      {"images=1.5\n", 2, 0},
+      {"images=0\n", 2, 0},
+      {"a microscope's notes, without keys\n", 2, 0},
+  };
+  uint8_t pix[6] = {1, 2, 3, 4, 5, 6};
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    tb_page pg;
+    tb_grey(&pg, 3, 2, 8, 1, pix, 6);
+    if (cases[k].desc) {
+      tb_tag d = {270, T_ASCII, 0, {0, 0}, NULL, cases[k].desc, 0};
+      tb_set_tag(&pg, &d);
+    }
+    tb_file f;
+    tb_build(&f, 0, &pg, 1);
+    bw_tiff_reader *r = NULL;
+    bw_error e = {BW_OK, ""};
+    bw_status st = bw_tiff_open_memory(f.b, f.n, &r, &e);
+    if (st != BW_OK) free(f.b);
+    CHECK(st == BW_OK, "case %zu: %s", k, e.message);
+    bw_tiff_info in = *bw_tiff_reader_info(r);
+    uint8_t *back = read_whole(r, &e);
+    bw_tiff_close(r);
+    free(f.b);
+    int same = back && memcmp(back, pix, 6) == 0;
+    free(back);
+    CHECK(in.ndim == cases[k].ndim, "case %zu: %d axes, want %d", k, in.ndim, cases[k].ndim);
+    CHECK(same, "case %zu: pixels (%s)", k, e.message);
+    int yx = in.ndim - 2;
+    CHECK(in.shape[yx] == 2 && in.shape[yx + 1] == 3 && (in.ndim == 2 || in.shape[0] == 1),
+          "case %zu: shape", k);
+    CHECK(in.ndim == 2 || in.spacing[0] == cases[k].zspacing, "case %zu: z spacing %g", k,
+          in.spacing[0]);
+  }
+  tmpdir_remove(&t);
+}
+
+/* Opens a file image and expects @want with @word in the message. */
+static int expect_status(const tb_file *f, bw_status want, const char *word, const char *what) {
+  bw_tiff_reader *r = NULL;
+  bw_error e = {BW_OK, ""};
+  bw_status st = bw_tiff_open_memory(f->b, f->n, &r, &e);
+  bw_tiff_close(r);
+  if (st != want || e.status != st || !strstr(e.message, word)) {
+    fprintf(stderr, "%s: %s (%s), expected %s with \"%s\"\n", what, bw_status_string(st),
+            e.message, bw_status_string(want), word);
+    return 0;
+  }
+  if (getenv("BW_TEST_VERBOSE")) printf("  %s -> %s: %s\n", what, bw_status_string(st), e.message);
+  return 1;
+}
+
+/* Valid files in layouts or encodings the reader does not handle give
+ * BW_ERR_UNSUPPORTED with a message that names what; corrupt files of the
+ * same kinds stay BW_ERR_PARAM, and pixel formats BW_ERR_DTYPE. */
+static void test_unsupported(void) {
+  tmpdir t;
+  CHECK(tmpdir_make(&t) == 0, "mkdtemp");
+  capture cap;
+  capture_begin(&cap, &t);
+  int ok = 1;
+  uint8_t pix[64];
+  memset(pix, 3, sizeof pix);
+  tb_page pg[2];
+  tb_file f;
+#define EXPECT(n, want, word, what)                                                           \
+  do {                                                                                        \
+    tb_build(&f, 0, pg, n);                                                                   \
+    if (!expect_status(&f, want, word, what)) ok = 0;                                         \
+    free(f.b);                                                                                \
+  } while (0)
+  tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
+  tb_grey(&pg[1], 5, 4, 8, 1, pix, 20);
+  EXPECT(2, BW_ERR_UNSUPPORTED, "different sizes", "pages of different sizes");
+  tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
+  tb_set(&pg[0], 32997, T_LONG, 2);
+  EXPECT(1, BW_ERR_UNSUPPORTED, "ImageDepth 2", "ImageDepth 2");
+  tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
+  tb_set(&pg[0], 259, T_SHORT, 12345);
+  EXPECT(1, BW_ERR_UNSUPPORTED, "compression 12345", "unknown compression");
+  tb_grey(&pg[0], 4, 4, 8, 1, pix, 16);
+  tb_set(&pg[0], 254, T_LONG, 1);
+  EXPECT(1, BW_ERR_UNSUPPORTED, "reduced-resolution", "reduced-resolution pages only");
+  {
+    /* ImageJ's layout for large stacks: one directory, the pages' pixels
+     * one after the other. */
+    tb_grey(&pg[0], 4, 4, 8, 1, pix, 64);
+    tb_tag d = {270, T_ASCII, 0, {0, 0}, NULL, "ImageJ=1.53t\nimages=4\nslices=4\n", 0};
+    tb_set_tag(&pg[0], &d);
+    EXPECT(1, BW_ERR_UNSUPPORTED, "one page", "ImageJ stack after one directory");
+  }
+  /* The same kinds, corrupt: pixels the file is too small to hold. */
+  tb_grey(&pg[0], 70000, 70000, 16, 1, pix, 64);
+  tb_set(&pg[0], 259, T_SHORT, 8);
+  EXPECT(1, BW_ERR_PARAM, "truncated or corrupt", "9 GiB of deflate in 64 bytes");
+  tb_grey(&pg[0], 1u << 28, 16, 64, 3, pix, 64);
+  tb_set(&pg[0], 279, T_LONG, (uint64_t)1 << 31);
+  EXPECT(1, BW_ERR_PARAM, "truncated or corrupt", "32 GiB uncompressed in 64 bytes");
+  tb_grey(&pg[0], 4, 4, 8, 1, pix, 48);
+  tb_set(&pg[0], 277, T_SHORT, 3);
+  EXPECT(1, BW_ERR_DTYPE, "samples per pixel", "RGB");
+#undef EXPECT
+
+  /* Rows past the 1 GiB limit in a file that holds them (sparse): valid,
+   * not supported. */
+  {
+    const uint32_t W = (1u << 30) + 16;
+    tb_grey(&pg[0], W, 1, 8, 1, NULL, 0);
+    tb_set(&pg[0], 273, T_LONG, 4096);
+    tb_set(&pg[0], 279, T_LONG, W);
+    tb_build(&f, 0, pg, 1);
+    char path[600];
+    tmpdir_file(&t, "wide.tif", path, sizeof path);
+    FILE *fp = fopen(path, "wb");
+    int written = fp && fwrite(f.b, 1, f.n, fp) == f.n;
+    if (fp) fclose(fp);
+    free(f.b);
+    if (!written || truncate(path, (off_t)4096 + W) != 0) {
+      ok = 0;
+      fprintf(stderr, "cannot make the sparse file %s\n", path);
+    } else {
+      bw_tiff_reader *r = NULL;
+      bw_error e = {BW_OK, ""};
+      bw_status st = bw_tiff_open(path, &r, &e);
+      bw_tiff_close(r);
+      if (st != BW_ERR_UNSUPPORTED || !strstr(e.message, "limit of 1 GiB")) {
+        ok = 0;
+        fprintf(stderr, "1 GiB rows: %s (%s)\n", bw_status_string(st), e.message);
+      }
+    }
+    unlink(path);
+  }
+  long printed = capture_end(&cap);
+  CHECK(ok, "see above");
+  CHECK(printed == 0, "%ld bytes printed on stderr", printed);
+  CHECK(strcmp(bw_status_string(BW_ERR_UNSUPPORTED), "unknown status") != 0, "status string");
+  tmpdir_remove(&t);
+}
+
+/* Reads @bands bands of rows (all columns; per page in 3-D) and compares
+ * them with @data; returns the counters of the reader. */
+static int read_bands(const char *path, int bands, const uint16_t *data, bw_tiff_counters *c,
+                      bw_error *e) {
+  bw_tiff_reader *r = NULL;
+  if (bw_tiff_open(path, &r, e) != BW_OK) return 0;
+  const bw_tiff_info *in = bw_tiff_reader_info(r);
+  int nd = in->ndim;
+  ptrdiff_t pages = nd == 3 ? (ptrdiff_t)in->shape[0] : 1;
+  ptrdiff_t rows = (ptrdiff_t)in->shape[nd - 2], cols = (ptrdiff_t)in->shape[nd - 1];
+  uint16_t *buf = malloc((size_t)(rows * cols) * 2);
+  int ok = buf != NULL;
+  for (ptrdiff_t z = 0; ok && z < pages; z++)
+    for (int b = 0; ok && b < bands; b++) {
+      ptrdiff_t y0 = rows * b / bands, y1 = rows * (b + 1) / bands;
+      bw_region reg;
+      memset(&reg, 0, sizeof reg);
+      ptrdiff_t sh[3] = {1, y1 - y0, cols};
+      if (nd == 3) reg.start[0] = z, reg.size[0] = 1;
+      reg.start[nd - 2] = y0;
+      reg.size[nd - 2] = y1 - y0;
+      reg.size[nd - 1] = cols;
+      bw_view v = bw_view_contiguous(buf, BW_U16, nd, nd == 3 ? sh : sh + 1);
+      ok = bw_tiff_read(r, &reg, &v, e) == BW_OK &&
+           memcmp(buf, data + (size_t)((z * rows + y0) * cols), (size_t)((y1 - y0) * cols) * 2) == 0;
+      if (!ok && e->status == BW_OK) snprintf(e->message, sizeof e->message, "pixels differ");
+    }
+  bw_tiff_reader_counters(r, c);
+  bw_tiff_close(r);
+  free(buf);
+  return ok;
+}
+
+/* Compressed strips and tiles read in bands are decoded once each: the
+ * same pixels as one read, chunks_decoded the number of chunks (not chunks
+ * times bands), and no more bytes read than one read takes.  The cache
+ * holds one row of chunks: going back to an earlier row decodes it again,
+ * staying in the row does not. */
+static void test_decode_cache(void) {
+  tmpdir t;
+  CHECK(tmpdir_make(&t) == 0, "mkdtemp");
+  char path[600];
+  tmpdir_file(&t, "cache.tif", path, sizeof path);
+  const ptrdiff_t Z = 3, Y = 1000, X = 1200;
+  uint16_t *data = malloc((size_t)(Z * Y * X) * 2);
+  fill_smooth_u16(data, (size_t)(Z * Y), (size_t)X);
+  for (int layout = 0; layout < 5; layout++) {
+    bw_tiff_write_params p;
+    bw_tiff_write_params_init(&p);
+    p.dtype = BW_U16;
+    p.shape[0] = Y;
+    p.shape[1] = X;
+    p.compression = BW_TIFF_DEFLATE;
+    p.rows_per_strip = (uint32_t)Y;
+    uint64_t chunks = 1;
+    const char *name = "deflate, one strip";
+    if (layout == 1)
+      p.tiled = 1, p.tile_width = p.tile_length = 128, chunks = 8 * 10,
+      name = "deflate, 128 x 128 tiles";
+    if (layout == 2)
+      p.compression = BW_TIFF_LZW, p.predictor = 1, p.rows_per_strip = 64, chunks = 16,
+      name = "lzw, 64-row strips";
+    if (layout == 3)
+      p.tiled = 1, p.tile_width = 1024, p.tile_length = 256, chunks = 4 * 2,
+      name = "deflate, 1024 x 256 tiles";
+    if (layout == 4) {
+      p.ndim = 3, p.shape[0] = Z, p.shape[1] = Y, p.shape[2] = X, chunks = (uint64_t)Z;
+      name = "deflate, three pages of one strip";
+    }
+    bw_error e = {BW_OK, ""};
+    CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "%s: write: %s", name, e.message);
+    bw_tiff_counters one, banded;
+    CHECK(read_bands(path, 1, data, &one, &e), "%s: one read: %s", name, e.message);
+    CHECK(read_bands(path, 16, data, &banded, &e), "%s: 16 bands: %s", name, e.message);
+    CHECK(one.chunks_decoded == chunks, "%s: one read decoded %llu chunks, want %llu", name,
+          (unsigned long long)one.chunks_decoded, (unsigned long long)chunks);
+    CHECK(banded.chunks_decoded == chunks, "%s: 16 bands decoded %llu chunks, want %llu", name,
+          (unsigned long long)banded.chunks_decoded, (unsigned long long)chunks);
+    CHECK(banded.bytes_read == one.bytes_read, "%s: 16 bands read %llu bytes, one read %llu",
+          name, (unsigned long long)banded.bytes_read, (unsigned long long)one.bytes_read);
+  }
+  /* The bound: one row of tiles. */
+  {
+    bw_tiff_write_params p;
+    bw_tiff_write_params_init(&p);
+    p.dtype = BW_U16;
+    p.shape[0] = Y;
+    p.shape[1] = X;
+    p.compression = BW_TIFF_DEFLATE;
+    p.tiled = 1;
+    p.tile_width = p.tile_length = 128;
+    bw_error e = {BW_OK, ""};
+    CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "write: %s", e.message);
+    bw_tiff_reader *r = NULL;
+    CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+    static const struct {
+      ptrdiff_t y0;
+      uint64_t decoded; /* tiles decoded by this read */
+    } steps[] = {{0, 10}, {10, 0}, {130, 10}, {250, 0}, {5, 10}, {120, 10}};
+    uint16_t *buf = malloc((size_t)(10 * X) * 2);
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+      bw_region reg = {{steps[k].y0, 0, 0}, {steps[k].y0 == 120 ? 10 : 6, X, 0}};
+      ptrdiff_t sh[2] = {reg.size[0], X};
+      bw_view v = bw_view_contiguous(buf, BW_U16, 2, sh);
+      bw_tiff_counters c0, c1;
+      bw_tiff_reader_counters(r, &c0);
+      bw_status st = bw_tiff_read(r, &reg, &v, &e);
+      bw_tiff_reader_counters(r, &c1);
+      int same = st == BW_OK &&
+                 memcmp(buf, data + (size_t)(steps[k].y0 * X), (size_t)(reg.size[0] * X) * 2) == 0;
+      if (!same || c1.chunks_decoded - c0.chunks_decoded != steps[k].decoded) {
+        bw_tiff_close(r);
+        free(buf);
+      }
+      CHECK(same, "rows %td: %s", steps[k].y0, st == BW_OK ? "pixels differ" : e.message);
+      CHECK(c1.chunks_decoded - c0.chunks_decoded == steps[k].decoded,
+            "rows %td..: %llu tiles decoded, want %llu", steps[k].y0,
+            (unsigned long long)(c1.chunks_decoded - c0.chunks_decoded),
+            (unsigned long long)steps[k].decoded);
+    }
+    bw_tiff_close(r);
+    free(buf);
+  }
+  free(data);
   tmpdir_remove(&t);
 }
 
@@ -1735,6 +2081,9 @@ static const test_entry tests[] = {
     {"writer_io_failure", test_writer_io_failure},
     {"reader_errors", test_reader_errors},
     {"tags", test_tags},
+    {"single_page_volume", test_single_page_volume},
+    {"unsupported", test_unsupported},
+    {"decode_cache", test_decode_cache},
 };
 
 int main(int argc, char **argv) {

@@ -218,6 +218,18 @@ class ReadTifffile(Case):
         got, _ = self.read(p)
         self.assertSameArray(got, a)
 
+    def test_imagej_single_image(self):
+        # tifffile writes images=1 into the ImageJ description of a single
+        # image: it stays 2-D.
+        a = random_array(np.uint8, (10, 12), self.rng)
+        p = self.path("ij1")
+        tifffile.imwrite(p, a, imagej=True)
+        with tifffile.TiffFile(p) as t:
+            self.assertIn("images=1", t.pages[0].description.splitlines())
+        self.assertEqual(self.info(p)["shape"], [10, 12])
+        got, _ = self.read(p)
+        self.assertSameArray(got, a)
+
 
 class ReadTiffcp(Case):
     """tiffcp re-layouts (LZW, PackBits, ZSTD, predictors, tiles, strips,
@@ -364,9 +376,28 @@ class WrittenByBlockwise(Case):
             self.assertAlmostEqual((xn / xd) / (10 / sp[2]), 1, places=6)
             self.assertAlmostEqual((yn / yd) / (10 / sp[1]), 1, places=6)
             lines = tags["ImageDescription"].value.splitlines()
+            self.assertIn("images=3", lines)
             self.assertIn("spacing=2.5", lines)
             self.assertIn(f"yspacing={sp[1]!r}", lines)
             self.assertIn(f"xspacing={sp[2]!r}", lines)
+
+    def test_single_page_volume(self):
+        # A volume of one page reads back as one (images=1 marks it); other
+        # software sees a plain page.
+        a = random_array(np.uint16, (1, 5, 7), self.rng)
+        sp = (2.5, 0.5, 0.25)
+        p = self.path("vol1")
+        self.write(a, p, "--compression", "deflate", spacing=sp)
+        info = self.info(p)
+        self.assertEqual((info["ndim"], info["shape"], info["spacing"]), (3, [1, 5, 7], list(sp)))
+        got, _ = self.read(p)
+        self.assertSameArray(got, a)
+        with tifffile.TiffFile(p) as t:
+            self.assertEqual(len(t.pages), 1)
+            self.assertIn("images=1", t.pages[0].description.splitlines())
+        self.assertSameArray(tifffile.imread(p).reshape(1, 5, 7), a)
+        r = subprocess.run([TIFFINFO, "-D", p], capture_output=True, text=True)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
 
 
 class BadFiles(Case):

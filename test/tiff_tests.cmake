@@ -18,7 +18,7 @@ set(BLOCKWISE_TIFF_TESTS
   roundtrip write_regions subregions partial_counters page_jumps byte_orders
   fill_order reduced_pages spacing_tags bad_files truncated mutations
   spacing_roundtrip bigtiff writer_params writer_sequence writer_io_failure
-  reader_errors tags)
+  reader_errors tags single_page_volume unsupported decode_cache)
 foreach(t ${BLOCKWISE_TIFF_TESTS})
   add_test(NAME tiff.${t} COMMAND blockwise_tiff_tests ${t})
   set_tests_properties(tiff.${t} PROPERTIES
