@@ -1,9 +1,9 @@
 /*
  * demo_pair: makes the image pair of `make demo`.
  *
- *   demo_pair A.tif B.tif [--size N] [--region Y0,X0,Y1,X1] [--shift S]
+ *   demo_pair A.tif B.tif [--size N | --shape H,W] [--region Y0,X0,Y1,X1] [--shift S]
  *
- * A is a textured N x N uint16 image (default 2048).  B is the same texture
+ * A is a textured N x N (or H x W) uint16 image (default 2048 x 2048).  B is the same texture
  * with independent noise, warped inside the rectangle rows [Y0, Y1) x
  * columns [X0, X1) (default 600,1100,1400,1800): there each pixel samples
  * the texture S pixels away (default 6), along a smooth displacement that
@@ -66,13 +66,20 @@ static int fail(const char *what, const bw_error *e) {
 }
 
 int main(int argc, char **argv) {
-  long size = 2048, region[4] = {600, 1100, 1400, 1800}, shift = 6;
+  long shape[2] = {2048, 2048}, region[4] = {600, 1100, 1400, 1800}, shift = 6;
   const char *paths[2] = {NULL, NULL};
   int npaths = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-      if (parse_list(argv[++i], &size, 1) || size < 64 || size > 65536) {
+      if (parse_list(argv[++i], &shape[0], 1) || shape[0] < 64 || shape[0] > 65536) {
         fprintf(stderr, "demo_pair: --size must be 64 to 65536\n");
+        return 2;
+      }
+      shape[1] = shape[0];
+    } else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
+      if (parse_list(argv[++i], shape, 2) || shape[0] < 64 || shape[0] > 65536 || shape[1] < 64 ||
+          shape[1] > 65536) {
+        fprintf(stderr, "demo_pair: --shape takes H,W, each 64 to 65536\n");
         return 2;
       }
     } else if (!strcmp(argv[i], "--region") && i + 1 < argc) {
@@ -88,17 +95,20 @@ int main(int argc, char **argv) {
     } else if (argv[i][0] != '-' && npaths < 2) {
       paths[npaths++] = argv[i];
     } else {
-      fprintf(stderr, "usage: demo_pair A.tif B.tif [--size N] [--region Y0,X0,Y1,X1] [--shift S]\n");
+      fprintf(stderr, "usage: demo_pair A.tif B.tif [--size N | --shape H,W] [--region Y0,X0,Y1,X1] "
+                      "[--shift S]\n");
       return 2;
     }
   }
   if (npaths != 2) {
-    fprintf(stderr, "usage: demo_pair A.tif B.tif [--size N] [--region Y0,X0,Y1,X1] [--shift S]\n");
+    fprintf(stderr, "usage: demo_pair A.tif B.tif [--size N | --shape H,W] [--region Y0,X0,Y1,X1] "
+                    "[--shift S]\n");
     return 2;
   }
-  if (region[0] < 0 || region[1] < 0 || region[2] > size || region[3] > size || region[0] >= region[2] ||
+  const long height = shape[0], width = shape[1];
+  if (region[0] < 0 || region[1] < 0 || region[2] > height || region[3] > width || region[0] >= region[2] ||
       region[1] >= region[3]) {
-    fprintf(stderr, "demo_pair: the region must lie inside the %ld x %ld image\n", size, size);
+    fprintf(stderr, "demo_pair: the region must lie inside the %ld x %ld image\n", height, width);
     return 2;
   }
 
@@ -106,7 +116,8 @@ int main(int argc, char **argv) {
   bw_tiff_write_params_init(&p);
   p.dtype = BW_U16;
   p.ndim = 2;
-  p.shape[0] = p.shape[1] = size;
+  p.shape[0] = height;
+  p.shape[1] = width;
   p.compression = BW_TIFF_DEFLATE;
   p.predictor = 1;
   bw_tiff_writer *w[2] = {NULL, NULL};
@@ -117,31 +128,31 @@ int main(int argc, char **argv) {
       return fail(paths[k], &err);
     }
 
-  uint16_t *band[2] = {malloc(sizeof(uint16_t) * BAND * (size_t)size),
-                       malloc(sizeof(uint16_t) * BAND * (size_t)size)};
+  uint16_t *band[2] = {malloc(sizeof(uint16_t) * BAND * (size_t)width),
+                       malloc(sizeof(uint16_t) * BAND * (size_t)width)};
   if (!band[0] || !band[1]) {
     fprintf(stderr, "demo_pair: out of memory\n");
     bw_tiff_abort(w[0]);
     bw_tiff_abort(w[1]);
     return 1;
   }
-  for (long y0 = 0; y0 < size; y0 += BAND) {
-    const long rows = y0 + BAND <= size ? BAND : size - y0;
+  for (long y0 = 0; y0 < height; y0 += BAND) {
+    const long rows = y0 + BAND <= height ? BAND : height - y0;
     for (long y = y0; y < y0 + rows; y++) {
       const double wy = window((double)y, (double)region[0], (double)region[2]);
-      for (long x = 0; x < size; x++) {
+      for (long x = 0; x < width; x++) {
         const double wxy = wy * window((double)x, (double)region[1], (double)region[3]);
         const double d = (double)shift * wxy;
         const double ta = texture((double)y, (double)x);
         const double tb = texture((double)y + 0.6 * d, (double)x + 0.8 * d);
-        band[0][(y - y0) * size + x] = (uint16_t)(30000 + 20000 * ta + 3000 * (urand() - 0.5));
-        band[1][(y - y0) * size + x] = (uint16_t)(30000 + 20000 * tb + 3000 * (urand() - 0.5));
+        band[0][(y - y0) * width + x] = (uint16_t)(30000 + 20000 * ta + 3000 * (urand() - 0.5));
+        band[1][(y - y0) * width + x] = (uint16_t)(30000 + 20000 * tb + 3000 * (urand() - 0.5));
       }
     }
-    const ptrdiff_t shape[2] = {rows, size};
-    const bw_region r = {{y0, 0}, {rows, size}};
+    const ptrdiff_t band_shape[2] = {rows, width};
+    const bw_region r = {{y0, 0}, {rows, width}};
     for (int k = 0; k < 2; k++) {
-      const bw_view v = bw_view_contiguous(band[k], BW_U16, 2, shape);
+      const bw_view v = bw_view_contiguous(band[k], BW_U16, 2, band_shape);
       if (bw_tiff_write(w[k], &r, &v, &err)) {
         free(band[0]);
         free(band[1]);
