@@ -12,7 +12,8 @@
  * block should be low exactly over the rectangle.
  *
  * Both files are written band by band with the TIFF layer (Deflate), never
- * whole in memory.  Prints the rectangle on stdout as "region Y0 X0 Y1 X1".
+ * whole in memory.  Prints the files, their size and the warped rows and
+ * columns (inclusive) on one line.
  */
 #include "blockwise.h"
 #include "bw_tiff.h"
@@ -169,6 +170,7 @@ int main(int argc, char **argv) {
       if (k == 0) bw_tiff_abort(w[1]);
       return fail(paths[k], &err);
     }
-  printf("region %ld %ld %ld %ld\n", region[0], region[1], region[2], region[3]);
+  printf("%s, %s: %ld x %ld uint16; the second is warped in rows %ld-%ld, columns %ld-%ld\n", paths[0],
+         paths[1], height, width, region[0], region[2] - 1, region[1], region[3] - 1);
   return 0;
 }

@@ -11,6 +11,7 @@ not run here (CTest reports it as skipped, not passed).
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -244,7 +245,10 @@ def test_demo(tmp):
     pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
     p = subprocess.run([DEMO_PAIR, pa, pb, "--size", "1024", "--region", "300,500,700,900"],
                        capture_output=True, text=True, check=True)
-    y0, x0, y1, x1 = map(int, p.stdout.split()[1:])
+    found = re.search(r"rows (\d+)-(\d+), columns (\d+)-(\d+)", p.stdout)
+    y0, y1, x0, x1 = (int(v) for v in found.groups())
+    y1, x1 = y1 + 1, x1 + 1  # printed inclusive
+    assert (y0, x0, y1, x1) == (300, 500, 700, 900), p.stdout
     out = json.loads(run("corr", pa, pb, "-o", pr, "--block", "16", "--json").stdout)
     r = tifffile.imread(pr)
     inside = np.zeros(r.shape, bool)
@@ -284,6 +288,10 @@ def test_run(tmp):
     assert decode_png(os.path.join(tmp, "r.png")).shape[0] >= 120
     finite = r[np.isfinite(r)].astype(np.float64)
     assert f"numbers: {r.size} blocks, median {np.median(finite):.3f}" in p.stdout, p.stdout
+    # The same as the equivalent subcommand, bit for bit.
+    sub = os.path.join(tmp, "sub.tif")
+    run("corr", os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif"), "-o", sub, "--block", "16", "--quiet")
+    assert np.array_equal(r, tifffile.imread(sub), equal_nan=True)
 
     run("run", os.path.join(tmp, "block_stats.json"), "--memory", "1M", "--threads", "1")
     mean = tifffile.imread(os.path.join(tmp, "mean.tif"))
@@ -296,6 +304,10 @@ def test_run(tmp):
     blocks = a.astype(np.float64).reshape(8, 32, 10, 32)
     assert mean.dtype == np.float64 and np.allclose(mean, blocks.mean(axis=(1, 3)), rtol=1e-12)
     assert np.allclose(std, blocks.std(axis=(1, 3), ddof=1), rtol=1e-10)
+    for stat, ddof, got in (("mean", "0", mean), ("std", "1", std)):
+        run("stats", os.path.join(tmp, "a.tif"), "-o", sub, "--stat", stat, "--ddof", ddof, "--block", "32",
+            "--edge", "trim", "--type", "f64", "--quiet")
+        assert np.array_equal(got, tifffile.imread(sub)), stat
 
 
 def expect_failure(args, status, message, folder, cwd=None):
@@ -449,6 +461,47 @@ def test_progress(tmp):
     # --quiet on a terminal: nothing at all.
     p = subprocess.run(["script", "-qec", cmd + " --quiet", "/dev/null"], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.strip() == "", repr(p.stdout)
+
+
+# A child's peak RSS counts the pages it had before exec, a copy of its
+# parent's; this test's process holds numpy, so a small interpreter without
+# site packages starts the command and reports its peak.
+MEASURE = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss)
+sys.exit(0 if status == 0 else 1)
+"""
+
+
+def peak_rss_mib(cmd):
+    """Peak resident set size of one run of cmd, in MiB."""
+    p = subprocess.run([sys.executable, "-S", "-c", MEASURE, *cmd], capture_output=True, text=True)
+    assert p.returncode == 0, (cmd, p.stderr)
+    return int(p.stdout.split()[-1]) / 1024.0
+
+
+def test_memory(tmp):
+    """--memory bounds the working set: a 256 MiB pair under a 64M budget
+    stays within the budget plus the process's own baseline (the same
+    command on a tiny pair).  A bound on memory, not a timing."""
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    sa, sb = os.path.join(tmp, "sa.tif"), os.path.join(tmp, "sb.tif")
+    subprocess.run([DEMO_PAIR, pa, pb, "--size", "8192", "--region", "2000,2000,4000,4000"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([DEMO_PAIR, sa, sb, "--size", "256", "--region", "64,64,128,128"],
+                   check=True, stdout=subprocess.DEVNULL)
+    baseline = peak_rss_mib([BLOCKWISE, "corr", sa, sb, "-o", pr, "--quiet"])
+    bounded = peak_rss_mib([BLOCKWISE, "corr", pa, pb, "-o", pr, "--memory", "64M", "--quiet"])
+    r64 = tifffile.imread(pr)
+    whole = peak_rss_mib([BLOCKWISE, "corr", pa, pb, "-o", pr, "--memory", "1G", "--quiet"])
+    print(f"peak RSS: baseline {baseline:.0f} MiB, --memory 64M {bounded:.0f} MiB, --memory 1G {whole:.0f} MiB")
+    assert bounded <= 64 + baseline, (bounded, baseline)
+    # The budget is what bounds it: with room for everything the pair is read whole.
+    assert whole > 256 > bounded, (whole, bounded)
+    assert np.array_equal(r64, tifffile.imread(pr), equal_nan=True), "streamed pieces changed the map"
 
 
 def write_nrrd(path, x, spacing, origin):
