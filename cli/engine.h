@@ -8,6 +8,7 @@
 
 #include "plan.h"
 
+#include <csignal>
 #include <functional>
 #include <map>
 #include <string>
@@ -25,6 +26,9 @@ struct EngineJob
   RunOptions                      options;
   std::map<size_t, std::string>   temp_paths; // resolved step index -> where its file goes first
   ProgressFunction                progress;
+  /** Set (by a signal handler) when the user interrupts: the run stops at
+   * the next piece and fails with "interrupted". */
+  const volatile std::sig_atomic_t * interrupted = nullptr;
 };
 
 /** Runs the job; throws RuntimeError with ITK's message on failure. */

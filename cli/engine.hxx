@@ -10,6 +10,7 @@
 #define BLOCKWISE_CLI_ENGINE_HXX
 
 #include "engine.h"
+#include "png_write.h"
 #include "render.h"
 
 #include "itkBlockCorrelationImageFilter.h"
@@ -17,14 +18,15 @@
 #include "itkBlockwiseTIFFImageIO.h"
 #include "itkCastImageFilter.h"
 #include "itkImageFileReader.h"
+#include "itkImageAlgorithm.h"
 #include "itkImageFileWriter.h"
 #include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkImageRegionSplitterSlowDimension.h"
 #include "itkImageToImageFilter.h"
 #include "itkMultiThreaderBase.h"
 #include "itkNrrdImageIO.h"
-#include "itkPNGImageIO.h"
-#include "itkRGBPixel.h"
+#include "itkProcessObject.h"
+#include "itkStreamingImageFilter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -81,7 +83,10 @@ WithMapType(bw_dtype dtype, F && f)
 /**
  * A pass-through filter that hands every region it is asked for, once
  * computed upstream, to an observer: how maps reach summaries and heatmaps
- * while they stream to a writer.  It shares its input's buffer.
+ * while they stream to a writer.  It copies the requested region (maps are
+ * small beside their inputs) rather than sharing its input's buffer, so that
+ * it runs once per piece even when a source upstream (a reader that cannot
+ * stream) holds more than the piece.
  */
 template <typename TImage>
 class MapTap : public itk::ImageToImageFilter<TImage, TImage>
@@ -108,11 +113,11 @@ protected:
   void
   GenerateData() override
   {
-    auto * input = const_cast<TImage *>(this->GetInput());
     const typename TImage::RegionType region = this->GetOutput()->GetRequestedRegion();
-    this->GraftOutput(input);
+    this->AllocateOutputs();
+    itk::ImageAlgorithm::Copy(this->GetInput(), this->GetOutput(), region, region);
     if (m_Observer)
-      m_Observer(*input, region);
+      m_Observer(*this->GetOutput(), region);
   }
 
 private:
@@ -206,9 +211,19 @@ private:
     return static_cast<unsigned int>(std::min(std::max(n, 1.0), 1.0e6));
   }
 
+  /** Stops the run (itk::ProcessAborted) when the user interrupted it. */
+  void
+  CheckInterrupted() const
+  {
+    if (m_Job.interrupted && *m_Job.interrupted)
+      throw itk::ProcessAborted(__FILE__, __LINE__);
+  }
+
+  /** Reports progress, and stops the run when the user interrupted it. */
   void
   Report(double within_pass, const std::string & what)
   {
+    this->CheckInterrupted();
     if (m_Job.progress)
       m_Job.progress((m_Pass + std::min(std::max(within_pass, 0.0), 1.0)) / std::max(m_Passes, 1.0), what);
   }
@@ -327,14 +342,15 @@ Engine<D>::BuildTap(size_t n)
   Node &           node = m_Nodes[n];
   const NodeInfo & info = m_Plan.steps[n].node;
   if (!node.heatmaps.empty())
-    node.raster.reset(new MapRaster(info.ndim, info.shape, 4096));
+    node.raster.reset(new MapRaster(info.ndim, info.shape));
   WithPixelType(info.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     auto tap = MapTap<ImageOf<T>>::New();
     tap->SetInput(this->Input<T>(n));
-    tap->SetObserver([&node](const ImageOf<T> & image, const RegionType & region) {
+    tap->SetObserver([this, &node](const ImageOf<T> & image, const RegionType & region) {
       if (node.recorded)
         return;
+      this->CheckInterrupted(); // a long pass stops here too
       itk::ImageRegionConstIteratorWithIndex<ImageOf<T>> it(&image, region);
       for (; !it.IsAtEnd(); ++it)
       {
@@ -415,7 +431,23 @@ Engine<D>::Write(size_t i)
       }
     }
     itk::DataObject * source = node.tap ? node.tapped.GetPointer() : node.image.GetPointer();
-    writer->SetInput(dynamic_cast<ImageOf<T> *>(source));
+    auto *            image = dynamic_cast<ImageOf<T> *>(source);
+    if (IsNrrdPath(r.step->path))
+    {
+      // The NRRD writer asks for the whole map at once: a streaming filter
+      // in front computes it piece by piece, so only the map is whole.
+      auto streamer = itk::StreamingImageFilter<ImageOf<T>, ImageOf<T>>::New();
+      streamer->SetInput(image);
+      streamer->SetNumberOfStreamDivisions(divisions);
+      streamer->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+        this->Report(streamer->GetProgress(), what);
+      });
+      writer->SetInput(streamer->GetOutput());
+      this->Report(0, what);
+      writer->Update();
+      return;
+    }
+    writer->SetInput(image);
     writer->SetNumberOfStreamDivisions(divisions);
     writer->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
       this->Report(writer->GetProgress(), what);
@@ -459,24 +491,16 @@ Engine<D>::DrawHeatmap(size_t i)
   const ResolvedStep & r = m_Plan.steps[i];
   const Node &         node = m_Nodes[r.inputs[0]];
   const Picture        pic = RenderHeatmap(*node.raster, r.step->range_lo, r.step->range_hi, r.step->scale);
-
-  using RGB = itk::RGBPixel<uint8_t>;
-  using PictureImage = itk::Image<RGB, 2>;
-  auto                   image = PictureImage::New();
-  PictureImage::SizeType size;
-  size[0] = static_cast<itk::SizeValueType>(pic.width);
-  size[1] = static_cast<itk::SizeValueType>(pic.height);
-  image->SetRegions(size);
-  image->Allocate();
-  RGB * buffer = image->GetBufferPointer();
-  for (size_t k = 0; k < static_cast<size_t>(pic.width * pic.height); ++k)
-    buffer[k].Set(pic.rgb[3 * k], pic.rgb[3 * k + 1], pic.rgb[3 * k + 2]);
-
-  auto writer = itk::ImageFileWriter<PictureImage>::New();
-  writer->SetImageIO(itk::PNGImageIO::New());
-  writer->SetFileName(m_Job.temp_paths.at(i));
-  writer->SetInput(image);
-  writer->Update();
+  char                 message[512];
+  if (blockwise_write_png_rgb(m_Job.temp_paths.at(i).c_str(), pic.rgb.data(), static_cast<long>(pic.width),
+                              static_cast<long>(pic.height), message, sizeof message) != 0)
+  {
+    std::string text = message;
+    const std::string & temp = m_Job.temp_paths.at(i);
+    for (size_t at; (at = text.find(temp)) != std::string::npos;)
+      text.replace(at, temp.size(), r.step->path);
+    throw RuntimeError(text);
+  }
 }
 
 template <unsigned int D>
@@ -503,12 +527,20 @@ Engine<D>::Run()
       double           cells = 1;
       for (int d = 0; d < map.ndim; ++d)
         cells *= static_cast<double>(map.shape[d]);
-      // Exact order statistics while the values fit in an eighth of the budget.
+      // Exact order statistics while the values fit in an eighth of the
+      // budget; past that, maps of r go on in a histogram over [-1, 1].
+      // Other maps have no known range: their values must fit.
+      const ResolvedStep & map_step = m_Plan.steps[r.inputs[0]];
+      const bool     bounded = map_step.step->op == Op::Corr && map_step.stat == BW_STAT_CORR;
       const uint64_t limit = static_cast<uint64_t>(
         std::min(cells, static_cast<double>(m_Job.options.memory / 8 / sizeof(float))));
+      if (!bounded && static_cast<double>(limit) < cells)
+        throw RuntimeError("summary '" + r.step->name + "': the " + std::to_string(static_cast<uint64_t>(cells)) +
+                           " values of '" + map_step.step->name + "' need " +
+                           std::to_string(static_cast<uint64_t>(cells * 4 / (1 << 20)) + 1) +
+                           " MiB for exact percentiles, over an eighth of --memory");
       m_Nodes[r.inputs[0]].summaries.emplace_back(
-        i, std::unique_ptr<MapStatistics>(
-             new MapStatistics(r.step->range_lo, r.step->range_hi, r.step->threshold, limit)));
+        i, std::unique_ptr<MapStatistics>(new MapStatistics(-1.0, 1.0, r.step->threshold, limit)));
     }
   }
 
@@ -562,8 +594,14 @@ Engine<D>::Run()
       if (m_Plan.steps[i].step->op == Op::Heatmap)
         this->DrawHeatmap(i);
   }
+  catch (const itk::ProcessAborted &)
+  {
+    throw RuntimeError("interrupted");
+  }
   catch (const itk::ExceptionObject & e)
   {
+    if (m_Job.interrupted && *m_Job.interrupted)
+      throw RuntimeError("interrupted");
     throw RuntimeError(Describe(e, m_Job.temp_paths, m_Plan));
   }
   this->Report(0, "done");

@@ -6,9 +6,11 @@
 #include "engine.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace blockwise_cli
@@ -65,12 +67,43 @@ private:
   bool        m_Drawn = false;
 };
 
+volatile std::sig_atomic_t g_Interrupted = 0;
+
+extern "C" void
+OnInterrupt(int sig)
+{
+  g_Interrupted = 1;
+  std::signal(sig, SIG_DFL); // a second one ends the process at once
+}
+
+/** Catches SIGINT, SIGTERM and SIGHUP while it lives, so that a run stops
+ * at its next piece and removes its temporary files. */
+class InterruptGuard
+{
+public:
+  InterruptGuard()
+  {
+    g_Interrupted = 0;
+    for (int k = 0; k < 3; ++k)
+      m_Old[k] = std::signal(kSignals[k], OnInterrupt);
+  }
+  ~InterruptGuard()
+  {
+    for (int k = 0; k < 3; ++k)
+      std::signal(kSignals[k], m_Old[k] == SIG_ERR ? SIG_DFL : m_Old[k]);
+  }
+
+private:
+  static constexpr int kSignals[3] = { SIGINT, SIGTERM, SIGHUP };
+  void (*m_Old[3])(int);
+};
+constexpr int InterruptGuard::kSignals[3];
+
 } // namespace
 
 std::vector<MapSummary>
-Execute(const Pipeline & pipeline, const RunOptions & options)
+Execute(const Resolved & plan, const RunOptions & options)
 {
-  const Resolved plan = Resolve(pipeline);
   int            ndim = 0;
   std::string    first;
   for (const ResolvedStep & r : plan.steps)
@@ -102,6 +135,8 @@ Execute(const Pipeline & pipeline, const RunOptions & options)
   };
 
   std::vector<MapSummary> summaries;
+  InterruptGuard          guard;
+  job.interrupted = &g_Interrupted;
   {
     ProgressBar bar;
     int slicer_percent = -1;
@@ -123,10 +158,29 @@ Execute(const Pipeline & pipeline, const RunOptions & options)
     catch (...)
     {
       remove_temps();
+      if (g_Interrupted)
+        throw Interrupted();
       throw;
     }
   }
+  if (g_Interrupted)
+  {
+    remove_temps();
+    throw Interrupted();
+  }
 
+  // Nothing but a regular file may be replaced: check every target before
+  // the first rename, so that a refusal leaves no output behind.
+  for (const auto & t : job.temp_paths)
+  {
+    const std::string & final_path = plan.steps[t.first].step->path;
+    struct stat         st;
+    if (::lstat(final_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    {
+      remove_temps();
+      throw RuntimeError("cannot write " + final_path + ": it exists and is not a regular file");
+    }
+  }
   for (auto t = job.temp_paths.begin(); t != job.temp_paths.end(); ++t)
   {
     const std::string & final_path = plan.steps[t->first].step->path;

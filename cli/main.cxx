@@ -41,7 +41,7 @@ const char * const kUsage =
 
 const char * const kCommonHelp =
   "  --threads N        threads for the filters (default: every core)\n"
-  "  --memory SIZE      working-set budget, e.g. 256M or 2G (default 1G): the images\n"
+  "  --memory SIZE      working-set budget, e.g. 256M or 2G (default 64M): the images\n"
   "                     stream in as many pieces as it takes\n"
   "  --quiet            no progress bar and no summary (errors and --json still print)\n";
 
@@ -350,9 +350,9 @@ Corr(int argc, char ** argv)
   }
   p.steps.push_back(summary);
 
-  const std::vector<MapSummary> summaries = Execute(p, options);
+  const Resolved                plan = Resolve(p);
+  const std::vector<MapSummary> summaries = Execute(plan, options);
   const MapSummary &            s = summaries.at(0);
-  const Resolved                plan = Resolve(p); // the map's geometry, for the report
   const NodeInfo *              map = nullptr;
   for (const ResolvedStep & r : plan.steps)
     if (r.step->op == Op::Corr)
@@ -457,10 +457,10 @@ Stats(int argc, char ** argv)
     st.ddof = static_cast<int>(ParseInteger("--ddof", args.Get("--ddof"), 0, 1));
   p.steps.push_back(st);
   p.steps.push_back(WriteStep(args, "stats"));
-  Execute(p, options);
+  const Resolved plan = Resolve(p);
+  Execute(plan, options);
   if (!options.quiet)
   {
-    const Resolved plan = Resolve(p);
     for (const ResolvedStep & r : plan.steps)
       if (r.step->op == Op::Stats)
         std::cout << "map:        " << args.Get("--output") << " (" << st.statistic << " of " << SizeText(r.node)
@@ -599,6 +599,11 @@ main(int argc, char ** argv)
   {
     std::cerr << "blockwise: " << e.what() << std::endl;
     return 2;
+  }
+  catch (const blockwise_cli::Interrupted & e)
+  {
+    std::cerr << "blockwise: " << e.what() << std::endl;
+    return 130;
   }
   catch (const std::bad_alloc &)
   {

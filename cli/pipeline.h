@@ -32,6 +32,15 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+/** The user interrupted the run (SIGINT, SIGTERM, SIGHUP; exit status 130). */
+class Interrupted : public RuntimeError
+{
+public:
+  Interrupted()
+    : RuntimeError("interrupted")
+  {}
+};
+
 /** The operations a step can name. */
 enum class Op
 {
@@ -88,7 +97,7 @@ struct Pipeline
 struct RunOptions
 {
   int      threads = 0;                        // 0: ITK's default
-  uint64_t memory = uint64_t{ 1 } << 30;       // working-set budget in bytes
+  uint64_t memory = uint64_t{ 64 } << 20;      // working-set budget in bytes
   bool     quiet = false;
   bool     progress = false;                   // draw a progress bar on stderr
   bool     slicer_progress = false;            // print <filter-progress> lines for 3D Slicer
@@ -110,28 +119,16 @@ struct MapSummary
   double      max = std::numeric_limits<double>::quiet_NaN();
 };
 
-/** What a dry run or a run reports about the steps. */
-struct StepPlan
-{
-  std::string name;
-  std::string description; // one line: what the step reads, makes or writes
-};
+struct Resolved;
 
 /**
- * Checks the whole pipeline against the files it reads (types, sizes,
- * blocks, output folders) and returns one line per step; throws UsageError
- * or RuntimeError naming the step on the first problem.  Reads only file
- * headers.
+ * Runs a pipeline checked by Resolve() (plan.h), streamed under
+ * options.memory.  Every output is written under a temporary name in its
+ * folder, and all are renamed into place only when every step has
+ * succeeded; on failure or interruption none is left behind.  Returns the
+ * summaries of the Summary steps.
  */
-std::vector<StepPlan> Plan(const Pipeline & pipeline);
-
-/**
- * Plans, then runs the pipeline streamed under options.memory.  Every
- * output is written under a temporary name in its folder and all are
- * renamed into place only when every step has succeeded; on failure none
- * is left behind.  Returns the summaries of the Summary steps.
- */
-std::vector<MapSummary> Execute(const Pipeline & pipeline, const RunOptions & options);
+std::vector<MapSummary> Execute(const Resolved & plan, const RunOptions & options);
 
 /** Parses "256M", "1.5G", "4096" (bytes; K, M, G, T are powers of 1024). */
 uint64_t ParseMemory(const std::string & text);

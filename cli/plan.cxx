@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -117,24 +118,46 @@ ParseMemory(const std::string & text)
 namespace
 {
 
-bool g_NameSteps = true; // set by Resolve() for the pipeline at hand
-
-std::string
-Label(const Step & s)
+/** A problem with one step; Resolve() turns it into a UsageError or a
+ * RuntimeError, naming the step when the user named it. */
+struct StepError
 {
-  return g_NameSteps ? "step '" + s.name + "' (" + OpName(s.op) + "): " : std::string();
-}
+  const Step * step;
+  bool         usage;
+  std::string  what;
+};
 
 [[noreturn]] void
 StepUsage(const Step & s, const std::string & what)
 {
-  throw UsageError(Label(s) + what);
+  throw StepError{ &s, true, what };
 }
 
 [[noreturn]] void
 StepFail(const Step & s, const std::string & what)
 {
-  throw RuntimeError(Label(s) + what);
+  throw StepError{ &s, false, what };
+}
+
+/** @path with its folder's symbolic links and dots resolved, for telling
+ * whether two spellings name one file.  The folder must exist. */
+std::string
+Canonical(const std::string & path)
+{
+  const size_t      slash = path.find_last_of('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  char *            folder = ::realpath(FolderOf(path).c_str(), nullptr);
+  if (!folder)
+    return path;
+  std::string out = std::string(folder) + "/" + base;
+  std::free(folder);
+  // A link to a file is that file.
+  if (char * full = ::realpath(out.c_str(), nullptr))
+  {
+    out = full;
+    std::free(full);
+  }
+  return out;
 }
 
 bool
@@ -338,10 +361,12 @@ ExpectedInputs(Op op)
 
 } // namespace
 
-Resolved
-Resolve(const Pipeline & p)
+namespace
 {
-  g_NameSteps = p.name_steps;
+
+Resolved
+ResolveSteps(const Pipeline & p)
+{
   if (p.steps.empty())
     throw UsageError("the pipeline has no steps");
   std::vector<std::vector<size_t>> inputs;
@@ -378,7 +403,7 @@ Resolve(const Pipeline & p)
           StepFail(s, "cannot read " + s.path + ": " + std::strerror(errno));
         if (S_ISDIR(st.st_mode))
           StepFail(s, "cannot read " + s.path + ": it is a folder");
-        reads[s.path] = s.name;
+        reads[Canonical(s.path)] = s.name;
         if (IsNrrdPath(s.path))
         {
           try
@@ -486,7 +511,7 @@ Resolve(const Pipeline & p)
     }
     if (s.op == Op::Write || s.op == Op::Heatmap)
     {
-      const auto seen = outputs.emplace(s.path, s.name);
+      const auto seen = outputs.emplace(Canonical(s.path), s.name);
       if (!seen.second)
         StepUsage(s, "writes " + s.path + ", as step '" + seen.first->second + "' does");
     }
@@ -496,10 +521,34 @@ Resolve(const Pipeline & p)
   {
     const auto it = reads.find(o.first);
     if (it != reads.end())
-      throw UsageError("step '" + o.second + "' would overwrite " + o.first + ", which step '" + it->second +
-                       "' reads");
+    {
+      const Step * writer = nullptr;
+      for (const Step & st : p.steps)
+        if (st.name == o.second)
+          writer = &st;
+      StepUsage(*writer, "would overwrite " + writer->path + ", which is read as '" + it->second + "'");
+    }
   }
   return out;
+}
+
+} // namespace
+
+Resolved
+Resolve(const Pipeline & p)
+{
+  try
+  {
+    return ResolveSteps(p);
+  }
+  catch (const StepError & e)
+  {
+    const std::string message =
+      (p.name_steps ? "step '" + e.step->name + "' (" + OpName(e.step->op) + "): " : std::string()) + e.what;
+    if (e.usage)
+      throw UsageError(message);
+    throw RuntimeError(message);
+  }
 }
 
 } // namespace blockwise_cli

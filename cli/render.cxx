@@ -110,12 +110,18 @@ MapStatistics::Finish(MapSummary & s)
   s.max = m_Finite ? m_Max : kNaN;
 }
 
-MapRaster::MapRaster(int ndim, const int64_t * shape, int64_t max_side)
+constexpr int64_t MapRaster::kMaxCells;
+constexpr int64_t MapRaster::kMaxPlanes;
+
+MapRaster::MapRaster(int ndim, const int64_t * shape)
 {
-  m_Planes = ndim == 3 ? shape[0] : 1;
+  const int64_t planes = ndim == 3 ? shape[0] : 1;
+  m_PlaneStep = (planes + kMaxPlanes - 1) / kMaxPlanes;
+  m_Planes = (planes + m_PlaneStep - 1) / m_PlaneStep;
   const int64_t rows = shape[ndim - 2], cols = shape[ndim - 1];
-  const int64_t longest = std::max(rows, cols);
-  m_Factor = std::max<int64_t>(1, (longest + max_side - 1) / max_side);
+  m_Factor = 1;
+  while (m_Planes * ((rows + m_Factor - 1) / m_Factor) * ((cols + m_Factor - 1) / m_Factor) > kMaxCells)
+    ++m_Factor;
   m_Rows = (rows + m_Factor - 1) / m_Factor;
   m_Columns = (cols + m_Factor - 1) / m_Factor;
   const size_t cells = static_cast<size_t>(m_Planes * m_Rows * m_Columns);
@@ -126,8 +132,9 @@ MapRaster::MapRaster(int ndim, const int64_t * shape, int64_t max_side)
 void
 MapRaster::Add(int64_t z, int64_t y, int64_t x, double value)
 {
-  if (!std::isfinite(value))
+  if (!std::isfinite(value) || z % m_PlaneStep != 0)
     return;
+  z /= m_PlaneStep;
   const size_t i = static_cast<size_t>((z * m_Rows + y / m_Factor) * m_Columns + x / m_Factor);
   m_Sum[i] += value;
   ++m_Count[i];
@@ -256,9 +263,11 @@ Label(double v)
 Picture
 RenderHeatmap(const MapRaster & raster, double lo, double hi, int scale)
 {
-  const int64_t s = scale > 0 ? scale : AutomaticScale(raster);
   const int64_t grid_cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(raster.Planes()))));
   const int64_t grid_rows = (raster.Planes() + grid_cols - 1) / grid_cols;
+  const double  cells = static_cast<double>(grid_cols * raster.Columns()) * static_cast<double>(grid_rows * raster.Rows());
+  const int64_t largest = std::max<int64_t>(1, static_cast<int64_t>(std::sqrt(16.0e6 / cells)));
+  const int64_t s = std::min<int64_t>(scale > 0 ? scale : AutomaticScale(raster), largest);
   const int64_t gap = raster.Planes() > 1 ? 4 : 0;
   const int64_t tile_w = raster.Columns() * s, tile_h = raster.Rows() * s;
   const int64_t map_w = grid_cols * tile_w + (grid_cols - 1) * gap;

@@ -47,20 +47,27 @@ private:
 };
 
 /**
- * The map values a heatmap needs, on a grid of cells: each cell is the mean of
- * the finite values of factor x factor blocks of one Z plane (factor 1 unless
- * the map is wider or taller than @max_side), NaN when it has none.
+ * The map values a heatmap needs, on a grid of at most kMaxCells cells: each
+ * cell is the mean of the finite values of factor x factor blocks of one Z
+ * plane (factor 1 unless the map has more blocks than that), NaN when it has
+ * none.  Of a 3-D map with more than kMaxPlanes planes, every k-th plane is
+ * kept, so that at most kMaxPlanes are.  Memory: 12 bytes per cell.
  */
 class MapRaster
 {
 public:
+  static constexpr int64_t kMaxCells = int64_t{ 1 } << 22;
+  static constexpr int64_t kMaxPlanes = 64;
+
   /** @shape: the map's extents, C order, @ndim 2 or 3. */
-  MapRaster(int ndim, const int64_t * shape, int64_t max_side);
+  MapRaster(int ndim, const int64_t * shape);
 
   void
   Add(int64_t z, int64_t y, int64_t x, double value);
 
   int64_t Planes() const { return m_Planes; }
+  /** Every PlaneStep()-th plane of the map is drawn. */
+  int64_t PlaneStep() const { return m_PlaneStep; }
   int64_t Rows() const { return m_Rows; }
   int64_t Columns() const { return m_Columns; }
   int64_t Factor() const { return m_Factor; }
@@ -68,7 +75,7 @@ public:
   double  Cell(int64_t z, int64_t y, int64_t x) const;
 
 private:
-  int64_t               m_Planes, m_Rows, m_Columns, m_Factor;
+  int64_t               m_Planes, m_PlaneStep, m_Rows, m_Columns, m_Factor;
   std::vector<double>   m_Sum;
   std::vector<uint32_t> m_Count;
 };
@@ -82,7 +89,8 @@ struct Picture
 
 /**
  * The heatmap: each cell drawn as scale x scale pixels (scale 0: chosen so the
- * picture is about 800 pixels on its longer side, 1 to 32 per cell) with a
+ * picture is about 800 pixels on its longer side, 1 to 32 per cell; any
+ * scale is reduced so the map part has at most 16 megapixels) with a
  * fixed blue-white-red diverging colour map over [lo, hi] (values outside
  * are clamped), NaN cells in neutral grey; Z planes of a 3-D map side by
  * side in a grid; a colour bar with labelled ends and middle, and a grey

@@ -164,7 +164,7 @@ private:
 };
 
 std::string
-Resolve(const std::string & folder, const std::string & path)
+RelativeTo(const std::string & folder, const std::string & path)
 {
   if (path.empty() || path[0] == '/' || folder == ".")
     return path;
@@ -226,7 +226,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
   {
     case Op::Read:
       reader.String("path", s.path);
-      s.path = Resolve(folder, s.path);
+      s.path = RelativeTo(folder, s.path);
       break;
     case Op::Corr:
     case Op::Stats:
@@ -248,7 +248,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
     }
     case Op::Write:
       reader.String("path", s.path);
-      s.path = Resolve(folder, s.path);
+      s.path = RelativeTo(folder, s.path);
       reader.String("compression", s.compression);
       reader.Integer("level", 0, 9, s.level);
       reader.Integer("tile", 0, 1 << 16, s.tile);
@@ -256,7 +256,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
     case Op::Heatmap:
     {
       reader.String("path", s.path);
-      s.path = Resolve(folder, s.path);
+      s.path = RelativeTo(folder, s.path);
       const json_t * range = reader.Take("range");
       if (range)
       {
@@ -278,7 +278,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
 }
 
 std::string
-Describe(const ResolvedStep & r, const Resolved & plan)
+StepLine(const ResolvedStep & r, const Resolved & plan)
 {
   const Step & s = *r.step;
   std::string  ins;
@@ -395,11 +395,11 @@ RunCommand(int argc, char ** argv)
   if (dry_run)
   {
     for (const ResolvedStep & r : plan.steps)
-      std::cout << r.step->name << ": " << Describe(r, plan) << "\n";
+      std::cout << r.step->name << ": " << StepLine(r, plan) << "\n";
     std::cout << "pipeline is valid: " << plan.steps.size() << " steps" << std::endl;
     return 0;
   }
-  const std::vector<MapSummary> summaries = Execute(p, options);
+  const std::vector<MapSummary> summaries = Execute(plan, options);
   if (!options.quiet)
   {
     for (const ResolvedStep & r : plan.steps)

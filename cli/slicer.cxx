@@ -226,7 +226,7 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   std::cout << "<filter-start><filter-name>" << (corr ? "Block Correlation" : "Block Statistics")
             << "</filter-name></filter-start>" << std::endl;
   options.slicer_progress = true;
-  Execute(p, options);
+  Execute(Resolve(p), options);
   std::cout << "<filter-end><filter-name>" << (corr ? "Block Correlation" : "Block Statistics")
             << "</filter-name></filter-end>" << std::endl;
   return 0;
