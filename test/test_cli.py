@@ -358,6 +358,8 @@ def test_pipeline_errors(tmp):
     cyclic = variant(lambda s: s.extend([{"name": "x", "op": "stats", "input": "r2", "stat": "mean", "block": 2},
                                          {"name": "r2", "op": "stats", "input": "x", "stat": "mean", "block": 2}]))
     expect_failure(["run", cyclic], 2, "cycle", tmp)
+    twice = variant(lambda s: s.append({"name": "again", "op": "write", "input": "r", "path": "./r.tif"}))
+    expect_failure(["run", twice], 2, "step 'again' (write): writes", tmp)
     expect_failure(["run", os.path.join(tmp, "none.json")], 1, "cannot read", tmp)
 
 
@@ -382,7 +384,7 @@ def test_errors(tmp):
     expect_failure(["corr", pa, os.path.join(tmp, "missing.tif"), "-o", out], 1,
                    "cannot read " + os.path.join(tmp, "missing.tif") + ": No such file", tmp)
     expect_failure(["corr", pa, text, "-o", out], 1, text + ": not a readable TIFF", tmp)
-    expect_failure(["corr", pa, corrupt, "-o", out], 1, "", tmp)
+    expect_failure(["corr", pa, corrupt, "-o", out], 1, corrupt, tmp)
     expect_failure(["stats", corrupt, "-o", out, "--stat", "mean"], 1, "corrupt.tif", tmp)
     expect_failure(["corr", pa, small, "-o", out], 1,
                    f"inputs have different sizes: {pa} is 80 x 64, {small} is 40 x 32", tmp)
@@ -397,6 +399,9 @@ def test_errors(tmp):
     expect_failure(["corr", pa, pb, "-o", os.path.join(tmp, "nowhere", "r.tif")], 1,
                    "folder " + os.path.join(tmp, "nowhere") + " does not exist", tmp)
     expect_failure(["corr", pa, pb, "-o", pa], 2, "would overwrite " + pa, tmp)
+    # Another spelling of the same file is the same file.
+    alias = os.path.join(tmp, ".", "a.tif")
+    expect_failure(["corr", pa, pb, "-o", alias], 2, "would overwrite " + alias, tmp)
     if os.geteuid() != 0:
         locked = os.path.join(tmp, "locked")
         os.mkdir(locked, 0o555)
@@ -408,33 +413,98 @@ def test_errors(tmp):
 
 
 def test_full_disk(tmp):
-    """A disk that fills while the map is written: exit 1, nothing left."""
+    """A disk that fills while the map, or then the heatmap, is written:
+    exit 1, one line, nothing left on the disk."""
     a, b = textured_pair((1024, 1024), np.float32, 9)
     pa, pb = os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif")
     tifffile.imwrite(pa, a)
     tifffile.imwrite(pb, b)
     mount = os.path.join(tmp, "small")
     os.mkdir(mount)
-    args = [BLOCKWISE, "corr", pa, pb, "-o", os.path.join(mount, "r.tif"), "--block", "2",
-            "--compression", "none", "--png", os.path.join(mount, "r.png")]
-    # $0: where the listing of the small disk goes; $1: the mount point.
-    script = ('m="$1"; shift; mount -t tmpfs -o size=128k tmpfs "$m" 2>/dev/null || exit 77; '
+    # $0: where the listing of the small disk goes; $1: the mount point; $2: its size.
+    script = ('m="$1"; size="$2"; shift 2; mount -t tmpfs -o size=$size tmpfs "$m" 2>/dev/null || exit 77; '
               '"$@"; s=$?; ls -A "$m" > "$0"; umount "$m"; exit $s')
     listed = os.path.join(tmp, "left.txt")
+    cases = [
+        # 2x2 blocks: a 2 MiB map on a 128 KiB disk.
+        ("128k", ["--block", "2"], "r.tif"),
+        # 8x8 blocks: the 64 KiB map fits, its heatmap does not.
+        ("80k", ["--block", "8"], "r.png"),
+    ]
     for runner in (["sh", "-c"], ["unshare", "-rm", "sh", "-c"]):
-        p = subprocess.run(runner + [script, listed, mount] + args, capture_output=True, text=True)
-        if p.returncode == 77:
-            continue
-        assert p.returncode == 1, (p.returncode, p.stderr)
-        line = p.stderr.strip()
-        assert "\n" not in line and line.startswith("blockwise: "), line
-        assert "space" in line.lower(), line
-        with open(listed) as f:
-            left = f.read().split()
-        assert left == [], ("files left on the full disk", left)
-        return
+        for size, block, failing in cases:
+            args = [BLOCKWISE, "corr", pa, pb, "-o", os.path.join(mount, "r.tif"), *block,
+                    "--compression", "none", "--png", os.path.join(mount, "r.png")]
+            p = subprocess.run(runner + [script, listed, mount, size] + args, capture_output=True, text=True)
+            if p.returncode == 77:
+                break
+            assert p.returncode == 1, (size, p.returncode, p.stderr)
+            line = p.stderr.strip()
+            assert "\n" not in line and line.startswith("blockwise: "), line
+            assert "no space left" in line.lower() and failing in line, (failing, line)
+            with open(listed) as f:
+                left = f.read().split()
+            assert left == [], ("files left on the full disk", left)
+        else:
+            return
     print("cannot mount a small tmpfs here (needs root or user namespaces)")
     sys.exit(SKIP)
+
+
+def test_interrupt(tmp):
+    """SIGTERM in the middle of a run: exit 130, no output, no temporary file."""
+    import signal
+    import time
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    subprocess.run([DEMO_PAIR, pa, pb, "--size", "4096", "--region", "100,100,200,200"],
+                   check=True, stdout=subprocess.DEVNULL)
+    before = listing(tmp)
+    proc = subprocess.Popen([BLOCKWISE, "corr", pa, pb, "-o", pr, "--memory", "1M", "--png",
+                             os.path.join(tmp, "r.png")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait until the map is being written (its temporary file exists), then interrupt.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(n.startswith(".r.tif.") for n in os.listdir(tmp)):
+            break
+        time.sleep(0.001)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip() == "blockwise: interrupted", err
+    assert listing(tmp) == before, set(listing(tmp)) - set(before)
+
+
+def test_summaries(tmp):
+    """Summaries past the exact limit: maps of r go on in a histogram
+    (percentiles within its bin width), other maps must fit or fail early."""
+    a, b = textured_pair((600, 800), np.uint16, 12)
+    for name, x in (("a.tif", a), ("b.tif", b)):
+        tifffile.imwrite(os.path.join(tmp, name), x)
+    steps = [{"name": "a", "op": "read", "path": "a.tif"}, {"name": "b", "op": "read", "path": "b.tif"},
+             {"name": "r", "op": "corr", "inputs": ["a", "b"], "block": 2},
+             {"name": "save", "op": "write", "input": "r", "path": "r.tif"},
+             {"name": "numbers", "op": "summary", "input": "r"}]
+    path = write_pipeline(tmp, json.dumps({"steps": steps}))
+    # 120000 values, over the 32768 kept exactly under a 1M budget.
+    p = run("run", path, "--memory", "1M")
+    r = tifffile.imread(os.path.join(tmp, "r.tif")).astype(np.float64)
+    finite = r[np.isfinite(r)]
+    line = [l for l in p.stdout.split("\n") if l.startswith("numbers:")][0]
+    median = float(line.split("median ")[1].split(",")[0])
+    p05 = float(line.split("5th percentile ")[1].split(",")[0])
+    assert abs(median - np.median(finite)) <= 1e-3 and abs(p05 - np.percentile(finite, 5)) <= 1e-3, line
+    steps[2] = {"name": "r", "op": "stats", "input": "a", "stat": "mean", "block": 2}
+    path = write_pipeline(tmp, json.dumps({"steps": steps}))
+    expect_failure(["run", path, "--memory", "1M"], 1, "for exact percentiles", tmp)
+    # A reader that cannot stream (NRRD) still shows every block to the summary.
+    write_nrrd(os.path.join(tmp, "a.nrrd"), a[None], (1, 1, 1), (0, 0, 0))
+    steps = [{"name": "a", "op": "read", "path": "a.nrrd"},
+             {"name": "m", "op": "stats", "input": "a", "stat": "mean", "block": 10},
+             {"name": "numbers", "op": "summary", "input": "m"}]
+    path = write_pipeline(tmp, json.dumps({"steps": steps}))
+    p = run("run", path, "--memory", "1M")
+    assert "numbers: 4800 blocks" in p.stdout, p.stdout
 
 
 def test_progress(tmp):
