@@ -811,13 +811,17 @@ static void put_row(const bw_tiff_reader *r, const dst_plane *d, uint32_t y,
   bw_tiff_copy_to_strided(row, d->sx, src_x0, d->x1 - d->x0, r->esize);
 }
 
-/* Uncompressed strips: reads just the rows of the region. */
+/* Uncompressed strips: reads just the rows of the region; straight into
+ * the destination when it holds whole rows back to back, else through the
+ * scratch buffer. */
 static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
                                bw_error *err) {
   const page_layout *pl = &r->pages[z];
   uint64_t row_bytes = (uint64_t)r->width * r->esize;
   uint64_t batch_rows = BW_TIFF_ROW_BATCH / row_bytes;
   if (batch_rows < 1) batch_rows = 1;
+  const int direct = d->x0 == 0 && d->x1 == r->width && d->sx == (ptrdiff_t)r->esize &&
+                     d->sy == (ptrdiff_t)row_bytes;
   for (uint32_t s = d->y0 / pl->rps; s <= (d->y1 - 1) / pl->rps; s++) {
     uint32_t sy0 = s * pl->rps;
     uint32_t a = d->y0 > sy0 ? d->y0 : sy0;
@@ -844,9 +848,15 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
     for (uint32_t y = a; y < b;) {
       uint32_t n = (uint64_t)(b - y) < batch_rows ? b - y : (uint32_t)batch_rows;
       uint64_t len = (uint64_t)n * row_bytes;
-      bw_status st = ensure_scratch(r, len, err);
-      if (st != BW_OK) return st;
-      int64_t got = bw_tiff_file_pread(&r->file, r->scratch, len,
+      unsigned char *buf;
+      if (direct) {
+        buf = (unsigned char *)(d->base + (ptrdiff_t)(y - d->y0) * d->sy);
+      } else {
+        bw_status st = ensure_scratch(r, len, err);
+        if (st != BW_OK) return st;
+        buf = r->scratch;
+      }
+      int64_t got = bw_tiff_file_pread(&r->file, buf, len,
                                        off + (uint64_t)(y - sy0) * row_bytes);
       if (got < 0)
         return bw_tiff_fail(err, BW_ERR_IO, "page %zu, strip %u: %s", z, s,
@@ -854,18 +864,19 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
       if ((uint64_t)got < len)
         return bw_tiff_fail(err, BW_ERR_PARAM, "page %zu, strip %u: the file ends inside it",
                             z, s);
-      if (pl->reverse_bits) TIFFReverseBits(r->scratch, (tmsize_t)len);
+      if (pl->reverse_bits) TIFFReverseBits(buf, (tmsize_t)len);
       if (r->swapped) {
         tmsize_t cnt = (tmsize_t)(len / r->esize);
         switch (r->esize) {
-        case 2: TIFFSwabArrayOfShort((uint16_t *)(void *)r->scratch, cnt); break;
-        case 4: TIFFSwabArrayOfLong((uint32_t *)(void *)r->scratch, cnt); break;
-        case 8: TIFFSwabArrayOfLong8((uint64_t *)(void *)r->scratch, cnt); break;
+        case 2: TIFFSwabArrayOfShort((uint16_t *)(void *)buf, cnt); break;
+        case 4: TIFFSwabArrayOfLong((uint32_t *)(void *)buf, cnt); break;
+        case 8: TIFFSwabArrayOfLong8((uint64_t *)(void *)buf, cnt); break;
         default: break;
         }
       }
-      for (uint32_t i = 0; i < n; i++)
-        put_row(r, d, y + i, r->scratch + i * row_bytes + (uint64_t)d->x0 * r->esize);
+      if (!direct)
+        for (uint32_t i = 0; i < n; i++)
+          put_row(r, d, y + i, buf + i * row_bytes + (uint64_t)d->x0 * r->esize);
       y += n;
     }
     r->chunks_decoded++;
