@@ -371,21 +371,32 @@ template <unsigned int D>
 double
 Engine<D>::WholeBytes(size_t n) const
 {
-  const ResolvedStep & r = m_Plan.steps[n];
-  double               pixels = 1;
-  for (int d = 0; d < r.node.ndim; ++d)
-    pixels *= static_cast<double>(r.node.shape[d]);
-  double bytes = pixels * static_cast<double>(bw_dtype_size(r.node.dtype));
-  for (size_t in : r.inputs)
+  // Every image upstream of n, each counted once however many paths lead to it.
+  std::vector<bool>   seen(m_Plan.steps.size(), false);
+  std::vector<size_t> stack{ n };
+  double              bytes = 0;
+  while (!stack.empty())
   {
-    bytes += this->WholeBytes(in);
+    const size_t k = stack.back();
+    stack.pop_back();
+    if (seen[k])
+      continue;
+    seen[k] = true;
+    const ResolvedStep & r = m_Plan.steps[k];
+    double               pixels = 1;
+    for (int d = 0; d < r.node.ndim; ++d)
+      pixels *= static_cast<double>(r.node.shape[d]);
+    bytes += pixels * static_cast<double>(bw_dtype_size(r.node.dtype));
     if (r.step->op == Op::Corr && m_Plan.steps[r.inputs[0]].node.dtype != m_Plan.steps[r.inputs[1]].node.dtype)
-    {
-      double in_pixels = 1;
-      for (int d = 0; d < r.node.ndim; ++d)
-        in_pixels *= static_cast<double>(m_Plan.steps[in].node.shape[d]);
-      bytes += 8 * in_pixels; // the cast to double
-    }
+      for (size_t in : r.inputs)
+      {
+        double in_pixels = 1;
+        for (int d = 0; d < r.node.ndim; ++d)
+          in_pixels *= static_cast<double>(m_Plan.steps[in].node.shape[d]);
+        bytes += 8 * in_pixels; // the cast to double
+      }
+    for (size_t in : r.inputs)
+      stack.push_back(in);
   }
   return bytes;
 }
