@@ -10,6 +10,7 @@
  *       { "name": "picture", "op": "heatmap", "input": "r", "path": "r.png" },
  *       { "name": "numbers", "op": "summary", "input": "r", "threshold": 0.5 } ] }
  */
+#include "args.h"
 #include "cli.h"
 #include "plan.h"
 
@@ -343,52 +344,21 @@ LoadPipeline(const std::string & path)
 int
 RunCommand(int argc, char ** argv)
 {
-  RunOptions  options;
-  bool        dry_run = false;
-  std::string file;
-  for (int i = 0; i < argc; ++i)
+  const Arguments args("run", argc, argv, WithCommon({ { "--dry-run", false } }), {});
+  if (args.Has("--help"))
   {
-    const std::string a = argv[i];
-    if (a == "--help")
-    {
-      std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
-                   "\n"
-                   "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
-                   "stats, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
-                   "parameters.  Everything is checked before any work starts; paths are\n"
-                   "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
-      return 0;
-    }
-    if (a == "--dry-run")
-      dry_run = true;
-    else if (a == "--quiet")
-      options.quiet = true;
-    else if (a == "--threads" || a == "--memory")
-    {
-      if (i + 1 >= argc)
-        throw UsageError("option " + a + " needs a value");
-      const std::string v = argv[++i];
-      if (a == "--memory")
-        options.memory = ParseMemory(v);
-      else
-      {
-        char * end = nullptr;
-        const long n = std::strtol(v.c_str(), &end, 10);
-        if (v.empty() || *end || n < 1 || n > 1024)
-          throw UsageError("--threads: '" + v + "' is not a number of threads from 1 to 1024");
-        options.threads = static_cast<int>(n);
-      }
-    }
-    else if (a.size() > 1 && a[0] == '-')
-      throw UsageError("unknown option '" + a + "' for 'blockwise run'");
-    else if (file.empty())
-      file = a;
-    else
-      throw UsageError("'blockwise run' takes one pipeline file");
+    std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
+                 "\n"
+                 "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
+                 "stats, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
+                 "parameters.  Everything is checked before any work starts; paths are\n"
+                 "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
+    return 0;
   }
-  if (file.empty())
-    throw UsageError("'blockwise run' needs a pipeline file");
-  options.progress = !options.quiet && ::isatty(STDERR_FILENO);
+  args.ExpectPositional(1, "one pipeline file");
+  const RunOptions  options = CommonOptions(args);
+  const bool        dry_run = args.Has("--dry-run");
+  const std::string file = args.Positional()[0];
 
   const Pipeline p = LoadPipeline(file);
   const Resolved plan = Resolve(p);

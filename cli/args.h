@@ -1,0 +1,63 @@
+/*
+ * Command-line options of the subcommands: "--name value", "--name=value",
+ * flags, short aliases, and the options every working command takes.
+ */
+#ifndef BLOCKWISE_CLI_ARGS_H
+#define BLOCKWISE_CLI_ARGS_H
+
+#include "pipeline.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace blockwise_cli
+{
+
+/** Options and positional arguments of one subcommand.  @known maps each
+ * option to whether it takes a value; @aliases maps short names ("-o") to
+ * long ones.  Unknown options, missing values and repeats are UsageErrors. */
+class Arguments
+{
+public:
+  Arguments(const std::string & command, int argc, char ** argv, const std::map<std::string, bool> & known,
+            const std::map<std::string, std::string> & aliases);
+
+  bool
+  Has(const std::string & option) const;
+  std::string
+  Get(const std::string & option, const std::string & fallback = "") const;
+  const std::vector<std::string> &
+  Positional() const
+  {
+    return m_Positional;
+  }
+  /** Throws a UsageError unless there are exactly @n positional arguments. */
+  void
+  ExpectPositional(size_t n, const char * what) const;
+
+private:
+  std::string                        m_Command;
+  std::map<std::string, std::string> m_Values;
+  std::vector<std::string>           m_Positional;
+};
+
+double
+ParseNumber(const std::string & option, const std::string & text);
+long
+ParseInteger(const std::string & option, const std::string & text, long lo, long hi);
+/** "10" or "4,16,16": 1 to 3 block sizes, each at least 1. */
+std::vector<int64_t>
+ParseBlock(const std::string & text);
+
+/** @known plus --threads, --memory, --quiet and --help. */
+std::map<std::string, bool>
+WithCommon(std::map<std::string, bool> known);
+/** The RunOptions those options set; a progress bar when stderr is a terminal. */
+RunOptions
+CommonOptions(const Arguments & args);
+
+} // namespace blockwise_cli
+
+#endif
