@@ -192,7 +192,7 @@ Glyph(char c)
   };
   static const unsigned char minus[5] = { 0, 0, 7, 0, 0 }, plus[5] = { 0, 2, 7, 2, 0 },
                              point[5] = { 0, 0, 0, 0, 2 }, big_n[5] = { 5, 7, 7, 7, 5 },
-                             small_a[5] = { 0, 6, 1, 7, 7 }, e[5] = { 7, 4, 7, 4, 7 }, blank[5] = { 0, 0, 0, 0, 0 };
+                             small_a[5] = { 0, 3, 5, 5, 3 }, e[5] = { 7, 4, 7, 4, 7 }, blank[5] = { 0, 0, 0, 0, 0 };
   if (c >= '0' && c <= '9')
     return digits[c - '0'];
   switch (c)
