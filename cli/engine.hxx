@@ -124,8 +124,18 @@ private:
   Observer m_Observer;
 };
 
+/** @message with the outputs' temporary names replaced by their final names. */
+inline std::string
+WithFinalNames(std::string message, const std::map<size_t, std::string> & temps, const Resolved & plan)
+{
+  for (const auto & t : temps)
+    for (size_t at; (at = message.find(t.second)) != std::string::npos;)
+      message.replace(at, t.second.size(), plan.steps[t.first].step->path);
+  return message;
+}
+
 /** ITK's message without the "ITK ERROR: Class(0x...): " it starts with,
- * and with the outputs' temporary names replaced by their final names. */
+ * and with the outputs' final names. */
 inline std::string
 Describe(const itk::ExceptionObject & e, const std::map<size_t, std::string> & temps, const Resolved & plan)
 {
@@ -136,9 +146,7 @@ Describe(const itk::ExceptionObject & e, const std::map<size_t, std::string> & t
     const size_t colon = d.find("): ", tag);
     d.erase(tag, colon == std::string::npos ? 11 : colon + 3 - tag);
   }
-  for (const auto & t : temps)
-    for (size_t at; (at = d.find(t.second)) != std::string::npos;)
-      d.replace(at, t.second.size(), plan.steps[t.first].step->path);
+  d = WithFinalNames(d, temps, plan);
   while (!d.empty() && (d.back() == '\n' || d.back() == ' '))
     d.pop_back();
   return d;
@@ -507,13 +515,7 @@ Engine<D>::DrawHeatmap(size_t i)
   char                 message[512];
   if (blockwise_write_png_rgb(m_Job.temp_paths.at(i).c_str(), pic.rgb.data(), static_cast<long>(pic.width),
                               static_cast<long>(pic.height), message, sizeof message) != 0)
-  {
-    std::string text = message;
-    const std::string & temp = m_Job.temp_paths.at(i);
-    for (size_t at; (at = text.find(temp)) != std::string::npos;)
-      text.replace(at, temp.size(), r.step->path);
-    throw RuntimeError(text);
-  }
+    throw RuntimeError(WithFinalNames(message, m_Job.temp_paths, m_Plan));
 }
 
 template <unsigned int D>

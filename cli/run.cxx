@@ -66,6 +66,13 @@ public:
     , m_Label(label)
   {}
 
+  /** Names the step in later messages, once its name is known. */
+  void
+  SetLabel(const std::string & label)
+  {
+    m_Label = label;
+  }
+
   [[noreturn]] void
   Fail(const std::string & what) const
   {
@@ -178,26 +185,26 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
   std::string label = "step " + std::to_string(index + 1);
   if (!json_is_object(object))
     throw UsageError(label + ": must be an object, not " + JsonTypeName(object));
-  StepReader r(object, label);
-  Step       s;
-  if (!r.String("name", s.name))
-    r.Fail("has no \"name\"");
-  if (s.name.empty())
-    r.Fail("\"name\" is empty");
-  label = "step '" + s.name + "'";
   StepReader reader(object, label);
-  reader.Take("name");
+  Step       s;
+  if (!reader.String("name", s.name))
+    reader.Fail("has no \"name\"");
+  if (s.name.empty())
+    reader.Fail("\"name\" is empty");
+  reader.SetLabel("step '" + s.name + "'");
 
   std::string op;
   if (!reader.String("op", op))
     reader.Fail("has no \"op\" (read, corr, stats, write, heatmap or summary)");
-  static const std::map<std::string, Op> ops = { { "read", Op::Read },       { "corr", Op::Corr },
-                                                 { "stats", Op::Stats },     { "write", Op::Write },
-                                                 { "heatmap", Op::Heatmap }, { "summary", Op::Summary } };
-  const auto it = ops.find(op);
-  if (it == ops.end())
+  bool known = false;
+  for (Op candidate : { Op::Read, Op::Corr, Op::Stats, Op::Write, Op::Heatmap, Op::Summary })
+    if (op == OpName(candidate))
+    {
+      s.op = candidate;
+      known = true;
+    }
+  if (!known)
     reader.Fail("unknown op '" + op + "' (read, corr, stats, write, heatmap or summary)");
-  s.op = it->second;
 
   // Inputs: "input": "name", or "inputs": ["a", "b"].
   const json_t * input = reader.Take("input");
