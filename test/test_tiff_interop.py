@@ -243,6 +243,11 @@ class ReadTiffcp(Case):
             ["-t", "-w", "128", "-l", "128"], ["-t", "-w", "16", "-l", "32", "-c", "lzw:" + pred],
             ["-t", "-w", "32", "-l", "16", "-c", "packbits", "-B"], ["-B", "-c", "zstd"],
             ["-8", "-c", "lzw", "-r", "7"], ["-8", "-B", "-t", "-w", "16", "-l", "16"],
+            # Deflate with horizontal differencing (on the bits of floats
+            # too), in both byte orders, strips and tiles: the reader
+            # inflates these itself.
+            ["-c", "zip:2"], ["-B", "-c", "zip:2", "-r", "4"],
+            ["-B", "-t", "-w", "16", "-l", "32", "-c", "zip:2"],
         ]
         return v
 
