@@ -9,6 +9,8 @@
 #include "BlockwiseExport.h"
 #include "itkImageIOBase.h"
 
+#include <vector>
+
 struct bw_tiff_reader;
 struct bw_tiff_writer;
 
@@ -86,6 +88,16 @@ public:
   /** BigTIFF: -1 (default) when the file could pass 4 GB, 0 never, 1 always. */
   itkSetClampMacro(BigTIFF, int, -1, 1);
   itkGetConstMacro(BigTIFF, int);
+
+  /** Threads that share one read: the region is cut into bands of whole
+   * rows of strips or tiles (or of whole pages), each read on a thread of
+   * ITK's pool through a reader of its own, so compressed chunks are
+   * decoded in parallel and each is still decoded once.  0 (the default):
+   * MultiThreaderBase's global default number of threads, with bands of a
+   * megabyte at least; N: N bands, or one per row of chunks (or page) when
+   * the region spans fewer; 1: the calling thread alone. */
+  itkSetMacro(NumberOfReadThreads, unsigned int);
+  itkGetConstMacro(NumberOfReadThreads, unsigned int);
 
   /** Horizontal differencing (or the floating-point predictor) before LZW,
    * Deflate or ZSTD compression; on by default. */
@@ -165,8 +177,13 @@ private:
   void
   AbortWriter();
 
-  bw_tiff_reader * m_Reader{ nullptr };
+  /** Open readers of m_ReaderFileName: the first always (while open), more
+   * for reads shared by threads.  All are equal; after each shared read the
+   * one that read the last band moves to the front, as it holds the chunks
+   * the next band of a streamed read starts in. */
+  std::vector<bw_tiff_reader *> m_Readers;
   std::string      m_ReaderFileName;
+  unsigned int     m_NumberOfReadThreads{ 0 };
   bool             m_ReaderJustProbed{ false };
   bw_tiff_writer * m_Writer{ nullptr };
   unsigned int     m_TileWidth{ 0 };

@@ -7,6 +7,7 @@
 
 #include "bw_tiff.h"
 #include "itkBlockwiseTIFFImageIOFactory.h"
+#include "itkMultiThreaderBase.h"
 #include "itkVersion.h"
 
 #include <algorithm>
@@ -205,7 +206,7 @@ BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
     // Kept for the ReadImageInformation() that follows, which then does not
     // read the file's directories a second time.
     this->CloseReader();
-    m_Reader = r;
+    m_Readers.push_back(r);
     m_ReaderFileName = fileName;
     m_ReaderJustProbed = true;
     return true;
@@ -225,25 +226,29 @@ BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
 void
 BlockwiseTIFFImageIO::OpenReader()
 {
-  if (m_Reader != nullptr && m_ReaderFileName == m_FileName)
+  if (!m_Readers.empty() && m_ReaderFileName == m_FileName)
   {
     return;
   }
   this->CloseReader();
-  bw_error err;
-  if (bw_tiff_open(m_FileName.c_str(), &m_Reader, &err) != BW_OK)
+  bw_error         err;
+  bw_tiff_reader * r = nullptr;
+  if (bw_tiff_open(m_FileName.c_str(), &r, &err) != BW_OK)
   {
-    m_Reader = nullptr;
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
   }
+  m_Readers.push_back(r);
   m_ReaderFileName = m_FileName;
 }
 
 void
 BlockwiseTIFFImageIO::CloseReader()
 {
-  bw_tiff_close(m_Reader);
-  m_Reader = nullptr;
+  for (bw_tiff_reader * r : m_Readers)
+  {
+    bw_tiff_close(r);
+  }
+  m_Readers.clear();
   m_ReaderFileName.clear();
   m_ReaderJustProbed = false;
 }
@@ -286,7 +291,7 @@ BlockwiseTIFFImageIO::ReadImageInformation()
   }
   m_ReaderJustProbed = false;
   this->OpenReader();
-  const bw_tiff_info * info = bw_tiff_reader_info(m_Reader);
+  const bw_tiff_info * info = bw_tiff_reader_info(m_Readers.front());
   const auto           ndim = static_cast<unsigned int>(info->ndim);
   this->SetNumberOfDimensions(ndim);
   for (unsigned int d = 0; d < ndim; ++d)
@@ -306,26 +311,106 @@ void
 BlockwiseTIFFImageIO::Read(void * buffer)
 {
   this->OpenReader();
-  const bw_tiff_info * info = bw_tiff_reader_info(m_Reader);
+  const bw_tiff_info * info = bw_tiff_reader_info(m_Readers.front());
   bw_region            r;
   bw_view              v;
   regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), info->dtype, buffer, r, v);
-  bw_error err;
-  if (bw_tiff_read(m_Reader, &r, &v, &err) != BW_OK)
+
+  // Bands along Z when the region spans several pages, else along Y; their
+  // inner edges fall on edges of rows of strips or tiles (any row for
+  // uncompressed strips, which are read by rows), so that no chunk is
+  // decoded by two threads.
+  const int      nd = info->ndim;
+  const bool     byPage = nd == 3 && r.size[0] > 1;
+  const int      axis = byPage ? 0 : nd - 2;
+  const uint64_t unit = byPage || (!info->tiled && info->compression == 1 /* none */) ? 1
+                        : info->tiled                                      ? info->tile_length
+                                                                           : info->rows_per_strip;
+  const uint64_t first = static_cast<uint64_t>(r.start[axis]) / unit;
+  const uint64_t last = static_cast<uint64_t>(r.start[axis] + r.size[axis] - 1) / unit;
+  const uint64_t units = last - first + 1;
+  uint64_t       bytes = bw_dtype_size(info->dtype);
+  for (int d = 0; d < nd; ++d)
   {
-    itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
+    bytes *= static_cast<uint64_t>(r.size[d]);
   }
+  // Automatic: no band under a megabyte, where threads cost more than they
+  // save.  Set: as many bands as asked for, up to one per row of chunks.
+  constexpr uint64_t minBandBytes = uint64_t{ 1 } << 20;
+  uint64_t           bands = std::min<uint64_t>(m_NumberOfReadThreads, units);
+  if (m_NumberOfReadThreads == 0)
+  {
+    bands = std::min<uint64_t>({ MultiThreaderBase::GetGlobalDefaultNumberOfThreads(),
+                                 units,
+                                 std::max<uint64_t>(bytes / minBandBytes, 1) });
+  }
+
+  if (bands <= 1)
+  {
+    bw_error err;
+    if (bw_tiff_read(m_Readers.front(), &r, &v, &err) != BW_OK)
+    {
+      itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
+    }
+    return;
+  }
+  while (m_Readers.size() < bands)
+  {
+    bw_error         err;
+    bw_tiff_reader * extra = nullptr;
+    if (bw_tiff_open(m_ReaderFileName.c_str(), &extra, &err) != BW_OK)
+    {
+      itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
+    }
+    m_Readers.push_back(extra);
+  }
+
+  std::vector<bw_error>  errors(bands);
+  std::vector<bw_status> status(bands, BW_OK);
+  const auto             n = static_cast<SizeValueType>(bands);
+  MultiThreaderBase::Pointer threader = MultiThreaderBase::New();
+  threader->SetNumberOfWorkUnits(static_cast<ThreadIdType>(n));
+  threader->ParallelizeArray(
+    0,
+    n,
+    [&](SizeValueType i) {
+      // Band i: units [first + units * i / bands, first + units * (i + 1) / bands),
+      // clipped to the region.
+      const auto lo = static_cast<ptrdiff_t>((first + units * i / bands) * unit);
+      const auto hi = static_cast<ptrdiff_t>((first + units * (i + 1) / bands) * unit);
+      const ptrdiff_t a = std::max(lo, r.start[axis]);
+      const ptrdiff_t b = std::min(hi, r.start[axis] + r.size[axis]);
+      bw_region       br = r;
+      bw_view         bv = v;
+      br.start[axis] = a;
+      br.size[axis] = b - a;
+      bv.shape[axis] = b - a;
+      bv.data = static_cast<char *>(v.data) + (a - r.start[axis]) * v.strides[axis];
+      status[i] = bw_tiff_read(m_Readers[i], &br, &bv, &errors[i]);
+    },
+    nullptr);
+  for (uint64_t i = 0; i < bands; ++i)
+  {
+    if (status[i] != BW_OK)
+    {
+      itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << errors[i].message);
+    }
+  }
+  std::rotate(m_Readers.begin(), m_Readers.begin() + static_cast<ptrdiff_t>(bands - 1),
+              m_Readers.begin() + static_cast<ptrdiff_t>(bands));
 }
 
 uint64_t
 BlockwiseTIFFImageIO::GetBytesRead() const
 {
-  bw_tiff_counters c{ 0, 0 };
-  if (m_Reader != nullptr)
+  uint64_t bytes = 0;
+  for (const bw_tiff_reader * r : m_Readers)
   {
-    bw_tiff_reader_counters(m_Reader, &c);
+    bw_tiff_counters c{ 0, 0 };
+    bw_tiff_reader_counters(r, &c);
+    bytes += c.bytes_read;
   }
-  return c.bytes_read;
+  return bytes;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -480,6 +565,7 @@ BlockwiseTIFFImageIO::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "RowsPerStrip: " << m_RowsPerStrip << std::endl;
   os << indent << "BigTIFF: " << m_BigTIFF << std::endl;
   os << indent << "UsePredictor: " << m_UsePredictor << std::endl;
+  os << indent << "NumberOfReadThreads: " << m_NumberOfReadThreads << std::endl;
   os << indent << "Compression: "
      << (m_Compression == BW_TIFF_LZW        ? "LZW"
          : m_Compression == BW_TIFF_PACKBITS ? "PackBits"

@@ -33,6 +33,7 @@
 #include <functional>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -480,6 +481,123 @@ protected:
   }
 };
 
+/* Reads shared by threads (bands of rows of chunks, or of pages, each read
+ * through its own reader) give the pixels of the image written, for any
+ * number of threads, region, layout and streamed piece. */
+template <typename TImage>
+void
+checkThreadedRead(const std::string & path, const TImage * img, const char * what)
+{
+  using RegionType = typename TImage::RegionType;
+  const auto               whole = img->GetLargestPossibleRegion();
+  const auto               size = whole.GetSize();
+  constexpr unsigned int   D = TImage::ImageDimension;
+  std::vector<RegionType>  regions{ whole };
+  typename TImage::IndexType start;
+  typename TImage::SizeType  part;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    start[d] = static_cast<itk::IndexValueType>(size[d] / 5);
+    part[d] = size[d] - size[d] / 5 - size[d] / 7;
+  }
+  regions.emplace_back(start, part); // unaligned at both ends
+  part[D - 1] = 1;                    // one row (2-D) or one page (3-D)
+  regions.emplace_back(start, part);
+  if (D == 3)
+  {
+    part = size;
+    part[2] = 2;
+    start.Fill(0);
+    start[2] = 1;
+    regions.emplace_back(start, part); // two pages
+  }
+  for (unsigned int threads : { 1u, 2u, 3u, 5u, 64u })
+  {
+    for (const auto & region : regions)
+    {
+      auto io = itk::BlockwiseTIFFImageIO::New();
+      io->SetNumberOfReadThreads(threads);
+      auto reader = itk::ImageFileReader<TImage>::New();
+      reader->SetFileName(path);
+      reader->SetImageIO(io);
+      reader->UpdateOutputInformation();
+      reader->GetOutput()->SetRequestedRegion(region);
+      reader->Update();
+      CHECK(reader->GetOutput()->GetBufferedRegion() == region, "%s: buffered another region", what);
+      bool same = true;
+      for (itk::ImageRegionConstIteratorWithIndex<TImage> it(reader->GetOutput(), region); !it.IsAtEnd(); ++it)
+      {
+        const auto a = it.Get(), b = img->GetPixel(it.GetIndex());
+        same = same && std::memcmp(&a, &b, sizeof a) == 0;
+      }
+      CHECK(same, "%s, %u threads: pixels differ in a region of %lu pixels", what, threads,
+            static_cast<unsigned long>(region.GetNumberOfPixels()));
+    }
+    // Streamed in pieces whose edges fall inside rows of chunks: each
+    // piece's first band meets the chunks the last one decoded.
+    auto io = itk::BlockwiseTIFFImageIO::New();
+    io->SetNumberOfReadThreads(threads);
+    auto reader = itk::ImageFileReader<TImage>::New();
+    reader->SetFileName(path);
+    reader->SetImageIO(io);
+    auto streamer = itk::StreamingImageFilter<TImage, TImage>::New();
+    streamer->SetInput(reader->GetOutput());
+    streamer->SetNumberOfStreamDivisions(7);
+    streamer->Update();
+    CHECK(samePixels<TImage>(streamer->GetOutput(), img), "%s, %u threads: streamed pixels differ", what, threads);
+  }
+}
+
+void
+test_io_threaded_read()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  const std::string dir = scratchDir("threaded_read");
+  struct Layout
+  {
+    const char * name;
+    const char * compressor; // nullptr: uncompressed
+    bool         predictor;
+    unsigned int rowsPerStrip, tile;
+  };
+  const Layout layouts[] = {
+    { "deflate strips of 7 rows, predictor", "DEFLATE", true, 7, 0 },
+    { "deflate strips of 1 row", "DEFLATE", false, 1, 0 },
+    { "deflate tiles 32x16, predictor", "DEFLATE", true, 0, 32 },
+    { "lzw strips of 5 rows, predictor", "LZW", true, 5, 0 },
+    { "uncompressed strips of 9 rows", nullptr, false, 9, 0 },
+    { "uncompressed, one strip", nullptr, false, 1u << 20, 0 },
+  };
+  using Image2 = itk::Image<unsigned short, 2>;
+  using Image3 = itk::Image<float, 3>;
+  const auto img2 = makeImage<Image2>({ { 203, 157 } }, 11);
+  const auto img3 = makeImage<Image3>({ { 45, 38, 9 } }, 12);
+  for (const Layout & l : layouts)
+  {
+    auto write = [&](auto img, const std::string & path) {
+      using I = typename std::remove_pointer<decltype(img)>::type;
+      auto io = itk::BlockwiseTIFFImageIO::New();
+      if (l.tile)
+        io->SetTileSize(l.tile, l.tile / 2);
+      else
+        io->SetRowsPerStrip(l.rowsPerStrip);
+      io->SetUsePredictor(l.predictor);
+      if (l.compressor)
+        io->SetCompressor(l.compressor);
+      auto writer = itk::ImageFileWriter<I>::New();
+      writer->SetInput(img);
+      writer->SetFileName(path);
+      writer->SetImageIO(io);
+      writer->SetUseCompression(l.compressor != nullptr);
+      writer->Update();
+    };
+    write(img2.GetPointer(), dir + "/a.tif");
+    write(img3.GetPointer(), dir + "/v.tif");
+    checkThreadedRead<Image2>(dir + "/a.tif", img2, l.name);
+    checkThreadedRead<Image3>(dir + "/v.tif", img3, l.name);
+  }
+}
+
 void
 test_io_errors()
 {
@@ -596,6 +714,7 @@ const blockwise_test::Entry blockwise_test::io_tests[] = {
   { "io_factory", test_io_factory },
   { "io_roundtrip", test_io_roundtrip },
   { "io_streamed_read", test_io_streamed_read },
+  { "io_threaded_read", test_io_threaded_read },
   { "io_pipeline", test_io_pipeline },
   { "io_errors", test_io_errors },
   { nullptr, nullptr },
