@@ -59,7 +59,7 @@ const char * const kCorrHelp =
   "  --fill VALUE        r of blocks where either image is constant (default NaN)\n"
   "  --threshold T       r below which a block counts as poor (default 0.5)\n"
   "  --type f32|f64      element type of the map (default f32)\n"
-  "  --compression C     none|deflate|lzw|packbits|zstd (default deflate)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n"
   "  --json              print the summary as one JSON object\n";
 
 const char * const kStatsHelp =
@@ -73,7 +73,7 @@ const char * const kStatsHelp =
   "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
   "  --type f32|f64      element type of the map (default f32)\n"
-  "  --compression C     none|deflate|lzw|packbits|zstd (default deflate)\n";
+  "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
 
 const char * const kInfoHelp =
   "usage: blockwise info FILE.tif [--json]\n"
@@ -109,7 +109,7 @@ WriteStep(const Arguments & args, const std::string & input)
   s.op = Op::Write;
   s.inputs = { input };
   s.path = args.Get("--output");
-  s.compression = args.Get("--compression", "deflate");
+  s.compression = args.Get("--compression", "none");
   return s;
 }
 

@@ -73,7 +73,7 @@ struct Step
   std::string          type = "f32";  // Corr, Stats: output pixel type, f32 or f64
 
   // Write
-  std::string compression = "deflate"; // none|deflate|lzw|packbits|zstd
+  std::string compression = "none"; // none|deflate|lzw|packbits|zstd
   int         level = 0;               // 0: the codec's default
   int         tile = 0;                // 0: strips; otherwise square tiles of this size
 
