@@ -64,6 +64,7 @@ bench: build
 	./$(BUILD)/bench/bench_itk_pipeline
 	/usr/bin/python3 bench/bench_cli.py $(BUILD)/bin/blockwise $(BUILD)/examples/demo_pair
 	/usr/bin/python3 bench/bench_cli_corr.py $(BUILD)/bin/blockwise $(BUILD)/examples/demo_pair
+	/usr/bin/python3 bench/bench_python.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SANITIZE)

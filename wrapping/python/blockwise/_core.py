@@ -1,0 +1,171 @@
+"""Loading of the C core (libblockwise) and its ctypes declarations.
+
+The library is looked up, in this order:
+
+1. the file named by the environment variable ``BLOCKWISE_LIBRARY``;
+2. next to this package (the build tree stages it there, and an installed
+   package carries it along);
+3. in the default build folder of a source checkout (``build/filters`` of the
+   repository holding ``wrapping/python/blockwise``);
+4. through the system loader (an installed ``libblockwise.so.0``).
+
+Every function is declared through ``ctypes.CDLL``, which releases the GIL
+for the whole duration of each call.
+"""
+import ctypes
+import ctypes.util
+import os
+import sys
+
+MAX_DIMS = 3
+
+# bw_status
+OK = 0
+ERR_NULL, ERR_DTYPE, ERR_NDIM, ERR_SHAPE, ERR_BLOCK, ERR_PARAM, ERR_OUTPUT, \
+    ERR_REGION, ERR_NOMEM, ERR_RANGE, ERR_IO, ERR_UNSUPPORTED = range(1, 13)
+
+# bw_dtype codes by numpy's one-letter kind and item size.
+DTYPES = {
+    ("u", 1): 1, ("i", 1): 2, ("u", 2): 3, ("i", 2): 4,
+    ("u", 4): 5, ("i", 4): 6, ("f", 4): 7, ("f", 8): 8,
+}
+
+# bw_edge
+EDGES = {"partial": 0, "trim": 1}
+
+# bw_stat, in the core's order.
+STATS = ("count", "sum", "mean", "var", "std", "min", "max", "cov", "corr")
+STAT_CODES = {name: code for code, name in enumerate(STATS)}
+PAIR_STATS = ("cov", "corr")
+
+_Shape = ctypes.c_ssize_t * MAX_DIMS
+
+
+class View(ctypes.Structure):
+    """bw_view"""
+    _fields_ = [("data", ctypes.c_void_p),
+                ("dtype", ctypes.c_int),
+                ("ndim", ctypes.c_int),
+                ("shape", _Shape),
+                ("strides", _Shape)]
+
+
+class Region(ctypes.Structure):
+    """bw_region"""
+    _fields_ = [("start", _Shape),
+                ("size", _Shape)]
+
+
+class Error(ctypes.Structure):
+    """bw_error"""
+    _fields_ = [("status", ctypes.c_int),
+                ("message", ctypes.c_char * 256)]
+
+
+class BlockParams(ctypes.Structure):
+    """bw_block_params"""
+    _fields_ = [("ndim", ctypes.c_int),
+                ("block", _Shape),
+                ("edge", ctypes.c_int),
+                ("ddof", ctypes.c_int),
+                ("use_fill", ctypes.c_int),
+                ("fill", ctypes.c_double)]
+
+
+class BlockOutput(ctypes.Structure):
+    """bw_block_output"""
+    _fields_ = [("stat", ctypes.c_int),
+                ("input", ctypes.c_int),
+                ("view", View)]
+
+
+_NAMES = {"linux": ["libblockwise.so", "libblockwise.so.0"],
+          "darwin": ["libblockwise.dylib", "libblockwise.0.dylib"],
+          "win32": ["blockwise.dll", "libblockwise.dll"]}
+
+
+def _candidates():
+    names = _NAMES.get(sys.platform, _NAMES["linux"])
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = os.environ.get("BLOCKWISE_LIBRARY")
+    if env:
+        # An explicit choice: nothing else is tried.
+        return [env], True
+    paths = [os.path.join(here, n) for n in names]
+    # A source checkout: <repo>/wrapping/python/blockwise -> <repo>/build/filters
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    if os.path.isfile(os.path.join(repo, "include", "blockwise.h")):
+        paths += [os.path.join(repo, "build", "filters", n) for n in names]
+    return paths, False
+
+
+def _load():
+    paths, explicit = _candidates()
+    tried = []
+    for path in paths:
+        if explicit or os.path.isfile(path):
+            try:
+                return ctypes.CDLL(path), path
+            except OSError as e:
+                tried.append(f"{path}: {e}")
+        else:
+            tried.append(f"{path}: not found")
+    if not explicit:
+        found = ctypes.util.find_library("blockwise")
+        if found:
+            try:
+                return ctypes.CDLL(found), found
+            except OSError as e:
+                tried.append(f"{found}: {e}")
+        else:
+            tried.append("system loader: no libblockwise")
+    raise ImportError(
+        "blockwise: cannot load the C core library (libblockwise). Build it with "
+        "`cmake --build BUILD --target blockwise_python` and use the package staged in "
+        "BUILD/python, or set BLOCKWISE_LIBRARY to the library's path. Tried: "
+        + "; ".join(tried))
+
+
+lib, library_path = _load()
+
+
+def _declare(name, restype, *argtypes):
+    try:
+        f = getattr(lib, name)
+    except AttributeError:
+        raise ImportError(f"blockwise: {library_path} has no function {name}: "
+                          "it is not the Blockwise core, or a different version") from None
+    f.restype = restype
+    f.argtypes = argtypes
+    return f
+
+
+_P = ctypes.POINTER
+status_string = _declare("bw_status_string", ctypes.c_char_p, ctypes.c_int)
+version_string = _declare("bw_version_string", ctypes.c_char_p)
+block_params_init = _declare("bw_block_params_init", None,
+                             _P(BlockParams), ctypes.c_int, _P(ctypes.c_ssize_t))
+block_output_shape = _declare("bw_block_output_shape", ctypes.c_int,
+                              _P(BlockParams), _P(ctypes.c_ssize_t),
+                              _P(ctypes.c_ssize_t), _P(Error))
+block_input_region = _declare("bw_block_input_region", ctypes.c_int,
+                              _P(BlockParams), _P(ctypes.c_ssize_t), _P(Region),
+                              _P(Region), _P(Error))
+view_subview = _declare("bw_view_subview", ctypes.c_int,
+                        _P(View), _P(Region), _P(View), _P(Error))
+block_stats = _declare("bw_block_stats", ctypes.c_int,
+                       _P(View), _P(View), _P(BlockParams), _P(BlockOutput),
+                       ctypes.c_size_t, _P(Error))
+
+version = version_string().decode("ascii")
+
+
+def raise_for(status, err, what):
+    """Raises the Python exception for a core status."""
+    message = err.message.decode("utf-8", "replace") or status_string(status).decode()
+    text = f"{what}: {message}"
+    if status == ERR_DTYPE:
+        raise TypeError(text)
+    if status == ERR_NOMEM:
+        raise MemoryError(text)
+    raise ValueError(text)
