@@ -142,6 +142,11 @@ typedef struct bw_tiff_counters {
 
 BW_API void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c);
 
+/** Frees the memory a reader keeps between reads (decoded chunks, scratch
+ * buffers), as for a reader that will sit idle; the next read allocates and
+ * decodes again.  NULL is allowed. */
+BW_API void bw_tiff_reader_trim(bw_tiff_reader *r);
+
 /** Closes the file and frees the reader (NULL is allowed). */
 BW_API void bw_tiff_close(bw_tiff_reader *r);
 

@@ -95,7 +95,9 @@ public:
    * decoded in parallel and each is still decoded once.  0 (the default):
    * MultiThreaderBase's global default number of threads, with bands of a
    * megabyte at least; N: N bands, or one per row of chunks (or page) when
-   * the region spans fewer; 1: the calling thread alone. */
+   * the region spans fewer, and at most MultiThreaderBase's global maximum
+   * number of threads; 1: the calling thread alone.  Between reads, only
+   * one reader keeps decoded chunks. */
   itkSetMacro(NumberOfReadThreads, unsigned int);
   itkGetConstMacro(NumberOfReadThreads, unsigned int);
 

@@ -699,6 +699,19 @@ void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c) {
 
 void bw_tiff_close(bw_tiff_reader *r) { reader_free(r); }
 
+void bw_tiff_reader_trim(bw_tiff_reader *r) {
+  if (!r) return;
+  cache_free(&r->cache);
+  free(r->scratch);
+  r->scratch = NULL;
+  r->scratch_cap = 0;
+#ifdef BW_HAVE_LIBDEFLATE
+  free(r->packed);
+  r->packed = NULL;
+  r->packed_cap = 0;
+#endif
+}
+
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -721,8 +734,14 @@ static bw_status select_page(bw_tiff_reader *r, size_t z, bw_error *err) {
   TIFFGetFieldDefaulted(r->tif, TIFFTAG_COMPRESSION, &compression);
   int tiled = TIFFIsTiled(r->tif) ? 1 : 0;
   uint32_t have = tiled ? TIFFNumberOfTiles(r->tif) : TIFFNumberOfStrips(r->tif);
+  uint16_t predictor = PREDICTOR_NONE, fill = FILLORDER_MSB2LSB;
+  if (compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_DEFLATE ||
+      compression == COMPRESSION_LZW || compression == COMPRESSION_ZSTD)
+    TIFFGetFieldDefaulted(r->tif, TIFFTAG_PREDICTOR, &predictor);
+  TIFFGetFieldDefaulted(r->tif, TIFFTAG_FILLORDER, &fill);
   int same = w == r->width && h == r->length && compression == pl->compression &&
-             tiled == pl->tiled && have >= pl->nchunks;
+             tiled == pl->tiled && have >= pl->nchunks && predictor == pl->predictor &&
+             (fill == FILLORDER_LSB2MSB) == pl->reverse_bits;
   if (same && tiled) {
     uint32_t tw = 0, tl = 0;
     TIFFGetField(r->tif, TIFFTAG_TILEWIDTH, &tw);
@@ -924,7 +943,7 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
   uint64_t batch_rows = BW_TIFF_ROW_BATCH / row_bytes;
   if (batch_rows < 1) batch_rows = 1;
   const int direct = d->x0 == 0 && d->x1 == r->width && d->sx == (ptrdiff_t)r->esize &&
-                     d->sy == (ptrdiff_t)row_bytes;
+                     d->sy == (ptrdiff_t)row_bytes && (uintptr_t)d->base % r->esize == 0;
   for (uint32_t s = d->y0 / pl->rps; s <= (d->y1 - 1) / pl->rps; s++) {
     uint32_t sy0 = s * pl->rps;
     uint32_t a = d->y0 > sy0 ? d->y0 : sy0;
@@ -988,20 +1007,24 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
 }
 
 /* Compressed strips: each strip the region meets, decoded whole (once,
- * while it stays in the cache).  A strip that lies inside the region is
- * decoded straight into the destination when that holds whole rows back
- * to back: no later read of bands in order can need it again. */
+ * while it stays in the cache).  A strip that lies inside the region, short
+ * of its last row, is decoded straight into the destination when that holds
+ * whole, aligned rows back to back: the next read of bands in order, or of
+ * bands that overlap by a few rows, starts in the region's last strip, which
+ * goes through the cache. */
 static bw_status read_strips(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_error *err) {
   const page_layout *pl = &r->pages[z];
   uint64_t row_bytes = (uint64_t)r->width * r->esize;
   const int direct = d->x0 == 0 && d->x1 == r->width && d->sx == (ptrdiff_t)r->esize &&
-                     d->sy == (ptrdiff_t)row_bytes;
+                     d->sy == (ptrdiff_t)row_bytes && (uintptr_t)d->base % r->esize == 0;
+  const chunk_cache *c = &r->cache;
   for (uint32_t s = d->y0 / pl->rps; s <= (d->y1 - 1) / pl->rps; s++) {
     uint32_t sy0 = s * pl->rps;
     uint32_t a = d->y0 > sy0 ? d->y0 : sy0;
     uint32_t sy1 = pl->rps > r->length - sy0 ? r->length : sy0 + pl->rps;
     uint32_t b = d->y1 < sy1 ? d->y1 : sy1;
-    if (direct && a == sy0 && b == sy1) {
+    const int cached = c->valid && c->page == z && c->row == s && c->ready && c->ready[0];
+    if (direct && a == sy0 && b == sy1 && sy1 < d->y1 && !cached) {
       bw_status st = decode_chunk(r, z, s, (uint64_t)(sy1 - sy0) * row_bytes,
                                   (unsigned char *)(d->base + (ptrdiff_t)(a - d->y0) * d->sy),
                                   err);

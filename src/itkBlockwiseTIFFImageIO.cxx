@@ -335,9 +335,11 @@ BlockwiseTIFFImageIO::Read(void * buffer)
     bytes *= static_cast<uint64_t>(r.size[d]);
   }
   // Automatic: no band under a megabyte, where threads cost more than they
-  // save.  Set: as many bands as asked for, up to one per row of chunks.
+  // save.  Set: as many bands as asked for, up to one per row of chunks and
+  // ITK's most threads.
   constexpr uint64_t minBandBytes = uint64_t{ 1 } << 20;
-  uint64_t           bands = std::min<uint64_t>(m_NumberOfReadThreads, units);
+  uint64_t           bands = std::min<uint64_t>(
+    { m_NumberOfReadThreads, units, MultiThreaderBase::GetGlobalMaximumNumberOfThreads() });
   if (m_NumberOfReadThreads == 0)
   {
     bands = std::min<uint64_t>({ MultiThreaderBase::GetGlobalDefaultNumberOfThreads(),
@@ -398,6 +400,12 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   }
   std::rotate(m_Readers.begin(), m_Readers.begin() + static_cast<ptrdiff_t>(bands - 1),
               m_Readers.begin() + static_cast<ptrdiff_t>(bands));
+  // The others hold decoded chunks no read in order needs again: memory is
+  // kept by one reader only, whatever the number of threads.
+  for (size_t i = 1; i < m_Readers.size(); ++i)
+  {
+    bw_tiff_reader_trim(m_Readers[i]);
+  }
 }
 
 uint64_t
