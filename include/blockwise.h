@@ -314,6 +314,162 @@ BW_API bw_status bw_block_corr(const bw_view *a, const bw_view *b,
                                const bw_block_params *params, const bw_view *r,
                                bw_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Non-local means denoising                                                */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * bw_nlm_noise:
+ * The noise model of bw_nlm().
+ * BW_NLM_GAUSSIAN: additive Gaussian noise of known standard deviation
+ *   (bw_nlm_params.sigma, in the input's units).
+ * BW_NLM_POISSON_GAUSSIAN: z = gain * p + offset + n with p Poisson counts
+ *   and n Gaussian read noise of standard deviation read_sigma (fluorescence
+ *   cameras).  The image is stabilised with the generalised Anscombe
+ *   transform, denoised there (where the noise has unit variance) and
+ *   brought back with the exact unbiased inverse.
+ */
+typedef enum bw_nlm_noise {
+  BW_NLM_GAUSSIAN = 0,
+  BW_NLM_POISSON_GAUSSIAN = 1
+} bw_nlm_noise;
+
+/** Largest patch radius bw_nlm() accepts along an axis. */
+#define BW_NLM_MAX_PATCH 32
+/** Largest search radius bw_nlm() accepts along an axis. */
+#define BW_NLM_MAX_SEARCH 255
+
+/**
+ * bw_nlm_params:
+ * @ndim: 2 or 3, the number of axes of the image.
+ * @patch: patch radius per axis (slowest first), 0 to BW_NLM_MAX_PATCH:
+ *   radius 3 means 7 pixels along that axis.
+ * @search: search radius per axis, 0 to BW_NLM_MAX_SEARCH: radius 10 means
+ *   a window of 21 pixels (anisotropic volumes: for example 2, 10, 10).
+ * @h: filtering parameter, the scale of patch distances: >= 0, where 0
+ *   selects the default (0.8 * sigma for Gaussian noise, 0.8 for
+ *   Poisson-Gaussian noise).  In the units of the image for Gaussian noise;
+ *   in units of the stabilised noise (whose standard deviation is 1) for
+ *   Poisson-Gaussian noise.
+ * @noise: the noise model, BW_NLM_GAUSSIAN by default.
+ * @sigma: Gaussian noise: its standard deviation, >= 0, in the units of the
+ *   image.  Ignored for Poisson-Gaussian noise.
+ * @gain: Poisson-Gaussian noise: units of the image per photo-electron, > 0.
+ * @offset: Poisson-Gaussian noise: the image value of zero photo-electrons
+ *   (camera offset, or mean of the read noise).
+ * @read_sigma: Poisson-Gaussian noise: standard deviation of the Gaussian
+ *   read noise in the units of the image, >= 0.
+ *
+ * Initialise with bw_nlm_params_init() so that later fields get their
+ * defaults.
+ */
+typedef struct bw_nlm_params {
+  int ndim;
+  ptrdiff_t patch[BW_MAX_DIMS];
+  ptrdiff_t search[BW_MAX_DIMS];
+  double h;
+  bw_nlm_noise noise;
+  double sigma;
+  double gain;
+  double offset;
+  double read_sigma;
+} bw_nlm_params;
+
+/**
+ * bw_nlm_params_init:
+ * Fills *@params for an image of @ndim axes with the defaults: patch radius
+ * 3 and search radius 10 along every axis (7x7 patches in a 21x21 window),
+ * Gaussian noise of standard deviation @sigma, h = 0 (its default), and for
+ * the Poisson-Gaussian model gain 1, offset 0, read_sigma 0.
+ */
+BW_API void bw_nlm_params_init(bw_nlm_params *params, int ndim, double sigma);
+
+/**
+ * bw_nlm_input_region:
+ * The region map of bw_nlm().  For @out_region, a box of pixels inside an
+ * image of extents @image_shape, sets *@in_region to the pixels computing it
+ * reads: @out_region grown by patch radius + search radius along each axis,
+ * clipped to the image.
+ * Returns BW_ERR_REGION if @out_region is empty or not inside the image,
+ * BW_ERR_PARAM for invalid radii.
+ *
+ * See also: bw_nlm(), which computes @out_region from a view holding (at
+ * least) *@in_region, bit for bit as computing the whole image would.
+ */
+BW_API bw_status bw_nlm_input_region(const bw_nlm_params *params,
+                                     const ptrdiff_t *image_shape,
+                                     const bw_region *out_region,
+                                     bw_region *in_region, bw_error *err);
+
+/**
+ * bw_nlm:
+ * Non-local means denoising of a 2-D or 3-D image, or of any box of it.
+ * @in: input pixels, any dtype: a view of the box of the image that starts
+ *   at @in_start and has @in's shape.  It must contain the region
+ *   bw_nlm_input_region() gives for the output box; only that region is
+ *   read.
+ * @in_start: index in the whole image of @in's first pixel (params->ndim
+ *   entries), or NULL for the origin.
+ * @out: where the denoised box goes: a view of dtype BW_F32 or BW_F64, or
+ *   of any other dtype, which receives values rounded to nearest and clamped
+ *   to its range.  It must not overlap @in.
+ * @out_start: index in the whole image of @out's first pixel, or NULL for
+ *   the origin; @out's shape is the box's extents.
+ * @image_shape: extents of the whole image, or NULL when @in is the whole
+ *   image (then @in_start must be NULL or zero).
+ * @params: radii, h, noise model.
+ * @err: optional, receives a message on error.
+ *
+ * Output pixel x is sum_y w(x, y) v(y) / sum_y w(x, y) over the pixels y of
+ * the search window centred on x, with
+ *   w(x, y) = exp(-max(d2(x, y) - 2 sigma^2, 0) / h^2),
+ * d2(x, y) the mean of (v(x + q) - v(y + q))^2 over the patch offsets q, and
+ * v the pixel values (Gaussian noise) or their generalised Anscombe
+ * transform 2 sqrt(max((z - offset) / gain + 3/8 + (read_sigma / gain)^2, 0))
+ * with sigma = 1 (Poisson-Gaussian noise; the weighted mean D is then mapped
+ * back by the exact unbiased inverse: the expected photo-electron count
+ * whose transformed values have mean D, times gain, plus offset).
+ * The pixel itself has weight 1.  Weights are at least 2^-43 (1.1e-13):
+ * farther patches count as that far, never as absent.
+ *
+ * The image border: the whole image (@image_shape), not the box, defines it.
+ * Search windows are clipped to the image, and so are patches: d2(x, y) is
+ * the mean over the offsets q for which both x + q and y + q lie inside the
+ * image.  No pixel outside the image is invented (no padding, no mirror).
+ *
+ * Exactness: every output pixel is computed from the same input pixels by
+ * the same operations in the same order whatever box, tile or thread
+ * computes it, so boxes computed separately (threads, ITK streaming, dask
+ * chunks with the halo of bw_nlm_input_region()) assemble into the
+ * whole-image result bit for bit.  The same holds for every instruction set
+ * the library picks at run time.
+ *
+ * Precision: u8, i8, u16, i16 and f32 inputs are processed in single
+ * precision, u32, i32 and f64 in double precision, on values scaled by a
+ * power of two near 1 / h (exact), so any unit of the image works; weights
+ * match exp() within 1e-6 relative.  Float inputs must be finite, and no
+ * value may exceed 1e30 h (1e290 h in double precision): either in the
+ * input region is BW_ERR_PARAM, with the pixel's position.
+ *
+ * Cost: about (2 s_z + 1)(2 s_y + 1)(2 s_x + 1) / 2 passes of a few dozen
+ * vector operations per pixel, growing only by one addition per pass and
+ * axis for each unit of patch radius (the per-shift formulation with box
+ * sums; each pair's weight serves both its pixels).  Scratch memory is
+ * bounded (the box is processed in tiles of at most a few megabytes) and
+ * allocated once per call; the exact unbiased inverse is tabulated once per
+ * call (about a millisecond).
+ * No threads are started: callers split the output into boxes and run one
+ * call per box on as many threads as they like.
+ *
+ * Returns BW_OK, or an error status with nothing written to @out.
+ *
+ * See also: bw_nlm_input_region().
+ */
+BW_API bw_status bw_nlm(const bw_view *in, const ptrdiff_t *in_start,
+                        const bw_view *out, const ptrdiff_t *out_start,
+                        const ptrdiff_t *image_shape,
+                        const bw_nlm_params *params, bw_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1002 @@
+/*
+ * Non-local means denoising (bw_nlm), 2-D and 3-D, Gaussian or
+ * Poisson-Gaussian noise.
+ *
+ * The per-shift formulation: for each offset o of the upper half of the
+ * search window, the squared differences of the image and its copy shifted
+ * by o are box-summed over the patch, turned into weights, and each weight
+ * is added to both pixels of its pair (the distance from x to x + o is the
+ * distance from x + o to x).  The arithmetic is in bw_nlm_kernel.h, here
+ * are validation, the region map, tiling, dtype conversion, the generalised
+ * Anscombe transform and its exact unbiased inverse, and the choice of
+ * instruction set.
+ *
+ * Scratch memory is allocated once per call: the output box is processed in
+ * tiles small enough for the accumulators and rings to stay in cache, and
+ * the tiles give the same bits as one whole-image pass would (see the
+ * kernel's header comment).
+ */
+#if defined(__unix__) || defined(__APPLE__)
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#define BW_NLM_MMAP 1
+#endif
+
+#include "bw_internal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef BW_NLM_MMAP
+#include <sys/mman.h>
+#endif
+
+/* The kernels' helpers must be inlined into each instruction set's kernel
+ * (they take on its target there). */
+#if defined(__GNUC__)
+#define BW_NLM_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define BW_NLM_ALWAYS_INLINE
+#endif
+
+/* Weights are 2^-y with y = log2(e) max(d2 - 2 sigma^2, 0) / h^2, capped
+ * here: 2^-43 = 1.1e-13, far below anything a weighted mean of at most a
+ * few million weights can notice. */
+#define BW_NLM_YCUT 43
+
+/* Largest number of output pixels of one tile in single precision (half
+ * as many in double): where offsets and patches span planes, halos along z
+ * cost so much that tiles four times larger (accumulators beyond the
+ * second-level cache) are faster.  Then the cost of starting a row in
+ * pixels, and the longest rows of a tile (see choose_tile). */
+#define BW_NLM_TILE_2D (1 << 16)
+#define BW_NLM_TILE_3D (1 << 18)
+#define BW_NLM_ROW_COST 24.0
+#define BW_NLM_MAX_ROW 256
+
+/* ------------------------------------------------------------------------ */
+/* 2^-y for y in [0, BW_NLM_YCUT]                                           */
+/* ------------------------------------------------------------------------ */
+
+/* 2^-y for y in [0, BW_NLM_YCUT]: 2^-y = 2^f 2^-n with n = round(y) and
+ * f = n - y in [-1/2, 1/2]; 2^-n from the exponent bits, 2^f from a
+ * polynomial: in single precision the degree-5 minimax polynomial of 2^f
+ * for relative error on [-1/2, 1/2] (Remez exchange; error 7.5e-8), in
+ * double precision the Taylor polynomial of exp(f ln 2) to degree 11
+ * (error below 1.4e-14).  Written without branches or calls so that the
+ * weight loops vectorise; the same operations in every instruction set, so
+ * every implementation gives the same bits. */
+static inline BW_NLM_ALWAYS_INLINE float bw_exp2neg_f(float y) {
+  const int n = (int)(y + 0.5f); /* y >= 0: truncation rounds to nearest */
+  const float f = (float)n - y;
+  float p = 0.0013276472f;
+  p = 0.0096755413f + f * p;
+  p = 0.055507133f + f * p;
+  p = 0.24022120f + f * p;
+  p = 0.69314697f + f * p;
+  p = 1.0000001f + f * p;
+  union {
+    uint32_t u;
+    float f;
+  } e;
+  e.u = (uint32_t)(127 - n) << 23;
+  return p * e.f;
+}
+
+static inline BW_NLM_ALWAYS_INLINE double bw_exp2neg_d(double y) {
+  const int n = (int)(y + 0.5);
+  const double z = ((double)n - y) * 0.693147180559945309;
+  double p = 1.0 / 39916800.0;
+  p = 1.0 / 3628800.0 + z * p;
+  p = 1.0 / 362880.0 + z * p;
+  p = 1.0 / 40320.0 + z * p;
+  p = 1.0 / 5040.0 + z * p;
+  p = 1.0 / 720.0 + z * p;
+  p = 1.0 / 120.0 + z * p;
+  p = 1.0 / 24.0 + z * p;
+  p = 1.0 / 6.0 + z * p;
+  p = 0.5 + z * p;
+  p = 1.0 + z * p;
+  p = 1.0 + z * p;
+  union {
+    uint64_t u;
+    double f;
+  } e;
+  e.u = (uint64_t)(int64_t)(1023 - n) << 52;
+  return p * e.f;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernels                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* One tile and its scratch, in 3-D form (a 2-D image is one plane with
+ * zero radii along z).  Coordinates are global: positions in the image. */
+typedef struct bw_nlm_tile {
+  ptrdiff_t n[3];  /* image extents */
+  ptrdiff_t p[3];  /* patch radii */
+  ptrdiff_t s[3];  /* search radii */
+  ptrdiff_t t0[3]; /* tile start */
+  ptrdiff_t tn[3]; /* tile extents */
+  ptrdiff_t i0[3]; /* start of val's box */
+  ptrdiff_t in[3]; /* extents of val's box */
+  double hinv2;    /* log2(e) / h^2 */
+  double c0;       /* log2(e) 2 sigma^2 / h^2 */
+  double ycut;     /* BW_NLM_YCUT */
+  const void *val; /* working values of the box i0, in (C order) */
+  void *wsum, *vsum; /* accumulators of the tile (C order) */
+  void *trow, *prow, *srow, *w, *kfull, *ktmp; /* rows of rowlen + 2 p_x */
+  void *yring, *ypair; /* 2 p_y + 2 rows each */
+  void *zring, *zpair; /* 2 p_z + 2 planes each */
+  ptrdiff_t *cx;       /* patch counts along x */
+  ptrdiff_t rowlen, planelen;
+} bw_nlm_tile;
+
+typedef void (*bw_nlm_tile_fn)(const bw_nlm_tile *a);
+
+#define NLM_REAL float
+#define NLM_EXP2NEG bw_exp2neg_f
+#define NLM_SUFFIX f_portable
+#define NLM_TARGET
+#include "bw_nlm_kernel.h"
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
+
+#define NLM_REAL double
+#define NLM_EXP2NEG bw_exp2neg_d
+#define NLM_SUFFIX d_portable
+#define NLM_TARGET
+#include "bw_nlm_kernel.h"
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define BW_NLM_X86 1
+/* 512-bit vectors: GCC's generic tuning would use 256 bits. */
+#if defined(__clang__)
+#define BW_NLM_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+#else
+#define BW_NLM_AVX512                                                          \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")))
+#endif
+
+#define NLM_REAL float
+#define NLM_EXP2NEG bw_exp2neg_f
+#define NLM_SUFFIX f_avx2
+#define NLM_TARGET __attribute__((target("avx2")))
+#include "bw_nlm_kernel.h"
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
+
+#define NLM_REAL double
+#define NLM_EXP2NEG bw_exp2neg_d
+#define NLM_SUFFIX d_avx2
+#define NLM_TARGET __attribute__((target("avx2")))
+#include "bw_nlm_kernel.h"
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
+
+#define NLM_REAL float
+#define NLM_EXP2NEG bw_exp2neg_f
+#define NLM_SUFFIX f_avx512
+#define NLM_TARGET BW_NLM_AVX512
+#include "bw_nlm_kernel.h"
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
+
+#define NLM_REAL double
+#define NLM_EXP2NEG bw_exp2neg_d
+#define NLM_SUFFIX d_avx512
+#define NLM_TARGET BW_NLM_AVX512
+#include "bw_nlm_kernel.h"
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
+#endif
+
+/* The widest kernel this CPU runs, capped by BLOCKWISE_SIMD=avx2|portable
+ * as for the other kernels.  Every kernel computes the same bits. */
+static bw_nlm_tile_fn bw_nlm_select(int dbl) {
+  const char *cap = getenv("BLOCKWISE_SIMD");
+  const int portable = cap && !strcmp(cap, "portable");
+  const int avx2_only = cap && !strcmp(cap, "avx2");
+#ifdef BW_NLM_X86
+  if (!portable) {
+    __builtin_cpu_init();
+    if (!avx2_only && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+      return dbl ? nlm_tile_d_avx512 : nlm_tile_f_avx512;
+    if (__builtin_cpu_supports("avx2"))
+      return dbl ? nlm_tile_d_avx2 : nlm_tile_f_avx2;
+  }
+#else
+  (void)portable;
+  (void)avx2_only;
+#endif
+  return dbl ? nlm_tile_d_portable : nlm_tile_f_portable;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parameters and the region map                                            */
+/* ------------------------------------------------------------------------ */
+
+void bw_nlm_params_init(bw_nlm_params *params, int ndim, double sigma) {
+  if (!params) return;
+  memset(params, 0, sizeof *params);
+  params->ndim = ndim;
+  for (int i = 0; i < BW_MAX_DIMS; i++) {
+    params->patch[i] = 3;
+    params->search[i] = 10;
+  }
+  params->h = 0.0;
+  params->noise = BW_NLM_GAUSSIAN;
+  params->sigma = sigma;
+  params->gain = 1.0;
+  params->offset = 0.0;
+  params->read_sigma = 0.0;
+}
+
+static bw_status check_radii(const bw_nlm_params *p, bw_error *err) {
+  if (!p) return bw_fail(err, BW_ERR_NULL, "nlm: params is NULL");
+  if (p->ndim != 2 && p->ndim != 3)
+    return bw_fail(err, BW_ERR_NDIM, "nlm: params.ndim is %d, expected 2 or 3",
+                   p->ndim);
+  for (int i = 0; i < p->ndim; i++) {
+    if (p->patch[i] < 0 || p->patch[i] > BW_NLM_MAX_PATCH)
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: patch radius %td along axis %d is outside [0, %d]",
+                     p->patch[i], i, BW_NLM_MAX_PATCH);
+    if (p->search[i] < 0 || p->search[i] > BW_NLM_MAX_SEARCH)
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: search radius %td along axis %d is outside [0, %d]",
+                     p->search[i], i, BW_NLM_MAX_SEARCH);
+  }
+  return BW_OK;
+}
+
+/* The effective h, and c0 = 2 sigma^2 / h^2 (sigma = 1 in the stabilised
+ * domain). */
+static bw_status check_noise(const bw_nlm_params *p, double *h_out, double *c0,
+                             bw_error *err) {
+  double sigma;
+  if (p->noise == BW_NLM_GAUSSIAN) {
+    if (!(p->sigma >= 0.0) || !isfinite(p->sigma))
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: sigma is %g, expected a finite value >= 0", p->sigma);
+    sigma = p->sigma;
+  } else if (p->noise == BW_NLM_POISSON_GAUSSIAN) {
+    if (!(p->gain > 0.0) || !isfinite(p->gain))
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: gain is %g, expected a finite value > 0", p->gain);
+    if (!isfinite(p->offset))
+      return bw_fail(err, BW_ERR_PARAM, "nlm: offset is %g, expected a finite value",
+                     p->offset);
+    if (!(p->read_sigma >= 0.0) || !isfinite(p->read_sigma))
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: read_sigma is %g, expected a finite value >= 0",
+                     p->read_sigma);
+    const double rs = p->read_sigma / p->gain;
+    if (!(rs <= 1e6))
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: read_sigma / gain is %g, expected at most 1e6", rs);
+    sigma = 1.0;
+  } else {
+    return bw_fail(err, BW_ERR_PARAM, "nlm: unknown noise model %d",
+                   (int)p->noise);
+  }
+  if (!(p->h >= 0.0) || !isfinite(p->h))
+    return bw_fail(err, BW_ERR_PARAM,
+                   "nlm: h is %g, expected a finite value >= 0 (0: default)", p->h);
+  const double h = p->h > 0.0 ? p->h : 0.8 * sigma;
+  if (h == 0.0)
+    return bw_fail(err, BW_ERR_PARAM,
+                   "nlm: h is 0 and so is sigma: set h, or sigma for its default "
+                   "0.8 sigma");
+  const double c = 2.0 * (sigma / h) * (sigma / h);
+  if (!(h >= 1e-300 && h <= 1e300) || !(c <= 2e30))
+    return bw_fail(err, BW_ERR_PARAM,
+                   "nlm: h = %g (sigma %g) is out of range: h must lie in "
+                   "[1e-300, 1e300] and sigma / h at most 1e15",
+                   h, sigma);
+  *h_out = h;
+  *c0 = c;
+  return BW_OK;
+}
+
+static bw_status check_image_shape(int nd, const ptrdiff_t *shape,
+                                   bw_error *err) {
+  for (int i = 0; i < nd; i++)
+    if (shape[i] < 1)
+      return bw_fail(err, BW_ERR_SHAPE,
+                     "nlm: image extent %td along axis %d (< 1)", shape[i], i);
+  return BW_OK;
+}
+
+/* The region map without checks of the parameters' values. */
+static void map_region(const bw_nlm_params *p, const ptrdiff_t *image_shape,
+                       const bw_region *out, bw_region *in) {
+  memset(in, 0, sizeof *in);
+  for (int i = 0; i < p->ndim; i++) {
+    const ptrdiff_t halo = p->patch[i] + p->search[i];
+    ptrdiff_t lo = out->start[i] - halo, hi = out->start[i] + out->size[i] + halo;
+    if (lo < 0) lo = 0;
+    if (hi > image_shape[i]) hi = image_shape[i];
+    in->start[i] = lo;
+    in->size[i] = hi - lo;
+  }
+}
+
+static bw_status check_out_region(int nd, const ptrdiff_t *image_shape,
+                                  const bw_region *r, const char *what,
+                                  bw_error *err) {
+  for (int i = 0; i < nd; i++) {
+    const ptrdiff_t st = r->start[i], sz = r->size[i];
+    if (st < 0 || sz < 1 || st > image_shape[i] - sz)
+      return bw_fail(err, BW_ERR_REGION,
+                     "nlm: %s [%td, %td) along axis %d is not inside the image "
+                     "[0, %td)",
+                     what, st, st + sz, i, image_shape[i]);
+  }
+  return BW_OK;
+}
+
+bw_status bw_nlm_input_region(const bw_nlm_params *params,
+                              const ptrdiff_t *image_shape,
+                              const bw_region *out_region, bw_region *in_region,
+                              bw_error *err) {
+  bw_status s = check_radii(params, err);
+  if (s) return s;
+  if (!image_shape || !out_region || !in_region)
+    return bw_fail(err, BW_ERR_NULL, "nlm input region: NULL argument");
+  if ((s = check_image_shape(params->ndim, image_shape, err))) return s;
+  if ((s = check_out_region(params->ndim, image_shape, out_region,
+                            "output region", err)))
+    return s;
+  bw_region r;
+  map_region(params, image_shape, out_region, &r);
+  *in_region = r;
+  return BW_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Generalised Anscombe transform and its exact unbiased inverse            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * In photo-electron units (u = (z - offset) / gain, s = read_sigma / gain)
+ * the data are u = k + n, k ~ Poisson(y), n ~ N(0, s^2), and the transform
+ * is f(u) = 2 sqrt(max(u + 3/8 + s^2, 0)).  Its exact unbiased inverse maps
+ * a value D to the y for which E{f(u) | y} = D:
+ *
+ *   E(y) = sum_k Poisson(k; y) g(k),   g(k) = E{f(k + n)},
+ *
+ * increasing in y.  D <= E(0) maps to 0.  E is tabulated once per call at
+ * nodes y_i = (i * 20 / M)^2 (y up to 400) with its derivative
+ * E'(y) = sum_k Poisson(k; y) (g(k + 1) - g(k)), and inverted by cubic
+ * Hermite interpolation of y(D) between nodes.  Above the table, E comes
+ * from the expansion of E{2 sqrt(X)} in the central moments of
+ * X = u + 3/8 + s^2 (mean m = y + 3/8 + s^2; cumulants: y + s^2 for the
+ * second, y for every higher one) to sixth order, whose truncation error is
+ * below 1e-10 relative there, inverted by Newton steps.
+ */
+#define BW_GAT_NODES 512
+#define BW_GAT_SMAX 20.0 /* sqrt of the largest tabulated y */
+
+typedef struct bw_gat {
+  double gain, offset, s2, c; /* c = 3/8 + s2 */
+  double d[BW_GAT_NODES + 1], y[BW_GAT_NODES + 1], slope[BW_GAT_NODES + 1];
+} bw_gat;
+
+static double gat_normal(double n, double s) {
+  const double q = n / s;
+  return exp(-0.5 * q * q) / (s * 2.5066282746310002);
+}
+
+/* g(k) = E{2 sqrt(max(a + n, 0))} with a = k + c, n ~ N(0, s^2). */
+static double gat_g(double a, double s) {
+  if (s == 0.0) return 2.0 * sqrt(a);
+  if (a > 12.0 * s) {
+    /* E sqrt(a + n) = sqrt(a) sum_j binom(1/2, 2j) E n^2j / a^2j. */
+    const double r = s * s / (a * a);
+    return 2.0 * sqrt(a) *
+           (1.0 - r * (1.0 / 8.0 + r * (15.0 / 128.0 +
+                                        r * (315.0 / 1024.0 + r * (45045.0 / 32768.0)))));
+  }
+  /* Where the Gaussian reaches the kink at n = -a: with n = t^2 - a the
+   * integrand 2 sqrt(a + n) phi(n) dn becomes the smooth 4 t^2 phi(t^2 - a)
+   * dt on [0, sqrt(a + 12 s)] (beyond 12 s the Gaussian has no mass left
+   * that double precision sees).  Simpson's rule. */
+  const int m = 512;
+  const double tmax = sqrt(a + 12.0 * s), dt = tmax / m;
+  double sum = 0.0;
+  for (int i = 0; i <= m; i++) {
+    const double t = i * dt;
+    const double f = 4.0 * t * t * gat_normal(t * t - a, s);
+    sum += f * (i == 0 || i == m ? 1.0 : (i % 2 ? 4.0 : 2.0));
+  }
+  return sum * dt / 3.0;
+}
+
+/* E(y) and E'(y) from the g table (g[k] for k <= kmax + 1). */
+static void gat_expect(double y, const double *g, double *e, double *de) {
+  if (y == 0.0) {
+    *e = g[0];
+    *de = g[1] - g[0];
+    return;
+  }
+  const double sd = sqrt(y);
+  ptrdiff_t k0 = (ptrdiff_t)floor(y - 12.0 * sd - 12.0);
+  ptrdiff_t k1 = (ptrdiff_t)ceil(y + 12.0 * sd + 12.0);
+  if (k0 < 0) k0 = 0;
+  const ptrdiff_t mode = (ptrdiff_t)floor(y);
+  const double pm = exp((double)mode * log(y) - y - lgamma((double)mode + 1.0));
+  double se = 0.0, sde = 0.0, pk = pm;
+  for (ptrdiff_t k = mode; k <= k1; k++) {
+    se += pk * g[k];
+    sde += pk * (g[k + 1] - g[k]);
+    pk *= y / (double)(k + 1);
+  }
+  pk = pm;
+  for (ptrdiff_t k = mode - 1; k >= k0; k--) {
+    pk *= (double)(k + 1) / y;
+    se += pk * g[k];
+    sde += pk * (g[k + 1] - g[k]);
+  }
+  *e = se;
+  *de = sde;
+}
+
+/* E(y) above the table, from the central moments of X. */
+static double gat_expect_asym(const bw_gat *t, double y) {
+  const double m = y + t->c, k2 = y + t->s2;
+  const double mu2 = k2, mu3 = y, mu4 = y + 3.0 * k2 * k2,
+               mu5 = y + 10.0 * y * k2,
+               mu6 = y + 15.0 * y * k2 + 10.0 * y * y + 15.0 * k2 * k2 * k2;
+  const double i = 1.0 / m;
+  const double series =
+      1.0 - mu2 * i * i / 8.0 + mu3 * i * i * i / 16.0 -
+      5.0 * mu4 * i * i * i * i / 128.0 + 7.0 * mu5 * i * i * i * i * i / 256.0 -
+      21.0 * mu6 * i * i * i * i * i * i / 1024.0;
+  return 2.0 * sqrt(m) * series;
+}
+
+static bw_status gat_init(bw_gat *t, const bw_nlm_params *p, bw_error *err) {
+  t->gain = p->gain;
+  t->offset = p->offset;
+  const double s = p->read_sigma / p->gain;
+  t->s2 = s * s;
+  t->c = 0.375 + t->s2;
+  const double ymax = BW_GAT_SMAX * BW_GAT_SMAX;
+  const ptrdiff_t kmax = (ptrdiff_t)ceil(ymax + 12.0 * BW_GAT_SMAX + 12.0) + 2;
+  double *g = malloc((size_t)(kmax + 1) * sizeof *g);
+  if (!g) return bw_fail(err, BW_ERR_NOMEM, "nlm: no memory for the inverse table");
+  for (ptrdiff_t k = 0; k <= kmax; k++) g[k] = gat_g((double)k + t->c, s);
+  for (int i = 0; i <= BW_GAT_NODES; i++) {
+    const double sq = BW_GAT_SMAX * i / BW_GAT_NODES;
+    double e, de;
+    t->y[i] = sq * sq;
+    gat_expect(t->y[i], g, &e, &de);
+    t->d[i] = e;
+    t->slope[i] = 1.0 / de;
+  }
+  free(g);
+  return BW_OK;
+}
+
+/* The expected photo-electron count y with E(y) = d, in image units. */
+static double gat_inverse(const bw_gat *t, double d) {
+  double y;
+  if (!(d > t->d[0])) {
+    y = 0.0;
+  } else if (d < t->d[BW_GAT_NODES]) {
+    int lo = 0, hi = BW_GAT_NODES;
+    while (hi - lo > 1) {
+      const int mid = (lo + hi) / 2;
+      if (t->d[mid] <= d)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    const double w = t->d[hi] - t->d[lo], u = (d - t->d[lo]) / w;
+    const double u2 = u * u, u3 = u2 * u;
+    y = (2.0 * u3 - 3.0 * u2 + 1.0) * t->y[lo] + (u3 - 2.0 * u2 + u) * w * t->slope[lo] +
+        (-2.0 * u3 + 3.0 * u2) * t->y[hi] + (u3 - u2) * w * t->slope[hi];
+  } else {
+    /* Newton steps on the expansion, with the slope 1 / sqrt(m) of its
+     * leading term (the others change it by less than 1/(8m)). */
+    y = 0.25 * d * d + 0.25 - t->c;
+    for (int it = 0; it < 6; it++)
+      y -= (gat_expect_asym(t, y) - d) * sqrt(y + t->c);
+  }
+  return t->gain * y + t->offset;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading and writing pixels                                               */
+/* ------------------------------------------------------------------------ */
+
+static double get_elem(const char *p, bw_dtype dt) {
+  switch (dt) {
+  case BW_U8: return *(const uint8_t *)p;
+  case BW_I8: return *(const int8_t *)p;
+  case BW_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
+  case BW_I16: { int16_t v; memcpy(&v, p, 2); return v; }
+  case BW_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
+  case BW_I32: { int32_t v; memcpy(&v, p, 4); return v; }
+  case BW_F32: { float v; memcpy(&v, p, 4); return v; }
+  case BW_F64: { double v; memcpy(&v, p, 8); return v; }
+  }
+  return 0.0;
+}
+
+static double clamp_round(double v, double lo, double hi) {
+  if (v <= lo) return lo;
+  if (v >= hi) return hi;
+  return floor(v + 0.5);
+}
+
+static void put_elem(char *p, bw_dtype dt, double v) {
+  switch (dt) {
+  case BW_U8: { uint8_t x = (uint8_t)clamp_round(v, 0, 255); memcpy(p, &x, 1); break; }
+  case BW_I8: { int8_t x = (int8_t)clamp_round(v, -128, 127); memcpy(p, &x, 1); break; }
+  case BW_U16: { uint16_t x = (uint16_t)clamp_round(v, 0, 65535); memcpy(p, &x, 2); break; }
+  case BW_I16: { int16_t x = (int16_t)clamp_round(v, -32768, 32767); memcpy(p, &x, 2); break; }
+  case BW_U32: { uint32_t x = (uint32_t)clamp_round(v, 0, 4294967295.0); memcpy(p, &x, 4); break; }
+  case BW_I32: { int32_t x = (int32_t)clamp_round(v, -2147483648.0, 2147483647.0); memcpy(p, &x, 4); break; }
+  case BW_F32: { float x = (float)v; memcpy(p, &x, 4); break; }
+  case BW_F64: memcpy(p, &v, 8); break;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The driver                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* A view and where it sits, in 3-D form. */
+typedef struct nlm_place {
+  const char *data;
+  bw_dtype dtype;
+  ptrdiff_t start[3], shape[3], strides[3];
+} nlm_place;
+
+static void place3(const bw_view *v, const ptrdiff_t *start, int nd,
+                   nlm_place *pl) {
+  const int lead = 3 - nd;
+  pl->data = (const char *)v->data;
+  pl->dtype = v->dtype;
+  for (int i = 0; i < 3; i++) {
+    pl->start[i] = 0;
+    pl->shape[i] = 1;
+    pl->strides[i] = 0;
+  }
+  for (int i = 0; i < nd; i++) {
+    pl->start[lead + i] = start ? start[i] : 0;
+    pl->shape[lead + i] = v->shape[i];
+    pl->strides[lead + i] = v->strides[i];
+  }
+}
+
+static const char *place_at(const nlm_place *pl, ptrdiff_t z, ptrdiff_t y,
+                            ptrdiff_t x) {
+  return pl->data + (z - pl->start[0]) * pl->strides[0] +
+         (y - pl->start[1]) * pl->strides[1] + (x - pl->start[2]) * pl->strides[2];
+}
+
+/* Lowest and highest byte a view touches. */
+static void view_span(const bw_view *v, uintptr_t *lo, uintptr_t *hi) {
+  intptr_t a = 0, b = 0;
+  for (int i = 0; i < v->ndim; i++) {
+    const intptr_t d = (intptr_t)(v->shape[i] - 1) * (intptr_t)v->strides[i];
+    if (d < 0)
+      a += d;
+    else
+      b += d;
+  }
+  *lo = (uintptr_t)v->data + (uintptr_t)a;
+  *hi = (uintptr_t)v->data + (uintptr_t)b + bw_dtype_size(v->dtype) - 1;
+}
+
+/* Tile extents for an output box, at most @budget pixels.  Per offset, a
+ * tile of extents T computes weights over its hull (T + |o| per axis, |o|
+ * about s / 2 on average) and squared differences and box sums over the
+ * hull grown by the patch (T + |o| + 2 p), both about as costly per pixel;
+ * each row costs as much again as BW_NLM_ROW_COST pixels (loop set-up and
+ * remainders).  Candidates are the box's extents halved (rounded up) any
+ * number of times per axis, rows at most BW_NLM_MAX_ROW pixels (so that the
+ * rows a tile works on stay in the first-level cache), and the cheapest per
+ * output pixel by that count wins. */
+static void choose_tile(const ptrdiff_t *box, const ptrdiff_t *p,
+                        const ptrdiff_t *s, ptrdiff_t budget, ptrdiff_t *tile) {
+  ptrdiff_t cand[3][64];
+  int nc[3];
+  for (int i = 0; i < 3; i++) {
+    nc[i] = 0;
+    for (ptrdiff_t t = box[i];; t = (t + 1) / 2) {
+      if (i < 2 || t <= BW_NLM_MAX_ROW) cand[i][nc[i]++] = t;
+      if (t == 1 || nc[i] == 64) break;
+    }
+  }
+  double best = -1.0;
+  for (int a = 0; a < nc[0]; a++)
+    for (int b = 0; b < nc[1]; b++)
+      for (int c = 0; c < nc[2]; c++) {
+        const ptrdiff_t t[3] = {cand[0][a], cand[1][b], cand[2][c]};
+        if ((double)t[0] * (double)t[1] * (double)t[2] > (double)budget) continue;
+        double hull = 1.0, grown = 1.0, hull_rows = 1.0, grown_rows = 1.0;
+        for (int i = 0; i < 3; i++) {
+          const double h = (double)t[i] + 0.5 * (double)s[i];
+          const double g = h + 2.0 * (double)p[i];
+          hull *= h;
+          grown *= g;
+          if (i < 2) {
+            hull_rows *= h;
+            grown_rows *= g;
+          }
+        }
+        const double cost = 2.0 * (hull + grown + BW_NLM_ROW_COST * (hull_rows + grown_rows)) /
+                            ((double)t[0] * (double)t[1] * (double)t[2]);
+        if (best < 0.0 || cost < best) {
+          best = cost;
+          for (int i = 0; i < 3; i++) tile[i] = t[i];
+        }
+      }
+  if (best < 0.0) /* not even one pixel per axis fits: cannot happen */
+    for (int i = 0; i < 3; i++) tile[i] = 1;
+}
+
+#define NLM_ALIGN 64
+
+/* A call's scratch: on POSIX systems straight from the kernel and back to
+ * it when the call ends.  Through malloc, glibc raises its mmap threshold
+ * when the first such block is freed and serves later ones from its heaps,
+ * which keep them: a streamed pipeline calling the core for every piece
+ * then held three times the memory it needs. */
+static void *scratch_alloc(size_t n) {
+#ifdef BW_NLM_MMAP
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+#else
+  return aligned_alloc(NLM_ALIGN, n);
+#endif
+}
+
+static void scratch_free(void *p, size_t n) {
+#ifdef BW_NLM_MMAP
+  munmap(p, n);
+#else
+  (void)n;
+  free(p);
+#endif
+}
+
+static size_t align_up(size_t n) { return (n + NLM_ALIGN - 1) & ~(size_t)(NLM_ALIGN - 1); }
+
+/* Scratch layout for tiles of at most @tile, elements of @esz bytes. */
+typedef struct nlm_layout {
+  size_t val, wsum, vsum, trow, prow, srow, w, kfull, ktmp, yring, ypair, zring,
+      zpair, cx, total;
+  ptrdiff_t rowlen, planelen;
+} nlm_layout;
+
+static int layout(nlm_layout *L, const ptrdiff_t *tile, const ptrdiff_t *n,
+                  const ptrdiff_t *p, const ptrdiff_t *s, size_t esz) {
+  size_t off = 0;
+  ptrdiff_t inbox = 1;
+  for (int i = 0; i < 3; i++) {
+    ptrdiff_t e = tile[i] + 2 * (p[i] + s[i]);
+    inbox *= e < n[i] ? e : n[i];
+  }
+  const ptrdiff_t tvox = tile[0] * tile[1] * tile[2];
+  L->rowlen = tile[2] + s[2];
+  L->planelen = (tile[1] + s[1]) * L->rowlen;
+  const size_t row = (size_t)(L->rowlen + 2 * p[2]) * esz;
+#define NLM_PUT(field, bytes)                                                  \
+  do {                                                                         \
+    L->field = off;                                                            \
+    off += align_up(bytes);                                                    \
+  } while (0)
+  NLM_PUT(val, (size_t)inbox * esz);
+  NLM_PUT(wsum, (size_t)tvox * esz);
+  NLM_PUT(vsum, (size_t)tvox * esz);
+  NLM_PUT(trow, row);
+  NLM_PUT(prow, row);
+  NLM_PUT(srow, row);
+  NLM_PUT(w, row);
+  NLM_PUT(kfull, row);
+  NLM_PUT(ktmp, row);
+  NLM_PUT(yring, (size_t)(2 * p[1] + 2) * (size_t)L->rowlen * esz);
+  NLM_PUT(ypair, (size_t)(2 * p[1] + 2) * (size_t)L->rowlen * esz);
+  if (p[0] > 0) {
+    NLM_PUT(zring, (size_t)(2 * p[0] + 2) * (size_t)L->planelen * esz);
+    NLM_PUT(zpair, (size_t)(2 * p[0] + 2) * (size_t)L->planelen * esz);
+  } else {
+    L->zring = L->zpair = 0;
+  }
+  NLM_PUT(cx, (size_t)L->rowlen * sizeof(ptrdiff_t));
+#undef NLM_PUT
+  L->total = off;
+  return 0;
+}
+
+/* Working values: pixel values, or their generalised Anscombe transform,
+ * times scale, an exact power of two near 1 / h.  Scaling by a power of two
+ * is exact, and it keeps the squared differences of any input in the range
+ * of single precision wherever a weight depends on them. */
+typedef struct nlm_values {
+  const bw_gat *gat;
+  double scale;
+} nlm_values;
+
+static double work_value(const nlm_values *wv, double v) {
+  if (wv->gat) {
+    const double u = (v - wv->gat->offset) / wv->gat->gain + wv->gat->c;
+    v = u > 0.0 ? 2.0 * sqrt(u) : 0.0;
+  }
+  return v * wv->scale;
+}
+
+/* Loads the working values of box (i0, in). */
+static void load_values(const nlm_place *src, const ptrdiff_t *i0,
+                        const ptrdiff_t *in, const nlm_values *wv, int dbl,
+                        void *dst) {
+  float *df = dst;
+  double *dd = dst;
+  size_t k = 0;
+  for (ptrdiff_t z = i0[0]; z < i0[0] + in[0]; z++)
+    for (ptrdiff_t y = i0[1]; y < i0[1] + in[1]; y++) {
+      const char *p = place_at(src, z, y, i0[2]);
+      for (ptrdiff_t x = 0; x < in[2]; x++, k++, p += src->strides[2]) {
+        const double v = work_value(wv, get_elem(p, src->dtype));
+        if (dbl)
+          dd[k] = v;
+        else
+          df[k] = (float)v;
+      }
+    }
+}
+
+/* The first pixel of box (i0, in) that is not finite, or whose working
+ * value exceeds @vmax in magnitude (weighted sums of a few million such
+ * values stay finite).  Returns 1 and its position and value, or 0. */
+static int find_bad_value(const nlm_place *src, const ptrdiff_t *i0,
+                          const ptrdiff_t *in, const nlm_values *wv,
+                          double vmax, ptrdiff_t *at, double *value) {
+  for (ptrdiff_t z = i0[0]; z < i0[0] + in[0]; z++)
+    for (ptrdiff_t y = i0[1]; y < i0[1] + in[1]; y++) {
+      const char *p = place_at(src, z, y, i0[2]);
+      for (ptrdiff_t x = 0; x < in[2]; x++, p += src->strides[2]) {
+        const double v = get_elem(p, src->dtype);
+        if (!isfinite(v) || !(fabs(work_value(wv, v)) <= vmax)) {
+          at[0] = z;
+          at[1] = y;
+          at[2] = i0[2] + x;
+          *value = v;
+          return 1;
+        }
+      }
+    }
+  return 0;
+}
+
+bw_status bw_nlm(const bw_view *in, const ptrdiff_t *in_start,
+                 const bw_view *out, const ptrdiff_t *out_start,
+                 const ptrdiff_t *image_shape, const bw_nlm_params *params,
+                 bw_error *err) {
+  bw_status st = check_radii(params, err);
+  if (st) return st;
+  const int nd = params->ndim;
+  double h = 0.0, c0 = 0.0;
+  if ((st = check_noise(params, &h, &c0, err))) return st;
+  if ((st = bw_check_view(in, nd, "nlm input", err))) return st;
+  {
+    bw_error e;
+    if (bw_check_view(out, nd, "nlm output", &e))
+      return bw_fail(err, BW_ERR_OUTPUT, "%s", e.message);
+  }
+  ptrdiff_t shape[BW_MAX_DIMS];
+  if (image_shape) {
+    for (int i = 0; i < nd; i++) shape[i] = image_shape[i];
+    if ((st = check_image_shape(nd, shape, err))) return st;
+  } else {
+    for (int i = 0; i < nd; i++) {
+      if (in_start && in_start[i] != 0)
+        return bw_fail(err, BW_ERR_REGION,
+                       "nlm: in_start is not zero but no image_shape is given");
+      shape[i] = in->shape[i];
+    }
+  }
+  bw_region outr, inr, need;
+  memset(&outr, 0, sizeof outr);
+  memset(&inr, 0, sizeof inr);
+  for (int i = 0; i < nd; i++) {
+    outr.start[i] = out_start ? out_start[i] : 0;
+    outr.size[i] = out->shape[i];
+    inr.start[i] = in_start ? in_start[i] : 0;
+    inr.size[i] = in->shape[i];
+  }
+  if ((st = check_out_region(nd, shape, &outr, "output box", err))) return st;
+  if ((st = check_out_region(nd, shape, &inr, "input box", err))) return st;
+  map_region(params, shape, &outr, &need);
+  for (int i = 0; i < nd; i++)
+    if (need.start[i] < inr.start[i] ||
+        need.start[i] + need.size[i] > inr.start[i] + inr.size[i])
+      return bw_fail(err, BW_ERR_REGION,
+                     "nlm: the input box [%td, %td) along axis %d does not hold "
+                     "[%td, %td), the pixels the output box needs "
+                     "(bw_nlm_input_region)",
+                     inr.start[i], inr.start[i] + inr.size[i], i, need.start[i],
+                     need.start[i] + need.size[i]);
+  {
+    uintptr_t alo, ahi, blo, bhi;
+    view_span(in, &alo, &ahi);
+    view_span(out, &blo, &bhi);
+    if (alo <= bhi && blo <= ahi)
+      return bw_fail(err, BW_ERR_OUTPUT, "nlm: the output view overlaps the input");
+  }
+
+  /* Everything in 3-D form. */
+  nlm_place src, dst;
+  place3(in, in_start, nd, &src);
+  place3(out, out_start, nd, &dst);
+  ptrdiff_t n[3] = {1, 1, 1}, p[3] = {0, 0, 0}, s[3] = {0, 0, 0};
+  ptrdiff_t o0[3] = {0, 0, 0}, on[3] = {1, 1, 1}, need0[3] = {0, 0, 0},
+            needn[3] = {1, 1, 1};
+  for (int i = 0; i < nd; i++) {
+    const int j = 3 - nd + i;
+    n[j] = shape[i];
+    p[j] = params->patch[i];
+    s[j] = params->search[i];
+    o0[j] = outr.start[i];
+    on[j] = outr.size[i];
+    need0[j] = need.start[i];
+    needn[j] = need.size[i];
+  }
+  const int dbl = in->dtype == BW_U32 || in->dtype == BW_I32 || in->dtype == BW_F64;
+  const size_t esz = dbl ? sizeof(double) : sizeof(float);
+  ptrdiff_t tile[3];
+  choose_tile(on, p, s, (p[0] + s[0] > 0 ? BW_NLM_TILE_3D : BW_NLM_TILE_2D) / (dbl ? 2 : 1),
+              tile);
+  nlm_layout L;
+  layout(&L, tile, n, p, s, esz);
+
+  bw_gat *gat = NULL;
+  if (params->noise == BW_NLM_POISSON_GAUSSIAN) {
+    gat = malloc(sizeof *gat);
+    if (!gat) return bw_fail(err, BW_ERR_NOMEM, "nlm: no memory for the inverse table");
+    if ((st = gat_init(gat, params, err))) {
+      free(gat);
+      return st;
+    }
+  }
+  /* Working values in units of about h: scale = 2^-e with h = m 2^e,
+   * 1/2 <= m < 1, so that h * scale = m. */
+  nlm_values wv;
+  wv.gat = gat;
+  double hs; /* h in those units */
+  {
+    int e;
+    hs = frexp(h, &e);
+    wv.scale = ldexp(1.0, -e);
+  }
+  {
+    ptrdiff_t at[3];
+    double v;
+    if (find_bad_value(&src, need0, needn, &wv, dbl ? 1e290 : 1e30, at, &v)) {
+      char pos[96];
+      if (nd == 2)
+        snprintf(pos, sizeof pos, "(y, x) = (%td, %td)", at[1], at[2]);
+      else
+        snprintf(pos, sizeof pos, "(z, y, x) = (%td, %td, %td)", at[0], at[1], at[2]);
+      free(gat);
+      if (!isfinite(v))
+        return bw_fail(err, BW_ERR_PARAM, "nlm: the input pixel at %s is %g", pos, v);
+      return bw_fail(err, BW_ERR_PARAM,
+                     "nlm: the input pixel at %s is %g: too large for h = %g (its "
+                     "working value exceeds %g h)",
+                     pos, v, h, dbl ? 1e290 : 1e30);
+    }
+  }
+  char *mem = scratch_alloc(L.total);
+  if (!mem) {
+    free(gat);
+    return bw_fail(err, BW_ERR_NOMEM, "nlm: no memory for %zu bytes of scratch",
+                   L.total);
+  }
+
+  bw_nlm_tile a;
+  memset(&a, 0, sizeof a);
+  for (int i = 0; i < 3; i++) {
+    a.n[i] = n[i];
+    a.p[i] = p[i];
+    a.s[i] = s[i];
+  }
+  a.hinv2 = 1.4426950408889634 / (hs * hs);
+  a.c0 = c0 * 1.4426950408889634;
+  a.ycut = BW_NLM_YCUT;
+  a.val = mem + L.val;
+  a.wsum = mem + L.wsum;
+  a.vsum = mem + L.vsum;
+  a.trow = mem + L.trow;
+  a.prow = mem + L.prow;
+  a.srow = mem + L.srow;
+  a.w = mem + L.w;
+  a.kfull = mem + L.kfull;
+  a.ktmp = mem + L.ktmp;
+  a.yring = mem + L.yring;
+  a.ypair = mem + L.ypair;
+  a.zring = p[0] > 0 ? mem + L.zring : NULL;
+  a.zpair = p[0] > 0 ? mem + L.zpair : NULL;
+  a.cx = (ptrdiff_t *)(mem + L.cx);
+  a.rowlen = L.rowlen;
+  a.planelen = L.planelen;
+  const bw_nlm_tile_fn kernel = bw_nlm_select(dbl);
+
+  for (ptrdiff_t tz = o0[0]; tz < o0[0] + on[0]; tz += tile[0])
+    for (ptrdiff_t ty = o0[1]; ty < o0[1] + on[1]; ty += tile[1])
+      for (ptrdiff_t tx = o0[2]; tx < o0[2] + on[2]; tx += tile[2]) {
+        const ptrdiff_t t0[3] = {tz, ty, tx};
+        for (int i = 0; i < 3; i++) {
+          a.t0[i] = t0[i];
+          a.tn[i] = o0[i] + on[i] - t0[i] < tile[i] ? o0[i] + on[i] - t0[i] : tile[i];
+          const ptrdiff_t halo = p[i] + s[i];
+          ptrdiff_t lo = t0[i] - halo, hi = t0[i] + a.tn[i] + halo;
+          a.i0[i] = lo < 0 ? 0 : lo;
+          a.in[i] = (hi > n[i] ? n[i] : hi) - a.i0[i];
+        }
+        load_values(&src, a.i0, a.in, &wv, dbl, mem + L.val);
+        /* The pixel itself: weight 1. */
+        {
+          size_t k = 0;
+          for (ptrdiff_t z = 0; z < a.tn[0]; z++)
+            for (ptrdiff_t y = 0; y < a.tn[1]; y++) {
+              const ptrdiff_t v = ((z + a.t0[0] - a.i0[0]) * a.in[1] +
+                                   (y + a.t0[1] - a.i0[1])) * a.in[2] +
+                                  (a.t0[2] - a.i0[2]);
+              for (ptrdiff_t x = 0; x < a.tn[2]; x++, k++) {
+                if (dbl) {
+                  ((double *)a.wsum)[k] = 1.0;
+                  ((double *)a.vsum)[k] = ((const double *)a.val)[v + x];
+                } else {
+                  ((float *)a.wsum)[k] = 1.0f;
+                  ((float *)a.vsum)[k] = ((const float *)a.val)[v + x];
+                }
+              }
+            }
+        }
+        kernel(&a);
+        /* The weighted means, back to image units, into the output. */
+        size_t k = 0;
+        for (ptrdiff_t z = 0; z < a.tn[0]; z++)
+          for (ptrdiff_t y = 0; y < a.tn[1]; y++) {
+            char *q = (char *)place_at(&dst, a.t0[0] + z, a.t0[1] + y, a.t0[2]);
+            for (ptrdiff_t x = 0; x < a.tn[2]; x++, k++, q += dst.strides[2]) {
+              double v;
+              if (dbl)
+                v = ((double *)a.vsum)[k] / ((double *)a.wsum)[k];
+              else
+                v = (double)(((float *)a.vsum)[k] / ((float *)a.wsum)[k]);
+              v /= wv.scale;
+              if (gat) v = gat_inverse(gat, v);
+              put_elem(q, dst.dtype, v);
+            }
+          }
+      }
+  scratch_free(mem, L.total);
+  free(gat);
+  return BW_OK;
+}
