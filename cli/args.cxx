@@ -110,17 +110,24 @@ ParseInteger(const std::string & option, const std::string & text, long lo, long
 std::vector<int64_t>
 ParseBlock(const std::string & text)
 {
-  std::vector<int64_t> block;
-  std::stringstream    in(text);
-  std::string          part;
-  while (std::getline(in, part, ','))
-    block.push_back(ParseInteger("--block", part, 0, 1L << 40));
-  if (block.empty() || block.size() > 3 || text.back() == ',')
-    throw UsageError("--block: '" + text + "' is not 1 to 3 sizes such as 10 or 4,16,16");
+  std::vector<int64_t> block = ParseSizes("--block", text);
   for (int64_t b : block)
     if (b < 1)
       throw UsageError("--block: block sizes must be at least 1, not " + std::to_string(b));
   return block;
+}
+
+std::vector<int64_t>
+ParseSizes(const std::string & option, const std::string & text)
+{
+  std::vector<int64_t> sizes;
+  std::stringstream    in(text);
+  std::string          part;
+  while (std::getline(in, part, ','))
+    sizes.push_back(ParseInteger(option, part, 0, 1L << 40));
+  if (sizes.empty() || sizes.size() > 3 || text.back() == ',')
+    throw UsageError(option + ": '" + text + "' is not 1 to 3 sizes such as 10 or 4,16,16");
+  return sizes;
 }
 
 /** The options every command takes, added to its own. */

@@ -50,6 +50,9 @@ ParseInteger(const std::string & option, const std::string & text, long lo, long
 /** "10" or "4,16,16": 1 to 3 block sizes, each at least 1. */
 std::vector<int64_t>
 ParseBlock(const std::string & text);
+/** "3" or "2,10,10": 1 to 3 integers of at least 0 (radii), for @option. */
+std::vector<int64_t>
+ParseSizes(const std::string & option, const std::string & text);
 
 /** @known plus --threads, --memory, --quiet and --help. */
 std::map<std::string, bool>

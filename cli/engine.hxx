@@ -24,6 +24,7 @@
 #include "itkImageRegionSplitterSlowDimension.h"
 #include "itkImageToImageFilter.h"
 #include "itkMultiThreaderBase.h"
+#include "itkNonLocalMeansImageFilter.h"
 #include "itkNrrdImageIO.h"
 #include "itkProcessObject.h"
 #include "itkStreamingImageFilter.h"
@@ -196,6 +197,8 @@ private:
   BuildRead(size_t i);
   void
   BuildBlock(size_t i);
+  void
+  BuildDenoise(size_t i);
   itk::DataObject::Pointer
   AsDouble(size_t node);
   void
@@ -339,6 +342,47 @@ Engine<D>::BuildBlock(size_t i)
         m_Nodes[i].image = f->GetOutput();
       });
     }
+  });
+}
+
+/** Non-local means of one image, as float32: the filter asks its input for
+ * each piece grown by the core's halo, so streamed pieces assemble into the
+ * whole-image result. */
+template <unsigned int D>
+void
+Engine<D>::BuildDenoise(size_t i)
+{
+  const ResolvedStep &  r = m_Plan.steps[i];
+  const bw_nlm_params & p = r.nlm;
+  WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using Filter = itk::NonLocalMeansImageFilter<ImageOf<T>, ImageOf<float>>;
+    auto                         f = Filter::New();
+    typename Filter::RadiusType patch, search;
+    for (unsigned int d = 0; d < D; ++d)
+    {
+      // The core's axes are slowest first, ITK's fastest first.
+      patch[d] = static_cast<itk::SizeValueType>(p.patch[D - 1 - d]);
+      search[d] = static_cast<itk::SizeValueType>(p.search[D - 1 - d]);
+    }
+    f->SetInput(this->Input<T>(r.inputs[0]));
+    f->SetPatchRadius(patch);
+    f->SetSearchRadius(search);
+    f->SetH(p.h);
+    if (p.noise == BW_NLM_POISSON_GAUSSIAN)
+    {
+      f->SetNoiseModel(itk::NonLocalMeansEnums::NoiseModel::PoissonGaussian);
+      f->SetGain(p.gain);
+      f->SetOffset(p.offset);
+      f->SetReadSigma(p.read_sigma);
+    }
+    else
+    {
+      f->SetNoiseModel(itk::NonLocalMeansEnums::NoiseModel::Gaussian);
+      f->SetSigma(p.sigma);
+    }
+    m_Nodes[i].filter = f;
+    m_Nodes[i].image = f->GetOutput();
   });
 }
 
@@ -569,6 +613,9 @@ Engine<D>::Run()
       case Op::Corr:
       case Op::Stats:
         this->BuildBlock(i);
+        break;
+      case Op::Denoise:
+        this->BuildDenoise(i);
         break;
       default:
         break;

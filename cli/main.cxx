@@ -35,6 +35,7 @@ const char * const kUsage =
   "commands:\n"
   "  corr A.tif B.tif -o R.tif   Pearson r per block of an image pair, a summary, a heatmap\n"
   "  stats IN.tif -o OUT.tif     one statistic per block\n"
+  "  denoise IN.tif -o OUT.tif   non-local means denoising, 2-D or 3-D\n"
   "  info FILE.tif               size, type, layout, compression and spacing of a TIFF\n"
   "  run PIPELINE.json           a pipeline of named steps\n"
   "\n"
@@ -73,6 +74,25 @@ const char * const kStatsHelp =
   "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
   "  --type f32|f64      element type of the map (default f32)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
+
+const char * const kDenoiseHelp =
+  "usage: blockwise denoise IN.tif -o OUT.tif --sigma S [options]\n"
+  "       blockwise denoise IN.tif -o OUT.tif --noise poisson-gaussian --gain G [options]\n"
+  "\n"
+  "Non-local means: each pixel becomes the mean of the pixels of its search window,\n"
+  "weighted by how alike the patches around them are.  Writes a float32 TIFF of\n"
+  "the input's size; any part of it equals the result on the whole image.\n"
+  "\n"
+  "  -o, --output OUT.tif  the denoised image (required)\n"
+  "  --sigma S           standard deviation of Gaussian noise (required for it)\n"
+  "  --patch R           patch radius: R for every axis, or [Z,]Y,X (default 3: 7x7)\n"
+  "  --search R          search radius, likewise (default 10: 21x21; e.g. 2,10,10)\n"
+  "  --h H               filtering strength (default 0.8 sigma; 0.8 for poisson-gaussian)\n"
+  "  --noise M           gaussian (default) or poisson-gaussian (fluorescence):\n"
+  "  --gain G            image units per photo-electron (default 1)\n"
+  "  --offset O          image value of zero photo-electrons (default 0)\n"
+  "  --read-sigma R      standard deviation of the read noise (default 0)\n"
   "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
 
 const char * const kInfoHelp =
@@ -306,6 +326,68 @@ Stats(int argc, char ** argv)
 }
 
 int
+Denoise(int argc, char ** argv)
+{
+  const Arguments args("denoise", argc, argv,
+                       WithCommon({ { "--output", true },
+                                    { "--sigma", true },
+                                    { "--patch", true },
+                                    { "--search", true },
+                                    { "--h", true },
+                                    { "--noise", true },
+                                    { "--gain", true },
+                                    { "--offset", true },
+                                    { "--read-sigma", true },
+                                    { "--compression", true } }),
+                       { { "-o", "--output" } });
+  if (args.Has("--help"))
+  {
+    std::cout << kDenoiseHelp << kCommonHelp;
+    return 0;
+  }
+  args.ExpectPositional(1, "one image, IN.tif");
+  if (!args.Has("--output"))
+    throw UsageError("'blockwise denoise' needs -o OUT.tif, the file for the denoised image");
+  const RunOptions options = CommonOptions(args);
+
+  Pipeline p;
+  p.name_steps = false;
+  p.steps.push_back(ReadStep("in", args.Positional()[0]));
+  Step d;
+  d.name = "denoise";
+  d.op = Op::Denoise;
+  d.inputs = { "in" };
+  d.noise = args.Get("--noise", "gaussian");
+  if (args.Has("--sigma"))
+    d.sigma = ParseNumber("--sigma", args.Get("--sigma"));
+  if (args.Has("--patch"))
+    d.patch = ParseSizes("--patch", args.Get("--patch"));
+  if (args.Has("--search"))
+    d.search = ParseSizes("--search", args.Get("--search"));
+  if (args.Has("--h"))
+    d.h = ParseNumber("--h", args.Get("--h"));
+  if (args.Has("--gain"))
+    d.gain = ParseNumber("--gain", args.Get("--gain"));
+  if (args.Has("--offset"))
+    d.offset = ParseNumber("--offset", args.Get("--offset"));
+  if (args.Has("--read-sigma"))
+    d.read_sigma = ParseNumber("--read-sigma", args.Get("--read-sigma"));
+  if (d.noise == "gaussian" && !args.Has("--sigma"))
+    throw UsageError("'blockwise denoise' needs --sigma S, the noise's standard deviation "
+                     "(or --noise poisson-gaussian --gain G)");
+  p.steps.push_back(d);
+  p.steps.push_back(WriteStep(args, "denoise"));
+  const Resolved plan = Resolve(p);
+  Execute(plan, options);
+  if (!options.quiet)
+    for (const ResolvedStep & r : plan.steps)
+      if (r.step->op == Op::Denoise)
+        std::cout << "denoised:   " << args.Get("--output") << " (" << SizeText(r.node) << ", "
+                  << DTypeName(r.node.dtype) << ")" << std::endl;
+  return 0;
+}
+
+int
 Info(int argc, char ** argv)
 {
   const Arguments args("info", argc, argv, { { "--json", false }, { "--help", false } }, {});
@@ -388,12 +470,12 @@ Info(int argc, char ** argv)
 int
 Main(int argc, char ** argv)
 {
-  // Run as blockwise-corr or blockwise-stats: a 3D Slicer module.
+  // Run as blockwise-corr, blockwise-stats or blockwise-denoise: a 3D Slicer module.
   const std::string program = argv[0] ? argv[0] : "blockwise";
   const std::string base = program.substr(program.find_last_of('/') == std::string::npos
                                             ? 0
                                             : program.find_last_of('/') + 1);
-  if (base == "blockwise-corr" || base == "blockwise-stats")
+  if (base == "blockwise-corr" || base == "blockwise-stats" || base == "blockwise-denoise")
     return SlicerModule(base.substr(10), argc - 1, argv + 1);
   if (argc < 2)
   {
@@ -415,11 +497,13 @@ Main(int argc, char ** argv)
     return Corr(argc - 2, argv + 2);
   if (command == "stats")
     return Stats(argc - 2, argv + 2);
+  if (command == "denoise")
+    return Denoise(argc - 2, argv + 2);
   if (command == "info")
     return Info(argc - 2, argv + 2);
   if (command == "run")
     return RunCommand(argc - 2, argv + 2);
-  throw UsageError("unknown command '" + command + "' (corr, stats, info or run; see blockwise --help)");
+  throw UsageError("unknown command '" + command + "' (corr, stats, denoise, info or run; see blockwise --help)");
 }
 
 } // namespace blockwise_cli

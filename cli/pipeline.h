@@ -49,7 +49,8 @@ enum class Op
   Stats,   // one image -> map of one statistic per block
   Write,   // image -> TIFF file
   Heatmap, // map -> PNG picture
-  Summary  // map -> the block summary printed at the end
+  Summary, // map -> the block summary printed at the end
+  Denoise  // image -> non-local means denoised image (float32)
 };
 
 const char * OpName(Op op);
@@ -83,6 +84,15 @@ struct Step
 
   // Summary
   double threshold = 0.5;
+
+  // Denoise: radii (1 value for every axis, or one per axis, slowest
+  // first), the noise model and its parameters; h 0: the core's default.
+  std::vector<int64_t> patch{ 3 };
+  std::vector<int64_t> search{ 10 };
+  std::string          noise = "gaussian"; // gaussian|poisson-gaussian
+  double               sigma = std::numeric_limits<double>::quiet_NaN();
+  double               h = 0;
+  double               gain = 1, offset = 0, read_sigma = 0;
 };
 
 struct Pipeline

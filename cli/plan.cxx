@@ -37,6 +37,8 @@ OpName(Op op)
       return "heatmap";
     case Op::Summary:
       return "summary";
+    case Op::Denoise:
+      return "denoise";
   }
   return "invalid";
 }
@@ -345,6 +347,72 @@ TopologicalOrder(const Pipeline & p, std::vector<std::vector<size_t>> & inputs)
   return order;
 }
 
+/** One radius for every axis, or one per axis ([Z,] Y, X). */
+void
+Radii(const Step & s, const char * what, const std::vector<int64_t> & given, int ndim, ptrdiff_t * out)
+{
+  if (given.size() != 1 && given.size() != static_cast<size_t>(ndim))
+    StepUsage(s, std::string(what) + " radius needs 1 value or " + std::to_string(ndim) + " for this " +
+                   std::to_string(ndim) + "-D image, not " + std::to_string(given.size()));
+  for (int d = 0; d < ndim; ++d)
+  {
+    const int64_t v = given.size() == 1 ? given[0] : given[static_cast<size_t>(d)];
+    if (v < 0)
+      StepUsage(s, std::string(what) + " radius must be at least 0, not " + std::to_string(v));
+    out[d] = static_cast<ptrdiff_t>(v);
+  }
+}
+
+/** The denoised image has its input's geometry, in float32; the parameters
+ * are checked here, the radii by the core's own region map. */
+void
+ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
+{
+  bw_nlm_params & p = r.nlm;
+  bw_nlm_params_init(&p, in.ndim, 0);
+  Radii(s, "patch", s.patch, in.ndim, p.patch);
+  Radii(s, "search", s.search, in.ndim, p.search);
+  if (s.noise == "gaussian")
+  {
+    p.noise = BW_NLM_GAUSSIAN;
+    if (std::isnan(s.sigma))
+      StepUsage(s, "Gaussian noise needs its standard deviation, sigma");
+    if (!std::isfinite(s.sigma) || s.sigma < 0)
+      StepUsage(s, "sigma must be a finite number >= 0");
+    p.sigma = s.sigma;
+  }
+  else if (s.noise == "poisson-gaussian")
+  {
+    p.noise = BW_NLM_POISSON_GAUSSIAN;
+    if (!std::isfinite(s.gain) || s.gain <= 0)
+      StepUsage(s, "gain must be a finite number > 0");
+    if (!std::isfinite(s.offset))
+      StepUsage(s, "offset must be a finite number");
+    if (!std::isfinite(s.read_sigma) || s.read_sigma < 0)
+      StepUsage(s, "read-noise sigma must be a finite number >= 0");
+    p.gain = s.gain;
+    p.offset = s.offset;
+    p.read_sigma = s.read_sigma;
+  }
+  else
+    StepUsage(s, "unknown noise model '" + s.noise + "' (gaussian or poisson-gaussian)");
+  if (!std::isfinite(s.h) || s.h < 0)
+    StepUsage(s, "h must be a finite number >= 0 (0: the default)");
+  p.h = s.h;
+  ptrdiff_t image[3];
+  bw_region one{}, need{};
+  for (int d = 0; d < in.ndim; ++d)
+  {
+    image[d] = static_cast<ptrdiff_t>(in.shape[d]);
+    one.size[d] = 1;
+  }
+  bw_error err;
+  if (bw_nlm_input_region(&p, image, &one, &need, &err) != BW_OK)
+    StepUsage(s, err.message);
+  r.node = in;
+  r.node.dtype = BW_F32;
+}
+
 size_t
 ExpectedInputs(Op op)
 {
@@ -488,6 +556,9 @@ ResolveSteps(const Pipeline & p)
           StepFail(s, "this libtiff has no " + s.compression + " codec");
         if (s.level < 0 || s.level > 9)
           StepUsage(s, "compression level must be 1 to 9 (0: the codec default), not " + std::to_string(s.level));
+        if (s.level > 0 && s.compression == "none")
+          StepUsage(s, "a compression level needs a compression (deflate or zstd); maps are written "
+                       "uncompressed unless one is given");
         if (s.tile != 0 && (s.tile < 16 || s.tile % 16 != 0))
           StepUsage(s, "tile size must be a multiple of 16, not " + std::to_string(s.tile));
         CheckOutputPath(s, s.path);
@@ -507,6 +578,9 @@ ResolveSteps(const Pipeline & p)
       case Op::Summary:
         if (!std::isfinite(s.threshold))
           StepUsage(s, "the threshold must be a finite number");
+        break;
+      case Op::Denoise:
+        ResolveDenoiseStep(s, out.steps[r.inputs[0]].node, r);
         break;
     }
     if (s.op == Op::Write || s.op == Op::Heatmap)

@@ -33,6 +33,7 @@ struct ResolvedStep
   std::vector<size_t> inputs; // indices into Resolved::steps
   NodeInfo            node;
   bw_block_params     params{};   // Corr, Stats
+  bw_nlm_params       nlm{};      // Denoise
   bw_stat             stat = BW_STAT_CORR;
 };
 

@@ -195,16 +195,16 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
 
   std::string op;
   if (!reader.String("op", op))
-    reader.Fail("has no \"op\" (read, corr, stats, write, heatmap or summary)");
+    reader.Fail("has no \"op\" (read, corr, stats, denoise, write, heatmap or summary)");
   bool known = false;
-  for (Op candidate : { Op::Read, Op::Corr, Op::Stats, Op::Write, Op::Heatmap, Op::Summary })
+  for (Op candidate : { Op::Read, Op::Corr, Op::Stats, Op::Denoise, Op::Write, Op::Heatmap, Op::Summary })
     if (op == OpName(candidate))
     {
       s.op = candidate;
       known = true;
     }
   if (!known)
-    reader.Fail("unknown op '" + op + "' (read, corr, stats, write, heatmap or summary)");
+    reader.Fail("unknown op '" + op + "' (read, corr, stats, denoise, write, heatmap or summary)");
 
   // Inputs: "input": "name", or "inputs": ["a", "b"].
   const json_t * input = reader.Take("input");
@@ -280,6 +280,16 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
     case Op::Summary:
       reader.Number("threshold", s.threshold);
       break;
+    case Op::Denoise:
+      reader.Sizes("patch", s.patch);
+      reader.Sizes("search", s.search);
+      reader.String("noise", s.noise);
+      reader.Number("sigma", s.sigma);
+      reader.Number("h", s.h);
+      reader.Number("gain", s.gain);
+      reader.Number("offset", s.offset);
+      reader.Number("read_sigma", s.read_sigma);
+      break;
   }
   reader.CheckAllUsed();
   return s;
@@ -312,6 +322,17 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
       return "heatmap of " + ins + " to " + s.path;
     case Op::Summary:
       return "summary of " + ins;
+    case Op::Denoise:
+    {
+      std::string patch, search;
+      for (int d = r.node.ndim - 1; d >= 0; --d)
+      {
+        patch += std::to_string(2 * r.nlm.patch[d] + 1) + (d ? " x " : "");
+        search += std::to_string(2 * r.nlm.search[d] + 1) + (d ? " x " : "");
+      }
+      return "non-local means of " + ins + ", " + patch + " patches in " + search + " windows, " +
+             (r.nlm.noise == BW_NLM_GAUSSIAN ? "Gaussian" : "Poisson-Gaussian") + " noise: " + image;
+    }
   }
   return "";
 }
@@ -357,7 +378,7 @@ RunCommand(int argc, char ** argv)
     std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
                  "\n"
                  "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
-                 "stats, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
+                 "stats, denoise, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
                  "parameters.  Everything is checked before any work starts; paths are\n"
                  "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
     return 0;

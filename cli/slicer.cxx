@@ -1,6 +1,6 @@
 /*
- * 3D Slicer command-line modules: `blockwise-corr` and `blockwise-stats`
- * (links to the `blockwise` program) answer --xml with a Slicer Execution
+ * 3D Slicer command-line modules: `blockwise-corr`, `blockwise-stats` and
+ * `blockwise-denoise` (links to the `blockwise` program) answer --xml with a Slicer Execution
  * Model description, and otherwise run with the arguments Slicer passes:
  * the flags the description declares, then the input and output images.
  * Slicer hands volumes over as NRRD files, which keep origin and direction,
@@ -125,6 +125,74 @@ StatsXml()
          "  </parameters>\n" + kThreadsParameter + "</executable>\n";
 }
 
+std::string
+DoubleXml(const char * name, const char * flag, const char * label, const char * description, const char * value,
+          const char * lo, const char * hi)
+{
+  return std::string("    <double>\n      <name>") + name + "</name>\n      <longflag>" + flag +
+         "</longflag>\n      <label>" + label + "</label>\n      <description><![CDATA[" + description +
+         "]]></description>\n      <default>" + value + "</default>\n      <constraints><minimum>" + lo +
+         "</minimum><maximum>" + hi + "</maximum><step>0.1</step></constraints>\n    </double>\n";
+}
+
+std::string
+IntegerXml(const char * name, const char * flag, const char * label, const char * description, const char * value,
+           const char * lo, const char * hi)
+{
+  return std::string("    <integer>\n      <name>") + name + "</name>\n      <longflag>" + flag +
+         "</longflag>\n      <label>" + label + "</label>\n      <description><![CDATA[" + description +
+         "]]></description>\n      <default>" + value + "</default>\n      <constraints><minimum>" + lo +
+         "</minimum><maximum>" + hi + "</maximum><step>1</step></constraints>\n    </integer>\n";
+}
+
+std::string
+DenoiseXml()
+{
+  return Header("Non-Local Means Denoising",
+                "Each voxel becomes the mean of the voxels of its search window, weighted by how alike the "
+                "patches around them are. For Gaussian noise of known standard deviation, or for fluorescence "
+                "(Poisson-Gaussian noise, through the generalised Anscombe transform and its exact unbiased "
+                "inverse). Float32 output of the input's geometry.") +
+         "  <parameters>\n    <label>Non-local means</label>\n"
+         "    <description><![CDATA[Patches, search window and noise.]]></description>\n" +
+         IntegerXml("patch", "--patch", "Patch radius",
+                    "Patch radius in voxels along every axis: 3 compares 7x7(x7) patches.", "3", "0", "32") +
+         IntegerXml("search", "--search", "Search radius",
+                    "Search radius along X and Y (and Z, unless Search depth is set): 10 searches a 21x21 window.",
+                    "10", "0", "255") +
+         IntegerXml("searchDepth", "--search-depth", "Search depth",
+                    "Search radius along Z for volumes; -1: the search radius.", "-1", "-1", "255") +
+         "    <string-enumeration>\n      <name>noise</name>\n      <longflag>--noise</longflag>\n"
+         "      <label>Noise model</label>\n      <description><![CDATA[gaussian: additive, of standard "
+         "deviation Sigma; poisson-gaussian: photon counts times Gain plus Offset plus read noise of "
+         "standard deviation Read sigma.]]></description>\n      <default>gaussian</default>\n"
+         "      <element>gaussian</element>\n      <element>poisson-gaussian</element>\n"
+         "    </string-enumeration>\n" +
+         DoubleXml("sigma", "--sigma", "Sigma", "Standard deviation of Gaussian noise, in image units.", "10", "0",
+                   "1e9") +
+         DoubleXml("h", "--h", "h", "Filtering strength; 0: 0.8 sigma (0.8 for poisson-gaussian).", "0", "0", "1e9") +
+         DoubleXml("gain", "--gain", "Gain", "Poisson-Gaussian: image units per photo-electron.", "1", "1e-9", "1e9") +
+         DoubleXml("offset", "--offset", "Offset", "Poisson-Gaussian: the image value of zero photo-electrons.", "0",
+                   "-1e9", "1e9") +
+         DoubleXml("readSigma", "--read-sigma", "Read sigma",
+                   "Poisson-Gaussian: standard deviation of the read noise, in image units.", "0", "0", "1e9") +
+         "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+         "    <description><![CDATA[The image, and the denoised image.]]></description>\n" +
+         ImageXml("inputVolume", "Image", "input", 0, "The noisy image.") +
+         ImageXml("outputVolume", "Denoised image", "output", 1, "The denoised image, float32, same geometry.") +
+         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+}
+
+double
+SlicerNumber(const std::string & flag, const std::string & v)
+{
+  char *       end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end)
+    throw UsageError(flag + ": '" + v + "' is not a number");
+  return x;
+}
+
 long
 SlicerInteger(const std::string & flag, const std::string & v, long lo, long hi)
 {
@@ -136,22 +204,73 @@ SlicerInteger(const std::string & flag, const std::string & v, long lo, long hi)
   return n;
 }
 
+/** Runs the denoise module: read, denoise, write, with the radii of the
+ * description (a volume takes Search depth along Z). */
+int
+SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std::string> & images,
+              RunOptions options)
+{
+  Pipeline p;
+  p.name_steps = false;
+  Step read;
+  read.name = "in";
+  read.op = Op::Read;
+  read.path = images[0];
+  p.steps.push_back(read);
+  Step d;
+  d.name = "denoised";
+  d.op = Op::Denoise;
+  d.inputs = { "in" };
+  d.patch = { SlicerInteger("--patch", flags["--patch"], 0, 1L << 20) };
+  const long search = SlicerInteger("--search", flags["--search"], 0, 1L << 20);
+  const long depth = SlicerInteger("--search-depth", flags["--search-depth"], -1, 1L << 20);
+  d.search = { search };
+  d.noise = flags["--noise"];
+  d.sigma = SlicerNumber("--sigma", flags["--sigma"]);
+  d.h = SlicerNumber("--h", flags["--h"]);
+  d.gain = SlicerNumber("--gain", flags["--gain"]);
+  d.offset = SlicerNumber("--offset", flags["--offset"]);
+  d.read_sigma = SlicerNumber("--read-sigma", flags["--read-sigma"]);
+  p.steps.push_back(d);
+  Step w;
+  w.name = "write";
+  w.op = Op::Write;
+  w.inputs = { "denoised" };
+  w.path = images.back();
+  w.compression = "none";
+  p.steps.push_back(w);
+  if (depth >= 0 && Resolve(p).steps.front().node.ndim == 3)
+    p.steps[1].search = { depth, search, search };
+
+  std::cout << "<filter-start><filter-name>Non-Local Means Denoising</filter-name></filter-start>" << std::endl;
+  options.slicer_progress = true;
+  Execute(Resolve(p), options);
+  std::cout << "<filter-end><filter-name>Non-Local Means Denoising</filter-name></filter-end>" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int
 SlicerModule(const std::string & module, int argc, char ** argv)
 {
   const bool corr = module == "corr";
+  const bool denoise = module == "denoise";
   for (int i = 0; i < argc; ++i)
     if (std::strcmp(argv[i], "--xml") == 0)
     {
-      std::cout << (corr ? CorrXml() : StatsXml());
+      std::cout << (corr ? CorrXml() : denoise ? DenoiseXml() : StatsXml());
       return 0;
     }
 
-  std::map<std::string, std::string> flags = { { "--block", "10" }, { "--block-depth", "0" },
-                                               { "--edge", "partial" }, { "--threads", "0" } };
-  if (!corr)
+  std::map<std::string, std::string> flags = { { "--threads", "0" } };
+  if (denoise)
+    flags.insert({ { "--patch", "3" },   { "--search", "10" },    { "--search-depth", "-1" },
+                   { "--noise", "gaussian" }, { "--sigma", "10" }, { "--h", "0" },
+                   { "--gain", "1" },    { "--offset", "0" },     { "--read-sigma", "0" } });
+  else
+    flags.insert({ { "--block", "10" }, { "--block-depth", "0" }, { "--edge", "partial" } });
+  if (!corr && !denoise)
   {
     flags["--stat"] = "mean";
     flags["--ddof"] = "0";
@@ -177,11 +296,13 @@ SlicerModule(const std::string & module, int argc, char ** argv)
     throw UsageError(std::string("the ") + module + " module takes " +
                      (corr ? "two input images and an output image" : "an input image and an output image"));
 
-  const long block = SlicerInteger("--block", flags["--block"], 1, 1L << 30);
-  const long depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 1L << 30);
   RunOptions options;
   options.threads = static_cast<int>(SlicerInteger("--threads", flags["--threads"], 0, 1024));
   options.quiet = true;
+  if (denoise)
+    return SlicerDenoise(flags, images, options);
+  const long block = SlicerInteger("--block", flags["--block"], 1, 1L << 30);
+  const long depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 1L << 30);
 
   Pipeline p;
   p.name_steps = false;

@@ -3,7 +3,7 @@
 add_executable(core_tool core_tool.c)
 target_link_libraries(core_tool PRIVATE blockwise_tiff_static)
 
-set(BLOCKWISE_CLI_TESTS corr stats info heatmap demo run pipeline_errors errors full_disk slicer progress interrupt summaries)
+set(BLOCKWISE_CLI_TESTS corr stats denoise info heatmap demo run pipeline_errors errors full_disk slicer progress interrupt summaries)
 foreach(t ${BLOCKWISE_CLI_TESTS})
   add_test(NAME cli.${t}
     COMMAND ${BLOCKWISE_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_cli.py

@@ -92,6 +92,8 @@ def test_corr(tmp):
     summary = json.loads(p.stdout)
     r = tifffile.imread(pr)
     assert r.dtype == np.float32 and r.shape == (43, 46), (r.dtype, r.shape)
+    with tifffile.TiffFile(pr) as t:
+        assert int(t.pages[0].compression) == 1, "maps are uncompressed unless asked"
     oracle = core("corr", "7,9", "partial", 0, pa, pb, tmp=tmp)
     assert np.array_equal(r, oracle, equal_nan=True), "map differs from the core's"
     ref = corr_reference(a, b, (7, 9))
@@ -351,6 +353,10 @@ def test_pipeline_errors(tmp):
         (lambda s: s[2].update(edge="wrap"), "step 'r' (corr): unknown edge policy 'wrap'"),
         (lambda s: s[0].update(path="missing.tif"), "step 'a' (read): cannot read"),
         (lambda s: s[3].update(path="out.png"), "step 'save' (write): output"),
+        (lambda s: (s[3].pop("compression", None), s[3].update(level=9)),
+         "step 'save' (write): a compression level needs a compression"),
+        (lambda s: s[2].update(op="denoise", input="a", sigma="5", inputs=None) or s[2].pop("inputs"),
+         "step 'r': 'sigma' must be a number"),
     ]
     for change, message in cases:
         expect_failure(["run", variant(change)], 1 if "cannot read" in message else 2, message, tmp)
@@ -574,6 +580,107 @@ def test_memory(tmp):
     assert np.array_equal(r64, tifffile.imread(pr), equal_nan=True), "streamed pieces changed the map"
 
 
+def nlm_reference(v, patch, search, sigma, h):
+    """Non-local means as the core documents it, one shift at a time in
+    float64: weight exp(-max(d2 - 2 sigma^2, 0) / h^2), d2 the mean squared
+    difference over the patch offsets inside the image for both pixels,
+    search windows clipped to the image."""
+    v = v.astype(np.float64)
+    nd = v.ndim
+    num = np.zeros_like(v)
+    den = np.zeros_like(v)
+
+    def shifted(a, s, fill):
+        """out[x] = a[x + s], fill where x + s is outside."""
+        out = np.full_like(a, fill)
+        dst = tuple(slice(max(-k, 0), n - max(k, 0)) for k, n in zip(s, a.shape))
+        src = tuple(slice(max(k, 0), n - max(-k, 0)) for k, n in zip(s, a.shape))
+        out[dst] = a[src]
+        return out
+
+    inside = np.ones(v.shape, dtype=bool)
+    for s in np.ndindex(*[2 * r + 1 for r in search]):
+        s = tuple(k - r for k, r in zip(s, search))
+        other = shifted(v, s, 0.0)
+        ok = shifted(inside, s, False)
+        d = np.where(ok, (v - other) ** 2, 0.0)
+        total = np.zeros_like(v)
+        count = np.zeros_like(v)
+        for q in np.ndindex(*[2 * r + 1 for r in patch]):
+            q = tuple(k - r for k, r in zip(q, patch))
+            total += shifted(d, q, 0.0)
+            count += shifted(ok.astype(np.float64), q, 0.0)
+        d2 = total / np.maximum(count, 1)
+        w = np.exp(-np.maximum(d2 - 2 * sigma * sigma, 0) / (h * h))
+        w = np.where(ok, w, 0.0)
+        num += w * other
+        den += w
+    return num / den
+
+
+def test_denoise(tmp):
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:410, 0:520]
+    clean = 1000 + 400 * np.sin(xx / 5.0) * np.cos(yy / 7.0)
+    noisy = np.round(clean + rng.normal(0, 30, clean.shape)).astype(np.uint16)
+    pin, pout, pwhole = (os.path.join(tmp, n) for n in ("in.tif", "out.tif", "whole.tif"))
+    tifffile.imwrite(pin, noisy, compression="zlib")
+    # Streamed in many pieces (a tiny budget) and whole: the same bits.
+    p = run("denoise", pin, "-o", pout, "--sigma", "30", "--patch", "1", "--search", "3", "--memory", "1M")
+    assert "denoised:" in p.stdout, p.stdout
+    run("denoise", pin, "-o", pwhole, "--sigma", "30", "--patch", "1", "--search", "3", "--memory", "1G")
+    got, whole = tifffile.imread(pout), tifffile.imread(pwhole)
+    assert got.dtype == np.float32 and got.shape == noisy.shape, (got.dtype, got.shape)
+    assert np.array_equal(got, whole), "streamed result differs from the whole image's"
+    ref = nlm_reference(noisy, (1, 1), (3, 3), 30.0, 0.8 * 30.0)
+    rel = np.max(np.abs(got - ref) / np.abs(ref))
+    assert rel < 1e-5, rel
+    assert np.mean((got - clean) ** 2) < 0.5 * np.mean((noisy - clean) ** 2), "no denoising"
+
+    # 3-D float32, anisotropic radii, h given; Z chunked by the budget.
+    vol = (clean[None, :60, :80] + rng.normal(0, 30, (24, 60, 80))).astype(np.float32)
+    pv, pvo = os.path.join(tmp, "v.tif"), os.path.join(tmp, "vo.tif")
+    tifffile.imwrite(pv, vol, imagej=True)
+    run("denoise", pv, "-o", pvo, "--sigma", "25", "--h", "40", "--patch", "1,1,2", "--search", "1,2,3",
+        "--memory", "1M", "--compression", "deflate")
+    got = tifffile.imread(pvo)
+    ref = nlm_reference(vol, (1, 1, 2), (1, 2, 3), 25.0, 40.0)
+    assert got.shape == vol.shape and np.max(np.abs(got - ref) / np.abs(ref)) < 1e-5
+
+    # A pipeline step gives the subcommand's bits.
+    pp = write_pipeline(tmp, json.dumps({"steps": [
+        {"name": "in", "op": "read", "path": "in.tif"},
+        {"name": "clean", "op": "denoise", "input": "in", "sigma": 30, "patch": 1, "search": [3, 3]},
+        {"name": "save", "op": "write", "input": "clean", "path": "piped.tif"}]}))
+    run("run", pp, "--memory", "1M", "--quiet")
+    assert np.array_equal(tifffile.imread(os.path.join(tmp, "piped.tif")), whole)
+
+    # Poisson-Gaussian: streamed equals whole, and it denoises.
+    counts = rng.poisson(clean / 40.0)
+    fluo = np.round(2.0 * counts + 100 + rng.normal(0, 3, clean.shape)).astype(np.uint16)
+    pf = os.path.join(tmp, "f.tif")
+    tifffile.imwrite(pf, fluo)
+    args = ["--noise", "poisson-gaussian", "--gain", "2", "--offset", "100", "--read-sigma", "3", "--search", "4"]
+    run("denoise", pf, "-o", os.path.join(tmp, "f1.tif"), *args, "--memory", "1M")
+    run("denoise", pf, "-o", os.path.join(tmp, "f2.tif"), *args)
+    f1, f2 = tifffile.imread(os.path.join(tmp, "f1.tif")), tifffile.imread(os.path.join(tmp, "f2.tif"))
+    assert np.array_equal(f1, f2)
+    truth = 2.0 * clean / 40.0 + 100
+    assert np.mean((f1 - truth) ** 2) < 0.5 * np.mean((fluo - truth) ** 2), "no denoising"
+
+    # Usage errors: one line, status 2, nothing written.
+    out = os.path.join(tmp, "bad.tif")
+    expect_failure(["denoise", pin, "-o", out], 2, "needs --sigma", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "-1"], 2, "sigma must be", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "5", "--search", "1,2,3"], 2,
+                   "search radius needs 1 value or 2", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "5", "--noise", "speckle"], 2,
+                   "unknown noise model 'speckle'", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "5", "--patch", "99"], 2, "patch", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--noise", "poisson-gaussian", "--gain", "0"], 2,
+                   "gain must be", tmp)
+
+
 def write_nrrd(path, x, spacing, origin):
     """A NRRD file as 3D Slicer writes one: X fastest, LPS space, raw."""
     kinds = {np.dtype(np.uint16): "uint16", np.dtype(np.float32): "float", np.dtype(np.int16): "int16"}
@@ -650,6 +757,34 @@ def test_slicer(tmp):
             tifffile.imwrite(tiffs[-1], x)
         oracle = core(stat, "2,10,10", "partial", 0, *tiffs, tmp=tmp)
         assert np.array_equal(got, oracle, equal_nan=True), module
+    # The denoise module: its declared flags with their defaults (a search
+    # depth of 2), then the images; the input's geometry, and the bits of
+    # the denoise command on the same pixels.
+    exe = os.path.join(folder, "blockwise-denoise")
+    root = ET.fromstring(subprocess.run([exe, "--xml"], capture_output=True, text=True, check=True).stdout)
+    args = []
+    for group in root.findall("parameters"):
+        for param in group:
+            if param.find("longflag") is not None:
+                flag = param.find("longflag").text
+                value = {"--search-depth": "2", "--sigma": "400"}.get(flag, param.find("default").text)
+                if param.tag == "string-enumeration":
+                    assert value in [e.text for e in param.findall("element")], flag
+                args += [flag, value]
+    assert {"--sigma", "--patch", "--search", "--noise", "--gain", "--threads"} <= set(args[::2]), args
+    p = subprocess.run([exe, *args, i1, out], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "<filter-end>" in p.stdout, p.stdout
+    fields, got = read_nrrd(out)
+    assert got.shape == a.shape, got.shape
+    assert fields["space directions"].replace(" ", "") == "(0.5,0,0)(0,0.5,0)(0,0,2)", fields
+    origin = [float(v) for v in fields["space origin"].strip("()").split(",")]
+    assert np.allclose(origin, [10, 20, 30]), origin
+    tin, tout = os.path.join(tmp, "d.tif"), os.path.join(tmp, "d_out.tif")
+    tifffile.imwrite(tin, a)
+    run("denoise", tin, "-o", tout, "--sigma", "400", "--patch", "3", "--search", "2,10,10", "--quiet")
+    assert np.array_equal(got, tifffile.imread(tout)), "module and command differ"
+
     # A wrong flag is a usage error, as for the command.
     p = subprocess.run([os.path.join(folder, "blockwise-corr"), "--frob", "1", i1, i2, out],
                        capture_output=True, text=True)
