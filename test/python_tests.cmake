@@ -15,7 +15,8 @@ endif()
 
 find_program(BLOCKWISE_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
 set(BLOCKWISE_PYTHON_TESTS
-  import stats corr core_oracle leading views errors threads gil dask distributed)
+  import stats corr core_oracle leading views errors threads gil dask distributed
+  nlm nlm_threads nlm_dask nlm_errors)
 foreach(t ${BLOCKWISE_PYTHON_TESTS})
   add_test(NAME python.${t}
     COMMAND ${BLOCKWISE_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/wrapping/python/tests/test_blockwise.py

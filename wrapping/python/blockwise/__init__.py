@@ -1,5 +1,6 @@
 """Blockwise: statistics and Pearson correlation of the non-overlapping
-blocks of large 2-D and 3-D images, on numpy and dask arrays.
+blocks of large 2-D and 3-D images, and their non-local means denoising,
+on numpy and dask arrays.
 
     >>> import numpy as np, blockwise
     >>> a = np.arange(40 * 60, dtype=np.uint16).reshape(40, 60)
@@ -12,9 +13,11 @@ more axes than the block (time, channel, ...) are handled in one call: a
 (T, C, Z, Y, X) array with a 3-D block gives (T, C, z, y, x) results.
 dask arrays give lazy dask results (blockwise.dask).
 
-Functions: block_stats, block_corr, block_output_shape, block_input_region.
+Functions: block_stats, block_corr, block_output_shape, block_input_region,
+nlm_denoise, nlm_input_region.
 """
 from . import _core
+from ._nlm import nlm_denoise, nlm_input_region
 from ._numpy import block_corr, block_input_region, block_output_shape, block_stats
 
 __version__ = _core.version
@@ -24,4 +27,4 @@ library_path = _core.library_path
 STATS = _core.STATS
 
 __all__ = ["block_stats", "block_corr", "block_output_shape", "block_input_region",
-           "STATS", "library_path", "__version__"]
+           "nlm_denoise", "nlm_input_region", "STATS", "library_path", "__version__"]

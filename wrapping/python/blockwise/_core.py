@@ -79,6 +79,26 @@ class BlockOutput(ctypes.Structure):
                 ("view", View)]
 
 
+# bw_nlm_noise, by the names the command line uses (--noise).
+NOISES = {"gaussian": 0, "poisson-gaussian": 1}
+# BW_NLM_MAX_PATCH, BW_NLM_MAX_SEARCH: the largest radii bw_nlm accepts.
+NLM_MAX_PATCH = 32
+NLM_MAX_SEARCH = 255
+
+
+class NlmParams(ctypes.Structure):
+    """bw_nlm_params"""
+    _fields_ = [("ndim", ctypes.c_int),
+                ("patch", _Shape),
+                ("search", _Shape),
+                ("h", ctypes.c_double),
+                ("noise", ctypes.c_int),
+                ("sigma", ctypes.c_double),
+                ("gain", ctypes.c_double),
+                ("offset", ctypes.c_double),
+                ("read_sigma", ctypes.c_double)]
+
+
 _NAMES = {"linux": ["libblockwise.so", "libblockwise.so.0"],
           "darwin": ["libblockwise.dylib", "libblockwise.0.dylib"],
           "win32": ["blockwise.dll", "libblockwise.dll"]}
@@ -156,6 +176,14 @@ view_subview = _declare("bw_view_subview", ctypes.c_int,
 block_stats = _declare("bw_block_stats", ctypes.c_int,
                        _P(View), _P(View), _P(BlockParams), _P(BlockOutput),
                        ctypes.c_size_t, _P(Error))
+nlm_params_init = _declare("bw_nlm_params_init", None,
+                           _P(NlmParams), ctypes.c_int, ctypes.c_double)
+nlm_input_region = _declare("bw_nlm_input_region", ctypes.c_int,
+                            _P(NlmParams), _P(ctypes.c_ssize_t), _P(Region),
+                            _P(Region), _P(Error))
+nlm = _declare("bw_nlm", ctypes.c_int,
+               _P(View), _P(ctypes.c_ssize_t), _P(View), _P(ctypes.c_ssize_t),
+               _P(ctypes.c_ssize_t), _P(NlmParams), _P(Error))
 
 version = version_string().decode("ascii")
 

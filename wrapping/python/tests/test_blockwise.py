@@ -4,11 +4,12 @@
 
 GROUP is one of the names in GROUPS (all when none is given); each is a
 unittest.TestCase.  Oracles: numpy references written here, per block, in
-float64 or exact Python integers; and the C core itself called on the same
-pixels through core_tool (a test program that reads TIFF files written here
-by tifffile).
+float64 or exact Python integers, and of non-local means in float64 from its
+documented formula; and the C core itself called on the same pixels through
+core_tool (a test program that reads TIFF files written here by tifffile).
 """
 import argparse
+import itertools
 import json
 import math
 import os
@@ -127,6 +128,70 @@ def assert_same_bits(test, a, b, msg=""):
 def assert_close(test, got, want, rtol, msg=""):
     test.assertEqual(got.shape, want.shape, msg)
     np.testing.assert_allclose(got, want, rtol=rtol, atol=0, equal_nan=True, err_msg=msg)
+
+
+def nlm_reference(v, patch, search, h, sigma):
+    """Non-local means of a 2-D or 3-D image in float64, from the formula:
+    out(x) = sum_y w v(y) / sum_y w over the search window clipped to the
+    image, w = exp(-max(d2 - 2 sigma^2, 0) / h^2), d2 the mean of
+    (v(x + q) - v(y + q))^2 over the patch offsets q with both pixels in the
+    image.  Pixels outside the image are NaN in a padded copy, and drop out."""
+    v = np.asarray(v, np.float64)
+    pad = [p + s for p, s in zip(patch, search)]
+    vp = np.pad(v, [(m, m) for m in pad], constant_values=np.nan)
+
+    def shifted(d):  # element x is v[x + d], NaN outside the image
+        return vp[tuple(slice(m + di, m + di + n) for m, di, n in zip(pad, d, v.shape))]
+
+    wsum = np.zeros(v.shape)
+    vsum = np.zeros(v.shape)
+    for o in itertools.product(*(range(-s, s + 1) for s in search)):
+        vy = shifted(o)
+        inside = np.isfinite(vy)
+        dsum = np.zeros(v.shape)
+        count = np.zeros(v.shape)
+        for q in itertools.product(*(range(-r, r + 1) for r in patch)):
+            d = shifted(q) - shifted(tuple(a + b for a, b in zip(o, q)))
+            ok = np.isfinite(d)
+            dsum += np.where(ok, d * d, 0.0)
+            count += ok
+        d2 = dsum / np.maximum(count, 1)
+        w = np.where(inside, np.exp(-np.maximum(d2 - 2 * sigma * sigma, 0.0) / (h * h)), 0.0)
+        wsum += w
+        vsum += w * np.where(inside, vy, 0.0)
+    return vsum / wsum
+
+
+def clean_image(shape, seed=0):
+    """A smooth image with edges, values about 60 to 200."""
+    rng = np.random.default_rng(seed)
+    grids = np.meshgrid(*(np.arange(n, dtype=np.float64) for n in shape), indexing="ij")
+    img = np.full(shape, 130.0)
+    for g in grids:
+        img += 25 * np.sin(g / rng.uniform(2, 5) + rng.uniform(0, 6))
+    img += 20 * (grids[-1] > shape[-1] / 2)
+    return img
+
+
+def noisy_image(shape, dtype, sigma=12.0, seed=0):
+    """clean_image plus Gaussian noise, in dtype (integers rounded, clipped;
+    int8 shifted to centre on 0)."""
+    rng = np.random.default_rng(seed)
+    x = clean_image(shape, seed) + rng.normal(0, sigma, shape)
+    dt = np.dtype(dtype)
+    if dt.kind in "ui":
+        if dt == np.int8:
+            x = x - 130
+        info = np.iinfo(dt)
+        x = np.clip(np.round(x), info.min, info.max)
+    return x.astype(dt)
+
+
+def assert_close_scaled(test, got, want, rtol, msg=""):
+    """Equal within rtol relative to the image's largest magnitude."""
+    test.assertEqual(got.shape, want.shape, msg)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * float(np.abs(want).max()),
+                               err_msg=msg)
 
 
 # ---------------------------------------------------------------------------
@@ -750,10 +815,450 @@ class Distributed(unittest.TestCase):
         self.assertEqual(len(where), 2)
         self.assertTrue(any(where.values()), "no worker imported blockwise")
 
+    def test_nlm_local_cluster(self):
+        import dask.array as da
+        from distributed import Client, LocalCluster
+        import blockwise.dask as bwd
+        x = noisy_image((3, 70, 66), np.uint16, seed=91)
+        want = blockwise.nlm_denoise(x, 12, ndim=2, patch=2, search=5)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=40) as cluster, \
+                Client(cluster) as client:
+            r = bwd.nlm_denoise(da.from_array(x, chunks=(1, 30, 40)), 12, ndim=2, patch=2,
+                                search=5)
+            got = client.compute(r, sync=True)
+        assert_same_bits(self, got, want, "nlm on 2 worker processes")
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a, np.float64) - b) ** 2)))
+
+
+def poisson_image(shape, gain, offset, read_sigma, seed):
+    """(noisy, clean): gain * Poisson(lam) + offset + N(0, read_sigma^2)
+    and gain * lam + offset, lam between about 15 and 50 photo-electrons."""
+    rng = np.random.default_rng(seed)
+    lam = clean_image(shape, seed) / 4
+    z = gain * rng.poisson(lam) + offset + rng.normal(0, read_sigma, shape)
+    return z, gain * lam + offset
+
+
+def nlm_rtol(dtype):
+    """The core computes u32, i32 and f64 inputs in double precision, the
+    others in single precision."""
+    return 1e-10 if np.dtype(dtype) in (np.uint32, np.int32, np.float64) else 1e-5
+
+
+class Nlm(unittest.TestCase):
+    """nlm_denoise against a float64 reference of the documented formula,
+    output dtypes, leading axes, strided views, Poisson-Gaussian noise."""
+
+    def test_reference_2d_every_dtype(self):
+        sigma = 12.0
+        for dt in DTYPES:
+            x = noisy_image((17, 21), dt, sigma, seed=100)
+            for patch, search, h in ((2, 4, 0.0), ((1, 2), (3, 5), 15.0), ((0, 0), (2, 3), 9.0),
+                                     ((3, 1), (1, 6), 0.0)):
+                got = blockwise.nlm_denoise(x, sigma, patch=patch, search=search, h=h,
+                                            dtype=np.float64)
+                k2 = lambda r: (r, r) if isinstance(r, int) else r  # noqa: E731
+                want = nlm_reference(x, k2(patch), k2(search), h or 0.8 * sigma, sigma)
+                assert_close_scaled(self, got, want, nlm_rtol(dt),
+                                    f"{np.dtype(dt)} patch={patch} search={search} h={h}")
+
+    def test_reference_3d(self):
+        sigma = 10.0
+        for dt in (np.uint8, np.uint16, np.int32, np.float32, np.float64):
+            x = noisy_image((6, 9, 10), dt, sigma, seed=101)
+            for patch, search in (((1, 1, 1), (1, 3, 3)), ((0, 1, 2), (2, 2, 1)), (1, 2)):
+                got = blockwise.nlm_denoise(x, sigma, patch=patch, search=search,
+                                            dtype=np.float64)
+                k3 = lambda r: (r,) * 3 if isinstance(r, int) else r  # noqa: E731
+                want = nlm_reference(x, k3(patch), k3(search), 0.8 * sigma, sigma)
+                assert_close_scaled(self, got, want, nlm_rtol(dt),
+                                    f"{np.dtype(dt)} patch={patch} search={search}")
+
+    def test_sigma_zero_and_tiny_images(self):
+        x = noisy_image((9, 8), np.float64, seed=102)
+        got = blockwise.nlm_denoise(x, 0, patch=1, search=3, h=20.0, dtype=np.float64)
+        assert_close_scaled(self, got, nlm_reference(x, (1, 1), (3, 3), 20.0, 0.0), 1e-10)
+        for shape in ((1, 1), (1, 7), (4, 1), (1, 1, 1), (2, 1, 3)):
+            x = noisy_image(shape, np.float64, seed=103)
+            k = len(shape)
+            got = blockwise.nlm_denoise(x, 12.0, patch=1, search=2, dtype=np.float64)
+            assert_close_scaled(self, got, nlm_reference(x, (1,) * k, (2,) * k, 9.6, 12.0),
+                                1e-10, str(shape))
+
+    def test_output_dtypes(self):
+        x = noisy_image((30, 33), np.uint8, seed=104)
+        f64 = blockwise.nlm_denoise(x, 12, patch=2, search=5, dtype=np.float64)
+        f32 = blockwise.nlm_denoise(x, 12, patch=2, search=5)
+        self.assertEqual(f32.dtype, np.float32)
+        self.assertEqual(f64.dtype, np.float64)
+        assert_same_bits(self, f32, f64.astype(np.float32), "float32 = float64 rounded")
+        assert_same_bits(self, blockwise.nlm_denoise(x, 12, patch=2, search=5, dtype="f64"), f64)
+        assert_same_bits(self, blockwise.nlm_denoise(x, 12, patch=2, search=5, dtype="f32"), f32)
+        # Integer outputs: rounded to nearest (halves up) and clamped.
+        wide = (x.astype(np.float64) - 128) * 3  # -384 to 381
+        w64 = blockwise.nlm_denoise(wide, 36, patch=2, search=5, dtype=np.float64)
+        for dt in DTYPES[:6]:
+            info = np.iinfo(dt)
+            want = np.clip(np.floor(w64 + 0.5), info.min, info.max).astype(dt)
+            got = blockwise.nlm_denoise(wide, 36, patch=2, search=5, dtype=dt)
+            assert_same_bits(self, got, want, f"dtype={np.dtype(dt)}")
+        same = blockwise.nlm_denoise(x, 12, patch=2, search=5, dtype=x.dtype)
+        assert_same_bits(self, same, np.clip(np.floor(f64 + 0.5), 0, 255).astype(np.uint8))
+        self.assertEqual(blockwise.nlm_denoise(x.astype(">f4"), 12, dtype=">f8").dtype,
+                         np.float64)
+
+    def test_denoises(self):
+        shape = (64, 72)
+        clean = clean_image(shape, seed=105)
+        x = clean + np.random.default_rng(105).normal(0, 15, shape)
+        got = blockwise.nlm_denoise(x, 15)
+        self.assertLess(rmse(got, clean), 0.5 * rmse(x, clean))
+
+    def test_poisson_gaussian(self):
+        gain, offset, read = 2.5, 100.0, 3.0
+        for shape, search in (((64, 70), 10), ((8, 30, 32), (1, 5, 5))):
+            z, clean = poisson_image(shape, gain, offset, read, seed=106)
+            for dt in (np.float32, np.float64, np.uint16):
+                zz = np.round(z).astype(dt) if dt == np.uint16 else z.astype(dt)
+                got = blockwise.nlm_denoise(zz, noise="poisson-gaussian", gain=gain,
+                                            offset=offset, read_sigma=read, search=search,
+                                            dtype=np.float64)
+                before, after = rmse(zz, clean), rmse(got, clean)
+                self.assertLess(after, 0.6 * before, f"{shape} {np.dtype(dt)}")
+                # The exact unbiased inverse keeps the mean level.
+                self.assertLess(abs(got.mean() - clean.mean()), 0.01 * (clean.mean() - offset),
+                                f"{shape} {np.dtype(dt)}")
+
+    def test_leading_axes(self):
+        kw = dict(patch=1, search=(2, 3, 3))
+        x = noisy_image((2, 3, 5, 14, 15), np.uint16, seed=107)
+        got = blockwise.nlm_denoise(x, 12, ndim=3, **kw)
+        self.assertEqual(got.shape, x.shape)
+        for idx in np.ndindex(2, 3):
+            assert_same_bits(self, got[idx], blockwise.nlm_denoise(x[idx], 12, **kw), str(idx))
+        # 2-D over every plane of the leading axes: one call per stack of
+        # planes gives the bits of one call per plane.
+        for args in (dict(ndim=2, patch=1, search=3), dict(patch=(1, 1), search=(3, 3))):
+            got = blockwise.nlm_denoise(x, 12, **args)
+            for idx in np.ndindex(2, 3, 5):
+                assert_same_bits(self, got[idx],
+                                 blockwise.nlm_denoise(x[idx], 12, patch=1, search=3), str(idx))
+        v = x[0, 0]
+        planes = blockwise.nlm_denoise(v, 12, patch=(1, 1), search=(3, 3))  # 3-D x, 2-D op
+        for z in range(v.shape[0]):
+            assert_same_bits(self, planes[z], blockwise.nlm_denoise(v[z], 12, patch=1, search=3))
+        # Leading axes that do not fold into one (a step, a transpose,
+        # reversed), some that do (extent 1, broadcast).
+        cases = [x[:, ::2], x.transpose(1, 0, 2, 3, 4), x[:, 1:2], x[::-1, :, ::-1],
+                 np.broadcast_to(x[0, 0], (2, 3) + x.shape[2:])]
+        for xs in cases:
+            for ndim in (2, 3):
+                got = blockwise.nlm_denoise(xs, 12, ndim=ndim, patch=1, search=2)
+                want = blockwise.nlm_denoise(np.ascontiguousarray(xs), 12, ndim=ndim, patch=1,
+                                             search=2)
+                assert_same_bits(self, got, want, f"{xs.shape} {xs.strides} ndim={ndim}")
+        empty = blockwise.nlm_denoise(np.zeros((0, 3, 10, 10), np.uint8), 5, ndim=2)
+        self.assertEqual((empty.shape, empty.dtype), ((0, 3, 10, 10), np.float32))
+
+    def test_strided_views(self):
+        base = noisy_image((40, 46), np.int16, seed=108)
+        views = {
+            "step": lambda a: a[1::2, ::3],
+            "reversed": lambda a: a[::-1, ::-1],
+            "transposed": lambda a: a.T,
+            "fortran": np.asfortranarray,
+            "subregion": lambda a: a[7:31, 13:40],
+            "broadcast": lambda a: np.broadcast_to(a[3], (20, a.shape[1])),
+        }
+        for name, f in views.items():
+            v = f(base)
+            got = blockwise.nlm_denoise(v, 12, patch=2, search=4)
+            want = blockwise.nlm_denoise(np.ascontiguousarray(v), 12, patch=2, search=4)
+            assert_same_bits(self, got, want, name)
+        want = blockwise.nlm_denoise(base.astype(np.int32), 12, patch=2, search=4)
+        assert_same_bits(self, blockwise.nlm_denoise(base.astype(">i4"), 12, patch=2, search=4),
+                         want, "byte order")
+        buf = np.zeros(base.size * 4 + 1, np.uint8)
+        xu = np.frombuffer(buf.data, dtype=np.int32, count=base.size, offset=1).reshape(base.shape)
+        xu[...] = base
+        self.assertFalse(xu.flags.aligned)
+        assert_same_bits(self, blockwise.nlm_denoise(xu, 12, patch=2, search=4), want, "unaligned")
+        rows = base[:8, :9].astype(np.float64).tolist()
+        assert_same_bits(self, blockwise.nlm_denoise(rows, 12, patch=1, search=2),
+                         blockwise.nlm_denoise(np.array(rows), 12, patch=1, search=2), "list")
+
+    def test_input_region(self):
+        r = blockwise.nlm_input_region((100, 80), (slice(10, 20), 5), patch=2, search=(3, 4))
+        self.assertEqual(r, (slice(5, 25), slice(0, 12)))
+        r = blockwise.nlm_input_region((30, 40, 50), (0, slice(None), slice(45, 50)), patch=1,
+                                       search=(2, 10, 10))
+        self.assertEqual(r, (slice(0, 4), slice(0, 40), slice(34, 50)))
+        r = blockwise.nlm_input_region((2, 30, 40, 50), (3, slice(6, 8)), ndim=2)
+        self.assertEqual(r, (slice(0, 17), slice(0, 21)))
+
+
+class NlmThreads(unittest.TestCase):
+    """nlm_denoise with threads=N gives the bits of one thread."""
+
+    def test_same_bits(self):
+        cases = [
+            (noisy_image((61, 47), np.uint8, seed=110), dict(sigma=12)),
+            (noisy_image((5, 7), np.float32, seed=111), dict(sigma=12, patch=1, search=2)),
+            (noisy_image((7, 20, 19), np.uint16, seed=112), dict(sigma=12, patch=1,
+                                                                 search=(1, 3, 3))),
+            (noisy_image((3, 2, 21, 23), np.float32, seed=113), dict(sigma=12, ndim=2,
+                                                                     patch=2, search=4)),
+            (noisy_image((2, 5, 12, 13), np.int16, seed=114), dict(sigma=12, ndim=3, patch=1,
+                                                                   search=(1, 2, 2))),
+            (poisson_image((40, 44), 2.0, 50.0, 2.0, seed=115)[0],
+             dict(noise="poisson-gaussian", gain=2.0, offset=50.0, read_sigma=2.0, search=5)),
+            (noisy_image((33, 35), np.float64, seed=116)[::-1, ::2], dict(sigma=12, patch=2,
+                                                                        search=5,
+                                                                        dtype=np.uint8)),
+        ]
+        for x, kw in cases:
+            one = blockwise.nlm_denoise(x, **kw)
+            for t in (2, 3, 7, 64):
+                assert_same_bits(self, blockwise.nlm_denoise(x, threads=t, **kw), one,
+                                 f"{x.shape} {kw} threads={t}")
+
+
+class NlmDask(unittest.TestCase):
+    """blockwise.dask.nlm_denoise: lazy, and the bits of the numpy path for
+    any chunks."""
+
+    @classmethod
+    def setUpClass(cls):
+        import dask
+        import dask.array as da
+        import blockwise.dask as bwd
+        cls.dask, cls.da, cls.bwd = dask, da, bwd
+
+    def check(self, x, chunk_list, **kw):
+        want = blockwise.nlm_denoise(x, **kw)
+        for chunks in chunk_list:
+            got = self.bwd.nlm_denoise(self.da.from_array(x, chunks=chunks), **kw)
+            self.assertEqual(got.dtype, want.dtype)
+            assert_same_bits(self, got.compute(), want, f"{x.shape} chunks={chunks} {kw}")
+
+    def test_chunkings_2d(self):
+        x = noisy_image((57, 63), np.uint16, seed=120)
+        # Halo 6: chunks larger, equal, smaller (rechunked), irregular.
+        self.check(x, [(57, 63), (20, 25), (6, 6), (5, 4), ((3, 50, 4), (60, 3)), (57, 1),
+                       ((10, 7, 40), (31, 32))], sigma=12, patch=2, search=4)
+        self.check(x, [(20, 25), (9, 30)], sigma=12, patch=(1, 2), search=(4, 2),
+                   dtype=np.uint16)
+        self.check(x.astype(np.float64), [(16, 16)], sigma=12, dtype=np.float64)
+
+    def test_3d_and_leading_axes(self):
+        x = noisy_image((2, 9, 26, 24), np.float32, seed=121)
+        self.check(x, [(1, 4, 10, 7), (2, 2, 26, 24), (1, 9, 5, 24), (2, (1, 3, 5), 13, 12)],
+                   sigma=12, ndim=3, patch=1, search=(1, 3, 3))
+        self.check(x, [(1, 1, 26, 24), (2, 4, 9, 9), (1, 2, 13, 5)], sigma=12, ndim=2, patch=1,
+                   search=3)
+
+    def test_halo_larger_than_image(self):
+        x = noisy_image((12, 40), np.uint8, seed=122)
+        self.check(x, [(5, 10), (12, 7), (1, 40)], sigma=12)  # halo 13 >= 12 rows
+
+    def test_poisson_gaussian(self):
+        z, _ = poisson_image((50, 48), 2.0, 80.0, 1.5, seed=123)
+        self.check(z, [(20, 16), (7, 48)], noise="poisson-gaussian", gain=2.0, offset=80.0,
+                   read_sigma=1.5, search=6)
+
+    def test_lazy_and_dispatch(self):
+        da = self.da
+        calls = []
+
+        def source(block_info=None):
+            calls.append(1)
+            return np.full(block_info[None]["chunk-shape"], 7, np.uint8)
+
+        x = da.map_blocks(source, chunks=((20, 20), (30,)), dtype=np.uint8,
+                          meta=np.empty((0, 0), np.uint8))
+        before = len(calls)
+        r = self.bwd.nlm_denoise(x, 5, patch=1, search=2)
+        self.assertIsInstance(r, da.Array)
+        self.assertEqual((r.shape, r.dtype), ((40, 30), np.float32))
+        self.assertEqual(len(calls), before, "building the result read pixels")
+        np.testing.assert_allclose(r.compute(), 7.0, rtol=1e-6)
+        self.assertGreater(len(calls), before)
+        y = noisy_image((30, 31), np.int16, seed=124)
+        want = blockwise.nlm_denoise(y, 12, search=4)
+        top = blockwise.nlm_denoise(da.from_array(y, chunks=12), 12, search=4)
+        self.assertIsInstance(top, da.Array)
+        assert_same_bits(self, top.compute(), want)
+        assert_same_bits(self, self.bwd.nlm_denoise(y, 12, search=4).compute(), want)
+        with self.assertRaises(ValueError):
+            blockwise.nlm_denoise(da.from_array(y, chunks=12), 12, threads=2)
+        with self.assertRaises(TypeError):
+            self.bwd.nlm_denoise(da.zeros((10, 10), dtype=np.int64, chunks=5), 1)
+        with self.assertRaises(ValueError):
+            self.bwd.nlm_denoise(da.zeros((10, 10), chunks=5), patch=40)
+
+    def test_nonfinite(self):
+        x = noisy_image((40, 30), np.float32, seed=125)
+        x[33, 7] = np.nan
+        with self.assertRaises(ValueError) as cm:
+            blockwise.nlm_denoise(x, 12)
+        self.assertIn("x[33, 7] is nan", str(cm.exception))
+        r = self.bwd.nlm_denoise(self.da.from_array(x, chunks=(15, 10)), 12, search=3)
+        with self.assertRaises(ValueError) as cm:
+            r.compute()
+        self.assertIn("x[33, 7] is nan", str(cm.exception))
+
+    def test_pickle_by_reference(self):
+        for f in (blockwise.nlm_denoise, self.bwd.nlm_denoise, self.bwd._chunk_nlm):
+            data = pickle.dumps(f)
+            self.assertIs(pickle.loads(data), f)
+            self.assertLess(len(data), 200, "pickled by value, not by reference")
+        import cloudpickle
+        data = cloudpickle.dumps(self.bwd._chunk_nlm)
+        self.assertIs(cloudpickle.loads(data), self.bwd._chunk_nlm)
+        x = self.da.from_array(noisy_image((20, 20), np.uint8, seed=126), chunks=10)
+        r = self.bwd.nlm_denoise(x, 12, search=3)
+        assert_same_bits(self, pickle.loads(pickle.dumps(r)).compute(), r.compute())
+        self.assertEqual(r.name, self.bwd.nlm_denoise(x, 12, search=3).name)
+        self.assertNotEqual(r.name, self.bwd.nlm_denoise(x, 12, search=4).name)
+
+
+class NlmErrors(unittest.TestCase):
+    """Bad arguments to nlm_denoise raise TypeError or ValueError with a
+    clear message before any pixel is read."""
+
+    def test_messages(self):
+        x = noisy_image((20, 30), np.uint16, seed=130)
+        nd = blockwise.nlm_denoise
+        pg = dict(noise="poisson-gaussian")
+        cases = [
+            (lambda: nd(x.astype(np.int64), 5), TypeError, "dtype int64"),
+            (lambda: nd(x.astype(np.complex64), 5), TypeError, "supported: uint8"),
+            (lambda: nd(x.astype(bool), 5), TypeError, "dtype bool"),
+            (lambda: nd(np.ma.masked_array(x), 5), TypeError, "masked"),
+            (lambda: nd(None, 5), TypeError, "x is None"),
+            (lambda: nd(x[0], 5), ValueError, "at least 2 axes"),
+            (lambda: nd(np.zeros((0, 10), np.uint8), 5), ValueError, "empty axis"),
+            (lambda: nd(np.zeros((2, 2, 4, 4)), 5), ValueError, "ndim=2"),
+            (lambda: nd(x, 5, ndim=4), ValueError, "ndim must be 2"),
+            (lambda: nd(x, 5, ndim=3), ValueError, "at least 3 axes"),
+            (lambda: nd(x, 5, ndim=2.0), TypeError, "ndim"),
+            (lambda: nd(x, 5, patch=(1, 2, 3)), ValueError, "at least 3 axes"),
+            (lambda: nd(x, 5, patch=(1, 2), search=(1, 2, 3)), ValueError, "different numbers"),
+            (lambda: nd(x, 5, patch=(1, 2), ndim=3), ValueError, "at least 3 axes"),
+            (lambda: nd(np.zeros((3, 5, 5)), 5, patch=(1, 2), ndim=3), ValueError, "has 2 radii"),
+            (lambda: nd(x, 5, patch=33), ValueError, "between 0 and 32"),
+            (lambda: nd(x, 5, patch=-1), ValueError, "between 0 and 32"),
+            (lambda: nd(x, 5, search=(2, 256)), ValueError, "between 0 and 255"),
+            (lambda: nd(x, 5, patch=1.5), TypeError, "patch"),
+            (lambda: nd(x, 5, patch="3"), TypeError, "patch"),
+            (lambda: nd(x, 5, search=(3, None)), TypeError, "search radius None"),
+            (lambda: nd(x, 5, search=True), TypeError, "search"),
+            (lambda: nd(x), ValueError, "needs sigma="),
+            (lambda: nd(x, -1), ValueError, "sigma must be >= 0"),
+            (lambda: nd(x, math.nan), ValueError, "sigma must be finite"),
+            (lambda: nd(x, "5"), TypeError, "sigma must be a real number"),
+            (lambda: nd(x, 0), ValueError, "h > 0 or sigma > 0"),
+            (lambda: nd(x, 5, h=-1), ValueError, "h must be >= 0"),
+            (lambda: nd(x, 5, h=math.inf), ValueError, "h must be finite"),
+            (lambda: nd(x, 5, h=1e-300), ValueError, "h = 1e-300"),
+            (lambda: nd(x, 5, gain=2.0), ValueError, "poisson-gaussian"),
+            (lambda: nd(x, 5, read_sigma=1.0), ValueError, "poisson-gaussian"),
+            (lambda: nd(x, 5, noise="poisson"), ValueError, "'gaussian' or 'poisson-gaussian'"),
+            (lambda: nd(x, 5, noise=1), TypeError, "noise"),
+            (lambda: nd(x, 5, **pg), ValueError, "read_sigma="),
+            (lambda: nd(x, gain=0, **pg), ValueError, "gain must be > 0"),
+            (lambda: nd(x, gain=-2, **pg), ValueError, "gain must be > 0"),
+            (lambda: nd(x, gain=math.nan, **pg), ValueError, "gain must be finite"),
+            (lambda: nd(x, offset=math.inf, **pg), ValueError, "offset must be finite"),
+            (lambda: nd(x, read_sigma=-1, **pg), ValueError, "read_sigma must be >= 0"),
+            (lambda: nd(x, read_sigma=1e9, gain=1e-3, **pg), ValueError, "read_sigma / gain"),
+            (lambda: nd(x, 5, dtype=np.int64), TypeError, "dtype int64"),
+            (lambda: nd(x, 5, dtype="f16"), TypeError, "dtype"),
+            (lambda: nd(x, 5, dtype=bool), TypeError, "dtype bool"),
+            (lambda: nd(x, 5, threads=0), ValueError, "threads"),
+            (lambda: nd(x, 5, threads=2.0), TypeError, "threads"),
+            (lambda: nd(np.full((5, 5), np.inf), 5), ValueError, "x[0, 0] is inf"),
+            (lambda: blockwise.nlm_input_region((20, 30), (slice(0, 25), 0)), ValueError,
+             "not inside"),
+            (lambda: blockwise.nlm_input_region((20, 30), (slice(0, 4, 2), 0)), ValueError,
+             "step"),
+            (lambda: blockwise.nlm_input_region((20, 30), (0,)), ValueError, "entries"),
+            (lambda: blockwise.nlm_input_region((20, 0), (0, 0)), ValueError, "extents"),
+            (lambda: blockwise.nlm_input_region(5, (0, 0)), TypeError, "shape"),
+        ]
+        for i, (call, exc, fragment) in enumerate(cases):
+            with self.subTest(case=i, expect=fragment):
+                with self.assertRaises(exc) as cm:
+                    call()
+                self.assertIn(fragment, str(cm.exception))
+
+    def test_limits_and_layout_match_the_core(self):
+        # The radii limits the binding checks are the core's: it takes the
+        # largest, and rejects one more.
+        from blockwise import _core as C
+        image = (C.ctypes.c_ssize_t * C.MAX_DIMS)(1000, 1000)
+        one = C.Region()
+        one.start[0] = one.start[1] = 500
+        one.size[0] = one.size[1] = 1
+        for field, largest in (("patch", C.NLM_MAX_PATCH), ("search", C.NLM_MAX_SEARCH)):
+            for radius, ok in ((largest, True), (largest + 1, False)):
+                p = C.NlmParams()
+                C.nlm_params_init(C.ctypes.byref(p), 2, 1.0)
+                getattr(p, field)[0] = radius
+                st = C.nlm_input_region(C.ctypes.byref(p), image, C.ctypes.byref(one),
+                                        C.ctypes.byref(C.Region()), None)
+                self.assertEqual(st == C.OK, ok, f"{field} radius {radius}")
+        # The structure's fields are the header's, in its order.
+        header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                              "include", "blockwise.h")
+        if not os.path.isfile(header):
+            self.skipTest("no include/blockwise.h next to the tests")
+        import re
+        with open(header) as f:
+            text = f.read()
+        body = re.search(r"typedef struct bw_nlm_params \{(.*?)\} bw_nlm_params;", text, re.S)
+        fields = re.findall(r"(\w+)(?:\[\w+\])?;", body.group(1))
+        self.assertEqual(fields, [name for name, _ in C.NlmParams._fields_])
+        for name, value in (("BW_NLM_MAX_PATCH", C.NLM_MAX_PATCH),
+                            ("BW_NLM_MAX_SEARCH", C.NLM_MAX_SEARCH)):
+            self.assertEqual(int(re.search(rf"#define {name} (\d+)", text).group(1)), value)
+
+    def test_random_arguments(self):
+        # Many combinations of odd values: each either works or raises
+        # TypeError/ValueError.
+        rng = np.random.default_rng(131)
+        values = {
+            "shape": [(0, 5), (1, 1), (3, 4), (2, 3, 4), (1, 2, 3, 4), (5,)],
+            "dtype": [np.uint8, np.int64, np.float32, bool, np.uint32],
+            "sigma": [None, 0, 1, -1.0, math.nan, "1", 1e308],
+            "patch": [0, 1, (1, 1), (1, 1, 1), -1, 40, None, 1.0, ()],
+            "search": [0, 2, (2, 2), (1, 2, 2), 300, [1, 1]],
+            "h": [0.0, 1.0, -1.0, None, 1e-200, 1e200],
+            "noise": ["gaussian", "poisson-gaussian", "", None],
+            "gain": [1.0, 0.0, 2.0, math.inf],
+            "ndim": [None, 2, 3, 4, 1.5],
+            "out": [np.float32, np.uint8, np.float16, "f64", None],
+            "threads": [None, 1, 3, -2],
+        }
+        for _ in range(400):
+            pick = {k: v[rng.integers(len(v))] for k, v in values.items()}
+            x = np.ones(pick["shape"], dtype=pick["dtype"])
+            try:
+                blockwise.nlm_denoise(x, pick["sigma"], patch=pick["patch"],
+                                      search=pick["search"], h=pick["h"], noise=pick["noise"],
+                                      gain=pick["gain"], ndim=pick["ndim"], dtype=pick["out"],
+                                      threads=pick["threads"])
+            except (TypeError, ValueError):
+                pass
+
 
 GROUPS = {"import": Import, "stats": Stats, "corr": Corr, "core_oracle": CoreOracle,
           "leading": Leading, "views": Views, "errors": Errors, "threads": Threads,
-          "gil": Gil, "dask": Dask, "distributed": Distributed}
+          "gil": Gil, "dask": Dask, "distributed": Distributed, "nlm": Nlm,
+          "nlm_threads": NlmThreads, "nlm_dask": NlmDask, "nlm_errors": NlmErrors}
 
 
 def main():
