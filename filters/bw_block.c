@@ -86,19 +86,37 @@ typedef struct slab_fin {
   double *val; /* one output row before it is stored */
 } slab_fin;
 
-const char *bw_stat_name(bw_stat stat) {
-  switch (stat) {
-  case BW_STAT_COUNT: return "count";
-  case BW_STAT_SUM: return "sum";
-  case BW_STAT_MEAN: return "mean";
-  case BW_STAT_VAR: return "var";
-  case BW_STAT_STD: return "std";
-  case BW_STAT_MIN: return "min";
-  case BW_STAT_MAX: return "max";
-  case BW_STAT_COV: return "cov";
-  case BW_STAT_CORR: return "corr";
-  }
-  return "invalid";
+/* The one table of statistic names: short (bw_stat_name) and long. */
+static const struct {
+  bw_stat stat;
+  const char *name, *long_name;
+} stat_names[BW_NUM_STATS] = {
+    {BW_STAT_COUNT, "count", "count"},
+    {BW_STAT_SUM, "sum", "sum"},
+    {BW_STAT_MEAN, "mean", "mean"},
+    {BW_STAT_VAR, "var", "variance"},
+    {BW_STAT_STD, "std", "standard-deviation"},
+    {BW_STAT_MIN, "min", "minimum"},
+    {BW_STAT_MAX, "max", "maximum"},
+    {BW_STAT_COV, "cov", "covariance"},
+    {BW_STAT_CORR, "corr", "correlation"},
+};
+
+bw_status bw_stat_from_name(const char *name, bw_stat *stat, bw_error *err) {
+  if (!name || !stat)
+    return bw_fail(err, BW_ERR_NULL, "statistic name: NULL pointer");
+  for (int i = 0; i < BW_NUM_STATS; i++)
+    if (!strcmp(name, stat_names[i].name) ||
+        !strcmp(name, stat_names[i].long_name)) {
+      *stat = stat_names[i].stat;
+      return BW_OK;
+    }
+  return bw_fail(err, BW_ERR_PARAM, "unknown statistic '%.64s'", name);
+}
+
+int bw_stat_is_pair(bw_stat stat) {
+  if ((int)stat < 0 || (int)stat >= BW_NUM_STATS) return -1;
+  return stat == BW_STAT_COV || stat == BW_STAT_CORR;
 }
 
 void bw_block_params_init(bw_block_params *p, int ndim,
@@ -107,14 +125,18 @@ void bw_block_params_init(bw_block_params *p, int ndim,
   memset(p, 0, sizeof *p);
   p->ndim = ndim;
   for (int i = 0; i < BW_MAX_DIMS; i++)
-    p->block[i] = (block && i < ndim) ? block[i] : 1;
+    p->block[i] = !block ? BW_BLOCK_DEFAULT : i < ndim ? block[i] : 1;
   p->edge = BW_EDGE_PARTIAL;
   p->ddof = 0;
   p->use_fill = 0;
   p->fill = NAN;
 }
 
-static bw_status check_params(const bw_block_params *p, bw_error *err) {
+const char *bw_stat_name(bw_stat stat) {
+  return bw_stat_is_pair(stat) < 0 ? "invalid" : stat_names[stat].name;
+}
+
+bw_status bw_block_params_check(const bw_block_params *p, bw_error *err) {
   if (!p) return bw_fail(err, BW_ERR_NULL, "params is NULL");
   if (p->ndim != 2 && p->ndim != 3)
     return bw_fail(err, BW_ERR_NDIM, "params: ndim %d, expected 2 or 3",
@@ -134,7 +156,7 @@ static bw_status check_params(const bw_block_params *p, bw_error *err) {
 bw_status bw_block_output_shape(const bw_block_params *p,
                                 const ptrdiff_t *image_shape,
                                 ptrdiff_t *out_shape, bw_error *err) {
-  bw_status s = check_params(p, err);
+  bw_status s = bw_block_params_check(p, err);
   if (s) return s;
   if (!image_shape || !out_shape)
     return bw_fail(err, BW_ERR_NULL, "output shape: NULL shape pointer");
@@ -180,6 +202,42 @@ bw_status bw_block_input_region(const bw_block_params *p,
     r.size[i] = hi - lo;
   }
   *in_region = r;
+  return BW_OK;
+}
+
+bw_status bw_block_output_region(const bw_block_params *p,
+                                 const ptrdiff_t *image_shape,
+                                 const bw_region *in_region,
+                                 bw_region *out_region, bw_error *err) {
+  bw_status s = bw_block_params_check(p, err);
+  if (s) return s;
+  if (!image_shape || !in_region || !out_region)
+    return bw_fail(err, BW_ERR_NULL, "output region: NULL pointer");
+  bw_region r;
+  memset(&r, 0, sizeof r);
+  for (int i = 0; i < p->ndim; i++) {
+    const ptrdiff_t st = in_region->start[i], sz = in_region->size[i];
+    const ptrdiff_t n = image_shape[i], b = p->block[i];
+    if (n < 1)
+      return bw_fail(err, BW_ERR_SHAPE, "image extent %td along axis %d (< 1)",
+                     n, i);
+    if (st < 0 || sz < 1 || st > n - sz)
+      return bw_fail(err, BW_ERR_REGION,
+                     "input region [%td, %td) along axis %d is not inside the "
+                     "image [0, %td)",
+                     st, st + sz, i, n);
+    const ptrdiff_t end = st + sz;
+    if (st % b != 0 || (end % b != 0 && end != n))
+      return bw_fail(err, BW_ERR_REGION,
+                     "input region [%td, %td) along axis %d does not start on "
+                     "a block boundary (block %td) and end on one or at the "
+                     "image's end (%td)",
+                     st, end, i, b, n);
+    r.start[i] = st / b;
+    r.size[i] = p->edge == BW_EDGE_TRIM ? end / b - st / b
+                                        : (end - st + b - 1) / b;
+  }
+  *out_region = r;
   return BW_OK;
 }
 
@@ -1029,7 +1087,7 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
                          const bw_block_params *p,
                          const bw_block_output *outputs, size_t n_outputs,
                          bw_error *err) {
-  bw_status s = check_params(p, err);
+  bw_status s = bw_block_params_check(p, err);
   if (s) return s;
   const int nd3 = p->ndim;
   if ((s = bw_check_view(a, nd3, "input a", err))) return s;

@@ -10,30 +10,6 @@
 #  define BW_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define BW_PRINTF(f, a)
-
-/* Column-pair sums of centred 16-bit rows (bw_pairsum.c).  Lane k of each
- * array covers columns 2k and 2k+1 of a row piece of w columns (a missing
- * column 2k+1, when w is odd, counts as zero).  With u = x - ca and
- * v = y - cb, which the caller guarantees fit int16, a call adds to lane k
- * the sums of u, v (s1), u*u, v*v (s2) and u*v (sab) over those columns of
- * one row (a1 and b1 NULL) or two.  Arithmetic is modulo 2^32: the caller
- * limits the rows summed so that the true sums fit int32 (uint32 for s2).
- * ahead[0..3] are rows (a0, a1, b0, b1 order) to fetch into cache while
- * these are summed, at the same pace: 2*w bytes from each. */
-typedef struct bw_p16_sums {
-  uint32_t *s1[2], *s2[2], *sab;
-} bw_p16_sums;
-
-typedef void (*bw_p16_fn)(const bw_p16_sums *acc, const void *a0,
-                          const void *a1, const void *b0, const void *b1,
-                          ptrdiff_t w, uint16_t ca, uint16_t cb,
-                          const char *const *ahead);
-
-/* The widest implementation this CPU runs: AVX-512BW, AVX2 or portable C.
- * The environment variable BLOCKWISE_SIMD=avx2 or =portable caps the choice
- * (the tests run every implementation); all compute the same integers. */
-bw_p16_fn bw_p16_select(void);
-
 #endif
 
 /* Records @status and a formatted message in @err (if not NULL); returns

@@ -240,8 +240,8 @@ void bw_nlm_params_init(bw_nlm_params *params, int ndim, double sigma) {
   memset(params, 0, sizeof *params);
   params->ndim = ndim;
   for (int i = 0; i < BW_MAX_DIMS; i++) {
-    params->patch[i] = 3;
-    params->search[i] = 10;
+    params->patch[i] = BW_NLM_DEFAULT_PATCH;
+    params->search[i] = BW_NLM_DEFAULT_SEARCH;
   }
   params->h = 0.0;
   params->noise = BW_NLM_GAUSSIAN;
@@ -318,6 +318,25 @@ static bw_status check_noise(const bw_nlm_params *p, double *h_out, double *c0,
   return BW_OK;
 }
 
+bw_status bw_nlm_params_check(const bw_nlm_params *params, bw_error *err) {
+  bw_status s = check_radii(params, err);
+  if (s) return s;
+  double h, c0;
+  return check_noise(params, &h, &c0, err);
+}
+
+bw_status bw_nlm_halo(const bw_nlm_params *params, ptrdiff_t *before,
+                      ptrdiff_t *after, bw_error *err) {
+  bw_status s = check_radii(params, err);
+  if (s) return s;
+  for (int i = 0; i < params->ndim; i++) {
+    const ptrdiff_t halo = params->patch[i] + params->search[i];
+    if (before) before[i] = halo;
+    if (after) after[i] = halo;
+  }
+  return BW_OK;
+}
+
 static bw_status check_image_shape(int nd, const ptrdiff_t *shape,
                                    bw_error *err) {
   for (int i = 0; i < nd; i++)
@@ -330,10 +349,12 @@ static bw_status check_image_shape(int nd, const ptrdiff_t *shape,
 /* The region map without checks of the parameters' values. */
 static void map_region(const bw_nlm_params *p, const ptrdiff_t *image_shape,
                        const bw_region *out, bw_region *in) {
+  ptrdiff_t before[BW_MAX_DIMS], after[BW_MAX_DIMS];
+  bw_nlm_halo(p, before, after, NULL);
   memset(in, 0, sizeof *in);
   for (int i = 0; i < p->ndim; i++) {
-    const ptrdiff_t halo = p->patch[i] + p->search[i];
-    ptrdiff_t lo = out->start[i] - halo, hi = out->start[i] + out->size[i] + halo;
+    ptrdiff_t lo = out->start[i] - before[i];
+    ptrdiff_t hi = out->start[i] + out->size[i] + after[i];
     if (lo < 0) lo = 0;
     if (hi > image_shape[i]) hi = image_shape[i];
     in->start[i] = lo;

@@ -204,6 +204,30 @@ typedef enum bw_stat {
 BW_API const char *bw_stat_name(bw_stat stat);
 
 /**
+ * bw_stat_from_name:
+ * The statistic named @name: its short name (bw_stat_name(): "count",
+ * "sum", "mean", "var", "std", "min", "max", "cov", "corr") or its long name
+ * ("variance", "standard-deviation", "minimum", "maximum", "covariance",
+ * "correlation").  Sets *@stat and returns BW_OK, or returns BW_ERR_PARAM
+ * for any other name (and BW_ERR_NULL for NULL pointers), leaving *@stat as
+ * it was.  This is the one table of statistic names: the command line, the
+ * ITK adaptors and the Python binding look names up here.
+ */
+BW_API bw_status bw_stat_from_name(const char *name, bw_stat *stat,
+                                   bw_error *err);
+
+/**
+ * bw_stat_is_pair:
+ * 1 for the statistics of a pair of images (COV, CORR), 0 for those of one
+ * image, -1 for a value that is not a bw_stat.
+ */
+BW_API int bw_stat_is_pair(bw_stat stat);
+
+/** Default block extent along every axis (bw_block_params_init() with a
+ * NULL block). */
+#define BW_BLOCK_DEFAULT 10
+
+/**
  * bw_block_params:
  * @ndim: 2 or 3, the number of axes of inputs and outputs.
  * @block: block extent per axis (slowest first), each >= 1.
@@ -227,11 +251,25 @@ typedef struct bw_block_params {
 
 /**
  * bw_block_params_init:
- * Fills *@params with @ndim, @block (ndim entries) and the defaults:
- * partial edges, ddof 0, NaN for constant blocks in CORR.
+ * Fills *@params with @ndim, @block (ndim entries; NULL for BW_BLOCK_DEFAULT
+ * along every axis) and the defaults: partial edges, ddof 0, NaN for
+ * constant blocks in CORR.
  */
 BW_API void bw_block_params_init(bw_block_params *params, int ndim,
                                  const ptrdiff_t *block);
+
+/**
+ * bw_block_params_check:
+ * Checks *@params as every block operation does before it reads a pixel:
+ * ndim 2 or 3 (BW_ERR_NDIM), every block extent >= 1 (BW_ERR_BLOCK), a known
+ * edge policy and ddof 0 or 1 (BW_ERR_PARAM).  Returns BW_OK, or the status and message
+ * bw_block_stats() would give for these parameters.  Whether trim leaves a
+ * block depends on the image: bw_block_output_shape() says so.
+ *
+ * See also: bw_block_output_shape(), bw_block_input_region().
+ */
+BW_API bw_status bw_block_params_check(const bw_block_params *params,
+                                       bw_error *err);
 
 /**
  * bw_block_output:
@@ -274,6 +312,25 @@ BW_API bw_status bw_block_input_region(const bw_block_params *params,
                                        const ptrdiff_t *image_shape,
                                        const bw_region *out_region,
                                        bw_region *in_region, bw_error *err);
+
+/**
+ * bw_block_output_region:
+ * The inverse of bw_block_input_region(), for splitting an image into
+ * pieces (dask chunks, file bands) that are computed separately.  For
+ * @in_region, a box of pixels of an image of extents @image_shape that
+ * starts on a block boundary along every axis and ends on one or at the
+ * image's end, sets *@out_region to the blocks computed from those pixels
+ * alone: with partial edges every block that starts inside @in_region; with
+ * trim the whole blocks inside it (possibly none along an axis: size 0,
+ * where the region holds only the trimmed remainder).  Pieces that tile the
+ * image give output regions that tile the output.
+ * Returns BW_ERR_REGION if @in_region is empty, outside the image or not
+ * block-aligned as described.
+ */
+BW_API bw_status bw_block_output_region(const bw_block_params *params,
+                                        const ptrdiff_t *image_shape,
+                                        const bw_region *in_region,
+                                        bw_region *out_region, bw_error *err);
 
 /**
  * bw_block_stats:
@@ -375,21 +432,53 @@ typedef struct bw_nlm_params {
   double read_sigma;
 } bw_nlm_params;
 
+/** Default patch radius of bw_nlm_params_init(), along every axis. */
+#define BW_NLM_DEFAULT_PATCH 3
+/** Default search radius of bw_nlm_params_init(), along every axis. */
+#define BW_NLM_DEFAULT_SEARCH 10
+
 /**
  * bw_nlm_params_init:
  * Fills *@params for an image of @ndim axes with the defaults: patch radius
- * 3 and search radius 10 along every axis (7x7 patches in a 21x21 window),
- * Gaussian noise of standard deviation @sigma, h = 0 (its default), and for
- * the Poisson-Gaussian model gain 1, offset 0, read_sigma 0.
+ * BW_NLM_DEFAULT_PATCH (3) and search radius BW_NLM_DEFAULT_SEARCH (10) along
+ * every axis (7x7 patches in a 21x21 window), Gaussian noise of standard
+ * deviation @sigma, h = 0 (its default), and for the Poisson-Gaussian model
+ * gain 1, offset 0, read_sigma 0.
  */
 BW_API void bw_nlm_params_init(bw_nlm_params *params, int ndim, double sigma);
+
+/**
+ * bw_nlm_params_check:
+ * Checks *@params as bw_nlm() does before it reads a pixel: ndim 2 or 3
+ * (BW_ERR_NDIM), radii within [0, BW_NLM_MAX_PATCH] and
+ * [0, BW_NLM_MAX_SEARCH], a known noise model with finite parameters in
+ * range, and an h that is usable (BW_ERR_PARAM: for example h 0 with sigma
+ * 0).  Returns BW_OK, or the status and message bw_nlm() would give.
+ *
+ * See also: bw_nlm_halo().
+ */
+BW_API bw_status bw_nlm_params_check(const bw_nlm_params *params,
+                                     bw_error *err);
+
+/**
+ * bw_nlm_halo:
+ * The halo of bw_nlm(): how many pixels before and after an output box
+ * along each axis (params->ndim entries each, slowest first) computing it
+ * reads, before clipping to the image: patch radius + search radius on
+ * both sides.  bw_nlm_input_region() is the output box grown by this halo
+ * and clipped.  Either of @before and @after may be NULL.
+ * Returns BW_OK, or BW_ERR_NDIM / BW_ERR_PARAM for invalid radii (the noise
+ * parameters do not change the halo and are not checked).
+ */
+BW_API bw_status bw_nlm_halo(const bw_nlm_params *params, ptrdiff_t *before,
+                             ptrdiff_t *after, bw_error *err);
 
 /**
  * bw_nlm_input_region:
  * The region map of bw_nlm().  For @out_region, a box of pixels inside an
  * image of extents @image_shape, sets *@in_region to the pixels computing it
  * reads: @out_region grown by patch radius + search radius along each axis,
- * clipped to the image.
+ * clipped to the image (the halo of bw_nlm_halo()).
  * Returns BW_ERR_REGION if @out_region is empty or not inside the image,
  * BW_ERR_PARAM for invalid radii.
  *

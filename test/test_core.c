@@ -7,6 +7,7 @@
  * index arithmetic (no strides, no chunks, no shifts).
  */
 #include "blockwise.h"
+#include "bw_test.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -14,53 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int g_failures;
-
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-      g_failures++;                                                            \
-      return;                                                                  \
-    }                                                                          \
-  } while (0)
-
-/* ------------------------------------------------------------------------ */
-/* Random data                                                              */
-/* ------------------------------------------------------------------------ */
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  rng_state = x;
-  return x * 0x2545F4914F6CDD1Dull;
-}
-
-static double rnd_unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
-
-static const bw_dtype all_dtypes[] = {BW_U8,  BW_I8,  BW_U16, BW_I16,
-                                      BW_U32, BW_I32, BW_F32, BW_F64};
-
-/* Element i of a contiguous buffer of @dt, as long double. */
-static long double get_ld(const void *p, bw_dtype dt, size_t i) {
-  switch (dt) {
-  case BW_U8: return ((const uint8_t *)p)[i];
-  case BW_I8: return ((const int8_t *)p)[i];
-  case BW_U16: return ((const uint16_t *)p)[i];
-  case BW_I16: return ((const int16_t *)p)[i];
-  case BW_U32: return ((const uint32_t *)p)[i];
-  case BW_I32: return ((const int32_t *)p)[i];
-  case BW_F32: return ((const float *)p)[i];
-  case BW_F64: return ((const double *)p)[i];
-  }
-  return 0;
-}
 
 /* Fills n random elements covering the dtype's whole range (floats: values
  * of mixed magnitude around an offset, so that cancellation would show). */
@@ -106,7 +60,7 @@ static ref_stats ref_block(const void *a, const void *b, bw_dtype dt,
     for (ptrdiff_t y = lo[1]; y < hi[1]; y++)
       for (ptrdiff_t x = lo[2]; x < hi[2]; x++) {
         size_t off = (size_t)((z * n[1] + y) * n[2] + x);
-        long double va = get_ld(a, dt, off), vb = get_ld(b, dt, off);
+        long double va = bw_test_get(a, dt, off), vb = bw_test_get(b, dt, off);
         sa += va;
         sb += vb;
         cnt += 1;
@@ -124,8 +78,8 @@ static ref_stats ref_block(const void *a, const void *b, bw_dtype dt,
     for (ptrdiff_t y = lo[1]; y < hi[1]; y++)
       for (ptrdiff_t x = lo[2]; x < hi[2]; x++) {
         size_t off = (size_t)((z * n[1] + y) * n[2] + x);
-        long double da = get_ld(a, dt, off) - r.mean;
-        long double db = get_ld(b, dt, off) - r.mean_b;
+        long double da = bw_test_get(a, dt, off) - r.mean;
+        long double db = bw_test_get(b, dt, off) - r.mean_b;
         m2a += da * da;
         m2b += db * db;
         mab += da * db;
@@ -293,10 +247,10 @@ static void test_reference_2d3d(void) {
           for (int d = 0; d < sc->nd; d++)
             if (sc->block[d] > sc->shape[d]) trim_empty = 1;
           if (edge == BW_EDGE_TRIM && trim_empty) continue;
-          int bad = check_against_ref(all_dtypes[t], sc->nd, sc->shape,
+          int bad = check_against_ref(bw_test_dtypes[t], sc->nd, sc->shape,
                                       sc->block, (bw_edge)edge, ddof);
           CHECK(bad == 0, "case %zu dtype %s edge %d ddof %d: %d mismatches", c,
-                bw_dtype_name(all_dtypes[t]), edge, ddof, bad);
+                bw_dtype_name(bw_test_dtypes[t]), edge, ddof, bad);
         }
   }
 }
@@ -443,7 +397,7 @@ static void test_subregion_bit_identical(void) {
     const shape_case *sc = &shape_cases[c];
     for (size_t t = 0; t < 8; t++)
       for (int edge = 0; edge < 2; edge++) {
-        const bw_dtype dt = all_dtypes[t];
+        const bw_dtype dt = bw_test_dtypes[t];
         const int nd = sc->nd;
         bw_block_params p;
         bw_block_params_init(&p, nd, sc->block);
@@ -507,7 +461,7 @@ static void test_subregion_bit_identical(void) {
 static void test_strided_views(void) {
   const ptrdiff_t shape[3] = {5, 23, 41}, block[3] = {2, 4, 6};
   for (size_t t = 0; t < 8; t++) {
-    const bw_dtype dt = all_dtypes[t];
+    const bw_dtype dt = bw_test_dtypes[t];
     size_t es = bw_dtype_size(dt);
     /* a big buffer of shape (7, 30, 2*41 + 5); the view takes every other x,
      * starting at (1, 3, 2) */
@@ -602,7 +556,7 @@ static void test_strided_views(void) {
 static void test_one_pass_equals_separate(void) {
   const ptrdiff_t shape[2] = {64, 77}, block[2] = {8, 11};
   for (size_t t = 0; t < 8; t++) {
-    const bw_dtype dt = all_dtypes[t];
+    const bw_dtype dt = bw_test_dtypes[t];
     size_t n = prod(shape, 2), es = bw_dtype_size(dt);
     void *a = malloc(n * es), *b = malloc(n * es);
     fill_random(a, dt, n);
@@ -888,12 +842,152 @@ static void test_region_map_values(void) {
 
 /* ------------------------------------------------------------------------ */
 
-typedef struct test_entry {
-  const char *name;
-  void (*fn)(void);
-} test_entry;
+/* bw_block_params_check gives bw_block_stats' own status and message. */
+static void test_params_check(void) {
+  const ptrdiff_t shape[2] = {6, 8}, block[2] = {2, 3};
+  uint16_t a[48] = {0};
+  float r[3 * 3];
+  const ptrdiff_t rshape[2] = {3, 3};
+  const bw_view va = bw_view_contiguous(a, BW_U16, 2, shape);
+  const bw_view vr = bw_view_contiguous(r, BW_F32, 2, rshape);
+  bw_block_params p;
+  bw_error e1, e2;
+  bw_block_params_init(&p, 2, block);
+  CHECK(bw_block_params_check(&p, &e1) == BW_OK, "valid: %s", e1.message);
+  for (int c = 0; c < 5; c++) {
+    bw_block_params_init(&p, 2, block);
+    bw_status want;
+    switch (c) {
+    case 0: p.ndim = 1; want = BW_ERR_NDIM; break;
+    case 1: p.block[1] = 0; want = BW_ERR_BLOCK; break;
+    case 2: p.block[0] = -4; want = BW_ERR_BLOCK; break;
+    case 3: p.edge = (bw_edge)5; want = BW_ERR_PARAM; break;
+    default: p.ddof = 2; want = BW_ERR_PARAM; break;
+    }
+    const bw_status got = bw_block_params_check(&p, &e1);
+    const bw_status ran = bw_block_corr(&va, &va, &p, &vr, &e2);
+    CHECK(got == want && ran == want, "case %d: check %d, corr %d, want %d", c, (int)got,
+          (int)ran, (int)want);
+    CHECK(!strcmp(e1.message, e2.message), "case %d: '%s' vs '%s'", c, e1.message,
+          e2.message);
+  }
+  CHECK(bw_block_params_check(NULL, NULL) == BW_ERR_NULL, "NULL params");
+  /* A NULL block is the default block along every axis. */
+  bw_block_params_init(&p, 3, NULL);
+  CHECK(p.block[0] == BW_BLOCK_DEFAULT && p.block[1] == 10 && p.block[2] == 10,
+        "default block %td %td %td", p.block[0], p.block[1], p.block[2]);
+}
 
-static const test_entry tests[] = {
+/* The table of statistic names, entry by entry. */
+static void test_stat_names(void) {
+  static const struct {
+    const char *name;
+    bw_stat stat;
+    int pair;
+  } want[] = {
+      {"count", BW_STAT_COUNT, 0}, {"sum", BW_STAT_SUM, 0},
+      {"mean", BW_STAT_MEAN, 0},   {"var", BW_STAT_VAR, 0},
+      {"variance", BW_STAT_VAR, 0}, {"std", BW_STAT_STD, 0},
+      {"standard-deviation", BW_STAT_STD, 0}, {"min", BW_STAT_MIN, 0},
+      {"minimum", BW_STAT_MIN, 0}, {"max", BW_STAT_MAX, 0},
+      {"maximum", BW_STAT_MAX, 0}, {"cov", BW_STAT_COV, 1},
+      {"covariance", BW_STAT_COV, 1}, {"corr", BW_STAT_CORR, 1},
+      {"correlation", BW_STAT_CORR, 1},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    bw_stat s = (bw_stat)99;
+    CHECK(bw_stat_from_name(want[i].name, &s, NULL) == BW_OK && s == want[i].stat,
+          "%s gives %d", want[i].name, (int)s);
+    CHECK(bw_stat_is_pair(s) == want[i].pair, "%s pair", want[i].name);
+  }
+  static const char *const shorts[BW_NUM_STATS] = {"count", "sum", "mean", "var", "std",
+                                                   "min",   "max", "cov",  "corr"};
+  for (int i = 0; i < BW_NUM_STATS; i++)
+    CHECK(!strcmp(bw_stat_name((bw_stat)i), shorts[i]), "name of %d", i);
+  bw_stat s = BW_STAT_SUM;
+  bw_error err;
+  CHECK(bw_stat_from_name("Mean", &s, &err) == BW_ERR_PARAM && s == BW_STAT_SUM,
+        "names are case-sensitive");
+  CHECK(!strcmp(err.message, "unknown statistic 'Mean'"), "message '%s'", err.message);
+  CHECK(bw_stat_from_name("", &s, NULL) == BW_ERR_PARAM, "empty name");
+  CHECK(bw_stat_from_name(NULL, &s, NULL) == BW_ERR_NULL, "NULL name");
+  CHECK(bw_stat_is_pair((bw_stat)BW_NUM_STATS) == -1 && bw_stat_is_pair((bw_stat)-1) == -1,
+        "out of range");
+  CHECK(!strcmp(bw_stat_name((bw_stat)BW_NUM_STATS), "invalid"), "invalid name");
+}
+
+/* bw_block_output_region: hand-worked cases, then pieces that tile the
+ * image give output regions that tile the output, each mapped back by
+ * bw_block_input_region to the piece it came from. */
+static void test_output_region(void) {
+  const ptrdiff_t shape[2] = {23, 40}, block[2] = {5, 8};
+  bw_block_params p;
+  bw_block_params_init(&p, 2, block);
+  bw_region in = {{10, 16, 0}, {13, 24, 0}}, out;
+  bw_error err;
+  CHECK(bw_block_output_region(&p, shape, &in, &out, &err) == BW_OK, "%s", err.message);
+  CHECK(out.start[0] == 2 && out.size[0] == 3 && out.start[1] == 2 && out.size[1] == 3,
+        "partial: [%td +%td) [%td +%td)", out.start[0], out.size[0], out.start[1], out.size[1]);
+  p.edge = BW_EDGE_TRIM;
+  CHECK(bw_block_output_region(&p, shape, &in, &out, &err) == BW_OK, "%s", err.message);
+  CHECK(out.start[0] == 2 && out.size[0] == 2 && out.size[1] == 3, "trim: %td +%td, +%td",
+        out.start[0], out.size[0], out.size[1]);
+  /* Only the trimmed remainder (rows 20..22): no blocks along that axis. */
+  bw_region rest = {{20, 0, 0}, {3, 40, 0}};
+  CHECK(bw_block_output_region(&p, shape, &rest, &out, &err) == BW_OK, "%s", err.message);
+  CHECK(out.start[0] == 4 && out.size[0] == 0 && out.size[1] == 5, "remainder %td +%td",
+        out.start[0], out.size[0]);
+  /* Misaligned start, misaligned end, outside, empty. */
+  bw_region bad = {{3, 0, 0}, {5, 8, 0}};
+  CHECK(bw_block_output_region(&p, shape, &bad, &out, &err) == BW_ERR_REGION, "start");
+  bad = (bw_region){{0, 0, 0}, {7, 8, 0}};
+  CHECK(bw_block_output_region(&p, shape, &bad, &out, &err) == BW_ERR_REGION, "end");
+  bad = (bw_region){{20, 0, 0}, {5, 8, 0}};
+  CHECK(bw_block_output_region(&p, shape, &bad, &out, &err) == BW_ERR_REGION, "outside");
+  bad = (bw_region){{0, 0, 0}, {0, 8, 0}};
+  CHECK(bw_block_output_region(&p, shape, &bad, &out, &err) == BW_ERR_REGION, "empty");
+  p.block[0] = 0;
+  CHECK(bw_block_output_region(&p, shape, &in, &out, &err) == BW_ERR_BLOCK, "bad block");
+  /* Tiling, both edges, random block-aligned cuts. */
+  for (int edge = 0; edge < 2; edge++)
+    for (int t = 0; t < 50; t++) {
+      bw_block_params_init(&p, 2, block);
+      p.edge = (bw_edge)edge;
+      ptrdiff_t cut[2][8], nc[2];
+      for (int a = 0; a < 2; a++) {
+        nc[a] = 0;
+        cut[a][nc[a]++] = 0;
+        for (ptrdiff_t x = block[a]; x < shape[a]; x += block[a])
+          if (rnd() & 1) cut[a][nc[a]++] = x;
+        cut[a][nc[a]++] = shape[a];
+      }
+      ptrdiff_t on[2], covered[2] = {0, 0};
+      CHECK(bw_block_output_shape(&p, shape, on, NULL) == BW_OK, "output shape");
+      for (int a = 0; a < 2; a++)
+        for (ptrdiff_t k = 0; k + 1 < nc[a]; k++) {
+          bw_region piece = {{0, 0, 0}, {shape[0], shape[1], 0}};
+          piece.start[a] = cut[a][k];
+          piece.size[a] = cut[a][k + 1] - cut[a][k];
+          CHECK(bw_block_output_region(&p, shape, &piece, &out, &err) == BW_OK, "%s",
+                err.message);
+          CHECK(out.start[a] == covered[a], "axis %d: piece starts at block %td, not %td", a,
+                out.start[a], covered[a]);
+          covered[a] += out.size[a];
+          if (out.size[a] > 0) {
+            bw_region back;
+            CHECK(bw_block_input_region(&p, shape, &out, &back, &err) == BW_OK, "%s",
+                  err.message);
+            CHECK(back.start[a] == piece.start[a] && back.size[a] <= piece.size[a],
+                  "axis %d: back to [%td +%td) from [%td +%td)", a, back.start[a],
+                  back.size[a], piece.start[a], piece.size[a]);
+          }
+        }
+      CHECK(covered[0] == on[0] && covered[1] == on[1], "pieces cover %td x %td of %td x %td",
+            covered[0], covered[1], on[0], on[1]);
+    }
+}
+
+static const bw_test tests[] = {
     {"reference", test_reference_2d3d},
     {"integer_sums_exact", test_integer_sums_exact},
     {"float_offset", test_float_offset_no_cancellation},
@@ -905,29 +999,11 @@ static const test_entry tests[] = {
     {"errors", test_errors_leave_output_untouched},
     {"region_map", test_region_map_values},
     {"pair16", test_pair16_path},
+    {"params_check", test_params_check},
+    {"stat_names", test_stat_names},
+    {"output_region", test_output_region},
 };
 
 int main(int argc, char **argv) {
-  const int ntests = (int)(sizeof tests / sizeof *tests);
-  int passed = 0, failed = 0, ran = 0;
-  for (int i = 0; i < ntests; i++) {
-    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
-    ran++;
-    rng_state = 0x9E3779B97F4A7C15ull; /* same data alone or in a full run */
-    int before = g_failures;
-    tests[i].fn();
-    if (g_failures == before) {
-      passed++;
-      printf("ok   %s\n", tests[i].name);
-    } else {
-      failed++;
-      printf("FAIL %s\n", tests[i].name);
-    }
-  }
-  if (ran == 0) {
-    fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");
-    return 2;
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
 }

@@ -17,6 +17,7 @@
  */
 #define _POSIX_C_SOURCE 200112L
 #include "blockwise.h"
+#include "bw_test.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,41 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int g_failures;
-
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-      g_failures++;                                                            \
-      return;                                                                  \
-    }                                                                          \
-  } while (0)
-
 /* ------------------------------------------------------------------------ */
 /* Data                                                                     */
 /* ------------------------------------------------------------------------ */
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  rng_state = x;
-  return x * 0x2545F4914F6CDD1Dull;
-}
-
-static double rnd_unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
-
-static double rnd_normal(void) {
-  double u = rnd_unit(), v = rnd_unit();
-  if (u < 1e-300) u = 1e-300;
-  return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 /* Poisson variate by inversion (small means) or a normal approximation
  * rounded (large means); only the test's data depend on it. */
@@ -75,23 +44,6 @@ static double rnd_poisson(double mean) {
     c += p;
   }
   return k;
-}
-
-static const bw_dtype all_dtypes[] = {BW_U8,  BW_I8,  BW_U16, BW_I16,
-                                      BW_U32, BW_I32, BW_F32, BW_F64};
-
-static double get_d(const void *p, bw_dtype dt, size_t i) {
-  switch (dt) {
-  case BW_U8: return ((const uint8_t *)p)[i];
-  case BW_I8: return ((const int8_t *)p)[i];
-  case BW_U16: return ((const uint16_t *)p)[i];
-  case BW_I16: return ((const int16_t *)p)[i];
-  case BW_U32: return ((const uint32_t *)p)[i];
-  case BW_I32: return ((const int32_t *)p)[i];
-  case BW_F32: return ((const float *)p)[i];
-  case BW_F64: return ((const double *)p)[i];
-  }
-  return 0;
 }
 
 static void set_d(void *p, bw_dtype dt, size_t i, double v) {
@@ -338,7 +290,7 @@ static int check_reference(bw_dtype dt, int nd, const ptrdiff_t *shape,
   }
   p.h = hfac * sigma;
   double *v = malloc(n * sizeof *v), *ref = malloc(n * sizeof *ref);
-  for (size_t i = 0; i < n; i++) v[i] = get_d(img, dt, i);
+  for (size_t i = 0; i < n; i++) v[i] = (double)bw_test_get(img, dt, i);
   ptrdiff_t n3[3], p3[3], s3[3];
   shape3(nd, shape, NULL, n3, 1);
   shape3(nd, shape, patch, p3, 0);
@@ -352,7 +304,7 @@ static int check_reference(bw_dtype dt, int nd, const ptrdiff_t *shape,
     void *out = run_whole(img, dt, nd, shape, &p, outs[o], &st);
     if (st) bad = 1;
     for (size_t i = 0; i < n && !bad; i++) {
-      const double got = get_d(out, outs[o], i), want = ref[i];
+      const double got = (double)bw_test_get(out, outs[o], i), want = ref[i];
       if (outs[o] == BW_F32 || outs[o] == BW_F64) {
         const double tol = 1e-5 * fmax(fabs(want), span);
         if (!(fabs(got - want) <= tol)) {
@@ -388,10 +340,10 @@ static void test_reference_2d(void) {
   const ptrdiff_t shape[2] = {23, 31};
   const ptrdiff_t patch[][2] = {{3, 3}, {1, 2}, {0, 1}, {2, 0}, {6, 5}};
   const ptrdiff_t search[][2] = {{5, 5}, {3, 2}, {2, 3}, {0, 4}, {3, 4}};
-  for (size_t d = 0; d < sizeof all_dtypes / sizeof *all_dtypes; d++)
+  for (size_t d = 0; d < sizeof bw_test_dtypes / sizeof *bw_test_dtypes; d++)
     for (int c = 0; c < 5; c++)
-      CHECK(check_reference(all_dtypes[d], 2, shape, patch[c], search[c], 0.8),
-            "%s patch %td,%td search %td,%td", bw_dtype_name(all_dtypes[d]),
+      CHECK(check_reference(bw_test_dtypes[d], 2, shape, patch[c], search[c], 0.8),
+            "%s patch %td,%td search %td,%td", bw_dtype_name(bw_test_dtypes[d]),
             patch[c][0], patch[c][1], search[c][0], search[c][1]);
   /* h well below and above sigma. */
   const ptrdiff_t p3[2] = {2, 2}, s3[2] = {3, 3};
@@ -403,11 +355,11 @@ static void test_reference_3d(void) {
   const ptrdiff_t shape[3] = {9, 11, 13};
   const ptrdiff_t patch[][3] = {{1, 1, 1}, {0, 1, 1}, {2, 1, 0}, {1, 2, 2}, {5, 1, 1}};
   const ptrdiff_t search[][3] = {{1, 2, 2}, {2, 1, 1}, {1, 1, 2}, {2, 0, 1}, {1, 1, 1}};
-  for (size_t d = 0; d < sizeof all_dtypes / sizeof *all_dtypes; d++)
+  for (size_t d = 0; d < sizeof bw_test_dtypes / sizeof *bw_test_dtypes; d++)
     for (int c = 0; c < 5; c++)
-      CHECK(check_reference(all_dtypes[d], 3, shape, patch[c], search[c], 0.8),
+      CHECK(check_reference(bw_test_dtypes[d], 3, shape, patch[c], search[c], 0.8),
             "%s patch %td,%td,%td search %td,%td,%td",
-            bw_dtype_name(all_dtypes[d]), patch[c][0], patch[c][1], patch[c][2],
+            bw_dtype_name(bw_test_dtypes[d]), patch[c][0], patch[c][1], patch[c][2],
             search[c][0], search[c][1], search[c][2]);
   /* Thin images: one plane, one row. */
   const ptrdiff_t thin[3] = {1, 7, 40}, p1[3] = {1, 1, 2}, s1[3] = {2, 3, 3};
@@ -463,8 +415,8 @@ static int check_poisson(bw_dtype dt, int nd, const ptrdiff_t *shape,
   double *v = calloc(n, sizeof *v), *d = calloc(n, sizeof *d);
   double vmax = 0;
   for (size_t i = 0; i < n; i++) {
-    v[i] = ref_forward(&rg, get_d(img, dt, i));
-    vmax = fmax(vmax, fabs(get_d(img, dt, i)));
+    v[i] = ref_forward(&rg, (double)bw_test_get(img, dt, i));
+    vmax = fmax(vmax, fabs((double)bw_test_get(img, dt, i)));
   }
   ptrdiff_t n3[3], p3[3], s3[3];
   shape3(nd, shape, NULL, n3, 1);
@@ -582,7 +534,7 @@ static int check_box(const void *img, bw_dtype dt, int nd, const ptrdiff_t *shap
     }
     if (memcmp(q, (char *)out + i * esz, esz) != 0) {
       fprintf(stderr, "box pixel %zu differs: %.17g vs %.17g\n", i,
-              get_d(out, odt, i), get_d(q, odt, 0));
+              (double)bw_test_get(out, odt, i), (double)bw_test_get(q, odt, 0));
       ok = 0;
     }
   }
@@ -1075,6 +1027,75 @@ static void test_region_map(void) {
   }
 }
 
+/* bw_nlm_params_check gives bw_nlm's own status and message, and bw_nlm_halo
+ * the radii sums worked out by hand. */
+static void test_params_check_halo(void) {
+  bw_nlm_params p;
+  bw_error a, b;
+  float in[6 * 7] = {0}, out[6 * 7];
+  const ptrdiff_t shape[2] = {6, 7};
+  const bw_view vin = bw_view_contiguous(in, BW_F32, 2, shape);
+  const bw_view vout = bw_view_contiguous(out, BW_F32, 2, shape);
+  bw_nlm_params_init(&p, 2, 2.0);
+  CHECK(bw_nlm_params_check(&p, &a) == BW_OK, "defaults: %s", a.message);
+  /* Each bad setting: the check and the operation agree, word for word. */
+  for (int c = 0; c < 9; c++) {
+    bw_nlm_params_init(&p, 2, 2.0);
+    bw_status want;
+    switch (c) {
+    case 0: p.ndim = 4; want = BW_ERR_NDIM; break;
+    case 1: p.patch[1] = BW_NLM_MAX_PATCH + 1; want = BW_ERR_PARAM; break;
+    case 2: p.search[0] = -1; want = BW_ERR_PARAM; break;
+    case 3: p.sigma = -1; want = BW_ERR_PARAM; break;
+    case 4: p.sigma = 0; want = BW_ERR_PARAM; break; /* h 0 and sigma 0 */
+    case 5: p.h = NAN; want = BW_ERR_PARAM; break;
+    case 6: p.noise = BW_NLM_POISSON_GAUSSIAN; p.gain = 0; want = BW_ERR_PARAM; break;
+    case 7: p.noise = (bw_nlm_noise)7; want = BW_ERR_PARAM; break;
+    default: p.noise = BW_NLM_POISSON_GAUSSIAN; p.read_sigma = -2; want = BW_ERR_PARAM; break;
+    }
+    const bw_status got = bw_nlm_params_check(&p, &a);
+    const bw_status ran = bw_nlm(&vin, NULL, &vout, NULL, NULL, &p, &b);
+    CHECK(got == want && ran == want, "case %d: check %d, nlm %d, want %d", c, (int)got,
+          (int)ran, (int)want);
+    CHECK(!strcmp(a.message, b.message), "case %d: '%s' vs '%s'", c, a.message, b.message);
+  }
+  CHECK(bw_nlm_params_check(NULL, NULL) == BW_ERR_NULL, "NULL params");
+  /* A Poisson-Gaussian setting with sigma 0 is valid: its h is 0.8. */
+  bw_nlm_params_init(&p, 3, 0.0);
+  p.noise = BW_NLM_POISSON_GAUSSIAN;
+  CHECK(bw_nlm_params_check(&p, &a) == BW_OK, "Poisson-Gaussian: %s", a.message);
+
+  /* Halo: patch + search per axis, the same before and after. */
+  ptrdiff_t before[3] = {-1, -1, -1}, after[3] = {-1, -1, -1};
+  bw_nlm_params_init(&p, 3, 1.0);
+  p.patch[0] = 1, p.search[0] = 2;
+  p.patch[1] = 0, p.search[1] = 0;
+  p.patch[2] = 4, p.search[2] = 9;
+  CHECK(bw_nlm_halo(&p, before, after, &a) == BW_OK, "%s", a.message);
+  CHECK(before[0] == 3 && before[1] == 0 && before[2] == 13, "before %td %td %td", before[0],
+        before[1], before[2]);
+  CHECK(after[0] == 3 && after[1] == 0 && after[2] == 13, "after %td %td %td", after[0],
+        after[1], after[2]);
+  bw_nlm_params_init(&p, 2, 1.0);
+  before[2] = -7;
+  CHECK(bw_nlm_halo(&p, before, NULL, &a) == BW_OK, "%s", a.message);
+  CHECK(before[0] == 13 && before[1] == 13 && before[2] == -7, "2-D defaults %td %td (%td)",
+        before[0], before[1], before[2]);
+  /* The noise does not change the halo; bad radii fail as in the map. */
+  p.sigma = -5;
+  CHECK(bw_nlm_halo(&p, before, after, &a) == BW_OK, "halo with bad sigma: %s", a.message);
+  p.search[1] = BW_NLM_MAX_SEARCH + 1;
+  CHECK(bw_nlm_halo(&p, before, after, &a) == BW_ERR_PARAM, "halo of a bad radius");
+  /* The region map is the box grown by the halo: one interior pixel. */
+  bw_nlm_params_init(&p, 2, 1.0);
+  p.patch[0] = 2, p.search[0] = 1, p.patch[1] = 1, p.search[1] = 5;
+  const ptrdiff_t big[2] = {50, 60};
+  bw_region box = {{20, 30, 0}, {1, 1, 0}}, got;
+  CHECK(bw_nlm_input_region(&p, big, &box, &got, &a) == BW_OK, "%s", a.message);
+  CHECK(got.start[0] == 17 && got.size[0] == 7 && got.start[1] == 24 && got.size[1] == 13,
+        "map [%td +%td) [%td +%td)", got.start[0], got.size[0], got.start[1], got.size[1]);
+}
+
 static void test_params_init(void) {
   bw_nlm_params p;
   memset(&p, 0xAB, sizeof p);
@@ -1091,20 +1112,19 @@ static void test_params_init(void) {
   bw_nlm_params_init(&p, 2, 4.0);
   bw_status st;
   float *a = run_whole(img, BW_F32, 2, shape, &p, BW_F32, &st);
+  CHECK(a && st == BW_OK, "default h: status %d", (int)st);
   p.h = 3.2;
   float *b = run_whole(img, BW_F32, 2, shape, &p, BW_F32, &st);
+  if (!b || st != BW_OK) free(a);
+  CHECK(b && st == BW_OK, "h = 3.2: status %d", (int)st);
   const int same = !memcmp(a, b, sizeof img);
   free(a);
   free(b);
   CHECK(same, "h = 0 is not 0.8 sigma");
 }
 
-typedef struct test_entry {
-  const char *name;
-  void (*fn)(void);
-} test_entry;
 
-static const test_entry tests[] = {
+static const bw_test tests[] = {
     {"reference_2d", test_reference_2d},
     {"reference_3d", test_reference_3d},
     {"poisson_gaussian", test_poisson_gaussian},
@@ -1117,29 +1137,9 @@ static const test_entry tests[] = {
     {"errors", test_errors},
     {"region_map", test_region_map},
     {"params_init", test_params_init},
+    {"params_check_halo", test_params_check_halo},
 };
 
 int main(int argc, char **argv) {
-  const int ntests = (int)(sizeof tests / sizeof *tests);
-  int passed = 0, failed = 0, ran = 0;
-  for (int i = 0; i < ntests; i++) {
-    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
-    ran++;
-    rng_state = 0x9E3779B97F4A7C15ull; /* same data alone or in a full run */
-    int before = g_failures;
-    tests[i].fn();
-    if (g_failures == before) {
-      passed++;
-      printf("ok   %s\n", tests[i].name);
-    } else {
-      failed++;
-      printf("FAIL %s\n", tests[i].name);
-    }
-  }
-  if (ran == 0) {
-    fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");
-    return 2;
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
 }
