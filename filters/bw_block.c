@@ -143,7 +143,7 @@ bw_status bw_block_params_check(const bw_block_params *p, bw_error *err) {
                    p->ndim);
   for (int i = 0; i < p->ndim; i++)
     if (p->block[i] < 1)
-      return bw_fail(err, BW_ERR_BLOCK, "block extent %td along axis %d (< 1)",
+      return bw_fail(err, BW_ERR_BLOCK, "block sizes must be at least 1, not %td (axis %d)",
                      p->block[i], i);
   if (p->edge != BW_EDGE_PARTIAL && p->edge != BW_EDGE_TRIM)
     return bw_fail(err, BW_ERR_PARAM, "edge policy %d is neither partial nor trim",

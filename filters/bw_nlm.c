@@ -277,18 +277,18 @@ static bw_status check_noise(const bw_nlm_params *p, double *h_out, double *c0,
   if (p->noise == BW_NLM_GAUSSIAN) {
     if (!(p->sigma >= 0.0) || !isfinite(p->sigma))
       return bw_fail(err, BW_ERR_PARAM,
-                     "nlm: sigma is %g, expected a finite value >= 0", p->sigma);
+                     "nlm: sigma must be a finite number >= 0, not %g", p->sigma);
     sigma = p->sigma;
   } else if (p->noise == BW_NLM_POISSON_GAUSSIAN) {
     if (!(p->gain > 0.0) || !isfinite(p->gain))
       return bw_fail(err, BW_ERR_PARAM,
-                     "nlm: gain is %g, expected a finite value > 0", p->gain);
+                     "nlm: gain must be a finite number > 0, not %g", p->gain);
     if (!isfinite(p->offset))
-      return bw_fail(err, BW_ERR_PARAM, "nlm: offset is %g, expected a finite value",
+      return bw_fail(err, BW_ERR_PARAM, "nlm: offset must be a finite number, not %g",
                      p->offset);
     if (!(p->read_sigma >= 0.0) || !isfinite(p->read_sigma))
       return bw_fail(err, BW_ERR_PARAM,
-                     "nlm: read_sigma is %g, expected a finite value >= 0",
+                     "nlm: read-noise sigma must be a finite number >= 0, not %g",
                      p->read_sigma);
     const double rs = p->read_sigma / p->gain;
     if (!(rs <= 1e6))
@@ -301,7 +301,7 @@ static bw_status check_noise(const bw_nlm_params *p, double *h_out, double *c0,
   }
   if (!(p->h >= 0.0) || !isfinite(p->h))
     return bw_fail(err, BW_ERR_PARAM,
-                   "nlm: h is %g, expected a finite value >= 0 (0: default)", p->h);
+                   "nlm: h must be a finite number >= 0 (0: the default), not %g", p->h);
   const double h = p->h > 0.0 ? p->h : 0.8 * sigma;
   if (h == 0.0)
     return bw_fail(err, BW_ERR_PARAM,
