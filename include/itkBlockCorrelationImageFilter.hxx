@@ -52,9 +52,8 @@ BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::DynamicTh
   out.stat = blockwise::ToCore(m_Statistic);
   out.input = 0;
   out.view = blockwise::ViewOf(output->GetBufferPointer(), output->GetBufferedRegion(), outputRegionForThread);
-  const bw_block_params p = this->CoreParameters();
-  bw_error              err;
-  if (bw_block_stats(&va, &vb, &p, &out, 1, &err) != BW_OK)
+  bw_error err;
+  if (bw_block_stats(&va, &vb, &this->GetCoreParameters(), &out, 1, &err) != BW_OK)
   {
     this->ThrowCoreError("Block correlation failed", err);
   }

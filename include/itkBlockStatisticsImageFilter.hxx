@@ -47,7 +47,12 @@ BlockStatisticsImageFilter<TInputImage, TOutputImage>::VerifyPreconditions() ITK
   }
   for (const StatisticEnum s : m_Statistics)
   {
-    if (s == StatisticEnum::Covariance || s == StatisticEnum::Correlation)
+    const int pair = bw_stat_is_pair(blockwise::ToCore(s));
+    if (pair < 0)
+    {
+      itkExceptionMacro(<< "Statistic " << static_cast<int>(s) << " is not a BlockwiseEnums::Statistic");
+    }
+    if (pair)
     {
       itkExceptionMacro(<< s << " needs two images: use itk::BlockCorrelationImageFilter");
     }
@@ -89,9 +94,8 @@ BlockStatisticsImageFilter<TInputImage, TOutputImage>::DynamicThreadedGenerateDa
     outs[k].view = blockwise::ViewOf(
       output->GetBufferPointer(), output->GetBufferedRegion(), outputRegionForThread, n, k);
   }
-  const bw_block_params p = this->CoreParameters();
-  bw_error              err;
-  if (bw_block_stats(&in, nullptr, &p, outs, n, &err) != BW_OK)
+  bw_error err;
+  if (bw_block_stats(&in, nullptr, &this->GetCoreParameters(), outs, n, &err) != BW_OK)
   {
     this->ThrowCoreError("Block statistics failed", err);
   }

@@ -10,11 +10,15 @@
 
 #include "blockwise.h"
 
+#include "itkImageBase.h"
 #include "itkImageRegion.h"
 #include "itkIntTypes.h"
 #include "itkMacro.h"
+#include "itkProcessObject.h"
 
+#include <limits>
 #include <ostream>
+#include <string>
 #include <type_traits>
 
 namespace itk
@@ -28,67 +32,56 @@ class BlockwiseEnums
 {
 public:
   /** A statistic of the pixels of one block (of a pair, for Covariance and
-   * Correlation). */
+   * Correlation).  The values are the core's bw_stat values. */
   enum class Statistic : uint8_t
   {
-    Count,
-    Sum,
-    Mean,
-    Variance,
-    StandardDeviation,
-    Minimum,
-    Maximum,
-    Covariance,
-    Correlation
+    Count = BW_STAT_COUNT,
+    Sum = BW_STAT_SUM,
+    Mean = BW_STAT_MEAN,
+    Variance = BW_STAT_VAR,
+    StandardDeviation = BW_STAT_STD,
+    Minimum = BW_STAT_MIN,
+    Maximum = BW_STAT_MAX,
+    Covariance = BW_STAT_COV,
+    Correlation = BW_STAT_CORR
   };
 
   /** What happens to blocks cut short by the image edge: Partial keeps them
-   * (statistics over the pixels they have), Trim drops them. */
+   * (statistics over the pixels they have), Trim drops them.  The values
+   * are the core's bw_edge values. */
   enum class EdgePolicy : uint8_t
   {
-    Partial,
-    Trim
+    Partial = BW_EDGE_PARTIAL,
+    Trim = BW_EDGE_TRIM
   };
 };
+
+namespace blockwise
+{
+
+/** Prints "@prefix" followed by @names[@value], or INVALID past @count: the
+ * operator<< of every Blockwise enumeration. */
+inline std::ostream &
+PrintEnum(std::ostream & out, const char * prefix, const char * const * names, unsigned int count, unsigned int value)
+{
+  return out << prefix << (value < count ? names[value] : "INVALID");
+}
+
+} // namespace blockwise
 
 inline std::ostream &
 operator<<(std::ostream & out, const BlockwiseEnums::Statistic value)
 {
-  switch (value)
-  {
-    case BlockwiseEnums::Statistic::Count:
-      return out << "BlockwiseEnums::Statistic::Count";
-    case BlockwiseEnums::Statistic::Sum:
-      return out << "BlockwiseEnums::Statistic::Sum";
-    case BlockwiseEnums::Statistic::Mean:
-      return out << "BlockwiseEnums::Statistic::Mean";
-    case BlockwiseEnums::Statistic::Variance:
-      return out << "BlockwiseEnums::Statistic::Variance";
-    case BlockwiseEnums::Statistic::StandardDeviation:
-      return out << "BlockwiseEnums::Statistic::StandardDeviation";
-    case BlockwiseEnums::Statistic::Minimum:
-      return out << "BlockwiseEnums::Statistic::Minimum";
-    case BlockwiseEnums::Statistic::Maximum:
-      return out << "BlockwiseEnums::Statistic::Maximum";
-    case BlockwiseEnums::Statistic::Covariance:
-      return out << "BlockwiseEnums::Statistic::Covariance";
-    case BlockwiseEnums::Statistic::Correlation:
-      return out << "BlockwiseEnums::Statistic::Correlation";
-  }
-  return out << "BlockwiseEnums::Statistic::INVALID";
+  static const char * const names[BW_NUM_STATS] = { "Count",   "Sum",     "Mean",       "Variance",   "StandardDeviation",
+                                                     "Minimum", "Maximum", "Covariance", "Correlation" };
+  return blockwise::PrintEnum(out, "BlockwiseEnums::Statistic::", names, BW_NUM_STATS, static_cast<unsigned int>(value));
 }
 
 inline std::ostream &
 operator<<(std::ostream & out, const BlockwiseEnums::EdgePolicy value)
 {
-  switch (value)
-  {
-    case BlockwiseEnums::EdgePolicy::Partial:
-      return out << "BlockwiseEnums::EdgePolicy::Partial";
-    case BlockwiseEnums::EdgePolicy::Trim:
-      return out << "BlockwiseEnums::EdgePolicy::Trim";
-  }
-  return out << "BlockwiseEnums::EdgePolicy::INVALID";
+  static const char * const names[] = { "Partial", "Trim" };
+  return blockwise::PrintEnum(out, "BlockwiseEnums::EdgePolicy::", names, 2, static_cast<unsigned int>(value));
 }
 
 namespace blockwise
@@ -121,6 +114,8 @@ BLOCKWISE_DTYPE(float, BW_F32);
 BLOCKWISE_DTYPE(double, BW_F64);
 #undef BLOCKWISE_DTYPE
 
+static_assert(BW_NUM_STATS == 9, "BlockwiseEnums::Statistic lists every bw_stat");
+
 /** A region of an ITK image as the core's region (C order: the slowest axis
  * first), relative to @origin, the start of the image's largest region. */
 template <unsigned int D>
@@ -150,15 +145,41 @@ FromCore(const bw_region & r, const Index<D> & origin)
   return region;
 }
 
-/** Extents of an ITK size in C order. */
+/** The entries of an ITK size (fastest axis first) in the core's C order
+ * (slowest first): image extents, block sizes, radii.  Values past
+ * ptrdiff_t's range become its largest value, which every core check
+ * rejects by value rather than as a wrapped negative number. */
+template <unsigned int D>
+void
+SizeToCore(const Size<D> & size, ptrdiff_t * core)
+{
+  constexpr SizeValueType largest = static_cast<SizeValueType>(std::numeric_limits<ptrdiff_t>::max());
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    core[D - 1 - d] = size[d] > largest ? std::numeric_limits<ptrdiff_t>::max() : static_cast<ptrdiff_t>(size[d]);
+  }
+}
+
+/** The inverse of SizeToCore(): @core (C order) as an ITK size; negative
+ * entries, which no valid parameter has, become 0. */
+template <unsigned int D>
+Size<D>
+SizeFromCore(const ptrdiff_t * core)
+{
+  Size<D> size;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    size[d] = core[D - 1 - d] < 0 ? 0 : static_cast<SizeValueType>(core[D - 1 - d]);
+  }
+  return size;
+}
+
+/** Extents of an image in C order (SizeToCore() of its size). */
 template <unsigned int D>
 void
 ShapeToCore(const Size<D> & size, ptrdiff_t * shape)
 {
-  for (unsigned int d = 0; d < D; ++d)
-  {
-    shape[D - 1 - d] = static_cast<ptrdiff_t>(size[d]);
-  }
+  SizeToCore(size, shape);
 }
 
 /** A strided view of @region inside the buffer of an image whose buffered
@@ -192,32 +213,58 @@ ViewOf(const T *               buffer,
   return v;
 }
 
-/** The core's statistic for an ITK enumeration value. */
+/** The core's statistic for an ITK enumeration value, and back: the same
+ * numbers (BlockwiseEnums::Statistic is defined from bw_stat); names map to
+ * both through the core's one table, bw_stat_from_name(). */
 inline bw_stat
 ToCore(BlockwiseEnums::Statistic s)
 {
-  switch (s)
+  return static_cast<bw_stat>(s);
+}
+
+inline BlockwiseEnums::Statistic
+FromCore(bw_stat s)
+{
+  return static_cast<BlockwiseEnums::Statistic>(s);
+}
+
+/** The statistic named @name (short or long name, as bw_stat_from_name()
+ * takes them); throws itk::ExceptionObject for any other name. */
+inline BlockwiseEnums::Statistic
+StatisticFromName(const std::string & name)
+{
+  bw_stat  s;
+  bw_error err;
+  if (bw_stat_from_name(name.c_str(), &s, &err) != BW_OK)
   {
-    case BlockwiseEnums::Statistic::Count:
-      return BW_STAT_COUNT;
-    case BlockwiseEnums::Statistic::Sum:
-      return BW_STAT_SUM;
-    case BlockwiseEnums::Statistic::Mean:
-      return BW_STAT_MEAN;
-    case BlockwiseEnums::Statistic::Variance:
-      return BW_STAT_VAR;
-    case BlockwiseEnums::Statistic::StandardDeviation:
-      return BW_STAT_STD;
-    case BlockwiseEnums::Statistic::Minimum:
-      return BW_STAT_MIN;
-    case BlockwiseEnums::Statistic::Maximum:
-      return BW_STAT_MAX;
-    case BlockwiseEnums::Statistic::Covariance:
-      return BW_STAT_COV;
-    case BlockwiseEnums::Statistic::Correlation:
-      return BW_STAT_CORR;
+    itkGenericExceptionMacro(<< err.message);
   }
-  return BW_STAT_MEAN;
+  return FromCore(s);
+}
+
+/** Asks every image input of @filter for @region, the region its output's
+ * requested region maps to; throws when @region is not inside an input's
+ * largest possible region. */
+template <unsigned int D>
+void
+RequestInputRegion(ProcessObject * filter, const ImageRegion<D> & region)
+{
+  const ProcessObject::DataObjectPointerArray inputs = filter->GetIndexedInputs();
+  for (unsigned int i = 0; i < inputs.size(); ++i)
+  {
+    auto * input = dynamic_cast<ImageBase<D> *>(inputs[i].GetPointer());
+    if (input == nullptr)
+    {
+      continue;
+    }
+    const auto largest = input->GetLargestPossibleRegion();
+    if (!largest.IsInside(region))
+    {
+      itkGenericExceptionMacro(<< filter->GetNameOfClass() << ": input " << i << ": requested region " << region
+                               << " is outside its largest region " << largest);
+    }
+    input->SetRequestedRegion(region);
+  }
 }
 
 } // namespace blockwise

@@ -67,9 +67,15 @@ public:
   using StatisticEnum = BlockwiseEnums::Statistic;
   using EdgePolicyEnum = BlockwiseEnums::EdgePolicy;
 
-  /** Block extent per axis, in pixels (default 10 along every axis). */
-  itkSetMacro(BlockSize, BlockSizeType);
-  itkGetConstReferenceMacro(BlockSize, BlockSizeType);
+  /** Block extent per axis, in pixels (default BW_BLOCK_DEFAULT, 10, along
+   * every axis). */
+  void
+  SetBlockSize(const BlockSizeType & size);
+  BlockSizeType
+  GetBlockSize() const
+  {
+    return blockwise::SizeFromCore<ImageDimension>(m_Parameters.block);
+  }
   /** The same extent along every axis. */
   void
   SetBlockSize(SizeValueType size)
@@ -80,18 +86,47 @@ public:
   }
 
   /** Edge blocks: Partial (default) or Trim. */
-  itkSetEnumMacro(EdgePolicy, EdgePolicyEnum);
-  itkGetEnumMacro(EdgePolicy, EdgePolicyEnum);
+  void
+  SetEdgePolicy(EdgePolicyEnum policy);
+  EdgePolicyEnum
+  GetEdgePolicy() const
+  {
+    return static_cast<EdgePolicyEnum>(m_Parameters.edge);
+  }
 
   /** Delta degrees of freedom of variances, standard deviations and
-   * covariances: 0 (default, population) or 1 (sample). */
-  itkSetClampMacro(Ddof, unsigned int, 0, 1);
-  itkGetConstMacro(Ddof, unsigned int);
+   * covariances: 0 (default, population) or 1 (sample); larger values are
+   * clamped to 1. */
+  void
+  SetDdof(unsigned int ddof);
+  unsigned int
+  GetDdof() const
+  {
+    return static_cast<unsigned int>(m_Parameters.ddof);
+  }
 
   /** Correlation of a block in which either input is constant: NaN by
    * default (as numpy.corrcoef), or this value. */
-  itkSetMacro(FillValue, double);
-  itkGetConstMacro(FillValue, double);
+  void
+  SetFillValue(double value);
+  double
+  GetFillValue() const
+  {
+    return m_Parameters.use_fill ? m_Parameters.fill : std::numeric_limits<double>::quiet_NaN();
+  }
+
+  /** All of the above at once, as the C core's parameters (C axis order,
+   * slowest first), for programs that already hold them: they are kept as
+   * they are and handed to the core unchanged.  @parameters.ndim must be
+   * the image dimension; the values are checked (bw_block_params_check)
+   * when the filter runs. */
+  void
+  SetCoreParameters(const bw_block_params & parameters);
+  const bw_block_params &
+  GetCoreParameters() const
+  {
+    return m_Parameters;
+  }
 
   /** The input region whose pixels the blocks of @outputRegion cover: the
    * core's region map. */
@@ -117,19 +152,13 @@ protected:
   void
   VerifyPreconditions() ITKv5_CONST override;
 
-  /** The core's parameters for the current settings. */
-  bw_block_params
-  CoreParameters() const;
-
   /** Throws an itk::ExceptionObject for a failed core call. */
   void
   ThrowCoreError(const char * what, const bw_error & err) const;
 
 private:
-  BlockSizeType  m_BlockSize;
-  EdgePolicyEnum m_EdgePolicy{ EdgePolicyEnum::Partial };
-  unsigned int   m_Ddof{ 0 };
-  double         m_FillValue{ std::numeric_limits<double>::quiet_NaN() };
+  /** Every parameter, in the one form the core takes. */
+  bw_block_params m_Parameters;
 };
 
 } // namespace itk

@@ -9,31 +9,76 @@
 #include "itkBlockwiseImageFilterBase.h"
 #include "itkContinuousIndex.h"
 
+#include <cmath>
+
 namespace itk
 {
 
 template <typename TInputImage, typename TOutputImage>
 BlockwiseImageFilterBase<TInputImage, TOutputImage>::BlockwiseImageFilterBase()
 {
-  m_BlockSize.Fill(10);
+  bw_block_params_init(&m_Parameters, static_cast<int>(ImageDimension), nullptr);
 }
 
 template <typename TInputImage, typename TOutputImage>
-bw_block_params
-BlockwiseImageFilterBase<TInputImage, TOutputImage>::CoreParameters() const
+void
+BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetBlockSize(const BlockSizeType & size)
 {
-  ptrdiff_t block[BW_MAX_DIMS] = { 0, 0, 0 };
-  blockwise::ShapeToCore(m_BlockSize, block);
-  bw_block_params p;
-  bw_block_params_init(&p, static_cast<int>(ImageDimension), block);
-  p.edge = m_EdgePolicy == EdgePolicyEnum::Trim ? BW_EDGE_TRIM : BW_EDGE_PARTIAL;
-  p.ddof = static_cast<int>(m_Ddof);
-  if (!std::isnan(m_FillValue))
+  bw_block_params p = m_Parameters;
+  blockwise::SizeToCore(size, p.block);
+  this->SetCoreParameters(p);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetEdgePolicy(EdgePolicyEnum policy)
+{
+  bw_block_params p = m_Parameters;
+  p.edge = static_cast<bw_edge>(policy);
+  this->SetCoreParameters(p);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetDdof(unsigned int ddof)
+{
+  bw_block_params p = m_Parameters;
+  p.ddof = ddof > 1 ? 1 : static_cast<int>(ddof);
+  this->SetCoreParameters(p);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetFillValue(double value)
+{
+  bw_block_params p = m_Parameters;
+  p.use_fill = std::isnan(value) ? 0 : 1;
+  p.fill = value;
+  this->SetCoreParameters(p);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetCoreParameters(const bw_block_params & parameters)
+{
+  if (parameters.ndim != static_cast<int>(ImageDimension))
   {
-    p.use_fill = 1;
-    p.fill = m_FillValue;
+    itkExceptionMacro(<< "Core parameters for " << parameters.ndim << "-D images given to a filter of "
+                      << ImageDimension << "-D images");
   }
-  return p;
+  const bw_block_params & o = m_Parameters;
+  bool                    same = parameters.edge == o.edge && parameters.ddof == o.ddof &&
+              parameters.use_fill == o.use_fill &&
+              (parameters.fill == o.fill || (std::isnan(parameters.fill) && std::isnan(o.fill)));
+  for (unsigned int d = 0; d < BW_MAX_DIMS; ++d)
+  {
+    same = same && parameters.block[d] == o.block[d];
+  }
+  if (!same)
+  {
+    m_Parameters = parameters;
+    this->Modified();
+  }
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -48,12 +93,11 @@ void
 BlockwiseImageFilterBase<TInputImage, TOutputImage>::VerifyPreconditions() ITKv5_CONST
 {
   Superclass::VerifyPreconditions();
-  for (unsigned int d = 0; d < ImageDimension; ++d)
+  bw_error err;
+  if (bw_block_params_check(&m_Parameters, &err) != BW_OK)
   {
-    if (m_BlockSize[d] < 1)
-    {
-      itkExceptionMacro(<< "BlockSize must be at least 1 along every axis; it is " << m_BlockSize);
-    }
+    itkExceptionMacro(<< "Invalid parameters (BlockSize " << this->GetBlockSize() << ", EdgePolicy "
+                      << this->GetEdgePolicy() << ", Ddof " << this->GetDdof() << "): " << err.message);
   }
 }
 
@@ -112,12 +156,12 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateOutputInformation()
   ptrdiff_t       inShape[BW_MAX_DIMS] = { 0, 0, 0 };
   ptrdiff_t       outShape[BW_MAX_DIMS] = { 0, 0, 0 };
   bw_error        err;
-  bw_block_params p = this->CoreParameters();
   blockwise::ShapeToCore(largest.GetSize(), inShape);
-  if (bw_block_output_shape(&p, inShape, outShape, &err) != BW_OK)
+  if (bw_block_output_shape(&m_Parameters, inShape, outShape, &err) != BW_OK)
   {
-    itkExceptionMacro(<< "Cannot cut an image of size " << largest.GetSize() << " into blocks of " << m_BlockSize
-                      << " with edge policy " << m_EdgePolicy << ": " << err.message);
+    itkExceptionMacro(<< "Cannot cut an image of size " << largest.GetSize() << " into blocks of "
+                      << this->GetBlockSize() << " with edge policy " << this->GetEdgePolicy() << ": "
+                      << err.message);
   }
 
   OutputRegionType outLargest;
@@ -127,8 +171,9 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateOutputInformation()
   {
     outLargest.SetIndex(d, 0);
     outLargest.SetSize(d, static_cast<SizeValueType>(outShape[ImageDimension - 1 - d]));
-    spacing[d] = input->GetSpacing()[d] * static_cast<double>(m_BlockSize[d]);
-    firstCentre[d] = static_cast<double>(largest.GetIndex(d)) + 0.5 * (static_cast<double>(m_BlockSize[d]) - 1.0);
+    const double block = static_cast<double>(m_Parameters.block[ImageDimension - 1 - d]);
+    spacing[d] = input->GetSpacing()[d] * block;
+    firstCentre[d] = static_cast<double>(largest.GetIndex(d)) + 0.5 * (block - 1.0);
   }
   typename TOutputImage::PointType origin;
   input->TransformContinuousIndexToPhysicalPoint(firstCentre, origin);
@@ -156,8 +201,7 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::MapOutputRegionToInputRegio
   const bw_region outCore = blockwise::ToCore(outputRegion, Index<ImageDimension>::Filled(0));
   bw_region       inCore;
   bw_error        err;
-  bw_block_params p = this->CoreParameters();
-  if (bw_block_input_region(&p, inShape, &outCore, &inCore, &err) != BW_OK)
+  if (bw_block_input_region(&m_Parameters, inShape, &outCore, &inCore, &err) != BW_OK)
   {
     itkExceptionMacro(<< "Output region " << outputRegion << " has no input region: " << err.message);
   }
@@ -177,24 +221,7 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateInputRequestedRegio
   }
   // Inputs share their largest region (VerifyInputInformation), so every
   // one is asked for the same pixels.
-  const InputRegionType region = this->MapOutputRegionToInputRegion(requested);
-
-  using BaseImage = ImageBase<ImageDimension>;
-  for (unsigned int i = 0; i < this->GetNumberOfIndexedInputs(); ++i)
-  {
-    auto * input = dynamic_cast<BaseImage *>(const_cast<DataObject *>(this->ProcessObject::GetInput(i)));
-    if (input == nullptr)
-    {
-      continue;
-    }
-    const auto largest = input->GetLargestPossibleRegion();
-    if (!largest.IsInside(region))
-    {
-      itkExceptionMacro(<< "Input " << i << ": requested region " << region << " is outside its largest region "
-                        << largest);
-    }
-    input->SetRequestedRegion(region);
-  }
+  blockwise::RequestInputRegion(this, this->MapOutputRegionToInputRegion(requested));
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -202,10 +229,10 @@ void
 BlockwiseImageFilterBase<TInputImage, TOutputImage>::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
-  os << indent << "BlockSize: " << m_BlockSize << std::endl;
-  os << indent << "EdgePolicy: " << m_EdgePolicy << std::endl;
-  os << indent << "Ddof: " << m_Ddof << std::endl;
-  os << indent << "FillValue: " << m_FillValue << std::endl;
+  os << indent << "BlockSize: " << this->GetBlockSize() << std::endl;
+  os << indent << "EdgePolicy: " << this->GetEdgePolicy() << std::endl;
+  os << indent << "Ddof: " << this->GetDdof() << std::endl;
+  os << indent << "FillValue: " << this->GetFillValue() << std::endl;
 }
 
 } // namespace itk

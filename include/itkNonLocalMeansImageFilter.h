@@ -10,6 +10,7 @@
 #include "itkImageToImageFilter.h"
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 
 namespace itk
@@ -24,25 +25,20 @@ class NonLocalMeansEnums
 public:
   /** The noise model: additive Gaussian noise of known standard deviation
    * (Sigma), or Poisson photon counts times Gain plus Offset plus Gaussian
-   * read noise of standard deviation ReadSigma (fluorescence cameras). */
+   * read noise of standard deviation ReadSigma (fluorescence cameras).
+   * The values are the core's bw_nlm_noise values. */
   enum class NoiseModel : uint8_t
   {
-    Gaussian,
-    PoissonGaussian
+    Gaussian = BW_NLM_GAUSSIAN,
+    PoissonGaussian = BW_NLM_POISSON_GAUSSIAN
   };
 };
 
 inline std::ostream &
 operator<<(std::ostream & out, const NonLocalMeansEnums::NoiseModel value)
 {
-  switch (value)
-  {
-    case NonLocalMeansEnums::NoiseModel::Gaussian:
-      return out << "NonLocalMeansEnums::NoiseModel::Gaussian";
-    case NonLocalMeansEnums::NoiseModel::PoissonGaussian:
-      return out << "NonLocalMeansEnums::NoiseModel::PoissonGaussian";
-  }
-  return out << "NonLocalMeansEnums::NoiseModel::INVALID";
+  static const char * const names[] = { "Gaussian", "PoissonGaussian" };
+  return blockwise::PrintEnum(out, "NonLocalMeansEnums::NoiseModel::", names, 2, static_cast<unsigned int>(value));
 }
 
 /** \class NonLocalMeansImageFilter
@@ -117,9 +113,15 @@ public:
   static_assert(blockwise::DType<OutputPixelType>::supported,
                 "NonLocalMeansImageFilter: the output pixel type must be a scalar of a type the core supports");
 
-  /** Patch radius per axis (default 3: 7-pixel patches). */
-  itkSetMacro(PatchRadius, RadiusType);
-  itkGetConstReferenceMacro(PatchRadius, RadiusType);
+  /** Patch radius per axis (default BW_NLM_DEFAULT_PATCH, 3: 7-pixel
+   * patches). */
+  void
+  SetPatchRadius(const RadiusType & radius);
+  RadiusType
+  GetPatchRadius() const
+  {
+    return blockwise::SizeFromCore<ImageDimension>(m_Parameters.patch);
+  }
   /** The same patch radius along every axis. */
   void
   SetPatchRadius(SizeValueType radius)
@@ -129,9 +131,15 @@ public:
     this->SetPatchRadius(r);
   }
 
-  /** Search radius per axis (default 10: 21-pixel windows). */
-  itkSetMacro(SearchRadius, RadiusType);
-  itkGetConstReferenceMacro(SearchRadius, RadiusType);
+  /** Search radius per axis (default BW_NLM_DEFAULT_SEARCH, 10: 21-pixel
+   * windows). */
+  void
+  SetSearchRadius(const RadiusType & radius);
+  RadiusType
+  GetSearchRadius() const
+  {
+    return blockwise::SizeFromCore<ImageDimension>(m_Parameters.search);
+  }
   /** The same search radius along every axis. */
   void
   SetSearchRadius(SizeValueType radius)
@@ -143,30 +151,93 @@ public:
 
   /** The filtering parameter, >= 0; 0 (default) selects 0.8 Sigma for
    * Gaussian noise and 0.8 for Poisson-Gaussian noise. */
-  itkSetMacro(H, double);
-  itkGetConstMacro(H, double);
+  void
+  SetH(double h)
+  {
+    this->SetField(m_Parameters.h, h);
+  }
+  double
+  GetH() const
+  {
+    return m_Parameters.h;
+  }
 
   /** Gaussian (default) or PoissonGaussian. */
-  itkSetEnumMacro(NoiseModel, NoiseModelEnum);
-  itkGetEnumMacro(NoiseModel, NoiseModelEnum);
+  void
+  SetNoiseModel(NoiseModelEnum model)
+  {
+    bw_nlm_params p = m_Parameters;
+    p.noise = static_cast<bw_nlm_noise>(model);
+    this->SetCoreParameters(p);
+  }
+  NoiseModelEnum
+  GetNoiseModel() const
+  {
+    return static_cast<NoiseModelEnum>(m_Parameters.noise);
+  }
 
   /** Gaussian noise: its standard deviation in image units (default 0). */
-  itkSetMacro(Sigma, double);
-  itkGetConstMacro(Sigma, double);
+  void
+  SetSigma(double sigma)
+  {
+    this->SetField(m_Parameters.sigma, sigma);
+  }
+  double
+  GetSigma() const
+  {
+    return m_Parameters.sigma;
+  }
 
   /** Poisson-Gaussian noise: image units per photo-electron (default 1). */
-  itkSetMacro(Gain, double);
-  itkGetConstMacro(Gain, double);
+  void
+  SetGain(double gain)
+  {
+    this->SetField(m_Parameters.gain, gain);
+  }
+  double
+  GetGain() const
+  {
+    return m_Parameters.gain;
+  }
 
   /** Poisson-Gaussian noise: the image value of no photo-electrons
    * (default 0). */
-  itkSetMacro(Offset, double);
-  itkGetConstMacro(Offset, double);
+  void
+  SetOffset(double offset)
+  {
+    this->SetField(m_Parameters.offset, offset);
+  }
+  double
+  GetOffset() const
+  {
+    return m_Parameters.offset;
+  }
 
   /** Poisson-Gaussian noise: standard deviation of the Gaussian read noise
    * in image units (default 0). */
-  itkSetMacro(ReadSigma, double);
-  itkGetConstMacro(ReadSigma, double);
+  void
+  SetReadSigma(double readSigma)
+  {
+    this->SetField(m_Parameters.read_sigma, readSigma);
+  }
+  double
+  GetReadSigma() const
+  {
+    return m_Parameters.read_sigma;
+  }
+
+  /** All of the above at once, as the C core's parameters (radii in C axis
+   * order, slowest first), for programs that already hold them: kept as
+   * they are and handed to the core unchanged.  @parameters.ndim must be
+   * the image dimension; the values are checked (bw_nlm_params_check) when
+   * the filter runs. */
+  void
+  SetCoreParameters(const bw_nlm_params & parameters);
+  const bw_nlm_params &
+  GetCoreParameters() const
+  {
+    return m_Parameters;
+  }
 
   /** The input region computing @outputRegion reads: the core's region map.
    * Throws when @outputRegion is not inside the largest possible region. */
@@ -187,7 +258,7 @@ protected:
   GenerateInputRequestedRegion() override;
 
   /** Splits the output's requested region among threads along every axis
-   * but one: in 3-D, the axis whose halo (PatchRadius + SearchRadius) is
+   * but one: in 3-D, the axis whose halo (the core's bw_nlm_halo()) is
    * largest relative to its extent (usually Z of an anisotropic stack), so
    * that threads do not each recompute the whole halo along it; in 2-D, the
    * rows. */
@@ -197,19 +268,21 @@ protected:
   void
   DynamicThreadedGenerateData(const OutputRegionType & outputRegionForThread) override;
 
-  /** The core's parameters for the current settings. */
-  bw_nlm_params
-  CoreParameters() const;
-
 private:
-  RadiusType     m_PatchRadius;
-  RadiusType     m_SearchRadius;
-  double         m_H{ 0.0 };
-  NoiseModelEnum m_NoiseModel{ NoiseModelEnum::Gaussian };
-  double         m_Sigma{ 0.0 };
-  double         m_Gain{ 1.0 };
-  double         m_Offset{ 0.0 };
-  double         m_ReadSigma{ 0.0 };
+  /** Sets one double of the parameters, calling Modified() if it changes
+   * (NaN counts as unchanged by NaN). */
+  void
+  SetField(double & field, double value)
+  {
+    if (!(field == value) && !(std::isnan(field) && std::isnan(value)))
+    {
+      field = value;
+      this->Modified();
+    }
+  }
+
+  /** Every parameter, in the one form the core takes. */
+  bw_nlm_params m_Parameters;
 };
 
 } // namespace itk

@@ -14,30 +14,51 @@ namespace itk
 template <typename TInputImage, typename TOutputImage>
 NonLocalMeansImageFilter<TInputImage, TOutputImage>::NonLocalMeansImageFilter()
 {
-  m_PatchRadius.Fill(3);
-  m_SearchRadius.Fill(10);
+  bw_nlm_params_init(&m_Parameters, static_cast<int>(ImageDimension), 0.0);
   this->DynamicMultiThreadingOn();
 }
 
 template <typename TInputImage, typename TOutputImage>
-bw_nlm_params
-NonLocalMeansImageFilter<TInputImage, TOutputImage>::CoreParameters() const
+void
+NonLocalMeansImageFilter<TInputImage, TOutputImage>::SetPatchRadius(const RadiusType & radius)
 {
-  bw_nlm_params p;
-  bw_nlm_params_init(&p, static_cast<int>(ImageDimension), m_Sigma);
-  // Radii beyond ptrdiff_t's range cannot be valid; keep them invalid.
-  for (unsigned int d = 0; d < ImageDimension; ++d)
+  bw_nlm_params p = m_Parameters;
+  blockwise::SizeToCore(radius, p.patch);
+  this->SetCoreParameters(p);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+NonLocalMeansImageFilter<TInputImage, TOutputImage>::SetSearchRadius(const RadiusType & radius)
+{
+  bw_nlm_params p = m_Parameters;
+  blockwise::SizeToCore(radius, p.search);
+  this->SetCoreParameters(p);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+NonLocalMeansImageFilter<TInputImage, TOutputImage>::SetCoreParameters(const bw_nlm_params & parameters)
+{
+  if (parameters.ndim != static_cast<int>(ImageDimension))
   {
-    const SizeValueType pr = m_PatchRadius[d], sr = m_SearchRadius[d];
-    p.patch[ImageDimension - 1 - d] = pr > 1000000 ? 1000000 : static_cast<ptrdiff_t>(pr);
-    p.search[ImageDimension - 1 - d] = sr > 1000000 ? 1000000 : static_cast<ptrdiff_t>(sr);
+    itkExceptionMacro(<< "Core parameters for " << parameters.ndim << "-D images given to a filter of "
+                      << ImageDimension << "-D images");
   }
-  p.h = m_H;
-  p.noise = m_NoiseModel == NoiseModelEnum::PoissonGaussian ? BW_NLM_POISSON_GAUSSIAN : BW_NLM_GAUSSIAN;
-  p.gain = m_Gain;
-  p.offset = m_Offset;
-  p.read_sigma = m_ReadSigma;
-  return p;
+  const bw_nlm_params & o = m_Parameters;
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  bool unchanged = parameters.noise == o.noise && same(parameters.h, o.h) && same(parameters.sigma, o.sigma) &&
+                   same(parameters.gain, o.gain) && same(parameters.offset, o.offset) &&
+                   same(parameters.read_sigma, o.read_sigma);
+  for (unsigned int d = 0; d < BW_MAX_DIMS; ++d)
+  {
+    unchanged = unchanged && parameters.patch[d] == o.patch[d] && parameters.search[d] == o.search[d];
+  }
+  if (!unchanged)
+  {
+    m_Parameters = parameters;
+    this->Modified();
+  }
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -45,24 +66,15 @@ void
 NonLocalMeansImageFilter<TInputImage, TOutputImage>::VerifyPreconditions() ITKv5_CONST
 {
   Superclass::VerifyPreconditions();
-  if (m_NoiseModel != NoiseModelEnum::Gaussian && m_NoiseModel != NoiseModelEnum::PoissonGaussian)
+  // The core's own check, with its message, before any pixel of the
+  // pipeline is read.
+  bw_error err;
+  if (bw_nlm_params_check(&m_Parameters, &err) != BW_OK)
   {
-    itkExceptionMacro(<< "NoiseModel is not Gaussian or PoissonGaussian");
-  }
-  // Every parameter check is the core's: run it on a one-pixel image, so
-  // that bad settings fail here, with the core's message, before any pixel
-  // of the pipeline is read.
-  const bw_nlm_params p = this->CoreParameters();
-  float               in = 0.0f, out = 0.0f;
-  const ptrdiff_t     one[BW_MAX_DIMS] = { 1, 1, 1 };
-  const bw_view       vin = bw_view_contiguous(&in, BW_F32, static_cast<int>(ImageDimension), one);
-  const bw_view       vout = bw_view_contiguous(&out, BW_F32, static_cast<int>(ImageDimension), one);
-  bw_error            err;
-  if (bw_nlm(&vin, nullptr, &vout, nullptr, nullptr, &p, &err) != BW_OK)
-  {
-    itkExceptionMacro(<< "Invalid parameters (PatchRadius " << m_PatchRadius << ", SearchRadius " << m_SearchRadius
-                      << ", H " << m_H << ", NoiseModel " << m_NoiseModel << ", Sigma " << m_Sigma << ", Gain "
-                      << m_Gain << ", Offset " << m_Offset << ", ReadSigma " << m_ReadSigma << "): " << err.message);
+    itkExceptionMacro(<< "Invalid parameters (PatchRadius " << this->GetPatchRadius() << ", SearchRadius "
+                      << this->GetSearchRadius() << ", H " << this->GetH() << ", NoiseModel " << this->GetNoiseModel()
+                      << ", Sigma " << this->GetSigma() << ", Gain " << this->GetGain() << ", Offset "
+                      << this->GetOffset() << ", ReadSigma " << this->GetReadSigma() << "): " << err.message);
   }
 }
 
@@ -82,8 +94,7 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::MapOutputRegionToInputRegio
   const bw_region     outCore = blockwise::ToCore(outputRegion, largest.GetIndex());
   bw_region           inCore;
   bw_error            err;
-  const bw_nlm_params p = this->CoreParameters();
-  if (bw_nlm_input_region(&p, shape, &outCore, &inCore, &err) != BW_OK)
+  if (bw_nlm_input_region(&m_Parameters, shape, &outCore, &inCore, &err) != BW_OK)
   {
     itkExceptionMacro(<< "Output region " << outputRegion << " has no input region in " << largest << ": "
                       << err.message);
@@ -97,8 +108,7 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::GenerateInputRequestedRegio
 {
   // Not the superclass' version: it would ask for the output's requested
   // region as it is, without the halo.
-  auto * input = const_cast<TInputImage *>(this->GetInput());
-  if (input == nullptr)
+  if (this->GetInput() == nullptr)
   {
     return;
   }
@@ -107,13 +117,7 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::GenerateInputRequestedRegio
   {
     return;
   }
-  const InputRegionType region = this->MapOutputRegionToInputRegion(requested);
-  if (!input->GetLargestPossibleRegion().IsInside(region))
-  {
-    itkExceptionMacro(<< "Requested region " << region << " is outside the input's largest region "
-                      << input->GetLargestPossibleRegion());
-  }
-  input->SetRequestedRegion(region);
+  blockwise::RequestInputRegion(this, this->MapOutputRegionToInputRegion(requested));
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -126,13 +130,20 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::GenerateData()
   // The axis not to split: x in 2-D (pieces are bands of rows); in 3-D the
   // one along which a piece's halo costs most.
   unsigned int keep = 0;
+  ptrdiff_t    before[BW_MAX_DIMS] = { 0, 0, 0 }, after[BW_MAX_DIMS] = { 0, 0, 0 };
+  bw_error     err;
+  if (bw_nlm_halo(&m_Parameters, before, after, &err) != BW_OK)
+  {
+    itkExceptionMacro(<< "Invalid radii: " << err.message);
+  }
   if (ImageDimension == 3)
   {
     double worst = -1.0;
     for (unsigned int d = 0; d < ImageDimension; ++d)
     {
-      const double halo = static_cast<double>(m_PatchRadius[d]) + static_cast<double>(m_SearchRadius[d]);
-      const double ratio = halo / static_cast<double>(std::max<SizeValueType>(1, region.GetSize(d)));
+      const unsigned int c = ImageDimension - 1 - d; // the core's axis
+      const double       halo = static_cast<double>(before[c]) + static_cast<double>(after[c]);
+      const double       ratio = halo / static_cast<double>(std::max<SizeValueType>(1, region.GetSize(d)));
       if (ratio > worst)
       {
         worst = ratio;
@@ -175,9 +186,8 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::DynamicThreadedGenerateData
   const bw_region outCore = blockwise::ToCore(outputRegionForThread, largest.GetIndex());
   ptrdiff_t       shape[BW_MAX_DIMS] = { 0, 0, 0 };
   blockwise::ShapeToCore(largest.GetSize(), shape);
-  const bw_nlm_params p = this->CoreParameters();
-  bw_error            err;
-  if (bw_nlm(&in, inCore.start, &out, outCore.start, shape, &p, &err) != BW_OK)
+  bw_error        err;
+  if (bw_nlm(&in, inCore.start, &out, outCore.start, shape, &m_Parameters, &err) != BW_OK)
   {
     itkExceptionMacro(<< "Non-local means of region " << outputRegionForThread << " failed: " << err.message);
   }
@@ -188,14 +198,14 @@ void
 NonLocalMeansImageFilter<TInputImage, TOutputImage>::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
-  os << indent << "PatchRadius: " << m_PatchRadius << std::endl;
-  os << indent << "SearchRadius: " << m_SearchRadius << std::endl;
-  os << indent << "H: " << m_H << std::endl;
-  os << indent << "NoiseModel: " << m_NoiseModel << std::endl;
-  os << indent << "Sigma: " << m_Sigma << std::endl;
-  os << indent << "Gain: " << m_Gain << std::endl;
-  os << indent << "Offset: " << m_Offset << std::endl;
-  os << indent << "ReadSigma: " << m_ReadSigma << std::endl;
+  os << indent << "PatchRadius: " << this->GetPatchRadius() << std::endl;
+  os << indent << "SearchRadius: " << this->GetSearchRadius() << std::endl;
+  os << indent << "H: " << this->GetH() << std::endl;
+  os << indent << "NoiseModel: " << this->GetNoiseModel() << std::endl;
+  os << indent << "Sigma: " << this->GetSigma() << std::endl;
+  os << indent << "Gain: " << this->GetGain() << std::endl;
+  os << indent << "Offset: " << this->GetOffset() << std::endl;
+  os << indent << "ReadSigma: " << this->GetReadSigma() << std::endl;
 }
 
 } // namespace itk

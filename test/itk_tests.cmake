@@ -6,7 +6,7 @@ target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO bloc
 
 set(BLOCKWISE_ITK_TESTS
   stats_reference corr_reference corr_constant binshrink requested_regions
-  streaming errors print
+  streaming errors print core_parameters
   nlm_reference nlm_poisson nlm_streaming nlm_requested_region nlm_errors nlm_print
   io_factory io_roundtrip io_streamed_read io_threaded_read io_pipeline io_errors)
 foreach(t ${BLOCKWISE_ITK_TESTS})
