@@ -108,16 +108,6 @@ ParseInteger(const std::string & option, const std::string & text, long lo, long
 }
 
 std::vector<int64_t>
-ParseBlock(const std::string & text)
-{
-  std::vector<int64_t> block = ParseSizes("--block", text);
-  for (int64_t b : block)
-    if (b < 1)
-      throw UsageError("--block: block sizes must be at least 1, not " + std::to_string(b));
-  return block;
-}
-
-std::vector<int64_t>
 ParseSizes(const std::string & option, const std::string & text)
 {
   std::vector<int64_t> sizes;

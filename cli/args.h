@@ -47,10 +47,8 @@ double
 ParseNumber(const std::string & option, const std::string & text);
 long
 ParseInteger(const std::string & option, const std::string & text, long lo, long hi);
-/** "10" or "4,16,16": 1 to 3 block sizes, each at least 1. */
-std::vector<int64_t>
-ParseBlock(const std::string & text);
-/** "3" or "2,10,10": 1 to 3 integers of at least 0 (radii), for @option. */
+/** "10" or "4,16,16": 1 to 3 integers of at least 0 (block sizes, radii),
+ * for @option; the core checks what each must be. */
 std::vector<int64_t>
 ParseSizes(const std::string & option, const std::string & text);
 

@@ -10,6 +10,8 @@
 #define BLOCKWISE_CLI_ENGINE_HXX
 
 #include "engine.h"
+#include "map_tap.h"
+#include "memory.h"
 #include "png_write.h"
 #include "render.h"
 
@@ -80,50 +82,6 @@ WithMapType(bw_dtype dtype, F && f)
     return f(Tag<double>{});
   return f(Tag<float>{});
 }
-
-/**
- * A pass-through filter that hands every region it is asked for, once
- * computed upstream, to an observer: how maps reach summaries and heatmaps
- * while they stream to a writer.  It copies the requested region (maps are
- * small beside their inputs) rather than sharing its input's buffer, so that
- * it runs once per piece even when a source upstream (a reader that cannot
- * stream) holds more than the piece.
- */
-template <typename TImage>
-class MapTap : public itk::ImageToImageFilter<TImage, TImage>
-{
-public:
-  ITK_DISALLOW_COPY_AND_MOVE(MapTap);
-  using Self = MapTap;
-  using Superclass = itk::ImageToImageFilter<TImage, TImage>;
-  using Pointer = itk::SmartPointer<Self>;
-  using Observer = std::function<void(const TImage &, const typename TImage::RegionType &)>;
-  itkNewMacro(Self);
-  itkTypeMacro(MapTap, ImageToImageFilter);
-
-  void
-  SetObserver(Observer observer)
-  {
-    m_Observer = std::move(observer);
-  }
-
-protected:
-  MapTap() = default;
-  ~MapTap() override = default;
-
-  void
-  GenerateData() override
-  {
-    const typename TImage::RegionType region = this->GetOutput()->GetRequestedRegion();
-    this->AllocateOutputs();
-    itk::ImageAlgorithm::Copy(this->GetInput(), this->GetOutput(), region, region);
-    if (m_Observer)
-      m_Observer(*this->GetOutput(), region);
-  }
-
-private:
-  Observer m_Observer;
-};
 
 /** @message with the outputs' temporary names replaced by their final names. */
 inline std::string
@@ -210,16 +168,11 @@ private:
   void
   DrawHeatmap(size_t i);
 
-  /** Bytes of every image the node's pipeline holds when computed whole. */
-  double
-  WholeBytes(size_t node) const;
-  /** Pieces that keep the node's images under half the budget;
-   * the rest is for the summaries' values, codec buffers and the allocator. */
+  /** Pieces that keep the node's pipeline under the budget (memory.h). */
   unsigned int
   Divisions(size_t node) const
   {
-    const double n = std::ceil(WholeBytes(node) / (0.5 * static_cast<double>(m_Job.options.memory)));
-    return static_cast<unsigned int>(std::min(std::max(n, 1.0), 1.0e6));
+    return blockwise_cli::Divisions(m_Plan, node, m_Job.options.memory);
   }
 
   /** Stops the run (itk::ProcessAborted) when the user interrupted it. */
@@ -286,18 +239,6 @@ Engine<D>::BuildBlock(size_t i)
   const ResolvedStep & r = m_Plan.steps[i];
   const Step &         s = *r.step;
 
-  auto configure = [&](auto * filter) {
-    typename std::remove_pointer<decltype(filter)>::type::BlockSizeType block;
-    for (unsigned int d = 0; d < D; ++d)
-      block[d] = static_cast<itk::SizeValueType>(r.params.block[D - 1 - d]);
-    filter->SetBlockSize(block);
-    filter->SetEdgePolicy(r.params.edge == BW_EDGE_TRIM ? itk::BlockwiseEnums::EdgePolicy::Trim
-                                                       : itk::BlockwiseEnums::EdgePolicy::Partial);
-    filter->SetDdof(static_cast<unsigned int>(r.params.ddof));
-    if (r.params.use_fill)
-      filter->SetFillValue(r.params.fill);
-  };
-
   WithMapType(r.node.dtype, [&](auto out_tag) {
     using O = typename decltype(out_tag)::type;
     if (s.op == Op::Corr)
@@ -308,9 +249,8 @@ Engine<D>::BuildBlock(size_t i)
         auto f = itk::BlockCorrelationImageFilter<ImageOf<T>, ImageOf<T>, ImageOf<O>>::New();
         f->SetInput1(dynamic_cast<ImageOf<T> *>(ia));
         f->SetInput2(dynamic_cast<ImageOf<T> *>(ib));
-        configure(f.GetPointer());
-        f->SetStatistic(r.stat == BW_STAT_COV ? itk::BlockwiseEnums::Statistic::Covariance
-                                              : itk::BlockwiseEnums::Statistic::Correlation);
+        f->SetCoreParameters(r.params);
+        f->SetStatistic(itk::blockwise::FromCore(r.stat));
         m_Nodes[i].filter = f;
         m_Nodes[i].image = f->GetOutput();
       };
@@ -330,14 +270,8 @@ Engine<D>::BuildBlock(size_t i)
         using T = typename decltype(tag)::type;
         auto f = itk::BlockStatisticsImageFilter<ImageOf<T>, ImageOf<O>>::New();
         f->SetInput(this->Input<T>(r.inputs[0]));
-        configure(f.GetPointer());
-        static const itk::BlockwiseEnums::Statistic stats[] = {
-          itk::BlockwiseEnums::Statistic::Count,    itk::BlockwiseEnums::Statistic::Sum,
-          itk::BlockwiseEnums::Statistic::Mean,     itk::BlockwiseEnums::Statistic::Variance,
-          itk::BlockwiseEnums::Statistic::StandardDeviation, itk::BlockwiseEnums::Statistic::Minimum,
-          itk::BlockwiseEnums::Statistic::Maximum
-        };
-        f->SetStatistic(stats[r.stat]);
+        f->SetCoreParameters(r.params);
+        f->SetStatistic(itk::blockwise::FromCore(r.stat));
         m_Nodes[i].filter = f;
         m_Nodes[i].image = f->GetOutput();
       });
@@ -352,35 +286,12 @@ template <unsigned int D>
 void
 Engine<D>::BuildDenoise(size_t i)
 {
-  const ResolvedStep &  r = m_Plan.steps[i];
-  const bw_nlm_params & p = r.nlm;
+  const ResolvedStep & r = m_Plan.steps[i];
   WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using Filter = itk::NonLocalMeansImageFilter<ImageOf<T>, ImageOf<float>>;
-    auto                         f = Filter::New();
-    typename Filter::RadiusType patch, search;
-    for (unsigned int d = 0; d < D; ++d)
-    {
-      // The core's axes are slowest first, ITK's fastest first.
-      patch[d] = static_cast<itk::SizeValueType>(p.patch[D - 1 - d]);
-      search[d] = static_cast<itk::SizeValueType>(p.search[D - 1 - d]);
-    }
+    auto f = itk::NonLocalMeansImageFilter<ImageOf<T>, ImageOf<float>>::New();
     f->SetInput(this->Input<T>(r.inputs[0]));
-    f->SetPatchRadius(patch);
-    f->SetSearchRadius(search);
-    f->SetH(p.h);
-    if (p.noise == BW_NLM_POISSON_GAUSSIAN)
-    {
-      f->SetNoiseModel(itk::NonLocalMeansEnums::NoiseModel::PoissonGaussian);
-      f->SetGain(p.gain);
-      f->SetOffset(p.offset);
-      f->SetReadSigma(p.read_sigma);
-    }
-    else
-    {
-      f->SetNoiseModel(itk::NonLocalMeansEnums::NoiseModel::Gaussian);
-      f->SetSigma(p.sigma);
-    }
+    f->SetCoreParameters(r.nlm);
     m_Nodes[i].filter = f;
     m_Nodes[i].image = f->GetOutput();
   });
@@ -417,40 +328,6 @@ Engine<D>::BuildTap(size_t n)
     node.tap = tap;
     node.tapped = tap->GetOutput();
   });
-}
-
-template <unsigned int D>
-double
-Engine<D>::WholeBytes(size_t n) const
-{
-  // Every image upstream of n, each counted once however many paths lead to it.
-  std::vector<bool>   seen(m_Plan.steps.size(), false);
-  std::vector<size_t> stack{ n };
-  double              bytes = 0;
-  while (!stack.empty())
-  {
-    const size_t k = stack.back();
-    stack.pop_back();
-    if (seen[k])
-      continue;
-    seen[k] = true;
-    const ResolvedStep & r = m_Plan.steps[k];
-    double               pixels = 1;
-    for (int d = 0; d < r.node.ndim; ++d)
-      pixels *= static_cast<double>(r.node.shape[d]);
-    bytes += pixels * static_cast<double>(bw_dtype_size(r.node.dtype));
-    if (r.step->op == Op::Corr && m_Plan.steps[r.inputs[0]].node.dtype != m_Plan.steps[r.inputs[1]].node.dtype)
-      for (size_t in : r.inputs)
-      {
-        double in_pixels = 1;
-        for (int d = 0; d < r.node.ndim; ++d)
-          in_pixels *= static_cast<double>(m_Plan.steps[in].node.shape[d]);
-        bytes += 8 * in_pixels; // the cast to double
-      }
-    for (size_t in : r.inputs)
-      stack.push_back(in);
-  }
-  return bytes;
 }
 
 template <unsigned int D>
@@ -586,13 +463,12 @@ Engine<D>::Run()
       double           cells = 1;
       for (int d = 0; d < map.ndim; ++d)
         cells *= static_cast<double>(map.shape[d]);
+      const uint64_t limit = SummaryValues(map, m_Job.options.memory);
       // Exact order statistics while the values fit in an eighth of the
       // budget; past that, maps of r go on in a histogram over [-1, 1].
       // Other maps have no known range: their values must fit.
       const ResolvedStep & map_step = m_Plan.steps[r.inputs[0]];
       const bool     bounded = map_step.step->op == Op::Corr && map_step.stat == BW_STAT_CORR;
-      const uint64_t limit = static_cast<uint64_t>(
-        std::min(cells, static_cast<double>(m_Job.options.memory / 8 / sizeof(float))));
       if (!bounded && static_cast<double>(limit) < cells)
         throw RuntimeError("summary '" + r.step->name + "': the " + std::to_string(static_cast<uint64_t>(cells)) +
                            " values of '" + map_step.step->name + "' need " +

@@ -41,11 +41,19 @@ const char * const kUsage =
   "\n"
   "Run 'blockwise COMMAND --help' for a command's options.\n";
 
-const char * const kCommonHelp =
-  "  --threads N        threads for the filters (default: every core)\n"
-  "  --memory SIZE      working-set budget, e.g. 256M or 2G (default 64M): the images\n"
-  "                     stream in as many pieces as it takes\n"
-  "  --quiet            no progress bar and no summary (errors and --json still print)\n";
+#define BW_CLI_STR(x) #x
+#define BW_CLI_XSTR(x) BW_CLI_STR(x)
+
+std::string
+CommonHelp()
+{
+  return "  --threads N        threads for the filters (default: every core)\n"
+         "  --memory SIZE      working-set budget, e.g. 256M or 2G (default " +
+         std::to_string(kDefaultMemory >> 20) +
+         "M): the images\n"
+         "                     stream in as many pieces as it takes\n"
+         "  --quiet            no progress bar and no summary (errors and --json still print)\n";
+}
 
 const char * const kCorrHelp =
   "usage: blockwise corr A.tif B.tif -o R.tif [options]\n"
@@ -54,7 +62,7 @@ const char * const kCorrHelp =
   "the blocks: median r, 5th percentile, and the fraction below --threshold.\n"
   "\n"
   "  -o, --output R.tif  the map (required)\n"
-  "  --block B           block size: B for every axis, or [Z,]Y,X (default 10)\n"
+  "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --png R.png         also a heatmap: blue (r = -1), white (0), red (1), NaN grey\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
   "  --fill VALUE        r of blocks where either image is constant (default NaN)\n"
@@ -70,7 +78,7 @@ const char * const kStatsHelp =
   "\n"
   "  -o, --output OUT.tif  the map (required)\n"
   "  --stat S            mean|std|var|sum|min|max|count (required)\n"
-  "  --block B           block size: B for every axis, or [Z,]Y,X (default 10)\n"
+  "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
   "  --type f32|f64      element type of the map (default f32)\n"
@@ -86,8 +94,8 @@ const char * const kDenoiseHelp =
   "\n"
   "  -o, --output OUT.tif  the denoised image (required)\n"
   "  --sigma S           standard deviation of Gaussian noise (required for it)\n"
-  "  --patch R           patch radius: R for every axis, or [Z,]Y,X (default 3: 7x7)\n"
-  "  --search R          search radius, likewise (default 10: 21x21; e.g. 2,10,10)\n"
+  "  --patch R           patch radius: R for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_NLM_DEFAULT_PATCH) ")\n"
+  "  --search R          search radius, likewise (default " BW_CLI_XSTR(BW_NLM_DEFAULT_SEARCH) "; e.g. 2,10,10)\n"
   "  --h H               filtering strength (default 0.8 sigma; 0.8 for poisson-gaussian)\n"
   "  --noise M           gaussian (default) or poisson-gaussian (fluorescence):\n"
   "  --gain G            image units per photo-electron (default 1)\n"
@@ -101,11 +109,38 @@ const char * const kInfoHelp =
   "Size, element type, pages, strips or tiles, compression, spacing and byte\n"
   "order of a TIFF, as Blockwise reads it.\n";
 
+/** The options of a working subcommand (its own and the common ones, -o for
+ * --output). */
+Arguments
+CommandArguments(const char * command, int argc, char ** argv, std::map<std::string, bool> own)
+{
+  return Arguments(command, argc, argv, WithCommon(std::move(own)), { { "-o", "--output" } });
+}
+
+/** Prints @help and the common options if --help was given. */
+bool
+ShowHelp(const Arguments & args, const char * help)
+{
+  if (args.Has("--help"))
+    std::cout << help << CommonHelp();
+  return args.Has("--help");
+}
+
+/** The file arguments and -o of a working subcommand. */
+void
+ExpectFiles(const Arguments & args, const char * command, size_t n, const char * what, const char * output)
+{
+  args.ExpectPositional(n, what);
+  if (!args.Has("--output"))
+    throw UsageError(std::string("'blockwise ") + command + "' needs -o " + output);
+}
+
 /** The block options shared by corr and stats. */
 void
 BlockOptions(const Arguments & args, Step & s)
 {
-  s.block = args.Has("--block") ? ParseBlock(args.Get("--block")) : std::vector<int64_t>{ 10 };
+  if (args.Has("--block"))
+    s.block = ParseSizes("--block", args.Get("--block"));
   s.edge = args.Get("--edge", "partial");
   s.type = args.Get("--type", "f32");
   // Resolve() checks both, for subcommands and pipeline files alike.
@@ -160,25 +195,19 @@ JsonNumber(double v)
 int
 Corr(int argc, char ** argv)
 {
-  const Arguments args("corr", argc, argv,
-                       WithCommon({ { "--output", true },
-                                    { "--block", true },
-                                    { "--png", true },
-                                    { "--edge", true },
-                                    { "--fill", true },
-                                    { "--threshold", true },
-                                    { "--type", true },
-                                    { "--compression", true },
-                                    { "--json", false } }),
-                       { { "-o", "--output" } });
-  if (args.Has("--help"))
-  {
-    std::cout << kCorrHelp << kCommonHelp;
+  const Arguments args = CommandArguments("corr", argc, argv,
+                                          { { "--output", true },
+                                            { "--block", true },
+                                            { "--png", true },
+                                            { "--edge", true },
+                                            { "--fill", true },
+                                            { "--threshold", true },
+                                            { "--type", true },
+                                            { "--compression", true },
+                                            { "--json", false } });
+  if (ShowHelp(args, kCorrHelp))
     return 0;
-  }
-  args.ExpectPositional(2, "two images, A.tif B.tif");
-  if (!args.Has("--output"))
-    throw UsageError("'blockwise corr' needs -o R.tif, the file for the map");
+  ExpectFiles(args, "corr", 2, "two images, A.tif B.tif", "R.tif, the file for the map");
   const RunOptions options = CommonOptions(args);
 
   Pipeline p;
@@ -279,23 +308,17 @@ Corr(int argc, char ** argv)
 int
 Stats(int argc, char ** argv)
 {
-  const Arguments args("stats", argc, argv,
-                       WithCommon({ { "--output", true },
-                                    { "--stat", true },
-                                    { "--block", true },
-                                    { "--ddof", true },
-                                    { "--edge", true },
-                                    { "--type", true },
-                                    { "--compression", true } }),
-                       { { "-o", "--output" } });
-  if (args.Has("--help"))
-  {
-    std::cout << kStatsHelp << kCommonHelp;
+  const Arguments args = CommandArguments("stats", argc, argv,
+                                          { { "--output", true },
+                                            { "--stat", true },
+                                            { "--block", true },
+                                            { "--ddof", true },
+                                            { "--edge", true },
+                                            { "--type", true },
+                                            { "--compression", true } });
+  if (ShowHelp(args, kStatsHelp))
     return 0;
-  }
-  args.ExpectPositional(1, "one image, IN.tif");
-  if (!args.Has("--output"))
-    throw UsageError("'blockwise stats' needs -o OUT.tif, the file for the map");
+  ExpectFiles(args, "stats", 1, "one image, IN.tif", "OUT.tif, the file for the map");
   if (!args.Has("--stat"))
     throw UsageError("'blockwise stats' needs --stat mean|std|var|sum|min|max|count");
   const RunOptions options = CommonOptions(args);
@@ -328,26 +351,20 @@ Stats(int argc, char ** argv)
 int
 Denoise(int argc, char ** argv)
 {
-  const Arguments args("denoise", argc, argv,
-                       WithCommon({ { "--output", true },
-                                    { "--sigma", true },
-                                    { "--patch", true },
-                                    { "--search", true },
-                                    { "--h", true },
-                                    { "--noise", true },
-                                    { "--gain", true },
-                                    { "--offset", true },
-                                    { "--read-sigma", true },
-                                    { "--compression", true } }),
-                       { { "-o", "--output" } });
-  if (args.Has("--help"))
-  {
-    std::cout << kDenoiseHelp << kCommonHelp;
+  const Arguments args = CommandArguments("denoise", argc, argv,
+                                          { { "--output", true },
+                                            { "--sigma", true },
+                                            { "--patch", true },
+                                            { "--search", true },
+                                            { "--h", true },
+                                            { "--noise", true },
+                                            { "--gain", true },
+                                            { "--offset", true },
+                                            { "--read-sigma", true },
+                                            { "--compression", true } });
+  if (ShowHelp(args, kDenoiseHelp))
     return 0;
-  }
-  args.ExpectPositional(1, "one image, IN.tif");
-  if (!args.Has("--output"))
-    throw UsageError("'blockwise denoise' needs -o OUT.tif, the file for the denoised image");
+  ExpectFiles(args, "denoise", 1, "one image, IN.tif", "OUT.tif, the file for the denoised image");
   const RunOptions options = CommonOptions(args);
 
   Pipeline p;
@@ -397,15 +414,8 @@ Info(int argc, char ** argv)
     return 0;
   }
   args.ExpectPositional(1, "one file, FILE.tif");
-  const std::string & path = args.Positional()[0];
-  if (::access(path.c_str(), F_OK) != 0)
-    throw RuntimeError("cannot read " + path + ": " + std::strerror(errno));
-  bw_tiff_reader * reader = nullptr;
-  bw_error         err;
-  if (bw_tiff_open(path.c_str(), &reader, &err) != BW_OK)
-    throw RuntimeError(path + ": " + err.message);
-  const bw_tiff_info info = *bw_tiff_reader_info(reader);
-  bw_tiff_close(reader);
+  const std::string &  path = args.Positional()[0];
+  const bw_tiff_info info = ProbeTIFF(path);
   const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
 
   if (args.Has("--json"))

@@ -65,8 +65,9 @@ struct Step
   // Read, Write, Heatmap: a file (absolute once the pipeline is resolved).
   std::string path;
 
-  // Corr, Stats
-  std::vector<int64_t> block;        // 1 value for every axis, or one per axis, slowest first ([z,] y, x)
+  // Corr, Stats: 1 value for every axis, or one per axis, slowest first
+  // ([z,] y, x); none: the core's default (BW_BLOCK_DEFAULT).
+  std::vector<int64_t> block;
   std::string          edge = "partial";
   double               fill = std::numeric_limits<double>::quiet_NaN();
   int                  ddof = 0;
@@ -86,9 +87,10 @@ struct Step
   double threshold = 0.5;
 
   // Denoise: radii (1 value for every axis, or one per axis, slowest
-  // first), the noise model and its parameters; h 0: the core's default.
-  std::vector<int64_t> patch{ 3 };
-  std::vector<int64_t> search{ 10 };
+  // first; none: the core's defaults), the noise model and its
+  // parameters; h 0: the core's default.
+  std::vector<int64_t> patch;
+  std::vector<int64_t> search;
   std::string          noise = "gaussian"; // gaussian|poisson-gaussian
   double               sigma = std::numeric_limits<double>::quiet_NaN();
   double               h = 0;
@@ -103,11 +105,14 @@ struct Pipeline
   bool name_steps = true;
 };
 
+/** The working-set budget when none is given: 64 MiB. */
+constexpr uint64_t kDefaultMemory = uint64_t{ 64 } << 20;
+
 /** Options common to every subcommand. */
 struct RunOptions
 {
   int      threads = 0;                        // 0: ITK's default
-  uint64_t memory = uint64_t{ 64 } << 20;      // working-set budget in bytes
+  uint64_t memory = kDefaultMemory;            // working-set budget in bytes
   bool     quiet = false;
   bool     progress = false;                   // draw a progress bar on stderr
   bool     slicer_progress = false;            // print <filter-progress> lines for 3D Slicer

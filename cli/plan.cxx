@@ -23,49 +23,17 @@ namespace blockwise_cli
 const char *
 OpName(Op op)
 {
-  switch (op)
-  {
-    case Op::Read:
-      return "read";
-    case Op::Corr:
-      return "corr";
-    case Op::Stats:
-      return "stats";
-    case Op::Write:
-      return "write";
-    case Op::Heatmap:
-      return "heatmap";
-    case Op::Summary:
-      return "summary";
-    case Op::Denoise:
-      return "denoise";
-  }
-  return "invalid";
+  static const char * const names[] = { "read", "corr", "stats", "write", "heatmap", "summary", "denoise" };
+  const size_t              k = static_cast<size_t>(op);
+  return k < sizeof names / sizeof names[0] ? names[k] : "invalid";
 }
 
 std::string
 DTypeName(bw_dtype dtype)
 {
-  switch (dtype)
-  {
-    case BW_U8:
-      return "uint8";
-    case BW_I8:
-      return "int8";
-    case BW_U16:
-      return "uint16";
-    case BW_I16:
-      return "int16";
-    case BW_U32:
-      return "uint32";
-    case BW_I32:
-      return "int32";
-    case BW_F32:
-      return "float32";
-    case BW_F64:
-      return "float64";
-  }
-  return "invalid";
+  static const char * const names[] = { "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64" };
+  const int                 k = static_cast<int>(dtype) - BW_U8;
+  return k >= 0 && k < 8 ? names[k] : "invalid";
 }
 
 std::string
@@ -214,32 +182,42 @@ CompressionOf(const Step & s)
   StepUsage(s, "unknown compression '" + s.compression + "' (none, deflate, lzw, packbits or zstd)");
 }
 
+/** The statistic a Corr or Stats step names, through the core's table of
+ * names; Corr takes the statistics of a pair, Stats those of one image. */
+bw_stat
+StatisticOf(const Step & s)
+{
+  const bool  pair = s.op == Op::Corr;
+  const char * known = pair ? "correlation or covariance" : "mean, std, var, sum, min, max or count";
+  if (s.statistic.empty())
+  {
+    if (pair)
+      return BW_STAT_CORR;
+    StepUsage(s, std::string("no statistic given (") + known + ")");
+  }
+  bw_stat stat;
+  if (bw_stat_from_name(s.statistic.c_str(), &stat, nullptr) != BW_OK || bw_stat_is_pair(stat) != (pair ? 1 : 0))
+    StepUsage(s, "unknown statistic '" + s.statistic + "' (" + known + ")");
+  return stat;
+}
+
 void
 ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 {
   const int nd = in.ndim;
-  if (s.block.empty())
-    StepUsage(s, "no block size given");
-  if (s.block.size() != 1 && s.block.size() != static_cast<size_t>(nd))
+  if (s.block.size() > 1 && s.block.size() != static_cast<size_t>(nd))
     StepUsage(s, "block has " + std::to_string(s.block.size()) + " values, the image has " + std::to_string(nd) +
                    " axes (give 1 value, or " + std::to_string(nd) + ")");
   ptrdiff_t block[3];
-  for (int i = 0; i < nd; ++i)
-  {
-    const int64_t b = s.block.size() == 1 ? s.block[0] : s.block[static_cast<size_t>(i)];
-    if (b < 1)
-      StepUsage(s, "block sizes must be at least 1, not " + std::to_string(b));
-    block[i] = static_cast<ptrdiff_t>(b);
-  }
-  bw_block_params_init(&r.params, nd, block);
+  for (int i = 0; i < nd && !s.block.empty(); ++i)
+    block[i] = static_cast<ptrdiff_t>(s.block.size() == 1 ? s.block[0] : s.block[static_cast<size_t>(i)]);
+  bw_block_params_init(&r.params, nd, s.block.empty() ? nullptr : block);
   if (s.edge == "partial")
     r.params.edge = BW_EDGE_PARTIAL;
   else if (s.edge == "trim")
     r.params.edge = BW_EDGE_TRIM;
   else
     StepUsage(s, "unknown edge policy '" + s.edge + "' (partial or trim)");
-  if (s.ddof != 0 && s.ddof != 1)
-    StepUsage(s, "ddof must be 0 or 1, not " + std::to_string(s.ddof));
   r.params.ddof = s.ddof;
   if (!std::isnan(s.fill))
   {
@@ -248,19 +226,21 @@ ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
     r.params.use_fill = 1;
     r.params.fill = s.fill;
   }
+  bw_error err;
+  if (bw_block_params_check(&r.params, &err) != BW_OK)
+    StepUsage(s, err.message);
   if (s.type != "f32" && s.type != "f64")
     StepUsage(s, "output type must be f32 or f64, not '" + s.type + "'");
 
   ptrdiff_t image[3], out[3];
   for (int i = 0; i < nd; ++i)
     image[i] = static_cast<ptrdiff_t>(in.shape[i]);
-  bw_error err;
   if (bw_block_output_shape(&r.params, image, out, &err) != BW_OK)
   {
     std::ostringstream m;
     m << "block ";
     for (int i = nd - 1; i >= 0; --i)
-      m << block[i] << (i ? " x " : "");
+      m << r.params.block[i] << (i ? " x " : "");
     m << " leaves no whole block in the " << SizeText(in) << " image with edge trim";
     StepFail(s, m.str());
   }
@@ -270,7 +250,7 @@ ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
   for (int i = 0; i < nd; ++i)
   {
     r.node.shape[i] = out[i];
-    r.node.spacing[i] = in.spacing[i] * static_cast<double>(block[i]);
+    r.node.spacing[i] = in.spacing[i] * static_cast<double>(r.params.block[i]);
   }
 }
 
@@ -347,29 +327,25 @@ TopologicalOrder(const Pipeline & p, std::vector<std::vector<size_t>> & inputs)
   return order;
 }
 
-/** One radius for every axis, or one per axis ([Z,] Y, X). */
+/** One radius for every axis, or one per axis ([Z,] Y, X); none leaves the
+ * core's default in @out. */
 void
 Radii(const Step & s, const char * what, const std::vector<int64_t> & given, int ndim, ptrdiff_t * out)
 {
-  if (given.size() != 1 && given.size() != static_cast<size_t>(ndim))
+  if (given.size() > 1 && given.size() != static_cast<size_t>(ndim))
     StepUsage(s, std::string(what) + " radius needs 1 value or " + std::to_string(ndim) + " for this " +
                    std::to_string(ndim) + "-D image, not " + std::to_string(given.size()));
-  for (int d = 0; d < ndim; ++d)
-  {
-    const int64_t v = given.size() == 1 ? given[0] : given[static_cast<size_t>(d)];
-    if (v < 0)
-      StepUsage(s, std::string(what) + " radius must be at least 0, not " + std::to_string(v));
-    out[d] = static_cast<ptrdiff_t>(v);
-  }
+  for (int d = 0; d < ndim && !given.empty(); ++d)
+    out[d] = static_cast<ptrdiff_t>(given.size() == 1 ? given[0] : given[static_cast<size_t>(d)]);
 }
 
-/** The denoised image has its input's geometry, in float32; the parameters
- * are checked here, the radii by the core's own region map. */
+/** The denoised image has its input's geometry, in float32; every
+ * parameter is checked by the core's own check. */
 void
 ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 {
   bw_nlm_params & p = r.nlm;
-  bw_nlm_params_init(&p, in.ndim, 0);
+  bw_nlm_params_init(&p, in.ndim, std::isnan(s.sigma) && s.noise != "gaussian" ? 0.0 : s.sigma);
   Radii(s, "patch", s.patch, in.ndim, p.patch);
   Radii(s, "search", s.search, in.ndim, p.search);
   if (s.noise == "gaussian")
@@ -377,37 +353,17 @@ ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
     p.noise = BW_NLM_GAUSSIAN;
     if (std::isnan(s.sigma))
       StepUsage(s, "Gaussian noise needs its standard deviation, sigma");
-    if (!std::isfinite(s.sigma) || s.sigma < 0)
-      StepUsage(s, "sigma must be a finite number >= 0");
-    p.sigma = s.sigma;
   }
   else if (s.noise == "poisson-gaussian")
-  {
     p.noise = BW_NLM_POISSON_GAUSSIAN;
-    if (!std::isfinite(s.gain) || s.gain <= 0)
-      StepUsage(s, "gain must be a finite number > 0");
-    if (!std::isfinite(s.offset))
-      StepUsage(s, "offset must be a finite number");
-    if (!std::isfinite(s.read_sigma) || s.read_sigma < 0)
-      StepUsage(s, "read-noise sigma must be a finite number >= 0");
-    p.gain = s.gain;
-    p.offset = s.offset;
-    p.read_sigma = s.read_sigma;
-  }
   else
     StepUsage(s, "unknown noise model '" + s.noise + "' (gaussian or poisson-gaussian)");
-  if (!std::isfinite(s.h) || s.h < 0)
-    StepUsage(s, "h must be a finite number >= 0 (0: the default)");
   p.h = s.h;
-  ptrdiff_t image[3];
-  bw_region one{}, need{};
-  for (int d = 0; d < in.ndim; ++d)
-  {
-    image[d] = static_cast<ptrdiff_t>(in.shape[d]);
-    one.size[d] = 1;
-  }
+  p.gain = s.gain;
+  p.offset = s.offset;
+  p.read_sigma = s.read_sigma;
   bw_error err;
-  if (bw_nlm_input_region(&p, image, &one, &need, &err) != BW_OK)
+  if (bw_nlm_params_check(&p, &err) != BW_OK)
     StepUsage(s, err.message);
   r.node = in;
   r.node.dtype = BW_F32;
@@ -466,38 +422,15 @@ ResolveSteps(const Pipeline & p)
       {
         if (s.path.empty())
           StepUsage(s, "no file given");
-        struct stat st;
-        if (::stat(s.path.c_str(), &st) != 0)
-          StepFail(s, "cannot read " + s.path + ": " + std::strerror(errno));
-        if (S_ISDIR(st.st_mode))
-          StepFail(s, "cannot read " + s.path + ": it is a folder");
+        try
+        {
+          r.node = ProbeImage(s.path);
+        }
+        catch (const RuntimeError & e)
+        {
+          StepFail(s, e.what());
+        }
         reads[Canonical(s.path)] = s.name;
-        if (IsNrrdPath(s.path))
-        {
-          try
-          {
-            ProbeWithITK(s.path, r.node);
-          }
-          catch (const RuntimeError & e)
-          {
-            StepFail(s, e.what());
-          }
-          break;
-        }
-        bw_tiff_reader * reader = nullptr;
-        bw_error         err;
-        if (bw_tiff_open(s.path.c_str(), &reader, &err) != BW_OK)
-          StepFail(s, s.path + ": " + err.message);
-        const bw_tiff_info * info = bw_tiff_reader_info(reader);
-        r.node.image = true;
-        r.node.dtype = info->dtype;
-        r.node.ndim = info->ndim;
-        for (int i = 0; i < info->ndim; ++i)
-        {
-          r.node.shape[i] = info->shape[i];
-          r.node.spacing[i] = info->spacing[i];
-        }
-        bw_tiff_close(reader);
         break;
       }
       case Op::Corr:
@@ -520,27 +453,8 @@ ResolveSteps(const Pipeline & p)
             StepFail(s, "inputs have different sizes: " + what(0) + " is " + SizeText(a) + ", " + what(1) + " is " +
                           SizeText(b));
           }
-          if (s.statistic == "correlation" || s.statistic.empty())
-            r.stat = BW_STAT_CORR;
-          else if (s.statistic == "covariance")
-            r.stat = BW_STAT_COV;
-          else
-            StepUsage(s, "unknown statistic '" + s.statistic + "' (correlation or covariance)");
         }
-        else
-        {
-          static const std::map<std::string, bw_stat> names = {
-            { "count", BW_STAT_COUNT }, { "sum", BW_STAT_SUM }, { "mean", BW_STAT_MEAN },
-            { "var", BW_STAT_VAR },     { "std", BW_STAT_STD }, { "min", BW_STAT_MIN },
-            { "max", BW_STAT_MAX }
-          };
-          const auto it = names.find(s.statistic);
-          if (it == names.end())
-            StepUsage(s, s.statistic.empty() ? std::string("no statistic given (mean, std, var, sum, min, max or count)")
-                                             : "unknown statistic '" + s.statistic +
-                                                 "' (mean, std, var, sum, min, max or count)");
-          r.stat = it->second;
-        }
+        r.stat = StatisticOf(s);
         ResolveBlockStep(s, a, r);
         break;
       }

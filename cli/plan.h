@@ -8,6 +8,7 @@
 #define BLOCKWISE_CLI_PLAN_H
 
 #include "blockwise.h"
+#include "bw_tiff.h"
 #include "pipeline.h"
 
 #include <cstddef>
@@ -51,8 +52,11 @@ std::string SizeText(const NodeInfo & node);
 
 /** Whether @path names a NRRD file (read and written with ITK's NrrdImageIO). */
 bool IsNrrdPath(const std::string & path);
-/** Fills @node from the header of a NRRD file; throws RuntimeError. */
-void ProbeWithITK(const std::string & path, NodeInfo & node);
+/** The image @path holds, from its header (TIFF or NRRD): the command's one
+ * probe.  Throws RuntimeError naming the file. */
+NodeInfo ProbeImage(const std::string & path);
+/** The TIFF layer's description of the TIFF @path; throws RuntimeError. */
+bw_tiff_info ProbeTIFF(const std::string & path);
 
 /** The folder part of @path ("." when it has none). */
 std::string FolderOf(const std::string & path);

@@ -1,11 +1,16 @@
 /*
- * Headers of images in formats other than TIFF, read with ITK's own ImageIO
- * (NRRD: what 3D Slicer hands its command-line modules).  TIFF headers are
- * read by the TIFF layer in plan.cxx.
+ * The command's one image probe: the header of an input, before any pixel
+ * is read.  TIFF headers come from the TIFF layer; NRRD (what 3D Slicer
+ * hands its command-line modules) from ITK's own ImageIO.
  */
 #include "plan.h"
 
 #include "itkNrrdImageIO.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
 
 namespace blockwise_cli
 {
@@ -21,8 +26,40 @@ IsNrrdPath(const std::string & path)
   return ext == ".nrrd";
 }
 
+namespace
+{
+
+/** Throws RuntimeError unless @path exists and is not a folder. */
 void
-ProbeWithITK(const std::string & path, NodeInfo & node)
+CheckReadable(const std::string & path)
+{
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw RuntimeError("cannot read " + path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    throw RuntimeError("cannot read " + path + ": it is a folder");
+}
+
+/** The core's element type of an ITK component type, or 0. */
+bw_dtype
+DTypeOfComponent(itk::IOComponentEnum component)
+{
+  static const struct
+  {
+    itk::IOComponentEnum itk;
+    bw_dtype             core;
+  } types[] = { { itk::IOComponentEnum::UCHAR, BW_U8 },  { itk::IOComponentEnum::CHAR, BW_I8 },
+                { itk::IOComponentEnum::USHORT, BW_U16 }, { itk::IOComponentEnum::SHORT, BW_I16 },
+                { itk::IOComponentEnum::UINT, BW_U32 },   { itk::IOComponentEnum::INT, BW_I32 },
+                { itk::IOComponentEnum::FLOAT, BW_F32 },  { itk::IOComponentEnum::DOUBLE, BW_F64 } };
+  for (const auto & t : types)
+    if (t.itk == component)
+      return t.core;
+  return static_cast<bw_dtype>(0);
+}
+
+NodeInfo
+ProbeNrrd(const std::string & path)
 {
   auto io = itk::NrrdImageIO::New();
   if (!io->CanReadFile(path.c_str()))
@@ -39,37 +76,12 @@ ProbeWithITK(const std::string & path, NodeInfo & node)
   if (io->GetNumberOfComponents() != 1)
     throw RuntimeError(path + ": " + std::to_string(io->GetNumberOfComponents()) +
                        " components per pixel; only scalar images are supported");
-  switch (io->GetComponentType())
-  {
-    case itk::IOComponentEnum::UCHAR:
-      node.dtype = BW_U8;
-      break;
-    case itk::IOComponentEnum::CHAR:
-      node.dtype = BW_I8;
-      break;
-    case itk::IOComponentEnum::USHORT:
-      node.dtype = BW_U16;
-      break;
-    case itk::IOComponentEnum::SHORT:
-      node.dtype = BW_I16;
-      break;
-    case itk::IOComponentEnum::UINT:
-      node.dtype = BW_U32;
-      break;
-    case itk::IOComponentEnum::INT:
-      node.dtype = BW_I32;
-      break;
-    case itk::IOComponentEnum::FLOAT:
-      node.dtype = BW_F32;
-      break;
-    case itk::IOComponentEnum::DOUBLE:
-      node.dtype = BW_F64;
-      break;
-    default:
-      throw RuntimeError(path + ": pixels of type " +
-                         itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType()) +
-                         " are not supported (8-, 16- and 32-bit integers, float32, float64)");
-  }
+  NodeInfo node;
+  node.dtype = DTypeOfComponent(io->GetComponentType());
+  if (!node.dtype)
+    throw RuntimeError(path + ": pixels of type " +
+                       itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType()) +
+                       " are not supported (8-, 16- and 32-bit integers, float32, float64)");
   // A volume of one slice, as 3D Slicer stores 2-D images, is 2-D here.
   unsigned int ndim = io->GetNumberOfDimensions();
   while (ndim > 2 && io->GetDimensions(ndim - 1) == 1)
@@ -83,6 +95,43 @@ ProbeWithITK(const std::string & path, NodeInfo & node)
     node.shape[ndim - 1 - d] = static_cast<int64_t>(io->GetDimensions(d));
     node.spacing[ndim - 1 - d] = io->GetSpacing(d);
   }
+  return node;
+}
+
+} // namespace
+
+bw_tiff_info
+ProbeTIFF(const std::string & path)
+{
+  CheckReadable(path);
+  bw_tiff_reader * reader = nullptr;
+  bw_error         err;
+  if (bw_tiff_open(path.c_str(), &reader, &err) != BW_OK)
+    throw RuntimeError(path + ": " + err.message);
+  const bw_tiff_info info = *bw_tiff_reader_info(reader);
+  bw_tiff_close(reader);
+  return info;
+}
+
+NodeInfo
+ProbeImage(const std::string & path)
+{
+  if (IsNrrdPath(path))
+  {
+    CheckReadable(path);
+    return ProbeNrrd(path);
+  }
+  const bw_tiff_info info = ProbeTIFF(path);
+  NodeInfo           node;
+  node.image = true;
+  node.dtype = info.dtype;
+  node.ndim = info.ndim;
+  for (int i = 0; i < info.ndim; ++i)
+  {
+    node.shape[i] = info.shape[i];
+    node.spacing[i] = info.spacing[i];
+  }
+  return node;
 }
 
 } // namespace blockwise_cli

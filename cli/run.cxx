@@ -86,38 +86,41 @@ public:
     return json_object_get(m_Object, key);
   }
 
+  /** The value of @key if present: it must be of the JSON type @is tells,
+   * named @what in the message. */
+  const json_t *
+  Typed(const char * key, int (*is)(const json_t *), const char * what)
+  {
+    const json_t * v = this->Take(key);
+    if (v && !is(v))
+      Fail(std::string("'") + key + "' must be " + what + ", not " + JsonTypeName(v));
+    return v;
+  }
+
   bool
   String(const char * key, std::string & out)
   {
-    const json_t * v = this->Take(key);
-    if (!v)
-      return false;
-    if (!json_is_string(v))
-      Fail(std::string("'") + key + "' must be a string, not " + JsonTypeName(v));
-    out = json_string_value(v);
-    return true;
+    const json_t * v = this->Typed(key, [](const json_t * j) { return json_is_string(j) ? 1 : 0; }, "a string");
+    if (v)
+      out = json_string_value(v);
+    return v != nullptr;
   }
 
   bool
   Number(const char * key, double & out)
   {
-    const json_t * v = this->Take(key);
-    if (!v)
-      return false;
-    if (!json_is_number(v))
-      Fail(std::string("'") + key + "' must be a number, not " + JsonTypeName(v));
-    out = json_number_value(v);
-    return true;
+    const json_t * v = this->Typed(key, [](const json_t * j) { return json_is_number(j) ? 1 : 0; }, "a number");
+    if (v)
+      out = json_number_value(v);
+    return v != nullptr;
   }
 
   bool
   Integer(const char * key, long long lo, long long hi, int & out)
   {
-    const json_t * v = this->Take(key);
+    const json_t * v = this->Typed(key, [](const json_t * j) { return json_is_integer(j) ? 1 : 0; }, "an integer");
     if (!v)
       return false;
-    if (!json_is_integer(v))
-      Fail(std::string("'") + key + "' must be an integer, not " + JsonTypeName(v));
     const json_int_t i = json_integer_value(v);
     if (i < lo || i > hi)
       Fail(std::string("'") + key + "' must be " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " +

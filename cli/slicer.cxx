@@ -21,6 +21,9 @@ namespace blockwise_cli
 namespace
 {
 
+#define BW_SLICER_STR(x) #x
+#define BW_SLICER_XSTR(x) BW_SLICER_STR(x)
+
 const char * const kBlockParameters = R"(  <parameters>
     <label>Blocks</label>
     <description><![CDATA[How the image is cut into blocks.]]></description>
@@ -29,7 +32,7 @@ const char * const kBlockParameters = R"(  <parameters>
       <longflag>--block</longflag>
       <label>Block size</label>
       <description><![CDATA[Block extent in pixels along X and Y (and Z, unless Block depth is set).]]></description>
-      <default>10</default>
+      <default>)" BW_SLICER_XSTR(BW_BLOCK_DEFAULT) R"(</default>
       <constraints><minimum>1</minimum><maximum>4096</maximum><step>1</step></constraints>
     </integer>
     <integer>
@@ -125,24 +128,30 @@ StatsXml()
          "  </parameters>\n" + kThreadsParameter + "</executable>\n";
 }
 
+/** An <integer> or <double> parameter of a Slicer description. */
+std::string
+NumberXml(const char * tag, const char * name, const char * flag, const char * label, const char * description,
+          const std::string & value, const char * lo, const char * hi)
+{
+  const std::string t = tag;
+  return "    <" + t + ">\n      <name>" + name + "</name>\n      <longflag>" + flag + "</longflag>\n      <label>" +
+         label + "</label>\n      <description><![CDATA[" + description + "]]></description>\n      <default>" +
+         value + "</default>\n      <constraints><minimum>" + lo + "</minimum><maximum>" + hi + "</maximum><step>" +
+         (t == "double" ? "0.1" : "1") + "</step></constraints>\n    </" + t + ">\n";
+}
+
 std::string
 DoubleXml(const char * name, const char * flag, const char * label, const char * description, const char * value,
           const char * lo, const char * hi)
 {
-  return std::string("    <double>\n      <name>") + name + "</name>\n      <longflag>" + flag +
-         "</longflag>\n      <label>" + label + "</label>\n      <description><![CDATA[" + description +
-         "]]></description>\n      <default>" + value + "</default>\n      <constraints><minimum>" + lo +
-         "</minimum><maximum>" + hi + "</maximum><step>0.1</step></constraints>\n    </double>\n";
+  return NumberXml("double", name, flag, label, description, value, lo, hi);
 }
 
 std::string
-IntegerXml(const char * name, const char * flag, const char * label, const char * description, const char * value,
-           const char * lo, const char * hi)
+IntegerXml(const char * name, const char * flag, const char * label, const char * description,
+           const std::string & value, const char * lo, const char * hi)
 {
-  return std::string("    <integer>\n      <name>") + name + "</name>\n      <longflag>" + flag +
-         "</longflag>\n      <label>" + label + "</label>\n      <description><![CDATA[" + description +
-         "]]></description>\n      <default>" + value + "</default>\n      <constraints><minimum>" + lo +
-         "</minimum><maximum>" + hi + "</maximum><step>1</step></constraints>\n    </integer>\n";
+  return NumberXml("integer", name, flag, label, description, value, lo, hi);
 }
 
 std::string
@@ -156,12 +165,14 @@ DenoiseXml()
          "  <parameters>\n    <label>Non-local means</label>\n"
          "    <description><![CDATA[Patches, search window and noise.]]></description>\n" +
          IntegerXml("patch", "--patch", "Patch radius",
-                    "Patch radius in voxels along every axis: 3 compares 7x7(x7) patches.", "3", "0", "32") +
+                    "Patch radius in voxels along every axis: 3 compares 7x7(x7) patches.",
+                    std::to_string(BW_NLM_DEFAULT_PATCH), "0", BW_SLICER_XSTR(BW_NLM_MAX_PATCH)) +
          IntegerXml("search", "--search", "Search radius",
                     "Search radius along X and Y (and Z, unless Search depth is set): 10 searches a 21x21 window.",
-                    "10", "0", "255") +
+                    std::to_string(BW_NLM_DEFAULT_SEARCH), "0", BW_SLICER_XSTR(BW_NLM_MAX_SEARCH)) +
          IntegerXml("searchDepth", "--search-depth", "Search depth",
-                    "Search radius along Z for volumes; -1: the search radius.", "-1", "-1", "255") +
+                    "Search radius along Z for volumes; -1: the search radius.", "-1", "-1",
+                    BW_SLICER_XSTR(BW_NLM_MAX_SEARCH)) +
          "    <string-enumeration>\n      <name>noise</name>\n      <longflag>--noise</longflag>\n"
          "      <label>Noise model</label>\n      <description><![CDATA[gaussian: additive, of standard "
          "deviation Sigma; poisson-gaussian: photon counts times Gain plus Offset plus read noise of "
@@ -239,7 +250,7 @@ SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std:
   w.path = images.back();
   w.compression = "none";
   p.steps.push_back(w);
-  if (depth >= 0 && Resolve(p).steps.front().node.ndim == 3)
+  if (depth >= 0 && ProbeImage(images[0]).ndim == 3)
     p.steps[1].search = { depth, search, search };
 
   std::cout << "<filter-start><filter-name>Non-Local Means Denoising</filter-name></filter-start>" << std::endl;
@@ -265,11 +276,13 @@ SlicerModule(const std::string & module, int argc, char ** argv)
 
   std::map<std::string, std::string> flags = { { "--threads", "0" } };
   if (denoise)
-    flags.insert({ { "--patch", "3" },   { "--search", "10" },    { "--search-depth", "-1" },
+    flags.insert({ { "--patch", std::to_string(BW_NLM_DEFAULT_PATCH) },
+                   { "--search", std::to_string(BW_NLM_DEFAULT_SEARCH) },
+                   { "--search-depth", "-1" },
                    { "--noise", "gaussian" }, { "--sigma", "10" }, { "--h", "0" },
                    { "--gain", "1" },    { "--offset", "0" },     { "--read-sigma", "0" } });
   else
-    flags.insert({ { "--block", "10" }, { "--block-depth", "0" }, { "--edge", "partial" } });
+    flags.insert({ { "--block", std::to_string(BW_BLOCK_DEFAULT) }, { "--block-depth", "0" }, { "--edge", "partial" } });
   if (!corr && !denoise)
   {
     flags["--stat"] = "mean";
@@ -332,12 +345,7 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   p.steps.push_back(w);
 
   // Block sizes, slowest axis first: a volume takes the depth along Z.
-  const Resolved probe = [&] {
-    Pipeline first = p;
-    first.steps[f.inputs.size()].block = { block };
-    return Resolve(first);
-  }();
-  const int ndim = probe.steps.front().node.ndim;
+  const int ndim = ProbeImage(images[0]).ndim;
   if (ndim == 3)
     p.steps[f.inputs.size()].block = { depth ? depth : block, block, block };
   else

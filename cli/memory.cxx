@@ -1,0 +1,145 @@
+/*
+ * The command's memory model (memory.h).
+ */
+#include "memory.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace blockwise_cli
+{
+
+namespace
+{
+
+double
+Pixels(const bw_region & r, int ndim)
+{
+  double n = 1;
+  for (int d = 0; d < ndim; ++d)
+    n *= static_cast<double>(r.size[d]);
+  return n;
+}
+
+/** The smallest box holding @a and @b (an empty @a is replaced). */
+void
+Cover(bw_region & a, const bw_region & b, int ndim, bool & empty)
+{
+  if (empty)
+  {
+    a = b;
+    empty = false;
+    return;
+  }
+  for (int d = 0; d < ndim; ++d)
+  {
+    const ptrdiff_t lo = std::min(a.start[d], b.start[d]);
+    const ptrdiff_t hi = std::max(a.start[d] + a.size[d], b.start[d] + b.size[d]);
+    a.start[d] = lo;
+    a.size[d] = hi - lo;
+  }
+}
+
+/** The region of step @k's input computing @out of @k's output needs: the
+ * core's region map of the step's operation. */
+bw_region
+InputRegion(const Resolved & plan, size_t k, const bw_region & out)
+{
+  const ResolvedStep & r = plan.steps[k];
+  const NodeInfo &     in = plan.steps[r.inputs[0]].node;
+  ptrdiff_t            shape[BW_MAX_DIMS] = { 1, 1, 1 };
+  for (int d = 0; d < in.ndim; ++d)
+    shape[d] = static_cast<ptrdiff_t>(in.shape[d]);
+  bw_region need = out;
+  bw_status status = BW_OK;
+  if (r.step->op == Op::Corr || r.step->op == Op::Stats)
+    status = bw_block_input_region(&r.params, shape, &out, &need, nullptr);
+  else if (r.step->op == Op::Denoise)
+    status = bw_nlm_input_region(&r.nlm, shape, &out, &need, nullptr);
+  if (status != BW_OK)
+    throw RuntimeError("internal: step '" + r.step->name + "' has no input region for a piece of its output");
+  return need;
+}
+
+} // namespace
+
+double
+PieceBytes(const Resolved & plan, size_t node, int64_t rows)
+{
+  const size_t     count = plan.steps.size();
+  const NodeInfo & out = plan.steps[node].node;
+  // Regions each step is asked for, from the consumers down: steps are in
+  // an order where inputs come first, so walking it backwards visits every
+  // consumer before its inputs.
+  std::vector<bw_region> region(count);
+  std::vector<bool>      empty(count, true), needed(count, false);
+  bw_region              piece{};
+  const int64_t          n = out.shape[0];
+  const int64_t          r = std::max<int64_t>(1, std::min(rows, n));
+  piece.start[0] = static_cast<ptrdiff_t>((n - r) / 2);
+  piece.size[0] = static_cast<ptrdiff_t>(r);
+  for (int d = 1; d < out.ndim; ++d)
+    piece.size[d] = static_cast<ptrdiff_t>(out.shape[d]);
+  bool e = true;
+  Cover(region[node], piece, out.ndim, e);
+  empty[node] = false;
+  needed[node] = true;
+
+  double bytes = 0;
+  for (size_t k = count; k-- > 0;)
+  {
+    if (!needed[k])
+      continue;
+    const ResolvedStep & s = plan.steps[k];
+    const int            nd = s.node.ndim;
+    bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.node.dtype));
+    if (s.inputs.empty())
+      continue;
+    const bw_region need = InputRegion(plan, k, region[k]);
+    const bool      cast = s.step->op == Op::Corr &&
+                      plan.steps[s.inputs[0]].node.dtype != plan.steps[s.inputs[1]].node.dtype;
+    for (size_t in : s.inputs)
+    {
+      bool was_empty = empty[in];
+      Cover(region[in], need, plan.steps[in].node.ndim, was_empty);
+      empty[in] = was_empty;
+      needed[in] = true;
+      if (cast)
+        bytes += 8 * Pixels(need, nd); // the cast to double
+    }
+  }
+  return bytes;
+}
+
+unsigned int
+Divisions(const Resolved & plan, size_t node, uint64_t memory)
+{
+  const double  budget = 0.5 * static_cast<double>(memory);
+  const int64_t rows = plan.steps[node].node.shape[0];
+  // Bytes per row of the output, whole-image: the first guess.
+  const double whole = PieceBytes(plan, node, rows);
+  int64_t      n = static_cast<int64_t>(std::min(std::max(std::ceil(whole / budget), 1.0), static_cast<double>(rows)));
+  // Halos and block alignment make pieces larger than whole / n: add
+  // pieces until one fits, or every piece is one row.
+  while (n < rows && PieceBytes(plan, node, (rows + n - 1) / n) > budget)
+    n = std::min(rows, n + std::max<int64_t>(1, n / 8));
+  // Past one row (a slab of a volume) pieces split the next axis too.
+  if (n == rows)
+  {
+    const double one = PieceBytes(plan, node, 1);
+    if (one > budget)
+      n = static_cast<int64_t>(std::min(static_cast<double>(rows) * std::ceil(one / budget), 1.0e6));
+  }
+  return static_cast<unsigned int>(std::min<int64_t>(n, 1000000));
+}
+
+uint64_t
+SummaryValues(const NodeInfo & map, uint64_t memory)
+{
+  double cells = 1;
+  for (int d = 0; d < map.ndim; ++d)
+    cells *= static_cast<double>(map.shape[d]);
+  return static_cast<uint64_t>(std::min(cells, static_cast<double>(memory / 8 / sizeof(float))));
+}
+
+} // namespace blockwise_cli

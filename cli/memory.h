@@ -1,0 +1,40 @@
+/*
+ * The command's memory model: how many pieces a pass must stream in so
+ * that the images it holds stay under the budget, and how many summary
+ * values fit.  It asks the core's region maps which input region each
+ * step needs for a piece of its output (block maps, non-local means
+ * halos), so it agrees with what the ITK filters request.  No ITK here.
+ */
+#ifndef BLOCKWISE_CLI_MEMORY_H
+#define BLOCKWISE_CLI_MEMORY_H
+
+#include "plan.h"
+
+#include <cstdint>
+
+namespace blockwise_cli
+{
+
+/** Bytes of every image upstream of step @node, each counted once, while a
+ * piece of @node's output of @rows rows (extent along its slowest axis,
+ * placed where halos are not clipped) is computed: each step's region from
+ * the core's region map of its consumer, the casts to double of a pair of
+ * different element types included. */
+double
+PieceBytes(const Resolved & plan, size_t node, int64_t rows);
+
+/** The number of pieces (bands along the slowest axis of @node's output)
+ * that keeps PieceBytes under half of @memory; the other half is for the
+ * summaries' values, codec buffers and the allocator.  At least 1, at most
+ * the output's extent along that axis. */
+unsigned int
+Divisions(const Resolved & plan, size_t node, uint64_t memory);
+
+/** How many values of a map a summary keeps for exact percentiles: an
+ * eighth of @memory, at most the map's size. */
+uint64_t
+SummaryValues(const NodeInfo & map, uint64_t memory);
+
+} // namespace blockwise_cli
+
+#endif
