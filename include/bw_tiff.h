@@ -74,6 +74,30 @@ typedef enum bw_tiff_compression {
   BW_TIFF_ZSTD
 } bw_tiff_compression;
 
+/** The name of @c: "none", "lzw", "deflate", "packbits" or "zstd" (the
+ * names bw_tiff_info.compression_name gives files written so), or NULL for
+ * a value that is not a bw_tiff_compression.
+ * See also: bw_tiff_compression_from_name(). */
+BW_API const char *bw_tiff_compression_name(bw_tiff_compression c);
+
+/** The scheme named @name, one of the names of bw_tiff_compression_name(),
+ * in any case ("deflate", "DEFLATE" and "Deflate" are all Deflate; ASCII
+ * case folding, the same in every locale), into *out.  An unknown name
+ * (the empty string too) gives BW_ERR_PARAM with a message that lists the
+ * names, NULL arguments BW_ERR_NULL; *out is then unchanged.  Whether this
+ * libtiff has the codec is bw_tiff_compression_available()'s answer. */
+BW_API bw_status bw_tiff_compression_from_name(const char *name, bw_tiff_compression *out,
+                                               bw_error *err);
+
+/** The highest compression level of @c that bw_tiff_write_params.level
+ * takes: 9 for Deflate, 22 for ZSTD; 0 for schemes without a level (and
+ * for values that are not a bw_tiff_compression). */
+BW_API int bw_tiff_compression_max_level(bw_tiff_compression c);
+
+/** 1 when @c takes a predictor (bw_tiff_write_params.predictor): LZW,
+ * Deflate and ZSTD; else 0. */
+BW_API int bw_tiff_compression_has_predictor(bw_tiff_compression c);
+
 /** What a TIFF file holds, as bw_tiff_reader_info() reports it. */
 typedef struct bw_tiff_info {
   bw_dtype dtype;    /**< element type of every page */
@@ -141,6 +165,29 @@ typedef struct bw_tiff_counters {
 } bw_tiff_counters;
 
 BW_API void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c);
+
+/** The band unit of an open file along @axis: the rows (@axis = ndim - 2)
+ * or pages (@axis = 0 of a volume) to which the edges of bands should be
+ * aligned when a region is read in bands, one after another (streaming)
+ * or each through a reader of its own (threads).  A band is a region that
+ * spans the others' extent along every axis but @axis; its edges along
+ * @axis are aligned when they are multiples of the unit (counted from row
+ * 0 of a page, or page 0) or edges of the region.
+ *
+ * Read in aligned bands, each strip or tile is decoded by one band only,
+ * once over all the bands (and each row of an uncompressed strip read by
+ * one band only), however many readers share the work.  The unit is, in rows: 1 for uncompressed strips (read row by row,
+ * straight into the destination when it holds whole rows: any row is an
+ * edge); RowsPerStrip for compressed strips; TileLength for tiles; for
+ * pages of different layouts the least common multiple of theirs; and
+ * never more than the rows of a page.  In pages: 1 (every page has strips
+ * or tiles of its own).  Bands that are not aligned read the same pixels,
+ * decoding the strips or tiles they share once per reader that meets them
+ * (a reader reading bands in order keeps the last row of strips or tiles:
+ * see the top of this file).
+ *
+ * Returns 0 when @r is NULL or @axis is neither of those axes. */
+BW_API int64_t bw_tiff_band_unit(const bw_tiff_reader *r, int axis);
 
 /** Frees the memory a reader keeps between reads (decoded chunks, scratch
  * buffers), as for a reader that will sit idle; the next read allocates and

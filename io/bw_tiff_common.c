@@ -1,11 +1,11 @@
 /* Shared by the TIFF reader and writer: libtiff messages, file access
- * through libtiff's client procedures, number formatting, row copies. */
+ * through libtiff's client procedures, the table of compression schemes,
+ * byte swapping and row copies. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "bw_tiff_internal.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,10 @@ void bw_tiff_msg_clear(bw_tiff_msg *m) {
   m->set = 0;
 }
 
-int bw_tiff_on_error(TIFF *tif, void *user_data, const char *module,
-                     const char *fmt, va_list ap) {
+/* libtiff error handler (TIFFErrorHandlerExtR): user_data is a bw_tiff_msg.
+ * Keeps the first message and stops libtiff from printing it. */
+static int on_error(TIFF *tif, void *user_data, const char *module, const char *fmt,
+                    va_list ap) {
   bw_tiff_msg *m = (bw_tiff_msg *)user_data;
   if (!m || m->set) return 1;
   /* libtiff names the function that failed as the module, or the file;
@@ -40,8 +42,9 @@ int bw_tiff_on_error(TIFF *tif, void *user_data, const char *module,
   return 1;
 }
 
-int bw_tiff_on_warning(TIFF *tif, void *user_data, const char *module,
-                       const char *fmt, va_list ap) {
+/* libtiff warning handler: drops the warning (never printed). */
+static int on_warning(TIFF *tif, void *user_data, const char *module, const char *fmt,
+                      va_list ap) {
   (void)tif;
   (void)user_data;
   (void)module;
@@ -50,12 +53,14 @@ int bw_tiff_on_warning(TIFF *tif, void *user_data, const char *module,
   return 1;
 }
 
-TIFFOpenOptions *bw_tiff_options(bw_tiff_msg *msg) {
+/* Open options with our handlers (reporting into @msg) and the allocation
+ * bound; NULL when out of memory.  Free with TIFFOpenOptionsFree(). */
+static TIFFOpenOptions *open_options(bw_tiff_msg *msg) {
   TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
   if (!o) return NULL;
   TIFFOpenOptionsSetMaxSingleMemAlloc(o, BW_TIFF_MAX_LIBTIFF_ALLOC);
-  TIFFOpenOptionsSetErrorHandlerExtR(o, bw_tiff_on_error, msg);
-  TIFFOpenOptionsSetWarningHandlerExtR(o, bw_tiff_on_warning, msg);
+  TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, msg);
+  TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, msg);
   return o;
 }
 
@@ -194,7 +199,7 @@ static void proc_unmap(thandle_t h, void *base, toff_t size) {
 
 TIFF *bw_tiff_client_open(bw_tiff_file *f, const char *name, const char *mode,
                           bw_tiff_msg *msg) {
-  TIFFOpenOptions *o = bw_tiff_options(msg);
+  TIFFOpenOptions *o = open_options(msg);
   if (!o) return NULL;
   TIFF *tif = TIFFClientOpenExt(name, mode, (thandle_t)f, proc_read, proc_write,
                                 proc_seek, proc_close, proc_size, proc_map,
@@ -204,24 +209,120 @@ TIFF *bw_tiff_client_open(bw_tiff_file *f, const char *name, const char *mode,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Helpers                                                                  */
+/* Compression schemes                                                      */
 /* ------------------------------------------------------------------------ */
 
-int bw_tiff_compression_available(bw_tiff_compression c) {
-  switch (c) {
-  case BW_TIFF_NONE: return 1;
-  case BW_TIFF_LZW: return TIFFIsCODECConfigured(COMPRESSION_LZW) ? 1 : 0;
-  case BW_TIFF_DEFLATE: return TIFFIsCODECConfigured(COMPRESSION_ADOBE_DEFLATE) ? 1 : 0;
-  case BW_TIFF_PACKBITS: return TIFFIsCODECConfigured(COMPRESSION_PACKBITS) ? 1 : 0;
-  case BW_TIFF_ZSTD:
-#ifdef COMPRESSION_ZSTD
-    return TIFFIsCODECConfigured(COMPRESSION_ZSTD) ? 1 : 0;
-#else
-    return 0;
+#ifndef COMPRESSION_ZSTD
+#  define COMPRESSION_ZSTD 50000
 #endif
-  }
-  return 0;
+
+/* Everything this layer knows of each scheme it writes, in the order of
+ * bw_tiff_compression. */
+static const struct codec {
+  bw_tiff_compression c;
+  const char *name;   /* bw_tiff_compression_name() */
+  uint16_t code;      /* libtiff's COMPRESSION_*, as written */
+  int max_level;      /* bw_tiff_compression_max_level() */
+  int predictor;      /* bw_tiff_compression_has_predictor() */
+  /* A bound on how many times smaller than the pixels their encoding can
+   * be, 0 for none to rely on: Deflate and LZW are bounded by their
+   * longest match per code (about 1032 and 2600), PackBits by 128 bytes
+   * per 2; the bounds here are generous. */
+  uint64_t max_ratio;
+} codecs[] = {
+    {BW_TIFF_NONE, "none", COMPRESSION_NONE, 0, 0, 1},
+    {BW_TIFF_LZW, "lzw", COMPRESSION_LZW, 0, 1, 8192},
+    {BW_TIFF_DEFLATE, "deflate", COMPRESSION_ADOBE_DEFLATE, 9, 1, 2048},
+    {BW_TIFF_PACKBITS, "packbits", COMPRESSION_PACKBITS, 0, 0, 128},
+    {BW_TIFF_ZSTD, "zstd", COMPRESSION_ZSTD, 22, 1, 0},
+};
+enum { NCODECS = sizeof codecs / sizeof *codecs };
+
+static const struct codec *codec_of(bw_tiff_compression c) {
+  return (unsigned)c < NCODECS ? &codecs[c] : NULL;
 }
+
+/* The entry of libtiff code @code (old-style Deflate reads as Deflate), or
+ * NULL. */
+static const struct codec *codec_of_code(uint16_t code) {
+  if (code == COMPRESSION_DEFLATE) code = COMPRESSION_ADOBE_DEFLATE;
+  for (size_t i = 0; i < NCODECS; i++)
+    if (codecs[i].code == code) return &codecs[i];
+  return NULL;
+}
+
+const char *bw_tiff_compression_name(bw_tiff_compression c) {
+  const struct codec *k = codec_of(c);
+  return k ? k->name : NULL;
+}
+
+bw_status bw_tiff_compression_from_name(const char *name, bw_tiff_compression *out,
+                                        bw_error *err) {
+  if (!name || !out)
+    return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_compression_from_name: %s is NULL",
+                        name ? "out" : "name");
+  /* ASCII case folding, the same in every locale. */
+  for (size_t i = 0; i < NCODECS; i++) {
+    const char *a = name, *b = codecs[i].name;
+    while (*a && *b && (*a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a) == *b) a++, b++;
+    if (!*a && !*b) {
+      *out = codecs[i].c;
+      return BW_OK;
+    }
+  }
+  return bw_tiff_fail(err, BW_ERR_PARAM,
+                      "unknown compression \"%.64s\" (none, deflate, lzw, packbits or zstd)",
+                      name);
+}
+
+int bw_tiff_compression_available(bw_tiff_compression c) {
+  const struct codec *k = codec_of(c);
+  return k && (k->code == COMPRESSION_NONE || TIFFIsCODECConfigured(k->code)) ? 1 : 0;
+}
+
+int bw_tiff_compression_max_level(bw_tiff_compression c) {
+  const struct codec *k = codec_of(c);
+  return k ? k->max_level : 0;
+}
+
+int bw_tiff_compression_has_predictor(bw_tiff_compression c) {
+  const struct codec *k = codec_of(c);
+  return k ? k->predictor : 0;
+}
+
+uint16_t bw_tiff_compression_code(bw_tiff_compression c) {
+  const struct codec *k = codec_of(c);
+  return k ? k->code : (uint16_t)COMPRESSION_NONE;
+}
+
+const char *bw_tiff_code_name(uint16_t code) {
+  const struct codec *k = codec_of_code(code);
+  if (k) return k->name;
+  switch (code) {
+#ifdef COMPRESSION_LZMA
+  case COMPRESSION_LZMA: return "lzma";
+#endif
+  case COMPRESSION_JPEG: return "jpeg";
+  case COMPRESSION_OJPEG: return "ojpeg";
+  default: break;
+  }
+  const TIFFCodec *codec = TIFFFindCODEC(code);
+  return codec && codec->name ? codec->name : "unknown";
+}
+
+int bw_tiff_code_has_predictor(uint16_t code) {
+  const struct codec *k = codec_of_code(code);
+  return k ? k->predictor : 0;
+}
+
+uint64_t bw_tiff_code_max_ratio(uint16_t code) {
+  const struct codec *k = codec_of_code(code);
+  return k ? k->max_ratio : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
 
 void bw_tiff_dtype_format(bw_dtype dtype, uint16_t *sample_format, uint16_t *bits) {
   uint16_t fmt = SAMPLEFORMAT_UINT;
@@ -234,62 +335,14 @@ void bw_tiff_dtype_format(bw_dtype dtype, uint16_t *sample_format, uint16_t *bit
   *bits = (uint16_t)(8 * bw_dtype_size(dtype));
 }
 
-void bw_tiff_format_double(char *buf, size_t len, double v) {
-  /* The shortest form that reads back as the same double: "0.1", not
-   * "0.10000000000000001".  Both directions use the current locale here. */
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, len, "%.*g", prec, v);
-    if (prec == 17 || strtod(buf, NULL) == v) break;
+void bw_tiff_swab(void *data, size_t n, size_t esize) {
+  tmsize_t cnt = (tmsize_t)n;
+  switch (esize) {
+  case 2: TIFFSwabArrayOfShort((uint16_t *)data, cnt); break;
+  case 4: TIFFSwabArrayOfLong((uint32_t *)data, cnt); break;
+  case 8: TIFFSwabArrayOfLong8((uint64_t *)data, cnt); break;
+  default: break;
   }
-  const struct lconv *lc = localeconv();
-  const char *dp = lc && lc->decimal_point && *lc->decimal_point ? lc->decimal_point : ".";
-  if (strcmp(dp, ".") == 0) return;
-  char *at = strstr(buf, dp);
-  if (!at) return;
-  size_t dl = strlen(dp);
-  *at = '.';
-  memmove(at + 1, at + dl, strlen(at + dl) + 1);
-}
-
-int bw_tiff_parse_double(const char *s, size_t len, double *v) {
-  /* Leading and trailing blanks (and a CR before the newline) are allowed. */
-  while (len > 0 && (*s == ' ' || *s == '\t')) {
-    s++;
-    len--;
-  }
-  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
-  if (len == 0 || len > 64) return 0;
-  /* one decimal point at most: with the locale's point (up to 8 bytes) in
-   * its place, the number fits buf */
-  size_t dots = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    dots += c == '.';
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' ||
-          c == 'E'))
-      return 0;
-  }
-  if (dots > 1) return 0;
-  /* strtod reads the locale's decimal point: put it in place of '.'. */
-  char buf[80];
-  const struct lconv *lc = localeconv();
-  const char *dp = lc && lc->decimal_point && *lc->decimal_point ? lc->decimal_point : ".";
-  size_t dl = strlen(dp), o = 0;
-  if (dl > 8) return 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] == '.') {
-      memcpy(buf + o, dp, dl);
-      o += dl;
-    } else {
-      buf[o++] = s[i];
-    }
-  }
-  buf[o] = '\0';
-  char *end = NULL;
-  double d = strtod(buf, &end);
-  if (end != buf + o) return 0;
-  *v = d;
-  return 1;
 }
 
 void bw_tiff_copy_to_strided(char *dst, ptrdiff_t dst_stride, const unsigned char *src,

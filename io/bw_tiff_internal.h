@@ -1,4 +1,4 @@
-/* Internal helpers shared by the TIFF reader and writer. */
+/* Internal helpers shared by the TIFF reader and writer (not installed). */
 #ifndef BW_TIFF_INTERNAL_H
 #define BW_TIFF_INTERNAL_H
 
@@ -25,7 +25,7 @@
 #define BW_TIFF_MAX_LIBTIFF_ALLOC ((tmsize_t)(BW_TIFF_MAX_CHUNK + ((uint64_t)1 << 24)))
 
 /* ------------------------------------------------------------------------ */
-/* Messages                                                                 */
+/* Messages (bw_tiff_common.c)                                              */
 /* ------------------------------------------------------------------------ */
 
 /* Collects the first error libtiff reports during one operation. */
@@ -36,19 +36,6 @@ typedef struct bw_tiff_msg {
 
 /* Forgets the collected message. */
 void bw_tiff_msg_clear(bw_tiff_msg *m);
-
-/* libtiff error handler (TIFFErrorHandlerExtR): user_data is a bw_tiff_msg.
- * Keeps the first message and stops libtiff from printing it. */
-int bw_tiff_on_error(TIFF *tif, void *user_data, const char *module,
-                     const char *fmt, va_list ap);
-
-/* libtiff warning handler: drops the warning (never printed). */
-int bw_tiff_on_warning(TIFF *tif, void *user_data, const char *module,
-                       const char *fmt, va_list ap);
-
-/* Open options with our handlers (reporting into @msg) and the allocation
- * bound; NULL when out of memory.  Free with TIFFOpenOptionsFree(). */
-TIFFOpenOptions *bw_tiff_options(bw_tiff_msg *msg);
 
 /* Records @status and a formatted message in @err (if not NULL); returns
  * @status. */
@@ -62,12 +49,12 @@ bw_status bw_tiff_fail_lib(bw_error *err, bw_status status,
     BW_TIFF_PRINTF(4, 5);
 
 /* ------------------------------------------------------------------------ */
-/* File access through libtiff's client procedures                          */
+/* File access through libtiff's client procedures (bw_tiff_common.c)      */
 /* ------------------------------------------------------------------------ */
 
 /* A file descriptor (fd >= 0) or a read-only memory image (fd < 0).  Every
- * byte moved is counted.  The libtiff procedures below take a bw_tiff_file
- * as their client data. */
+ * byte moved is counted.  The libtiff procedures behind
+ * bw_tiff_client_open() take a bw_tiff_file as their client data. */
 typedef struct bw_tiff_file {
   int fd;
   const unsigned char *mem; /* memory image, when fd < 0 */
@@ -82,26 +69,67 @@ typedef struct bw_tiff_file {
 int64_t bw_tiff_file_pread(bw_tiff_file *f, void *buf, uint64_t n, uint64_t offset);
 
 /* Opens a TIFF over @f with libtiff's client interface: no memory mapping,
- * messages into @msg. */
+ * libtiff's errors into @msg (never printed), warnings dropped, and
+ * libtiff's allocations bounded by BW_TIFF_MAX_LIBTIFF_ALLOC. */
 TIFF *bw_tiff_client_open(bw_tiff_file *f, const char *name, const char *mode,
                           bw_tiff_msg *msg);
 
 /* ------------------------------------------------------------------------ */
-/* Small helpers                                                            */
+/* Compression schemes: one table (bw_tiff_common.c)                        */
+/* ------------------------------------------------------------------------ */
+
+/* libtiff's COMPRESSION_* code written for @c (COMPRESSION_NONE for a value
+ * that is not a bw_tiff_compression). */
+uint16_t bw_tiff_compression_code(bw_tiff_compression c);
+
+/* The name of libtiff code @code as bw_tiff_info reports it: the table's
+ * name for the schemes this layer writes (old-style Deflate is "deflate"
+ * too), else libtiff's codec name, or "unknown". */
+const char *bw_tiff_code_name(uint16_t code);
+
+/* 1 when data of @code may carry a Predictor tag (LZW, Deflate, ZSTD). */
+int bw_tiff_code_has_predictor(uint16_t code);
+
+/* A bound on how many times smaller than the pixels their encoding by
+ * @code can be, or 0 when there is none to rely on. */
+uint64_t bw_tiff_code_max_ratio(uint16_t code);
+
+/* ------------------------------------------------------------------------ */
+/* The spacing convention of bw_tiff.h: both halves (bw_tiff_desc.c)        */
+/* ------------------------------------------------------------------------ */
+
+/* Longest description bw_tiff_describe() writes, with its NUL. */
+#define BW_TIFF_DESCRIPTION_MAX 200
+
+/* Composes the ImageDescription of a new file of @ndim axes (@pages pages
+ * in 3-D) with @spacing in C order.  @buf holds BW_TIFF_DESCRIPTION_MAX
+ * bytes. */
+void bw_tiff_describe(char *buf, int ndim, uint32_t pages, const double *spacing);
+
+/* Sets the spacing tags of the current directory of a file being written:
+ * the resolution tags from @spacing (C order, @ndim axes) and
+ * ImageDescription @description (from bw_tiff_describe()).  Returns 1 when
+ * libtiff took every tag. */
+int bw_tiff_set_spacing_tags(TIFF *tif, int ndim, const double *spacing,
+                             const char *description);
+
+/* Spacing (Z, Y, X; Z is 1 when the description has none) of the current
+ * directory of a file being read. */
+void bw_tiff_read_spacing(TIFF *tif, double spacing[3]);
+
+/* 1 when the current directory's description marks the file as a volume,
+ * even of one page; *images receives the number of images it announces. */
+int bw_tiff_description_volume(TIFF *tif, double *images);
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers (bw_tiff_common.c)                                         */
 /* ------------------------------------------------------------------------ */
 
 /* TIFF SampleFormat and BitsPerSample of @dtype. */
 void bw_tiff_dtype_format(bw_dtype dtype, uint16_t *sample_format, uint16_t *bits);
 
-/* Formats @v with as many significant digits as it takes to read it back
- * exactly (at most 17), with '.' as the decimal point whatever the
- * locale. */
-void bw_tiff_format_double(char *buf, size_t len, double v);
-
-/* Parses a number written by bw_tiff_format_double (or any decimal or
- * exponent notation with '.'), whatever the locale.  Returns 1 and sets *v
- * when the whole of [s, end) up to trailing blanks is a number. */
-int bw_tiff_parse_double(const char *s, size_t len, double *v);
+/* Reverses the byte order of @n elements of @esize bytes (1: nothing). */
+void bw_tiff_swab(void *data, size_t n, size_t esize);
 
 /* Copies one row of @n elements of @esize bytes between a contiguous buffer
  * and a strided one. */

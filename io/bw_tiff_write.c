@@ -41,7 +41,7 @@ struct bw_tiff_writer {
   unsigned char *tile; /* one tile, tiled files */
   bw_status failed;    /* BW_OK, or the status that ended the writer */
   char fail_message[sizeof(((bw_error *)0)->message)];
-  char description[200];
+  char description[BW_TIFF_DESCRIPTION_MAX];
   char software[48];
 };
 
@@ -59,29 +59,6 @@ void bw_tiff_write_params_init(bw_tiff_write_params *p) {
   p->tile_length = 256;
   p->rows_per_strip = 0;
   p->bigtiff = -1;
-}
-
-static uint16_t tiff_compression(bw_tiff_compression c) {
-  switch (c) {
-  case BW_TIFF_LZW: return COMPRESSION_LZW;
-  case BW_TIFF_DEFLATE: return COMPRESSION_ADOBE_DEFLATE;
-  case BW_TIFF_PACKBITS: return COMPRESSION_PACKBITS;
-#ifdef COMPRESSION_ZSTD
-  case BW_TIFF_ZSTD: return COMPRESSION_ZSTD;
-#endif
-  default: return COMPRESSION_NONE;
-  }
-}
-
-static const char *compression_label(bw_tiff_compression c) {
-  switch (c) {
-  case BW_TIFF_NONE: return "none";
-  case BW_TIFF_LZW: return "lzw";
-  case BW_TIFF_DEFLATE: return "deflate";
-  case BW_TIFF_PACKBITS: return "packbits";
-  case BW_TIFF_ZSTD: return "zstd";
-  }
-  return "invalid";
 }
 
 /* Checks *p and derives the layout; fills w's geometry fields. */
@@ -102,32 +79,27 @@ static bw_status validate(const bw_tiff_write_params *p, bw_tiff_writer *w, bw_e
     if (!isfinite(p->spacing[i]) || !(p->spacing[i] > 0))
       return bw_tiff_fail(err, BW_ERR_PARAM, "%s: spacing[%d] = %g; a positive number expected",
                           fn, i, p->spacing[i]);
-  if ((unsigned)p->compression > (unsigned)BW_TIFF_ZSTD)
+  const char *cname = bw_tiff_compression_name(p->compression);
+  if (!cname)
     return bw_tiff_fail(err, BW_ERR_PARAM, "%s: compression %d is not a bw_tiff_compression", fn,
                         (int)p->compression);
   if (!bw_tiff_compression_available(p->compression))
     return bw_tiff_fail(err, BW_ERR_PARAM, "%s: compression %s is not available in this libtiff",
-                        fn, compression_label(p->compression));
-  if (p->compression == BW_TIFF_DEFLATE) {
-    if (p->level < 0 || p->level > 9)
-      return bw_tiff_fail(err, BW_ERR_PARAM, "%s: deflate level %d; 0 (default) to 9 expected",
-                          fn, p->level);
-  } else if (p->compression == BW_TIFF_ZSTD) {
-    if (p->level < 0 || p->level > 22)
-      return bw_tiff_fail(err, BW_ERR_PARAM, "%s: zstd level %d; 0 (default) to 22 expected",
-                          fn, p->level);
-  } else if (p->level != 0) {
+                        fn, cname);
+  const int max_level = bw_tiff_compression_max_level(p->compression);
+  if (max_level > 0 && (p->level < 0 || p->level > max_level))
+    return bw_tiff_fail(err, BW_ERR_PARAM, "%s: %s level %d; 0 (default) to %d expected", fn,
+                        cname, p->level, max_level);
+  if (max_level == 0 && p->level != 0)
     return bw_tiff_fail(err, BW_ERR_PARAM, "%s: level %d given, but %s compression has no level",
-                        fn, p->level, compression_label(p->compression));
-  }
+                        fn, p->level, cname);
   if (p->predictor != 0 && p->predictor != 1)
     return bw_tiff_fail(err, BW_ERR_PARAM, "%s: predictor %d; 0 or 1 expected", fn,
                         p->predictor);
-  if (p->predictor && p->compression != BW_TIFF_LZW && p->compression != BW_TIFF_DEFLATE &&
-      p->compression != BW_TIFF_ZSTD)
+  if (p->predictor && !bw_tiff_compression_has_predictor(p->compression))
     return bw_tiff_fail(err, BW_ERR_PARAM,
                         "%s: a predictor needs lzw, deflate or zstd compression, not %s", fn,
-                        compression_label(p->compression));
+                        cname);
   if (p->tiled != 0 && p->tiled != 1)
     return bw_tiff_fail(err, BW_ERR_PARAM, "%s: tiled %d; 0 or 1 expected", fn, p->tiled);
   if (p->bigtiff < -1 || p->bigtiff > 1)
@@ -221,7 +193,7 @@ static int set_page_tags(bw_tiff_writer *w, uint32_t page) {
   ok &= TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, fmt);
   ok &= TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
   ok &= TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-  ok &= TIFFSetField(tif, TIFFTAG_COMPRESSION, tiff_compression(p->compression));
+  ok &= TIFFSetField(tif, TIFFTAG_COMPRESSION, bw_tiff_compression_code(p->compression));
   if (p->predictor)
     ok &= TIFFSetField(tif, TIFFTAG_PREDICTOR,
                        fmt == SAMPLEFORMAT_IEEEFP ? PREDICTOR_FLOATINGPOINT
@@ -238,10 +210,7 @@ static int set_page_tags(bw_tiff_writer *w, uint32_t page) {
   } else {
     ok &= TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, w->rps);
   }
-  ok &= TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
-  ok &= TIFFSetField(tif, TIFFTAG_XRESOLUTION, 10.0 / p->spacing[nd - 1]);
-  ok &= TIFFSetField(tif, TIFFTAG_YRESOLUTION, 10.0 / p->spacing[nd - 2]);
-  ok &= TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, w->description);
+  ok &= bw_tiff_set_spacing_tags(tif, nd, p->spacing, w->description);
   ok &= TIFFSetField(tif, TIFFTAG_SOFTWARE, w->software);
   if (nd == 3) {
     ok &= TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
@@ -349,20 +318,7 @@ bw_status bw_tiff_create(const char *path, const bw_tiff_write_params *p,
     return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate the %s buffer", what);
   }
 
-  const double *sp = w->p.spacing;
-  int nd = w->p.ndim;
-  char sx[40], sy[40], sz[40];
-  bw_tiff_format_double(sx, sizeof sx, sp[nd - 1]);
-  bw_tiff_format_double(sy, sizeof sy, sp[nd - 2]);
-  if (nd == 3) {
-    bw_tiff_format_double(sz, sizeof sz, sp[0]);
-    /* images=: the page count, ImageJ's key, which marks the file as a
-     * volume even when it has one page. */
-    snprintf(w->description, sizeof w->description,
-             "images=%u\nxspacing=%s\nyspacing=%s\nspacing=%s\n", w->pages, sx, sy, sz);
-  } else {
-    snprintf(w->description, sizeof w->description, "xspacing=%s\nyspacing=%s\n", sx, sy);
-  }
+  bw_tiff_describe(w->description, w->p.ndim, w->pages, w->p.spacing);
   snprintf(w->software, sizeof w->software, "Blockwise %s", bw_version_string());
 
   st = create_temp(w, err);

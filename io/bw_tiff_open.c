@@ -1,0 +1,519 @@
+/* Opening a TIFF file for reading: the directory chain is read once, every
+ * page checked against what this reader reads (pixel format, layout,
+ * encoding, sizes that fit the file), and each page's layout recorded for
+ * the reads (bw_tiff_decode.c). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "bw_tiff_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* a * b, or UINT64_MAX when that would overflow. */
+static uint64_t mul_sat(uint64_t a, uint64_t b) {
+  return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+/* The element type of TIFF samples, or 0. */
+static bw_dtype dtype_of(uint16_t format, uint16_t bits) {
+  switch (format) {
+  case SAMPLEFORMAT_UINT:
+  case SAMPLEFORMAT_VOID:
+    return bits == 8 ? BW_U8 : bits == 16 ? BW_U16 : bits == 32 ? BW_U32 : (bw_dtype)0;
+  case SAMPLEFORMAT_INT:
+    return bits == 8 ? BW_I8 : bits == 16 ? BW_I16 : bits == 32 ? BW_I32 : (bw_dtype)0;
+  case SAMPLEFORMAT_IEEEFP:
+    return bits == 32 ? BW_F32 : bits == 64 ? BW_F64 : (bw_dtype)0;
+  default: return (bw_dtype)0;
+  }
+}
+
+static const char *format_name(uint16_t format) {
+  switch (format) {
+  case SAMPLEFORMAT_UINT: return "unsigned integer";
+  case SAMPLEFORMAT_INT: return "signed integer";
+  case SAMPLEFORMAT_IEEEFP: return "floating-point";
+  case SAMPLEFORMAT_VOID: return "untyped";
+  case SAMPLEFORMAT_COMPLEXINT: return "complex integer";
+  case SAMPLEFORMAT_COMPLEXIEEEFP: return "complex floating-point";
+  default: return "unknown-format";
+  }
+}
+
+
+
+/* ------------------------------------------------------------------------ */
+/* Opening                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* An unsigned integer of @n bytes at @p in the file's byte order. */
+static uint64_t file_uint(const unsigned char *p, int n, int big_endian) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++) v |= (uint64_t)p[big_endian ? i : n - 1 - i] << (8 * (n - 1 - i));
+  return v;
+}
+
+/* Bytes per value of a TIFF field type, 0 for types libtiff ignores. */
+static unsigned type_size(unsigned type) {
+  switch (type) {
+  case TIFF_BYTE: case TIFF_ASCII: case TIFF_SBYTE: case TIFF_UNDEFINED: return 1;
+  case TIFF_SHORT: case TIFF_SSHORT: return 2;
+  case TIFF_LONG: case TIFF_SLONG: case TIFF_FLOAT: case TIFF_IFD: return 4;
+  case TIFF_RATIONAL: case TIFF_SRATIONAL: case TIFF_DOUBLE: case TIFF_LONG8:
+  case TIFF_SLONG8: case TIFF_IFD8: return 8;
+  default: return 0;
+  }
+}
+
+/* Checks that directory @dir at @off, and every value it stores out of
+ * line, lie inside the file.  libtiff drops a tag whose value is cut off
+ * with only a warning; here a file cut short is an error, so that a lost
+ * ImageDescription cannot silently change the spacing. */
+static bw_status check_directory_extent(bw_tiff_reader *r, uint64_t off, unsigned dir,
+                                        bw_error *err) {
+  int big = TIFFIsBigTIFF(r->tif) ? 1 : 0, be = TIFFIsBigEndian(r->tif) ? 1 : 0;
+  int count_size = big ? 8 : 2, entry_size = big ? 20 : 12, inline_size = big ? 8 : 4;
+  uint64_t size = r->file.size;
+  unsigned char head[8];
+  if (off > size || size - off < (uint64_t)count_size ||
+      bw_tiff_file_pread(&r->file, head, (uint64_t)count_size, off) != count_size)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "directory %u lies past the end of the file (%llu bytes): the file is "
+                        "truncated or corrupt",
+                        dir, (unsigned long long)size);
+  uint64_t n = file_uint(head, count_size, be);
+  uint64_t table = n * (uint64_t)entry_size;
+  if (n > ((uint64_t)1 << 20) || size - off - (uint64_t)count_size < table + (uint64_t)inline_size)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "directory %u (%llu entries at byte %llu) does not fit in the file "
+                        "(%llu bytes): the file is truncated or corrupt",
+                        dir, (unsigned long long)n, (unsigned long long)off,
+                        (unsigned long long)size);
+  if (n == 0) return BW_OK;
+  unsigned char *t = (unsigned char *)malloc((size_t)table);
+  if (!t) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate directory %u", dir);
+  int64_t got = bw_tiff_file_pread(&r->file, t, table, off + (uint64_t)count_size);
+  bw_status st = BW_OK;
+  if (got < 0 || (uint64_t)got != table) {
+    st = bw_tiff_fail(err, r->file.io_errno ? BW_ERR_IO : BW_ERR_PARAM,
+                      "directory %u cannot be read again", dir);
+  }
+  for (uint64_t i = 0; st == BW_OK && i < n; i++) {
+    const unsigned char *e = t + i * (uint64_t)entry_size;
+    unsigned tag = (unsigned)file_uint(e, 2, be);
+    unsigned ts = type_size((unsigned)file_uint(e + 2, 2, be));
+    uint64_t count = file_uint(e + 4, big ? 8 : 4, be);
+    if (ts == 0 || count <= (uint64_t)inline_size / ts) continue; /* inline or ignored */
+    uint64_t at = file_uint(e + (big ? 12 : 8), inline_size, be);
+    if (count > UINT64_MAX / ts || at > size || count * ts > size - at)
+      st = bw_tiff_fail(err, BW_ERR_PARAM,
+                        "directory %u: the value of tag %u lies past the end of the file "
+                        "(%llu bytes): the file is truncated or corrupt",
+                        dir, tag, (unsigned long long)size);
+  }
+  free(t);
+  return st;
+}
+
+/* Examines directory @dir (libtiff's current one).  Sets *skip for reduced-
+ * resolution copies; otherwise fills *pl, *dtype, *w and *h. */
+static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
+                                   page_layout *pl, bw_dtype *dtype, uint32_t *w,
+                                   uint32_t *h, bw_error *err) {
+  TIFF *tif = r->tif;
+  memset(pl, 0, sizeof *pl);
+  *skip = 0;
+  bw_status st = check_directory_extent(r, TIFFCurrentDirOffset(tif), dir, err);
+  if (st != BW_OK) return st;
+  uint32_t subfile = 0;
+  if (TIFFGetField(tif, TIFFTAG_SUBFILETYPE, &subfile) && (subfile & FILETYPE_REDUCEDIMAGE)) {
+    *skip = 1;
+    return BW_OK;
+  }
+  uint32_t width = 0, length = 0, depth = 1;
+  if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) ||
+      !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &length))
+    return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: image width or length missing", dir);
+  if (width == 0 || length == 0)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: empty image (%u x %u pixels)", dir,
+                        width, length);
+  if (TIFFGetField(tif, TIFFTAG_IMAGEDEPTH, &depth) && depth > 1)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: volumetric tiles (ImageDepth %u) are not supported",
+                        dir, depth);
+
+  uint16_t spp = 1, bits = 1, format = SAMPLEFORMAT_UINT, photometric = PHOTOMETRIC_MINISBLACK;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
+  int has_photometric = TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric);
+  if (spp != 1)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "directory %u: %u samples per pixel; only one (grey) is supported", dir,
+                        spp);
+  if (has_photometric && photometric == PHOTOMETRIC_PALETTE)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "directory %u: palette-colour images are not supported", dir);
+  if (has_photometric && photometric != PHOTOMETRIC_MINISBLACK &&
+      photometric != PHOTOMETRIC_MINISWHITE)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "directory %u: photometric interpretation %u is not supported "
+                        "(only grey: min-is-black or min-is-white)",
+                        dir, photometric);
+  if (bits == 1)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "directory %u: bilevel (1-bit) images are not supported", dir);
+  bw_dtype dt = dtype_of(format, bits);
+  if (!dt)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "directory %u: %u-bit %s samples match no supported type "
+                        "(8/16/32-bit integers, 32/64-bit floats)",
+                        dir, bits, format_name(format));
+  size_t esize = bw_dtype_size(dt);
+
+  uint16_t compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  if (!TIFFIsCODECConfigured(compression))
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: compression %u (%s) is not supported by this libtiff",
+                        dir, compression, bw_tiff_code_name(compression));
+  uint16_t fill = FILLORDER_MSB2LSB;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_FILLORDER, &fill);
+
+  /* Checks that show a corrupt or truncated file come before the limits of
+   * this reader, so that a corrupt file is reported as such (BW_ERR_PARAM)
+   * rather than as a valid one beyond the limits (BW_ERR_UNSUPPORTED). */
+  uint64_t row_bytes = (uint64_t)width * esize;
+  uint64_t expected, chunk_bytes;
+  int raw = compression == COMPRESSION_NONE;
+  pl->compression = compression;
+  pl->reverse_bits = fill == FILLORDER_LSB2MSB;
+  pl->predictor = PREDICTOR_NONE;
+  if (bw_tiff_code_has_predictor(compression))
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &pl->predictor);
+#ifdef BW_HAVE_LIBDEFLATE
+  pl->inflate = (compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_DEFLATE) &&
+                (pl->predictor == PREDICTOR_NONE || pl->predictor == PREDICTOR_HORIZONTAL) &&
+                !pl->reverse_bits;
+#endif
+  if (TIFFIsTiled(tif)) {
+    uint32_t tw = 0, tl = 0;
+    TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw);
+    TIFFGetField(tif, TIFFTAG_TILELENGTH, &tl);
+    if (tw == 0 || tl == 0)
+      return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: tile size %u x %u is invalid", dir,
+                          tw, tl);
+    chunk_bytes = mul_sat(mul_sat(tw, tl), esize);
+    expected = ((uint64_t)width + tw - 1) / tw * (((uint64_t)length + tl - 1) / tl);
+    pl->tiled = 1;
+    pl->tw = tw;
+    pl->tl = tl;
+  } else {
+    uint32_t rps = UINT32_MAX;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
+    if (rps == 0)
+      return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: RowsPerStrip is 0", dir);
+    if (rps > length) rps = length;
+    chunk_bytes = mul_sat(row_bytes, rps);
+    expected = ((uint64_t)length + rps - 1) / rps;
+    pl->rps = rps;
+    pl->raw_rows = raw;
+  }
+  const char *what = pl->tiled ? "tiles" : "strips";
+  /* Each strip or tile has an offset in the file, at least 2 bytes (SHORT)
+   * when there are several: more than the file can hold means a corrupt
+   * header, not a reason to allocate. */
+  if (expected > 1 && expected > r->file.size / 2)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "directory %u: %llu %s cannot be described in a file of %llu bytes",
+                        dir, (unsigned long long)expected, what,
+                        (unsigned long long)r->file.size);
+  /* Uncompressed pixels are stored whole, and the codecs below shrink data
+   * by a bounded factor: a file too small to hold the page is cut short or
+   * corrupt. */
+  uint64_t decoded = pl->tiled ? mul_sat(expected, chunk_bytes) : mul_sat(length, row_bytes);
+  uint64_t ratio = bw_tiff_code_max_ratio(compression);
+  if (ratio && decoded / ratio > r->file.size)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "directory %u: %u x %u pixels (%llu bytes, %s) do not fit in a file "
+                        "of %llu bytes: the file is truncated or corrupt",
+                        dir, width, length, (unsigned long long)decoded,
+                        bw_tiff_code_name(compression), (unsigned long long)r->file.size);
+  /* Valid, but beyond what this reader holds in memory at once. */
+  if (pl->tiled && chunk_bytes > BW_TIFF_MAX_CHUNK)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: tiles of %u x %u pixels (%llu bytes) exceed the "
+                        "limit of 1 GiB",
+                        dir, pl->tw, pl->tl, (unsigned long long)chunk_bytes);
+  if (!pl->tiled && row_bytes > BW_TIFF_MAX_CHUNK)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: rows of %llu bytes exceed the limit of 1 GiB", dir,
+                        (unsigned long long)row_bytes);
+  if (!pl->tiled && !raw && chunk_bytes > BW_TIFF_MAX_CHUNK)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: compressed strips of %u rows (%llu bytes) exceed "
+                        "the limit of 1 GiB",
+                        dir, pl->rps, (unsigned long long)chunk_bytes);
+  if (expected > UINT32_MAX)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED, "directory %u: %llu %s is too many", dir,
+                        (unsigned long long)expected, what);
+  uint32_t have = pl->tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+  if (have < expected)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: %u %s, %llu expected", dir, have,
+                        what, (unsigned long long)expected);
+  pl->nchunks = (uint32_t)expected;
+  pl->ifd = TIFFCurrentDirOffset(tif);
+  *dtype = dt;
+  *w = width;
+  *h = length;
+  return BW_OK;
+}
+
+static bw_status add_page(bw_tiff_reader *r, const page_layout *pl, bw_error *err) {
+  if (r->npages == r->pages_cap) {
+    size_t cap = r->pages_cap ? 2 * r->pages_cap : 8;
+    page_layout *p = (page_layout *)realloc(r->pages, cap * sizeof *p);
+    if (!p) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate the page table");
+    r->pages = p;
+    r->pages_cap = cap;
+  }
+  r->pages[r->npages++] = *pl;
+  return BW_OK;
+}
+
+/* Reads the directory chain of the file in r->file. */
+static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err) {
+  r->cur = SIZE_MAX;
+  bw_tiff_msg_clear(&r->msg);
+  /* r: read; m: no memory mapping; c: no strip chopping (uncompressed strips
+   * are read by rows here). */
+  r->tif = bw_tiff_client_open(&r->file, name, "rmc", &r->msg);
+  if (!r->tif) {
+    if (r->file.io_errno)
+      return bw_tiff_fail(err, BW_ERR_IO, "cannot read %s: %s", name,
+                          strerror(r->file.io_errno));
+    return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg, "not a readable TIFF file");
+  }
+  TIFF *tif = r->tif;
+  r->swapped = TIFFIsByteSwapped(tif) ? 1 : 0;
+  bw_dtype dtype0 = (bw_dtype)0;
+  int last_kept = 0;
+  int volume = 0;           /* the first page's description marks a volume */
+  double volume_images = 0; /* and announces this many images */
+  for (unsigned dir = 0;; dir++) {
+    page_layout pl;
+    bw_dtype dt = (bw_dtype)0;
+    uint32_t w = 0, h = 0;
+    int skip = 0;
+    bw_status st = examine_directory(r, dir, &skip, &pl, &dt, &w, &h, err);
+    if (st != BW_OK) return st;
+    last_kept = !skip;
+    if (!skip) {
+      if (r->npages == 0) {
+        dtype0 = dt;
+        r->width = w;
+        r->length = h;
+        r->info.compression = pl.compression;
+        r->info.compression_name = bw_tiff_code_name(pl.compression);
+        r->info.tiled = pl.tiled;
+        r->info.tile_width = pl.tw;
+        r->info.tile_length = pl.tl;
+        r->info.rows_per_strip = pl.rps;
+        bw_tiff_read_spacing(tif, r->info.spacing);
+        volume = bw_tiff_description_volume(tif, &volume_images);
+      } else if (w != r->width || h != r->length) {
+        return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                            "page %zu is %u x %u pixels, page 0 is %u x %u: pages of "
+                            "different sizes are not supported",
+                            r->npages, w, h, r->width, r->length);
+      } else if (dt != dtype0) {
+        return bw_tiff_fail(err, BW_ERR_DTYPE,
+                            "page %zu holds %s samples, page 0 %s: pages of different "
+                            "types are not supported",
+                            r->npages, bw_dtype_name(dt), bw_dtype_name(dtype0));
+      }
+      st = add_page(r, &pl, err);
+      if (st != BW_OK) return st;
+    }
+    if (TIFFLastDirectory(tif)) break;
+    bw_tiff_msg_clear(&r->msg);
+    if (!TIFFReadDirectory(tif)) {
+      if (!r->msg.set && !r->file.io_errno) break; /* no further directory */
+      if (r->file.io_errno)
+        return bw_tiff_fail(err, BW_ERR_IO, "directory %u: %s", dir + 1,
+                            strerror(r->file.io_errno));
+      return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg, "directory %u is corrupt", dir + 1);
+    }
+  }
+  if (r->npages == 0)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "the file holds only reduced-resolution images");
+  if (r->npages == 1 && volume && volume_images > 1)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "the description announces %.0f images but the file holds one page: "
+                        "stacks stored after a single directory (ImageJ's layout for large "
+                        "files) are not supported",
+                        volume_images);
+  r->cur = last_kept ? r->npages - 1 : SIZE_MAX;
+  r->esize = bw_dtype_size(dtype0);
+
+  bw_tiff_info *in = &r->info;
+  in->dtype = dtype0;
+  if (r->npages > 1 || volume) {
+    in->ndim = 3;
+    in->shape[0] = (int64_t)r->npages;
+    in->shape[1] = r->length;
+    in->shape[2] = r->width;
+  } else {
+    in->ndim = 2;
+    in->shape[0] = r->length;
+    in->shape[1] = r->width;
+    in->shape[2] = 0;
+    /* bw_tiff_read_spacing() gave (Z, Y, X). */
+    in->spacing[0] = in->spacing[1];
+    in->spacing[1] = in->spacing[2];
+    in->spacing[2] = 1;
+  }
+  in->bigtiff = TIFFIsBigTIFF(tif) ? 1 : 0;
+  in->big_endian = TIFFIsBigEndian(tif) ? 1 : 0;
+  return BW_OK;
+}
+
+static void reader_free(bw_tiff_reader *r) {
+  if (!r) return;
+  if (r->tif) TIFFClose(r->tif);
+  if (r->file.fd >= 0) close(r->file.fd);
+  free(r->pages);
+  bw_tiff_decode_free(r);
+  free(r);
+}
+
+static bw_tiff_reader *reader_alloc(void) {
+  bw_tiff_reader *r = (bw_tiff_reader *)calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->file.fd = -1;
+  r->cur = SIZE_MAX;
+  return r;
+}
+
+bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err) {
+  if (!out) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open: out is NULL");
+  *out = NULL;
+  if (!path) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open: path is NULL");
+  bw_tiff_reader *r = reader_alloc();
+  if (!r) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate a reader");
+  /* Non-blocking, so that a FIFO does not wait for a writer; reads of a
+   * regular file are not affected. */
+  int fd;
+  do {
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    int e = errno;
+    reader_free(r);
+    return bw_tiff_fail(err, BW_ERR_IO, "cannot open %s: %s", path, strerror(e));
+  }
+  r->file.fd = fd;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0) {
+    int e = errno;
+    reader_free(r);
+    return bw_tiff_fail(err, BW_ERR_IO, "cannot open %s: %s", path, strerror(e));
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    reader_free(r);
+    return bw_tiff_fail(err, BW_ERR_IO, "cannot open %s: not a regular file", path);
+  }
+  r->file.size = sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
+  bw_status st = reader_init(r, path, err);
+  if (st != BW_OK) {
+    reader_free(r);
+    return st;
+  }
+  *out = r;
+  return BW_OK;
+}
+
+bw_status bw_tiff_open_memory(const void *data, size_t size, bw_tiff_reader **out,
+                              bw_error *err) {
+  if (!out) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open_memory: out is NULL");
+  *out = NULL;
+  if (!data) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open_memory: data is NULL");
+  bw_tiff_reader *r = reader_alloc();
+  if (!r) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate a reader");
+  r->file.mem = (const unsigned char *)data;
+  r->file.size = size;
+  bw_status st = reader_init(r, "memory", err);
+  if (st != BW_OK) {
+    reader_free(r);
+    return st;
+  }
+  *out = r;
+  return BW_OK;
+}
+
+const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r) {
+  return r ? &r->info : NULL;
+}
+
+void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c) {
+  if (!c) return;
+  c->bytes_read = r ? r->file.bytes_read : 0;
+  c->chunks_decoded = r ? r->chunks_decoded : 0;
+}
+
+void bw_tiff_close(bw_tiff_reader *r) { reader_free(r); }
+
+/* ------------------------------------------------------------------------ */
+/* Pages                                                                    */
+/* ------------------------------------------------------------------------ */
+
+bw_status bw_tiff_select_page(bw_tiff_reader *r, size_t z, bw_error *err) {
+  if (r->cur == z) return BW_OK;
+  const page_layout *pl = &r->pages[z];
+  r->cur = SIZE_MAX;
+  bw_tiff_msg_clear(&r->msg);
+  if (!TIFFSetSubDirectory(r->tif, pl->ifd))
+    return bw_tiff_fail_lib(err, bw_tiff_lib_status(r), &r->msg,
+                            "page %zu: cannot read its directory", z);
+  /* The directory was read at open; a file changed since then is refused
+   * rather than decoded with a stale layout. */
+  uint32_t w = 0, h = 0;
+  uint16_t compression = 0;
+  TIFFGetField(r->tif, TIFFTAG_IMAGEWIDTH, &w);
+  TIFFGetField(r->tif, TIFFTAG_IMAGELENGTH, &h);
+  TIFFGetFieldDefaulted(r->tif, TIFFTAG_COMPRESSION, &compression);
+  int tiled = TIFFIsTiled(r->tif) ? 1 : 0;
+  uint32_t have = tiled ? TIFFNumberOfTiles(r->tif) : TIFFNumberOfStrips(r->tif);
+  uint16_t predictor = PREDICTOR_NONE, fill = FILLORDER_MSB2LSB;
+  if (bw_tiff_code_has_predictor(compression))
+    TIFFGetFieldDefaulted(r->tif, TIFFTAG_PREDICTOR, &predictor);
+  TIFFGetFieldDefaulted(r->tif, TIFFTAG_FILLORDER, &fill);
+  int same = w == r->width && h == r->length && compression == pl->compression &&
+             tiled == pl->tiled && have >= pl->nchunks && predictor == pl->predictor &&
+             (fill == FILLORDER_LSB2MSB) == pl->reverse_bits;
+  if (same && tiled) {
+    uint32_t tw = 0, tl = 0;
+    TIFFGetField(r->tif, TIFFTAG_TILEWIDTH, &tw);
+    TIFFGetField(r->tif, TIFFTAG_TILELENGTH, &tl);
+    same = tw == pl->tw && tl == pl->tl;
+  } else if (same) {
+    uint32_t rps = UINT32_MAX;
+    TIFFGetFieldDefaulted(r->tif, TIFFTAG_ROWSPERSTRIP, &rps);
+    same = (rps > h ? h : rps) == pl->rps;
+  }
+  if (!same)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "page %zu: directory changed since the file was opened",
+                        z);
+  r->cur = z;
+  return BW_OK;
+}
