@@ -25,5 +25,3 @@ foreach(t ${BLOCKWISE_PYTHON_TESTS})
     ENVIRONMENT "PYTHONPATH=${BLOCKWISE_PYTHON_DIR}"
     TIMEOUT 300)
 endforeach()
-# Timing: the two-thread test must not share the cores with other tests.
-set_tests_properties(python.gil PROPERTIES RUN_SERIAL TRUE)

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import tracemalloc
 import unittest
 
@@ -617,80 +616,137 @@ class Threads(unittest.TestCase):
                              blockwise.block_corr(xs, ys, block))
 
 
-class Gil(unittest.TestCase):
-    """The GIL is released for the whole of each core call."""
+class LongCall:
+    """One long core call, made through the binding's ctypes declarations
+    into an output that the test owns, so that other threads can see how
+    far it has got without a clock.  The output starts filled with a NaN
+    bit pattern no computation gives; the core writes it front to back
+    (block rows, NLM tiles).  While the first element is written and the
+    last is not, the call is in flight: Python code that sees this ran
+    while the call's thread was inside the core."""
 
-    @classmethod
-    def setUpClass(cls):
-        # A long call without much memory: a broadcast view (stride 0 along Y)
-        # of one row, as long as it takes for a call of about 0.25 s.
+    SENTINEL = np.uint64(0x7FF4_DEAD_BEEF_0001)  # a signalling NaN's bits
+
+    def __init__(self, kind, scale):
+        from blockwise import _core as C
+        self.C, self.kind = C, kind
         rng = np.random.default_rng(70)
-        cls.row = rng.random(2048)
-        rows = 1024
-        while True:
-            x = np.broadcast_to(cls.row, (rows, cls.row.size))
-            t = time.perf_counter()
-            cls.call(x)
-            if time.perf_counter() - t >= 0.25 or rows >= 1 << 22:
-                break
-            rows *= 2
-        cls.x = x
+        if kind == "block":
+            # A broadcast view (stride 0 along Y) of one row: long, little memory.
+            self.x = np.broadcast_to(rng.random(2048), (scale << 14, 2048))
+            self.out = np.empty((self.x.shape[0] // 8, 256))
+        else:
+            side = 256 * scale
+            self.x = rng.random((side, side))
+            self.out = np.empty((side, side))
+        self.bits = self.out.view(np.uint64)
+        self.bits[...] = self.SENTINEL
 
-    @staticmethod
-    def call(x):
-        return blockwise.block_stats(x, (8, 8), ("mean", "std", "min", "max"))
+    def view(self, a):
+        C = self.C
+        v = C.View()
+        v.data, v.dtype, v.ndim = a.ctypes.data, C.DTYPES[("f", 8)], a.ndim
+        for i, (n, s) in enumerate(zip(a.shape, a.strides)):
+            v.shape[i], v.strides[i] = n, s
+        return v
+
+    def run(self):
+        C = self.C
+        if self.kind == "block":
+            p = C.BlockParams()
+            C.block_params_init(p, 2, (C.ctypes.c_ssize_t * 3)(8, 8, 1))
+            outs = (C.BlockOutput * 1)()
+            outs[0].stat, outs[0].view = C.STATS.index("mean"), self.view(self.out)
+            st = C.block_stats(self.view(self.x), None, p, outs, 1, None)
+        else:
+            p = C.NlmParams()
+            C.nlm_params_init(p, 2, 0.1)
+            for i in range(2):
+                p.patch[i], p.search[i] = 1, 4
+            st = C.nlm(self.view(self.x), None, self.view(self.out), None, None, p, None)
+        assert st == C.OK, st
+
+    def in_flight(self):
+        return self.bits[0, 0] != self.SENTINEL and self.bits[-1, -1] == self.SENTINEL
+
+    def done(self):
+        return self.bits[-1, -1] != self.SENTINEL
+
+
+class Gil(unittest.TestCase):
+    """The GIL is released for the whole of each core call, shown without
+    clocks by what other Python threads do while one call is in flight.
+    Were the GIL held during a call, no Python code could run between the
+    core's first and last write of the output, so none of these could
+    pass; released, they pass on the first try unless the machine keeps
+    the other threads off the cores for a whole call, when a longer call
+    is tried (up to 5 times)."""
+
+    TRIES = 5
 
     def test_python_thread_runs_during_a_call(self):
-        ratios = []
-        for _ in range(3):
-            count = [0]
-            stop = threading.Event()
+        for kind in ("block", "nlm"):
+            for scale in (2 ** t for t in range(self.TRIES)):
+                call = LongCall(kind, scale)
+                count, seen = [0], []
+                started, stop = threading.Event(), threading.Event()
 
-            def spin():
-                while not stop.is_set():
-                    count[0] += 1
+                def spin():
+                    started.set()
+                    while not stop.is_set():
+                        count[0] += 1
+                        if call.in_flight():
+                            seen.append(count[0])
 
-            t = threading.Thread(target=spin)
-            t.start()
-            try:
-                time.sleep(0.05)
-                c0, t0 = count[0], time.perf_counter()
-                time.sleep(0.1)  # the spinning rate with the GIL free
-                free_rate = (count[0] - c0) / (time.perf_counter() - t0)
-                c0, t0 = count[0], time.perf_counter()
-                self.call(self.x)
-                busy_rate = (count[0] - c0) / (time.perf_counter() - t0)
-            finally:
-                stop.set()
-                t.join()
-            ratios.append(busy_rate / free_rate)
-            if ratios[-1] > 0.2:
+                t = threading.Thread(target=spin)
+                t.start()
+                try:
+                    started.wait()
+                    call.run()
+                finally:
+                    stop.set()
+                    t.join()
+                self.assertTrue(call.done(), kind)
+                # The spinner saw the call in flight, twice at least, having
+                # counted in between: it ran while the call was in the core.
+                if len(seen) >= 2 and seen[-1] > seen[0]:
+                    break
+            else:
+                self.fail(f"{kind}: no Python thread ran while a core call was in flight "
+                          f"in {self.TRIES} tries (is the GIL held during core calls?)")
+
+    def test_two_threads_in_the_core(self):
+        small, other = pair((64, 64), np.float32, seed=71)
+        want = blockwise.block_corr(small, other, 8)
+        want_nlm = blockwise.nlm_denoise(small, 0.3, patch=1, search=2)
+        for scale in (2 ** t for t in range(self.TRIES)):
+            call = LongCall("block", scale)
+            a = threading.Thread(target=call.run)
+            a.start()
+            while not call.in_flight() and not call.done() and a.is_alive():
+                pass  # pure Python: runs only while A's call has released the GIL
+            verdict = {}
+
+            def short_calls():
+                if not call.in_flight():
+                    return  # A's call already returned
+                verdict["r"] = blockwise.block_corr(small, other, 8)
+                verdict["d"] = blockwise.nlm_denoise(small, 0.3, patch=1, search=2)
+                verdict["A still in the core"] = call.in_flight()
+
+            b = threading.Thread(target=short_calls)
+            b.start()
+            b.join()
+            a.join()
+            self.assertTrue(call.done())
+            if verdict.get("A still in the core"):
+                # B's two core calls began and ended while A's was in flight.
+                assert_same_bits(self, verdict["r"], want, "corr from thread B")
+                assert_same_bits(self, verdict["d"], want_nlm, "nlm from thread B")
                 break
-        # Holding the GIL, the spinning thread would stop for the whole call
-        # (ratio near 0); released, it spins about as fast as when free.
-        self.assertGreater(max(ratios), 0.2, f"spin rate during a call / free: {ratios}")
-
-    def test_two_threads_overlap(self):
-        x = self.x[: self.x.shape[0] // 2]
-
-        def timed(nthreads):
-            ts = [threading.Thread(target=self.call, args=(x,)) for _ in range(nthreads)]
-            t = time.perf_counter()
-            for th in ts:
-                th.start()
-            for th in ts:
-                th.join()
-            return time.perf_counter() - t
-
-        ratios = []
-        for _ in range(5):
-            one, two = timed(1), timed(2)
-            ratios.append(two / one)
-            if ratios[-1] < 1.6:
-                break
-        # Serialised by the GIL, two calls would take 2x one; with both cores
-        # free they take about 1x.  Best of up to five tries.
-        self.assertLess(min(ratios), 1.6, f"time of 2 concurrent calls / 1 call: {ratios}")
+        else:
+            self.fail(f"thread B never completed core calls while thread A was in a core "
+                      f"call, in {self.TRIES} tries (is the GIL held during core calls?)")
 
 
 class Dask(unittest.TestCase):
