@@ -10,7 +10,13 @@ The library is looked up, in this order:
 4. through the system loader (an installed ``libblockwise.so.0``).
 
 Every function is declared through ``ctypes.CDLL``, which releases the GIL
-for the whole duration of each call.
+for the whole duration of each call.  Pointer arguments take the structures
+themselves (ctypes passes their address) or None for NULL.
+
+Besides the declarations: the enumerations the binding spells by name
+(dtypes, edges, noise models), the statistics' names as the core lists them
+(STATS), small converters to the core's arrays and regions, and call(),
+which turns a failing status into a Python exception.
 """
 import ctypes
 import ctypes.util
@@ -32,11 +38,6 @@ DTYPES = {
 
 # bw_edge
 EDGES = {"partial": 0, "trim": 1}
-
-# bw_stat, in the core's order.
-STATS = ("count", "sum", "mean", "var", "std", "min", "max", "cov", "corr")
-STAT_CODES = {name: code for code, name in enumerate(STATS)}
-PAIR_STATS = ("cov", "corr")
 
 _Shape = ctypes.c_ssize_t * MAX_DIMS
 
@@ -81,9 +82,6 @@ class BlockOutput(ctypes.Structure):
 
 # bw_nlm_noise, by the names the command line uses (--noise).
 NOISES = {"gaussian": 0, "poisson-gaussian": 1}
-# BW_NLM_MAX_PATCH, BW_NLM_MAX_SEARCH: the largest radii bw_nlm accepts.
-NLM_MAX_PATCH = 32
-NLM_MAX_SEARCH = 255
 
 
 class NlmParams(ctypes.Structure):
@@ -161,35 +159,76 @@ def _declare(name, restype, *argtypes):
 
 
 _P = ctypes.POINTER
+_Sizes = _P(ctypes.c_ssize_t)
 status_string = _declare("bw_status_string", ctypes.c_char_p, ctypes.c_int)
 version_string = _declare("bw_version_string", ctypes.c_char_p)
-block_params_init = _declare("bw_block_params_init", None,
-                             _P(BlockParams), ctypes.c_int, _P(ctypes.c_ssize_t))
-block_output_shape = _declare("bw_block_output_shape", ctypes.c_int,
-                              _P(BlockParams), _P(ctypes.c_ssize_t),
-                              _P(ctypes.c_ssize_t), _P(Error))
-block_input_region = _declare("bw_block_input_region", ctypes.c_int,
-                              _P(BlockParams), _P(ctypes.c_ssize_t), _P(Region),
-                              _P(Region), _P(Error))
 view_subview = _declare("bw_view_subview", ctypes.c_int,
                         _P(View), _P(Region), _P(View), _P(Error))
+
+stat_name = _declare("bw_stat_name", ctypes.c_char_p, ctypes.c_int)
+stat_from_name = _declare("bw_stat_from_name", ctypes.c_int,
+                          ctypes.c_char_p, _P(ctypes.c_int), _P(Error))
+stat_is_pair = _declare("bw_stat_is_pair", ctypes.c_int, ctypes.c_int)
+block_params_init = _declare("bw_block_params_init", None,
+                             _P(BlockParams), ctypes.c_int, _Sizes)
+block_params_check = _declare("bw_block_params_check", ctypes.c_int,
+                              _P(BlockParams), _P(Error))
+block_output_shape = _declare("bw_block_output_shape", ctypes.c_int,
+                              _P(BlockParams), _Sizes, _Sizes, _P(Error))
+block_input_region = _declare("bw_block_input_region", ctypes.c_int,
+                              _P(BlockParams), _Sizes, _P(Region), _P(Region), _P(Error))
+block_output_region = _declare("bw_block_output_region", ctypes.c_int,
+                               _P(BlockParams), _Sizes, _P(Region), _P(Region), _P(Error))
 block_stats = _declare("bw_block_stats", ctypes.c_int,
                        _P(View), _P(View), _P(BlockParams), _P(BlockOutput),
                        ctypes.c_size_t, _P(Error))
+
 nlm_params_init = _declare("bw_nlm_params_init", None,
                            _P(NlmParams), ctypes.c_int, ctypes.c_double)
+nlm_params_check = _declare("bw_nlm_params_check", ctypes.c_int, _P(NlmParams), _P(Error))
+nlm_halo = _declare("bw_nlm_halo", ctypes.c_int, _P(NlmParams), _Sizes, _Sizes, _P(Error))
 nlm_input_region = _declare("bw_nlm_input_region", ctypes.c_int,
-                            _P(NlmParams), _P(ctypes.c_ssize_t), _P(Region),
-                            _P(Region), _P(Error))
+                            _P(NlmParams), _Sizes, _P(Region), _P(Region), _P(Error))
 nlm = _declare("bw_nlm", ctypes.c_int,
-               _P(View), _P(ctypes.c_ssize_t), _P(View), _P(ctypes.c_ssize_t),
-               _P(ctypes.c_ssize_t), _P(NlmParams), _P(Error))
+               _P(View), _Sizes, _P(View), _Sizes, _Sizes, _P(NlmParams), _P(Error))
 
 version = version_string().decode("ascii")
 
 
+def _stat_names():
+    names, code = [], 0
+    while stat_is_pair(code) >= 0:
+        names.append(stat_name(code).decode("ascii"))
+        code += 1
+    return tuple(names)
+
+
+#: The statistics' short names (bw_stat_name), in the core's order.
+STATS = _stat_names()
+
+
+def sizes(values):
+    """A ctypes array of MAX_DIMS ptrdiff_t holding `values` (then zeros)."""
+    return (ctypes.c_ssize_t * MAX_DIMS)(*values)
+
+
+def region(start, size):
+    """bw_region of the boxes (start, size), one entry per axis."""
+    r = Region()
+    for i, (s, n) in enumerate(zip(start, size)):
+        r.start[i], r.size[i] = s, n
+    return r
+
+
+def box(r, k):
+    """(start, size) of the first k axes of bw_region r, as tuples."""
+    return tuple(r.start[:k]), tuple(r.size[:k])
+
+
 def raise_for(status, err, what):
-    """Raises the Python exception for a core status."""
+    """Raises the Python exception for a core status: TypeError for a
+    dtype, MemoryError for memory, ValueError for everything else; the
+    message is `what`, then the core's own."""
     message = err.message.decode("utf-8", "replace") or status_string(status).decode()
     text = f"{what}: {message}"
     if status == ERR_DTYPE:
@@ -197,3 +236,12 @@ def raise_for(status, err, what):
     if status == ERR_NOMEM:
         raise MemoryError(text)
     raise ValueError(text)
+
+
+def call(function, what, *args):
+    """Calls a fallible core function with `args` and a bw_error, and raises
+    (raise_for) when it fails."""
+    err = Error()
+    status = function(*args, err)
+    if status:
+        raise_for(status, err, what)
