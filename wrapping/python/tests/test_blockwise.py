@@ -228,9 +228,180 @@ def core_message(function, *args):
     return message
 
 
+def argument_picks(seed, values, baselines, count):
+    """Arguments to try, as dicts, each with a random generator for making
+    arrays: every value of every argument with the others from each of the
+    baselines (good arguments), then count picks of one value at random from
+    each list of values."""
+    rng = np.random.default_rng(seed)
+    for base in baselines:
+        for name, choices in values.items():
+            for v in choices:
+                yield dict(base, **{name: v}), rng
+    for _ in range(count):
+        yield {k: v[rng.integers(len(v))] for k, v in values.items()}, rng
+
+
+def check_outcome(test, call, errors, check_result, msg):
+    """call() raises one of `errors` (each bad argument says which type it
+    calls for; which one is checked first is not specified), or, when there
+    is none, returns what check_result accepts.  Returns whether it was
+    valid."""
+    if errors:
+        with test.assertRaises(tuple(errors), msg=msg):
+            call()
+        return False
+    check_result(call())
+    return True
+
+
+def common_argument_errors(p):
+    """The exception types that x (of shape p["shape"] and dtype p["dtype"])
+    and p["threads"] call for, in every function taking them."""
+    errors = set()
+    if np.dtype(p["dtype"]) not in DTYPES:
+        errors.add(TypeError)
+    if len(p["shape"]) < 2:
+        errors.add(ValueError)
+    if p["threads"] is not None and p["threads"] < 1:
+        errors.add(ValueError)
+    return errors
+
+
+def block_argument_errors(p, have_y):
+    """(exception types, block sizes): what block_stats must raise for the
+    arguments p, from its documentation; block sizes when they are valid."""
+    errors = common_argument_errors(p)
+    shape, nd = p["shape"], len(p["shape"])
+    stats = p["stats"]
+    if stats is None:
+        errors.add(TypeError)
+    else:
+        names = (stats,) if isinstance(stats, str) else tuple(stats)
+        if not names or not set(names) <= set(blockwise.STATS):
+            errors.add(ValueError)
+        elif {"cov", "corr"} & set(names) and not have_y:
+            errors.add(ValueError)
+    block, sizes = p["block"], None
+    if block is None or isinstance(block, float):
+        errors.add(TypeError)
+    elif isinstance(block, int):
+        if nd > 3:
+            errors.add(ValueError)
+        else:
+            sizes = (block,) * nd
+    elif len(block) not in (2, 3) or len(block) > nd:
+        errors.add(ValueError)
+    else:
+        sizes = tuple(block)
+    if sizes is not None and min(sizes) < 1:
+        errors.add(ValueError)
+        sizes = None
+    edge = p["edge"]
+    if edge is None:
+        errors.add(TypeError)
+    elif edge not in ("partial", "trim"):
+        errors.add(ValueError)
+    if p["ddof"] is None:
+        errors.add(TypeError)
+    elif p["ddof"] not in (0, 1):
+        errors.add(ValueError)
+    if isinstance(p["fill"], str):
+        errors.add(TypeError)
+    if sizes is not None and nd >= 2:
+        extents = shape[-len(sizes):]
+        if 0 in extents:
+            errors.add(ValueError)  # an empty axis
+        elif edge == "trim" and any(n < b for n, b in zip(extents, sizes)):
+            errors.add(ValueError)  # trim leaves no block
+    return errors, sizes
+
+
 #: bw_nlm's documented limits and defaults (include/blockwise.h).
 NLM_LIMITS = {"patch": 32, "search": 255}
 NLM_DEFAULTS = {"patch": 3, "search": 10}
+NLM_SINGLE = (np.uint8, np.int8, np.uint16, np.int16, np.float32)
+
+
+def nlm_argument_errors(p, x):
+    """(exception types, resolved arguments): what nlm_denoise must raise
+    for the arguments p on x, from its documentation; the operation's
+    ndim, radii, h and sigma when they are valid."""
+    errors = common_argument_errors(p)
+    shape, nd = p["shape"], len(p["shape"])
+    per_axis = {n: isinstance(p[n], (tuple, list)) for n in ("patch", "search")}
+    k, ndim = None, p["ndim"]
+    if ndim is not None:
+        if not isinstance(ndim, int):
+            errors.add(TypeError)
+        elif ndim not in (2, 3) or ndim > nd:
+            errors.add(ValueError)
+        else:
+            k = ndim
+    else:
+        lengths = {len(p[n]) for n in per_axis if per_axis[n]}
+        if len(lengths) == 1 and lengths <= {2, 3}:
+            k = lengths.pop()
+        elif len(lengths) > 1 or nd not in (2, 3):
+            errors.add(ValueError)
+        else:
+            k = nd
+        if k is not None and k > nd:
+            errors.add(ValueError)
+            k = None
+    radii = {}
+    for name in ("patch", "search"):
+        v = NLM_DEFAULTS[name] if p[name] is None else p[name]
+        if isinstance(v, float):
+            errors.add(TypeError)
+            continue
+        rs = tuple(v) if per_axis[name] else (v,) * (k or 1)
+        if (k is not None and len(rs) != k) or \
+                any(not 0 <= r <= NLM_LIMITS[name] for r in rs):
+            errors.add(ValueError)
+        elif k is not None:
+            radii[name] = rs
+    noise, sigma, gain = p["noise"], p["sigma"], p["gain"]
+    h = 0.0 if p["h"] is None else p["h"]
+    s_eff = None
+    if noise is None:
+        errors.add(TypeError)
+    elif noise not in ("gaussian", "poisson-gaussian"):
+        errors.add(ValueError)
+    elif noise == "gaussian":
+        if gain != 1.0:
+            errors.add(ValueError)  # gain describes Poisson-Gaussian noise
+        if sigma is None:
+            errors.add(ValueError)
+        elif isinstance(sigma, str):
+            errors.add(TypeError)
+        elif not sigma >= 0:
+            errors.add(ValueError)
+        else:
+            s_eff = sigma
+    else:
+        if sigma is not None:
+            errors.add(ValueError)
+        if not 0 < gain < math.inf:
+            errors.add(ValueError)
+        s_eff = 1.0
+    h_eff = None
+    if h < 0:
+        errors.add(ValueError)
+    elif s_eff is not None:
+        h_eff = h if h > 0 else 0.8 * s_eff
+        if h_eff == 0 or not 1e-300 <= h_eff <= 1e300 or \
+                not 2 * (s_eff / h_eff) * (s_eff / h_eff) <= 2e30:
+            errors.add(ValueError)
+        elif x.size and np.dtype(p["dtype"]) in DTYPES:
+            largest = (1e30 if np.dtype(p["dtype"]) in NLM_SINGLE else 1e290) * h_eff
+            if noise == "gaussian" and np.abs(x.astype(np.float64)).max() > largest:
+                errors.add(ValueError)  # a pixel too large for h
+    if p["out"] == np.float16:
+        errors.add(TypeError)
+    if k is not None and 0 in shape[-k:]:
+        errors.add(ValueError)
+    return errors, dict(k=k, h=h_eff, sigma=s_eff, **radii)
 
 
 # ---------------------------------------------------------------------------
@@ -593,30 +764,49 @@ class Errors(unittest.TestCase):
         check_raises(self, cases)
 
     def test_random_arguments(self):
-        # Many combinations of odd values: each either works or raises
-        # TypeError/ValueError.
-        rng = np.random.default_rng(51)
+        # Odd values of every argument, combined at random: each combination
+        # raises what one of its bad arguments calls for, and one of good
+        # arguments only gives the numpy reference's blocks.
         values = {
             "shape": [(0, 5), (1, 1), (3, 4), (2, 3, 4), (1, 2, 3, 4), (5,)],
             "dtype": [np.uint8, np.int64, np.float32, bool, np.uint32],
             "block": [0, 1, 3, (1, 1), (2, 0), (2, 2, 2), (7, 7, 7, 7), -3, None, 1.0, (), [2, 3]],
-            "stats": ["mean", ("min", "corr"), [], "x", None, ("count",)],
+            "stats": ["mean", ("min", "corr"), [], "x", None, ("count",), ("var", "cov")],
             "edge": ["partial", "trim", "", None],
             "ddof": [0, 1, -1, None],
             "fill": [None, 0, math.nan, "x"],
             "threads": [None, 1, 3, -2],
+            "y": [False, True],
         }
-        for _ in range(400):
-            pick = {k: v[rng.integers(len(v))] for k, v in values.items()}
-            x = np.ones(pick["shape"], dtype=pick["dtype"])
-            y = np.ones(pick["shape"], dtype=pick["dtype"]) if rng.integers(2) else None
-            try:
-                blockwise.block_stats(x, pick["block"], pick["stats"], y=y, edge=pick["edge"],
-                                      ddof=pick["ddof"], fill=pick["fill"],
-                                      threads=pick["threads"])
-            except (TypeError, ValueError):
-                pass
+        baselines = [
+            dict(shape=(3, 4), dtype=np.uint8, block=1, stats="mean", edge="partial", ddof=0,
+                 fill=None, threads=None, y=False),
+            dict(shape=(2, 3, 4), dtype=np.float32, block=[2, 3], stats=("min", "corr"),
+                 edge="trim", ddof=1, fill=0, threads=3, y=True),
+        ]
+        valid = 0
+        for pick, rng in argument_picks(51, values, baselines, 400):
+            x = rng.integers(0, 10, pick["shape"]).astype(pick["dtype"])
+            y = rng.integers(0, 10, pick["shape"]).astype(pick["dtype"]) if pick["y"] else None
+            errors, sizes = block_argument_errors(pick, y is not None)
 
+            def call():
+                return blockwise.block_stats(x, pick["block"], pick["stats"], y=y,
+                                             edge=pick["edge"], ddof=pick["ddof"],
+                                             fill=pick["fill"], threads=pick["threads"])
+
+            def check(got):
+                stats = pick["stats"]
+                got = {stats: got} if isinstance(stats, str) else got
+                self.assertEqual(list(got), [stats] if isinstance(stats, str) else list(stats))
+                rtol = 1e-6 if pick["dtype"] == np.float32 else 1e-12
+                for s, g in got.items():
+                    assert_close(self, g, reference(x, sizes, s, y=y, edge=pick["edge"],
+                                                    ddof=pick["ddof"], fill=pick["fill"]),
+                                 rtol, f"{pick} {s}")
+
+            valid += check_outcome(self, call, errors, check, str(pick))
+        self.assertGreater(valid, 40, "too few valid combinations to test the results")
 
     def test_core_messages(self):
         # Parameter errors that the core finds come as ValueError with the
@@ -1380,33 +1570,61 @@ class NlmErrors(unittest.TestCase):
             self.assertEqual(fields, [f for f, _ in struct._fields_], name)
 
     def test_random_arguments(self):
-        # Many combinations of odd values: each either works or raises
-        # TypeError/ValueError.
-        rng = np.random.default_rng(131)
+        # Odd values of every argument, combined at random: each combination
+        # raises what one of its bad arguments calls for, and one of good
+        # arguments only gives the float64 reference (Gaussian noise) or the
+        # same computation spelled out in full (Poisson-Gaussian noise).
         values = {
             "shape": [(0, 5), (1, 1), (3, 4), (2, 3, 4), (1, 2, 3, 4), (5,)],
             "dtype": [np.uint8, np.int64, np.float32, bool, np.uint32],
             "sigma": [None, 0, 1, -1.0, math.nan, "1", 1e308],
             "patch": [0, 1, (1, 1), (1, 1, 1), -1, 40, None, 1.0, ()],
-            "search": [0, 2, (2, 2), (1, 2, 2), 300, [1, 1]],
-            "h": [0.0, 1.0, -1.0, None, 1e-200, 1e200],
+            "search": [0, 2, (2, 2), (1, 2, 2), 300, [1, 1], None],
+            "h": [0.0, 1.0, -1.0, None, 1e-200, 1e30],
             "noise": ["gaussian", "poisson-gaussian", "", None],
             "gain": [1.0, 0.0, 2.0, math.inf],
             "ndim": [None, 2, 3, 4, 1.5],
             "out": [np.float32, np.uint8, np.float16, "f64", None],
             "threads": [None, 1, 3, -2],
         }
-        for _ in range(400):
-            pick = {k: v[rng.integers(len(v))] for k, v in values.items()}
-            x = np.ones(pick["shape"], dtype=pick["dtype"])
-            try:
-                blockwise.nlm_denoise(x, pick["sigma"], patch=pick["patch"],
-                                      search=pick["search"], h=pick["h"], noise=pick["noise"],
-                                      gain=pick["gain"], ndim=pick["ndim"], dtype=pick["out"],
-                                      threads=pick["threads"])
-            except (TypeError, ValueError):
-                pass
+        baselines = [
+            dict(shape=(3, 4), dtype=np.uint8, sigma=1, patch=1, search=2, h=0.0,
+                 noise="gaussian", gain=1.0, ndim=None, out=np.float32, threads=None),
+            dict(shape=(2, 3, 4), dtype=np.uint32, sigma=None, patch=(1, 1), search=[1, 1],
+                 h=1.0, noise="poisson-gaussian", gain=2.0, ndim=2, out="f64", threads=3),
+        ]
+        valid = 0
+        for pick, rng in argument_picks(131, values, baselines, 400):
+            x = rng.integers(0, 10, pick["shape"]).astype(pick["dtype"])
+            errors, a = nlm_argument_errors(pick, x)
 
+            def call():
+                return blockwise.nlm_denoise(
+                    x, pick["sigma"], patch=pick["patch"], search=pick["search"], h=pick["h"],
+                    noise=pick["noise"], gain=pick["gain"], ndim=pick["ndim"],
+                    dtype=pick["out"], threads=pick["threads"])
+
+            def check(got):
+                out = {None: np.float32, "f64": np.float64}.get(pick["out"], pick["out"])
+                self.assertEqual((got.shape, got.dtype), (x.shape, np.dtype(out)), str(pick))
+                if pick["noise"] == "gaussian":
+                    want = np.empty(x.shape)
+                    for idx in np.ndindex(*x.shape[:-a["k"]]):
+                        want[idx] = nlm_reference(x[idx], a["patch"], a["search"], a["h"],
+                                                  a["sigma"])
+                else:
+                    want = blockwise.nlm_denoise(
+                        x, noise="poisson-gaussian", gain=pick["gain"], h=a["h"],
+                        patch=a["patch"], search=a["search"], ndim=a["k"], dtype=np.float64)
+                rtol = max(nlm_rtol(x.dtype), float(np.finfo(np.float32).eps)
+                           if np.dtype(out) == np.float32 else 0)
+                atol = 0.5 if np.dtype(out).kind in "ui" else 0
+                scale = max(float(np.abs(want).max()), 1.0) if want.size else 1.0
+                np.testing.assert_allclose(got.astype(np.float64), want, rtol=0,
+                                           atol=atol + rtol * scale, err_msg=str(pick))
+
+            valid += check_outcome(self, call, errors, check, str(pick))
+        self.assertGreater(valid, 40, "too few valid combinations to test the results")
 
     def test_core_messages(self):
         # Parameter errors that the core finds come as ValueError with the
