@@ -1,0 +1,369 @@
+/*
+ * One instantiation of the generic slab kernel of blockwise statistics
+ * (bw_block_kernels.c includes this file once per input type and
+ * accumulator width).  See bw_block.c for how the work is organised.
+ *
+ * Expects (and #undefs at its end):
+ *   BK_NAME  prefix of the (static) names defined here, among them
+ *            BK_NAME_slab, a slab_fn built for several instruction sets (see
+ *            BW_CLONES), and BK_NAME_minmax, a minmax_fn
+ *   BK_T     input element type
+ *   BK_VT    type of a centred value v = x - BK_OFF (integers) or x - k
+ *            (floats, k = the block's first pixel); v*v and v*w are exact
+ *            in BK_VT
+ *   BK_OFF   the integer centre (the middle of the type's range), which
+ *            keeps |v| within half the range so that narrow types hold the
+ *            sums; variance and covariance do not depend on it, sums add
+ *            n*BK_OFF
+ *   BK_CS    per-column sum of v (narrow: int32 for 8/16-bit inputs)
+ *   BK_SQ    type of v0*v0 + v1*v1 for two rows (unsigned, cannot overflow)
+ *   BK_CACC  per-column sum of squares and cross products
+ *   BK_FOLD  type in which a chunk's columns are added up per block
+ *   BK_ACC   per-block sum (int64_t, __int128 or double), one array per sum
+ *   BK_FLT   1 for float inputs (shifted sums, NaN-propagating min/max)
+ *   BK_ROWS  even number of rows after which column sums are folded into
+ *            the block sums: small enough that no column sum overflows
+ *            BK_CS or BK_CACC and no chunk total (CHUNK columns) overflows
+ *            BK_FOLD.
+ *
+ * Rows are added two at a time (v0 + v1 per column), which halves the
+ * accumulator traffic and the widening of products; every path pairs rows
+ * the same way from the start of the slab, so results do not depend on
+ * which statistics were requested.
+ */
+
+#define BK_CAT2(a, b) a##_##b
+#define BK_CAT(a, b) BK_CAT2(a, b)
+#define BK_F(name) BK_CAT(BK_NAME, name)
+
+#ifndef BW_BLOCK_KERNEL_ONCE
+#define BW_BLOCK_KERNEL_ONCE
+/* x is a NaN (never for integer types; a macro, so that compilers do not
+ * warn of a comparison that is always false for those). */
+#define BK_NAN(x) ((x) != (x))
+
+#define BW_ZERO_COLUMNS()                                                      \
+  do {                                                                         \
+    memset(c1[0], 0, (size_t)w * sizeof(*c1[0]));                              \
+    memset(c1[1], 0, (size_t)w * sizeof(*c1[1]));                              \
+    memset(c2[0], 0, (size_t)w * sizeof(*c2[0]));                              \
+    memset(c2[1], 0, (size_t)w * sizeof(*c2[1]));                              \
+    memset(cab, 0, (size_t)w * sizeof(*cab));                                  \
+  } while (0)
+#endif
+
+static inline __attribute__((always_inline)) void
+BK_F(s1)(BK_CS *restrict c1, const BK_T *restrict x0, const BK_T *restrict x1,
+         const BK_VT *restrict k, ptrdiff_t n, const int two) {
+  if (two)
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT c = BK_FLT ? k[i] : (BK_VT)(BK_OFF);
+      c1[i] += (BK_CS)(((BK_VT)x0[i] - c) + ((BK_VT)x1[i] - c));
+    }
+  else
+    for (ptrdiff_t i = 0; i < n; i++)
+      c1[i] += (BK_CS)((BK_VT)x0[i] - (BK_FLT ? k[i] : (BK_VT)(BK_OFF)));
+}
+
+static inline __attribute__((always_inline)) void
+BK_F(s12)(BK_CS *restrict c1, BK_CACC *restrict c2, const BK_T *restrict x0,
+          const BK_T *restrict x1, const BK_VT *restrict k, ptrdiff_t n,
+          const int two) {
+  if (two)
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT c = BK_FLT ? k[i] : (BK_VT)(BK_OFF);
+      BK_VT u0 = (BK_VT)x0[i] - c, u1 = (BK_VT)x1[i] - c;
+      c1[i] += (BK_CS)(u0 + u1);
+      c2[i] += (BK_CACC)((BK_SQ)(u0 * u0) + (BK_SQ)(u1 * u1));
+    }
+  else
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT u0 = (BK_VT)x0[i] - (BK_FLT ? k[i] : (BK_VT)(BK_OFF));
+      c1[i] += (BK_CS)u0;
+      c2[i] += (BK_CACC)(BK_SQ)(u0 * u0);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+BK_F(ab)(BK_CACC *restrict cab, const BK_T *restrict x0,
+         const BK_T *restrict x1, const BK_T *restrict y0,
+         const BK_T *restrict y1, const BK_VT *restrict kx,
+         const BK_VT *restrict ky, ptrdiff_t n, const int two) {
+  if (two)
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT cx = BK_FLT ? kx[i] : (BK_VT)(BK_OFF),
+            cy = BK_FLT ? ky[i] : (BK_VT)(BK_OFF);
+      cab[i] += (BK_CACC)(((BK_VT)x0[i] - cx) * ((BK_VT)y0[i] - cy)) +
+                (BK_CACC)(((BK_VT)x1[i] - cx) * ((BK_VT)y1[i] - cy));
+    }
+  else
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT cx = BK_FLT ? kx[i] : (BK_VT)(BK_OFF),
+            cy = BK_FLT ? ky[i] : (BK_VT)(BK_OFF);
+      cab[i] += (BK_CACC)(((BK_VT)x0[i] - cx) * ((BK_VT)y0[i] - cy));
+    }
+}
+
+/* the fused loop of the main job: both inputs, all five sums */
+static inline __attribute__((always_inline)) void
+BK_F(pair)(BK_CS *restrict c1a, BK_CACC *restrict c2a, BK_CS *restrict c1b,
+           BK_CACC *restrict c2b, BK_CACC *restrict cab,
+           const BK_T *restrict x0, const BK_T *restrict x1,
+           const BK_T *restrict y0, const BK_T *restrict y1,
+           const BK_VT *restrict kx, const BK_VT *restrict ky, ptrdiff_t n,
+           const int two) {
+  if (two)
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT cx = BK_FLT ? kx[i] : (BK_VT)(BK_OFF),
+            cy = BK_FLT ? ky[i] : (BK_VT)(BK_OFF);
+      BK_VT u0 = (BK_VT)x0[i] - cx, u1 = (BK_VT)x1[i] - cx;
+      BK_VT v0 = (BK_VT)y0[i] - cy, v1 = (BK_VT)y1[i] - cy;
+      c1a[i] += (BK_CS)(u0 + u1);
+      c1b[i] += (BK_CS)(v0 + v1);
+      c2a[i] += (BK_CACC)((BK_SQ)(u0 * u0) + (BK_SQ)(u1 * u1));
+      c2b[i] += (BK_CACC)((BK_SQ)(v0 * v0) + (BK_SQ)(v1 * v1));
+      cab[i] += (BK_CACC)(u0 * v0) + (BK_CACC)(u1 * v1);
+    }
+  else
+    for (ptrdiff_t i = 0; i < n; i++) {
+      BK_VT u0 = (BK_VT)x0[i] - (BK_FLT ? kx[i] : (BK_VT)(BK_OFF));
+      BK_VT v0 = (BK_VT)y0[i] - (BK_FLT ? ky[i] : (BK_VT)(BK_OFF));
+      c1a[i] += (BK_CS)u0;
+      c1b[i] += (BK_CS)v0;
+      c2a[i] += (BK_CACC)(BK_SQ)(u0 * u0);
+      c2b[i] += (BK_CACC)(BK_SQ)(v0 * v0);
+      cab[i] += (BK_CACC)(u0 * v0);
+    }
+}
+
+/* min/max in the element type; for floats a NaN, once met, stays. */
+static inline __attribute__((always_inline)) void
+BK_F(mm)(BK_T *restrict mn, BK_T *restrict mx, const BK_T *restrict x,
+         ptrdiff_t n) {
+  for (ptrdiff_t i = 0; i < n; i++) {
+    BK_T v = x[i];
+    mn[i] = (v < mn[i] || BK_NAN(v)) ? v : mn[i];
+    mx[i] = (v > mx[i] || BK_NAN(v)) ? v : mx[i];
+  }
+}
+
+static const BK_T *BK_F(row)(const char *p, ptrdiff_t stride, ptrdiff_t n,
+                             BK_T *restrict tmp) {
+  if (stride == (ptrdiff_t)sizeof(BK_T)) return (const BK_T *)(const void *)p;
+  for (ptrdiff_t i = 0; i < n; i++)
+    memcpy(&tmp[i], p + i * stride, sizeof(BK_T));
+  return tmp;
+}
+
+static inline __attribute__((always_inline)) void
+BK_F(rows)(const needs *nd, BK_CS *const *c1, BK_CACC *const *c2, BK_CACC *cab,
+           BK_T *const *cmn, BK_T *const *cmx, const BK_T *const *r0,
+           const BK_T *const *r1, BK_VT *const *ck, ptrdiff_t w,
+           const int two) {
+  if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {
+    BK_F(pair)(c1[0], c2[0], c1[1], c2[1], cab, r0[0], r1[0], r0[1], r1[1],
+               ck[0], ck[1], w, two);
+  } else {
+    for (int s = 0; s < 2; s++) {
+      if (nd->in[s] & NEED_S2)
+        BK_F(s12)(c1[s], c2[s], r0[s], r1[s], ck[s], w, two);
+      else if (nd->in[s] & NEED_S1)
+        BK_F(s1)(c1[s], r0[s], r1[s], ck[s], w, two);
+    }
+    if (nd->ab) BK_F(ab)(cab, r0[0], r1[0], r0[1], r1[1], ck[0], ck[1], w, two);
+  }
+  for (int s = 0; s < 2; s++)
+    if (nd->in[s] & NEED_MM) {
+      BK_F(mm)(cmn[s], cmx[s], r0[s], w);
+      if (two) BK_F(mm)(cmn[s], cmx[s], r1[s], w);
+    }
+}
+
+BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
+                                 ptrdiff_t oy, const slab_acc *sa,
+                                 void *restrict colv, void *restrict tmpv,
+                                 ptrdiff_t ja, ptrdiff_t jb) {
+  BK_T *restrict tmp = (BK_T *)tmpv;
+  const int two_in = nd->in[1] != 0 || nd->ab;
+  const ptrdiff_t bx = g->blk[2], nx = g->n[2];
+  row_cursor start;
+  const ptrdiff_t nrows = slab_start(g, oz, oy, &start);
+  const ptrdiff_t xend = jb * bx < nx ? jb * bx : nx;
+  BK_ACC *s1[2] = {(BK_ACC *)sa->s1[0], (BK_ACC *)sa->s1[1]};
+  BK_ACC *s2[2] = {(BK_ACC *)sa->s2[0], (BK_ACC *)sa->s2[1]};
+  BK_ACC *sab = (BK_ACC *)sa->sab;
+  BK_T *mn[2] = {(BK_T *)sa->mn[0], (BK_T *)sa->mn[1]};
+  BK_T *mx[2] = {(BK_T *)sa->mx[0], (BK_T *)sa->mx[1]};
+  /* column arrays, CHUNK_BYTES apart */
+  char *col = (char *)colv;
+  BK_CS *c1[2] = {(BK_CS *)(void *)col, (BK_CS *)(void *)(col + CHUNK_BYTES)};
+  BK_CACC *c2[2] = {(BK_CACC *)(void *)(col + 2 * CHUNK_BYTES),
+                    (BK_CACC *)(void *)(col + 3 * CHUNK_BYTES)};
+  BK_CACC *cab = (BK_CACC *)(void *)(col + 4 * CHUNK_BYTES);
+  BK_VT *ck[2] = {(BK_VT *)(void *)(col + 5 * CHUNK_BYTES),
+                  (BK_VT *)(void *)(col + 6 * CHUNK_BYTES)};
+  BK_T *cmn[2] = {tmp, tmp + CHUNK},
+       *cmx[2] = {tmp + 2 * CHUNK, tmp + 3 * CHUNK};
+  BK_T *tr[2][2] = {{tmp + 4 * CHUNK, tmp + 5 * CHUNK},
+                    {tmp + 6 * CHUNK, tmp + 7 * CHUNK}};
+  /* per block: first pixel (shift for floats, start of min/max) */
+  for (int s = 0; s < 1 + two_in; s++) {
+    const char *p0 = row_ptr(g, s, &start, 0);
+    for (ptrdiff_t j = ja; j < jb; j++) {
+      BK_T first;
+      memcpy(&first, p0 + j * bx * g->st[s][2], sizeof first);
+      if (BK_FLT)
+        sa->k[s][j] = isfinite((double)first) ? (double)first : 0.0;
+      else
+        sa->cen[s][j] = (BK_OFF);
+      mn[s][j] = mx[s][j] = first;
+      s1[s][j] = s2[s][j] = 0;
+    }
+  }
+  for (ptrdiff_t j = ja; j < jb; j++) sab[j] = 0;
+  /* chunks: groups of whole blocks, or CHUNK-wide pieces of one block */
+  for (ptrdiff_t x0 = ja * bx, jc = ja; x0 < xend;) {
+    ptrdiff_t x1;
+    if (bx <= CHUNK) {
+      x1 = x0 + (CHUNK / bx) * bx;
+    } else {
+      ptrdiff_t bend = (jc + 1) * bx;
+      x1 = x0 + CHUNK < bend ? x0 + CHUNK : bend;
+    }
+    if (x1 > xend) x1 = xend;
+    const ptrdiff_t w = x1 - x0;
+    if (BK_FLT || (nd->in[0] | nd->in[1]) & NEED_MM) {
+      for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
+        ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
+        for (int s = 0; s < 1 + two_in; s++)
+          for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {
+            ck[s][i] = BK_FLT ? (BK_VT)sa->k[s][j] : (BK_VT)0;
+            cmn[s][i] = mn[s][j];
+            cmx[s][i] = mx[s][j];
+          }
+        xs = xe;
+      }
+    }
+    BW_ZERO_COLUMNS();
+    row_cursor cur = start;
+    for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {
+      const int two = r + 1 < nrows && in_group + 2 <= (BK_ROWS);
+      const BK_T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};
+      row_cursor c = cur;
+      for (int q = 0; q < 1 + two; q++) {
+        for (int s = 0; s < 1 + two_in; s++)
+          rw[q][s] = BK_F(row)(row_ptr(g, s, &c, x0), g->st[s][2], w, tr[q][s]);
+        row_step(&c);
+      }
+      cur = c;
+      /* ask for the next two rows while this pair is summed: the sums
+       * alone are faster than memory, so hide its latency */
+      for (ptrdiff_t q = r + 1 + two; q < r + 3 + two && q < nrows; q++) {
+        for (int s = 0; s < 1 + two_in; s++) {
+          const char *pf = row_ptr(g, s, &c, x0);
+          const ptrdiff_t nbytes = w * g->st[s][2];
+          for (ptrdiff_t o = 0; o < nbytes; o += 64) __builtin_prefetch(pf + o);
+        }
+        row_step(&c);
+      }
+      if (two)
+        BK_F(rows)(nd, c1, c2, cab, cmn, cmx, rw[0], rw[1], ck, w, 1);
+      else
+        BK_F(rows)(nd, c1, c2, cab, cmn, cmx, rw[0], rw[0], ck, w, 0);
+      r += 1 + two;
+      in_group += 1 + two;
+      if (in_group < (BK_ROWS) && r < nrows) continue;
+      in_group = 0;
+      /* fold the chunk's columns into its blocks, in column order */
+      if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {
+        for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
+          ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
+          BK_FOLD t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+          for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {
+            t0 += (BK_FOLD)c1[0][i];
+            t1 += (BK_FOLD)c1[1][i];
+            t2 += (BK_FOLD)c2[0][i];
+            t3 += (BK_FOLD)c2[1][i];
+            t4 += (BK_FOLD)cab[i];
+          }
+          s1[0][j] += t0;
+          s1[1][j] += t1;
+          s2[0][j] += t2;
+          s2[1][j] += t3;
+          sab[j] += t4;
+          xs = xe;
+        }
+      } else {
+        for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
+          ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
+          const ptrdiff_t i0 = xs - x0, i1 = xe - x0;
+          for (int s = 0; s < 2; s++) {
+            if (nd->in[s] & (NEED_S1 | NEED_S2)) {
+              BK_FOLD t = 0;
+              for (ptrdiff_t i = i0; i < i1; i++) t += (BK_FOLD)c1[s][i];
+              s1[s][j] += t;
+            }
+            if (nd->in[s] & NEED_S2) {
+              BK_FOLD t = 0;
+              for (ptrdiff_t i = i0; i < i1; i++) t += (BK_FOLD)c2[s][i];
+              s2[s][j] += t;
+            }
+          }
+          if (nd->ab) {
+            BK_FOLD t = 0;
+            for (ptrdiff_t i = i0; i < i1; i++) t += (BK_FOLD)cab[i];
+            sab[j] += t;
+          }
+          xs = xe;
+        }
+      }
+      if (r < nrows) BW_ZERO_COLUMNS();
+    }
+    /* min/max fold (idempotent, so once per chunk is enough) */
+    for (int s = 0; s < 2; s++) {
+      if (!(nd->in[s] & NEED_MM)) continue;
+      for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
+        ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
+        BK_T lo = mn[s][j], hi = mx[s][j];
+        for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {
+          BK_T v = cmn[s][i], u = cmx[s][i];
+          if (v < lo || BK_NAN(v)) lo = v;
+          if (u > hi || BK_NAN(u)) hi = u;
+        }
+        mn[s][j] = lo;
+        mx[s][j] = hi;
+        xs = xe;
+      }
+    }
+    jc += bx <= CHUNK ? (x1 - x0 + bx - 1) / bx : (x1 == (jc + 1) * bx);
+    x0 = x1;
+  }
+}
+
+/* min and max of a slab as doubles */
+static void BK_F(minmax)(const slab_acc *sa, const needs *nd, ptrdiff_t ox,
+                         const slab_fin *f) {
+  for (int s = 0; s < 2; s++) {
+    if (!(nd->in[s] & NEED_MM)) continue;
+    const BK_T *lo = (const BK_T *)sa->mn[s], *hi = (const BK_T *)sa->mx[s];
+    for (ptrdiff_t j = 0; j < ox; j++) {
+      f->mn[s][j] = (double)lo[j];
+      f->mx[s][j] = (double)hi[j];
+    }
+  }
+}
+
+#undef BK_F
+#undef BK_CAT
+#undef BK_CAT2
+#undef BK_NAME
+#undef BK_T
+#undef BK_VT
+#undef BK_OFF
+#undef BK_CS
+#undef BK_SQ
+#undef BK_CACC
+#undef BK_FOLD
+#undef BK_ACC
+#undef BK_FLT
+#undef BK_ROWS
