@@ -146,28 +146,6 @@ BlockOptions(const Arguments & args, Step & s)
   // Resolve() checks both, for subcommands and pipeline files alike.
 }
 
-Step
-ReadStep(const std::string & name, const std::string & path)
-{
-  Step s;
-  s.name = name;
-  s.op = Op::Read;
-  s.path = path;
-  return s;
-}
-
-Step
-WriteStep(const Arguments & args, const std::string & input)
-{
-  Step s;
-  s.name = "write";
-  s.op = Op::Write;
-  s.inputs = { input };
-  s.path = args.Get("--output");
-  s.compression = args.Get("--compression", "none");
-  return s;
-}
-
 std::string
 Percent(double fraction)
 {
@@ -223,7 +201,7 @@ Corr(int argc, char ** argv)
   if (args.Has("--fill"))
     corr.fill = ParseNumber("--fill", args.Get("--fill"));
   p.steps.push_back(corr);
-  p.steps.push_back(WriteStep(args, "r"));
+  p.steps.push_back(WriteStep("r", args.Get("--output"), args.Get("--compression", "none")));
   if (args.Has("--png"))
   {
     Step h;
@@ -335,7 +313,7 @@ Stats(int argc, char ** argv)
   if (args.Has("--ddof"))
     st.ddof = static_cast<int>(ParseInteger("--ddof", args.Get("--ddof"), 0, 1));
   p.steps.push_back(st);
-  p.steps.push_back(WriteStep(args, "stats"));
+  p.steps.push_back(WriteStep("stats", args.Get("--output"), args.Get("--compression", "none")));
   const Resolved plan = Resolve(p);
   Execute(plan, options);
   if (!options.quiet)
@@ -393,7 +371,7 @@ Denoise(int argc, char ** argv)
     throw UsageError("'blockwise denoise' needs --sigma S, the noise's standard deviation "
                      "(or --noise poisson-gaussian --gain G)");
   p.steps.push_back(d);
-  p.steps.push_back(WriteStep(args, "denoise"));
+  p.steps.push_back(WriteStep("denoise", args.Get("--output"), args.Get("--compression", "none")));
   const Resolved plan = Resolve(p);
   Execute(plan, options);
   if (!options.quiet)

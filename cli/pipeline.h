@@ -97,6 +97,11 @@ struct Step
   double               gain = 1, offset = 0, read_sigma = 0;
 };
 
+/** A step named @name that reads @path. */
+Step ReadStep(const std::string & name, const std::string & path);
+/** The step "write" that writes the image of step @input to @path. */
+Step WriteStep(const std::string & input, const std::string & path, const std::string & compression);
+
 struct Pipeline
 {
   std::vector<Step> steps;

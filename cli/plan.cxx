@@ -36,6 +36,28 @@ DTypeName(bw_dtype dtype)
   return k >= 0 && k < 8 ? names[k] : "invalid";
 }
 
+Step
+ReadStep(const std::string & name, const std::string & path)
+{
+  Step s;
+  s.name = name;
+  s.op = Op::Read;
+  s.path = path;
+  return s;
+}
+
+Step
+WriteStep(const std::string & input, const std::string & path, const std::string & compression)
+{
+  Step s;
+  s.name = "write";
+  s.op = Op::Write;
+  s.inputs = { input };
+  s.path = path;
+  s.compression = compression;
+  return s;
+}
+
 std::string
 SizeText(const NodeInfo & node)
 {

@@ -223,11 +223,7 @@ SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std:
 {
   Pipeline p;
   p.name_steps = false;
-  Step read;
-  read.name = "in";
-  read.op = Op::Read;
-  read.path = images[0];
-  p.steps.push_back(read);
+  p.steps.push_back(ReadStep("in", images[0]));
   Step d;
   d.name = "denoised";
   d.op = Op::Denoise;
@@ -243,13 +239,7 @@ SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std:
   d.offset = SlicerNumber("--offset", flags["--offset"]);
   d.read_sigma = SlicerNumber("--read-sigma", flags["--read-sigma"]);
   p.steps.push_back(d);
-  Step w;
-  w.name = "write";
-  w.op = Op::Write;
-  w.inputs = { "denoised" };
-  w.path = images.back();
-  w.compression = "none";
-  p.steps.push_back(w);
+  p.steps.push_back(WriteStep("denoised", images.back(), "none"));
   if (depth >= 0 && ProbeImage(images[0]).ndim == 3)
     p.steps[1].search = { depth, search, search };
 
@@ -321,11 +311,7 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   p.name_steps = false;
   for (size_t i = 0; i + 1 < images.size(); ++i)
   {
-    Step read;
-    read.name = "in" + std::to_string(i);
-    read.op = Op::Read;
-    read.path = images[i];
-    p.steps.push_back(read);
+    p.steps.push_back(ReadStep("in" + std::to_string(i), images[i]));
   }
   Step f;
   f.name = "map";
@@ -336,13 +322,7 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   if (!corr)
     f.ddof = static_cast<int>(SlicerInteger("--ddof", flags["--ddof"], 0, 1));
   p.steps.push_back(f);
-  Step w;
-  w.name = "write";
-  w.op = Op::Write;
-  w.inputs = { "map" };
-  w.path = images.back();
-  w.compression = "none";
-  p.steps.push_back(w);
+  p.steps.push_back(WriteStep("map", images.back(), "none"));
 
   // Block sizes, slowest axis first: a volume takes the depth along Z.
   const int ndim = ProbeImage(images[0]).ndim;

@@ -242,6 +242,29 @@ StatisticFromName(const std::string & name)
   return FromCore(s);
 }
 
+/** @outputRegion (relative to @outputOrigin, the start of the output's
+ * largest region) mapped to the input region it needs by @coreMap, a
+ * region map of the core called as coreMap(imageShape, &outCore, &inCore,
+ * &err), for an input whose largest region is @largest.  Throws
+ * itk::ExceptionObject with the core's message when there is none. */
+template <unsigned int D, typename TCoreMap>
+ImageRegion<D>
+MapRegion(const ImageRegion<D> & largest, const ImageRegion<D> & outputRegion, const Index<D> & outputOrigin,
+          TCoreMap && coreMap)
+{
+  ptrdiff_t shape[BW_MAX_DIMS] = { 0, 0, 0 };
+  ShapeToCore(largest.GetSize(), shape);
+  const bw_region outCore = ToCore(outputRegion, outputOrigin);
+  bw_region       inCore;
+  bw_error        err;
+  if (coreMap(shape, &outCore, &inCore, &err) != BW_OK)
+  {
+    itkGenericExceptionMacro(<< "Output region " << outputRegion << " has no input region in " << largest << ": "
+                             << err.message);
+  }
+  return FromCore(inCore, largest.GetIndex());
+}
+
 /** Asks every image input of @filter for @region, the region its output's
  * requested region maps to; throws when @region is not inside an input's
  * largest possible region. */
@@ -265,6 +288,25 @@ RequestInputRegion(ProcessObject * filter, const ImageRegion<D> & region)
     }
     input->SetRequestedRegion(region);
   }
+}
+
+/** The GenerateInputRequestedRegion() of a filter whose inputs are all asked
+ * for the region @filter->MapOutputRegionToInputRegion() gives for its
+ * output's requested region. */
+template <typename TFilter>
+void
+RequestMappedRegion(TFilter * filter)
+{
+  if (filter->GetInput() == nullptr)
+  {
+    return;
+  }
+  const auto requested = filter->GetOutput()->GetRequestedRegion();
+  if (requested.GetNumberOfPixels() == 0)
+  {
+    return;
+  }
+  RequestInputRegion(filter, filter->MapOutputRegionToInputRegion(requested));
 }
 
 } // namespace blockwise

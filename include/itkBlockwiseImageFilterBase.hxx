@@ -194,18 +194,11 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::MapOutputRegionToInputRegio
   {
     itkExceptionMacro(<< "Input 0 is not set");
   }
-  const InputRegionType largest = input->GetLargestPossibleRegion();
-  ptrdiff_t             inShape[BW_MAX_DIMS] = { 0, 0, 0 };
-  blockwise::ShapeToCore(largest.GetSize(), inShape);
-
-  const bw_region outCore = blockwise::ToCore(outputRegion, Index<ImageDimension>::Filled(0));
-  bw_region       inCore;
-  bw_error        err;
-  if (bw_block_input_region(&m_Parameters, inShape, &outCore, &inCore, &err) != BW_OK)
-  {
-    itkExceptionMacro(<< "Output region " << outputRegion << " has no input region: " << err.message);
-  }
-  return blockwise::FromCore(inCore, largest.GetIndex());
+  const bw_block_params & p = m_Parameters;
+  return blockwise::MapRegion(input->GetLargestPossibleRegion(), outputRegion, Index<ImageDimension>::Filled(0),
+                              [&p](const ptrdiff_t * shape, const bw_region * out, bw_region * in, bw_error * err) {
+                                return bw_block_input_region(&p, shape, out, in, err);
+                              });
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -213,15 +206,9 @@ void
 BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateInputRequestedRegion()
 {
   // Not the superclass' version: it would ask every input for the output's
-  // requested region as it is.
-  const OutputRegionType requested = this->GetOutput()->GetRequestedRegion();
-  if (requested.GetNumberOfPixels() == 0)
-  {
-    return;
-  }
-  // Inputs share their largest region (VerifyInputInformation), so every
-  // one is asked for the same pixels.
-  blockwise::RequestInputRegion(this, this->MapOutputRegionToInputRegion(requested));
+  // requested region as it is.  Inputs share their largest region
+  // (VerifyInputInformation), so every one is asked for the same pixels.
+  blockwise::RequestMappedRegion(this);
 }
 
 template <typename TInputImage, typename TOutputImage>

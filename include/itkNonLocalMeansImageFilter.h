@@ -116,7 +116,10 @@ public:
   /** Patch radius per axis (default BW_NLM_DEFAULT_PATCH, 3: 7-pixel
    * patches). */
   void
-  SetPatchRadius(const RadiusType & radius);
+  SetPatchRadius(const RadiusType & radius)
+  {
+    this->SetRadius(radius, &bw_nlm_params::patch);
+  }
   RadiusType
   GetPatchRadius() const
   {
@@ -134,7 +137,10 @@ public:
   /** Search radius per axis (default BW_NLM_DEFAULT_SEARCH, 10: 21-pixel
    * windows). */
   void
-  SetSearchRadius(const RadiusType & radius);
+  SetSearchRadius(const RadiusType & radius)
+  {
+    this->SetRadius(radius, &bw_nlm_params::search);
+  }
   RadiusType
   GetSearchRadius() const
   {
@@ -269,6 +275,15 @@ protected:
   DynamicThreadedGenerateData(const OutputRegionType & outputRegionForThread) override;
 
 private:
+  /** Sets the patch or search radii (@field) from ITK order. */
+  void
+  SetRadius(const RadiusType & radius, ptrdiff_t (bw_nlm_params::*field)[BW_MAX_DIMS])
+  {
+    bw_nlm_params p = m_Parameters;
+    blockwise::SizeToCore(radius, p.*field);
+    this->SetCoreParameters(p);
+  }
+
   /** Sets one double of the parameters, calling Modified() if it changes
    * (NaN counts as unchanged by NaN). */
   void

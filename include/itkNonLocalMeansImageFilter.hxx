@@ -20,24 +20,6 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::NonLocalMeansImageFilter()
 
 template <typename TInputImage, typename TOutputImage>
 void
-NonLocalMeansImageFilter<TInputImage, TOutputImage>::SetPatchRadius(const RadiusType & radius)
-{
-  bw_nlm_params p = m_Parameters;
-  blockwise::SizeToCore(radius, p.patch);
-  this->SetCoreParameters(p);
-}
-
-template <typename TInputImage, typename TOutputImage>
-void
-NonLocalMeansImageFilter<TInputImage, TOutputImage>::SetSearchRadius(const RadiusType & radius)
-{
-  bw_nlm_params p = m_Parameters;
-  blockwise::SizeToCore(radius, p.search);
-  this->SetCoreParameters(p);
-}
-
-template <typename TInputImage, typename TOutputImage>
-void
 NonLocalMeansImageFilter<TInputImage, TOutputImage>::SetCoreParameters(const bw_nlm_params & parameters)
 {
   if (parameters.ndim != static_cast<int>(ImageDimension))
@@ -89,17 +71,11 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::MapOutputRegionToInputRegio
     itkExceptionMacro(<< "Input 0 is not set");
   }
   const InputRegionType largest = input->GetLargestPossibleRegion();
-  ptrdiff_t             shape[BW_MAX_DIMS] = { 0, 0, 0 };
-  blockwise::ShapeToCore(largest.GetSize(), shape);
-  const bw_region     outCore = blockwise::ToCore(outputRegion, largest.GetIndex());
-  bw_region           inCore;
-  bw_error            err;
-  if (bw_nlm_input_region(&m_Parameters, shape, &outCore, &inCore, &err) != BW_OK)
-  {
-    itkExceptionMacro(<< "Output region " << outputRegion << " has no input region in " << largest << ": "
-                      << err.message);
-  }
-  return blockwise::FromCore(inCore, largest.GetIndex());
+  const bw_nlm_params & p = m_Parameters;
+  return blockwise::MapRegion(largest, outputRegion, largest.GetIndex(),
+                              [&p](const ptrdiff_t * shape, const bw_region * out, bw_region * in, bw_error * err) {
+                                return bw_nlm_input_region(&p, shape, out, in, err);
+                              });
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -108,16 +84,7 @@ NonLocalMeansImageFilter<TInputImage, TOutputImage>::GenerateInputRequestedRegio
 {
   // Not the superclass' version: it would ask for the output's requested
   // region as it is, without the halo.
-  if (this->GetInput() == nullptr)
-  {
-    return;
-  }
-  const OutputRegionType requested = this->GetOutput()->GetRequestedRegion();
-  if (requested.GetNumberOfPixels() == 0)
-  {
-    return;
-  }
-  blockwise::RequestInputRegion(this, this->MapOutputRegionToInputRegion(requested));
+  blockwise::RequestMappedRegion(this);
 }
 
 template <typename TInputImage, typename TOutputImage>
