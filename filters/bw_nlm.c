@@ -6,10 +6,11 @@
  * search window, the squared differences of the image and its copy shifted
  * by o are box-summed over the patch, turned into weights, and each weight
  * is added to both pixels of its pair (the distance from x to x + o is the
- * distance from x + o to x).  The arithmetic is in bw_nlm_kernel.h, the
- * generalised Anscombe transform and its exact unbiased inverse in
- * bw_nlm_gat.c; here are validation, the region map, tiling, dtype
- * conversion and the choice of instruction set.
+ * distance from x + o to x).  The arithmetic is in bw_nlm_kernel.h, built
+ * for each precision and instruction set in bw_nlm_kernels.c, which also
+ * sizes the tiles; the generalised Anscombe transform and its exact
+ * unbiased inverse are in bw_nlm_gat.c.  Here are the parameters, the
+ * region map, validation, dtype conversion and the loop over tiles.
  *
  * Scratch memory is allocated once per call: the output box is processed in
  * tiles small enough for the accumulators and rings to stay in cache, and
@@ -21,8 +22,8 @@
 #define BW_NLM_MMAP 1
 #endif
 
-#include "bw_internal.h"
 #include "bw_nlm_gat.h"
+#include "bw_nlm_internal.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -33,204 +34,6 @@
 #ifdef BW_NLM_MMAP
 #include <sys/mman.h>
 #endif
-
-/* The kernels' helpers must be inlined into each instruction set's kernel
- * (they take on its target there). */
-#if defined(__GNUC__)
-#define BW_NLM_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define BW_NLM_ALWAYS_INLINE
-#endif
-
-/* Weights are 2^-y with y = log2(e) max(d2 - 2 sigma^2, 0) / h^2, capped
- * here: 2^-43 = 1.1e-13, far below anything a weighted mean of at most a
- * few million weights can notice. */
-#define BW_NLM_YCUT 43
-
-/* Largest number of output pixels of one tile in single precision (half
- * as many in double): where offsets and patches span planes, halos along z
- * cost so much that tiles four times larger (accumulators beyond the
- * second-level cache) are faster.  Then the cost of starting a row in
- * pixels, and the longest rows of a tile (see choose_tile). */
-#define BW_NLM_TILE_2D (1 << 16)
-#define BW_NLM_TILE_3D (1 << 18)
-#define BW_NLM_ROW_COST 24.0
-#define BW_NLM_MAX_ROW 256
-
-/* ------------------------------------------------------------------------ */
-/* 2^-y for y in [0, BW_NLM_YCUT]                                           */
-/* ------------------------------------------------------------------------ */
-
-/* 2^-y for y in [0, BW_NLM_YCUT]: 2^-y = 2^f 2^-n with n = round(y) and
- * f = n - y in [-1/2, 1/2]; 2^-n from the exponent bits, 2^f from a
- * polynomial: in single precision the degree-5 minimax polynomial of 2^f
- * for relative error on [-1/2, 1/2] (Remez exchange; error 7.5e-8), in
- * double precision the Taylor polynomial of exp(f ln 2) to degree 11
- * (error below 1.4e-14).  Written without branches or calls so that the
- * weight loops vectorise; the same operations in every instruction set, so
- * every implementation gives the same bits. */
-static inline BW_NLM_ALWAYS_INLINE float bw_exp2neg_f(float y) {
-  const int n = (int)(y + 0.5f); /* y >= 0: truncation rounds to nearest */
-  const float f = (float)n - y;
-  float p = 0.0013276472f;
-  p = 0.0096755413f + f * p;
-  p = 0.055507133f + f * p;
-  p = 0.24022120f + f * p;
-  p = 0.69314697f + f * p;
-  p = 1.0000001f + f * p;
-  union {
-    uint32_t u;
-    float f;
-  } e;
-  e.u = (uint32_t)(127 - n) << 23;
-  return p * e.f;
-}
-
-static inline BW_NLM_ALWAYS_INLINE double bw_exp2neg_d(double y) {
-  const int n = (int)(y + 0.5);
-  const double z = ((double)n - y) * 0.693147180559945309;
-  double p = 1.0 / 39916800.0;
-  p = 1.0 / 3628800.0 + z * p;
-  p = 1.0 / 362880.0 + z * p;
-  p = 1.0 / 40320.0 + z * p;
-  p = 1.0 / 5040.0 + z * p;
-  p = 1.0 / 720.0 + z * p;
-  p = 1.0 / 120.0 + z * p;
-  p = 1.0 / 24.0 + z * p;
-  p = 1.0 / 6.0 + z * p;
-  p = 0.5 + z * p;
-  p = 1.0 + z * p;
-  p = 1.0 + z * p;
-  union {
-    uint64_t u;
-    double f;
-  } e;
-  e.u = (uint64_t)(int64_t)(1023 - n) << 52;
-  return p * e.f;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Kernels                                                                  */
-/* ------------------------------------------------------------------------ */
-
-/* One tile and its scratch, in 3-D form (a 2-D image is one plane with
- * zero radii along z).  Coordinates are global: positions in the image. */
-typedef struct bw_nlm_tile {
-  ptrdiff_t n[3];  /* image extents */
-  ptrdiff_t p[3];  /* patch radii */
-  ptrdiff_t s[3];  /* search radii */
-  ptrdiff_t t0[3]; /* tile start */
-  ptrdiff_t tn[3]; /* tile extents */
-  ptrdiff_t i0[3]; /* start of val's box */
-  ptrdiff_t in[3]; /* extents of val's box */
-  double hinv2;    /* log2(e) / h^2 */
-  double c0;       /* log2(e) 2 sigma^2 / h^2 */
-  double ycut;     /* BW_NLM_YCUT */
-  const void *val; /* working values of the box i0, in (C order) */
-  void *wsum, *vsum; /* accumulators of the tile (C order) */
-  void *trow, *prow, *srow, *w, *kfull, *ktmp; /* rows of rowlen + 2 p_x */
-  void *yring, *ypair; /* 2 p_y + 2 rows each */
-  void *zring, *zpair; /* 2 p_z + 2 planes each */
-  ptrdiff_t *cx;       /* patch counts along x */
-  ptrdiff_t rowlen, planelen;
-} bw_nlm_tile;
-
-typedef void (*bw_nlm_tile_fn)(const bw_nlm_tile *a);
-
-#define NLM_REAL float
-#define NLM_EXP2NEG bw_exp2neg_f
-#define NLM_SUFFIX f_portable
-#define NLM_TARGET
-#include "bw_nlm_kernel.h"
-#undef NLM_REAL
-#undef NLM_EXP2NEG
-#undef NLM_SUFFIX
-#undef NLM_TARGET
-
-#define NLM_REAL double
-#define NLM_EXP2NEG bw_exp2neg_d
-#define NLM_SUFFIX d_portable
-#define NLM_TARGET
-#include "bw_nlm_kernel.h"
-#undef NLM_REAL
-#undef NLM_EXP2NEG
-#undef NLM_SUFFIX
-#undef NLM_TARGET
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define BW_NLM_X86 1
-/* 512-bit vectors: GCC's generic tuning would use 256 bits. */
-#if defined(__clang__)
-#define BW_NLM_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
-#else
-#define BW_NLM_AVX512                                                          \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")))
-#endif
-
-#define NLM_REAL float
-#define NLM_EXP2NEG bw_exp2neg_f
-#define NLM_SUFFIX f_avx2
-#define NLM_TARGET __attribute__((target("avx2")))
-#include "bw_nlm_kernel.h"
-#undef NLM_REAL
-#undef NLM_EXP2NEG
-#undef NLM_SUFFIX
-#undef NLM_TARGET
-
-#define NLM_REAL double
-#define NLM_EXP2NEG bw_exp2neg_d
-#define NLM_SUFFIX d_avx2
-#define NLM_TARGET __attribute__((target("avx2")))
-#include "bw_nlm_kernel.h"
-#undef NLM_REAL
-#undef NLM_EXP2NEG
-#undef NLM_SUFFIX
-#undef NLM_TARGET
-
-#define NLM_REAL float
-#define NLM_EXP2NEG bw_exp2neg_f
-#define NLM_SUFFIX f_avx512
-#define NLM_TARGET BW_NLM_AVX512
-#include "bw_nlm_kernel.h"
-#undef NLM_REAL
-#undef NLM_EXP2NEG
-#undef NLM_SUFFIX
-#undef NLM_TARGET
-
-#define NLM_REAL double
-#define NLM_EXP2NEG bw_exp2neg_d
-#define NLM_SUFFIX d_avx512
-#define NLM_TARGET BW_NLM_AVX512
-#include "bw_nlm_kernel.h"
-#undef NLM_REAL
-#undef NLM_EXP2NEG
-#undef NLM_SUFFIX
-#undef NLM_TARGET
-#endif
-
-/* The widest kernel this CPU runs, capped by BLOCKWISE_SIMD=avx2|portable
- * as for the other kernels.  Every kernel computes the same bits. */
-static bw_nlm_tile_fn bw_nlm_select(int dbl) {
-  const char *cap = getenv("BLOCKWISE_SIMD");
-  const int portable = cap && !strcmp(cap, "portable");
-  const int avx2_only = cap && !strcmp(cap, "avx2");
-#ifdef BW_NLM_X86
-  if (!portable) {
-    __builtin_cpu_init();
-    if (!avx2_only && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl"))
-      return dbl ? nlm_tile_d_avx512 : nlm_tile_f_avx512;
-    if (__builtin_cpu_supports("avx2"))
-      return dbl ? nlm_tile_d_avx2 : nlm_tile_f_avx2;
-  }
-#else
-  (void)portable;
-  (void)avx2_only;
-#endif
-  return dbl ? nlm_tile_d_portable : nlm_tile_f_portable;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Parameters and the region map                                            */
@@ -480,56 +283,6 @@ static void view_span(const bw_view *v, uintptr_t *lo, uintptr_t *hi) {
   *hi = (uintptr_t)v->data + (uintptr_t)b + bw_dtype_size(v->dtype) - 1;
 }
 
-/* Tile extents for an output box, at most @budget pixels.  Per offset, a
- * tile of extents T computes weights over its hull (T + |o| per axis, |o|
- * about s / 2 on average) and squared differences and box sums over the
- * hull grown by the patch (T + |o| + 2 p), both about as costly per pixel;
- * each row costs as much again as BW_NLM_ROW_COST pixels (loop set-up and
- * remainders).  Candidates are the box's extents halved (rounded up) any
- * number of times per axis, rows at most BW_NLM_MAX_ROW pixels (so that the
- * rows a tile works on stay in the first-level cache), and the cheapest per
- * output pixel by that count wins. */
-static void choose_tile(const ptrdiff_t *box, const ptrdiff_t *p,
-                        const ptrdiff_t *s, ptrdiff_t budget, ptrdiff_t *tile) {
-  ptrdiff_t cand[3][64];
-  int nc[3];
-  for (int i = 0; i < 3; i++) {
-    nc[i] = 0;
-    for (ptrdiff_t t = box[i];; t = (t + 1) / 2) {
-      if (i < 2 || t <= BW_NLM_MAX_ROW) cand[i][nc[i]++] = t;
-      if (t == 1 || nc[i] == 64) break;
-    }
-  }
-  double best = -1.0;
-  for (int a = 0; a < nc[0]; a++)
-    for (int b = 0; b < nc[1]; b++)
-      for (int c = 0; c < nc[2]; c++) {
-        const ptrdiff_t t[3] = {cand[0][a], cand[1][b], cand[2][c]};
-        if ((double)t[0] * (double)t[1] * (double)t[2] > (double)budget) continue;
-        double hull = 1.0, grown = 1.0, hull_rows = 1.0, grown_rows = 1.0;
-        for (int i = 0; i < 3; i++) {
-          const double h = (double)t[i] + 0.5 * (double)s[i];
-          const double g = h + 2.0 * (double)p[i];
-          hull *= h;
-          grown *= g;
-          if (i < 2) {
-            hull_rows *= h;
-            grown_rows *= g;
-          }
-        }
-        const double cost = 2.0 * (hull + grown + BW_NLM_ROW_COST * (hull_rows + grown_rows)) /
-                            ((double)t[0] * (double)t[1] * (double)t[2]);
-        if (best < 0.0 || cost < best) {
-          best = cost;
-          for (int i = 0; i < 3; i++) tile[i] = t[i];
-        }
-      }
-  if (best < 0.0) /* not even one pixel per axis fits: cannot happen */
-    for (int i = 0; i < 3; i++) tile[i] = 1;
-}
-
-#define NLM_ALIGN 64
-
 /* A call's scratch: on POSIX systems straight from the kernel and back to
  * it when the call ends.  Through malloc, glibc raises its mmap threshold
  * when the first such block is freed and serves later ones from its heaps,
@@ -551,55 +304,6 @@ static void scratch_free(void *p, size_t n) {
   (void)n;
   free(p);
 #endif
-}
-
-static size_t align_up(size_t n) { return (n + NLM_ALIGN - 1) & ~(size_t)(NLM_ALIGN - 1); }
-
-/* Scratch layout for tiles of at most @tile, elements of @esz bytes. */
-typedef struct nlm_layout {
-  size_t val, wsum, vsum, trow, prow, srow, w, kfull, ktmp, yring, ypair, zring,
-      zpair, cx, total;
-  ptrdiff_t rowlen, planelen;
-} nlm_layout;
-
-static int layout(nlm_layout *L, const ptrdiff_t *tile, const ptrdiff_t *n,
-                  const ptrdiff_t *p, const ptrdiff_t *s, size_t esz) {
-  size_t off = 0;
-  ptrdiff_t inbox = 1;
-  for (int i = 0; i < 3; i++) {
-    ptrdiff_t e = tile[i] + 2 * (p[i] + s[i]);
-    inbox *= e < n[i] ? e : n[i];
-  }
-  const ptrdiff_t tvox = tile[0] * tile[1] * tile[2];
-  L->rowlen = tile[2] + s[2];
-  L->planelen = (tile[1] + s[1]) * L->rowlen;
-  const size_t row = (size_t)(L->rowlen + 2 * p[2]) * esz;
-#define NLM_PUT(field, bytes)                                                  \
-  do {                                                                         \
-    L->field = off;                                                            \
-    off += align_up(bytes);                                                    \
-  } while (0)
-  NLM_PUT(val, (size_t)inbox * esz);
-  NLM_PUT(wsum, (size_t)tvox * esz);
-  NLM_PUT(vsum, (size_t)tvox * esz);
-  NLM_PUT(trow, row);
-  NLM_PUT(prow, row);
-  NLM_PUT(srow, row);
-  NLM_PUT(w, row);
-  NLM_PUT(kfull, row);
-  NLM_PUT(ktmp, row);
-  NLM_PUT(yring, (size_t)(2 * p[1] + 2) * (size_t)L->rowlen * esz);
-  NLM_PUT(ypair, (size_t)(2 * p[1] + 2) * (size_t)L->rowlen * esz);
-  if (p[0] > 0) {
-    NLM_PUT(zring, (size_t)(2 * p[0] + 2) * (size_t)L->planelen * esz);
-    NLM_PUT(zpair, (size_t)(2 * p[0] + 2) * (size_t)L->planelen * esz);
-  } else {
-    L->zring = L->zpair = 0;
-  }
-  NLM_PUT(cx, (size_t)L->rowlen * sizeof(ptrdiff_t));
-#undef NLM_PUT
-  L->total = off;
-  return 0;
 }
 
 /* Working values: pixel values, or their generalised Anscombe transform,
@@ -735,10 +439,10 @@ bw_status bw_nlm(const bw_view *in, const ptrdiff_t *in_start,
   const int dbl = in->dtype == BW_U32 || in->dtype == BW_I32 || in->dtype == BW_F64;
   const size_t esz = dbl ? sizeof(double) : sizeof(float);
   ptrdiff_t tile[3];
-  choose_tile(on, p, s, (p[0] + s[0] > 0 ? BW_NLM_TILE_3D : BW_NLM_TILE_2D) / (dbl ? 2 : 1),
+  bw_nlm_choose_tile(on, p, s, (p[0] + s[0] > 0 ? BW_NLM_TILE_3D : BW_NLM_TILE_2D) / (dbl ? 2 : 1),
               tile);
   nlm_layout L;
-  layout(&L, tile, n, p, s, esz);
+  bw_nlm_layout(&L, tile, n, p, s, esz);
 
   bw_gat *gat = NULL;
   if (params->noise == BW_NLM_POISSON_GAUSSIAN) {

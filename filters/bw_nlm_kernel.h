@@ -1,8 +1,8 @@
 /*
- * One instantiation of the non-local means tile kernel (bw_nlm.c includes
- * this file once per working precision and instruction set).
+ * One instantiation of the non-local means tile kernel (bw_nlm_kernels.c
+ * includes this file once per working precision and instruction set).
  *
- * Expects:
+ * Expects (and #undefs at its end):
  *   NLM_REAL    float or double, the working type
  *   NLM_EXP2NEG 2^-y for y in [0, BW_NLM_YCUT] in that type
  *   NLM_SUFFIX  suffix of the names defined here
@@ -347,3 +347,7 @@ NLM_TARGET static void NLM_F(nlm_tile)(const bw_nlm_tile *a) {
 #undef NLM_CAT
 #undef NLM_F
 #undef NLM_INLINE
+#undef NLM_REAL
+#undef NLM_EXP2NEG
+#undef NLM_SUFFIX
+#undef NLM_TARGET
