@@ -13,6 +13,7 @@ temporary files).  A missing tool or module is an error, never a skip.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -269,6 +270,38 @@ class ReadTiffcp(Case):
                         got, _ = self.read(p)
                         self.assertSameArray(got, a, f"{name} {opts}")
                         os.remove(p)
+
+    def tiffinfo_geometry(self, p):
+        """(tiled, RowsPerStrip or TileLength, compressed) of the first
+        directory, as tiffinfo tells them."""
+        r = subprocess.run([TIFFINFO, p], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, f"tiffinfo {p}: {r.stderr}")
+        tile = re.search(r"Tile Width: (\d+) Tile Length: (\d+)", r.stdout)
+        strip = re.search(r"Rows/Strip: (\d+)", r.stdout)
+        scheme = re.search(r"Compression Scheme: (.+)", r.stdout)
+        self.assertTrue(scheme and (tile or strip), f"tiffinfo {p}: {r.stdout}")
+        rows = int(tile.group(2)) if tile else int(strip.group(1))
+        return bool(tile), rows, scheme.group(1).strip() != "None"
+
+    def test_band_unit(self):
+        """The band unit of each re-layout is what tiffinfo says of its
+        geometry: one row for uncompressed strips, RowsPerStrip for
+        compressed strips, TileLength for tiles, at most the rows of a page;
+        one page."""
+        a = random_array(np.uint16, (3, 37, 45), self.rng)
+        src = self.path("src")
+        tifffile.imwrite(src, a, photometric="minisblack", metadata=None)
+        extra = [["-r", "100", "-c", "lzw"], ["-t", "-w", "16", "-l", "64"],
+                 ["-r", "1", "-c", "packbits"], ["-r", "9"]]
+        for opts in self.variants("u") + extra:
+            with self.subTest(tiffcp=" ".join(opts)):
+                p = self.tiffcp(src, *opts)
+                tiled, rows, compressed = self.tiffinfo_geometry(p)
+                want = min(rows, 37) if tiled or compressed else 1
+                info = self.info(p)
+                self.assertEqual((info["band_rows"], info["band_pages"]), (want, 1),
+                                 f"tiffinfo: tiled {tiled}, {rows} rows, compressed {compressed}")
+                os.remove(p)
 
     def test_names(self):
         a = random_array(np.uint16, (20, 30), self.rng)

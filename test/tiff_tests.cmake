@@ -1,12 +1,17 @@
 # Tests of the TIFF layer (libblockwise_tiff), all named tiff.*:
-#   tiff.NAME           the C tests in test_tiff.c, one per test
+#   tiff.NAME           the C tests in test_tiff_*.c, one per test
 #   tiff.interop.CLASS  test_tiff_interop.py against tifffile, tiffcp and
 #                       tiffinfo, one per test class
 #   tiff.fuzz           a short libFuzzer run of the reader (clang)
 # A missing tool makes its tests fail with a message; nothing is skipped.
 
-add_executable(blockwise_tiff_tests test_tiff.c)
-target_link_libraries(blockwise_tiff_tests PRIVATE blockwise_tiff_static)
+# test_tiff_write.c (the writer), test_tiff_read.c (partial reads, the
+# cache), test_tiff_band.c (the band unit), test_tiff_crafted.c (files
+# built byte by byte, truncated, mutated); tiff_test_util.c their helpers.
+add_executable(blockwise_tiff_tests
+  test_tiff_main.c test_tiff_write.c test_tiff_read.c test_tiff_band.c test_tiff_crafted.c
+  tiff_test_util.c)
+target_link_libraries(blockwise_tiff_tests PRIVATE blockwise_tiff_static bw_test_harness)
 
 # Test-only command line over bw_tiff.h, for the Python tests and the seeds.
 add_executable(tiff_tool tiff_tool.c)
@@ -18,7 +23,8 @@ set(BLOCKWISE_TIFF_TESTS
   roundtrip write_regions subregions partial_counters page_jumps byte_orders
   fill_order reduced_pages spacing_tags bad_files truncated mutations
   spacing_roundtrip bigtiff writer_params writer_sequence writer_io_failure
-  reader_errors tags single_page_volume unsupported decode_cache)
+  reader_errors tags single_page_volume unsupported decode_cache band_unit
+  compression_names)
 foreach(t ${BLOCKWISE_TIFF_TESTS})
   add_test(NAME tiff.${t} COMMAND blockwise_tiff_tests ${t})
   set_tests_properties(tiff.${t} PROPERTIES

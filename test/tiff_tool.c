@@ -3,14 +3,15 @@
  * interoperability tests and to make the fuzzer's seed files.
  *
  *   tiff_tool info FILE
- *       prints the file's bw_tiff_info as one JSON line
+ *       prints the file's bw_tiff_info, and its band units (rows, and pages
+ *       of a volume), as one JSON line
  *   tiff_tool read FILE OUT.raw [START... SIZE...]
  *       writes the region (default: everything) as raw native-endian
  *       C-order bytes; prints the reader's counters as one JSON line
  *   tiff_tool counters FILE START... SIZE...
  *       reads the region and prints the counters and the file size
  *   tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X
- *       [--compression none|lzw|deflate|packbits|zstd] [--level N]
+ *       [--compression none|lzw|deflate|packbits|zstd (any case)] [--level N]
  *       [--predictor] [--tiled WxL] [--rows-per-strip N] [--bigtiff -1|0|1]
  *       [--spacing [z,]y,x] [--pieces N]
  *       writes IN.raw (native-endian, C order) with bw_tiff_write, each
@@ -46,20 +47,7 @@ static bw_dtype parse_dtype(const char *s) {
   return (bw_dtype)0;
 }
 
-/* Parses up to max comma-separated integers; returns how many. */
-static int parse_list(const char *s, int64_t *v, int max) {
-  int n = 0;
-  while (*s && n < max) {
-    char *end;
-    v[n++] = strtoll(s, &end, 10);
-    if (end == s) return -1;
-    s = end;
-    if (*s == ',') s++;
-    else if (*s) return -1;
-  }
-  return *s ? -1 : n;
-}
-
+/* Parses up to max comma-separated numbers; returns how many, or -1. */
 static int parse_doubles(const char *s, double *v, int max) {
   int n = 0;
   while (*s && n < max) {
@@ -73,16 +61,32 @@ static int parse_doubles(const char *s, double *v, int max) {
   return *s ? -1 : n;
 }
 
-static void print_info(const bw_tiff_info *in) {
+/* The same, for integers (of at most 2^53). */
+static int parse_list(const char *s, int64_t *v, int max) {
+  double d[3];
+  int n = parse_doubles(s, d, max < 3 ? max : 3);
+  for (int i = 0; i < n; i++) {
+    if (!(d[i] >= -9007199254740992.0 && d[i] <= 9007199254740992.0) ||
+        d[i] != (double)(int64_t)d[i])
+      return -1;
+    v[i] = (int64_t)d[i];
+  }
+  return n;
+}
+
+static void print_info(const bw_tiff_reader *r) {
+  const bw_tiff_info *in = bw_tiff_reader_info(r);
   printf("{\"dtype\": \"%s\", \"ndim\": %d, \"shape\": [", bw_dtype_name(in->dtype), in->ndim);
   for (int i = 0; i < in->ndim; i++) printf("%s%lld", i ? ", " : "", (long long)in->shape[i]);
   printf("], \"spacing\": [");
   for (int i = 0; i < in->ndim; i++) printf("%s%.17g", i ? ", " : "", in->spacing[i]);
   printf("], \"tiled\": %d, \"tile_width\": %u, \"tile_length\": %u, \"rows_per_strip\": %u, "
          "\"compression\": %d, \"compression_name\": \"%s\", \"bigtiff\": %d, "
-         "\"big_endian\": %d}\n",
+         "\"big_endian\": %d, \"band_rows\": %lld, \"band_pages\": %lld}\n",
          in->tiled, in->tile_width, in->tile_length, in->rows_per_strip, in->compression,
-         in->compression_name, in->bigtiff, in->big_endian);
+         in->compression_name, in->bigtiff, in->big_endian,
+         (long long)bw_tiff_band_unit(r, in->ndim - 2),
+         (long long)(in->ndim == 3 ? bw_tiff_band_unit(r, 0) : 0));
 }
 
 /* Region from argv (ndim starts then ndim sizes), or the whole image. */
@@ -161,17 +165,6 @@ static int cmd_read(int argc, char **argv, int write_out) {
   return rc;
 }
 
-static bw_tiff_compression parse_compression(const char *s, int *ok) {
-  *ok = 1;
-  if (strcmp(s, "none") == 0) return BW_TIFF_NONE;
-  if (strcmp(s, "lzw") == 0) return BW_TIFF_LZW;
-  if (strcmp(s, "deflate") == 0) return BW_TIFF_DEFLATE;
-  if (strcmp(s, "packbits") == 0) return BW_TIFF_PACKBITS;
-  if (strcmp(s, "zstd") == 0) return BW_TIFF_ZSTD;
-  *ok = 0;
-  return BW_TIFF_NONE;
-}
-
 static int cmd_write(int argc, char **argv) {
   if (argc < 2) return usage();
   const char *in_path = argv[0], *out_path = argv[1];
@@ -198,9 +191,7 @@ static int cmd_write(int argc, char **argv) {
       p.ndim = n;
       have_shape = 1;
     } else if (strcmp(a, "--compression") == 0) {
-      int ok;
-      p.compression = parse_compression(v, &ok);
-      if (!ok) return usage();
+      if (bw_tiff_compression_from_name(v, &p.compression, NULL) != BW_OK) return usage();
     } else if (strcmp(a, "--level") == 0) {
       p.level = atoi(v);
     } else if (strcmp(a, "--tiled") == 0) {
@@ -293,7 +284,7 @@ int main(int argc, char **argv) {
     bw_error e = {BW_OK, ""};
     bw_tiff_reader *r = NULL;
     if (bw_tiff_open(argv[2], &r, &e) != BW_OK) return fail(&e);
-    print_info(bw_tiff_reader_info(r));
+    print_info(r);
     bw_tiff_close(r);
     return 0;
   }
