@@ -1,9 +1,11 @@
 /*
  * libFuzzer target for the TIFF reader: opens the input as a file image in
- * memory, checks the description it reports, then reads a few regions
- * (corners, a block in the middle, a band of the last page, and the whole
- * image when it is small).  Any error must come with a message; crashes,
- * leaks, hangs and sanitizer reports are found by libFuzzer itself.
+ * memory, checks the description and band units it reports, then reads a
+ * few regions (corners, a block in the middle, a band of the last page,
+ * the middle page in bands of its band unit through a second reader, and
+ * the whole image when it is small).  Any error must come with a message;
+ * crashes, leaks, hangs and sanitizer reports are found by libFuzzer
+ * itself.
  */
 #include "bw_tiff.h"
 
@@ -19,8 +21,9 @@ static void require(int cond) {
   if (!cond) abort();
 }
 
-static void read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
-                        const int64_t *size) {
+/* Reads a region; returns 1 when the read succeeded. */
+static int read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
+                       const int64_t *size) {
   size_t es = bw_dtype_size(in->dtype);
   uint64_t bytes = es;
   bw_region reg;
@@ -29,10 +32,10 @@ static void read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t
     reg.start[i] = (ptrdiff_t)start[i];
     reg.size[i] = (ptrdiff_t)size[i];
     bytes *= (uint64_t)size[i];
-    if (bytes > FUZZ_MAX_BYTES) return;
+    if (bytes > FUZZ_MAX_BYTES) return 0;
   }
   unsigned char *buf = malloc((size_t)bytes);
-  if (!buf) return;
+  if (!buf) return 0;
   memset(buf, 0xA5, (size_t)bytes);
   bw_view v = bw_view_contiguous(buf, in->dtype, in->ndim, reg.size);
   bw_error e;
@@ -40,6 +43,31 @@ static void read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t
   bw_status st = bw_tiff_read(r, &reg, &v, &e);
   if (st != BW_OK) require(e.status == st && e.message[0] != '\0');
   free(buf);
+  return st == BW_OK;
+}
+
+/* The middle page in bands of the band unit (at most 8 bands), through a
+ * reader of its own, as threads read: each band starts where the strips or
+ * tiles of the previous one end. */
+static void read_bands(const uint8_t *data, size_t size, const bw_tiff_info *in,
+                       int64_t unit) {
+  bw_tiff_reader *r = NULL;
+  bw_error e;
+  memset(&e, 0, sizeof e);
+  require(bw_tiff_open_memory(data, size, &r, &e) == BW_OK);
+  int nd = in->ndim;
+  int64_t start[3], sz[3];
+  for (int i = 0; i < nd; i++) {
+    start[i] = nd == 3 && i == 0 ? in->shape[0] / 2 : 0;
+    sz[i] = i == nd - 1 ? in->shape[i] : 1;
+  }
+  int64_t rows = in->shape[nd - 2];
+  for (int b = 0; b < 8 && start[nd - 2] < rows; b++) {
+    sz[nd - 2] = rows - start[nd - 2] < unit ? rows - start[nd - 2] : unit;
+    if (!read_region(r, in, start, sz)) break;
+    start[nd - 2] += sz[nd - 2];
+  }
+  bw_tiff_close(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -57,6 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   require(es > 0);
   for (int i = 0; i < in->ndim; i++) require(in->shape[i] >= 1 && in->spacing[i] > 0);
   require(in->compression_name != NULL);
+  int64_t unit = bw_tiff_band_unit(r, in->ndim - 2);
+  require(unit >= 1 && unit <= in->shape[in->ndim - 2]);
+  require(bw_tiff_band_unit(r, in->ndim - 1) == 0 && bw_tiff_band_unit(r, -1) == 0);
+  require(in->ndim == 2 || bw_tiff_band_unit(r, 0) == 1);
 
   int nd = in->ndim;
   int64_t rows = in->shape[nd - 2], cols = in->shape[nd - 1];
@@ -87,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sz[i] = in->shape[i];
     }
     read_region(r, in, start, sz);
+    read_bands(data, size, in, unit);
   }
   bw_tiff_counters c;
   bw_tiff_reader_counters(r, &c);
