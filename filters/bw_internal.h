@@ -26,6 +26,20 @@ bw_status bw_check_view(const bw_view *v, int ndim, const char *what,
 const char *bw_format_shape(char *buf, size_t len, int ndim,
                             const ptrdiff_t *s);
 
+/* Instruction sets beyond the baseline (bits of bw_simd()). */
+enum {
+  BW_SIMD_AVX2 = 1,
+  BW_SIMD_AVX512BW = 2, /* AVX-512 F and BW */
+  BW_SIMD_AVX512 = 4    /* AVX-512 F, BW, DQ and VL */
+};
+
+/* The instruction sets of BW_SIMD_* this CPU runs, as far as the
+ * environment variable BLOCKWISE_SIMD allows: =portable none, =avx2 none
+ * beyond AVX2 (the tests run every implementation so).  Each operation
+ * picks the widest implementation it has among them; all give the same
+ * results. */
+unsigned bw_simd(void);
+
 
 /* Column-pair sums of centred 16-bit rows (bw_pairsum.c).  Lane k of each
  * array covers columns 2k and 2k+1 of a row piece of w columns (a missing
@@ -45,9 +59,8 @@ typedef void (*bw_p16_fn)(const bw_p16_sums *acc, const void *a0,
                           ptrdiff_t w, uint16_t ca, uint16_t cb,
                           const char *const *ahead);
 
-/* The widest implementation this CPU runs: AVX-512BW, AVX2 or portable C.
- * The environment variable BLOCKWISE_SIMD=avx2 or =portable caps the choice
- * (the tests run every implementation); all compute the same integers. */
+/* The widest implementation bw_simd() allows: AVX-512BW, AVX2 or portable
+ * C; all compute the same integers. */
 bw_p16_fn bw_p16_select(void);
 
 #endif

@@ -6,8 +6,6 @@
 #include "bw_nlm_internal.h"
 
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* The kernels' helpers must be inlined into each instruction set's kernel
  * (they take on its target there). */
@@ -125,26 +123,15 @@ static inline BW_NLM_ALWAYS_INLINE double bw_exp2neg_d(double y) {
 #include "bw_nlm_kernel.h"
 #endif
 
-/* The widest kernel this CPU runs, capped by BLOCKWISE_SIMD=avx2|portable
- * as for the other kernels.  Every kernel computes the same bits. */
+/* The widest kernel bw_simd() allows.  Every kernel computes the same
+ * bits. */
 bw_nlm_tile_fn bw_nlm_select(int dbl) {
-  const char *cap = getenv("BLOCKWISE_SIMD");
-  const int portable = cap && !strcmp(cap, "portable");
-  const int avx2_only = cap && !strcmp(cap, "avx2");
 #ifdef BW_NLM_X86
-  if (!portable) {
-    __builtin_cpu_init();
-    if (!avx2_only && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl"))
-      return dbl ? nlm_tile_d_avx512 : nlm_tile_f_avx512;
-    if (__builtin_cpu_supports("avx2"))
-      return dbl ? nlm_tile_d_avx2 : nlm_tile_f_avx2;
-  }
-#else
-  (void)portable;
-  (void)avx2_only;
+  const unsigned simd = bw_simd();
+  if (simd & BW_SIMD_AVX512)
+    return dbl ? nlm_tile_d_avx512 : nlm_tile_f_avx512;
+  if (simd & BW_SIMD_AVX2)
+    return dbl ? nlm_tile_d_avx2 : nlm_tile_f_avx2;
 #endif
   return dbl ? nlm_tile_d_portable : nlm_tile_f_portable;
 }

@@ -13,9 +13,6 @@
  */
 #include "bw_internal.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define BW_X86_SIMD 1
 #include <immintrin.h>
@@ -106,6 +103,19 @@ static void p16_portable(const bw_p16_sums *acc, const void *a0,
     pairs_portable(acc, i / 2, pa0, two ? pa1 : NULL, pb0, pb1, w, ca, cb);    \
   } while (0)
 
+/* NAME, a bw_p16_fn for target TARGET over BODY (the _n functions): one
+ * row (a1 NULL) or two, the row count a constant in each copy of BODY. */
+#define BW_P16_ENTRY(NAME, TARGET, BODY)                                       \
+  __attribute__((target(TARGET))) static void NAME(                            \
+      const bw_p16_sums *acc, const void *a0, const void *a1, const void *b0,  \
+      const void *b1, ptrdiff_t w, uint16_t ca, uint16_t cb,                   \
+      const char *const *ahead) {                                              \
+    if (a1)                                                                    \
+      BODY(acc, a0, a1, b0, b1, w, ca, cb, ahead, 1);                          \
+    else                                                                       \
+      BODY(acc, a0, a0, b0, b0, w, ca, cb, ahead, 0);                          \
+  }
+
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
 p16_avx2_n(const bw_p16_sums *acc, const uint16_t *pa0, const uint16_t *pa1,
            const uint16_t *pb0, const uint16_t *pb1, ptrdiff_t w, uint16_t ca,
@@ -115,15 +125,7 @@ p16_avx2_n(const bw_p16_sums *acc, const uint16_t *pa0, const uint16_t *pa1,
               _mm256_set1_epi16, 16);
 }
 
-__attribute__((target("avx2"))) static void
-p16_avx2(const bw_p16_sums *acc, const void *a0, const void *a1,
-         const void *b0, const void *b1, ptrdiff_t w, uint16_t ca,
-         uint16_t cb, const char *const *ahead) {
-  if (a1)
-    p16_avx2_n(acc, a0, a1, b0, b1, w, ca, cb, ahead, 1);
-  else
-    p16_avx2_n(acc, a0, a0, b0, b0, w, ca, cb, ahead, 0);
-}
+BW_P16_ENTRY(p16_avx2, "avx2", p16_avx2_n)
 
 /* AVX-512: as BW_P16_BODY, and the last columns through masks, with masked
  * lanes zero (they add nothing). */
@@ -166,34 +168,15 @@ __attribute__((target("avx512f,avx512bw"))) static inline
   }
 }
 
-__attribute__((target("avx512f,avx512bw"))) static void
-p16_avx512(const bw_p16_sums *acc, const void *a0, const void *a1,
-           const void *b0, const void *b1, ptrdiff_t w, uint16_t ca,
-           uint16_t cb, const char *const *ahead) {
-  if (a1)
-    p16_avx512_n(acc, a0, a1, b0, b1, w, ca, cb, ahead, 1);
-  else
-    p16_avx512_n(acc, a0, a0, b0, b0, w, ca, cb, ahead, 0);
-}
+BW_P16_ENTRY(p16_avx512, "avx512f,avx512bw", p16_avx512_n)
 
 #endif /* BW_X86_SIMD */
 
 bw_p16_fn bw_p16_select(void) {
-  /* BLOCKWISE_SIMD caps the instruction set: "portable", "avx2" */
-  const char *cap = getenv("BLOCKWISE_SIMD");
-  const int portable = cap && !strcmp(cap, "portable");
-  const int avx2_only = cap && !strcmp(cap, "avx2");
 #ifdef BW_X86_SIMD
-  if (!portable) {
-    __builtin_cpu_init();
-    if (!avx2_only && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512f"))
-      return p16_avx512;
-    if (__builtin_cpu_supports("avx2")) return p16_avx2;
-  }
-#else
-  (void)portable;
-  (void)avx2_only;
+  const unsigned simd = bw_simd();
+  if (simd & BW_SIMD_AVX512BW) return p16_avx512;
+  if (simd & BW_SIMD_AVX2) return p16_avx2;
 #endif
   return p16_portable;
 }

@@ -1,8 +1,10 @@
-/* Status strings, dtypes and views. */
+/* Status strings, dtypes and views, and the helpers every operation
+ * shares (bw_internal.h). */
 #include "bw_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *bw_status_string(bw_status status) {
@@ -76,6 +78,25 @@ const char *bw_format_shape(char *buf, size_t len, int ndim,
     used += (size_t)n;
   }
   return buf;
+}
+
+unsigned bw_simd(void) {
+  const char *cap = getenv("BLOCKWISE_SIMD");
+  unsigned simd = 0;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  if (cap && !strcmp(cap, "portable")) return 0;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) simd |= BW_SIMD_AVX2;
+  if (!(cap && !strcmp(cap, "avx2")) && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512bw")) {
+    simd |= BW_SIMD_AVX512BW;
+    if (__builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      simd |= BW_SIMD_AVX512;
+  }
+#else
+  (void)cap;
+#endif
+  return simd;
 }
 
 bw_view bw_view_contiguous(void *data, bw_dtype dtype, int ndim,
