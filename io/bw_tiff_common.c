@@ -324,6 +324,35 @@ uint64_t bw_tiff_code_max_ratio(uint16_t code) {
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
 
+bw_status bw_tiff_check_view(const char *fn, const char *role, int nd, const int64_t *shape,
+                             bw_dtype dtype, const bw_region *region, const bw_view *v,
+                             bw_error *err) {
+  if (!v->data) return bw_tiff_fail(err, BW_ERR_NULL, "%s: %s data is NULL", fn, role);
+  if (v->ndim != nd)
+    return bw_tiff_fail(err, BW_ERR_NDIM, "%s: %s has %d axes, the image %d", fn, role, v->ndim,
+                        nd);
+  if (v->dtype != dtype)
+    return bw_tiff_fail(err, BW_ERR_DTYPE, "%s: %s is %s, the file holds %s", fn, role,
+                        bw_dtype_name(v->dtype), bw_dtype_name(dtype));
+  for (int i = 0; i < nd; i++) {
+    ptrdiff_t st = region->start[i], sz = region->size[i];
+    if (st < 0 || sz < 1 || (int64_t)st > shape[i] - (int64_t)sz)
+      return bw_tiff_fail(err, BW_ERR_REGION,
+                          "%s: axis %d range [%td, %td + %td) outside [0, %lld)", fn, i, st, st,
+                          sz, (long long)shape[i]);
+  }
+  return BW_OK;
+}
+
+bw_status bw_tiff_check_extents(const char *fn, const char *role, int nd,
+                                const bw_region *region, const bw_view *v, bw_error *err) {
+  for (int i = 0; i < nd; i++)
+    if (v->shape[i] != region->size[i])
+      return bw_tiff_fail(err, BW_ERR_SHAPE, "%s: %s extent %td along axis %d, region size %td",
+                          fn, role, v->shape[i], i, region->size[i]);
+  return BW_OK;
+}
+
 void bw_tiff_dtype_format(bw_dtype dtype, uint16_t *sample_format, uint16_t *bits) {
   uint16_t fmt = SAMPLEFORMAT_UINT;
   switch (dtype) {

@@ -381,27 +381,12 @@ bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region, const bw_view
                        bw_error *err) {
   if (!r || !region || !dst)
     return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_read: NULL argument");
-  if (!dst->data) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_read: dst data is NULL");
   const bw_tiff_info *in = &r->info;
-  int nd = in->ndim;
-  if (dst->ndim != nd)
-    return bw_tiff_fail(err, BW_ERR_NDIM, "bw_tiff_read: dst has %d axes, the image %d",
-                        dst->ndim, nd);
-  if (dst->dtype != in->dtype)
-    return bw_tiff_fail(err, BW_ERR_DTYPE, "bw_tiff_read: dst is %s, the file holds %s",
-                        bw_dtype_name(dst->dtype), bw_dtype_name(in->dtype));
-  for (int i = 0; i < nd; i++) {
-    ptrdiff_t st = region->start[i], sz = region->size[i];
-    if (st < 0 || sz < 1 || (int64_t)st > in->shape[i] - (int64_t)sz)
-      return bw_tiff_fail(err, BW_ERR_REGION,
-                          "bw_tiff_read: axis %d range [%td, %td + %td) outside [0, %lld)", i,
-                          st, st, sz, (long long)in->shape[i]);
-  }
-  for (int i = 0; i < nd; i++)
-    if (dst->shape[i] != region->size[i])
-      return bw_tiff_fail(err, BW_ERR_SHAPE,
-                          "bw_tiff_read: dst extent %td along axis %d, region size %td",
-                          dst->shape[i], i, region->size[i]);
+  const int nd = in->ndim;
+  bw_status st = bw_tiff_check_view("bw_tiff_read", "dst", nd, in->shape, in->dtype, region,
+                                    dst, err);
+  if (st == BW_OK) st = bw_tiff_check_extents("bw_tiff_read", "dst", nd, region, dst, err);
+  if (st != BW_OK) return st;
 
   int ay = nd - 2, ax = nd - 1;
   size_t z0 = nd == 3 ? (size_t)region->start[0] : 0;
@@ -416,7 +401,7 @@ bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region, const bw_view
   for (size_t k = 0; k < nz; k++) {
     size_t z = z0 + k;
     d.base = (char *)dst->data + (nd == 3 ? (ptrdiff_t)k * dst->strides[0] : 0);
-    bw_status st = bw_tiff_select_page(r, z, err);
+    st = bw_tiff_select_page(r, z, err);
     if (st != BW_OK) return st;
     const page_layout *pl = &r->pages[z];
     if (pl->tiled)
@@ -429,7 +414,6 @@ bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region, const bw_view
   }
   return BW_OK;
 }
-
 
 /* ------------------------------------------------------------------------ */
 /* Band unit                                                                */

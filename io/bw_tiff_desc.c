@@ -169,7 +169,9 @@ static double spacing_from_resolution(TIFF *tif, ttag_t tag, uint16_t unit) {
   float res = 0;
   if (!TIFFGetField(tif, tag, &res)) return 0;
   if (!isfinite(res) || !(res > 0)) return 0;
-  double per_unit = unit == RESUNIT_INCH ? MM_PER_INCH : unit == RESUNIT_CENTIMETER ? MM_PER_CM : 1.0;
+  double per_unit = unit == RESUNIT_INCH         ? MM_PER_INCH
+                    : unit == RESUNIT_CENTIMETER ? MM_PER_CM
+                                                 : 1.0;
   double s = per_unit / (double)res;
   return isfinite(s) && s > 0 ? s : 0;
 }

@@ -125,6 +125,18 @@ int bw_tiff_description_volume(TIFF *tif, double *images);
 /* Small helpers (bw_tiff_common.c)                                         */
 /* ------------------------------------------------------------------------ */
 
+/* The checks bw_tiff_read() and bw_tiff_write() share, in this order: the
+ * view @v (@role in messages: "dst", "src") has data, the image's @nd axes
+ * and its @dtype; @region lies within @shape.  @fn names the function in
+ * messages.  BW_OK, or the status of the first check that fails. */
+bw_status bw_tiff_check_view(const char *fn, const char *role, int nd, const int64_t *shape,
+                             bw_dtype dtype, const bw_region *region, const bw_view *v,
+                             bw_error *err);
+
+/* The view's extents are the region's sizes (BW_ERR_SHAPE otherwise). */
+bw_status bw_tiff_check_extents(const char *fn, const char *role, int nd,
+                                const bw_region *region, const bw_view *v, bw_error *err);
+
 /* TIFF SampleFormat and BitsPerSample of @dtype. */
 void bw_tiff_dtype_format(bw_dtype dtype, uint16_t *sample_format, uint16_t *bits);
 

@@ -392,21 +392,10 @@ bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region, const bw_vie
   if (!w || !region || !src)
     return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_write: NULL argument");
   if (w->failed) return bw_tiff_fail(err, w->failed, "%s", w->fail_message);
-  if (!src->data) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_write: src data is NULL");
-  int nd = w->p.ndim;
-  if (src->ndim != nd)
-    return bw_tiff_fail(err, BW_ERR_NDIM, "bw_tiff_write: src has %d axes, the image %d",
-                        src->ndim, nd);
-  if (src->dtype != w->p.dtype)
-    return bw_tiff_fail(err, BW_ERR_DTYPE, "bw_tiff_write: src is %s, the file %s",
-                        bw_dtype_name(src->dtype), bw_dtype_name(w->p.dtype));
-  for (int i = 0; i < nd; i++) {
-    ptrdiff_t st = region->start[i], sz = region->size[i];
-    if (st < 0 || sz < 1 || (int64_t)st > w->p.shape[i] - (int64_t)sz)
-      return bw_tiff_fail(err, BW_ERR_REGION,
-                          "bw_tiff_write: axis %d range [%td, %td + %td) outside [0, %lld)", i,
-                          st, st, sz, (long long)w->p.shape[i]);
-  }
+  const int nd = w->p.ndim;
+  bw_status checked = bw_tiff_check_view("bw_tiff_write", "src", nd, w->p.shape, w->p.dtype,
+                                         region, src, err);
+  if (checked != BW_OK) return checked;
   int ay = nd - 2, ax = nd - 1;
   if (region->start[ax] != 0 || region->size[ax] != (ptrdiff_t)w->width)
     return bw_tiff_fail(err, BW_ERR_REGION,
@@ -431,11 +420,8 @@ bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region, const bw_vie
                         "next is row %llu",
                         region->start[0], (unsigned long long)py);
   }
-  for (int i = 0; i < nd; i++)
-    if (src->shape[i] != region->size[i])
-      return bw_tiff_fail(err, BW_ERR_SHAPE,
-                          "bw_tiff_write: src extent %td along axis %d, region size %td",
-                          src->shape[i], i, region->size[i]);
+  checked = bw_tiff_check_extents("bw_tiff_write", "src", nd, region, src, err);
+  if (checked != BW_OK) return checked;
 
   uint32_t z0 = nd == 3 ? (uint32_t)region->start[0] : 0;
   uint32_t nz = nd == 3 ? (uint32_t)region->size[0] : 1;
