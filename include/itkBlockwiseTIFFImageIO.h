@@ -7,12 +7,10 @@
 #define itkBlockwiseTIFFImageIO_h
 
 #include "BlockwiseExport.h"
+#include "bw_tiff.h"
 #include "itkImageIOBase.h"
 
 #include <vector>
-
-struct bw_tiff_reader;
-struct bw_tiff_writer;
 
 namespace itk
 {
@@ -40,10 +38,12 @@ namespace itk
  *
  * Writes 2-D and 3-D scalar images of those types, striped (default) or
  * tiled (SetTileSize()); compressed when the writer's UseCompression is on
- * (ImageFileWriter::UseCompressionOn()): Deflate by default, or
- * SetCompressor("LZW" | "DEFLATE" | "PACKBITS" | "ZSTD"), with the
- * predictor (UsePredictor) for all but PackBits and CompressionLevel 1-9
- * for Deflate and ZSTD; BigTIFF when the file could pass 4 GB.  Streamed
+ * (ImageFileWriter::UseCompressionOn()) with the scheme of
+ * SetTIFFCompression() (Deflate by default), or by name with ITK's
+ * SetCompressor("DEFLATE" | "LZW" | "PACKBITS" | "ZSTD" | "NONE"), with
+ * the predictor (UsePredictor) for the schemes that take one
+ * (bw_tiff_compression_has_predictor()) and CompressionLevel 1-9 for those
+ * with levels (Deflate and ZSTD); BigTIFF when the file could pass 4 GB.  Streamed
  * writes come in bands of whole rows (or pages).  The file is written under
  * a temporary name and renamed when the last row is in, so the final name
  * never holds a partial file; after a failed write the temporary file is
@@ -100,6 +100,16 @@ public:
    * one reader keeps decoded chunks. */
   itkSetMacro(NumberOfReadThreads, unsigned int);
   itkGetConstMacro(NumberOfReadThreads, unsigned int);
+
+  /** The compression scheme of files written while UseCompression is on
+   * (ImageFileWriter::SetUseCompression() sets it at each write): Deflate
+   * by default; BW_TIFF_NONE writes uncompressed files even then.  The same
+   * setting as ITK's SetCompressor(), by name: setting either sets both
+   * (GetCompressor() returns the scheme's name in upper case).  A value
+   * that is not a bw_tiff_compression throws an itk::ExceptionObject. */
+  void
+  SetTIFFCompression(bw_tiff_compression compression);
+  itkGetConstMacro(TIFFCompression, bw_tiff_compression);
 
   /** Horizontal differencing (or the floating-point predictor) before LZW,
    * Deflate or ZSTD compression; on by default. */
@@ -166,6 +176,10 @@ protected:
   void
   PrintSelf(std::ostream & os, Indent indent) const override;
 
+  /** ITK's compressor names (upper case by then): the names of
+   * bw_tiff_compression_from_name(), in any case; the empty string (ITK's
+   * default compressor) is Deflate, and an unknown name gives a warning
+   * and Deflate. */
   void
   InternalSetCompressor(const std::string & compressor) override;
 
@@ -174,6 +188,9 @@ private:
   RowSplitAxis(const ImageIORegion & largest) const;
   void
   OpenReader();
+  /** Opens one more reader of \a path; throws on failure. */
+  void
+  AddReader(const std::string & path);
   void
   CloseReader();
   void
@@ -184,16 +201,16 @@ private:
    * one that read the last band moves to the front, as it holds the chunks
    * the next band of a streamed read starts in. */
   std::vector<bw_tiff_reader *> m_Readers;
-  std::string      m_ReaderFileName;
-  unsigned int     m_NumberOfReadThreads{ 0 };
-  bool             m_ReaderJustProbed{ false };
-  bw_tiff_writer * m_Writer{ nullptr };
-  unsigned int     m_TileWidth{ 0 };
-  unsigned int     m_TileLength{ 0 };
-  unsigned int     m_RowsPerStrip{ 0 };
-  int              m_BigTIFF{ -1 };
-  bool             m_UsePredictor{ true };
-  int              m_Compression{ 0 };
+  std::string         m_ReaderFileName;
+  unsigned int        m_NumberOfReadThreads{ 0 };
+  bool                m_ReaderJustProbed{ false };
+  bw_tiff_writer *    m_Writer{ nullptr };
+  unsigned int        m_TileWidth{ 0 };
+  unsigned int        m_TileLength{ 0 };
+  unsigned int        m_RowsPerStrip{ 0 };
+  int                 m_BigTIFF{ -1 };
+  bool                m_UsePredictor{ true };
+  bw_tiff_compression m_TIFFCompression{ BW_TIFF_DEFLATE };
 };
 
 } // namespace itk

@@ -5,7 +5,6 @@
  *=========================================================================*/
 #include "itkBlockwiseTIFFImageIO.h"
 
-#include "bw_tiff.h"
 #include "itkBlockwiseTIFFImageIOFactory.h"
 #include "itkMultiThreaderBase.h"
 #include "itkVersion.h"
@@ -39,71 +38,53 @@ hasTIFFExtension(const char * fileName)
   return ext == "tif" || ext == "tiff";
 }
 
+/* The core's element types and ITK's component types of the same size and
+ * kind (CHAR is signed char).  ITK's LONG and ULONG are 32 or 64 bits by
+ * platform: the 32-bit types when they are 32 bits, else none. */
+struct ComponentOfDtype
+{
+  bw_dtype        dtype;
+  IOComponentEnum component;
+};
+const ComponentOfDtype componentTable[] = {
+  { BW_U8, IOComponentEnum::UCHAR },
+  { BW_I8, IOComponentEnum::CHAR },
+  { BW_U16, IOComponentEnum::USHORT },
+  { BW_I16, IOComponentEnum::SHORT },
+  { BW_U32, IOComponentEnum::UINT },
+  { BW_I32, IOComponentEnum::INT },
+  { BW_F32, IOComponentEnum::FLOAT },
+  { BW_F64, IOComponentEnum::DOUBLE },
+  { sizeof(unsigned long) == 4 ? BW_U32 : bw_dtype(0), IOComponentEnum::ULONG },
+  { sizeof(long) == 4 ? BW_I32 : bw_dtype(0), IOComponentEnum::LONG },
+};
+
 IOComponentEnum
 componentOf(bw_dtype t)
 {
-  switch (t)
+  for (const auto & e : componentTable)
   {
-    case BW_U8:
-      return IOComponentEnum::UCHAR;
-    case BW_I8:
-      return IOComponentEnum::CHAR;
-    case BW_U16:
-      return IOComponentEnum::USHORT;
-    case BW_I16:
-      return IOComponentEnum::SHORT;
-    case BW_U32:
-      return IOComponentEnum::UINT;
-    case BW_I32:
-      return IOComponentEnum::INT;
-    case BW_F32:
-      return IOComponentEnum::FLOAT;
-    case BW_F64:
-      return IOComponentEnum::DOUBLE;
+    if (e.dtype == t)
+    {
+      return e.component; // the first, exact, entry of a dtype
+    }
   }
   return IOComponentEnum::UNKNOWNCOMPONENTTYPE;
 }
 
-/* The core's type for an ITK component type of the same size and kind
- * (CHAR is signed char, LONG is 32 or 64 bits by platform). */
+/* The core's type for an ITK component type; false when it has none. */
 bool
 dtypeOf(IOComponentEnum c, bw_dtype & t)
 {
-  switch (c)
+  for (const auto & e : componentTable)
   {
-    case IOComponentEnum::UCHAR:
-      t = BW_U8;
+    if (e.component == c && e.dtype != bw_dtype(0))
+    {
+      t = e.dtype;
       return true;
-    case IOComponentEnum::CHAR:
-      t = BW_I8;
-      return true;
-    case IOComponentEnum::USHORT:
-      t = BW_U16;
-      return true;
-    case IOComponentEnum::SHORT:
-      t = BW_I16;
-      return true;
-    case IOComponentEnum::UINT:
-      t = BW_U32;
-      return true;
-    case IOComponentEnum::INT:
-      t = BW_I32;
-      return true;
-    case IOComponentEnum::ULONG:
-      t = BW_U32;
-      return sizeof(unsigned long) == 4;
-    case IOComponentEnum::LONG:
-      t = BW_I32;
-      return sizeof(long) == 4;
-    case IOComponentEnum::FLOAT:
-      t = BW_F32;
-      return true;
-    case IOComponentEnum::DOUBLE:
-      t = BW_F64;
-      return true;
-    default:
-      return false;
+    }
   }
+  return false;
 }
 
 /* The IO region, C order, and a contiguous view of a buffer holding it. */
@@ -161,30 +142,38 @@ BlockwiseTIFFImageIO::SetTileSize(unsigned int width, unsigned int length)
 }
 
 void
+BlockwiseTIFFImageIO::SetTIFFCompression(bw_tiff_compression compression)
+{
+  const char * name = bw_tiff_compression_name(compression);
+  if (name == nullptr)
+  {
+    itkExceptionMacro(<< "SetTIFFCompression: " << static_cast<int>(compression)
+                      << " is not a bw_tiff_compression");
+  }
+  if (compression != m_TIFFCompression)
+  {
+    m_TIFFCompression = compression;
+    this->Modified();
+  }
+  // ITK's name of the setting follows, upper case as ITK's compressors
+  // are named: GetCompressor() agrees.
+  std::string upper(name);
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  this->SetCompressor(upper);
+}
+
+void
 BlockwiseTIFFImageIO::InternalSetCompressor(const std::string & compressor)
 {
-  // The empty string, the default compressor, is Deflate.
-  if (compressor.empty() || compressor == "DEFLATE")
+  // The empty string, ITK's default compressor, is Deflate.
+  bw_tiff_compression c = BW_TIFF_DEFLATE;
+  bw_error            err;
+  if (!compressor.empty() && bw_tiff_compression_from_name(compressor.c_str(), &c, &err) != BW_OK)
   {
-    m_Compression = BW_TIFF_DEFLATE;
+    itkWarningMacro(<< err.message << "; using Deflate");
+    c = BW_TIFF_DEFLATE;
   }
-  else if (compressor == "LZW")
-  {
-    m_Compression = BW_TIFF_LZW;
-  }
-  else if (compressor == "PACKBITS")
-  {
-    m_Compression = BW_TIFF_PACKBITS;
-  }
-  else if (compressor == "ZSTD")
-  {
-    m_Compression = BW_TIFF_ZSTD;
-  }
-  else
-  {
-    itkWarningMacro(<< "Unknown compressor \"" << compressor << "\"; using Deflate");
-    m_Compression = BW_TIFF_DEFLATE;
-  }
+  m_TIFFCompression = c;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -231,14 +220,20 @@ BlockwiseTIFFImageIO::OpenReader()
     return;
   }
   this->CloseReader();
+  this->AddReader(m_FileName);
+  m_ReaderFileName = m_FileName;
+}
+
+void
+BlockwiseTIFFImageIO::AddReader(const std::string & path)
+{
   bw_error         err;
   bw_tiff_reader * r = nullptr;
-  if (bw_tiff_open(m_FileName.c_str(), &r, &err) != BW_OK)
+  if (bw_tiff_open(path.c_str(), &r, &err) != BW_OK)
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
   }
   m_Readers.push_back(r);
-  m_ReaderFileName = m_FileName;
 }
 
 void
@@ -317,15 +312,12 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), info->dtype, buffer, r, v);
 
   // Bands along Z when the region spans several pages, else along Y; their
-  // inner edges fall on edges of rows of strips or tiles (any row for
-  // uncompressed strips, which are read by rows), so that no chunk is
-  // decoded by two threads.
+  // inner edges aligned to the TIFF layer's band unit, so that no strip or
+  // tile is decoded by two threads.
   const int      nd = info->ndim;
   const bool     byPage = nd == 3 && r.size[0] > 1;
   const int      axis = byPage ? 0 : nd - 2;
-  const uint64_t unit = byPage || (!info->tiled && info->compression == 1 /* none */) ? 1
-                        : info->tiled                                      ? info->tile_length
-                                                                           : info->rows_per_strip;
+  const auto     unit = static_cast<uint64_t>(bw_tiff_band_unit(m_Readers.front(), axis));
   const uint64_t first = static_cast<uint64_t>(r.start[axis]) / unit;
   const uint64_t last = static_cast<uint64_t>(r.start[axis] + r.size[axis] - 1) / unit;
   const uint64_t units = last - first + 1;
@@ -358,13 +350,7 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   }
   while (m_Readers.size() < bands)
   {
-    bw_error         err;
-    bw_tiff_reader * extra = nullptr;
-    if (bw_tiff_open(m_ReaderFileName.c_str(), &extra, &err) != BW_OK)
-    {
-      itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
-    }
-    m_Readers.push_back(extra);
+    this->AddReader(m_ReaderFileName);
   }
 
   std::vector<bw_error>  errors(bands);
@@ -519,13 +505,14 @@ BlockwiseTIFFImageIO::Write(const void * buffer)
     }
     if (m_UseCompression)
     {
-      p.compression = static_cast<bw_tiff_compression>(m_Compression);
-      // PackBits has no predictor; Deflate and ZSTD take the level (1 to 9,
-      // the maximum this IO sets).
-      p.predictor = m_UsePredictor && m_Compression != BW_TIFF_PACKBITS ? 1 : 0;
-      if (m_Compression == BW_TIFF_DEFLATE || m_Compression == BW_TIFF_ZSTD)
+      // The predictor where the scheme takes one; the level where it has
+      // levels, 1 to the maximum this IO sets.
+      p.compression = m_TIFFCompression;
+      p.predictor = m_UsePredictor && bw_tiff_compression_has_predictor(m_TIFFCompression) ? 1 : 0;
+      const int maxLevel = bw_tiff_compression_max_level(m_TIFFCompression);
+      if (maxLevel > 0)
       {
-        p.level = std::max(1, std::min(9, m_CompressionLevel));
+        p.level = std::max(1, std::min({ m_CompressionLevel, this->GetMaximumCompressionLevel(), maxLevel }));
       }
     }
     if (m_TileWidth > 0 || m_TileLength > 0)
@@ -574,11 +561,7 @@ BlockwiseTIFFImageIO::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "BigTIFF: " << m_BigTIFF << std::endl;
   os << indent << "UsePredictor: " << m_UsePredictor << std::endl;
   os << indent << "NumberOfReadThreads: " << m_NumberOfReadThreads << std::endl;
-  os << indent << "Compression: "
-     << (m_Compression == BW_TIFF_LZW        ? "LZW"
-         : m_Compression == BW_TIFF_PACKBITS ? "PackBits"
-         : m_Compression == BW_TIFF_ZSTD     ? "ZSTD"
-                                             : "Deflate")
+  os << indent << "TIFFCompression: " << bw_tiff_compression_name(m_TIFFCompression)
      << (m_UseCompression ? "" : " (when UseCompression is on)") << std::endl;
 }
 

@@ -5,6 +5,7 @@
 #ifndef BLOCKWISE_TEST_ITK_H
 #define BLOCKWISE_TEST_ITK_H
 
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -12,6 +13,17 @@
 namespace blockwise_test
 {
 extern int failures;
+
+/* splitmix64's finaliser: well-mixed 64-bit values from a seed or a
+ * counter, the same on every platform, for test images. */
+inline uint64_t
+mix(uint64_t x)
+{
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
 
 struct Entry
 {

@@ -24,6 +24,8 @@
 
 #include "test_itk.h"
 
+#include <tiffio.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -73,14 +75,7 @@ fileSize(const std::string & path)
   return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
 }
 
-uint64_t
-mix(uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using blockwise_test::mix;
 
 /* An image whose pixel values cover the type's range, with spacing. */
 template <typename TImage>
@@ -708,6 +703,116 @@ test_io_errors()
     CHECK(name == "good.tif" || name == "cut.tif" || name == "magic.tif", "left behind: %s", name.c_str());
 }
 
+/* The compression and predictor libtiff itself finds in the first
+ * directory of a file (-1 when it cannot open it); predictor 1 is none
+ * (PREDICTOR_HORIZONTAL is 2). */
+std::pair<int, int>
+libtiffCompression(const std::string & path)
+{
+  TIFF * t = TIFFOpen(path.c_str(), "r");
+  if (t == nullptr)
+    return { -1, -1 };
+  uint16_t compression = 0, predictor = PREDICTOR_NONE;
+  TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &compression);
+  // libtiff knows the tag only with the codecs that take it.
+  if (compression == COMPRESSION_LZW || compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_ZSTD)
+    TIFFGetFieldDefaulted(t, TIFFTAG_PREDICTOR, &predictor);
+  TIFFClose(t);
+  return { compression, predictor };
+}
+
+/* SetTIFFCompression() picks the scheme of files written with
+ * UseCompression on, as libtiff reads the file (the oracle), with the
+ * predictor where the scheme takes one; SetCompressor() names the same
+ * setting, in any case; PrintSelf shows it. */
+void
+test_io_compression()
+{
+  itk::BlockwiseTIFFImageIOFactory::RegisterOneFactory();
+  using Image = itk::Image<unsigned short, 2>;
+  const std::string dir = scratchDir("compression");
+  const std::string path = dir + "/c.tif";
+  const auto        img = makeImage<Image>({ { 61, 43 } }, 4);
+  struct Case
+  {
+    bw_tiff_compression compression;
+    int                 code; // libtiff's COMPRESSION_*
+    const char *        upper;
+    bool                predictor;
+  };
+  const Case cases[] = {
+    { BW_TIFF_NONE, COMPRESSION_NONE, "NONE", false },
+    { BW_TIFF_LZW, COMPRESSION_LZW, "LZW", true },
+    { BW_TIFF_DEFLATE, COMPRESSION_ADOBE_DEFLATE, "DEFLATE", true },
+    { BW_TIFF_PACKBITS, COMPRESSION_PACKBITS, "PACKBITS", false },
+    { BW_TIFF_ZSTD, COMPRESSION_ZSTD, "ZSTD", true },
+  };
+  auto write = [&](itk::BlockwiseTIFFImageIO * io, bool useCompression) {
+    auto writer = itk::ImageFileWriter<Image>::New();
+    writer->SetInput(img);
+    writer->SetFileName(path);
+    writer->SetImageIO(io);
+    writer->SetNumberOfStreamDivisions(3);
+    writer->SetUseCompression(useCompression);
+    writer->Update();
+  };
+  for (const Case & c : cases)
+  {
+    if (!bw_tiff_compression_available(c.compression))
+      continue;
+    for (bool predictor : { true, false })
+    {
+      auto io = itk::BlockwiseTIFFImageIO::New();
+      io->SetTIFFCompression(c.compression);
+      io->SetUsePredictor(predictor);
+      CHECK(io->GetTIFFCompression() == c.compression, "%s: GetTIFFCompression", c.upper);
+      CHECK(io->GetCompressor() == c.upper, "%s: GetCompressor() is \"%s\"", c.upper, io->GetCompressor().c_str());
+      write(io, true);
+      const auto tags = libtiffCompression(path);
+      const int  wantPredictor = predictor && c.predictor ? PREDICTOR_HORIZONTAL : PREDICTOR_NONE;
+      CHECK(tags.first == c.code, "%s: libtiff reads compression %d, want %d", c.upper, tags.first, c.code);
+      CHECK(tags.second == wantPredictor, "%s, UsePredictor %d: predictor %d, want %d", c.upper, predictor,
+            tags.second, wantPredictor);
+      CHECK(samePixels<Image>(readImage<Image>(path), img), "%s: pixels differ", c.upper);
+    }
+  }
+  /* UseCompression off: uncompressed, whatever the scheme. */
+  {
+    auto io = itk::BlockwiseTIFFImageIO::New();
+    io->SetTIFFCompression(BW_TIFF_LZW);
+    write(io, false);
+    CHECK(libtiffCompression(path).first == COMPRESSION_NONE, "UseCompression off: compression %d",
+          libtiffCompression(path).first);
+  }
+  /* By name, through the same table: any case; the empty name (ITK's
+   * default compressor) and unknown names are Deflate. */
+  {
+    const std::pair<const char *, bw_tiff_compression> names[] = {
+      { "lzw", BW_TIFF_LZW },   { "Deflate", BW_TIFF_DEFLATE }, { "PACKBITS", BW_TIFF_PACKBITS },
+      { "zStd", BW_TIFF_ZSTD }, { "none", BW_TIFF_NONE },       { "", BW_TIFF_DEFLATE },
+      { "LZW", BW_TIFF_LZW },   { "JPEG2000", BW_TIFF_DEFLATE },
+    };
+    auto       io = itk::BlockwiseTIFFImageIO::New();
+    const bool warnings = itk::Object::GetGlobalWarningDisplay();
+    itk::Object::SetGlobalWarningDisplay(false); // the unknown name's warning
+    for (const auto & n : names)
+    {
+      io->SetCompressor(n.first);
+      CHECK(io->GetTIFFCompression() == n.second, "SetCompressor(\"%s\"): %s, want %s", n.first,
+            bw_tiff_compression_name(io->GetTIFFCompression()), bw_tiff_compression_name(n.second));
+    }
+    itk::Object::SetGlobalWarningDisplay(warnings);
+    expectThrow("not a bw_tiff_compression", [&] { io->SetTIFFCompression(static_cast<bw_tiff_compression>(99)); },
+                "not a bw_tiff_compression");
+    CHECK(io->GetTIFFCompression() == BW_TIFF_DEFLATE, "a refused value changed the setting");
+    io->SetTIFFCompression(BW_TIFF_PACKBITS);
+    std::ostringstream os;
+    io->Print(os);
+    CHECK(os.str().find("TIFFCompression: packbits") != std::string::npos, "PrintSelf: %s", os.str().c_str());
+  }
+  std::remove(path.c_str());
+}
+
 } // namespace
 
 const blockwise_test::Entry blockwise_test::io_tests[] = {
@@ -717,5 +822,6 @@ const blockwise_test::Entry blockwise_test::io_tests[] = {
   { "io_threaded_read", test_io_threaded_read },
   { "io_pipeline", test_io_pipeline },
   { "io_errors", test_io_errors },
+  { "io_compression", test_io_compression },
   { nullptr, nullptr },
 };
