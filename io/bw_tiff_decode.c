@@ -146,8 +146,8 @@ static bw_status decode_chunk(bw_tiff_reader *r, size_t z, uint32_t chunk, uint6
                            : TIFFReadEncodedStrip(r->tif, chunk, buf, (tmsize_t)bytes);
   const char *what = pl->tiled ? "tile" : "strip";
   if (got < 0)
-    return bw_tiff_fail_lib(err, bw_tiff_lib_status(r), &r->msg, "page %zu, %s %u: cannot decode", z,
-                            what, chunk);
+    return bw_tiff_fail_lib(err, bw_tiff_lib_status(r), &r->msg,
+                            "page %zu, %s %u: cannot decode", z, what, chunk);
   if ((uint64_t)got < bytes)
     return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg,
                             "page %zu, %s %u: decoded %lld bytes, %llu expected", z, what,
