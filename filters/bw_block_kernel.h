@@ -8,18 +8,22 @@
  *            BK_NAME_slab, a slab_fn built for several instruction sets (see
  *            BW_CLONES), and BK_NAME_minmax, a minmax_fn
  *   BK_T     input element type
+ *   BK_OFF   the integer centre (the middle of the type's range; 0 for
+ *            floats), which keeps |v| = |x - BK_OFF| within half the range
+ *            so that narrow types hold the sums; variance and covariance do
+ *            not depend on it, sums add n*BK_OFF
+ *   BK_ACC   per-block sum (int64_t, __int128 or double), one array per sum
+ *   BK_KIND  BK_SMALL (8- and 16-bit integers), BK_INT32 or BK_FLOAT, which
+ *            sets the accumulators below.
+ *
+ * From BK_KIND, with the bounds that make them suffice:
  *   BK_VT    type of a centred value v = x - BK_OFF (integers) or x - k
  *            (floats, k = the block's first pixel); v*v and v*w are exact
  *            in BK_VT
- *   BK_OFF   the integer centre (the middle of the type's range), which
- *            keeps |v| within half the range so that narrow types hold the
- *            sums; variance and covariance do not depend on it, sums add
- *            n*BK_OFF
- *   BK_CS    per-column sum of v (narrow: int32 for 8/16-bit inputs)
+ *   BK_CS    per-column sum of v
  *   BK_SQ    type of v0*v0 + v1*v1 for two rows (unsigned, cannot overflow)
  *   BK_CACC  per-column sum of squares and cross products
  *   BK_FOLD  type in which a chunk's columns are added up per block
- *   BK_ACC   per-block sum (int64_t, __int128 or double), one array per sum
  *   BK_FLT   1 for float inputs (shifted sums, NaN-propagating min/max)
  *   BK_ROWS  even number of rows after which column sums are folded into
  *            the block sums: small enough that no column sum overflows
@@ -31,6 +35,48 @@
  * the same way from the start of the slab, so results do not depend on
  * which statistics were requested.
  */
+
+#ifndef BK_SMALL
+#define BK_SMALL 1
+#define BK_INT32 2
+#define BK_FLOAT 3
+#endif
+
+#if BK_KIND == BK_SMALL
+/* 8- and 16-bit values, centred: |v| <= 2^15, v*v <= 2^30, so two rows of
+ * squares fit uint32, value sums fit int32 for 2^15 rows, and a chunk total
+ * (CHUNK * 2^14 rows * 2^30) fits int64.  Block sums are int64 when the
+ * block is small enough for the finishing numerators n*S2 - S1^2 to fit
+ * int64 too (see nmax64 in bw_block.c; the common case), else 128-bit. */
+#define BK_VT int32_t
+#define BK_CS int32_t
+#define BK_SQ uint32_t
+#define BK_CACC int64_t
+#define BK_FOLD int64_t
+#define BK_FLT 0
+#define BK_ROWS ((ptrdiff_t)1 << 14)
+#elif BK_KIND == BK_INT32
+/* 32-bit values, centred: |v| <= 2^31, v*v <= 2^62, two rows fit uint64;
+ * every column, chunk and block sum is 128-bit. */
+#define BK_VT int64_t
+#define BK_CS i128
+#define BK_SQ uint64_t
+#define BK_CACC i128
+#define BK_FOLD i128
+#define BK_FLT 0
+#define BK_ROWS ((ptrdiff_t)1 << 14)
+#elif BK_KIND == BK_FLOAT
+/* floats: v = x - (block's first pixel), all in double */
+#define BK_VT double
+#define BK_CS double
+#define BK_SQ double
+#define BK_CACC double
+#define BK_FOLD double
+#define BK_FLT 1
+#define BK_ROWS (PTRDIFF_MAX - 1)
+#else
+#error "BK_KIND must be BK_SMALL, BK_INT32 or BK_FLOAT"
+#endif
 
 #define BK_CAT2(a, b) a##_##b
 #define BK_CAT(a, b) BK_CAT2(a, b)
@@ -367,3 +413,4 @@ static void BK_F(minmax)(const slab_acc *sa, const needs *nd, ptrdiff_t ox,
 #undef BK_ACC
 #undef BK_FLT
 #undef BK_ROWS
+#undef BK_KIND
