@@ -13,18 +13,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "blockwise.h"
+#include "bench_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *x, const void *y) {
   double a = *(const double *)x, b = *(const double *)y;
@@ -99,11 +94,11 @@ static int run_case(const char *name, int ndim, const ptrdiff_t *shape,
     return 1;
   }
   for (int i = 0; i < reps; i++) {
-    double t0 = now();
+    double t0 = bench_now();
     sink += plain_read(a, b, n);
-    double t1 = now();
+    double t1 = bench_now();
     bw_block_corr(&va, &vb, &p, &vr, NULL);
-    double t2 = now();
+    double t2 = bench_now();
     ta[i] = t1 - t0;
     tb[i] = t2 - t1;
   }

@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200112L
 #include "blockwise.h"
+#include "bench_util.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -48,35 +49,6 @@ static void *run_band(void *arg) {
   return NULL;
 }
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int parse_dtype(const char *s, bw_dtype *dt) {
-  for (int d = BW_U8; d <= BW_F64; d++)
-    if (!strcmp(s, bw_dtype_name((bw_dtype)d))) {
-      *dt = (bw_dtype)d;
-      return 1;
-    }
-  return 0;
-}
-
-static int parse_list(const char *s, ptrdiff_t *v) {
-  int n = 0;
-  char *end;
-  while (n < 3) {
-    long x = strtol(s, &end, 10);
-    if (end == s) return 0;
-    v[n++] = x;
-    if (*end == '\0') return n;
-    if (*end != ',') return 0;
-    s = end + 1;
-  }
-  return 0;
-}
-
 static int usage(void) {
   fprintf(stderr, "usage: bench_nlm IN.raw DTYPE SHAPE OUT.raw OUT_DTYPE [--threads N] "
                   "[--reps R] [--patch R] [--search R] [--sigma S] [--h H]\n");
@@ -87,8 +59,9 @@ int main(int argc, char **argv) {
   if (argc < 6) return usage();
   bw_dtype dt, odt;
   ptrdiff_t shape[3];
-  const int nd = parse_list(argv[3], shape);
-  if (!parse_dtype(argv[2], &dt) || !parse_dtype(argv[5], &odt) || nd < 2) return usage();
+  const int nd = bench_parse_list(argv[3], shape);
+  if (!bench_parse_dtype(argv[2], &dt) || !bench_parse_dtype(argv[5], &odt) || nd < 2)
+    return usage();
   int threads = 1, reps = 1;
   bw_nlm_params p;
   bw_nlm_params_init(&p, nd, 0.0);
@@ -104,7 +77,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--h"))
       p.h = atof(argv[i + 1]);
     else if ((!strcmp(argv[i], "--patch") || !strcmp(argv[i], "--search")) &&
-             ((k = parse_list(argv[i + 1], r)) == 1 || k == nd))
+             ((k = bench_parse_list(argv[i + 1], r)) == 1 || k == nd))
       for (int a = 0; a < nd; a++) (argv[i][2] == 'p' ? p.patch : p.search)[a] = r[k == 1 ? 0 : a];
     else
       return usage();
@@ -127,7 +100,7 @@ int main(int argc, char **argv) {
   pthread_t *tid = calloc((size_t)threads, sizeof *tid);
   printf("{\"seconds\": [");
   for (int r = 0; r < reps; r++) {
-    const double t0 = now();
+    const double t0 = bench_now();
     for (int b = 0; b < threads; b++) {
       bands[b].in = &in;
       bands[b].out = &out;
@@ -141,7 +114,7 @@ int main(int argc, char **argv) {
     }
     run_band(&bands[0]);
     for (int b = 1; b < threads; b++) pthread_join(tid[b], NULL);
-    const double t = now() - t0;
+    const double t = bench_now() - t0;
     for (int b = 0; b < threads; b++)
       if (bands[b].status) {
         fprintf(stderr, "bench_nlm: %s\n", bands[b].err.message);

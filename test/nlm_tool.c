@@ -17,6 +17,7 @@
  * bad usage.
  */
 #include "blockwise.h"
+#include "../bench/bench_util.h" /* parsing shared with bench_nlm */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,43 +31,13 @@ static int usage(const char *why) {
   return 2;
 }
 
-static int parse_dtype(const char *s, bw_dtype *dt) {
-  for (int d = BW_U8; d <= BW_F64; d++)
-    if (!strcmp(s, bw_dtype_name((bw_dtype)d))) {
-      *dt = (bw_dtype)d;
-      return 1;
-    }
-  return 0;
-}
-
-/* Up to 3 comma-separated integers; returns how many. */
-static int parse_list(const char *s, ptrdiff_t *v) {
-  int n = 0;
-  char *end;
-  while (n < 3) {
-    long x = strtol(s, &end, 10);
-    if (end == s) return 0;
-    v[n++] = x;
-    if (*end == '\0') return n;
-    if (*end != ',') return 0;
-    s = end + 1;
-  }
-  return 0;
-}
-
-static int parse_double(const char *s, double *v) {
-  char *end;
-  *v = strtod(s, &end);
-  return end != s && *end == '\0';
-}
-
 int main(int argc, char **argv) {
   if (argc < 6) return usage("too few arguments");
   bw_dtype dt, odt;
-  if (!parse_dtype(argv[2], &dt)) return usage("unknown DTYPE");
-  if (!parse_dtype(argv[5], &odt)) return usage("unknown OUT_DTYPE");
+  if (!bench_parse_dtype(argv[2], &dt)) return usage("unknown DTYPE");
+  if (!bench_parse_dtype(argv[5], &odt)) return usage("unknown OUT_DTYPE");
   ptrdiff_t shape[3];
-  const int nd = parse_list(argv[3], shape);
+  const int nd = bench_parse_list(argv[3], shape);
   if (nd < 2) return usage("SHAPE must be Y,X or Z,Y,X");
   size_t n = 1;
   for (int i = 0; i < nd; i++) {
@@ -82,7 +53,7 @@ int main(int argc, char **argv) {
     ptrdiff_t r[3];
     int k;
     if (!strcmp(opt, "--patch") || !strcmp(opt, "--search")) {
-      k = parse_list(val, r);
+      k = bench_parse_list(val, r);
       if (k != 1 && k != nd) return usage("radii: one value or one per axis");
       ptrdiff_t *dst = opt[2] == 'p' ? p.patch : p.search;
       for (int a = 0; a < nd; a++) dst[a] = r[k == 1 ? 0 : a];
@@ -101,7 +72,7 @@ int main(int argc, char **argv) {
                     : !strcmp(opt, "--read-sigma") ? &p.read_sigma
                                                    : NULL;
       if (!dst) return usage("unknown option");
-      if (!parse_double(val, dst)) return usage("not a number");
+      if (!bench_parse_double(val, dst)) return usage("not a number");
     }
   }
 
