@@ -38,6 +38,9 @@
  * --dir DIR writes the files into DIR and leaves them there; by default
  * they go to a new folder under $TMPDIR (or /tmp), removed at the end.
  */
+#define BENCH_NAME "bench_itk_pipeline"
+#include "bench_itk_util.h"
+
 #include "bw_tiff.h"
 #include "itkBlockCorrelationImageFilter.h"
 #include "itkBlockwiseTIFFImageIO.h"
@@ -69,12 +72,8 @@
 #include <thread>
 #include <vector>
 
-#include <dirent.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #  include <malloc.h>
@@ -90,21 +89,11 @@ using F64Image = itk::Image<double, 2>;
 constexpr unsigned int kBlock = 10;
 const char * const     kVips = "/usr/bin/vips";
 
-double
-now()
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double
-median(std::vector<double> v)
-{
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using bench::check;
+using bench::median;
+using bench::now;
+using bench::RunResult;
+using bench::spawn;
 
 /* ------------------------------------------------------------------------ */
 /* The test pair                                                            */
@@ -226,35 +215,19 @@ struct PairGeometry
   }
 };
 
-bool
-check_tiff(bw_status s, const bw_error & err, const char * what)
-{
-  if (s == BW_OK)
-  {
-    return true;
-  }
-  std::fprintf(stderr, "bench_itk_pipeline: %s: %s\n", what, err.message);
-  return false;
-}
-
 /* Writes A.tif and B.tif band by band (uncompressed strips), computing each
  * band on all cores: the pair is never whole in memory. */
 bool
 write_pair(const std::string & dir, int64_t width, int64_t height)
 {
-  const PairGeometry g(width, height);
-  bw_tiff_write_params p;
-  bw_tiff_write_params_init(&p);
-  p.dtype = BW_U16;
-  p.ndim = 2;
-  p.shape[0] = height;
-  p.shape[1] = width;
-  p.compression = BW_TIFF_NONE;
+  const PairGeometry         g(width, height);
+  const ptrdiff_t            extents[2] = { static_cast<ptrdiff_t>(height), static_cast<ptrdiff_t>(width) };
+  const bw_tiff_write_params p = bench::tiff_params(BW_U16, 2, extents); /* uncompressed strips */
   bw_error         err;
   bw_tiff_writer * wa = nullptr;
   bw_tiff_writer * wb = nullptr;
-  if (!check_tiff(bw_tiff_create((dir + "/A.tif").c_str(), &p, &wa, &err), err, "create A.tif") ||
-      !check_tiff(bw_tiff_create((dir + "/B.tif").c_str(), &p, &wb, &err), err, "create B.tif"))
+  if (!check(bw_tiff_create((dir + "/A.tif").c_str(), &p, &wa, &err), err, "create A.tif") ||
+      !check(bw_tiff_create((dir + "/B.tif").c_str(), &p, &wb, &err), err, "create B.tif"))
   {
     bw_tiff_abort(wa);
     return false;
@@ -285,8 +258,8 @@ write_pair(const std::string & dir, int64_t width, int64_t height)
     const ptrdiff_t shape[2] = { static_cast<ptrdiff_t>(rows), static_cast<ptrdiff_t>(width) };
     const bw_view   va = bw_view_contiguous(a.data(), BW_U16, 2, shape);
     const bw_view   vb = bw_view_contiguous(b.data(), BW_U16, 2, shape);
-    ok = check_tiff(bw_tiff_write(wa, &region, &va, &err), err, "write A.tif") &&
-         check_tiff(bw_tiff_write(wb, &region, &vb, &err), err, "write B.tif");
+    ok = check(bw_tiff_write(wa, &region, &va, &err), err, "write A.tif") &&
+         check(bw_tiff_write(wb, &region, &vb, &err), err, "write B.tif");
   }
   if (!ok)
   {
@@ -294,8 +267,8 @@ write_pair(const std::string & dir, int64_t width, int64_t height)
     bw_tiff_abort(wb);
     return false;
   }
-  const bool done_a = check_tiff(bw_tiff_finish(wa, &err), err, "finish A.tif");
-  const bool done_b = check_tiff(bw_tiff_finish(wb, &err), err, "finish B.tif");
+  const bool done_a = check(bw_tiff_finish(wa, &err), err, "finish A.tif");
+  const bool done_b = check(bw_tiff_finish(wb, &err), err, "finish B.tif");
   return done_a && done_b;
 }
 
@@ -461,58 +434,6 @@ run_variant(const std::string & name, const std::string & dir, int threads)
 /* Child processes (in the parent)                                          */
 /* ------------------------------------------------------------------------ */
 
-struct RunResult
-{
-  bool   ok;
-  double seconds;
-  long   maxrss_kib;
-};
-
-/* Runs argv[0] with argv in a child process; times it from before fork to
- * after wait4. */
-RunResult
-spawn(const std::vector<std::string> & args)
-{
-  std::vector<char *> argv;
-  for (const auto & a : args)
-  {
-    argv.push_back(const_cast<char *>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const double t0 = now();
-  const pid_t  pid = fork();
-  if (pid < 0)
-  {
-    std::perror("bench_itk_pipeline: fork");
-    return { false, 0, 0 };
-  }
-  if (pid == 0)
-  {
-    execv(argv[0], argv.data());
-    std::fprintf(stderr, "bench_itk_pipeline: cannot run %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  int           status = 0;
-  struct rusage ru;
-  std::memset(&ru, 0, sizeof ru);
-  pid_t got;
-  do
-  {
-    got = wait4(pid, &status, 0, &ru);
-  } while (got < 0 && errno == EINTR);
-  const double t1 = now();
-  const bool   ok = got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (!ok)
-  {
-    std::fprintf(stderr, "bench_itk_pipeline: %s %s failed (%s %d)\n", args[0].c_str(),
-                 args.size() > 2 ? args[2].c_str() : "", WIFSIGNALED(status) ? "signal" : "exit status",
-                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-  }
-  return { ok, t1 - t0, ru.ru_maxrss };
-}
-
 struct Variant
 {
   std::string         label;
@@ -661,23 +582,6 @@ verify(const std::string & dir, int64_t width, int64_t height)
 /* The parent                                                               */
 /* ------------------------------------------------------------------------ */
 
-void
-remove_tree(const std::string & dir)
-{
-  if (DIR * d = opendir(dir.c_str()))
-  {
-    while (struct dirent * e = readdir(d))
-    {
-      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-      {
-        unlink((dir + "/" + e->d_name).c_str());
-      }
-    }
-    closedir(d);
-  }
-  rmdir(dir.c_str());
-}
-
 int
 usage()
 {
@@ -785,29 +689,15 @@ run_benchmark(int reps, bool small, const std::string & dir, const std::string &
 int
 main(int argc, char ** argv)
 {
-  int         reps = 5, threads = 0;
-  bool        small = false;
-  std::string dir, variant;
+  bench::Options o{ 5, false, {}, {} };
+  int            threads = 0;
   for (int i = 1; i < argc; ++i)
   {
-    const std::string a = argv[i];
-    if (a == "--reps" && i + 1 < argc)
+    if (bench::parse_option(argc, argv, i, o))
     {
-      reps = std::atoi(argv[++i]);
+      continue;
     }
-    else if (a == "--small")
-    {
-      small = true;
-    }
-    else if (a == "--dir" && i + 1 < argc)
-    {
-      dir = argv[++i];
-    }
-    else if (a == "--variant" && i + 1 < argc)
-    {
-      variant = argv[++i];
-    }
-    else if (a == "--threads" && i + 1 < argc)
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
     {
       threads = std::atoi(argv[++i]);
     }
@@ -816,24 +706,19 @@ main(int argc, char ** argv)
       return usage();
     }
   }
-  if (!variant.empty())
+  if (!o.variant.empty())
   {
-    return run_variant(variant, dir, threads);
+    return run_variant(o.variant, o.dir, threads);
   }
-  if (reps < 1)
-  {
-    reps = 1;
-  }
+  const int reps = o.reps < 1 ? 1 : o.reps;
+  std::string dir = o.dir;
 
   // The children are this binary, run again.
-  char    self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
+  const std::string self = bench::self_path();
+  if (self.empty())
   {
-    std::perror("bench_itk_pipeline: /proc/self/exe");
     return 1;
   }
-  self[n] = '\0';
   if (access(kVips, X_OK) != 0)
   {
     std::fprintf(stderr, "bench_itk_pipeline: %s not found (Debian package libvips-tools)\n", kVips);
@@ -843,16 +728,11 @@ main(int argc, char ** argv)
   bool temporary = false;
   if (dir.empty())
   {
-    const char * tmp = std::getenv("TMPDIR");
-    std::string  templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/bench_itk_pipeline.XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    if (!mkdtemp(buf.data()))
+    dir = bench::make_temp_dir();
+    if (dir.empty())
     {
-      std::perror("bench_itk_pipeline: mkdtemp");
       return 1;
     }
-    dir = buf.data();
     temporary = true;
   }
   else if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
@@ -861,10 +741,10 @@ main(int argc, char ** argv)
     return 1;
   }
 
-  const int status = run_benchmark(reps, small, dir, self);
+  const int status = run_benchmark(reps, o.small, dir, self);
   if (temporary)
   {
-    remove_tree(dir);
+    bench::remove_tree(dir);
   }
   return status;
 }

@@ -26,6 +26,9 @@
  * ours / copy; checks that ours and core wrote the same voxels (the region
  * map makes streaming exact).  Exits non-zero if anything fails or differs.
  */
+#define BENCH_NAME "bench_nlm_itk"
+#include "bench_itk_util.h"
+
 #include "bw_tiff.h"
 #include "itkBlockwiseTIFFImageIO.h"
 #include "itkBlockwiseTIFFImageIOFactory.h"
@@ -37,8 +40,6 @@
 #include "itkMultiThreaderBase.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -48,11 +49,6 @@
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 namespace
 {
 
@@ -60,20 +56,7 @@ using U16Volume = itk::Image<unsigned short, 3>;
 
 constexpr double kSigma = 30.0; /* noise of the generated volume */
 
-double
-now()
-{
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-bool
-check(bw_status s, const bw_error & err, const char * what)
-{
-  if (s == BW_OK)
-    return true;
-  std::fprintf(stderr, "bench_nlm_itk: %s: %s\n", what, err.message);
-  return false;
-}
+using bench::check;
 
 /* The core's parameters of the benchmark. */
 bw_nlm_params
@@ -127,26 +110,7 @@ write_volume(const std::string & path, const ptrdiff_t * shape)
       v[static_cast<size_t>(z) * plane.size() + i] = static_cast<uint16_t>(std::min(65535.0, std::max(0.0, val)));
     }
   }
-  bw_tiff_write_params wp;
-  bw_tiff_write_params_init(&wp);
-  wp.dtype = BW_U16;
-  wp.ndim = 3;
-  for (int i = 0; i < 3; ++i)
-    wp.shape[i] = shape[i];
-  bw_error         err;
-  bw_tiff_writer * w = nullptr;
-  if (!check(bw_tiff_create(path.c_str(), &wp, &w, &err), err, "create"))
-    return false;
-  bw_region r{};
-  for (int i = 0; i < 3; ++i)
-    r.size[i] = shape[i];
-  const bw_view view = bw_view_contiguous(v.data(), BW_U16, 3, shape);
-  if (!check(bw_tiff_write(w, &r, &view, &err), err, "write"))
-  {
-    bw_tiff_abort(w);
-    return false;
-  }
-  return check(bw_tiff_finish(w, &err), err, "finish");
+  return bench::write_tiff(path, bw_view_contiguous(v.data(), BW_U16, 3, shape));
 }
 
 /* Reads a whole volume with the TIFF layer. */
@@ -266,80 +230,7 @@ run_core(const std::string & dir)
   for (const Band & b : bands)
     if (!check(b.status, b.err, "bw_nlm"))
       return 1;
-  bw_tiff_write_params wp;
-  bw_tiff_write_params_init(&wp);
-  wp.dtype = BW_U16;
-  wp.ndim = 3;
-  for (int i = 0; i < 3; ++i)
-    wp.shape[i] = shape[i];
-  bw_error         err;
-  bw_tiff_writer * w = nullptr;
-  bw_region        r{};
-  for (int i = 0; i < 3; ++i)
-    r.size[i] = shape[i];
-  if (!check(bw_tiff_create((dir + "/core.tif").c_str(), &wp, &w, &err), err, "create"))
-    return 1;
-  if (!check(bw_tiff_write(w, &r, &out, &err), err, "write"))
-  {
-    bw_tiff_abort(w);
-    return 1;
-  }
-  return check(bw_tiff_finish(w, &err), err, "finish") ? 0 : 1;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The parent                                                               */
-/* ------------------------------------------------------------------------ */
-
-struct RunResult
-{
-  bool   ok;
-  double seconds;
-  long   maxrss_kib;
-};
-
-RunResult
-spawn(const std::vector<std::string> & args)
-{
-  std::vector<char *> argv;
-  for (const auto & a : args)
-    argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const double t0 = now();
-  const pid_t  pid = fork();
-  if (pid < 0)
-  {
-    std::perror("bench_nlm_itk: fork");
-    return { false, 0, 0 };
-  }
-  if (pid == 0)
-  {
-    execv(argv[0], argv.data());
-    std::fprintf(stderr, "bench_nlm_itk: cannot run %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  int           status = 0;
-  struct rusage ru;
-  std::memset(&ru, 0, sizeof ru);
-  pid_t got;
-  do
-    got = wait4(pid, &status, 0, &ru);
-  while (got < 0 && errno == EINTR);
-  const double t1 = now();
-  const bool   ok = got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (!ok)
-    std::fprintf(stderr, "bench_nlm_itk: variant %s failed\n", args.size() > 2 ? args[2].c_str() : "?");
-  return { ok, t1 - t0, ru.ru_maxrss };
-}
-
-double
-median(std::vector<double> v)
-{
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return bench::write_tiff(dir + "/core.tif", out) ? 0 : 1;
 }
 
 } // namespace
@@ -347,29 +238,24 @@ median(std::vector<double> v)
 int
 main(int argc, char ** argv)
 {
-  int          reps = 3;
-  bool         small = false;
-  unsigned int divisions = 8;
-  std::string  dir, variant;
+  bench::Options o{ 3, false, {}, {} };
+  unsigned int   divisions = 8;
   for (int i = 1; i < argc; ++i)
   {
-    const std::string a = argv[i];
-    if (a == "--reps" && i + 1 < argc)
-      reps = std::atoi(argv[++i]);
-    else if (a == "--small")
-      small = true;
-    else if (a == "--divisions" && i + 1 < argc)
+    if (bench::parse_option(argc, argv, i, o))
+      continue;
+    if (std::strcmp(argv[i], "--divisions") == 0 && i + 1 < argc)
       divisions = static_cast<unsigned int>(std::atoi(argv[++i]));
-    else if (a == "--dir" && i + 1 < argc)
-      dir = argv[++i];
-    else if (a == "--variant" && i + 1 < argc)
-      variant = argv[++i];
     else
     {
       std::fprintf(stderr, "usage: bench_nlm_itk [--reps N] [--small] [--divisions D] [--dir DIR]\n");
       return 2;
     }
   }
+  const int          reps = o.reps;
+  const bool         small = o.small;
+  const std::string & variant = o.variant;
+  std::string        dir = o.dir;
   if (reps < 1 || divisions < 1)
     return 2;
   if (!variant.empty())
@@ -384,27 +270,18 @@ main(int argc, char ** argv)
   const bool keep = !dir.empty();
   if (!keep)
   {
-    const char * tmp = std::getenv("TMPDIR");
-    std::string  templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/bench_nlm_itk.XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    if (!mkdtemp(buf.data()))
-    {
-      std::perror("bench_nlm_itk: mkdtemp");
+    dir = bench::make_temp_dir();
+    if (dir.empty())
       return 1;
-    }
-    dir = buf.data();
   }
   const ptrdiff_t shape[3] = { small ? 16 : 64, small ? 256 : 512, small ? 256 : 512 };
   const double    mvox = static_cast<double>(shape[0] * shape[1] * shape[2]) / 1e6;
   if (!write_volume(dir + "/V.tif", shape))
     return 1;
 
-  char self[4096];
-  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (len <= 0)
+  const std::string self = bench::self_path();
+  if (self.empty())
     return 1;
-  self[len] = '\0';
   const char * names[3] = { "copy", "ours", "core" };
   std::vector<double> times[3];
   long                rss[3] = { 0, 0, 0 };
@@ -412,8 +289,8 @@ main(int argc, char ** argv)
   for (int r = 0; r < reps && ok; ++r)
     for (int k = 0; k < 3 && ok; ++k)
     {
-      const RunResult res = spawn({ self, "--variant", names[k], "--dir", dir, "--divisions",
-                                    std::to_string(divisions) });
+      const bench::RunResult res =
+        bench::spawn({ self, "--variant", names[k], "--dir", dir, "--divisions", std::to_string(divisions) });
       ok = res.ok;
       times[k].push_back(res.seconds);
       rss[k] = std::max(rss[k], res.maxrss_kib);
@@ -437,19 +314,16 @@ main(int argc, char ** argv)
                                "core (whole volume in memory)" };
     for (int k = 0; k < 3; ++k)
     {
-      const double m = median(times[k]);
+      const double m = bench::median(times[k]);
       std::printf("  %-32s %8.2f s %8.3f Mvoxel/s  peak RSS %7.1f MiB\n", labels[k], m, mvox / m,
                   rss[k] / 1024.0);
     }
     std::printf("  time ours / core: %.2f   ours / copy: %.1f   peak RSS ours / volume: %.2f\n",
-                median(times[1]) / median(times[2]), median(times[1]) / median(times[0]),
+                bench::median(times[1]) / bench::median(times[2]),
+                bench::median(times[1]) / bench::median(times[0]),
                 rss[1] / 1024.0 / in_mib);
   }
   if (!keep)
-  {
-    for (const char * f : { "V.tif", "copy.tif", "ours.tif", "core.tif" })
-      std::remove((dir + "/" + f).c_str());
-    rmdir(dir.c_str());
-  }
+    bench::remove_tree(dir);
   return ok ? 0 : 1;
 }
