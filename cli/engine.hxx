@@ -349,7 +349,7 @@ Engine<D>::Write(size_t i)
     {
       // ITK's NRRD writer takes the image whole (gzip when compressed).
       writer->SetImageIO(itk::NrrdImageIO::New());
-      writer->SetUseCompression(r.step->compression != "none");
+      writer->SetUseCompression(r.compression != BW_TIFF_NONE);
     }
     else
     {
@@ -360,17 +360,12 @@ Engine<D>::Write(size_t i)
       if (r.step->tile)
         io->SetTileSize(static_cast<unsigned int>(r.step->tile), static_cast<unsigned int>(r.step->tile));
       writer->SetImageIO(io);
-      if (r.step->compression != "none")
-      {
-        std::string upper = r.step->compression;
-        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-        io->SetCompressor(upper);
-        writer->SetUseCompression(true);
-        // Deflate at level 1 unless told otherwise: maps compress nearly as
-        // well, and the default level took a fifth of a whole run.
-        if (r.step->level > 0 || upper == "DEFLATE")
-          writer->SetCompressionLevel(r.step->level > 0 ? r.step->level : 1);
-      }
+      io->SetTIFFCompression(r.compression);
+      writer->SetUseCompression(r.compression != BW_TIFF_NONE);
+      // Deflate at level 1 unless told otherwise: maps compress nearly as
+      // well, and the default level took a fifth of a whole run.
+      if (r.step->level > 0 || r.compression == BW_TIFF_DEFLATE)
+        writer->SetCompressionLevel(r.step->level > 0 ? r.step->level : 1);
     }
     itk::DataObject * source = node.tap ? node.tapped.GetPointer() : node.image.GetPointer();
     auto *            image = dynamic_cast<ImageOf<T> *>(source);

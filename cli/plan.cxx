@@ -191,17 +191,11 @@ CheckOutputPath(const Step & s, const std::string & path)
 bw_tiff_compression
 CompressionOf(const Step & s)
 {
-  if (s.compression == "none")
-    return BW_TIFF_NONE;
-  if (s.compression == "deflate")
-    return BW_TIFF_DEFLATE;
-  if (s.compression == "lzw")
-    return BW_TIFF_LZW;
-  if (s.compression == "packbits")
-    return BW_TIFF_PACKBITS;
-  if (s.compression == "zstd")
-    return BW_TIFF_ZSTD;
-  StepUsage(s, "unknown compression '" + s.compression + "' (none, deflate, lzw, packbits or zstd)");
+  bw_tiff_compression c;
+  bw_error            err;
+  if (bw_tiff_compression_from_name(s.compression.c_str(), &c, &err) != BW_OK)
+    StepUsage(s, err.message);
+  return c;
 }
 
 /** The statistic a Corr or Stats step names, through the core's table of
@@ -485,14 +479,15 @@ ResolveSteps(const Pipeline & p)
         if (!EndsWith(s.path, ".tif") && !EndsWith(s.path, ".tiff") && !IsNrrdPath(s.path))
           StepUsage(s, "output " + (s.path.empty() ? std::string("(none)") : s.path) +
                          " must end in .tif, .tiff or .nrrd");
-        if (IsNrrdPath(s.path) && s.compression != "none" && s.compression != "deflate")
-          StepUsage(s, "NRRD files are written uncompressed or with gzip (compression none or deflate)");
         const bw_tiff_compression c = CompressionOf(s);
+        if (IsNrrdPath(s.path) && c != BW_TIFF_NONE && c != BW_TIFF_DEFLATE)
+          StepUsage(s, "NRRD files are written uncompressed or with gzip (compression none or deflate)");
         if (!bw_tiff_compression_available(c))
           StepFail(s, "this libtiff has no " + s.compression + " codec");
+        r.compression = c;
         if (s.level < 0 || s.level > 9)
           StepUsage(s, "compression level must be 1 to 9 (0: the codec default), not " + std::to_string(s.level));
-        if (s.level > 0 && s.compression == "none")
+        if (s.level > 0 && c == BW_TIFF_NONE)
           StepUsage(s, "a compression level needs a compression (deflate or zstd); maps are written "
                        "uncompressed unless one is given");
         if (s.tile != 0 && (s.tile < 16 || s.tile % 16 != 0))

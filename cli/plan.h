@@ -36,6 +36,7 @@ struct ResolvedStep
   bw_block_params     params{};   // Corr, Stats
   bw_nlm_params       nlm{};      // Denoise
   bw_stat             stat = BW_STAT_CORR;
+  bw_tiff_compression compression = BW_TIFF_NONE; // Write
 };
 
 struct Resolved
