@@ -436,7 +436,10 @@ bw_status bw_nlm(const bw_view *in, const ptrdiff_t *in_start,
     need0[j] = need.start[i];
     needn[j] = need.size[i];
   }
-  const int dbl = in->dtype == BW_U32 || in->dtype == BW_I32 || in->dtype == BW_F64;
+  /* Single precision for the narrow types, unless h is so far from 1 that
+   * working values (pixel values over about h) would leave float's range. */
+  const int dbl = in->dtype == BW_U32 || in->dtype == BW_I32 || in->dtype == BW_F64 ||
+                  !(h >= BW_NLM_FLOAT_HMIN && h <= BW_NLM_FLOAT_HMAX);
   const size_t esz = dbl ? sizeof(double) : sizeof(float);
   ptrdiff_t tile[3];
   bw_nlm_choose_tile(on, p, s, (p[0] + s[0] > 0 ? BW_NLM_TILE_3D : BW_NLM_TILE_2D) / (dbl ? 2 : 1),

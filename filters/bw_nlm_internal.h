@@ -22,6 +22,12 @@
 #define BW_NLM_TILE_2D (1 << 16)
 #define BW_NLM_TILE_3D (1 << 18)
 
+/* The h for which single precision serves the narrow types (u8, i8, u16,
+ * i16, f32): their values over about h stay far inside float's range
+ * (2^-64 to 2^64 times a pixel value); any other h works in double. */
+#define BW_NLM_FLOAT_HMIN 0x1p-64
+#define BW_NLM_FLOAT_HMAX 0x1p64
+
 /* Alignment of every array of a call's scratch. */
 #define NLM_ALIGN 64
 

@@ -534,7 +534,9 @@ BW_API bw_status bw_nlm_input_region(const bw_nlm_params *params,
  * the library picks at run time.
  *
  * Precision: u8, i8, u16, i16 and f32 inputs are processed in single
- * precision, u32, i32 and f64 in double precision, on values scaled by a
+ * precision (in double when h lies outside [2^-64, 2^64], where values over
+ * h would leave float's range), u32, i32 and f64 in double precision, on
+ * values scaled by a
  * power of two near 1 / h (exact), so any unit of the image works; weights
  * match exp() within 1e-6 relative.  Float inputs must be finite, and no
  * value may exceed 1e30 h (1e290 h in double precision): either in the

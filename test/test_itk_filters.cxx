@@ -90,14 +90,7 @@ protected:
   }
 };
 
-uint64_t
-mix(uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using blockwise_test::mix;
 
 /* A textured value plus noise, deterministic per index; pair images share
  * the texture so that r is high but not 1. */

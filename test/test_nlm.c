@@ -751,6 +751,49 @@ static void test_simd_paths(void) {
 
 /* Extreme values: huge floats stay finite, 32-bit integers keep their
  * precision, integer outputs clamp. */
+/* h far beyond the image's values: every weight is 1 (to 1e-80), so each
+ * pixel is the plain mean of its search window, clipped to the image; the
+ * narrow types must not lose their values to float's range. */
+static void test_huge_h(void) {
+  const ptrdiff_t shape[2] = {9, 12};
+  uint8_t img[9 * 12];
+  for (int i = 0; i < 9 * 12; i++) img[i] = (uint8_t)((i * 53) % 251);
+  const double hs[] = {1e25, 1e45, 1e200, 1e-25};
+  for (size_t k = 0; k < sizeof hs / sizeof *hs; k++) {
+    bw_nlm_params p;
+    bw_nlm_params_init(&p, 2, 0.0);
+    p.patch[0] = p.patch[1] = 1;
+    p.search[0] = p.search[1] = 2;
+    p.h = hs[k];
+    bw_status st;
+    double *out = run_whole(img, BW_U8, 2, shape, &p, BW_F64, &st);
+    int bad = -1;
+    double want = 0;
+    for (ptrdiff_t y = 0; y < shape[0] && bad < 0 && st == BW_OK; y++)
+      for (ptrdiff_t x = 0; x < shape[1] && bad < 0; x++) {
+        double sum = 0, n = 0;
+        if (hs[k] > 1) { /* all weights 1: the window's mean */
+          for (ptrdiff_t v = y - 2; v <= y + 2; v++)
+            for (ptrdiff_t u = x - 2; u <= x + 2; u++)
+              if (v >= 0 && v < shape[0] && u >= 0 && u < shape[1]) {
+                sum += img[v * shape[1] + u];
+                n += 1;
+              }
+          want = sum / n;
+        } else { /* every other weight 2^-43 or less: the pixel itself */
+          want = img[y * shape[1] + x];
+        }
+        const double got = out[y * shape[1] + x];
+        if (!(fabs(got - want) <= 1e-4 * fmax(1.0, fabs(want)) + (hs[k] > 1 ? 0 : 1e-9 * 25 * 255)))
+          bad = (int)(y * shape[1] + x);
+      }
+    const double got = bad >= 0 ? out[bad] : 0;
+    free(out);
+    CHECK(st == BW_OK, "h = %g: status %d", hs[k], (int)st);
+    CHECK(bad < 0, "h = %g: pixel %d is %g, expected %g", hs[k], bad, got, want);
+  }
+}
+
 static void test_extremes(void) {
   const ptrdiff_t shape[2] = {12, 14};
   float f[168];
@@ -1138,6 +1181,7 @@ static const bw_test tests[] = {
     {"region_map", test_region_map},
     {"params_init", test_params_init},
     {"params_check_halo", test_params_check_halo},
+    {"huge_h", test_huge_h},
 };
 
 int main(int argc, char **argv) {
