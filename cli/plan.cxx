@@ -485,11 +485,15 @@ ResolveSteps(const Pipeline & p)
         if (!bw_tiff_compression_available(c))
           StepFail(s, "this libtiff has no " + s.compression + " codec");
         r.compression = c;
-        if (s.level < 0 || s.level > 9)
-          StepUsage(s, "compression level must be 1 to 9 (0: the codec default), not " + std::to_string(s.level));
+        const int top = bw_tiff_compression_max_level(c);
         if (s.level > 0 && c == BW_TIFF_NONE)
           StepUsage(s, "a compression level needs a compression (deflate or zstd); maps are written "
                        "uncompressed unless one is given");
+        if (s.level > 0 && top == 0)
+          StepUsage(s, s.compression + " has no compression levels (deflate and zstd have)");
+        if (s.level < 0 || s.level > top)
+          StepUsage(s, "compression level must be 1 to " + std::to_string(top) + " (0: the codec default), not " +
+                         std::to_string(s.level));
         if (s.tile != 0 && (s.tile < 16 || s.tile % 16 != 0))
           StepUsage(s, "tile size must be a multiple of 16, not " + std::to_string(s.tile));
         CheckOutputPath(s, s.path);

@@ -261,7 +261,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       reader.String("path", s.path);
       s.path = RelativeTo(folder, s.path);
       reader.String("compression", s.compression);
-      reader.Integer("level", 0, 9, s.level);
+      reader.Integer("level", 0, 99, s.level); // the scheme's range is checked by the plan
       reader.Integer("tile", 0, 1 << 16, s.tile);
       break;
     case Op::Heatmap:
