@@ -75,6 +75,20 @@ Arguments::Get(const std::string & option, const std::string & fallback) const
 }
 
 void
+Arguments::Number(const std::string & option, double & out) const
+{
+  if (this->Has(option))
+    out = ParseNumber(option, this->Get(option));
+}
+
+void
+Arguments::Sizes(const std::string & option, std::vector<int64_t> & out) const
+{
+  if (this->Has(option))
+    out = ParseSizes(option, this->Get(option));
+}
+
+void
 Arguments::ExpectPositional(size_t n, const char * what) const
 {
   if (m_Positional.size() != n)

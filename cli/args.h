@@ -33,6 +33,12 @@ public:
   {
     return m_Positional;
   }
+  /** Sets @out to the number @option gives, when it is given. */
+  void
+  Number(const std::string & option, double & out) const;
+  /** Sets @out to the sizes @option gives ("10" or "4,16,16"), when it is given. */
+  void
+  Sizes(const std::string & option, std::vector<int64_t> & out) const;
   /** Throws a UsageError unless there are exactly @n positional arguments. */
   void
   ExpectPositional(size_t n, const char * what) const;

@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <utility>
 
 namespace blockwise_cli
 {
@@ -46,31 +47,30 @@ struct Tag
   using type = T;
 };
 
+/** Calls f(Tag<T>{}) for the first of Ts whose core element type
+ * (itk::blockwise::DType, the one table of them) is @dtype. */
+template <typename F>
+void
+WithTypeOf(bw_dtype, F &&)
+{
+  throw RuntimeError("unsupported element type");
+}
+
+template <typename T, typename... Ts, typename F>
+void
+WithTypeOf(bw_dtype dtype, F && f)
+{
+  if (itk::blockwise::DType<T>::value == dtype)
+    return f(Tag<T>{});
+  WithTypeOf<Ts...>(dtype, std::forward<F>(f));
+}
+
 /** Calls f(Tag<T>{}) with the C++ type of @dtype. */
 template <typename F>
 void
 WithPixelType(bw_dtype dtype, F && f)
 {
-  switch (dtype)
-  {
-    case BW_U8:
-      return f(Tag<uint8_t>{});
-    case BW_I8:
-      return f(Tag<int8_t>{});
-    case BW_U16:
-      return f(Tag<uint16_t>{});
-    case BW_I16:
-      return f(Tag<int16_t>{});
-    case BW_U32:
-      return f(Tag<uint32_t>{});
-    case BW_I32:
-      return f(Tag<int32_t>{});
-    case BW_F32:
-      return f(Tag<float>{});
-    case BW_F64:
-      return f(Tag<double>{});
-  }
-  throw RuntimeError("unsupported element type");
+  WithTypeOf<uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t, float, double>(dtype, std::forward<F>(f));
 }
 
 /** Calls f(Tag<float>{}) or f(Tag<double>{}): the types filters make. */

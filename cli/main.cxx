@@ -139,8 +139,7 @@ ExpectFiles(const Arguments & args, const char * command, size_t n, const char *
 void
 BlockOptions(const Arguments & args, Step & s)
 {
-  if (args.Has("--block"))
-    s.block = ParseSizes("--block", args.Get("--block"));
+  args.Sizes("--block", s.block);
   s.edge = args.Get("--edge", "partial");
   s.type = args.Get("--type", "f32");
   // Resolve() checks both, for subcommands and pipeline files alike.
@@ -192,31 +191,20 @@ Corr(int argc, char ** argv)
   p.name_steps = false;
   p.steps.push_back(ReadStep("A", args.Positional()[0]));
   p.steps.push_back(ReadStep("B", args.Positional()[1]));
-  Step corr;
-  corr.name = "r";
-  corr.op = Op::Corr;
-  corr.inputs = { "A", "B" };
+  Step corr = MakeStep("r", Op::Corr, { "A", "B" });
   corr.statistic = "correlation";
   BlockOptions(args, corr);
-  if (args.Has("--fill"))
-    corr.fill = ParseNumber("--fill", args.Get("--fill"));
+  args.Number("--fill", corr.fill);
   p.steps.push_back(corr);
   p.steps.push_back(WriteStep("r", args.Get("--output"), args.Get("--compression", "none")));
   if (args.Has("--png"))
   {
-    Step h;
-    h.name = "heatmap";
-    h.op = Op::Heatmap;
-    h.inputs = { "r" };
+    Step h = MakeStep("heatmap", Op::Heatmap, { "r" });
     h.path = args.Get("--png");
     p.steps.push_back(h);
   }
-  Step summary;
-  summary.name = "summary";
-  summary.op = Op::Summary;
-  summary.inputs = { "r" };
-  if (args.Has("--threshold"))
-    summary.threshold = ParseNumber("--threshold", args.Get("--threshold"));
+  Step summary = MakeStep("summary", Op::Summary, { "r" });
+  args.Number("--threshold", summary.threshold);
   p.steps.push_back(summary);
 
   const Resolved                plan = Resolve(p);
@@ -304,10 +292,7 @@ Stats(int argc, char ** argv)
   Pipeline p;
   p.name_steps = false;
   p.steps.push_back(ReadStep("in", args.Positional()[0]));
-  Step st;
-  st.name = "stats";
-  st.op = Op::Stats;
-  st.inputs = { "in" };
+  Step st = MakeStep("stats", Op::Stats, { "in" });
   st.statistic = args.Get("--stat");
   BlockOptions(args, st);
   if (args.Has("--ddof"))
@@ -348,25 +333,15 @@ Denoise(int argc, char ** argv)
   Pipeline p;
   p.name_steps = false;
   p.steps.push_back(ReadStep("in", args.Positional()[0]));
-  Step d;
-  d.name = "denoise";
-  d.op = Op::Denoise;
-  d.inputs = { "in" };
+  Step d = MakeStep("denoise", Op::Denoise, { "in" });
   d.noise = args.Get("--noise", "gaussian");
-  if (args.Has("--sigma"))
-    d.sigma = ParseNumber("--sigma", args.Get("--sigma"));
-  if (args.Has("--patch"))
-    d.patch = ParseSizes("--patch", args.Get("--patch"));
-  if (args.Has("--search"))
-    d.search = ParseSizes("--search", args.Get("--search"));
-  if (args.Has("--h"))
-    d.h = ParseNumber("--h", args.Get("--h"));
-  if (args.Has("--gain"))
-    d.gain = ParseNumber("--gain", args.Get("--gain"));
-  if (args.Has("--offset"))
-    d.offset = ParseNumber("--offset", args.Get("--offset"));
-  if (args.Has("--read-sigma"))
-    d.read_sigma = ParseNumber("--read-sigma", args.Get("--read-sigma"));
+  args.Number("--sigma", d.sigma);
+  args.Sizes("--patch", d.patch);
+  args.Sizes("--search", d.search);
+  args.Number("--h", d.h);
+  args.Number("--gain", d.gain);
+  args.Number("--offset", d.offset);
+  args.Number("--read-sigma", d.read_sigma);
   if (d.noise == "gaussian" && !args.Has("--sigma"))
     throw UsageError("'blockwise denoise' needs --sigma S, the noise's standard deviation "
                      "(or --noise poisson-gaussian --gain G)");

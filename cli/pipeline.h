@@ -97,6 +97,8 @@ struct Step
   double               gain = 1, offset = 0, read_sigma = 0;
 };
 
+/** A step named @name doing @op on the images of the steps @inputs. */
+Step MakeStep(const std::string & name, Op op, const std::vector<std::string> & inputs);
 /** A step named @name that reads @path. */
 Step ReadStep(const std::string & name, const std::string & path);
 /** The step "write" that writes the image of step @input to @path. */

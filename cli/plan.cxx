@@ -37,11 +37,19 @@ DTypeName(bw_dtype dtype)
 }
 
 Step
-ReadStep(const std::string & name, const std::string & path)
+MakeStep(const std::string & name, Op op, const std::vector<std::string> & inputs)
 {
   Step s;
   s.name = name;
-  s.op = Op::Read;
+  s.op = op;
+  s.inputs = inputs;
+  return s;
+}
+
+Step
+ReadStep(const std::string & name, const std::string & path)
+{
+  Step s = MakeStep(name, Op::Read, {});
   s.path = path;
   return s;
 }
@@ -49,10 +57,7 @@ ReadStep(const std::string & name, const std::string & path)
 Step
 WriteStep(const std::string & input, const std::string & path, const std::string & compression)
 {
-  Step s;
-  s.name = "write";
-  s.op = Op::Write;
-  s.inputs = { input };
+  Step s = MakeStep("write", Op::Write, { input });
   s.path = path;
   s.compression = compression;
   return s;

@@ -224,10 +224,7 @@ SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std:
   Pipeline p;
   p.name_steps = false;
   p.steps.push_back(ReadStep("in", images[0]));
-  Step d;
-  d.name = "denoised";
-  d.op = Op::Denoise;
-  d.inputs = { "in" };
+  Step d = MakeStep("denoised", Op::Denoise, { "in" });
   d.patch = { SlicerInteger("--patch", flags["--patch"], 0, 1L << 20) };
   const long search = SlicerInteger("--search", flags["--search"], 0, 1L << 20);
   const long depth = SlicerInteger("--search-depth", flags["--search-depth"], -1, 1L << 20);
@@ -313,10 +310,8 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   {
     p.steps.push_back(ReadStep("in" + std::to_string(i), images[i]));
   }
-  Step f;
-  f.name = "map";
-  f.op = corr ? Op::Corr : Op::Stats;
-  f.inputs = corr ? std::vector<std::string>{ "in0", "in1" } : std::vector<std::string>{ "in0" };
+  Step f = MakeStep("map", corr ? Op::Corr : Op::Stats,
+                    corr ? std::vector<std::string>{ "in0", "in1" } : std::vector<std::string>{ "in0" });
   f.statistic = corr ? "correlation" : flags["--stat"];
   f.edge = flags["--edge"];
   if (!corr)

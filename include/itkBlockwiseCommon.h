@@ -243,16 +243,21 @@ StatisticFromName(const std::string & name)
 }
 
 /** @outputRegion (relative to @outputOrigin, the start of the output's
- * largest region) mapped to the input region it needs by @coreMap, a
+ * largest region) mapped to the region of @input it needs by @coreMap, a
  * region map of the core called as coreMap(imageShape, &outCore, &inCore,
- * &err), for an input whose largest region is @largest.  Throws
+ * &err).  Throws
  * itk::ExceptionObject with the core's message when there is none. */
 template <unsigned int D, typename TCoreMap>
 ImageRegion<D>
-MapRegion(const ImageRegion<D> & largest, const ImageRegion<D> & outputRegion, const Index<D> & outputOrigin,
+MapRegion(const ImageBase<D> * input, const ImageRegion<D> & outputRegion, const Index<D> & outputOrigin,
           TCoreMap && coreMap)
 {
-  ptrdiff_t shape[BW_MAX_DIMS] = { 0, 0, 0 };
+  if (input == nullptr)
+  {
+    itkGenericExceptionMacro(<< "Input 0 is not set");
+  }
+  const ImageRegion<D> largest = input->GetLargestPossibleRegion();
+  ptrdiff_t            shape[BW_MAX_DIMS] = { 0, 0, 0 };
   ShapeToCore(largest.GetSize(), shape);
   const bw_region outCore = ToCore(outputRegion, outputOrigin);
   bw_region       inCore;

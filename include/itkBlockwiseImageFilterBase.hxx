@@ -189,13 +189,8 @@ auto
 BlockwiseImageFilterBase<TInputImage, TOutputImage>::MapOutputRegionToInputRegion(
   const OutputRegionType & outputRegion) const -> InputRegionType
 {
-  const TInputImage * input = this->GetInput();
-  if (input == nullptr)
-  {
-    itkExceptionMacro(<< "Input 0 is not set");
-  }
   const bw_block_params & p = m_Parameters;
-  return blockwise::MapRegion(input->GetLargestPossibleRegion(), outputRegion, Index<ImageDimension>::Filled(0),
+  return blockwise::MapRegion(this->GetInput(), outputRegion, Index<ImageDimension>::Filled(0),
                               [&p](const ptrdiff_t * shape, const bw_region * out, bw_region * in, bw_error * err) {
                                 return bw_block_input_region(&p, shape, out, in, err);
                               });

@@ -41,6 +41,26 @@ operator<<(std::ostream & out, const NonLocalMeansEnums::NoiseModel value)
   return blockwise::PrintEnum(out, "NonLocalMeansEnums::NoiseModel::", names, 2, static_cast<unsigned int>(value));
 }
 
+/** Set##name / Get##name of m_Parameters.field, a double of the core's
+ * parameters (Modified() when it changes). */
+#define itkBlockwiseDoubleMacro(name, field)                                                                           \
+  void Set##name(double value) { this->SetField(m_Parameters.field, value); }                                        \
+  double Get##name() const { return m_Parameters.field; }                                                            \
+  ITK_MACROEND_NOOP_STATEMENT
+
+/** Set##name (per axis in ITK order, or one value for every axis) and
+ * Get##name of the radii m_Parameters.field (core order). */
+#define itkBlockwiseRadiusMacro(name, field)                                                                           \
+  void Set##name(const RadiusType & radius) { this->SetRadius(radius, &bw_nlm_params::field); }                      \
+  RadiusType Get##name() const { return blockwise::SizeFromCore<ImageDimension>(m_Parameters.field); }               \
+  void Set##name(SizeValueType radius)                                                                               \
+  {                                                                                                                  \
+    RadiusType r;                                                                                                    \
+    r.Fill(radius);                                                                                                  \
+    this->Set##name(r);                                                                                              \
+  }                                                                                                                  \
+  ITK_MACROEND_NOOP_STATEMENT
+
 /** \class NonLocalMeansImageFilter
  * \brief Non-local means denoising of 2-D and 3-D images, streamable and
  * threaded, bit for bit the same however the output is split.
@@ -115,58 +135,15 @@ public:
 
   /** Patch radius per axis (default BW_NLM_DEFAULT_PATCH, 3: 7-pixel
    * patches). */
-  void
-  SetPatchRadius(const RadiusType & radius)
-  {
-    this->SetRadius(radius, &bw_nlm_params::patch);
-  }
-  RadiusType
-  GetPatchRadius() const
-  {
-    return blockwise::SizeFromCore<ImageDimension>(m_Parameters.patch);
-  }
-  /** The same patch radius along every axis. */
-  void
-  SetPatchRadius(SizeValueType radius)
-  {
-    RadiusType r;
-    r.Fill(radius);
-    this->SetPatchRadius(r);
-  }
+  itkBlockwiseRadiusMacro(PatchRadius, patch);
 
   /** Search radius per axis (default BW_NLM_DEFAULT_SEARCH, 10: 21-pixel
    * windows). */
-  void
-  SetSearchRadius(const RadiusType & radius)
-  {
-    this->SetRadius(radius, &bw_nlm_params::search);
-  }
-  RadiusType
-  GetSearchRadius() const
-  {
-    return blockwise::SizeFromCore<ImageDimension>(m_Parameters.search);
-  }
-  /** The same search radius along every axis. */
-  void
-  SetSearchRadius(SizeValueType radius)
-  {
-    RadiusType r;
-    r.Fill(radius);
-    this->SetSearchRadius(r);
-  }
+  itkBlockwiseRadiusMacro(SearchRadius, search);
 
   /** The filtering parameter, >= 0; 0 (default) selects 0.8 Sigma for
    * Gaussian noise and 0.8 for Poisson-Gaussian noise. */
-  void
-  SetH(double h)
-  {
-    this->SetField(m_Parameters.h, h);
-  }
-  double
-  GetH() const
-  {
-    return m_Parameters.h;
-  }
+  itkBlockwiseDoubleMacro(H, h);
 
   /** Gaussian (default) or PoissonGaussian. */
   void
@@ -183,54 +160,18 @@ public:
   }
 
   /** Gaussian noise: its standard deviation in image units (default 0). */
-  void
-  SetSigma(double sigma)
-  {
-    this->SetField(m_Parameters.sigma, sigma);
-  }
-  double
-  GetSigma() const
-  {
-    return m_Parameters.sigma;
-  }
+  itkBlockwiseDoubleMacro(Sigma, sigma);
 
   /** Poisson-Gaussian noise: image units per photo-electron (default 1). */
-  void
-  SetGain(double gain)
-  {
-    this->SetField(m_Parameters.gain, gain);
-  }
-  double
-  GetGain() const
-  {
-    return m_Parameters.gain;
-  }
+  itkBlockwiseDoubleMacro(Gain, gain);
 
   /** Poisson-Gaussian noise: the image value of no photo-electrons
    * (default 0). */
-  void
-  SetOffset(double offset)
-  {
-    this->SetField(m_Parameters.offset, offset);
-  }
-  double
-  GetOffset() const
-  {
-    return m_Parameters.offset;
-  }
+  itkBlockwiseDoubleMacro(Offset, offset);
 
   /** Poisson-Gaussian noise: standard deviation of the Gaussian read noise
    * in image units (default 0). */
-  void
-  SetReadSigma(double readSigma)
-  {
-    this->SetField(m_Parameters.read_sigma, readSigma);
-  }
-  double
-  GetReadSigma() const
-  {
-    return m_Parameters.read_sigma;
-  }
+  itkBlockwiseDoubleMacro(ReadSigma, read_sigma);
 
   /** All of the above at once, as the C core's parameters (radii in C axis
    * order, slowest first), for programs that already hold them: kept as

@@ -65,14 +65,11 @@ auto
 NonLocalMeansImageFilter<TInputImage, TOutputImage>::MapOutputRegionToInputRegion(
   const OutputRegionType & outputRegion) const -> InputRegionType
 {
-  const TInputImage * input = this->GetInput();
-  if (input == nullptr)
-  {
-    itkExceptionMacro(<< "Input 0 is not set");
-  }
-  const InputRegionType largest = input->GetLargestPossibleRegion();
+  const TInputImage *   input = this->GetInput();
   const bw_nlm_params & p = m_Parameters;
-  return blockwise::MapRegion(largest, outputRegion, largest.GetIndex(),
+  // Output and input share their index space.
+  return blockwise::MapRegion(input, outputRegion,
+                              input ? input->GetLargestPossibleRegion().GetIndex() : Index<ImageDimension>(),
                               [&p](const ptrdiff_t * shape, const bw_region * out, bw_region * in, bw_error * err) {
                                 return bw_nlm_input_region(&p, shape, out, in, err);
                               });

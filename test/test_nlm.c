@@ -46,6 +46,15 @@ static double rnd_poisson(double mean) {
   return k;
 }
 
+/* The coordinates (slowest first) of element @i of a C-contiguous image. */
+static void coords_of(size_t i, int nd, const ptrdiff_t *shape, double *c) {
+  c[0] = c[1] = c[2] = 0;
+  for (int a = nd - 1; a >= 0; a--) {
+    c[a] = (double)(i % (size_t)shape[a]);
+    i /= (size_t)shape[a];
+  }
+}
+
 static void set_d(void *p, bw_dtype dt, size_t i, double v) {
   switch (dt) {
   case BW_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
@@ -91,12 +100,8 @@ static double fill_image(void *p, bw_dtype dt, int nd, const ptrdiff_t *shape,
   const int isint = dt != BW_F32 && dt != BW_F64;
   const size_t n = prod(shape, nd);
   for (size_t i = 0; i < n; i++) {
-    size_t r = i;
-    double c[3] = {0, 0, 0};
-    for (int a = nd - 1; a >= 0; a--) {
-      c[a] = (double)(r % (size_t)shape[a]);
-      r /= (size_t)shape[a];
-    }
+    double c[3];
+    coords_of(i, nd, shape, c);
     double u = 0.5 + 0.3 * sin(0.45 * c[nd - 1] + 0.2 * c[0]) *
                          cos(0.31 * c[nd - 2] - 0.1 * c[nd - 1]);
     if ((int)(c[nd - 1] / 5 + c[nd - 2] / 7) % 3 == 0) u += 0.15;
@@ -377,12 +382,8 @@ static void fluorescence(void *img, bw_dtype dt, int nd, const ptrdiff_t *shape,
                          double read_sigma) {
   const size_t n = prod(shape, nd);
   for (size_t i = 0; i < n; i++) {
-    size_t r = i;
-    double c[3] = {0, 0, 0};
-    for (int a = nd - 1; a >= 0; a--) {
-      c[a] = (double)(r % (size_t)shape[a]);
-      r /= (size_t)shape[a];
-    }
+    double c[3];
+    coords_of(i, nd, shape, c);
     double u = 0.5 + 0.5 * sin(0.5 * c[nd - 1]) * cos(0.4 * c[nd - 2] + 0.3 * c[0]);
     const double mean = lo + (hi - lo) * u * u;
     double z = gain * rnd_poisson(mean) + offset + read_sigma * rnd_normal();
