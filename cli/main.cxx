@@ -335,13 +335,10 @@ Denoise(int argc, char ** argv)
   p.steps.push_back(ReadStep("in", args.Positional()[0]));
   Step d = MakeStep("denoise", Op::Denoise, { "in" });
   d.noise = args.Get("--noise", "gaussian");
-  args.Number("--sigma", d.sigma);
-  args.Sizes("--patch", d.patch);
-  args.Sizes("--search", d.search);
-  args.Number("--h", d.h);
-  args.Number("--gain", d.gain);
-  args.Number("--offset", d.offset);
-  args.Number("--read-sigma", d.read_sigma);
+  for (const auto & f : kDenoiseNumbers)
+    args.Number(OptionOf(f.key), d.*f.field);
+  for (const auto & f : kDenoiseSizes)
+    args.Sizes(OptionOf(f.key), d.*f.field);
   if (d.noise == "gaussian" && !args.Has("--sigma"))
     throw UsageError("'blockwise denoise' needs --sigma S, the noise's standard deviation "
                      "(or --noise poisson-gaussian --gain G)");

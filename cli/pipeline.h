@@ -97,6 +97,23 @@ struct Step
   double               gain = 1, offset = 0, read_sigma = 0;
 };
 
+/** A parameter of a step, by its key in pipeline files; on the command
+ * line and in Slicer it is the option "--" + key with '_' as '-'. */
+template <typename T>
+struct StepField
+{
+  const char * key;
+  T Step::*    field;
+};
+
+/** The denoise step's numbers and radii: the one list the subcommand, the
+ * pipeline reader and the Slicer module read them by. */
+extern const StepField<double>               kDenoiseNumbers[5];
+extern const StepField<std::vector<int64_t>> kDenoiseSizes[2];
+
+/** "--" + @key with '_' as '-'. */
+std::string OptionOf(const char * key);
+
 /** A step named @name doing @op on the images of the steps @inputs. */
 Step MakeStep(const std::string & name, Op op, const std::vector<std::string> & inputs);
 /** A step named @name that reads @path. */

@@ -6,6 +6,7 @@
 
 #include "bw_tiff.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -34,6 +35,21 @@ DTypeName(bw_dtype dtype)
   static const char * const names[] = { "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64" };
   const int                 k = static_cast<int>(dtype) - BW_U8;
   return k >= 0 && k < 8 ? names[k] : "invalid";
+}
+
+const StepField<double> kDenoiseNumbers[5] = { { "sigma", &Step::sigma },
+                                                { "h", &Step::h },
+                                                { "gain", &Step::gain },
+                                                { "offset", &Step::offset },
+                                                { "read_sigma", &Step::read_sigma } };
+const StepField<std::vector<int64_t>> kDenoiseSizes[2] = { { "patch", &Step::patch }, { "search", &Step::search } };
+
+std::string
+OptionOf(const char * key)
+{
+  std::string option = std::string("--") + key;
+  std::replace(option.begin(), option.end(), '_', '-');
+  return option;
 }
 
 Step

@@ -284,14 +284,11 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       reader.Number("threshold", s.threshold);
       break;
     case Op::Denoise:
-      reader.Sizes("patch", s.patch);
-      reader.Sizes("search", s.search);
       reader.String("noise", s.noise);
-      reader.Number("sigma", s.sigma);
-      reader.Number("h", s.h);
-      reader.Number("gain", s.gain);
-      reader.Number("offset", s.offset);
-      reader.Number("read_sigma", s.read_sigma);
+      for (const auto & f : kDenoiseNumbers)
+        reader.Number(f.key, s.*f.field);
+      for (const auto & f : kDenoiseSizes)
+        reader.Sizes(f.key, s.*f.field);
       break;
   }
   reader.CheckAllUsed();

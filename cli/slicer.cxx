@@ -230,11 +230,8 @@ SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std:
   const long depth = SlicerInteger("--search-depth", flags["--search-depth"], -1, 1L << 20);
   d.search = { search };
   d.noise = flags["--noise"];
-  d.sigma = SlicerNumber("--sigma", flags["--sigma"]);
-  d.h = SlicerNumber("--h", flags["--h"]);
-  d.gain = SlicerNumber("--gain", flags["--gain"]);
-  d.offset = SlicerNumber("--offset", flags["--offset"]);
-  d.read_sigma = SlicerNumber("--read-sigma", flags["--read-sigma"]);
+  for (const auto & f : kDenoiseNumbers)
+    d.*f.field = SlicerNumber(OptionOf(f.key), flags[OptionOf(f.key)]);
   p.steps.push_back(d);
   p.steps.push_back(WriteStep("denoised", images.back(), "none"));
   if (depth >= 0 && ProbeImage(images[0]).ndim == 3)

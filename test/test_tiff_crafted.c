@@ -357,9 +357,7 @@ void test_bad_files(void) {
  * bytes (directories and their values): always an error with a message,
  * never a crash or wrong pixels. */
 void test_truncated(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "t.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "t.tif");
   capture cap;
   for (int layout = 0; layout < 3; layout++) {
     bw_tiff_write_params p = test_params(BW_U16, 3, 40, 50);
@@ -416,9 +414,7 @@ void test_truncated(void) {
 /* Deterministic byte flips in valid files: any outcome but a crash; when
  * the read succeeds, the output is complete (no error is lost). */
 void test_mutations(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "m.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "m.tif");
   capture cap;
   static const bw_tiff_compression comps[] = {BW_TIFF_NONE, BW_TIFF_LZW, BW_TIFF_DEFLATE,
                                               BW_TIFF_PACKBITS, BW_TIFF_ZSTD};

@@ -28,9 +28,7 @@
  * views with unusual strides inside a larger buffer: equal to the slice of
  * the whole image, and nothing outside the view is touched. */
 void test_subregions(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "s.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "s.tif");
   for (int layout = 0; layout < 4; layout++) {
     bw_tiff_write_params p = test_params(BW_F32, 4, 70, 90);
     if (layout == 0) p.rows_per_strip = 70;                    /* raw, one strip */
@@ -94,9 +92,7 @@ void test_subregions(void) {
 /* Reads of a small region of a 4096 x 4096 u16 image touch only the chunks
  * it meets: the byte and chunk counters show it. */
 void test_partial_counters(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "big.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "big.tif");
   const ptrdiff_t N = 4096;
   uint16_t *data = malloc((size_t)(N * N) * 2);
   fill_smooth_u16(data, (size_t)N, (size_t)N);
@@ -158,9 +154,7 @@ void test_partial_counters(void) {
  * open: reading the last page after the first re-reads one directory, not
  * the chain; pages are right in any order. */
 void test_page_jumps(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "pages.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "pages.tif");
   bw_tiff_write_params p = test_params(BW_U8, 60, 8, 8);
   size_t n = nelem(3, p.shape);
   uint8_t *data = malloc(n);
@@ -192,9 +186,7 @@ void test_page_jumps(void) {
 /* Reader argument checks leave dst untouched; missing files are I/O
  * errors. */
 void test_reader_errors(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "r.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "r.tif");
   bw_tiff_write_params p = test_params(BW_I8, 2, 5, 6);
   int8_t data[60];
   fill_random(data, BW_I8, 60);
@@ -256,9 +248,7 @@ void test_reader_errors(void) {
  * ImageJ description tifffile writes for every single image (images=1,
  * no slices line); without such a line one page is 2-D, as before. */
 void test_single_page_volume(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "vol1.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "vol1.tif");
   static const double sp[3] = {2.5, 0.5, 0.25};
   for (int layout = 0; layout < 3; layout++) {
     bw_tiff_write_params p = test_params(BW_U16, 1, 5, 7);
@@ -399,9 +389,7 @@ static int read_bands(const char *path, int bands, const uint16_t *data, bw_tiff
  * holds one row of chunks: going back to an earlier row decodes it again,
  * staying in the row does not. */
 void test_decode_cache(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "cache.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "cache.tif");
   const ptrdiff_t Z = 3, Y = 1000, X = 1200;
   uint16_t *data = malloc((size_t)(Z * Y * X) * 2);
   fill_smooth_u16(data, (size_t)(Z * Y), (size_t)X);

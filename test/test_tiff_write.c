@@ -29,9 +29,7 @@
  * bands of several heights: read back identically, from the file and from
  * memory, with the layout reported as written. */
 void test_roundtrip(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "rt.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "rt.tif");
   static const bw_tiff_compression comps[] = {BW_TIFF_NONE, BW_TIFF_LZW, BW_TIFF_DEFLATE,
                                               BW_TIFF_PACKBITS, BW_TIFF_ZSTD};
   static const int tiff_codes[] = {1, 5, 8, 32773, 50000};
@@ -114,9 +112,7 @@ void test_roundtrip(void) {
  * edges, several whole pages at once, and strided sources (reversed
  * columns, every other row of a larger buffer). */
 void test_write_regions(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "w.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "w.tif");
   bw_tiff_write_params p = test_params(BW_I16, 5, 41, 29);
   p.tiled = 1;
   p.tile_width = 16;
@@ -187,9 +183,7 @@ void test_write_regions(void) {
 /* ------------------------------------------------------------------------ */
 
 void test_spacing_roundtrip(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "sp.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "sp.tif");
   static const double sets[][3] = {{1, 1, 1}, {2.5, 0.123456789012345, 3.3e-4},
                                    {1e-7, 1e5, 0.1}, {0.3, 0.3, 0.30000000000000004}};
   for (int nd = 2; nd <= 3; nd++)
@@ -218,9 +212,7 @@ void test_spacing_roundtrip(void) {
 /* BigTIFF: forced, automatic for images past 4 GB (checked on the header
  * of the temporary file, then aborted), refused when forbidden. */
 void test_bigtiff(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "b.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "b.tif");
   bw_tiff_write_params p = test_params(BW_F64, 2, 17, 19);
   p.bigtiff = 1;
   p.compression = BW_TIFF_DEFLATE;
@@ -274,9 +266,7 @@ void test_bigtiff(void) {
  * version, ImageDescription holds the page count and the spacing lines in
  * their shortest exact form. */
 void test_tags(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "tags.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "tags.tif");
   bw_tiff_write_params p;
   bw_tiff_write_params_init(&p);
   p.ndim = 3;
@@ -313,9 +303,7 @@ void test_tags(void) {
 
 /* Every bad parameter of bw_tiff_create: its status, a message, no file. */
 void test_writer_params(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "p.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "p.tif");
   struct {
     const char *what;
     bw_status want;
@@ -393,9 +381,7 @@ void test_writer_params(void) {
  * writer goes on.  Finishing early fails and leaves nothing behind; so does
  * aborting. */
 void test_writer_sequence(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "seq.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "seq.tif");
   bw_tiff_write_params p = test_params(BW_U16, 3, 10, 6);
   size_t n;
   uint16_t *data = random_image(&p, &n);
@@ -477,9 +463,7 @@ void test_writer_sequence(void) {
  * with the system's message, the temporary file removed, later calls
  * refused. */
 void test_writer_io_failure(void) {
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "io.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "io.tif");
   bw_tiff_write_params p;
   bw_tiff_write_params_init(&p);
   p.shape[0] = 1000;
@@ -545,9 +529,7 @@ void test_compression_names(void) {
       {BW_TIFF_PACKBITS, "packbits", "PACKBITS", "PackBits", 0, 0, 32773},
       {BW_TIFF_ZSTD, "zstd", "ZSTD", "zStD", 22, 1, 50000},
   };
-  tmpdir t;
-  char path[600];
-  CHECK(tmpdir_make_with(&t, "names.tif", path, sizeof path) == 0, "mkdtemp");
+  TMP_FILE(t, path, "names.tif");
   for (size_t k = 0; k < sizeof table / sizeof *table; k++) {
     const char *name = bw_tiff_compression_name(table[k].c);
     CHECK(name && strcmp(name, table[k].name) == 0, "name of %d: %s", (int)table[k].c,

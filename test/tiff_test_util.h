@@ -69,6 +69,13 @@ int tmpdir_make(tmpdir *t);
 /* Makes the folder and names the file @name in it in @out; 0 on success. */
 int tmpdir_make_with(tmpdir *t, const char *name, char *out, size_t len);
 
+/* Declares tmpdir @t and char @path[600], the file @name in a new folder
+ * under it, and fails the running test if the folder cannot be made. */
+#define TMP_FILE(t, path, name)                                                \
+  tmpdir t;                                                                    \
+  char path[600];                                                              \
+  CHECK(tmpdir_make_with(&t, name, path, sizeof path) == 0, "mkdtemp")
+
 /* The path of @name in the folder. */
 void tmpdir_file(const tmpdir *t, const char *name, char *out, size_t len);
 
