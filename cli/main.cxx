@@ -135,6 +135,51 @@ ExpectFiles(const Arguments & args, const char * command, size_t n, const char *
     throw UsageError(std::string("'blockwise ") + command + "' needs -o " + output);
 }
 
+/** @own plus the options of corr and stats: the map, its blocks, type and
+ * compression. */
+std::map<std::string, bool>
+WithBlockOptions(std::map<std::string, bool> own)
+{
+  for (const char * o : { "--output", "--block", "--edge", "--type", "--compression" })
+    own[o] = true;
+  return own;
+}
+
+/** A subcommand's pipeline so far: steps named @names reading its file
+ * arguments, in order; messages do not name steps the user never named. */
+Pipeline
+Reads(const Arguments & args, std::initializer_list<const char *> names)
+{
+  Pipeline p;
+  p.name_steps = false;
+  size_t i = 0;
+  for (const char * name : names)
+    p.steps.push_back(ReadStep(name, args.Positional().at(i++)));
+  return p;
+}
+
+/** Adds @step and the write of its image to -o, then checks and runs the
+ * pipeline. */
+Resolved
+RunToOutput(Pipeline & p, const Step & step, const Arguments & args, const RunOptions & options)
+{
+  p.steps.push_back(step);
+  p.steps.push_back(WriteStep(step.name, args.Get("--output"), args.Get("--compression", "none")));
+  Resolved plan = Resolve(p);
+  Execute(plan, options);
+  return plan;
+}
+
+/** The image the (first) step doing @op makes in @plan. */
+const NodeInfo &
+NodeOf(const Resolved & plan, Op op)
+{
+  for (const ResolvedStep & r : plan.steps)
+    if (r.step->op == op)
+      return r.node;
+  throw RuntimeError(std::string("internal: no ") + OpName(op) + " step");
+}
+
 /** The block options shared by corr and stats. */
 void
 BlockOptions(const Arguments & args, Step & s)
@@ -172,25 +217,14 @@ JsonNumber(double v)
 int
 Corr(int argc, char ** argv)
 {
-  const Arguments args = CommandArguments("corr", argc, argv,
-                                          { { "--output", true },
-                                            { "--block", true },
-                                            { "--png", true },
-                                            { "--edge", true },
-                                            { "--fill", true },
-                                            { "--threshold", true },
-                                            { "--type", true },
-                                            { "--compression", true },
-                                            { "--json", false } });
+  const Arguments args = CommandArguments(
+    "corr", argc, argv, WithBlockOptions({ { "--png", true }, { "--fill", true }, { "--threshold", true }, { "--json", false } }));
   if (ShowHelp(args, kCorrHelp))
     return 0;
   ExpectFiles(args, "corr", 2, "two images, A.tif B.tif", "R.tif, the file for the map");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p;
-  p.name_steps = false;
-  p.steps.push_back(ReadStep("A", args.Positional()[0]));
-  p.steps.push_back(ReadStep("B", args.Positional()[1]));
+  Pipeline p = Reads(args, { "A", "B" });
   Step corr = MakeStep("r", Op::Corr, { "A", "B" });
   corr.statistic = "correlation";
   BlockOptions(args, corr);
@@ -210,10 +244,7 @@ Corr(int argc, char ** argv)
   const Resolved                plan = Resolve(p);
   const std::vector<MapSummary> summaries = Execute(plan, options);
   const MapSummary &            s = summaries.at(0);
-  const NodeInfo *              map = nullptr;
-  for (const ResolvedStep & r : plan.steps)
-    if (r.step->op == Op::Corr)
-      map = &r.node;
+  const NodeInfo *              map = &NodeOf(plan, Op::Corr);
 
   const double fraction = s.finite ? static_cast<double>(s.below) / static_cast<double>(s.finite) : 0.0;
   const bool   recommend = s.finite && fraction >= 0.05;
@@ -274,14 +305,8 @@ Corr(int argc, char ** argv)
 int
 Stats(int argc, char ** argv)
 {
-  const Arguments args = CommandArguments("stats", argc, argv,
-                                          { { "--output", true },
-                                            { "--stat", true },
-                                            { "--block", true },
-                                            { "--ddof", true },
-                                            { "--edge", true },
-                                            { "--type", true },
-                                            { "--compression", true } });
+  const Arguments args =
+    CommandArguments("stats", argc, argv, WithBlockOptions({ { "--stat", true }, { "--ddof", true } }));
   if (ShowHelp(args, kStatsHelp))
     return 0;
   ExpectFiles(args, "stats", 1, "one image, IN.tif", "OUT.tif, the file for the map");
@@ -289,50 +314,35 @@ Stats(int argc, char ** argv)
     throw UsageError("'blockwise stats' needs --stat mean|std|var|sum|min|max|count");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p;
-  p.name_steps = false;
-  p.steps.push_back(ReadStep("in", args.Positional()[0]));
+  Pipeline p = Reads(args, { "in" });
   Step st = MakeStep("stats", Op::Stats, { "in" });
   st.statistic = args.Get("--stat");
   BlockOptions(args, st);
   if (args.Has("--ddof"))
     st.ddof = static_cast<int>(ParseInteger("--ddof", args.Get("--ddof"), 0, 1));
-  p.steps.push_back(st);
-  p.steps.push_back(WriteStep("stats", args.Get("--output"), args.Get("--compression", "none")));
-  const Resolved plan = Resolve(p);
-  Execute(plan, options);
+  const Resolved   plan = RunToOutput(p, st, args, options);
+  const NodeInfo & map = NodeOf(plan, Op::Stats);
   if (!options.quiet)
-  {
-    for (const ResolvedStep & r : plan.steps)
-      if (r.step->op == Op::Stats)
-        std::cout << "map:        " << args.Get("--output") << " (" << st.statistic << " of " << SizeText(r.node)
-                  << " blocks, " << DTypeName(r.node.dtype) << ")" << std::endl;
-  }
+    std::cout << "map:        " << args.Get("--output") << " (" << st.statistic << " of " << SizeText(map)
+              << " blocks, " << DTypeName(map.dtype) << ")" << std::endl;
   return 0;
 }
 
 int
 Denoise(int argc, char ** argv)
 {
-  const Arguments args = CommandArguments("denoise", argc, argv,
-                                          { { "--output", true },
-                                            { "--sigma", true },
-                                            { "--patch", true },
-                                            { "--search", true },
-                                            { "--h", true },
-                                            { "--noise", true },
-                                            { "--gain", true },
-                                            { "--offset", true },
-                                            { "--read-sigma", true },
-                                            { "--compression", true } });
+  std::map<std::string, bool> own = { { "--output", true }, { "--noise", true }, { "--compression", true } };
+  for (const auto & f : kDenoiseNumbers)
+    own[OptionOf(f.key)] = true;
+  for (const auto & f : kDenoiseSizes)
+    own[OptionOf(f.key)] = true;
+  const Arguments args = CommandArguments("denoise", argc, argv, own);
   if (ShowHelp(args, kDenoiseHelp))
     return 0;
   ExpectFiles(args, "denoise", 1, "one image, IN.tif", "OUT.tif, the file for the denoised image");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p;
-  p.name_steps = false;
-  p.steps.push_back(ReadStep("in", args.Positional()[0]));
+  Pipeline p = Reads(args, { "in" });
   Step d = MakeStep("denoise", Op::Denoise, { "in" });
   d.noise = args.Get("--noise", "gaussian");
   for (const auto & f : kDenoiseNumbers)
@@ -342,15 +352,11 @@ Denoise(int argc, char ** argv)
   if (d.noise == "gaussian" && !args.Has("--sigma"))
     throw UsageError("'blockwise denoise' needs --sigma S, the noise's standard deviation "
                      "(or --noise poisson-gaussian --gain G)");
-  p.steps.push_back(d);
-  p.steps.push_back(WriteStep("denoise", args.Get("--output"), args.Get("--compression", "none")));
-  const Resolved plan = Resolve(p);
-  Execute(plan, options);
+  const Resolved   plan = RunToOutput(p, d, args, options);
+  const NodeInfo & image = NodeOf(plan, Op::Denoise);
   if (!options.quiet)
-    for (const ResolvedStep & r : plan.steps)
-      if (r.step->op == Op::Denoise)
-        std::cout << "denoised:   " << args.Get("--output") << " (" << SizeText(r.node) << ", "
-                  << DTypeName(r.node.dtype) << ")" << std::endl;
+    std::cout << "denoised:   " << args.Get("--output") << " (" << SizeText(image) << ", " << DTypeName(image.dtype)
+              << ")" << std::endl;
   return 0;
 }
 
