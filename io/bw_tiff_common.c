@@ -286,8 +286,7 @@ int bw_tiff_compression_max_level(bw_tiff_compression c) {
 }
 
 int bw_tiff_compression_has_predictor(bw_tiff_compression c) {
-  const struct codec *k = codec_of(c);
-  return k ? k->predictor : 0;
+  return bw_tiff_code_has_predictor(bw_tiff_compression_code(c));
 }
 
 uint16_t bw_tiff_compression_code(bw_tiff_compression c) {

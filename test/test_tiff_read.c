@@ -39,9 +39,8 @@ void test_subregions(void) {
     size_t n;
     float *data = random_image(&p, &n);
     bw_error e = {BW_OK, ""};
-    CHECK(write_array(path, &p, data, 13, &e) == BW_OK, "write: %s", e.message);
-    bw_tiff_reader *r = NULL;
-    CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+    bw_tiff_reader *r = write_and_open(path, &p, data, 13, &e);
+    CHECK(r, "write and open: %s", e.message);
     for (int it = 0; it < 60; it++) {
       bw_region reg;
       memset(&reg, 0, sizeof reg);
@@ -156,13 +155,11 @@ void test_partial_counters(void) {
 void test_page_jumps(void) {
   TMP_FILE(t, path, "pages.tif");
   bw_tiff_write_params p = test_params(BW_U8, 60, 8, 8);
-  size_t n = nelem(3, p.shape);
-  uint8_t *data = malloc(n);
-  fill_random(data, BW_U8, n);
+  size_t n;
+  uint8_t *data = random_image(&p, &n);
   bw_error e = {BW_OK, ""};
-  CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "write: %s", e.message);
-  bw_tiff_reader *r = NULL;
-  CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+  bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
+  CHECK(r, "write and open: %s", e.message);
   CHECK(bw_tiff_reader_info(r)->ndim == 3 && bw_tiff_reader_info(r)->shape[0] == 60, "pages");
   static const int order[] = {0, 59, 1, 58, 30, 30, 2, 0, 59};
   uint8_t px[64];
@@ -191,9 +188,8 @@ void test_reader_errors(void) {
   int8_t data[60];
   fill_random(data, BW_I8, 60);
   bw_error e = {BW_OK, ""};
-  CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "write: %s", e.message);
-  bw_tiff_reader *r = NULL;
-  CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+  bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
+  CHECK(r, "write and open: %s", e.message);
   int8_t out[60];
   memset(out, 0x5A, sizeof out);
   ptrdiff_t sh[3] = {2, 5, 6};
@@ -258,10 +254,8 @@ void test_single_page_volume(void) {
     uint16_t data[35];
     fill_random(data, BW_U16, 35);
     bw_error e = {BW_OK, ""};
-    CHECK(write_array(path, &p, data, layout, &e) == BW_OK, "layout %d: write: %s", layout,
-          e.message);
-    bw_tiff_reader *r = NULL;
-    CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "layout %d: open: %s", layout, e.message);
+    bw_tiff_reader *r = write_and_open(path, &p, data, layout, &e);
+    CHECK(r, "layout %d: write and open: %s", layout, e.message);
     const bw_tiff_info *in = bw_tiff_reader_info(r);
     int ok = in->ndim == 3 && in->shape[0] == 1 && in->shape[1] == 5 && in->shape[2] == 7;
     for (int i = 0; i < 3; i++) ok = ok && in->spacing[i] == sp[i];
@@ -431,9 +425,8 @@ void test_decode_cache(void) {
     p.tiled = 1;
     p.tile_width = p.tile_length = 128;
     bw_error e = {BW_OK, ""};
-    CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "write: %s", e.message);
-    bw_tiff_reader *r = NULL;
-    CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+    bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
+    CHECK(r, "write and open: %s", e.message);
     static const struct {
       ptrdiff_t y0;
       uint64_t decoded; /* tiles decoded by this read */
@@ -469,9 +462,8 @@ void test_decode_cache(void) {
     p.predictor = 1;
     p.rows_per_strip = 8;
     bw_error e = {BW_OK, ""};
-    CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "write: %s", e.message);
-    bw_tiff_reader *r = NULL;
-    CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+    bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
+    CHECK(r, "write and open: %s", e.message);
     static const struct {
       ptrdiff_t y0, y1;
       uint64_t decoded;

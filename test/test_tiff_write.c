@@ -197,9 +197,8 @@ void test_spacing_roundtrip(void) {
       memcpy(p.spacing, sets[k], sizeof sets[k]);
       uint8_t data[24] = {0};
       bw_error e = {BW_OK, ""};
-      CHECK(write_array(path, &p, data, 0, &e) == BW_OK, "write: %s", e.message);
-      bw_tiff_reader *r = NULL;
-      CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+      bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
+      CHECK(r, "write and open: %s", e.message);
       const bw_tiff_info *in = bw_tiff_reader_info(r);
       for (int i = 0; i < nd; i++)
         CHECK(in->spacing[i] == sets[k][i], "nd %d set %zu axis %d: %.17g != %.17g", nd, k, i,

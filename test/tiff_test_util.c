@@ -201,6 +201,14 @@ bw_status write_array(const char *path, const bw_tiff_write_params *p, const voi
   return bw_tiff_finish(w, err);
 }
 
+bw_tiff_reader *write_and_open(const char *path, const bw_tiff_write_params *p, const void *data,
+                               ptrdiff_t band, bw_error *err) {
+  bw_tiff_reader *r = NULL;
+  if (write_array(path, p, data, band, err) != BW_OK || bw_tiff_open(path, &r, err) != BW_OK)
+    return NULL;
+  return r;
+}
+
 /* Reads the whole image of an open reader into a new contiguous buffer. */
 void *read_whole(bw_tiff_reader *r, bw_error *err) {
   const bw_tiff_info *in = bw_tiff_reader_info(r);

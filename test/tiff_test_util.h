@@ -120,6 +120,11 @@ void *random_image(const bw_tiff_write_params *p, size_t *n);
 bw_status write_array(const char *path, const bw_tiff_write_params *p, const void *data,
                       ptrdiff_t band, bw_error *err);
 
+/* write_array(), then bw_tiff_open() of the file written; NULL on error
+ * (message in err). */
+bw_tiff_reader *write_and_open(const char *path, const bw_tiff_write_params *p, const void *data,
+                               ptrdiff_t band, bw_error *err);
+
 /* Reads the whole image of an open reader into a new contiguous buffer;
  * NULL on error (message in err). */
 void *read_whole(bw_tiff_reader *r, bw_error *err);
