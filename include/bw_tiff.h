@@ -98,6 +98,23 @@ BW_API int bw_tiff_compression_max_level(bw_tiff_compression c);
  * Deflate and ZSTD; else 0. */
 BW_API int bw_tiff_compression_has_predictor(bw_tiff_compression c);
 
+/** Most channels a pixel may have. */
+#define BW_TIFF_MAX_CHANNELS 64
+
+/** What the channels of a pixel are. */
+typedef enum bw_tiff_color {
+  BW_TIFF_GREY = 0, /**< one channel: grey (min-is-black; min-is-white files
+                         are inverted; palette files with a grey colour map
+                         give their indices) */
+  BW_TIFF_RGB,      /**< red, green, blue: RGB files, YCbCr JPEG (converted
+                         by libtiff's codec), palette files through their
+                         colour map */
+  BW_TIFF_RGBA,     /**< red, green, blue and alpha (an extra sample) */
+  BW_TIFF_CHANNELS  /**< channels of their own: several samples per pixel of
+                         a min-is-black file (fluorescence), or RGB with more
+                         than one extra sample */
+} bw_tiff_color;
+
 /** What a TIFF file holds, as bw_tiff_reader_info() reports it. */
 typedef struct bw_tiff_info {
   bw_dtype dtype;    /**< element type of every page */
@@ -112,32 +129,53 @@ typedef struct bw_tiff_info {
   const char *compression_name;     /**< "none", "lzw", "deflate", "packbits", "zstd", ... */
   int bigtiff;                      /**< 1: BigTIFF, 0: classic TIFF */
   int big_endian;                   /**< 1: big-endian ("MM"), 0: little-endian ("II") */
+  int channels;                     /**< channels per pixel, 1 to BW_TIFF_MAX_CHANNELS */
+  bw_tiff_color color;              /**< what they are */
+  int alpha;                        /**< 1: the last channel is alpha */
+  int planar;                       /**< 1: channels stored in planes of their own */
+  int bits_per_sample;              /**< as stored: 12 for packed 12-bit samples
+                                         (read as uint16), 16 for half floats
+                                         (read as float32) */
+  const char *photometric_name;     /**< how pixels are stored, in words:
+                                         "min-is-black", "min-is-white",
+                                         "RGB", "YCbCr", "palette" */
 } bw_tiff_info;
 
 /** An open file for reading.  One reader serves one thread at a time. */
 typedef struct bw_tiff_reader bw_tiff_reader;
 
 /** Opens a TIFF file and reads its directory structure (every page's header,
- * not its pixels).  Accepted: one sample per pixel, 8, 16, 32 or 64 bits of
- * unsigned, signed or IEEE float samples matching a bw_dtype, any
- * compression this libtiff decodes, strips or tiles, classic TIFF or
- * BigTIFF, either byte order.  Pages marked as reduced-resolution copies
- * (NewSubfileType bit 0) are skipped; the remaining pages must all have the
- * same size and type, and form the Z axis.
+ * not its pixels).  Accepted: 8, 16, 32 or 64 bits of unsigned, signed or
+ * IEEE float samples matching a bw_dtype; unsigned samples of 2 to 15 bits
+ * that are not a whole type (10-, 12-, 14-bit cameras), read as the
+ * smallest unsigned type that holds them; 16-bit floats, read as float32;
+ * one sample per pixel (grey) or several (up to BW_TIFF_MAX_CHANNELS),
+ * pixel-interleaved or planar-separate: RGB, RGBA, channels of a
+ * min-is-black file; min-is-white integer samples, inverted (0 is black);
+ * YCbCr when JPEG-compressed, read as RGB; palette images of 2 to 8 or 16
+ * bits, through their colour map (RGB: 8-bit channels for an 8-bit
+ * palette, 16-bit for a 16-bit one), or as their indices when every entry
+ * of the map is grey; any compression this libtiff decodes, strips or
+ * tiles, classic TIFF or BigTIFF, either byte order.  Pages marked as
+ * reduced-resolution copies (NewSubfileType bit 0) are skipped; the
+ * remaining pages must all have the same size, type and channels, and
+ * form the Z axis.
  *
- * Valid files it does not read give, with a message that says what is not
- * supported: BW_ERR_DTYPE for their pixel format (several samples per
- * pixel, palette, 1 bit, 12 bits, half floats, complex or 64-bit integer
+ * Valid files it does not read give, with a message that says in words
+ * what is not supported: BW_ERR_DTYPE for their pixel format (bilevel,
+ * CMYK, CIE L*a*b*, YCbCr without JPEG, min-is-white floats, signed or
+ * floating-point samples of other sizes, complex or 64-bit integer
  * samples, pages of different types); BW_ERR_UNSUPPORTED for their layout
- * or encoding (pages of different sizes, ImageDepth > 1, a compression this
- * libtiff has no codec for, only reduced-resolution pages, a one-page file
- * whose description announces several images (ImageJ's single-directory
- * stacks), a row, compressed strip or tile over 1 GiB decoded).  Corrupt or
- * truncated files give BW_ERR_PARAM: among them a directory, or a tag
- * value, that lies past the end of the file, even where libtiff would only
- * drop the tag, and a page whose pixels cannot fit in the file's size
- * (uncompressed, or with a codec of bounded ratio: Deflate, LZW,
- * PackBits); these are told apart from the size limits above. */
+ * or encoding (pages of different sizes, ImageDepth > 1, a compression
+ * this libtiff has no codec for, only reduced-resolution pages, a one-page
+ * file whose description announces several images (ImageJ's
+ * single-directory stacks), a row, compressed strip or tile over 1 GiB
+ * decoded).  Corrupt or truncated files give BW_ERR_PARAM: among them a
+ * zero-size image, a directory, or a tag value, that lies past the end of
+ * the file, even where libtiff would only drop the tag, and a page whose
+ * pixels cannot fit in the file's size (uncompressed, or with a codec of
+ * bounded ratio: Deflate, LZW, PackBits); these are told apart from the
+ * size limits above. */
 BW_API bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err);
 
 /** As bw_tiff_open(), over a file image in memory that the caller keeps
@@ -148,12 +186,25 @@ BW_API bw_status bw_tiff_open_memory(const void *data, size_t size,
 /** The file's description; valid until bw_tiff_close(). */
 BW_API const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r);
 
-/** Reads a region of the image into dst.  region has info->ndim axes
- * (start and size in C order); dst has the same number of axes, extents
- * equal to region's size, the file's dtype, and any strides.  Reads only
- * the strips or tiles that intersect the region. */
+/** Reads a region of an image of one channel into dst.  region has
+ * info->ndim axes (start and size in C order); dst has the same number of
+ * axes, extents equal to region's size, the file's dtype, and any strides.
+ * Reads only the strips or tiles that intersect the region.  An image of
+ * several channels gives BW_ERR_PARAM: read it with
+ * bw_tiff_read_channels(). */
 BW_API bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region,
                        const bw_view *dst, bw_error *err);
+
+/** Reads channels [@first, @first + @count) of a region into dst[0] ..
+ * dst[count - 1], one view per channel, each as bw_tiff_read()'s dst: the
+ * region's extents, the file's dtype, any strides.  An interleaved buffer
+ * of pixels (ITK's, numpy's (Y, X, C)) is @count views that differ only by
+ * their data pointer, one element apart; a planar one (C, Y, X) is @count
+ * views one plane apart.  Reads every strip or tile of the region once for
+ * all the channels of a pixel-interleaved file, and only the planes of the
+ * channels asked for in a planar-separate one. */
+BW_API bw_status bw_tiff_read_channels(bw_tiff_reader *r, const bw_region *region, int first,
+                                       int count, const bw_view *dst, bw_error *err);
 
 /** What a reader has done so far: bytes read from the file, and strips or
  * tiles decoded (a strip or tile taken from the cache of decoded chunks is

@@ -114,12 +114,13 @@ static int inflate_chunk(bw_tiff_reader *r, const page_layout *pl, uint32_t chun
   if (libdeflate_zlib_decompress(r->inflater, r->packed, (size_t)count, buf, (size_t)bytes,
                                  NULL) != LIBDEFLATE_SUCCESS)
     return 0;
-  size_t cnt = (size_t)(bytes / r->esize);
-  if (r->swapped) bw_tiff_swab(buf, cnt, r->esize);
+  const size_t sb = (size_t)r->sample_bytes;
+  if (r->swapped && sb > 1) bw_tiff_swab(buf, (size_t)(bytes / sb), sb);
   if (pl->predictor == PREDICTOR_HORIZONTAL) {
+    /* One sample per pixel of whole bytes (see pl->inflate). */
     size_t n = pl->tiled ? pl->tw : r->width;
-    size_t rows = cnt / n;
-    switch (r->esize) {
+    size_t rows = (size_t)(bytes / sb) / n;
+    switch (sb) {
     case 1: undiff8(buf, n, rows); break;
     case 2: undiff16(buf, n, rows); break;
     case 4: undiff32(buf, n, rows); break;
@@ -159,13 +160,13 @@ static bw_status decode_chunk(bw_tiff_reader *r, size_t z, uint32_t chunk, uint6
 /* Sets *out to the decoded strip or tile @col of chunk row @row of page @z
  * (strip or tile number @chunk, @bytes decoded bytes): from the cache, or
  * decoded now and kept there. */
-static bw_status get_chunk(bw_tiff_reader *r, size_t z, uint32_t row, uint32_t col,
-                           uint32_t chunk, uint64_t bytes, const unsigned char **out,
-                           bw_error *err) {
+static bw_status get_chunk(bw_tiff_reader *r, size_t z, int plane, uint32_t row,
+                           uint32_t col, uint32_t chunk, uint64_t bytes,
+                           const unsigned char **out, bw_error *err) {
   const page_layout *pl = &r->pages[z];
   chunk_cache *c = &r->cache;
-  uint64_t slot_bytes = pl->tiled ? (uint64_t)pl->tw * pl->tl * r->esize
-                                  : (uint64_t)pl->rps * r->width * r->esize;
+  uint64_t slot_bytes = pl->tiled ? (uint64_t)pl->tl * pl->chunk_row_bytes
+                                  : (uint64_t)pl->rps * r->row_bytes;
   /* Slots for the tiles across, as many as the bound lets the cache hold
    * (so the table stays small for extremely wide images too). */
   uint64_t fit = BW_TIFF_CACHE_MAX / slot_bytes;
@@ -183,10 +184,11 @@ static bw_status get_chunk(bw_tiff_reader *r, size_t z, uint32_t row, uint32_t c
     c->nslots = nslots;
     c->slot_bytes = slot_bytes;
   }
-  if (!c->valid || c->page != z || c->row != row) {
+  if (!c->valid || c->page != z || c->plane != plane || c->row != row) {
     memset(c->ready, 0, nslots);
     c->valid = 1;
     c->page = z;
+    c->plane = plane;
     c->row = row;
   }
   if (col < nslots && c->ready[col]) {
@@ -222,26 +224,13 @@ static bw_status get_chunk(bw_tiff_reader *r, size_t z, uint32_t row, uint32_t c
 /* Reading regions                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* Where rows and columns of the region go in dst, for one page. */
-typedef struct dst_plane {
-  char *base;          /* element (y0, x0) of this page */
-  ptrdiff_t sy, sx;    /* strides */
-  uint32_t y0, y1, x0, x1; /* region rows [y0, y1), columns [x0, x1) */
-} dst_plane;
-
-static void put_row(const bw_tiff_reader *r, const dst_plane *d, uint32_t y,
-                    const unsigned char *src_x0) {
-  char *row = d->base + (ptrdiff_t)(y - d->y0) * d->sy;
-  bw_tiff_copy_to_strided(row, d->sx, src_x0, d->x1 - d->x0, r->esize);
-}
-
 /* 1 when the destination holds whole rows of the page back to back,
  * aligned for the element type: rows can be read or decoded into it
  * directly. */
 static int whole_rows(const bw_tiff_reader *r, const dst_plane *d) {
-  return d->x0 == 0 && d->x1 == r->width && d->sx == (ptrdiff_t)r->esize &&
-         d->sy == (ptrdiff_t)((uint64_t)r->width * r->esize) &&
-         (uintptr_t)d->base % r->esize == 0;
+  return d->whole_pixels && d->x0 == 0 && d->x1 == r->width &&
+         d->sx[0] == (ptrdiff_t)r->pixel_bytes && (uint64_t)d->sy[0] == r->row_bytes &&
+         (uintptr_t)d->base[0] % r->esize == 0;
 }
 
 /* Rows of strip @s: [*sy0, *sy1) in the page, [*a, *b) of them in the
@@ -257,10 +246,12 @@ static void strip_rows(const bw_tiff_reader *r, const page_layout *pl, const dst
 /* Uncompressed strips: reads just the rows of the region; straight into
  * the destination when it holds whole rows back to back, else through the
  * scratch buffer. */
-static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
+static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, int plane, const dst_plane *d,
                                bw_error *err) {
   const page_layout *pl = &r->pages[z];
-  uint64_t row_bytes = (uint64_t)r->width * r->esize;
+  const uint64_t row_bytes = r->row_bytes;
+  const uint32_t first = (uint32_t)plane * pl->nchunks;
+  const size_t sb = (size_t)r->sample_bytes;
   uint64_t batch_rows = BW_TIFF_ROW_BATCH / row_bytes;
   if (batch_rows < 1) batch_rows = 1;
   const int direct = whole_rows(r, d);
@@ -269,8 +260,8 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
     strip_rows(r, pl, d, s, &sy0, &sy1, &a, &b);
     int e1 = 0, e2 = 0;
     bw_tiff_msg_clear(&r->msg);
-    uint64_t off = TIFFGetStrileOffsetWithErr(r->tif, s, &e1);
-    uint64_t count = TIFFGetStrileByteCountWithErr(r->tif, s, &e2);
+    uint64_t off = TIFFGetStrileOffsetWithErr(r->tif, first + s, &e1);
+    uint64_t count = TIFFGetStrileByteCountWithErr(r->tif, first + s, &e2);
     if (e1 || e2)
       return bw_tiff_fail_lib(err, bw_tiff_lib_status(r), &r->msg,
                               "page %zu, strip %u: offset or byte count unreadable", z, s);
@@ -290,7 +281,7 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
       uint64_t len = (uint64_t)n * row_bytes;
       unsigned char *buf;
       if (direct) {
-        buf = (unsigned char *)(d->base + (ptrdiff_t)(y - d->y0) * d->sy);
+        buf = (unsigned char *)(d->base[0] + (ptrdiff_t)(y - d->y0) * d->sy[0]);
       } else {
         bw_status st = ensure_scratch(r, len, err);
         if (st != BW_OK) return st;
@@ -305,10 +296,11 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
         return bw_tiff_fail(err, BW_ERR_PARAM, "page %zu, strip %u: the file ends inside it",
                             z, s);
       if (pl->reverse_bits) TIFFReverseBits(buf, (tmsize_t)len);
-      if (r->swapped) bw_tiff_swab(buf, (size_t)(len / r->esize), r->esize);
+      if (r->swapped && sb > 1) bw_tiff_swab(buf, (size_t)(len / sb), sb);
       if (!direct)
         for (uint32_t i = 0; i < n; i++)
-          put_row(r, d, y + i, buf + i * row_bytes + (uint64_t)d->x0 * r->esize);
+          bw_tiff_put_pixels(r, d, plane, y + i, buf + i * row_bytes, d->x0, d->x0,
+                             d->x1 - d->x0);
       y += n;
     }
     r->chunks_decoded++;
@@ -322,37 +314,44 @@ static bw_status read_raw_rows(bw_tiff_reader *r, size_t z, const dst_plane *d,
  * whole, aligned rows back to back: the next read of bands in order, or of
  * bands that overlap by a few rows, starts in the region's last strip, which
  * goes through the cache. */
-static bw_status read_strips(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_error *err) {
+static bw_status read_strips(bw_tiff_reader *r, size_t z, int plane, const dst_plane *d,
+                             bw_error *err) {
   const page_layout *pl = &r->pages[z];
-  uint64_t row_bytes = (uint64_t)r->width * r->esize;
+  const uint64_t row_bytes = r->row_bytes;
+  const uint32_t first = (uint32_t)plane * pl->nchunks;
   const int direct = whole_rows(r, d);
   const chunk_cache *c = &r->cache;
   for (uint32_t s = d->y0 / pl->rps; s <= (d->y1 - 1) / pl->rps; s++) {
     uint32_t sy0, sy1, a, b;
     strip_rows(r, pl, d, s, &sy0, &sy1, &a, &b);
-    const int cached = c->valid && c->page == z && c->row == s && c->ready && c->ready[0];
+    const int cached = c->valid && c->page == z && c->plane == plane && c->row == s &&
+                       c->ready && c->ready[0];
     if (direct && a == sy0 && b == sy1 && sy1 < d->y1 && !cached) {
-      bw_status st = decode_chunk(r, z, s, (uint64_t)(sy1 - sy0) * row_bytes,
-                                  (unsigned char *)(d->base + (ptrdiff_t)(a - d->y0) * d->sy),
-                                  err);
+      bw_status st =
+          decode_chunk(r, z, first + s, (uint64_t)(sy1 - sy0) * row_bytes,
+                       (unsigned char *)(d->base[0] + (ptrdiff_t)(a - d->y0) * d->sy[0]), err);
       if (st != BW_OK) return st;
       continue;
     }
     const unsigned char *buf = NULL;
-    bw_status st = get_chunk(r, z, s, 0, s, (uint64_t)(sy1 - sy0) * row_bytes, &buf, err);
+    bw_status st = get_chunk(r, z, plane, s, 0, first + s, (uint64_t)(sy1 - sy0) * row_bytes,
+                             &buf, err);
     if (st != BW_OK) return st;
     for (uint32_t y = a; y < b; y++)
-      put_row(r, d, y, buf + (uint64_t)(y - sy0) * row_bytes + (uint64_t)d->x0 * r->esize);
+      bw_tiff_put_pixels(r, d, plane, y, buf + (uint64_t)(y - sy0) * row_bytes, d->x0, d->x0,
+                         d->x1 - d->x0);
   }
   return BW_OK;
 }
 
 /* Tiles: each tile the region meets, decoded whole (once, while its row of
  * tiles stays in the cache). */
-static bw_status read_tiles(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_error *err) {
+static bw_status read_tiles(bw_tiff_reader *r, size_t z, int plane, const dst_plane *d,
+                            bw_error *err) {
   const page_layout *pl = &r->pages[z];
-  uint64_t tile_row_bytes = (uint64_t)pl->tw * r->esize;
-  uint64_t tile_bytes = tile_row_bytes * pl->tl;
+  const uint64_t tile_row_bytes = pl->chunk_row_bytes;
+  const uint64_t tile_bytes = tile_row_bytes * pl->tl;
+  const uint32_t first = (uint32_t)plane * pl->nchunks;
   uint32_t across = (uint32_t)(((uint64_t)r->width + pl->tw - 1) / pl->tw);
   for (uint32_t ty = d->y0 / pl->tl; ty <= (d->y1 - 1) / pl->tl; ty++) {
     uint64_t ty0 = (uint64_t)ty * pl->tl;
@@ -363,56 +362,96 @@ static bw_status read_tiles(bw_tiff_reader *r, size_t z, const dst_plane *d, bw_
       uint32_t c0 = (uint64_t)d->x0 > tx0 ? d->x0 : (uint32_t)tx0;
       uint32_t c1 = (uint64_t)d->x1 < tx0 + pl->tw ? d->x1 : (uint32_t)(tx0 + pl->tw);
       const unsigned char *buf = NULL;
-      bw_status st = get_chunk(r, z, ty, tx, ty * across + tx, tile_bytes, &buf, err);
+      bw_status st =
+          get_chunk(r, z, plane, ty, tx, first + ty * across + tx, tile_bytes, &buf, err);
       if (st != BW_OK) return st;
-      for (uint32_t y = a; y < b; y++) {
-        const unsigned char *src =
-            buf + (uint64_t)(y - ty0) * tile_row_bytes + (c0 - tx0) * r->esize;
-        char *row = d->base + (ptrdiff_t)(y - d->y0) * d->sy +
-                    (ptrdiff_t)(c0 - d->x0) * d->sx;
-        bw_tiff_copy_to_strided(row, d->sx, src, c1 - c0, r->esize);
-      }
+      for (uint32_t y = a; y < b; y++)
+        bw_tiff_put_pixels(r, d, plane, y, buf + (uint64_t)(y - ty0) * tile_row_bytes,
+                           (uint32_t)(c0 - tx0), c0, c1 - c0);
     }
   }
   return BW_OK;
+}
+
+/* 1 when the @count views are one buffer of interleaved pixels of the
+ * file's layout: equal strides, channel k one element after channel k - 1. */
+static int interleaved(const bw_tiff_reader *r, int count, const bw_view *dst) {
+  for (int k = 1; k < count; k++) {
+    if ((char *)dst[k].data != (char *)dst[0].data + (size_t)k * r->esize) return 0;
+    for (int i = 0; i < dst[0].ndim; i++)
+      if (dst[k].strides[i] != dst[0].strides[i]) return 0;
+  }
+  return 1;
+}
+
+/* bw_tiff_read_channels(), as called by @fn. */
+static bw_status read_channels(const char *fn, bw_tiff_reader *r, const bw_region *region,
+                               int first, int count, const bw_view *dst, bw_error *err) {
+  if (!r || !region || !dst) return bw_tiff_fail(err, BW_ERR_NULL, "%s: NULL argument", fn);
+  const bw_tiff_info *in = &r->info;
+  if (first < 0 || count < 1 || first > in->channels - count)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "%s: channels %d to %d asked for; the image has %d",
+                        fn, first, first + count - 1, in->channels);
+  const int nd = in->ndim;
+  for (int k = 0; k < count; k++) {
+    bw_status st = bw_tiff_check_view(fn, "dst", nd, in->shape, in->dtype, region, &dst[k], err);
+    if (st == BW_OK) st = bw_tiff_check_extents(fn, "dst", nd, region, &dst[k], err);
+    if (st != BW_OK) return st;
+  }
+
+  int ay = nd - 2, ax = nd - 1;
+  size_t z0 = nd == 3 ? (size_t)region->start[0] : 0;
+  size_t nz = nd == 3 ? (size_t)region->size[0] : 1;
+  dst_plane d;
+  d.first = first;
+  d.count = count;
+  d.whole_pixels = r->conv == CONV_COPY && !r->invert && r->planes == 1 &&
+                   count == r->plane_spp && interleaved(r, count, dst);
+  for (int k = 0; k < count; k++) {
+    d.sy[k] = dst[k].strides[ay];
+    d.sx[k] = dst[k].strides[ax];
+  }
+  d.y0 = (uint32_t)region->start[ay];
+  d.y1 = (uint32_t)(region->start[ay] + region->size[ay]);
+  d.x0 = (uint32_t)region->start[ax];
+  d.x1 = (uint32_t)(region->start[ax] + region->size[ax]);
+  /* Planar-separate files: the planes of the channels asked for. */
+  const int p0 = r->planes > 1 ? first : 0, p1 = r->planes > 1 ? first + count : 1;
+  for (size_t k = 0; k < nz; k++) {
+    size_t z = z0 + k;
+    for (int c = 0; c < count; c++)
+      d.base[c] = (char *)dst[c].data + (nd == 3 ? (ptrdiff_t)k * dst[c].strides[0] : 0);
+    bw_status st = bw_tiff_select_page(r, z, err);
+    if (st != BW_OK) return st;
+    const page_layout *pl = &r->pages[z];
+    for (int p = p0; p < p1 && st == BW_OK; p++) {
+      if (pl->tiled)
+        st = read_tiles(r, z, p, &d, err);
+      else if (pl->raw_rows)
+        st = read_raw_rows(r, z, p, &d, err);
+      else
+        st = read_strips(r, z, p, &d, err);
+    }
+    if (st != BW_OK) return st;
+  }
+  return BW_OK;
+}
+
+bw_status bw_tiff_read_channels(bw_tiff_reader *r, const bw_region *region, int first,
+                                int count, const bw_view *dst, bw_error *err) {
+  return read_channels("bw_tiff_read_channels", r, region, first, count, dst, err);
 }
 
 bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region, const bw_view *dst,
                        bw_error *err) {
   if (!r || !region || !dst)
     return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_read: NULL argument");
-  const bw_tiff_info *in = &r->info;
-  const int nd = in->ndim;
-  bw_status st = bw_tiff_check_view("bw_tiff_read", "dst", nd, in->shape, in->dtype, region,
-                                    dst, err);
-  if (st == BW_OK) st = bw_tiff_check_extents("bw_tiff_read", "dst", nd, region, dst, err);
-  if (st != BW_OK) return st;
-
-  int ay = nd - 2, ax = nd - 1;
-  size_t z0 = nd == 3 ? (size_t)region->start[0] : 0;
-  size_t nz = nd == 3 ? (size_t)region->size[0] : 1;
-  dst_plane d;
-  d.sy = dst->strides[ay];
-  d.sx = dst->strides[ax];
-  d.y0 = (uint32_t)region->start[ay];
-  d.y1 = (uint32_t)(region->start[ay] + region->size[ay]);
-  d.x0 = (uint32_t)region->start[ax];
-  d.x1 = (uint32_t)(region->start[ax] + region->size[ax]);
-  for (size_t k = 0; k < nz; k++) {
-    size_t z = z0 + k;
-    d.base = (char *)dst->data + (nd == 3 ? (ptrdiff_t)k * dst->strides[0] : 0);
-    st = bw_tiff_select_page(r, z, err);
-    if (st != BW_OK) return st;
-    const page_layout *pl = &r->pages[z];
-    if (pl->tiled)
-      st = read_tiles(r, z, &d, err);
-    else if (pl->raw_rows)
-      st = read_raw_rows(r, z, &d, err);
-    else
-      st = read_strips(r, z, &d, err);
-    if (st != BW_OK) return st;
-  }
-  return BW_OK;
+  if (r->info.channels != 1)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "bw_tiff_read: the image has %d channels (%s); read them with "
+                        "bw_tiff_read_channels()",
+                        r->info.channels, r->info.photometric_name);
+  return read_channels("bw_tiff_read", r, region, 0, 1, dst, err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -23,34 +23,6 @@ static uint64_t mul_sat(uint64_t a, uint64_t b) {
   return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
 }
 
-/* The element type of TIFF samples, or 0. */
-static bw_dtype dtype_of(uint16_t format, uint16_t bits) {
-  switch (format) {
-  case SAMPLEFORMAT_UINT:
-  case SAMPLEFORMAT_VOID:
-    return bits == 8 ? BW_U8 : bits == 16 ? BW_U16 : bits == 32 ? BW_U32 : (bw_dtype)0;
-  case SAMPLEFORMAT_INT:
-    return bits == 8 ? BW_I8 : bits == 16 ? BW_I16 : bits == 32 ? BW_I32 : (bw_dtype)0;
-  case SAMPLEFORMAT_IEEEFP:
-    return bits == 32 ? BW_F32 : bits == 64 ? BW_F64 : (bw_dtype)0;
-  default: return (bw_dtype)0;
-  }
-}
-
-static const char *format_name(uint16_t format) {
-  switch (format) {
-  case SAMPLEFORMAT_UINT: return "unsigned integer";
-  case SAMPLEFORMAT_INT: return "signed integer";
-  case SAMPLEFORMAT_IEEEFP: return "floating-point";
-  case SAMPLEFORMAT_VOID: return "untyped";
-  case SAMPLEFORMAT_COMPLEXINT: return "complex integer";
-  case SAMPLEFORMAT_COMPLEXIEEEFP: return "complex floating-point";
-  default: return "unknown-format";
-  }
-}
-
-
-
 /* ------------------------------------------------------------------------ */
 /* Opening                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -72,6 +44,37 @@ static unsigned type_size(unsigned type) {
   case TIFF_SLONG8: case TIFF_IFD8: return 8;
   default: return 0;
   }
+}
+
+/* The value of SHORT or LONG tag @tag in the first directory of the file,
+ * read without libtiff (for files libtiff refuses to open); UINT64_MAX
+ * when the file is not TIFF, or the tag is missing or of another type. */
+static uint64_t first_directory_value(bw_tiff_file *f, unsigned tag) {
+  unsigned char head[16];
+  if (bw_tiff_file_pread(f, head, 16, 0) < 16 || head[0] != head[1] ||
+      (head[0] != 'M' && head[0] != 'I'))
+    return UINT64_MAX;
+  int be = head[0] == 'M';
+  uint64_t magic = file_uint(head + 2, 2, be);
+  if (magic != 42 && magic != 43) return UINT64_MAX;
+  int big = magic == 43;
+  uint64_t off = big ? file_uint(head + 8, 8, be) : file_uint(head + 4, 4, be);
+  int count_size = big ? 8 : 2, entry_size = big ? 20 : 12;
+  unsigned char buf[20];
+  if (off > f->size || bw_tiff_file_pread(f, buf, (uint64_t)count_size, off) != count_size)
+    return UINT64_MAX;
+  uint64_t n = file_uint(buf, count_size, be);
+  for (uint64_t i = 0; i < n && i < 4096; i++) {
+    uint64_t at = off + (uint64_t)count_size + i * (uint64_t)entry_size;
+    if (bw_tiff_file_pread(f, buf, (uint64_t)entry_size, at) != entry_size) return UINT64_MAX;
+    if (file_uint(buf, 2, be) != tag) continue;
+    unsigned type = (unsigned)file_uint(buf + 2, 2, be);
+    const unsigned char *v = buf + (big ? 12 : 8);
+    return type == TIFF_SHORT  ? file_uint(v, 2, be)
+           : type == TIFF_LONG ? file_uint(v, 4, be)
+                               : UINT64_MAX;
+  }
+  return UINT64_MAX;
 }
 
 /* Checks that directory @dir at @off, and every value it stores out of
@@ -125,9 +128,9 @@ static bw_status check_directory_extent(bw_tiff_reader *r, uint64_t off, unsigne
 }
 
 /* Examines directory @dir (libtiff's current one).  Sets *skip for reduced-
- * resolution copies; otherwise fills *pl, *dtype, *w and *h. */
+ * resolution copies; otherwise fills *pl, *fmt, *w and *h. */
 static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
-                                   page_layout *pl, bw_dtype *dtype, uint32_t *w,
+                                   page_layout *pl, sample_format *fmt, uint32_t *w,
                                    uint32_t *h, bw_error *err) {
   TIFF *tif = r->tif;
   memset(pl, 0, sizeof *pl);
@@ -144,44 +147,27 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
       !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &length))
     return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: image width or length missing", dir);
   if (width == 0 || length == 0)
-    return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: empty image (%u x %u pixels)", dir,
-                        width, length);
+    return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: zero-size image (%u x %u pixels)",
+                        dir, width, length);
   if (TIFFGetField(tif, TIFFTAG_IMAGEDEPTH, &depth) && depth > 1)
     return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "directory %u: volumetric tiles (ImageDepth %u) are not supported",
                         dir, depth);
 
-  uint16_t spp = 1, bits = 1, format = SAMPLEFORMAT_UINT, photometric = PHOTOMETRIC_MINISBLACK;
-  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
-  int has_photometric = TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric);
-  if (spp != 1)
-    return bw_tiff_fail(err, BW_ERR_DTYPE,
-                        "directory %u: %u samples per pixel; only one (grey) is supported", dir,
-                        spp);
-  if (has_photometric && photometric == PHOTOMETRIC_PALETTE)
-    return bw_tiff_fail(err, BW_ERR_DTYPE,
-                        "directory %u: palette-colour images are not supported", dir);
-  if (has_photometric && photometric != PHOTOMETRIC_MINISBLACK &&
-      photometric != PHOTOMETRIC_MINISWHITE)
-    return bw_tiff_fail(err, BW_ERR_DTYPE,
-                        "directory %u: photometric interpretation %u is not supported "
-                        "(only grey: min-is-black or min-is-white)",
-                        dir, photometric);
-  if (bits == 1)
-    return bw_tiff_fail(err, BW_ERR_DTYPE,
-                        "directory %u: bilevel (1-bit) images are not supported", dir);
-  bw_dtype dt = dtype_of(format, bits);
-  if (!dt)
-    return bw_tiff_fail(err, BW_ERR_DTYPE,
-                        "directory %u: %u-bit %s samples match no supported type "
-                        "(8/16/32-bit integers, 32/64-bit floats)",
-                        dir, bits, format_name(format));
-  size_t esize = bw_dtype_size(dt);
+  st = bw_tiff_examine_samples(tif, dir, fmt, err);
+  if (st != BW_OK) return st;
+  /* Bits of one stored pixel of a plane (of one sample in planar files);
+   * YCbCr JPEG is decoded to 8-bit RGB. */
+  const uint64_t plane_spp = fmt->planar ? 1 : (uint64_t)fmt->spp;
+  const uint64_t pixel_bits = plane_spp * (uint64_t)fmt->bits;
 
   uint16_t compression = COMPRESSION_NONE;
   TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  if (compression == COMPRESSION_OJPEG)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: old-style JPEG (TIFF 6.0's, compression 6) is not "
+                        "supported",
+                        dir);
   if (!TIFFIsCODECConfigured(compression))
     return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "directory %u: compression %u (%s) is not supported by this libtiff",
@@ -192,7 +178,7 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
   /* Checks that show a corrupt or truncated file come before the limits of
    * this reader, so that a corrupt file is reported as such (BW_ERR_PARAM)
    * rather than as a valid one beyond the limits (BW_ERR_UNSUPPORTED). */
-  uint64_t row_bytes = (uint64_t)width * esize;
+  uint64_t row_bytes = ((uint64_t)width * pixel_bits + 7) / 8;
   uint64_t expected, chunk_bytes;
   int raw = compression == COMPRESSION_NONE;
   pl->compression = compression;
@@ -200,9 +186,17 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
   pl->predictor = PREDICTOR_NONE;
   if (bw_tiff_code_has_predictor(compression))
     TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &pl->predictor);
+  pl->jpeg_rgb = fmt->jpeg_rgb;
+  if (pl->jpeg_rgb && !TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB))
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "directory %u: this libtiff cannot convert YCbCr JPEG to RGB", dir);
 #ifdef BW_HAVE_LIBDEFLATE
+  /* Differencing is undone here for one sample per pixel of whole bytes;
+   * libtiff undoes the rest. */
   pl->inflate = (compression == COMPRESSION_ADOBE_DEFLATE || compression == COMPRESSION_DEFLATE) &&
-                (pl->predictor == PREDICTOR_NONE || pl->predictor == PREDICTOR_HORIZONTAL) &&
+                (pl->predictor == PREDICTOR_NONE ||
+                 (pl->predictor == PREDICTOR_HORIZONTAL && plane_spp == 1 &&
+                  fmt->bits % 8 == 0 && fmt->bits <= 64)) &&
                 !pl->reverse_bits;
 #endif
   if (TIFFIsTiled(tif)) {
@@ -212,7 +206,11 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
     if (tw == 0 || tl == 0)
       return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: tile size %u x %u is invalid", dir,
                           tw, tl);
-    chunk_bytes = mul_sat(mul_sat(tw, tl), esize);
+    if ((uint64_t)tw * pixel_bits > (uint64_t)UINT32_MAX * 8)
+      return bw_tiff_fail(err, BW_ERR_UNSUPPORTED, "directory %u: tiles %u pixels wide", dir,
+                          tw);
+    pl->chunk_row_bytes = (uint32_t)(((uint64_t)tw * pixel_bits + 7) / 8);
+    chunk_bytes = mul_sat(pl->chunk_row_bytes, tl);
     expected = ((uint64_t)width + tw - 1) / tw * (((uint64_t)length + tl - 1) / tl);
     pl->tiled = 1;
     pl->tw = tw;
@@ -224,11 +222,16 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
       return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: RowsPerStrip is 0", dir);
     if (rps > length) rps = length;
     chunk_bytes = mul_sat(row_bytes, rps);
+    pl->chunk_row_bytes = row_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)row_bytes;
     expected = ((uint64_t)length + rps - 1) / rps;
     pl->rps = rps;
     pl->raw_rows = raw;
   }
   const char *what = pl->tiled ? "tiles" : "strips";
+  /* Planar-separate files hold one set of strips or tiles per sample. */
+  const uint64_t planes = fmt->planar ? (uint64_t)fmt->spp : 1;
+  const uint64_t per_plane = expected;
+  expected = mul_sat(expected, planes);
   /* Each strip or tile has an offset in the file, at least 2 bytes (SHORT)
    * when there are several: more than the file can hold means a corrupt
    * header, not a reason to allocate. */
@@ -240,7 +243,8 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
   /* Uncompressed pixels are stored whole, and the codecs below shrink data
    * by a bounded factor: a file too small to hold the page is cut short or
    * corrupt. */
-  uint64_t decoded = pl->tiled ? mul_sat(expected, chunk_bytes) : mul_sat(length, row_bytes);
+  uint64_t decoded = mul_sat(pl->tiled ? mul_sat(per_plane, chunk_bytes) : mul_sat(length, row_bytes),
+                             planes);
   uint64_t ratio = bw_tiff_code_max_ratio(compression);
   if (ratio && decoded / ratio > r->file.size)
     return bw_tiff_fail(err, BW_ERR_PARAM,
@@ -270,9 +274,8 @@ static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
   if (have < expected)
     return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: %u %s, %llu expected", dir, have,
                         what, (unsigned long long)expected);
-  pl->nchunks = (uint32_t)expected;
+  pl->nchunks = (uint32_t)per_plane;
   pl->ifd = TIFFCurrentDirOffset(tif);
-  *dtype = dt;
   *w = width;
   *h = length;
   return BW_OK;
@@ -290,6 +293,39 @@ static bw_status add_page(bw_tiff_reader *r, const page_layout *pl, bw_error *er
   return BW_OK;
 }
 
+/* Sets the reader's sample fields and info's channel fields from the
+ * format every page shares. */
+static bw_status take_format(bw_tiff_reader *r, const sample_format *f, bw_error *err) {
+  bw_tiff_info *in = &r->info;
+  in->dtype = f->dtype;
+  in->channels = f->channels;
+  in->color = f->color;
+  in->alpha = f->alpha;
+  in->planar = f->planar;
+  in->bits_per_sample = f->bits;
+  in->photometric_name = f->photometric_name;
+  r->esize = bw_dtype_size(f->dtype);
+  r->spp = f->spp;
+  r->planes = f->planar ? f->spp : 1;
+  r->plane_spp = f->planar ? 1 : f->spp;
+  /* YCbCr JPEG is decoded to 8-bit RGB. */
+  r->bits = f->bits;
+  r->sample_bytes = f->bits % 8 == 0 && f->bits <= 64 ? f->bits / 8 : 0;
+  r->pixel_bytes = r->sample_bytes ? (size_t)r->sample_bytes * (size_t)r->plane_spp : 0;
+  r->row_bytes = ((uint64_t)r->width * (uint64_t)r->plane_spp * (uint64_t)f->bits + 7) / 8;
+  r->conv = f->conv;
+  r->invert = f->invert;
+  r->invert_mask = f->conv == CONV_BITS ? (((uint64_t)1 << f->bits) - 1)
+                   : r->esize >= 8      ? UINT64_MAX
+                                        : (((uint64_t)1 << (8 * r->esize)) - 1);
+  r->plain = f->channels == 1 && f->conv == CONV_COPY && !f->invert;
+  if (f->conv != CONV_PALETTE) return BW_OK;
+  /* The colour map of the first kept page (libtiff's current directory is
+   * the last one read: go back to it). */
+  bw_status st = bw_tiff_select_page(r, 0, err);
+  return st == BW_OK ? bw_tiff_make_lut(r, r->tif, err) : st;
+}
+
 /* Reads the directory chain of the file in r->file. */
 static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err) {
   r->cur = SIZE_MAX;
@@ -301,25 +337,32 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
     if (r->file.io_errno)
       return bw_tiff_fail(err, BW_ERR_IO, "cannot read %s: %s", name,
                           strerror(r->file.io_errno));
+    /* Said in words where libtiff's own text would not be. */
+    if (r->msg.set && (first_directory_value(&r->file, TIFFTAG_IMAGEWIDTH) == 0 ||
+                       first_directory_value(&r->file, TIFFTAG_IMAGELENGTH) == 0))
+      return bw_tiff_fail(err, BW_ERR_PARAM,
+                          "not a readable TIFF file: the first image is a zero-size image "
+                          "(ImageWidth or ImageLength is 0)");
     return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg, "not a readable TIFF file");
   }
   TIFF *tif = r->tif;
   r->swapped = TIFFIsByteSwapped(tif) ? 1 : 0;
-  bw_dtype dtype0 = (bw_dtype)0;
+  sample_format fmt0;
+  memset(&fmt0, 0, sizeof fmt0);
   int last_kept = 0;
   int volume = 0;           /* the first page's description marks a volume */
   double volume_images = 0; /* and announces this many images */
   for (unsigned dir = 0;; dir++) {
     page_layout pl;
-    bw_dtype dt = (bw_dtype)0;
+    sample_format fmt;
     uint32_t w = 0, h = 0;
     int skip = 0;
-    bw_status st = examine_directory(r, dir, &skip, &pl, &dt, &w, &h, err);
+    bw_status st = examine_directory(r, dir, &skip, &pl, &fmt, &w, &h, err);
     if (st != BW_OK) return st;
     last_kept = !skip;
     if (!skip) {
       if (r->npages == 0) {
-        dtype0 = dt;
+        fmt0 = fmt;
         r->width = w;
         r->length = h;
         r->info.compression = pl.compression;
@@ -335,11 +378,21 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
                             "page %zu is %u x %u pixels, page 0 is %u x %u: pages of "
                             "different sizes are not supported",
                             r->npages, w, h, r->width, r->length);
-      } else if (dt != dtype0) {
+      } else if (fmt.dtype != fmt0.dtype || fmt.bits != fmt0.bits) {
         return bw_tiff_fail(err, BW_ERR_DTYPE,
-                            "page %zu holds %s samples, page 0 %s: pages of different "
-                            "types are not supported",
-                            r->npages, bw_dtype_name(dt), bw_dtype_name(dtype0));
+                            "page %zu holds %d-bit %s samples, page 0 %d-bit %s: pages of "
+                            "different types are not supported",
+                            r->npages, fmt.bits, bw_dtype_name(fmt.dtype), fmt0.bits,
+                            bw_dtype_name(fmt0.dtype));
+      } else if (fmt.channels != fmt0.channels || fmt.spp != fmt0.spp ||
+                 fmt.planar != fmt0.planar || fmt.photometric != fmt0.photometric ||
+                 fmt.conv != fmt0.conv) {
+        return bw_tiff_fail(err, BW_ERR_DTYPE,
+                            "page %zu is %s with %d samples per pixel%s, page 0 %s with %d%s: "
+                            "pages of different pixel formats are not supported",
+                            r->npages, fmt.photometric_name, fmt.spp,
+                            fmt.planar ? " (planar)" : "", fmt0.photometric_name, fmt0.spp,
+                            fmt0.planar ? " (planar)" : "");
       }
       st = add_page(r, &pl, err);
       if (st != BW_OK) return st;
@@ -364,10 +417,10 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
                         "files) are not supported",
                         volume_images);
   r->cur = last_kept ? r->npages - 1 : SIZE_MAX;
-  r->esize = bw_dtype_size(dtype0);
+  bw_status st = take_format(r, &fmt0, err);
+  if (st != BW_OK) return st;
 
   bw_tiff_info *in = &r->info;
-  in->dtype = dtype0;
   if (r->npages > 1 || volume) {
     in->ndim = 3;
     in->shape[0] = (int64_t)r->npages;
@@ -393,6 +446,7 @@ static void reader_free(bw_tiff_reader *r) {
   if (r->tif) TIFFClose(r->tif);
   if (r->file.fd >= 0) close(r->file.fd);
   free(r->pages);
+  free(r->lut);
   bw_tiff_decode_free(r);
   free(r);
 }
@@ -514,6 +568,10 @@ bw_status bw_tiff_select_page(bw_tiff_reader *r, size_t z, bw_error *err) {
   if (!same)
     return bw_tiff_fail(err, BW_ERR_PARAM, "page %zu: directory changed since the file was opened",
                         z);
+  /* A pseudo-tag of the JPEG codec, reset with every directory. */
+  if (pl->jpeg_rgb && !TIFFSetField(r->tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB))
+    return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg, "page %zu: cannot decode YCbCr as RGB",
+                            z);
   r->cur = z;
   return BW_OK;
 }

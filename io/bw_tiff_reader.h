@@ -1,6 +1,7 @@
-/* The reader's state, shared by its two halves (not installed):
- * bw_tiff_open.c opens a file, checks that its layout is one this reader
- * reads and records each page's layout; bw_tiff_decode.c reads regions. */
+/* The reader's state, shared by its parts (not installed): bw_tiff_open.c
+ * opens a file, checks that its layout is one this reader reads and records
+ * each page's layout; bw_tiff_decode.c reads regions of strips and tiles;
+ * bw_tiff_samples.c turns the samples of decoded rows into channels. */
 #ifndef BW_TIFF_READER_H
 #define BW_TIFF_READER_H
 
@@ -22,7 +23,52 @@ typedef struct page_layout {
   int reverse_bits;      /* FillOrder 2: bits of each byte are reversed */
   uint16_t predictor;    /* PREDICTOR_*, for the codecs that have one */
   int inflate;           /* Deflate chunks this reader inflates itself */
+  int jpeg_rgb;          /* YCbCr JPEG: libtiff converts to RGB (JPEGCOLORMODE) */
+  uint32_t chunk_row_bytes; /* bytes of one decoded row of a strip or tile of one plane */
 } page_layout;
+
+/* How the stored samples of a decoded row become the channels a read asks
+ * for (bw_tiff_samples.c). */
+typedef enum sample_conv {
+  CONV_COPY = 0, /* samples are the channels' elements */
+  CONV_BITS,     /* unsigned samples of bits that are not a whole type, widened */
+  CONV_HALF,     /* 16-bit floats, widened to float */
+  CONV_PALETTE   /* palette indices, looked up in the colour map (lut) */
+} sample_conv;
+
+/* A page's pixel format, as the reader takes it (bw_tiff_samples.c). */
+typedef struct sample_format {
+  bw_dtype dtype;        /* of a channel's elements */
+  int channels, alpha, planar;
+  bw_tiff_color color;
+  uint16_t photometric;
+  const char *photometric_name;
+  int spp, bits;         /* as stored */
+  sample_conv conv;
+  int invert;            /* min-is-white */
+  int jpeg_rgb;          /* YCbCr JPEG, converted to RGB by libtiff */
+} sample_format;
+
+/* Examines the pixel format of directory @dir (libtiff's current one):
+ * BW_OK and *f, or an error for formats this reader does not read. */
+bw_status bw_tiff_examine_samples(TIFF *tif, unsigned dir, sample_format *f, bw_error *err);
+
+/* Builds r->lut from the colour map of libtiff's current directory, for a
+ * reader whose bits and esize are set. */
+bw_status bw_tiff_make_lut(bw_tiff_reader *r, TIFF *tif, bw_error *err);
+
+/* The channels of one page of a read, and where they go. */
+typedef struct dst_plane {
+  int first, count;    /* channels [first, first + count) */
+  char *base[BW_TIFF_MAX_CHANNELS]; /* element (y0, x0) of this page, per channel */
+  ptrdiff_t sy[BW_TIFF_MAX_CHANNELS], sx[BW_TIFF_MAX_CHANNELS]; /* strides */
+  uint32_t y0, y1, x0, x1; /* region rows [y0, y1), columns [x0, x1) */
+  /* The read can move whole stored pixels: every channel of a pixel-
+   * interleaved file, asked for in order into one interleaved buffer (or
+   * one channel of a one-sample file), without conversion.  Then base[0],
+   * sy[0] and sx[0] describe pixels of r->pixel_bytes bytes. */
+  int whole_pixels;
+} dst_plane;
 
 /* Decoded strips or tiles of one "row" of chunks of one page: one strip, or
  * tiles of one row of tiles (those that reads have asked for).  Reading in
@@ -35,6 +81,7 @@ typedef struct page_layout {
 typedef struct chunk_cache {
   int valid;             /* page and row name the chunks held */
   size_t page;
+  int plane;             /* plane of a planar-separate file, else 0 */
   uint32_t row;          /* strip number, or row of tiles */
   uint32_t nslots;       /* chunks per row: 1 (strips) or tiles across */
   uint64_t slot_bytes;   /* decoded bytes of a whole strip or tile */
@@ -55,7 +102,19 @@ struct bw_tiff_reader {
   size_t npages, pages_cap;
   size_t cur;         /* page whose directory libtiff holds, or SIZE_MAX */
   uint32_t width, length;
-  size_t esize;
+  size_t esize;       /* bytes of one element of a channel (info.dtype) */
+  /* Samples as stored: spp per pixel of @bits bits each (sample_bytes bytes
+   * when that is a whole number of bytes of a type, else 0), in @planes
+   * planes of chunks (spp for planar-separate files, else 1) of
+   * plane_spp samples per pixel each. */
+  int spp, planes, plane_spp, bits, sample_bytes;
+  size_t pixel_bytes;  /* bytes of a stored pixel of one plane, when whole (else 0) */
+  uint64_t row_bytes;  /* bytes of one stored row of a plane over the image's width */
+  sample_conv conv;
+  int plain;           /* one channel, stored as it is read: no conversion */
+  unsigned char *lut;  /* CONV_PALETTE: channels elements per index */
+  int invert;          /* min-is-white: samples are inverted ... */
+  uint64_t invert_mask; /* ... by XOR with this mask (all of the sample's bits) */
   int swapped;        /* file byte order differs from this machine's */
   unsigned char *scratch; /* rows of uncompressed strips; chunks not cached */
   size_t scratch_cap;
@@ -77,6 +136,12 @@ static inline bw_status bw_tiff_lib_status(const bw_tiff_reader *r) {
 /* Makes page @z libtiff's current directory, checking that its layout is
  * still the one recorded at open (bw_tiff_open.c). */
 bw_status bw_tiff_select_page(bw_tiff_reader *r, size_t z, bw_error *err);
+
+/* Puts @n pixels of a decoded row of plane @plane (stored samples at @row,
+ * starting with pixel @px of it) into row @y, columns [col, col + n), of
+ * the channels of @d (bw_tiff_samples.c). */
+void bw_tiff_put_pixels(const bw_tiff_reader *r, const dst_plane *d, int plane, uint32_t y,
+                        const unsigned char *row, uint32_t px, uint32_t col, uint32_t n);
 
 /* Frees everything reads have allocated: what bw_tiff_reader_trim() frees,
  * and the inflater (bw_tiff_decode.c). */

@@ -49,9 +49,20 @@ function(blockwise_tiff_missing name what)
     COMMAND ${CMAKE_COMMAND} -DWHAT=${what} -P ${BLOCKWISE_TIFF_MISSING})
 endfunction()
 
+find_program(BLOCKWISE_VIPS NAMES vips)
+# test_tiff_interop.py: grey images; test_tiff_color.py: the other pixel
+# formats (it also needs vips).
 set(BLOCKWISE_TIFF_INTEROP_CLASSES
-  ReadTifffile ReadTiffcp PartialRead WrittenByBlockwise BadFiles)
-foreach(c ${BLOCKWISE_TIFF_INTEROP_CLASSES})
+  ReadTifffile ReadTiffcp PartialRead WrittenByBlockwise BadFiles
+  color:Channels color:Jpeg color:Palette color:Samples)
+foreach(entry ${BLOCKWISE_TIFF_INTEROP_CLASSES})
+  if(entry MATCHES "^color:(.*)$")
+    set(c ${CMAKE_MATCH_1})
+    set(script test_tiff_color.py)
+  else()
+    set(c ${entry})
+    set(script test_tiff_interop.py)
+  endif()
   set(name tiff.interop.${c})
   if(NOT BLOCKWISE_SYSTEM_PYTHON3)
     blockwise_tiff_missing(${name} "/usr/bin/python3 (with python3-numpy, python3-tifffile)")
@@ -59,11 +70,11 @@ foreach(c ${BLOCKWISE_TIFF_INTEROP_CLASSES})
     blockwise_tiff_missing(${name} "tiffcp/tiffinfo (libtiff-tools)")
   else()
     add_test(NAME ${name}
-      COMMAND ${BLOCKWISE_SYSTEM_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/test_tiff_interop.py ${c})
+      COMMAND ${BLOCKWISE_SYSTEM_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/${script} ${c})
     set_tests_properties(${name} PROPERTIES
       TIMEOUT 900
       ENVIRONMENT
-        "BW_TIFF_TOOL=$<TARGET_FILE:tiff_tool>;BW_TIFFCP=${BLOCKWISE_TIFFCP};BW_TIFFINFO=${BLOCKWISE_TIFFINFO};BW_TEST_TMPDIR=${BLOCKWISE_TIFF_TMPDIR}")
+        "BW_TIFF_TOOL=$<TARGET_FILE:tiff_tool>;BW_TIFFCP=${BLOCKWISE_TIFFCP};BW_TIFFINFO=${BLOCKWISE_TIFFINFO};BW_VIPS=${BLOCKWISE_VIPS};BW_TEST_TMPDIR=${BLOCKWISE_TIFF_TMPDIR}")
   endif()
 endforeach()
 

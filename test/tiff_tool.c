@@ -5,9 +5,11 @@
  *   tiff_tool info FILE
  *       prints the file's bw_tiff_info, and its band units (rows, and pages
  *       of a volume), as one JSON line
- *   tiff_tool read FILE OUT.raw [START... SIZE...]
+ *   tiff_tool read FILE OUT.raw [--channels FIRST,COUNT] [--planar] [START... SIZE...]
  *       writes the region (default: everything) as raw native-endian
- *       C-order bytes; prints the reader's counters as one JSON line
+ *       C-order bytes, channels last (..., Y, X, C) or, with --planar,
+ *       first (C, ..., Y, X); all channels, or COUNT from FIRST; prints
+ *       the reader's counters as one JSON line
  *   tiff_tool counters FILE START... SIZE...
  *       reads the region and prints the counters and the file size
  *   tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X
@@ -29,7 +31,7 @@
 static int usage(void) {
   fprintf(stderr,
           "usage: tiff_tool info FILE\n"
-          "       tiff_tool read FILE OUT.raw [START... SIZE...]\n"
+          "       tiff_tool read FILE OUT.raw [--channels FIRST,COUNT] [--planar] [START... SIZE...]\n"
           "       tiff_tool counters FILE START... SIZE...\n"
           "       tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X [options]\n");
   return 2;
@@ -82,11 +84,14 @@ static void print_info(const bw_tiff_reader *r) {
   for (int i = 0; i < in->ndim; i++) printf("%s%.17g", i ? ", " : "", in->spacing[i]);
   printf("], \"tiled\": %d, \"tile_width\": %u, \"tile_length\": %u, \"rows_per_strip\": %u, "
          "\"compression\": %d, \"compression_name\": \"%s\", \"bigtiff\": %d, "
-         "\"big_endian\": %d, \"band_rows\": %lld, \"band_pages\": %lld}\n",
+         "\"big_endian\": %d, \"band_rows\": %lld, \"band_pages\": %lld, \"channels\": %d, "
+         "\"color\": %d, \"alpha\": %d, \"planar\": %d, \"bits_per_sample\": %d, "
+         "\"photometric\": \"%s\"}\n",
          in->tiled, in->tile_width, in->tile_length, in->rows_per_strip, in->compression,
          in->compression_name, in->bigtiff, in->big_endian,
          (long long)bw_tiff_band_unit(r, in->ndim - 2),
-         (long long)(in->ndim == 3 ? bw_tiff_band_unit(r, 0) : 0));
+         (long long)(in->ndim == 3 ? bw_tiff_band_unit(r, 0) : 0), in->channels, (int)in->color,
+         in->alpha, in->planar, in->bits_per_sample, in->photometric_name);
 }
 
 /* Region from argv (ndim starts then ndim sizes), or the whole image. */
@@ -105,18 +110,32 @@ static int parse_region(const bw_tiff_info *in, int argc, char **argv, bw_region
 }
 
 static int cmd_read(int argc, char **argv, int write_out) {
-  /* argv: FILE [OUT] region... */
+  /* argv: FILE [OUT] [--channels FIRST,COUNT] [--planar] region... */
   bw_error e = {BW_OK, ""};
   bw_tiff_reader *r = NULL;
   if (bw_tiff_open(argv[0], &r, &e) != BW_OK) return fail(&e);
   const bw_tiff_info *in = bw_tiff_reader_info(r);
   int skip = write_out ? 2 : 1;
+  int first = 0, count = in->channels, planar = 0;
+  while (skip < argc && strncmp(argv[skip], "--", 2) == 0) {
+    if (strcmp(argv[skip], "--planar") == 0) {
+      planar = 1;
+      skip++;
+    } else if (strcmp(argv[skip], "--channels") == 0 && skip + 1 < argc &&
+               sscanf(argv[skip + 1], "%d,%d", &first, &count) == 2) {
+      skip += 2;
+    } else {
+      bw_tiff_close(r);
+      return usage();
+    }
+  }
   bw_region reg;
-  if (parse_region(in, argc - skip, argv + skip, &reg) != 0) {
+  if (parse_region(in, argc - skip, argv + skip, &reg) != 0 || count < 1 ||
+      count > BW_TIFF_MAX_CHANNELS) {
     bw_tiff_close(r);
     return usage();
   }
-  size_t n = bw_dtype_size(in->dtype);
+  size_t esize = bw_dtype_size(in->dtype), n = esize * (size_t)count;
   for (int i = 0; i < in->ndim; i++) {
     if (reg.size[i] < 1 || (size_t)reg.size[i] > SIZE_MAX / 2 / n) {
       n = 0;
@@ -128,7 +147,7 @@ static int cmd_read(int argc, char **argv, int write_out) {
     /* Let the library report the bad region. */
     char one[8];
     bw_view v = bw_view_contiguous(one, in->dtype, in->ndim, reg.size);
-    bw_tiff_read(r, &reg, &v, &e);
+    bw_tiff_read_channels(r, &reg, first, 1, &v, &e);
     bw_tiff_close(r);
     return fail(&e);
   }
@@ -138,8 +157,17 @@ static int cmd_read(int argc, char **argv, int write_out) {
     fprintf(stderr, "tiff_tool: out of memory\n");
     return 1;
   }
-  bw_view v = bw_view_contiguous(buf, in->dtype, in->ndim, reg.size);
-  if (bw_tiff_read(r, &reg, &v, &e) != BW_OK) {
+  /* One view per channel: interleaved (channel c at element c of each
+   * pixel) or planar (channel c at plane c). */
+  bw_view views[BW_TIFF_MAX_CHANNELS];
+  size_t plane = n / (size_t)count;
+  for (int c = 0; c < count; c++) {
+    views[c] = bw_view_contiguous((char *)buf + (planar ? (size_t)c * plane : (size_t)c * esize),
+                                  in->dtype, in->ndim, reg.size);
+    if (!planar)
+      for (int i = 0; i < in->ndim; i++) views[c].strides[i] *= count;
+  }
+  if (bw_tiff_read_channels(r, &reg, first, count, views, &e) != BW_OK) {
     free(buf);
     bw_tiff_close(r);
     return fail(&e);

@@ -3,7 +3,9 @@
  * memory, checks the description and band units it reports, then reads a
  * few regions (corners, a block in the middle, a band of the last page,
  * the middle page in bands of its band unit through a second reader, and
- * the whole image when it is small).  Any error must come with a message;
+ * the whole image when it is small), every channel at once into an
+ * interleaved buffer and, of images with several, the last channel alone
+ * (the planar-separate and conversion paths).  Any error must come with a message;
  * crashes, leaks, hangs and sanitizer reports are found by libFuzzer
  * itself.
  */
@@ -21,11 +23,12 @@ static void require(int cond) {
   if (!cond) abort();
 }
 
-/* Reads a region; returns 1 when the read succeeded. */
-static int read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
-                       const int64_t *size) {
+/* Reads channels [first, first + count) of a region into one interleaved
+ * buffer; returns 1 when the read succeeded. */
+static int read_channels(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
+                         const int64_t *size, int first, int count) {
   size_t es = bw_dtype_size(in->dtype);
-  uint64_t bytes = es;
+  uint64_t bytes = es * (uint64_t)count;
   bw_region reg;
   memset(&reg, 0, sizeof reg);
   for (int i = 0; i < in->ndim; i++) {
@@ -37,13 +40,25 @@ static int read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t 
   unsigned char *buf = malloc((size_t)bytes);
   if (!buf) return 0;
   memset(buf, 0xA5, (size_t)bytes);
-  bw_view v = bw_view_contiguous(buf, in->dtype, in->ndim, reg.size);
+  bw_view v[BW_TIFF_MAX_CHANNELS];
+  for (int c = 0; c < count; c++) {
+    v[c] = bw_view_contiguous(buf + (size_t)c * es, in->dtype, in->ndim, reg.size);
+    for (int i = 0; i < in->ndim; i++) v[c].strides[i] *= count;
+  }
   bw_error e;
   memset(&e, 0, sizeof e);
-  bw_status st = bw_tiff_read(r, &reg, &v, &e);
+  bw_status st = bw_tiff_read_channels(r, &reg, first, count, v, &e);
   if (st != BW_OK) require(e.status == st && e.message[0] != '\0');
   free(buf);
   return st == BW_OK;
+}
+
+/* Reads a region, every channel; and the last channel alone. */
+static int read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
+                       const int64_t *size) {
+  int ok = read_channels(r, in, start, size, 0, in->channels);
+  if (in->channels > 1) read_channels(r, in, start, size, in->channels - 1, 1);
+  return ok;
 }
 
 /* The middle page in bands of the band unit (at most 8 bands), through a
@@ -81,8 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   const bw_tiff_info *in = bw_tiff_reader_info(r);
   require(in->ndim == 2 || in->ndim == 3);
-  size_t es = bw_dtype_size(in->dtype);
-  require(es > 0);
+  size_t es = bw_dtype_size(in->dtype) * (size_t)in->channels;
+  require(es > 0 && in->channels >= 1 && in->channels <= BW_TIFF_MAX_CHANNELS);
+  require(in->photometric_name != NULL && in->bits_per_sample > 1);
   for (int i = 0; i < in->ndim; i++) require(in->shape[i] >= 1 && in->spacing[i] > 0);
   require(in->compression_name != NULL);
   int64_t unit = bw_tiff_band_unit(r, in->ndim - 2);

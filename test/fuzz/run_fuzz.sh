@@ -80,6 +80,16 @@ for opts in "-c lzw" "-c packbits" "-c zstd" "-c zip:2" "-c none" "-t -w 16 -l 1
   # shellcheck disable=SC2086
   "$tiffcp" $opts "$base" "$work/seeds/cp-$k.tif"
 done
+# The other pixel formats (tifffile and the test's own writer), and JPEG
+# (YCbCr) strips and tiles re-encoded by tiffcp.
+python=/usr/bin/python3
+if [ ! -x "$python" ]; then
+  echo "run_fuzz: required program not found: $python (with python3-tifffile)" >&2
+  exit 1
+fi
+"$python" "$src/test/fuzz/color_seeds.py" "$work/seeds"
+"$tiffcp" -c jpeg:50 -r 16 "$work/seeds/rgb.tif" "$work/seeds/jpeg-strips.tif"
+"$tiffcp" -c jpeg:50 -t -w 16 -l 16 "$work/seeds/rgb.tif" "$work/seeds/jpeg-tiles.tif"
 ls -l "$work/seeds" | tail -n +2 | awk '{s += $5} END {print NR " seeds, " s " bytes"}'
 
 # -timeout: an input that runs this long hangs (no input of 8 KiB comes
