@@ -1,9 +1,10 @@
-# Tests of the Python binding, all named python.*, one per test class of
-# wrapping/python/tests/test_blockwise.py, run with Debian's /usr/bin/python3
-# (python3-numpy, python3-dask, python3-distributed, python3-tifffile) on the
-# package staged in BUILD/python by the target blockwise_python.  Oracles:
-# numpy references written in the tests, and the C core called directly on
-# the same pixels (core_tool).
+# Tests of the Python binding, all named python.*, one per test class of the
+# modules in wrapping/python/tests (their shared code in common.py, the image
+# pairs in test/pairs.py), run with Debian's /usr/bin/python3 (python3-numpy,
+# python3-dask, python3-distributed, python3-tifffile) on the package staged
+# in BUILD/python by the target blockwise_python.  Oracles: numpy references
+# written in the tests, and the C core called directly on the same pixels
+# (core_tool).
 #
 # Not under the sanitizers: there the staged library is ASan-instrumented, and
 # loading it into an uninstrumented python needs libasan preloaded, which
@@ -14,14 +15,20 @@ if(BLOCKWISE_SANITIZE OR NOT TARGET blockwise_python)
 endif()
 
 find_program(BLOCKWISE_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
-set(BLOCKWISE_PYTHON_TESTS
-  import stats corr core_oracle leading views errors threads gil dask distributed
-  nlm nlm_threads nlm_dask nlm_errors)
-foreach(t ${BLOCKWISE_PYTHON_TESTS})
-  add_test(NAME python.${t}
-    COMMAND ${BLOCKWISE_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/wrapping/python/tests/test_blockwise.py
-            --core-tool $<TARGET_FILE:core_tool> ${t})
-  set_tests_properties(python.${t} PROPERTIES
-    ENVIRONMENT "PYTHONPATH=${BLOCKWISE_PYTHON_DIR}"
-    TIMEOUT 300)
-endforeach()
+# blockwise_python_tests(MODULE GROUP...): one test python.GROUP for each
+# test class GROUP of MODULE.
+function(blockwise_python_tests module)
+  foreach(t ${ARGN})
+    add_test(NAME python.${t}
+      COMMAND ${BLOCKWISE_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/wrapping/python/tests/${module}
+              --core-tool $<TARGET_FILE:core_tool> ${t})
+    set_tests_properties(python.${t} PROPERTIES
+      ENVIRONMENT "PYTHONPATH=${BLOCKWISE_PYTHON_DIR}:${PROJECT_SOURCE_DIR}/test"
+      TIMEOUT 300)
+  endforeach()
+endfunction()
+blockwise_python_tests(test_stats.py import stats corr core_oracle)
+blockwise_python_tests(test_views.py leading views errors)
+blockwise_python_tests(test_threads.py threads gil nlm_threads)
+blockwise_python_tests(test_dask.py dask distributed nlm_dask)
+blockwise_python_tests(test_nlm.py nlm nlm_errors)

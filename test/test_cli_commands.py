@@ -1,0 +1,319 @@
+"""End-to-end tests of the `blockwise` subcommands corr, stats, info and
+denoise: maps against the core and numpy, the heatmap, the demo pair.
+Command line: see cli_common.py."""
+import json
+import os
+import re
+import subprocess
+
+import numpy as np
+import tifffile
+
+from cli_common import DEMO_PAIR, core, decode_png, expect_failure, main, run, write_pipeline
+from pairs import pair
+
+
+def blocks_of(x, block, edge="partial"):
+    """Yields (block index, pixels) of the blocks of x, a numpy reference."""
+    ranges = []
+    for n, b in zip(x.shape, block):
+        count = n // b if edge == "trim" else -(-n // b)
+        ranges.append([(i * b, min((i + 1) * b, n)) for i in range(count)])
+    for idx in np.ndindex(*[len(r) for r in ranges]):
+        sl = tuple(slice(*ranges[d][i]) for d, i in enumerate(idx))
+        yield idx, sl
+
+
+def corr_reference(a, b, block, edge="partial"):
+    shape = [len(r) for r in [[*range(-(-n // bb) if edge == "partial" else n // bb)]
+                              for n, bb in zip(a.shape, block)]]
+    r = np.empty(shape)
+    for idx, sl in blocks_of(a, block, edge):
+        x = a[sl].astype(np.float64).ravel()
+        y = b[sl].astype(np.float64).ravel()
+        x -= x.mean()
+        y -= y.mean()
+        d = np.sqrt((x * x).sum() * (y * y).sum())
+        r[idx] = (x * y).sum() / d if d > 0 else np.nan
+    return r
+
+
+def test_corr(tmp):
+    # 2-D uint16, sizes that are not block multiples, several pieces.
+    a, b = pair((301, 412), np.uint16, 1)
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b, compression="zlib", tile=(64, 64))
+    p = run("corr", pa, pb, "-o", pr, "--block", "7,9", "--json", "--memory", "1M")
+    summary = json.loads(p.stdout)
+    r = tifffile.imread(pr)
+    assert r.dtype == np.float32 and r.shape == (43, 46), (r.dtype, r.shape)
+    with tifffile.TiffFile(pr) as t:
+        assert int(t.pages[0].compression) == 1, "maps are uncompressed unless asked"
+    oracle = core("corr", "7,9", "partial", 0, pa, pb, tmp=tmp)
+    assert np.array_equal(r, oracle, equal_nan=True), "map differs from the core's"
+    ref = corr_reference(a, b, (7, 9))
+    assert np.allclose(r, ref, rtol=0, atol=1e-5, equal_nan=True), np.nanmax(abs(r - ref))
+    finite = r[np.isfinite(r)].astype(np.float64)
+    assert summary["blocks"] == r.size and summary["nan_blocks"] == r.size - finite.size
+    assert abs(summary["median"] - np.median(finite)) < 1e-6, (summary["median"], np.median(finite))
+    assert abs(summary["p05"] - np.percentile(finite, 5)) < 1e-6, (summary["p05"], np.percentile(finite, 5))
+    assert summary["below_threshold"] == int((finite < 0.5).sum())
+    assert summary["grid"] == [43, 46] and summary["map"] == pr and summary["png"] is None
+    assert summary["registration_recommended"] == (summary["fraction_below"] >= 0.05)
+
+    # The plain summary says the same numbers.
+    p = run("corr", pa, pb, "-o", pr, "--block", "7,9")
+    assert f"median r:   {np.median(finite):.3f}" in p.stdout, p.stdout
+    assert "blocks:     1978" in p.stdout, p.stdout
+
+    # Trim, a fill value, float64 output, one block size for both axes.
+    p = run("corr", pa, pb, "-o", pr, "--block", "10", "--edge", "trim", "--fill", "-2", "--type", "f64",
+            "--quiet")
+    assert p.stdout == "" and p.stderr == ""
+    r = tifffile.imread(pr)
+    assert r.dtype == np.float64 and r.shape == (30, 41)
+    assert np.allclose(r, corr_reference(a, b, (10, 10), "trim"), atol=1e-12)
+
+    # 3-D, anisotropic blocks, 1 thread and 2.
+    a3, b3 = pair((13, 40, 50), np.int16, 2)
+    tifffile.imwrite(pa, a3)
+    tifffile.imwrite(pb, b3)
+    for threads in ("1", "2"):
+        run("corr", pa, pb, "-o", pr, "--block", "4,16,16", "--threads", threads, "--quiet")
+        r = tifffile.imread(pr)
+        oracle = core("corr", "4,16,16", "partial", 0, pa, pb, tmp=tmp)
+        assert r.shape == (4, 3, 4) and np.array_equal(r, oracle, equal_nan=True)
+
+    # Different element types: compared as float64.
+    a2, b2 = pair((120, 90), np.float32, 3)
+    tifffile.imwrite(pa, a2)
+    tifffile.imwrite(pb, np.clip(b2 * 1000 + 30000, 0, 65535).astype(np.uint16))
+    run("corr", pa, pb, "-o", pr, "--block", "10", "--quiet")
+    ref = corr_reference(a2, np.clip(b2 * 1000 + 30000, 0, 65535).astype(np.uint16), (10, 10))
+    assert np.allclose(tifffile.imread(pr), ref, atol=1e-5)
+
+
+def test_stats(tmp):
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 4000, size=(123, 77)).astype(np.uint16)
+    pin, pout = os.path.join(tmp, "in.tif"), os.path.join(tmp, "out.tif")
+    tifffile.imwrite(pin, image, compression="zlib")
+    for stat, core_name in [("mean", "mean"), ("std", "std"), ("var", "var"), ("sum", "sum"),
+                            ("min", "min"), ("max", "max"), ("count", "count")]:
+        for ddof in (0, 1):
+            run("stats", pin, "-o", pout, "--stat", stat, "--block", "8,5", "--ddof", ddof, "--memory", "1M")
+            got = tifffile.imread(pout)
+            oracle = core(core_name, "8,5", "partial", ddof, pin, tmp=tmp)
+            assert np.array_equal(got, oracle, equal_nan=True), (stat, ddof)
+    # numpy as a second oracle for the mean, in whole blocks.
+    run("stats", pin, "-o", pout, "--stat", "mean", "--block", "3", "--edge", "trim", "--type", "f64", "--quiet")
+    ref = image[:123, :75].astype(np.float64).reshape(41, 3, 25, 3).mean(axis=(1, 3))
+    assert np.allclose(tifffile.imread(pout), ref, rtol=1e-12)
+    p = run("stats", pin, "-o", pout, "--stat", "max", "--block", "10")
+    assert "max of 8 x 13 blocks" in p.stdout, p.stdout
+
+
+def test_info(tmp):
+    rng = np.random.default_rng(5)
+    cases = {
+        "strips.tif": dict(data=rng.integers(0, 255, (50, 60)).astype(np.uint8), kw={}),
+        "deflate_tiled.tif": dict(data=rng.normal(size=(70, 90)).astype(np.float32),
+                                  kw=dict(compression="zlib", tile=(32, 48))),
+        "bigtiff.tif": dict(data=rng.integers(-5, 5, (20, 30)).astype(np.int32), kw=dict(bigtiff=True)),
+        "bigendian.tif": dict(data=rng.integers(0, 60000, (25, 35)).astype(np.uint16), kw=dict(byteorder=">")),
+        "pages.tif": dict(data=rng.normal(size=(4, 16, 24)),
+                          kw=dict(photometric="minisblack", resolution=(2.0, 4.0), resolutionunit="CENTIMETER")),
+    }
+    for name, case in cases.items():
+        path = os.path.join(tmp, name)
+        tifffile.imwrite(path, case["data"], **case["kw"])
+    lzw = os.path.join(tmp, "lzw.tif")
+    subprocess.run(["tiffcp", "-c", "lzw", os.path.join(tmp, "strips.tif"), lzw], check=True)
+    for name in list(cases) + ["lzw.tif"]:
+        path = os.path.join(tmp, name)
+        info = json.loads(run("info", path, "--json").stdout)
+        with tifffile.TiffFile(path) as t:
+            page = t.pages[0]
+            series = t.series[0]
+            assert info["shape"] == list(series.shape), (name, info["shape"], series.shape)
+            assert info["dtype"] == str(series.dtype), (name, info["dtype"])
+            assert info["pages"] == len(t.pages), name
+            assert info["tiled"] == page.is_tiled, name
+            if page.is_tiled:
+                assert info["tile"] == [page.tilelength, page.tilewidth], name
+            else:
+                assert info["rows_per_strip"] == min(page.rowsperstrip, page.imagelength), name
+            expected = {1: "none", 5: "lzw", 8: "deflate", 32946: "deflate"}[int(page.compression)]
+            assert info["compression"] == expected, (name, info["compression"])
+            assert info["bigtiff"] == t.is_bigtiff, name
+            assert info["byte_order"] == ("big" if t.byteorder == ">" else "little"), name
+        text = run("info", path).stdout
+        assert "type:        " + info["dtype"] in text and "compression: " + info["compression"] in text, text
+    info = json.loads(run("info", os.path.join(tmp, "pages.tif"), "--json").stdout)
+    # 4 pixels per cm in y, 2 in x: 2.5 and 5 mm.
+    assert np.allclose(info["spacing"][1:], [2.5, 5.0]), info["spacing"]
+
+
+def colour(v, lo=-1.0, hi=1.0):
+    """The documented colour scale: five stops, linear between them."""
+    if np.isnan(v):
+        return (150, 150, 150)
+    stops = np.array([(30, 80, 160), (110, 165, 215), (248, 248, 248), (235, 135, 100), (170, 20, 40)], float)
+    t = min(1.0, max(0.0, (v - lo) / (hi - lo))) * 4
+    i = min(3, int(t))
+    return tuple(int(np.floor(c + 0.5)) for c in stops[i] + (stops[i + 1] - stops[i]) * (t - i))
+
+
+def test_heatmap(tmp):
+    a, b = pair((200, 150), np.uint16, 6)
+    a[0:20, 0:30] = 1000  # constant blocks: r is NaN there
+    pa, pb, pr, png = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif", "r.png"))
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    run("corr", pa, pb, "-o", pr, "--png", png, "--block", "10", "--quiet")
+    r = tifffile.imread(pr)
+    assert r.shape == (20, 15) and np.isnan(r[0:2, 0:3]).all()
+    pic = decode_png(png)
+    scale = max(1, min(32, 800 // max(r.shape)))  # the documented automatic scale
+    assert pic.shape[0] == max(r.shape[0] * scale, 120), pic.shape
+    assert pic.shape[1] > r.shape[1] * scale, "no room for the colour bar"
+    for (y, x) in [(0, 0), (1, 2), (5, 5), (19, 14), (10, 3), (7, 12)]:
+        got = tuple(int(c) for c in pic[y * scale + scale // 2, x * scale + scale // 2])
+        want = colour(float(r[y, x]))
+        assert max(abs(g - w) for g, w in zip(got, want)) <= 1, ((y, x), r[y, x], got, want)
+        # The whole cell has one colour.
+        cell = pic[y * scale:(y + 1) * scale, x * scale:(x + 1) * scale].reshape(-1, 3)
+        assert (cell == cell[0]).all(), (y, x)
+    # The colour bar: the top is the colour of 1, the bottom of the bar the colour of -1.
+    bar = pic[:, r.shape[1] * scale + 8 + 8]
+    assert tuple(int(c) for c in bar[8]) == colour(1.0), bar[8]
+    column = [tuple(int(c) for c in px) for px in bar]
+    assert colour(-1.0) in column, "the bar does not reach the colour of -1"
+
+
+def test_demo(tmp):
+    pa, pb, pr = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "r.tif"))
+    p = subprocess.run([DEMO_PAIR, pa, pb, "--size", "1024", "--region", "300,500,700,900"],
+                       capture_output=True, text=True, check=True)
+    found = re.search(r"rows (\d+)-(\d+), columns (\d+)-(\d+)", p.stdout)
+    y0, y1, x0, x1 = (int(v) for v in found.groups())
+    y1, x1 = y1 + 1, x1 + 1  # printed inclusive
+    assert (y0, x0, y1, x1) == (300, 500, 700, 900), p.stdout
+    out = json.loads(run("corr", pa, pb, "-o", pr, "--block", "16", "--json").stdout)
+    r = tifffile.imread(pr)
+    inside = np.zeros(r.shape, bool)
+    # Blocks wholly inside the warped rectangle, away from its 16-pixel ramp.
+    for by in range(r.shape[0]):
+        for bx in range(r.shape[1]):
+            inside[by, bx] = (by * 16 >= y0 + 16 and (by + 1) * 16 <= y1 - 16 and
+                              bx * 16 >= x0 + 16 and (bx + 1) * 16 <= x1 - 16)
+    outside = np.ones(r.shape, bool)
+    outside[max(0, y0 // 16 - 1):y1 // 16 + 2, max(0, x0 // 16 - 1):x1 // 16 + 2] = False
+    med_in, med_out = np.median(r[inside]), np.median(r[outside])
+    assert med_out > 0.85 and med_in < med_out - 0.4, (med_in, med_out)
+    assert out["registration_recommended"], out
+
+
+def nlm_reference(v, patch, search, sigma, h):
+    """Non-local means as the core documents it, one shift at a time in
+    float64: weight exp(-max(d2 - 2 sigma^2, 0) / h^2), d2 the mean squared
+    difference over the patch offsets inside the image for both pixels,
+    search windows clipped to the image."""
+    v = v.astype(np.float64)
+    num = np.zeros_like(v)
+    den = np.zeros_like(v)
+
+    def shifted(a, s, fill):
+        """out[x] = a[x + s], fill where x + s is outside."""
+        out = np.full_like(a, fill)
+        dst = tuple(slice(max(-k, 0), n - max(k, 0)) for k, n in zip(s, a.shape))
+        src = tuple(slice(max(k, 0), n - max(-k, 0)) for k, n in zip(s, a.shape))
+        out[dst] = a[src]
+        return out
+
+    inside = np.ones(v.shape, dtype=bool)
+    for s in np.ndindex(*[2 * r + 1 for r in search]):
+        s = tuple(k - r for k, r in zip(s, search))
+        other = shifted(v, s, 0.0)
+        ok = shifted(inside, s, False)
+        d = np.where(ok, (v - other) ** 2, 0.0)
+        total = np.zeros_like(v)
+        count = np.zeros_like(v)
+        for q in np.ndindex(*[2 * r + 1 for r in patch]):
+            q = tuple(k - r for k, r in zip(q, patch))
+            total += shifted(d, q, 0.0)
+            count += shifted(ok.astype(np.float64), q, 0.0)
+        d2 = total / np.maximum(count, 1)
+        w = np.exp(-np.maximum(d2 - 2 * sigma * sigma, 0) / (h * h))
+        w = np.where(ok, w, 0.0)
+        num += w * other
+        den += w
+    return num / den
+
+
+def test_denoise(tmp):
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:410, 0:520]
+    clean = 1000 + 400 * np.sin(xx / 5.0) * np.cos(yy / 7.0)
+    noisy = np.round(clean + rng.normal(0, 30, clean.shape)).astype(np.uint16)
+    pin, pout, pwhole = (os.path.join(tmp, n) for n in ("in.tif", "out.tif", "whole.tif"))
+    tifffile.imwrite(pin, noisy, compression="zlib")
+    # Streamed in many pieces (a tiny budget) and whole: the same bits.
+    p = run("denoise", pin, "-o", pout, "--sigma", "30", "--patch", "1", "--search", "3", "--memory", "1M")
+    assert "denoised:" in p.stdout, p.stdout
+    run("denoise", pin, "-o", pwhole, "--sigma", "30", "--patch", "1", "--search", "3", "--memory", "1G")
+    got, whole = tifffile.imread(pout), tifffile.imread(pwhole)
+    assert got.dtype == np.float32 and got.shape == noisy.shape, (got.dtype, got.shape)
+    assert np.array_equal(got, whole), "streamed result differs from the whole image's"
+    ref = nlm_reference(noisy, (1, 1), (3, 3), 30.0, 0.8 * 30.0)
+    rel = np.max(np.abs(got - ref) / np.abs(ref))
+    assert rel < 1e-5, rel
+    assert np.mean((got - clean) ** 2) < 0.5 * np.mean((noisy - clean) ** 2), "no denoising"
+
+    # 3-D float32, anisotropic radii, h given; Z chunked by the budget.
+    vol = (clean[None, :60, :80] + rng.normal(0, 30, (24, 60, 80))).astype(np.float32)
+    pv, pvo = os.path.join(tmp, "v.tif"), os.path.join(tmp, "vo.tif")
+    tifffile.imwrite(pv, vol, imagej=True)
+    run("denoise", pv, "-o", pvo, "--sigma", "25", "--h", "40", "--patch", "1,1,2", "--search", "1,2,3",
+        "--memory", "1M", "--compression", "deflate")
+    got = tifffile.imread(pvo)
+    ref = nlm_reference(vol, (1, 1, 2), (1, 2, 3), 25.0, 40.0)
+    assert got.shape == vol.shape and np.max(np.abs(got - ref) / np.abs(ref)) < 1e-5
+
+    # A pipeline step gives the subcommand's bits.
+    pp = write_pipeline(tmp, json.dumps({"steps": [
+        {"name": "in", "op": "read", "path": "in.tif"},
+        {"name": "clean", "op": "denoise", "input": "in", "sigma": 30, "patch": 1, "search": [3, 3]},
+        {"name": "save", "op": "write", "input": "clean", "path": "piped.tif"}]}))
+    run("run", pp, "--memory", "1M", "--quiet")
+    assert np.array_equal(tifffile.imread(os.path.join(tmp, "piped.tif")), whole)
+
+    # Poisson-Gaussian: streamed equals whole, and it denoises.
+    counts = rng.poisson(clean / 40.0)
+    fluo = np.round(2.0 * counts + 100 + rng.normal(0, 3, clean.shape)).astype(np.uint16)
+    pf = os.path.join(tmp, "f.tif")
+    tifffile.imwrite(pf, fluo)
+    args = ["--noise", "poisson-gaussian", "--gain", "2", "--offset", "100", "--read-sigma", "3", "--search", "4"]
+    run("denoise", pf, "-o", os.path.join(tmp, "f1.tif"), *args, "--memory", "1M")
+    run("denoise", pf, "-o", os.path.join(tmp, "f2.tif"), *args)
+    f1, f2 = tifffile.imread(os.path.join(tmp, "f1.tif")), tifffile.imread(os.path.join(tmp, "f2.tif"))
+    assert np.array_equal(f1, f2)
+    truth = 2.0 * clean / 40.0 + 100
+    assert np.mean((f1 - truth) ** 2) < 0.5 * np.mean((fluo - truth) ** 2), "no denoising"
+
+    # Usage errors: one line, status 2, nothing written.
+    out = os.path.join(tmp, "bad.tif")
+    expect_failure(["denoise", pin, "-o", out], 2, "needs --sigma", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "-1"], 2, "sigma must be", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "5", "--search", "1,2,3"], 2,
+                   "search radius needs 1 value or 2", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "5", "--noise", "speckle"], 2,
+                   "unknown noise model 'speckle'", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--sigma", "5", "--patch", "99"], 2, "patch", tmp)
+    expect_failure(["denoise", pin, "-o", out, "--noise", "poisson-gaussian", "--gain", "0"], 2,
+                   "gain must be", tmp)
+
+
+if __name__ == "__main__":
+    main(globals())

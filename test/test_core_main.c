@@ -1,0 +1,30 @@
+/*
+ * Tests of the C core.  One executable, many tests: `blockwise_core_tests
+ * NAME` runs one (CTest registers each as core.NAME), no argument runs them
+ * all.  The tests live in test_core_stats.c (accuracy against a plain
+ * reference), test_core_regions.c (views, sub-regions, region maps) and
+ * test_core_errors.c (bad input, parameter checks, names); core_test_util.c
+ * holds their helpers.
+ */
+#include "core_test_util.h"
+
+static const bw_test tests[] = {
+    {"reference", test_reference_2d3d},
+    {"integer_sums_exact", test_integer_sums_exact},
+    {"float_offset", test_float_offset_no_cancellation},
+    {"constant_blocks", test_constant_blocks},
+    {"nan_propagation", test_nan_propagation},
+    {"subregion", test_subregion_bit_identical},
+    {"strided_views", test_strided_views},
+    {"one_pass", test_one_pass_equals_separate},
+    {"errors", test_errors_leave_output_untouched},
+    {"region_map", test_region_map_values},
+    {"pair16", test_pair16_path},
+    {"params_check", test_params_check},
+    {"stat_names", test_stat_names},
+    {"output_region", test_output_region},
+};
+
+int main(int argc, char **argv) {
+  return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
+}
