@@ -19,6 +19,7 @@
 #include "itkBlockStatisticsImageFilter.h"
 #include "itkBlockwiseTIFFImageIO.h"
 #include "itkCastImageFilter.h"
+#include "itkChannelConversionImageFilter.h"
 #include "itkImageFileReader.h"
 #include "itkImageAlgorithm.h"
 #include "itkImageFileWriter.h"
@@ -30,6 +31,7 @@
 #include "itkNrrdImageIO.h"
 #include "itkProcessObject.h"
 #include "itkStreamingImageFilter.h"
+#include "itkVectorImage.h"
 
 #include <algorithm>
 #include <cmath>
@@ -157,6 +159,8 @@ private:
   BuildBlock(size_t i);
   void
   BuildDenoise(size_t i);
+  void
+  BuildChannel(size_t i);
   itk::DataObject::Pointer
   AsDouble(size_t node);
   void
@@ -206,14 +210,20 @@ Engine<D>::BuildRead(size_t i)
   const ResolvedStep & r = m_Plan.steps[i];
   WithPixelType(r.node.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    auto reader = itk::ImageFileReader<ImageOf<T>>::New();
-    reader->SetFileName(r.step->path);
-    if (IsNrrdPath(r.step->path))
-      reader->SetImageIO(itk::NrrdImageIO::New());
+    auto read = [&](auto reader) {
+      reader->SetFileName(r.step->path);
+      if (IsNrrdPath(r.step->path))
+        reader->SetImageIO(itk::NrrdImageIO::New());
+      else
+        reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+      m_Nodes[i].filter = reader;
+      m_Nodes[i].image = reader->GetOutput();
+    };
+    // Pixels of several channels, interleaved, for a channel step to take.
+    if (r.node.channels > 1)
+      read(itk::ImageFileReader<itk::VectorImage<T, D>>::New());
     else
-      reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
-    m_Nodes[i].filter = reader;
-    m_Nodes[i].image = reader->GetOutput();
+      read(itk::ImageFileReader<ImageOf<T>>::New());
   });
 }
 
@@ -294,6 +304,39 @@ Engine<D>::BuildDenoise(size_t i)
     f->SetCoreParameters(r.nlm);
     m_Nodes[i].filter = f;
     m_Nodes[i].image = f->GetOutput();
+  });
+}
+
+/** One channel of an image: the input itself when it has one, else the
+ * core's conversion of the interleaved channels, to float32 (or to the
+ * input's type for one channel as it is). */
+template <unsigned int D>
+void
+Engine<D>::BuildChannel(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  const size_t         in = r.inputs[0];
+  if (r.pass)
+  {
+    m_Nodes[i].image = m_Nodes[in].image;
+    return;
+  }
+  WithPixelType(m_Plan.steps[in].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using V = itk::VectorImage<T, D>;
+    auto * image = dynamic_cast<V *>(m_Nodes[in].image.GetPointer());
+    if (!image)
+      throw RuntimeError("internal: step '" + m_Plan.steps[in].step->name + "' has no channels to take");
+    auto build = [&](auto f) {
+      f->SetInput(image);
+      f->SetCoreParameters(r.channel);
+      m_Nodes[i].filter = f;
+      m_Nodes[i].image = f->GetOutput();
+    };
+    if (r.node.dtype == BW_F32)
+      build(itk::ChannelConversionImageFilter<V, ImageOf<float>>::New());
+    else
+      build(itk::ChannelConversionImageFilter<V, ImageOf<T>>::New());
   });
 }
 
@@ -487,6 +530,9 @@ Engine<D>::Run()
         break;
       case Op::Denoise:
         this->BuildDenoise(i);
+        break;
+      case Op::Channel:
+        this->BuildChannel(i);
         break;
       default:
         break;

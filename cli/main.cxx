@@ -62,6 +62,9 @@ const char * const kCorrHelp =
   "the blocks: median r, 5th percentile, and the fraction below --threshold.\n"
   "\n"
   "  -o, --output R.tif  the map (required)\n"
+  "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
+  "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
+  "  --channel-a C, --channel-b C  the same for A or B alone\n"
   "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --png R.png         also a heatmap: blue (r = -1), white (0), red (1), NaN grey\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
@@ -78,6 +81,8 @@ const char * const kStatsHelp =
   "\n"
   "  -o, --output OUT.tif  the map (required)\n"
   "  --stat S            mean|std|var|sum|min|max|count (required)\n"
+  "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
+  "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
   "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
@@ -94,6 +99,8 @@ const char * const kDenoiseHelp =
   "\n"
   "  -o, --output OUT.tif  the denoised image (required)\n"
   "  --sigma S           standard deviation of Gaussian noise (required for it)\n"
+  "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
+  "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
   "  --patch R           patch radius: R for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_NLM_DEFAULT_PATCH) ")\n"
   "  --search R          search radius, likewise (default " BW_CLI_XSTR(BW_NLM_DEFAULT_SEARCH) "; e.g. 2,10,10)\n"
   "  --h H               filtering strength (default 0.8 sigma; 0.8 for poisson-gaussian)\n"
@@ -106,8 +113,8 @@ const char * const kDenoiseHelp =
 const char * const kInfoHelp =
   "usage: blockwise info FILE.tif [--json]\n"
   "\n"
-  "Size, element type, pages, strips or tiles, compression, spacing and byte\n"
-  "order of a TIFF, as Blockwise reads it.\n";
+  "Size, element type, channels, pages, strips or tiles, compression, spacing\n"
+  "and byte order of a TIFF, as Blockwise reads it.\n";
 
 /** The options of a working subcommand (its own and the common ones, -o for
  * --output). */
@@ -135,26 +142,46 @@ ExpectFiles(const Arguments & args, const char * command, size_t n, const char *
     throw UsageError(std::string("'blockwise ") + command + "' needs -o " + output);
 }
 
-/** @own plus the options of corr and stats: the map, its blocks, type and
- * compression. */
+/** @own plus the channel options: --channel, and for a pair
+ * --channel-a and --channel-b. */
 std::map<std::string, bool>
-WithBlockOptions(std::map<std::string, bool> own)
+WithChannelOptions(std::map<std::string, bool> own, bool pair)
 {
-  for (const char * o : { "--output", "--block", "--edge", "--type", "--compression" })
-    own[o] = true;
+  own["--channel"] = true;
+  if (pair)
+    own["--channel-a"] = own["--channel-b"] = true;
   return own;
 }
 
-/** A subcommand's pipeline so far: steps named @names reading its file
- * arguments, in order; messages do not name steps the user never named. */
+/** @own plus the options of corr and stats: the map, its blocks, type and
+ * compression, the channels. */
+std::map<std::string, bool>
+WithBlockOptions(std::map<std::string, bool> own, bool pair)
+{
+  for (const char * o : { "--output", "--block", "--edge", "--type", "--compression" })
+    own[o] = true;
+  return WithChannelOptions(std::move(own), pair);
+}
+
+/** A subcommand's pipeline so far: for each file argument in order, its
+ * read and the channel step the image is used through, named as @names
+ * say (name, the option choosing its own channel or NULL); --channel
+ * chooses for all, and by default a grey image is taken as it is and an
+ * RGB one as its luminance.  Messages do not name steps the user never
+ * named. */
 Pipeline
-Reads(const Arguments & args, std::initializer_list<const char *> names)
+Reads(const Arguments & args, std::initializer_list<std::pair<const char *, const char *>> names)
 {
   Pipeline p;
   p.name_steps = false;
   size_t i = 0;
-  for (const char * name : names)
-    p.steps.push_back(ReadStep(name, args.Positional().at(i++)));
+  for (const auto & name : names)
+  {
+    const std::string read = std::string("read ") + name.first;
+    p.steps.push_back(ReadStep(read, args.Positional().at(i++)));
+    const std::string all = args.Get("--channel", "auto");
+    p.steps.push_back(ChannelStep(name.first, read, name.second ? args.Get(name.second, all) : all));
+  }
   return p;
 }
 
@@ -218,13 +245,13 @@ int
 Corr(int argc, char ** argv)
 {
   const Arguments args = CommandArguments(
-    "corr", argc, argv, WithBlockOptions({ { "--png", true }, { "--fill", true }, { "--threshold", true }, { "--json", false } }));
+    "corr", argc, argv, WithBlockOptions({ { "--png", true }, { "--fill", true }, { "--threshold", true }, { "--json", false } }, true));
   if (ShowHelp(args, kCorrHelp))
     return 0;
   ExpectFiles(args, "corr", 2, "two images, A.tif B.tif", "R.tif, the file for the map");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p = Reads(args, { "A", "B" });
+  Pipeline p = Reads(args, { { "A", "--channel-a" }, { "B", "--channel-b" } });
   Step corr = MakeStep("r", Op::Corr, { "A", "B" });
   corr.statistic = "correlation";
   BlockOptions(args, corr);
@@ -306,7 +333,7 @@ int
 Stats(int argc, char ** argv)
 {
   const Arguments args =
-    CommandArguments("stats", argc, argv, WithBlockOptions({ { "--stat", true }, { "--ddof", true } }));
+    CommandArguments("stats", argc, argv, WithBlockOptions({ { "--stat", true }, { "--ddof", true } }, false));
   if (ShowHelp(args, kStatsHelp))
     return 0;
   ExpectFiles(args, "stats", 1, "one image, IN.tif", "OUT.tif, the file for the map");
@@ -314,7 +341,7 @@ Stats(int argc, char ** argv)
     throw UsageError("'blockwise stats' needs --stat mean|std|var|sum|min|max|count");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p = Reads(args, { "in" });
+  Pipeline p = Reads(args, { { "in", nullptr } });
   Step st = MakeStep("stats", Op::Stats, { "in" });
   st.statistic = args.Get("--stat");
   BlockOptions(args, st);
@@ -336,13 +363,13 @@ Denoise(int argc, char ** argv)
     own[OptionOf(f.key)] = true;
   for (const auto & f : kDenoiseSizes)
     own[OptionOf(f.key)] = true;
-  const Arguments args = CommandArguments("denoise", argc, argv, own);
+  const Arguments args = CommandArguments("denoise", argc, argv, WithChannelOptions(own, false));
   if (ShowHelp(args, kDenoiseHelp))
     return 0;
   ExpectFiles(args, "denoise", 1, "one image, IN.tif", "OUT.tif, the file for the denoised image");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p = Reads(args, { "in" });
+  Pipeline p = Reads(args, { { "in", nullptr } });
   Step d = MakeStep("denoise", Op::Denoise, { "in" });
   d.noise = args.Get("--noise", "gaussian");
   for (const auto & f : kDenoiseNumbers)
@@ -373,6 +400,7 @@ Info(int argc, char ** argv)
   const std::string &  path = args.Positional()[0];
   const bw_tiff_info info = ProbeTIFF(path);
   const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
+  const NodeInfo     node = ProbeImage(path);
 
   if (args.Has("--json"))
   {
@@ -387,6 +415,11 @@ Info(int argc, char ** argv)
     json_object_set_new(o, "path", json_string(path.c_str()));
     json_object_set_new(o, "shape", shape);
     json_object_set_new(o, "dtype", json_string(DTypeName(info.dtype).c_str()));
+    json_object_set_new(o, "channels", json_integer(info.channels));
+    json_object_set_new(o, "color", json_string(ChannelsText(node).c_str()));
+    json_object_set_new(o, "photometric", json_string(info.photometric_name));
+    json_object_set_new(o, "planar", json_boolean(info.planar));
+    json_object_set_new(o, "bits_per_sample", json_integer(info.bits_per_sample));
     json_object_set_new(o, "pages", json_integer(pages));
     json_object_set_new(o, "tiled", json_boolean(info.tiled));
     if (info.tiled)
@@ -408,16 +441,26 @@ Info(int argc, char ** argv)
     json_decref(o);
     return 0;
   }
-  NodeInfo node;
-  node.ndim = info.ndim;
-  for (int d = 0; d < info.ndim; ++d)
-    node.shape[d] = info.shape[d];
   std::ostringstream spacing;
   for (int d = info.ndim - 1; d >= 0; --d)
     spacing << info.spacing[d] << (d ? " x " : " mm");
   std::cout << "file:        " << path << "\n"
             << "size:        " << SizeText(node) << (info.ndim == 3 ? " (x, y, z)" : " (x, y)") << "\n"
-            << "type:        " << DTypeName(info.dtype) << "\n"
+            << "type:        " << DTypeName(info.dtype);
+  const int whole = 8 * static_cast<int>(bw_dtype_size(info.dtype));
+  if (info.bits_per_sample != whole)
+    std::cout << " (" << info.bits_per_sample << " bits per sample in the file)";
+  std::cout << "\n"
+            << "channels:    " << ChannelsText(node);
+  // How they are stored, where that says more than what they are.
+  std::string stored = ChannelsText(node) == info.photometric_name || std::strcmp(info.photometric_name, "min-is-black") == 0
+                         ? std::string()
+                         : std::string(info.photometric_name);
+  if (info.planar)
+    stored += stored.empty() ? "planar" : ", planar";
+  if (!stored.empty())
+    std::cout << " (" << stored << ")";
+  std::cout << "\n"
             << "pages:       " << pages << "\n";
   if (info.tiled)
     std::cout << "layout:      tiles of " << info.tile_width << " x " << info.tile_length << "\n";

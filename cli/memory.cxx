@@ -56,6 +56,8 @@ InputRegion(const Resolved & plan, size_t k, const bw_region & out)
     status = bw_block_input_region(&r.params, shape, &out, &need, nullptr);
   else if (r.step->op == Op::Denoise)
     status = bw_nlm_input_region(&r.nlm, shape, &out, &need, nullptr);
+  else if (r.step->op == Op::Channel)
+    status = bw_channel_input_region(in.ndim, shape, &out, &need, nullptr);
   if (status != BW_OK)
     throw RuntimeError("internal: step '" + r.step->name + "' has no input region for a piece of its output");
   return need;
@@ -92,7 +94,9 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
       continue;
     const ResolvedStep & s = plan.steps[k];
     const int            nd = s.node.ndim;
-    bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.node.dtype));
+    // A channel step that passes its input on holds no image of its own.
+    if (!(s.step->op == Op::Channel && s.pass))
+      bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.node.dtype)) * s.node.channels;
     if (s.inputs.empty())
       continue;
     const bw_region need = InputRegion(plan, k, region[k]);

@@ -50,7 +50,9 @@ enum class Op
   Write,   // image -> TIFF file
   Heatmap, // map -> PNG picture
   Summary, // map -> the block summary printed at the end
-  Denoise  // image -> non-local means denoised image (float32)
+  Denoise, // image -> non-local means denoised image (float32)
+  Channel  // image of several channels -> one channel (float32, or the
+           // input's type for a channel as it is)
 };
 
 const char * OpName(Op op);
@@ -86,6 +88,12 @@ struct Step
   // Summary
   double threshold = 0.5;
 
+  // Channel: a name of bw_channel_from_name() ("luminance", "hematoxylin",
+  // "2", ...), or "auto": an image of one channel as it is, the luminance
+  // of RGB and RGBA; @white as bw_channel_params (0: from the file's bits).
+  std::string channel = "auto";
+  double      white = 0;
+
   // Denoise: radii (1 value for every axis, or one per axis, slowest
   // first; none: the core's defaults), the noise model and its
   // parameters; h 0: the core's default.
@@ -118,6 +126,8 @@ std::string OptionOf(const char * key);
 Step MakeStep(const std::string & name, Op op, const std::vector<std::string> & inputs);
 /** A step named @name that reads @path. */
 Step ReadStep(const std::string & name, const std::string & path);
+/** The step "@name" that takes @channel of the image of step @input. */
+Step ChannelStep(const std::string & name, const std::string & input, const std::string & channel);
 /** The step "write" that writes the image of step @input to @path. */
 Step WriteStep(const std::string & input, const std::string & path, const std::string & compression);
 

@@ -24,7 +24,7 @@ namespace blockwise_cli
 const char *
 OpName(Op op)
 {
-  static const char * const names[] = { "read", "corr", "stats", "write", "heatmap", "summary", "denoise" };
+  static const char * const names[] = { "read", "corr", "stats", "write", "heatmap", "summary", "denoise", "channel" };
   const size_t              k = static_cast<size_t>(op);
   return k < sizeof names / sizeof names[0] ? names[k] : "invalid";
 }
@@ -68,6 +68,26 @@ ReadStep(const std::string & name, const std::string & path)
   Step s = MakeStep(name, Op::Read, {});
   s.path = path;
   return s;
+}
+
+Step
+ChannelStep(const std::string & name, const std::string & input, const std::string & channel)
+{
+  Step s = MakeStep(name, Op::Channel, { input });
+  s.channel = channel;
+  return s;
+}
+
+std::string
+ChannelsText(const NodeInfo & node)
+{
+  if (node.channels == 1)
+    return "grey";
+  if (node.color == BW_TIFF_RGB)
+    return "RGB";
+  if (node.color == BW_TIFF_RGBA)
+    return "RGBA";
+  return std::to_string(node.channels) + " channels";
 }
 
 Step
@@ -406,6 +426,64 @@ ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
   r.node.dtype = BW_F32;
 }
 
+/** One channel of @in: as it is when it has one (and the step asks for
+ * none in particular, or for channel 0), else through the core's
+ * conversion, checked by the core.  @input names the image in messages;
+ * @option is how the user chooses ("--channel" or "channel"). */
+void
+ResolveChannelStep(const Step & s, const NodeInfo & in, const std::string & input, const char * option,
+                   ResolvedStep & r)
+{
+  r.node = in;
+  r.node.channels = 1;
+  r.node.color = BW_TIFF_GREY;
+  const std::string & name = s.channel.empty() ? std::string("auto") : s.channel;
+  if (in.channels == 1 && (name == "auto" || name == "0"))
+  {
+    r.pass = true;
+    return;
+  }
+  bw_channel_params & p = r.channel;
+  bw_channel_params_init(&p);
+  if (name == "auto")
+  {
+    if (in.color != BW_TIFF_RGB && in.color != BW_TIFF_RGBA)
+      StepUsage(s, input + " has " + std::to_string(in.channels) + " channels: choose one with " + option +
+                     " (0 to " + std::to_string(in.channels - 1) + ")");
+  }
+  else
+  {
+    bw_error err;
+    if (bw_channel_from_name(name.c_str(), &p, &err) != BW_OK)
+      StepUsage(s, err.message);
+  }
+  if (p.op != BW_CHANNEL_INDEX && in.color != BW_TIFF_RGB && in.color != BW_TIFF_RGBA)
+    StepUsage(s, input + (in.channels == 1 ? " is grey" : " has " + ChannelsText(in)) + ", not RGB: " + bw_channel_op_name(p.op) +
+                   " needs red, green and blue; choose a channel number (0 to " + std::to_string(in.channels - 1) +
+                   ")");
+  p.white = s.white;
+  // Samples of fewer bits than their type (12-bit cameras): white is the
+  // largest value they hold, not the type's.
+  const bool integer = in.dtype != BW_F32 && in.dtype != BW_F64;
+  if (p.white == 0 && integer && in.bits > 0 && in.bits < 8 * static_cast<int>(bw_dtype_size(in.dtype)))
+    p.white = std::ldexp(1.0, in.bits) - 1;
+  bw_error err;
+  if (bw_channel_params_check(&p, in.channels, &err) != BW_OK)
+    StepUsage(s, input + ": " + err.message);
+  r.node.dtype = p.op == BW_CHANNEL_INDEX ? in.dtype : BW_F32;
+}
+
+/** How messages name the image of resolved step @k: by its file where it
+ * comes straight from one (through channel steps), else by the step. */
+std::string
+ImageName(const Resolved & out, size_t k)
+{
+  while (out.steps[k].step->op == Op::Channel)
+    k = out.steps[k].inputs[0];
+  const Step & in = *out.steps[k].step;
+  return in.op == Op::Read ? in.path : "'" + in.name + "'";
+}
+
 size_t
 ExpectedInputs(Op op)
 {
@@ -450,8 +528,13 @@ ResolveSteps(const Pipeline & p)
     for (size_t in : inputs[order[k]])
     {
       r.inputs.push_back(position[in]);
-      if (!out.steps[position[in]].node.image)
+      const NodeInfo & node = out.steps[position[in]].node;
+      if (!node.image)
         StepUsage(s, "input '" + p.steps[in].name + "' is a " + OpName(p.steps[in].op) + " step, which makes no image");
+      if (node.channels > 1 && s.op != Op::Channel)
+        StepUsage(s, "input '" + p.steps[in].name + "' has " + std::to_string(node.channels) + " channels (" +
+                       ChannelsText(node) + "): make it one channel first with a channel step (luminance, od, hematoxylin, eosin, "
+                       "dab, r, g, b or a channel number)");
     }
     switch (s.op)
     {
@@ -483,10 +566,7 @@ ResolveSteps(const Pipeline & p)
           if (!same)
           {
             // Name images by their files where they come straight from one.
-            auto what = [&](size_t k) {
-              const Step & in = *out.steps[r.inputs[k]].step;
-              return in.op == Op::Read ? in.path : "'" + in.name + "'";
-            };
+            auto what = [&](size_t k) { return ImageName(out, r.inputs[k]); };
             StepFail(s, "inputs have different sizes: " + what(0) + " is " + SizeText(a) + ", " + what(1) + " is " +
                           SizeText(b));
           }
@@ -538,6 +618,12 @@ ResolveSteps(const Pipeline & p)
       case Op::Denoise:
         ResolveDenoiseStep(s, out.steps[r.inputs[0]].node, r);
         break;
+      case Op::Channel:
+      {
+        ResolveChannelStep(s, out.steps[r.inputs[0]].node, ImageName(out, r.inputs[0]),
+                           p.name_steps ? "channel" : "--channel", r);
+        break;
+      }
     }
     if (s.op == Op::Write || s.op == Op::Heatmap)
     {

@@ -8,6 +8,7 @@
 #define BLOCKWISE_CLI_PLAN_H
 
 #include "blockwise.h"
+#include "bw_channel.h"
 #include "bw_tiff.h"
 #include "pipeline.h"
 
@@ -26,6 +27,9 @@ struct NodeInfo
   int      ndim = 2;
   int64_t  shape[3] = { 1, 1, 1 };     // C order: [Z,] Y, X
   double   spacing[3] = { 1, 1, 1 };   // C order
+  int      channels = 1;               // per pixel, interleaved
+  bw_tiff_color color = BW_TIFF_GREY;  // what they are (TIFF inputs)
+  int      bits = 0;                   // bits per sample as stored (0: the type's)
 };
 
 struct ResolvedStep
@@ -35,6 +39,8 @@ struct ResolvedStep
   NodeInfo            node;
   bw_block_params     params{};   // Corr, Stats
   bw_nlm_params       nlm{};      // Denoise
+  bw_channel_params   channel{};  // Channel
+  bool                pass = false; // Channel: the input is already one channel
   bw_stat             stat = BW_STAT_CORR;
   bw_tiff_compression compression = BW_TIFF_NONE; // Write
 };
@@ -46,6 +52,8 @@ struct Resolved
 
 Resolved Resolve(const Pipeline & pipeline);
 
+/** "grey", "RGB", "RGBA" or "5 channels": what a node's pixels hold. */
+std::string ChannelsText(const NodeInfo & node);
 /** "uint16", "float32", ... */
 std::string DTypeName(bw_dtype dtype);
 /** "1010 x 966" or "64 x 1024 x 1024", X first as a person reads sizes. */

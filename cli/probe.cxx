@@ -126,6 +126,9 @@ ProbeImage(const std::string & path)
   node.image = true;
   node.dtype = info.dtype;
   node.ndim = info.ndim;
+  node.channels = info.channels;
+  node.color = info.color;
+  node.bits = info.bits_per_sample;
   for (int i = 0; i < info.ndim; ++i)
   {
     node.shape[i] = info.shape[i];

@@ -198,16 +198,16 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
 
   std::string op;
   if (!reader.String("op", op))
-    reader.Fail("has no \"op\" (read, corr, stats, denoise, write, heatmap or summary)");
+    reader.Fail("has no \"op\" (read, channel, corr, stats, denoise, write, heatmap or summary)");
   bool known = false;
-  for (Op candidate : { Op::Read, Op::Corr, Op::Stats, Op::Denoise, Op::Write, Op::Heatmap, Op::Summary })
+  for (Op candidate : { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Denoise, Op::Write, Op::Heatmap, Op::Summary })
     if (op == OpName(candidate))
     {
       s.op = candidate;
       known = true;
     }
   if (!known)
-    reader.Fail("unknown op '" + op + "' (read, corr, stats, denoise, write, heatmap or summary)");
+    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, denoise, write, heatmap or summary)");
 
   // Inputs: "input": "name", or "inputs": ["a", "b"].
   const json_t * input = reader.Take("input");
@@ -283,6 +283,10 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
     case Op::Summary:
       reader.Number("threshold", s.threshold);
       break;
+    case Op::Channel:
+      reader.String("channel", s.channel);
+      reader.Number("white", s.white);
+      break;
     case Op::Denoise:
       reader.String("noise", s.noise);
       for (const auto & f : kDenoiseNumbers)
@@ -306,7 +310,13 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
   switch (s.op)
   {
     case Op::Read:
-      return "read " + s.path + ": " + image;
+      return "read " + s.path + ": " + image + (r.node.channels > 1 ? ", " + ChannelsText(r.node) : "");
+    case Op::Channel:
+      return (r.pass ? "channel of " + ins + ": as it is"
+                     : std::string(r.channel.op == BW_CHANNEL_INDEX ? "channel " + std::to_string(r.channel.index)
+                                                                    : bw_channel_op_name(r.channel.op)) +
+                         " of " + ins) +
+             ": " + image;
     case Op::Corr:
     case Op::Stats:
     {

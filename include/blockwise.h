@@ -42,6 +42,9 @@ extern "C" {
 /** Largest number of axes a view may have. */
 #define BW_MAX_DIMS 3
 
+/* Most channels per pixel an image may have (bw_channel.h, bw_tiff.h). */
+#define BW_MAX_CHANNELS 64
+
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
 /* ------------------------------------------------------------------------ */

@@ -98,8 +98,8 @@ BW_API int bw_tiff_compression_max_level(bw_tiff_compression c);
  * Deflate and ZSTD; else 0. */
 BW_API int bw_tiff_compression_has_predictor(bw_tiff_compression c);
 
-/** Most channels a pixel may have. */
-#define BW_TIFF_MAX_CHANNELS 64
+/** Most channels a pixel may have: the core's. */
+#define BW_TIFF_MAX_CHANNELS BW_MAX_CHANNELS
 
 /** What the channels of a pixel are. */
 typedef enum bw_tiff_color {

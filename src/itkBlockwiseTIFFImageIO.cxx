@@ -87,13 +87,20 @@ dtypeOf(IOComponentEnum c, bw_dtype & t)
   return false;
 }
 
-/* The IO region, C order, and a contiguous view of a buffer holding it. */
+/* The IO region, C order, and a contiguous view of a buffer holding it:
+ * of its first component when pixels have @components (interleaved). */
 void
-regionAndView(const ImageIORegion & io, unsigned int ndim, bw_dtype t, void * buffer, bw_region & r, bw_view & v)
+regionAndView(const ImageIORegion & io,
+              unsigned int         ndim,
+              bw_dtype             t,
+              void *               buffer,
+              bw_region &          r,
+              bw_view &            v,
+              int                  components = 1)
 {
   std::memset(&r, 0, sizeof r);
   std::memset(&v, 0, sizeof v);
-  ptrdiff_t stride = static_cast<ptrdiff_t>(bw_dtype_size(t));
+  ptrdiff_t stride = static_cast<ptrdiff_t>(bw_dtype_size(t)) * components;
   for (unsigned int d = 0; d < ndim; ++d)
   {
     const ptrdiff_t start = d < io.GetImageDimension() ? static_cast<ptrdiff_t>(io.GetIndex(d)) : 0;
@@ -107,6 +114,21 @@ regionAndView(const ImageIORegion & io, unsigned int ndim, bw_dtype t, void * bu
   v.data = buffer;
   v.dtype = t;
   v.ndim = static_cast<int>(ndim);
+}
+
+/* Reads @region into the interleaved pixels whose first component @v
+ * views: every channel of the file, one view each, one element apart. */
+bw_status
+readPixels(bw_tiff_reader * reader, const bw_region & region, const bw_view & v, bw_error * err)
+{
+  const int channels = bw_tiff_reader_info(reader)->channels;
+  bw_view   views[BW_TIFF_MAX_CHANNELS];
+  for (int c = 0; c < channels; ++c)
+  {
+    views[c] = v;
+    views[c].data = static_cast<char *>(v.data) + static_cast<size_t>(c) * bw_dtype_size(v.dtype);
+  }
+  return bw_tiff_read_channels(reader, &region, 0, channels, views, err);
 }
 
 } // namespace
@@ -296,8 +318,13 @@ BlockwiseTIFFImageIO::ReadImageInformation()
     this->SetOrigin(d, 0.0);
     this->SetDirection(d, this->GetDefaultDirection(d));
   }
-  this->SetPixelType(IOPixelEnum::SCALAR);
-  this->SetNumberOfComponents(1);
+  // Several channels are components of one pixel, interleaved in ITK's
+  // buffer: RGB, RGBA, or a vector of the channels of a fluorescence file.
+  this->SetNumberOfComponents(static_cast<unsigned int>(info->channels));
+  this->SetPixelType(info->channels == 1           ? IOPixelEnum::SCALAR
+                     : info->color == BW_TIFF_RGB  ? IOPixelEnum::RGB
+                     : info->color == BW_TIFF_RGBA ? IOPixelEnum::RGBA
+                                                   : IOPixelEnum::VECTOR);
   this->SetComponentType(componentOf(info->dtype));
   this->SetByteOrder(info->big_endian ? IOByteOrderEnum::BigEndian : IOByteOrderEnum::LittleEndian);
 }
@@ -309,7 +336,7 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   const bw_tiff_info * info = bw_tiff_reader_info(m_Readers.front());
   bw_region            r;
   bw_view              v;
-  regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), info->dtype, buffer, r, v);
+  regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), info->dtype, buffer, r, v, info->channels);
 
   // Bands along Z when the region spans several pages, else along Y; their
   // inner edges aligned to the TIFF layer's band unit, so that no strip or
@@ -321,7 +348,7 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   const uint64_t first = static_cast<uint64_t>(r.start[axis]) / unit;
   const uint64_t last = static_cast<uint64_t>(r.start[axis] + r.size[axis] - 1) / unit;
   const uint64_t units = last - first + 1;
-  uint64_t       bytes = bw_dtype_size(info->dtype);
+  uint64_t       bytes = bw_dtype_size(info->dtype) * static_cast<uint64_t>(info->channels);
   for (int d = 0; d < nd; ++d)
   {
     bytes *= static_cast<uint64_t>(r.size[d]);
@@ -342,7 +369,7 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   if (bands <= 1)
   {
     bw_error err;
-    if (bw_tiff_read(m_Readers.front(), &r, &v, &err) != BW_OK)
+    if (readPixels(m_Readers.front(), r, v, &err) != BW_OK)
     {
       itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
     }
@@ -374,7 +401,7 @@ BlockwiseTIFFImageIO::Read(void * buffer)
       br.size[axis] = b - a;
       bv.shape[axis] = b - a;
       bv.data = static_cast<char *>(v.data) + (a - r.start[axis]) * v.strides[axis];
-      status[i] = bw_tiff_read(m_Readers[i], &br, &bv, &errors[i]);
+      status[i] = readPixels(m_Readers[i], br, bv, &errors[i]);
     },
     nullptr);
   for (uint64_t i = 0; i < bands; ++i)

@@ -1,7 +1,8 @@
 # The `blockwise` command, end to end, with the C core (core_tool), numpy,
 # tifffile and PIL as oracles: test_cli_commands.py (the subcommands),
 # test_cli_pipelines.py (pipeline files and the Slicer modules),
-# test_cli_process.py (failures, signals, the terminal, memory), on what
+# test_cli_process.py (failures, signals, the terminal, memory),
+# test_cli_slides.py (RGB and multichannel inputs, scikit-image), on what
 # cli_common.py and pairs.py share.  Exit status 77: could not run here
 # (skipped).
 add_executable(core_tool core_tool.c)
@@ -21,6 +22,7 @@ endfunction()
 blockwise_cli_tests(test_cli_commands.py corr stats denoise info heatmap demo)
 blockwise_cli_tests(test_cli_pipelines.py run pipeline_errors summaries slicer)
 blockwise_cli_tests(test_cli_process.py errors full_disk progress interrupt)
+blockwise_cli_tests(test_cli_slides.py rgb_corr jpeg_slide channels)
 
 # --memory really bounds memory: peak RSS on a 256 MiB pair.  Not under the
 # sanitizers, whose shadow memory and quarantine are not the program's.

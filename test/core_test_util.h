@@ -29,6 +29,10 @@ void test_output_region(void);
 void test_errors_leave_output_untouched(void);
 void test_params_check(void);
 void test_stat_names(void);
+/* test_core_channel.c */
+void test_channel_reference(void);
+void test_channel_regions(void);
+void test_channel_names_errors(void);
 
 /* Fills n random elements covering the dtype's whole range (floats: values
  * of mixed magnitude around an offset, so that cancellation would show). */

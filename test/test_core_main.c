@@ -3,7 +3,8 @@
  * NAME` runs one (CTest registers each as core.NAME), no argument runs them
  * all.  The tests live in test_core_stats.c (accuracy against a plain
  * reference), test_core_regions.c (views, sub-regions, region maps) and
- * test_core_errors.c (bad input, parameter checks, names); core_test_util.c
+ * test_core_errors.c (bad input, parameter checks, names),
+ * test_core_channel.c (one channel from many); core_test_util.c
  * holds their helpers.
  */
 #include "core_test_util.h"
@@ -23,6 +24,9 @@ static const bw_test tests[] = {
     {"params_check", test_params_check},
     {"stat_names", test_stat_names},
     {"output_region", test_output_region},
+    {"channel_reference", test_channel_reference},
+    {"channel_regions", test_channel_regions},
+    {"channel_names_errors", test_channel_names_errors},
 };
 
 int main(int argc, char **argv) {

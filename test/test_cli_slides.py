@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""The `blockwise` command on RGB slides and multichannel images: one
+channel of each input (luminance by default for RGB), against
+scikit-image's rgb2gray and rgb2hed computed here on the pixels tifffile
+and PIL decode, then the C core (core_tool) on the grey images they give.
+"""
+import os
+import subprocess
+
+import numpy as np
+import tifffile
+from PIL import Image
+from skimage.color import rgb2gray, rgb2hed
+
+from cli_common import core, expect_failure, main, run
+from pairs import pair
+
+
+def rgb_pair(shape, seed):
+    """Two RGB images of one textured scene with independent noise."""
+    a, b = pair(shape, np.uint16, seed=seed)
+    rgb = []
+    for x in (a, b):
+        x = (x.astype(np.float64) - x.min()) / (np.ptp(x) + 1)
+        rgb.append(np.clip(np.stack([x * 200 + 30, 255 - x * 150, x * 90 + 100], -1), 0, 255).astype(np.uint8))
+    return rgb
+
+
+def grey_file(tmp, name, x):
+    path = os.path.join(tmp, name)
+    tifffile.imwrite(path, np.ascontiguousarray(x, np.float32), photometric="minisblack")
+    return path
+
+
+def test_rgb_corr(tmp):
+    a, b = rgb_pair((150, 170), 3)
+    pa, pb = os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif")
+    tifffile.imwrite(pa, a, photometric="rgb", tile=(64, 64), compression="zlib")
+    tifffile.imwrite(pb, np.moveaxis(b, -1, 0), photometric="rgb", planarconfig="separate")
+    # Luminance by default: rgb2gray on [0, 1], in the input's units.
+    run("corr", pa, pb, "-o", os.path.join(tmp, "r.tif"), "--block", "10", "--quiet")
+    got = tifffile.imread(os.path.join(tmp, "r.tif"))
+    la, lb = (grey_file(tmp, n, rgb2gray(x) * 255) for n, x in (("la.tif", a), ("lb.tif", b)))
+    want = core("corr", "10", "partial", 0, la, lb, tmp=tmp)
+    np.testing.assert_allclose(got, want, atol=1e-5, err_msg="luminance")
+    # Hematoxylin against eosin, a stain of each.
+    run("corr", pa, pb, "-o", os.path.join(tmp, "h.tif"), "--channel-a", "hematoxylin", "--channel-b", "eosin",
+        "--quiet")
+    got = tifffile.imread(os.path.join(tmp, "h.tif"))
+    ha, eb = grey_file(tmp, "ha.tif", rgb2hed(a)[..., 0]), grey_file(tmp, "eb.tif", rgb2hed(b)[..., 1])
+    want = core("corr", "10", "partial", 0, ha, eb, tmp=tmp)
+    np.testing.assert_allclose(got, want, atol=1e-4, err_msg="hematoxylin vs eosin")
+
+
+def test_jpeg_slide(tmp):
+    """A tiled JPEG pyramid written by vips: its pixels as PIL decodes them."""
+    a, b = rgb_pair((300, 260), 5)
+    png, pa, pb = (os.path.join(tmp, n) for n in ("a.png", "a.tif", "b.tif"))
+    Image.fromarray(a).save(png)
+    subprocess.run(["vips", "tiffsave", png, pa, "--tile", "--pyramid", "--compression", "jpeg", "--Q", "90"],
+                   check=True)
+    tifffile.imwrite(pb, b, photometric="rgb")
+    p = run("info", pa)
+    assert "channels:    RGB" in p.stdout and "compression: jpeg" in p.stdout, p.stdout
+    run("stats", pa, "-o", os.path.join(tmp, "m.tif"), "--stat", "mean", "--block", "13", "--quiet")
+    with Image.open(pa) as im:
+        decoded = np.asarray(im.convert("RGB"))
+    want = core("mean", "13", "partial", 0, grey_file(tmp, "l.tif", rgb2gray(decoded) * 255), tmp=tmp)
+    np.testing.assert_allclose(tifffile.imread(os.path.join(tmp, "m.tif")), want, rtol=1e-6, atol=1e-4)
+
+
+def test_channels(tmp):
+    """A fluorescence file of 4 channels: one chosen by number, read as it is."""
+    rng = np.random.default_rng(11)
+    f = rng.integers(0, 4096, (4, 60, 70), dtype=np.uint16)
+    pf = os.path.join(tmp, "f.tif")
+    tifffile.imwrite(pf, np.moveaxis(f, 0, -1), photometric="minisblack", planarconfig="contig")
+    run("stats", pf, "-o", os.path.join(tmp, "s.tif"), "--stat", "std", "--channel", "2", "--quiet")
+    p2 = os.path.join(tmp, "c2.tif")
+    tifffile.imwrite(p2, f[2], photometric="minisblack")
+    want = core("std", "10", "partial", 0, p2, tmp=tmp)
+    np.testing.assert_array_equal(tifffile.imread(os.path.join(tmp, "s.tif")), want)
+    out = os.path.join(tmp, "x.tif")
+    expect_failure(["stats", pf, "-o", out, "--stat", "mean"], 2,
+                   "f.tif has 4 channels: choose one with --channel (0 to 3)", tmp)
+    expect_failure(["stats", pf, "-o", out, "--stat", "mean", "--channel", "luminance"], 2,
+                   "has 4 channels, not RGB: luminance needs red, green and blue", tmp)
+    expect_failure(["stats", pf, "-o", out, "--stat", "mean", "--channel", "4"], 2,
+                   "channel 4 does not exist: the image has 4", tmp)
+    expect_failure(["stats", pf, "-o", out, "--stat", "mean", "--channel", "blue"], 2,
+                   "unknown channel \"blue\"", tmp)
+
+
+if __name__ == "__main__":
+    main(globals())
