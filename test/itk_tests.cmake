@@ -1,8 +1,14 @@
-# The ITK layer's tests: one executable (ITK translation units compile
-# slowly), each test registered by name.
+# The ITK layer's tests: one executable, each test registered by name.
+# ITK translation units compile slowly: the filters' tests compile as one
+# unity translation unit and the ImageIO's as another, beside the driver.
+set(BLOCKWISE_ITK_FILTER_TEST_SOURCES test_itk_filters.cxx test_itk_params.cxx test_itk_nlm.cxx)
+set(BLOCKWISE_ITK_IO_TEST_SOURCES test_itk_io.cxx test_itk_io_errors.cxx)
 add_executable(blockwise_itk_tests
-  test_itk_main.cxx test_itk_filters.cxx test_itk_io.cxx)
+  test_itk_main.cxx ${BLOCKWISE_ITK_FILTER_TEST_SOURCES} ${BLOCKWISE_ITK_IO_TEST_SOURCES})
 target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO blockwise_tiff)
+set_target_properties(blockwise_itk_tests PROPERTIES UNITY_BUILD ON UNITY_BUILD_MODE GROUP)
+set_source_files_properties(${BLOCKWISE_ITK_FILTER_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_filters)
+set_source_files_properties(${BLOCKWISE_ITK_IO_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_io)
 
 set(BLOCKWISE_ITK_TESTS
   stats_reference corr_reference corr_constant binshrink requested_regions

@@ -1,14 +1,20 @@
 /*
  * The ITK layer's test driver: tests are named functions in tables, one
  * table per source file; `blockwise_itk_tests NAME` runs one of them.
+ * The source files compile as one unity translation unit, and each also
+ * on its own: what two of them share is here or in a header of its own.
  */
 #ifndef BLOCKWISE_TEST_ITK_H
 #define BLOCKWISE_TEST_ITK_H
 
+#include "itkMacro.h"
+
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace blockwise_test
 {
@@ -32,7 +38,10 @@ struct Entry
 };
 
 extern const Entry filter_tests[];
+extern const Entry param_tests[];
+extern const Entry nlm_tests[];
 extern const Entry io_tests[];
+extern const Entry io_error_tests[];
 } // namespace blockwise_test
 
 /* Reports a failed condition and leaves the (void) test function. */
@@ -48,5 +57,27 @@ extern const Entry io_tests[];
       return;                                                                                                          \
     }                                                                                                                  \
   } while (0)
+
+namespace blockwise_test
+{
+/* Runs `update`; passes if it throws an itk::ExceptionObject whose message
+ * contains every string of `words`. */
+inline void
+expectThrow(const char * what, const std::function<void()> & update, const std::vector<std::string> & words)
+{
+  try
+  {
+    update();
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    const std::string msg = e.GetDescription();
+    for (const auto & w : words)
+      CHECK(msg.find(w) != std::string::npos, "%s: message \"%s\" lacks \"%s\"", what, msg.c_str(), w.c_str());
+    return;
+  }
+  CHECK(false, "%s: no exception", what);
+}
+} // namespace blockwise_test
 
 #endif

@@ -39,7 +39,9 @@ run(const blockwise_test::Entry & e)
 int
 main(int argc, char ** argv)
 {
-  const blockwise_test::Entry * tables[] = { blockwise_test::filter_tests, blockwise_test::io_tests };
+  const blockwise_test::Entry * tables[] = { blockwise_test::filter_tests, blockwise_test::param_tests,
+                                              blockwise_test::nlm_tests,    blockwise_test::io_tests,
+                                              blockwise_test::io_error_tests };
   int                           matched = 0;
   for (const auto * table : tables)
   {
