@@ -135,19 +135,6 @@ static double type_white(bw_dtype dtype) {
   }
 }
 
-static double get(const char *p, bw_dtype dtype) {
-  switch (dtype) {
-  case BW_U8: return *(const uint8_t *)p;
-  case BW_I8: return *(const int8_t *)p;
-  case BW_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
-  case BW_I16: { int16_t v; memcpy(&v, p, 2); return v; }
-  case BW_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
-  case BW_I32: { int32_t v; memcpy(&v, p, 4); return v; }
-  case BW_F32: { float v; memcpy(&v, p, 4); return v; }
-  default: { double v; memcpy(&v, p, 8); return v; }
-  }
-}
-
 /* The stain matrix of Ruifrok and Johnston (rows: the optical densities of
  * hematoxylin, eosin and DAB in R, G, B), inverted once per call: the
  * amounts of the stains are the pixel's optical densities times the
@@ -224,10 +211,10 @@ bw_status bw_channel_convert(const bw_channel_params *params, int channels, cons
         }
         double v;
         if (params->op == BW_CHANNEL_INDEX) {
-          v = get(in[0] + x * ssx[0], in_type);
+          v = bw_load_double(in[0] + x * ssx[0], in_type);
         } else {
           double rgb[3];
-          for (int c = 0; c < 3; c++) rgb[c] = get(in[c] + x * ssx[c], in_type);
+          for (int c = 0; c < 3; c++) rgb[c] = bw_load_double(in[c] + x * ssx[c], in_type);
           if (params->op == BW_CHANNEL_LUMINANCE) {
             v = 0.2125 * rgb[0] + 0.7154 * rgb[1] + 0.0721 * rgb[2];
           } else {

@@ -5,6 +5,7 @@
 #include "blockwise.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #  define BW_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -21,6 +22,22 @@ bw_status bw_fail(bw_error *err, bw_status status, const char *fmt, ...)
  * supported dtype; @what names it in messages. */
 bw_status bw_check_view(const bw_view *v, int ndim, const char *what,
                         bw_error *err);
+
+/* The element of @dt at @p (any alignment), as a double: exact for every
+ * dtype. */
+static inline double bw_load_double(const char *p, bw_dtype dt) {
+  switch (dt) {
+  case BW_U8: return *(const uint8_t *)p;
+  case BW_I8: return *(const int8_t *)p;
+  case BW_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
+  case BW_I16: { int16_t v; memcpy(&v, p, 2); return v; }
+  case BW_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
+  case BW_I32: { int32_t v; memcpy(&v, p, 4); return v; }
+  case BW_F32: { float v; memcpy(&v, p, 4); return v; }
+  case BW_F64: { double v; memcpy(&v, p, 8); return v; }
+  }
+  return 0.0;
+}
 
 /* Formats the first @ndim entries of @s as "AxBxC" into @buf. */
 const char *bw_format_shape(char *buf, size_t len, int ndim,

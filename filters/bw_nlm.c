@@ -202,20 +202,6 @@ bw_status bw_nlm_input_region(const bw_nlm_params *params,
 /* Reading and writing pixels                                               */
 /* ------------------------------------------------------------------------ */
 
-static double get_elem(const char *p, bw_dtype dt) {
-  switch (dt) {
-  case BW_U8: return *(const uint8_t *)p;
-  case BW_I8: return *(const int8_t *)p;
-  case BW_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
-  case BW_I16: { int16_t v; memcpy(&v, p, 2); return v; }
-  case BW_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
-  case BW_I32: { int32_t v; memcpy(&v, p, 4); return v; }
-  case BW_F32: { float v; memcpy(&v, p, 4); return v; }
-  case BW_F64: { double v; memcpy(&v, p, 8); return v; }
-  }
-  return 0.0;
-}
-
 static double clamp_round(double v, double lo, double hi) {
   if (v <= lo) return lo;
   if (v >= hi) return hi;
@@ -331,7 +317,7 @@ static void load_values(const nlm_place *src, const ptrdiff_t *i0,
     for (ptrdiff_t y = i0[1]; y < i0[1] + in[1]; y++) {
       const char *p = place_at(src, z, y, i0[2]);
       for (ptrdiff_t x = 0; x < in[2]; x++, k++, p += src->strides[2]) {
-        const double v = work_value(wv, get_elem(p, src->dtype));
+        const double v = work_value(wv, bw_load_double(p, src->dtype));
         if (dbl)
           dd[k] = v;
         else
@@ -350,7 +336,7 @@ static int find_bad_value(const nlm_place *src, const ptrdiff_t *i0,
     for (ptrdiff_t y = i0[1]; y < i0[1] + in[1]; y++) {
       const char *p = place_at(src, z, y, i0[2]);
       for (ptrdiff_t x = 0; x < in[2]; x++, p += src->strides[2]) {
-        const double v = get_elem(p, src->dtype);
+        const double v = bw_load_double(p, src->dtype);
         if (!isfinite(v) || !(fabs(work_value(wv, v)) <= vmax)) {
           at[0] = z;
           at[1] = y;
