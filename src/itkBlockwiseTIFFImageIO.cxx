@@ -4,117 +4,20 @@
  *
  *=========================================================================*/
 #include "itkBlockwiseTIFFImageIO.h"
+#include "itkBlockwiseTIFFImageIOInternal.h"
 
-#include "itkBlockwiseTIFFImageIOFactory.h"
 #include "itkMultiThreaderBase.h"
-#include "itkVersion.h"
 
-#include <algorithm>
-#include <cctype>
-#include <cstring>
 #include <mutex>
 
 namespace itk
 {
 
+using namespace blockwise_tiff_io;
+
 namespace
 {
 
-bool
-hasTIFFExtension(const char * fileName)
-{
-  if (fileName == nullptr)
-  {
-    return false;
-  }
-  std::string name(fileName);
-  const auto  dot = name.rfind('.');
-  if (dot == std::string::npos)
-  {
-    return false;
-  }
-  std::string ext = name.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == "tif" || ext == "tiff";
-}
-
-/* The core's element types and ITK's component types of the same size and
- * kind (CHAR is signed char).  ITK's LONG and ULONG are 32 or 64 bits by
- * platform: the 32-bit types when they are 32 bits, else none. */
-struct ComponentOfDtype
-{
-  bw_dtype        dtype;
-  IOComponentEnum component;
-};
-const ComponentOfDtype componentTable[] = {
-  { BW_U8, IOComponentEnum::UCHAR },
-  { BW_I8, IOComponentEnum::CHAR },
-  { BW_U16, IOComponentEnum::USHORT },
-  { BW_I16, IOComponentEnum::SHORT },
-  { BW_U32, IOComponentEnum::UINT },
-  { BW_I32, IOComponentEnum::INT },
-  { BW_F32, IOComponentEnum::FLOAT },
-  { BW_F64, IOComponentEnum::DOUBLE },
-  { sizeof(unsigned long) == 4 ? BW_U32 : bw_dtype(0), IOComponentEnum::ULONG },
-  { sizeof(long) == 4 ? BW_I32 : bw_dtype(0), IOComponentEnum::LONG },
-};
-
-IOComponentEnum
-componentOf(bw_dtype t)
-{
-  for (const auto & e : componentTable)
-  {
-    if (e.dtype == t)
-    {
-      return e.component; // the first, exact, entry of a dtype
-    }
-  }
-  return IOComponentEnum::UNKNOWNCOMPONENTTYPE;
-}
-
-/* The core's type for an ITK component type; false when it has none. */
-bool
-dtypeOf(IOComponentEnum c, bw_dtype & t)
-{
-  for (const auto & e : componentTable)
-  {
-    if (e.component == c && e.dtype != bw_dtype(0))
-    {
-      t = e.dtype;
-      return true;
-    }
-  }
-  return false;
-}
-
-/* The IO region, C order, and a contiguous view of a buffer holding it:
- * of its first component when pixels have @components (interleaved). */
-void
-regionAndView(const ImageIORegion & io,
-              unsigned int         ndim,
-              bw_dtype             t,
-              void *               buffer,
-              bw_region &          r,
-              bw_view &            v,
-              int                  components = 1)
-{
-  std::memset(&r, 0, sizeof r);
-  std::memset(&v, 0, sizeof v);
-  ptrdiff_t stride = static_cast<ptrdiff_t>(bw_dtype_size(t)) * components;
-  for (unsigned int d = 0; d < ndim; ++d)
-  {
-    const ptrdiff_t start = d < io.GetImageDimension() ? static_cast<ptrdiff_t>(io.GetIndex(d)) : 0;
-    const ptrdiff_t size = d < io.GetImageDimension() ? static_cast<ptrdiff_t>(io.GetSize(d)) : 1;
-    r.start[ndim - 1 - d] = start;
-    r.size[ndim - 1 - d] = size;
-    v.shape[ndim - 1 - d] = size;
-    v.strides[ndim - 1 - d] = stride;
-    stride *= size;
-  }
-  v.data = buffer;
-  v.dtype = t;
-  v.ndim = static_cast<int>(ndim);
-}
 
 /* Reads @region into the interleaved pixels whose first component @v
  * views: every channel of the file, one view each, one element apart. */
@@ -130,8 +33,8 @@ readPixels(bw_tiff_reader * reader, const bw_region & region, const bw_view & v,
   }
   return bw_tiff_read_channels(reader, &region, 0, channels, views, err);
 }
-
 } // namespace
+
 
 BlockwiseTIFFImageIO::BlockwiseTIFFImageIO()
 {
@@ -433,151 +336,6 @@ BlockwiseTIFFImageIO::GetBytesRead() const
   }
   return bytes;
 }
-
-/* ------------------------------------------------------------------------ */
-/* Writing                                                                  */
-/* ------------------------------------------------------------------------ */
-
-bool
-BlockwiseTIFFImageIO::CanWriteFile(const char * fileName)
-{
-  return hasTIFFExtension(fileName);
-}
-
-unsigned int
-BlockwiseTIFFImageIO::GetActualNumberOfSplitsForWriting(unsigned int          numberOfRequestedSplits,
-                                                        const ImageIORegion & pasteRegion,
-                                                        const ImageIORegion & largestPossibleRegion)
-{
-  if (pasteRegion != largestPossibleRegion)
-  {
-    itkExceptionMacro(<< "Cannot write " << m_FileName
-                      << ": writing a region into an existing TIFF file (pasting) is not supported");
-  }
-  // Pieces are bands of whole rows (or whole pages) along the slowest axis
-  // that has more than one.
-  const unsigned int axis = this->RowSplitAxis(largestPossibleRegion);
-  const auto         n = static_cast<SizeValueType>(std::max(1u, numberOfRequestedSplits));
-  return static_cast<unsigned int>(std::min(n, largestPossibleRegion.GetSize(axis)));
-}
-
-unsigned int
-BlockwiseTIFFImageIO::RowSplitAxis(const ImageIORegion & largest) const
-{
-  return largest.GetImageDimension() >= 3 && largest.GetSize(2) > 1 ? 2 : 1;
-}
-
-ImageIORegion
-BlockwiseTIFFImageIO::GetSplitRegionForWriting(unsigned int          ithPiece,
-                                               unsigned int          numberOfActualSplits,
-                                               const ImageIORegion & pasteRegion,
-                                               const ImageIORegion & largestPossibleRegion)
-{
-  (void)pasteRegion;
-  const unsigned int axis = this->RowSplitAxis(largestPossibleRegion);
-  const auto         size = static_cast<uint64_t>(largestPossibleRegion.GetSize(axis));
-  const uint64_t     n = std::max(1u, numberOfActualSplits);
-  const uint64_t     lo = size * ithPiece / n, hi = size * (ithPiece + 1) / n;
-  ImageIORegion      piece = largestPossibleRegion;
-  piece.SetIndex(axis, largestPossibleRegion.GetIndex(axis) + static_cast<IndexValueType>(lo));
-  piece.SetSize(axis, static_cast<SizeValueType>(hi - lo));
-  return piece;
-}
-
-void
-BlockwiseTIFFImageIO::AbortWriter()
-{
-  bw_tiff_abort(m_Writer);
-  m_Writer = nullptr;
-}
-
-void
-BlockwiseTIFFImageIO::Write(const void * buffer)
-{
-  const unsigned int ndim = this->GetNumberOfDimensions();
-  bw_dtype           dtype = BW_U8;
-  if (!this->SupportsDimension(ndim))
-  {
-    itkExceptionMacro(<< "Cannot write " << m_FileName << ": TIFF files hold 2-D and 3-D images, not " << ndim
-                      << "-D");
-  }
-  if (this->GetNumberOfComponents() != 1)
-  {
-    itkExceptionMacro(<< "Cannot write " << m_FileName << ": pixels of " << this->GetNumberOfComponents()
-                      << " components; this writer writes scalar images");
-  }
-  if (!dtypeOf(this->GetComponentType(), dtype))
-  {
-    itkExceptionMacro(<< "Cannot write " << m_FileName << ": unsupported component type "
-                      << ImageIOBase::GetComponentTypeAsString(this->GetComponentType()));
-  }
-
-  // The first region of an image starts a new file.
-  bool first = true;
-  for (unsigned int d = 0; d < ndim; ++d)
-  {
-    first = first && m_IORegion.GetIndex(d) == 0;
-  }
-  if (first || m_Writer == nullptr)
-  {
-    this->AbortWriter();
-    bw_tiff_write_params p;
-    bw_tiff_write_params_init(&p);
-    p.dtype = dtype;
-    p.ndim = static_cast<int>(ndim);
-    for (unsigned int d = 0; d < ndim; ++d)
-    {
-      p.shape[ndim - 1 - d] = static_cast<int64_t>(this->GetDimensions(d));
-      p.spacing[ndim - 1 - d] = this->GetSpacing(d);
-    }
-    if (m_UseCompression)
-    {
-      // The predictor where the scheme takes one; the level where it has
-      // levels, 1 to the maximum this IO sets.
-      p.compression = m_TIFFCompression;
-      p.predictor = m_UsePredictor && bw_tiff_compression_has_predictor(m_TIFFCompression) ? 1 : 0;
-      const int maxLevel = bw_tiff_compression_max_level(m_TIFFCompression);
-      if (maxLevel > 0)
-      {
-        p.level = std::max(1, std::min({ m_CompressionLevel, this->GetMaximumCompressionLevel(), maxLevel }));
-      }
-    }
-    if (m_TileWidth > 0 || m_TileLength > 0)
-    {
-      p.tiled = 1;
-      p.tile_width = m_TileWidth;
-      p.tile_length = m_TileLength;
-    }
-    p.rows_per_strip = m_RowsPerStrip;
-    p.bigtiff = m_BigTIFF;
-    bw_error err;
-    if (bw_tiff_create(m_FileName.c_str(), &p, &m_Writer, &err) != BW_OK)
-    {
-      m_Writer = nullptr;
-      itkExceptionMacro(<< "Cannot write " << m_FileName << ": " << err.message);
-    }
-  }
-
-  bw_region r;
-  bw_view   v;
-  regionAndView(m_IORegion, ndim, dtype, const_cast<void *>(buffer), r, v);
-  bw_error err;
-  if (bw_tiff_write(m_Writer, &r, &v, &err) != BW_OK)
-  {
-    this->AbortWriter();
-    itkExceptionMacro(<< "Cannot write " << m_FileName << ": " << err.message);
-  }
-  if (bw_tiff_writer_complete(m_Writer))
-  {
-    bw_tiff_writer * w = m_Writer;
-    m_Writer = nullptr;
-    if (bw_tiff_finish(w, &err) != BW_OK)
-    {
-      itkExceptionMacro(<< "Cannot write " << m_FileName << ": " << err.message);
-    }
-  }
-}
-
 void
 BlockwiseTIFFImageIO::PrintSelf(std::ostream & os, Indent indent) const
 {
@@ -590,49 +348,6 @@ BlockwiseTIFFImageIO::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "NumberOfReadThreads: " << m_NumberOfReadThreads << std::endl;
   os << indent << "TIFFCompression: " << bw_tiff_compression_name(m_TIFFCompression)
      << (m_UseCompression ? "" : " (when UseCompression is on)") << std::endl;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Factory                                                                  */
-/* ------------------------------------------------------------------------ */
-
-BlockwiseTIFFImageIOFactory::BlockwiseTIFFImageIOFactory()
-{
-  this->RegisterOverride("itkImageIOBase",
-                         "itkBlockwiseTIFFImageIO",
-                         "Blockwise streaming TIFF IO",
-                         true,
-                         CreateObjectFunction<BlockwiseTIFFImageIO>::New());
-}
-
-const char *
-BlockwiseTIFFImageIOFactory::GetITKSourceVersion() const
-{
-  return ITK_SOURCE_VERSION;
-}
-
-const char *
-BlockwiseTIFFImageIOFactory::GetDescription() const
-{
-  return "Blockwise streaming TIFF ImageIO factory";
-}
-
-void
-BlockwiseTIFFImageIOFactory::RegisterOneFactory()
-{
-  static std::once_flag once;
-  std::call_once(once, [] {
-    ObjectFactoryBase::RegisterFactory(BlockwiseTIFFImageIOFactory::New(),
-                                       ObjectFactoryEnums::InsertionPosition::INSERT_AT_FRONT);
-  });
-}
-
-// Registration hook for ITK module builds, whose IO factory manager calls
-// <Name>FactoryRegister__Private() for the factories itk-module.cmake names.
-void Blockwise_EXPORT
-     BlockwiseTIFFImageIOFactoryRegister__Private()
-{
-  BlockwiseTIFFImageIOFactory::RegisterOneFactory();
 }
 
 } // namespace itk
