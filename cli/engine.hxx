@@ -153,6 +153,15 @@ private:
     return image;
   }
 
+  /** Makes @f the filter of node @i and its output the node's image. */
+  template <typename F>
+  void
+  Attach(size_t i, const F & f)
+  {
+    m_Nodes[i].filter = f;
+    m_Nodes[i].image = f->GetOutput();
+  }
+
   void
   BuildRead(size_t i);
   void
@@ -203,175 +212,15 @@ private:
   double             m_Pass = 0, m_Passes = 1;
 };
 
-template <unsigned int D>
-void
-Engine<D>::BuildRead(size_t i)
-{
-  const ResolvedStep & r = m_Plan.steps[i];
-  WithPixelType(r.node.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    auto read = [&](auto reader) {
-      reader->SetFileName(r.step->path);
-      if (IsNrrdPath(r.step->path))
-        reader->SetImageIO(itk::NrrdImageIO::New());
-      else
-        reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
-      m_Nodes[i].filter = reader;
-      m_Nodes[i].image = reader->GetOutput();
-    };
-    // Pixels of several channels, interleaved, for a channel step to take.
-    if (r.node.channels > 1)
-      read(itk::ImageFileReader<itk::VectorImage<T, D>>::New());
-    else
-      read(itk::ImageFileReader<ImageOf<T>>::New());
-  });
-}
+} // namespace engine_detail
+} // namespace blockwise_cli
 
-template <unsigned int D>
-itk::DataObject::Pointer
-Engine<D>::AsDouble(size_t node)
-{
-  itk::DataObject::Pointer out;
-  WithPixelType(m_Plan.steps[node].node.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    auto cast = itk::CastImageFilter<ImageOf<T>, ImageOf<double>>::New();
-    cast->SetInput(this->Input<T>(node));
-    m_Casts.push_back(cast.GetPointer());
-    out = cast->GetOutput();
-  });
-  return out;
-}
+#include "engine_build.hxx"
 
-template <unsigned int D>
-void
-Engine<D>::BuildBlock(size_t i)
+namespace blockwise_cli
 {
-  const ResolvedStep & r = m_Plan.steps[i];
-  const Step &         s = *r.step;
-
-  WithMapType(r.node.dtype, [&](auto out_tag) {
-    using O = typename decltype(out_tag)::type;
-    if (s.op == Op::Corr)
-    {
-      const size_t a = r.inputs[0], b = r.inputs[1];
-      auto build = [&](auto tag, itk::DataObject * ia, itk::DataObject * ib) {
-        using T = typename decltype(tag)::type;
-        auto f = itk::BlockCorrelationImageFilter<ImageOf<T>, ImageOf<T>, ImageOf<O>>::New();
-        f->SetInput1(dynamic_cast<ImageOf<T> *>(ia));
-        f->SetInput2(dynamic_cast<ImageOf<T> *>(ib));
-        f->SetCoreParameters(r.params);
-        f->SetStatistic(itk::blockwise::FromCore(r.stat));
-        m_Nodes[i].filter = f;
-        m_Nodes[i].image = f->GetOutput();
-      };
-      const bw_dtype ta = m_Plan.steps[a].node.dtype, tb = m_Plan.steps[b].node.dtype;
-      if (ta == tb)
-        WithPixelType(ta, [&](auto tag) { build(tag, m_Nodes[a].image, m_Nodes[b].image); });
-      else
-      {
-        // Different element types: both are read as double, exactly for every type here.
-        itk::DataObject::Pointer da = this->AsDouble(a), db = this->AsDouble(b);
-        build(Tag<double>{}, da, db);
-      }
-    }
-    else
-    {
-      WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        auto f = itk::BlockStatisticsImageFilter<ImageOf<T>, ImageOf<O>>::New();
-        f->SetInput(this->Input<T>(r.inputs[0]));
-        f->SetCoreParameters(r.params);
-        f->SetStatistic(itk::blockwise::FromCore(r.stat));
-        m_Nodes[i].filter = f;
-        m_Nodes[i].image = f->GetOutput();
-      });
-    }
-  });
-}
-
-/** Non-local means of one image, as float32: the filter asks its input for
- * each piece grown by the core's halo, so streamed pieces assemble into the
- * whole-image result. */
-template <unsigned int D>
-void
-Engine<D>::BuildDenoise(size_t i)
+namespace engine_detail
 {
-  const ResolvedStep & r = m_Plan.steps[i];
-  WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    auto f = itk::NonLocalMeansImageFilter<ImageOf<T>, ImageOf<float>>::New();
-    f->SetInput(this->Input<T>(r.inputs[0]));
-    f->SetCoreParameters(r.nlm);
-    m_Nodes[i].filter = f;
-    m_Nodes[i].image = f->GetOutput();
-  });
-}
-
-/** One channel of an image: the input itself when it has one, else the
- * core's conversion of the interleaved channels, to float32 (or to the
- * input's type for one channel as it is). */
-template <unsigned int D>
-void
-Engine<D>::BuildChannel(size_t i)
-{
-  const ResolvedStep & r = m_Plan.steps[i];
-  const size_t         in = r.inputs[0];
-  if (r.pass)
-  {
-    m_Nodes[i].image = m_Nodes[in].image;
-    return;
-  }
-  WithPixelType(m_Plan.steps[in].node.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using V = itk::VectorImage<T, D>;
-    auto * image = dynamic_cast<V *>(m_Nodes[in].image.GetPointer());
-    if (!image)
-      throw RuntimeError("internal: step '" + m_Plan.steps[in].step->name + "' has no channels to take");
-    auto build = [&](auto f) {
-      f->SetInput(image);
-      f->SetCoreParameters(r.channel);
-      m_Nodes[i].filter = f;
-      m_Nodes[i].image = f->GetOutput();
-    };
-    if (r.node.dtype == BW_F32)
-      build(itk::ChannelConversionImageFilter<V, ImageOf<float>>::New());
-    else
-      build(itk::ChannelConversionImageFilter<V, ImageOf<T>>::New());
-  });
-}
-
-/** A tap over a map that heatmaps or summaries observe. */
-template <unsigned int D>
-void
-Engine<D>::BuildTap(size_t n)
-{
-  Node &           node = m_Nodes[n];
-  const NodeInfo & info = m_Plan.steps[n].node;
-  if (!node.heatmaps.empty())
-    node.raster.reset(new MapRaster(info.ndim, info.shape));
-  WithPixelType(info.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    auto tap = MapTap<ImageOf<T>>::New();
-    tap->SetInput(this->Input<T>(n));
-    tap->SetObserver([this, &node](const ImageOf<T> & image, const RegionType & region) {
-      if (node.recorded)
-        return;
-      this->CheckInterrupted(); // a long pass stops here too
-      itk::ImageRegionConstIteratorWithIndex<ImageOf<T>> it(&image, region);
-      for (; !it.IsAtEnd(); ++it)
-      {
-        const double v = static_cast<double>(it.Get());
-        const auto   idx = it.GetIndex();
-        if (node.raster)
-          node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], idx[0], v);
-        for (auto & s : node.summaries)
-          s.second->Add(v);
-      }
-    });
-    node.tap = tap;
-    node.tapped = tap->GetOutput();
-  });
-}
 
 template <unsigned int D>
 void

@@ -3,6 +3,7 @@
  * parameters, and the geometry each step makes, from the files' headers.
  */
 #include "plan.h"
+#include "resolve_steps.h"
 
 #include "bw_tiff.h"
 
@@ -151,26 +152,6 @@ ParseMemory(const std::string & text)
 namespace
 {
 
-/** A problem with one step; Resolve() turns it into a UsageError or a
- * RuntimeError, naming the step when the user named it. */
-struct StepError
-{
-  const Step * step;
-  bool         usage;
-  std::string  what;
-};
-
-[[noreturn]] void
-StepUsage(const Step & s, const std::string & what)
-{
-  throw StepError{ &s, true, what };
-}
-
-[[noreturn]] void
-StepFail(const Step & s, const std::string & what)
-{
-  throw StepError{ &s, false, what };
-}
 
 /** @path with its folder's symbolic links and dots resolved, for telling
  * whether two spellings name one file.  The folder must exist. */
@@ -229,87 +210,6 @@ CheckOutputPath(const Step & s, const std::string & path)
     StepFail(s, "cannot write " + path + ": folder " + folder + " is not writable");
 }
 
-bw_tiff_compression
-CompressionOf(const Step & s)
-{
-  bw_tiff_compression c;
-  bw_error            err;
-  if (bw_tiff_compression_from_name(s.compression.c_str(), &c, &err) != BW_OK)
-    StepUsage(s, err.message);
-  return c;
-}
-
-/** The statistic a Corr or Stats step names, through the core's table of
- * names; Corr takes the statistics of a pair, Stats those of one image. */
-bw_stat
-StatisticOf(const Step & s)
-{
-  const bool  pair = s.op == Op::Corr;
-  const char * known = pair ? "correlation or covariance" : "mean, std, var, sum, min, max or count";
-  if (s.statistic.empty())
-  {
-    if (pair)
-      return BW_STAT_CORR;
-    StepUsage(s, std::string("no statistic given (") + known + ")");
-  }
-  bw_stat stat;
-  if (bw_stat_from_name(s.statistic.c_str(), &stat, nullptr) != BW_OK || bw_stat_is_pair(stat) != (pair ? 1 : 0))
-    StepUsage(s, "unknown statistic '" + s.statistic + "' (" + known + ")");
-  return stat;
-}
-
-void
-ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
-{
-  const int nd = in.ndim;
-  if (s.block.size() > 1 && s.block.size() != static_cast<size_t>(nd))
-    StepUsage(s, "block has " + std::to_string(s.block.size()) + " values, the image has " + std::to_string(nd) +
-                   " axes (give 1 value, or " + std::to_string(nd) + ")");
-  ptrdiff_t block[3];
-  for (int i = 0; i < nd && !s.block.empty(); ++i)
-    block[i] = static_cast<ptrdiff_t>(s.block.size() == 1 ? s.block[0] : s.block[static_cast<size_t>(i)]);
-  bw_block_params_init(&r.params, nd, s.block.empty() ? nullptr : block);
-  if (s.edge == "partial")
-    r.params.edge = BW_EDGE_PARTIAL;
-  else if (s.edge == "trim")
-    r.params.edge = BW_EDGE_TRIM;
-  else
-    StepUsage(s, "unknown edge policy '" + s.edge + "' (partial or trim)");
-  r.params.ddof = s.ddof;
-  if (!std::isnan(s.fill))
-  {
-    if (!std::isfinite(s.fill))
-      StepUsage(s, "the fill value must be a finite number");
-    r.params.use_fill = 1;
-    r.params.fill = s.fill;
-  }
-  bw_error err;
-  if (bw_block_params_check(&r.params, &err) != BW_OK)
-    StepUsage(s, err.message);
-  if (s.type != "f32" && s.type != "f64")
-    StepUsage(s, "output type must be f32 or f64, not '" + s.type + "'");
-
-  ptrdiff_t image[3], out[3];
-  for (int i = 0; i < nd; ++i)
-    image[i] = static_cast<ptrdiff_t>(in.shape[i]);
-  if (bw_block_output_shape(&r.params, image, out, &err) != BW_OK)
-  {
-    std::ostringstream m;
-    m << "block ";
-    for (int i = nd - 1; i >= 0; --i)
-      m << r.params.block[i] << (i ? " x " : "");
-    m << " leaves no whole block in the " << SizeText(in) << " image with edge trim";
-    StepFail(s, m.str());
-  }
-  r.node.image = true;
-  r.node.ndim = nd;
-  r.node.dtype = s.type == "f64" ? BW_F64 : BW_F32;
-  for (int i = 0; i < nd; ++i)
-  {
-    r.node.shape[i] = out[i];
-    r.node.spacing[i] = in.spacing[i] * static_cast<double>(r.params.block[i]);
-  }
-}
 
 /** Orders the steps so that every input comes before its consumers, and
  * reports unknown names and cycles by name. */
@@ -384,94 +284,6 @@ TopologicalOrder(const Pipeline & p, std::vector<std::vector<size_t>> & inputs)
   return order;
 }
 
-/** One radius for every axis, or one per axis ([Z,] Y, X); none leaves the
- * core's default in @out. */
-void
-Radii(const Step & s, const char * what, const std::vector<int64_t> & given, int ndim, ptrdiff_t * out)
-{
-  if (given.size() > 1 && given.size() != static_cast<size_t>(ndim))
-    StepUsage(s, std::string(what) + " radius needs 1 value or " + std::to_string(ndim) + " for this " +
-                   std::to_string(ndim) + "-D image, not " + std::to_string(given.size()));
-  for (int d = 0; d < ndim && !given.empty(); ++d)
-    out[d] = static_cast<ptrdiff_t>(given.size() == 1 ? given[0] : given[static_cast<size_t>(d)]);
-}
-
-/** The denoised image has its input's geometry, in float32; every
- * parameter is checked by the core's own check. */
-void
-ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
-{
-  bw_nlm_params & p = r.nlm;
-  bw_nlm_params_init(&p, in.ndim, std::isnan(s.sigma) && s.noise != "gaussian" ? 0.0 : s.sigma);
-  Radii(s, "patch", s.patch, in.ndim, p.patch);
-  Radii(s, "search", s.search, in.ndim, p.search);
-  if (s.noise == "gaussian")
-  {
-    p.noise = BW_NLM_GAUSSIAN;
-    if (std::isnan(s.sigma))
-      StepUsage(s, "Gaussian noise needs its standard deviation, sigma");
-  }
-  else if (s.noise == "poisson-gaussian")
-    p.noise = BW_NLM_POISSON_GAUSSIAN;
-  else
-    StepUsage(s, "unknown noise model '" + s.noise + "' (gaussian or poisson-gaussian)");
-  p.h = s.h;
-  p.gain = s.gain;
-  p.offset = s.offset;
-  p.read_sigma = s.read_sigma;
-  bw_error err;
-  if (bw_nlm_params_check(&p, &err) != BW_OK)
-    StepUsage(s, err.message);
-  r.node = in;
-  r.node.dtype = BW_F32;
-}
-
-/** One channel of @in: as it is when it has one (and the step asks for
- * none in particular, or for channel 0), else through the core's
- * conversion, checked by the core.  @input names the image in messages;
- * @option is how the user chooses ("--channel" or "channel"). */
-void
-ResolveChannelStep(const Step & s, const NodeInfo & in, const std::string & input, const char * option,
-                   ResolvedStep & r)
-{
-  r.node = in;
-  r.node.channels = 1;
-  r.node.color = BW_TIFF_GREY;
-  const std::string & name = s.channel.empty() ? std::string("auto") : s.channel;
-  if (in.channels == 1 && (name == "auto" || name == "0"))
-  {
-    r.pass = true;
-    return;
-  }
-  bw_channel_params & p = r.channel;
-  bw_channel_params_init(&p);
-  if (name == "auto")
-  {
-    if (in.color != BW_TIFF_RGB && in.color != BW_TIFF_RGBA)
-      StepUsage(s, input + " has " + std::to_string(in.channels) + " channels: choose one with " + option +
-                     " (0 to " + std::to_string(in.channels - 1) + ")");
-  }
-  else
-  {
-    bw_error err;
-    if (bw_channel_from_name(name.c_str(), &p, &err) != BW_OK)
-      StepUsage(s, err.message);
-  }
-  if (p.op != BW_CHANNEL_INDEX && in.color != BW_TIFF_RGB && in.color != BW_TIFF_RGBA)
-    StepUsage(s, input + (in.channels == 1 ? " is grey" : " has " + ChannelsText(in)) + ", not RGB: " + bw_channel_op_name(p.op) +
-                   " needs red, green and blue; choose a channel number (0 to " + std::to_string(in.channels - 1) +
-                   ")");
-  p.white = s.white;
-  // Samples of fewer bits than their type (12-bit cameras): white is the
-  // largest value they hold, not the type's.
-  const bool integer = in.dtype != BW_F32 && in.dtype != BW_F64;
-  if (p.white == 0 && integer && in.bits > 0 && in.bits < 8 * static_cast<int>(bw_dtype_size(in.dtype)))
-    p.white = std::ldexp(1.0, in.bits) - 1;
-  bw_error err;
-  if (bw_channel_params_check(&p, in.channels, &err) != BW_OK)
-    StepUsage(s, input + ": " + err.message);
-  r.node.dtype = p.op == BW_CHANNEL_INDEX ? in.dtype : BW_F32;
-}
 
 /** How messages name the image of resolved step @k: by its file where it
  * comes straight from one (through channel steps), else by the step. */

@@ -1,0 +1,184 @@
+// The steps of the command's ITK pipeline, each as filters: reading, block
+// maps, denoising, channels and the taps heatmaps and summaries observe.
+// Included by engine.hxx only.
+#ifndef BLOCKWISE_CLI_ENGINE_BUILD_HXX
+#define BLOCKWISE_CLI_ENGINE_BUILD_HXX
+
+#include "engine.hxx"
+
+namespace blockwise_cli
+{
+namespace engine_detail
+{
+
+template <unsigned int D>
+void
+Engine<D>::BuildRead(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  WithPixelType(r.node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto read = [&](auto reader) {
+      reader->SetFileName(r.step->path);
+      if (IsNrrdPath(r.step->path))
+        reader->SetImageIO(itk::NrrdImageIO::New());
+      else
+        reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+      this->Attach(i, reader);
+    };
+    // Pixels of several channels, interleaved, for a channel step to take.
+    if (r.node.channels > 1)
+      read(itk::ImageFileReader<itk::VectorImage<T, D>>::New());
+    else
+      read(itk::ImageFileReader<ImageOf<T>>::New());
+  });
+}
+
+template <unsigned int D>
+itk::DataObject::Pointer
+Engine<D>::AsDouble(size_t node)
+{
+  itk::DataObject::Pointer out;
+  WithPixelType(m_Plan.steps[node].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto cast = itk::CastImageFilter<ImageOf<T>, ImageOf<double>>::New();
+    cast->SetInput(this->Input<T>(node));
+    m_Casts.push_back(cast.GetPointer());
+    out = cast->GetOutput();
+  });
+  return out;
+}
+
+template <unsigned int D>
+void
+Engine<D>::BuildBlock(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  const Step &         s = *r.step;
+
+  // Both filters take the core's parameters as the plan made them.
+  auto configure = [&](auto f) {
+    f->SetCoreParameters(r.params);
+    f->SetStatistic(itk::blockwise::FromCore(r.stat));
+    this->Attach(i, f);
+  };
+  WithMapType(r.node.dtype, [&](auto out_tag) {
+    using O = typename decltype(out_tag)::type;
+    if (s.op == Op::Corr)
+    {
+      const size_t a = r.inputs[0], b = r.inputs[1];
+      auto build = [&](auto tag, itk::DataObject * ia, itk::DataObject * ib) {
+        using T = typename decltype(tag)::type;
+        auto f = itk::BlockCorrelationImageFilter<ImageOf<T>, ImageOf<T>, ImageOf<O>>::New();
+        f->SetInput1(dynamic_cast<ImageOf<T> *>(ia));
+        f->SetInput2(dynamic_cast<ImageOf<T> *>(ib));
+        configure(f);
+      };
+      const bw_dtype ta = m_Plan.steps[a].node.dtype, tb = m_Plan.steps[b].node.dtype;
+      if (ta == tb)
+        WithPixelType(ta, [&](auto tag) { build(tag, m_Nodes[a].image, m_Nodes[b].image); });
+      else
+      {
+        // Different element types: both are read as double, exactly for every type here.
+        itk::DataObject::Pointer da = this->AsDouble(a), db = this->AsDouble(b);
+        build(Tag<double>{}, da, db);
+      }
+    }
+    else
+    {
+      WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        auto f = itk::BlockStatisticsImageFilter<ImageOf<T>, ImageOf<O>>::New();
+        f->SetInput(this->Input<T>(r.inputs[0]));
+        configure(f);
+      });
+    }
+  });
+}
+
+/** Non-local means of one image, as float32: the filter asks its input for
+ * each piece grown by the core's halo, so streamed pieces assemble into the
+ * whole-image result. */
+template <unsigned int D>
+void
+Engine<D>::BuildDenoise(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto f = itk::NonLocalMeansImageFilter<ImageOf<T>, ImageOf<float>>::New();
+    f->SetInput(this->Input<T>(r.inputs[0]));
+    f->SetCoreParameters(r.nlm);
+    this->Attach(i, f);
+  });
+}
+
+/** One channel of an image: the input itself when it has one, else the
+ * core's conversion of the interleaved channels, to float32 (or to the
+ * input's type for one channel as it is). */
+template <unsigned int D>
+void
+Engine<D>::BuildChannel(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  const size_t         in = r.inputs[0];
+  if (r.pass)
+  {
+    m_Nodes[i].image = m_Nodes[in].image;
+    return;
+  }
+  WithPixelType(m_Plan.steps[in].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using V = itk::VectorImage<T, D>;
+    auto * image = dynamic_cast<V *>(m_Nodes[in].image.GetPointer());
+    if (!image)
+      throw RuntimeError("internal: step '" + m_Plan.steps[in].step->name + "' has no channels to take");
+    auto build = [&](auto f) {
+      f->SetInput(image);
+      f->SetCoreParameters(r.channel);
+      this->Attach(i, f);
+    };
+    if (r.node.dtype == BW_F32)
+      build(itk::ChannelConversionImageFilter<V, ImageOf<float>>::New());
+    else
+      build(itk::ChannelConversionImageFilter<V, ImageOf<T>>::New());
+  });
+}
+
+/** A tap over a map that heatmaps or summaries observe. */
+template <unsigned int D>
+void
+Engine<D>::BuildTap(size_t n)
+{
+  Node &           node = m_Nodes[n];
+  const NodeInfo & info = m_Plan.steps[n].node;
+  if (!node.heatmaps.empty())
+    node.raster.reset(new MapRaster(info.ndim, info.shape));
+  WithPixelType(info.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto tap = MapTap<ImageOf<T>>::New();
+    tap->SetInput(this->Input<T>(n));
+    tap->SetObserver([this, &node](const ImageOf<T> & image, const RegionType & region) {
+      if (node.recorded)
+        return;
+      this->CheckInterrupted(); // a long pass stops here too
+      itk::ImageRegionConstIteratorWithIndex<ImageOf<T>> it(&image, region);
+      for (; !it.IsAtEnd(); ++it)
+      {
+        const double v = static_cast<double>(it.Get());
+        const auto   idx = it.GetIndex();
+        if (node.raster)
+          node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], idx[0], v);
+        for (auto & s : node.summaries)
+          s.second->Add(v);
+      }
+    });
+    node.tap = tap;
+    node.tapped = tap->GetOutput();
+  });
+}
+
+} // namespace engine_detail
+} // namespace blockwise_cli
+
+#endif
