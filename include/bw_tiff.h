@@ -139,7 +139,20 @@ typedef struct bw_tiff_info {
   const char *photometric_name;     /**< how pixels are stored, in words:
                                          "min-is-black", "min-is-white",
                                          "RGB", "YCbCr", "palette" */
+  int levels;                       /**< levels of the pyramid, 1 when the
+                                         file has none (see bw_tiff_open_level()) */
+  int level;                        /**< the level this reader reads; shape,
+                                         spacing and layout are its own */
 } bw_tiff_info;
+
+/** One level of a pyramid, as bw_tiff_reader_level() reports it. */
+typedef struct bw_tiff_level {
+  int64_t shape[3];  /**< as bw_tiff_info.shape: pages stay, rows and columns shrink */
+  double spacing[3]; /**< millimetres: level 0's spacing times the level's
+                          reduction on each axis */
+  double downsample; /**< level 0's pixels per pixel of this level: the mean
+                          of the two axes' reductions (OpenSlide's figure) */
+} bw_tiff_level;
 
 /** An open file for reading.  One reader serves one thread at a time. */
 typedef struct bw_tiff_reader bw_tiff_reader;
@@ -157,9 +170,9 @@ typedef struct bw_tiff_reader bw_tiff_reader;
  * palette, 16-bit for a 16-bit one), or as their indices when every entry
  * of the map is grey; any compression this libtiff decodes, strips or
  * tiles, classic TIFF or BigTIFF, either byte order.  Pages marked as
- * reduced-resolution copies (NewSubfileType bit 0) are skipped; the
- * remaining pages must all have the same size, type and channels, and
- * form the Z axis.
+ * reduced-resolution copies (NewSubfileType bit 0) are levels of a pyramid
+ * (bw_tiff_open_level()), or skipped; the remaining pages must all have
+ * the same size, type and channels, and form the Z axis.
  *
  * Valid files it does not read give, with a message that says in words
  * what is not supported: BW_ERR_DTYPE for their pixel format (bilevel,
@@ -182,6 +195,28 @@ BW_API bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *
  * alive until bw_tiff_close(). */
 BW_API bw_status bw_tiff_open_memory(const void *data, size_t size,
                               bw_tiff_reader **out, bw_error *err);
+
+/** As bw_tiff_open(), reading level @level of a pyramid: 0 is the image
+ * itself, 1 the largest reduced-resolution copy, and so on.  A pyramid is
+ * made of copies of every page at one smaller size, one per page, in page
+ * order: directories marked reduced-resolution (NewSubfileType bit 0) in
+ * the chain after their page (vips, tifffile), SubIFDs of each page
+ * (OME-TIFF, tifffile's subifds=), or, in a file of one image, smaller
+ * unmarked directories.  A copy is of "the same picture" when both axes
+ * shrink by one factor, to the pixel: thumbnails count as levels, a slide
+ * label or overview image of another shape does not.  Levels are numbered
+ * by size, largest first, one per size; masks (NewSubfileType bit 2) are
+ * never levels.  A level must have level 0's channels and element type.
+ * A level past the last gives BW_ERR_PARAM with the levels there are. */
+BW_API bw_status bw_tiff_open_level(const char *path, int level, bw_tiff_reader **out,
+                                    bw_error *err);
+BW_API bw_status bw_tiff_open_memory_level(const void *data, size_t size, int level,
+                                           bw_tiff_reader **out, bw_error *err);
+
+/** Level @level (0 to info->levels - 1) of the file @r reads, whichever
+ * level @r has open. */
+BW_API bw_status bw_tiff_reader_level(const bw_tiff_reader *r, int level, bw_tiff_level *out,
+                                      bw_error *err);
 
 /** The file's description; valid until bw_tiff_close(). */
 BW_API const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r);

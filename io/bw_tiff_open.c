@@ -127,24 +127,27 @@ static bw_status check_directory_extent(bw_tiff_reader *r, uint64_t off, unsigne
   return st;
 }
 
-/* Examines directory @dir (libtiff's current one).  Sets *skip for reduced-
- * resolution copies; otherwise fills *pl, *fmt, *w and *h. */
-static bw_status examine_directory(bw_tiff_reader *r, unsigned dir, int *skip,
-                                   page_layout *pl, sample_format *fmt, uint32_t *w,
-                                   uint32_t *h, bw_error *err) {
+bw_status bw_tiff_examine_directory(bw_tiff_reader *r, unsigned dir, int as_level, int *skip,
+                                    page_layout *pl, sample_format *fmt, uint32_t *w,
+                                    uint32_t *h, bw_error *err) {
   TIFF *tif = r->tif;
   memset(pl, 0, sizeof *pl);
   *skip = 0;
+  *w = *h = 0;
   bw_status st = check_directory_extent(r, TIFFCurrentDirOffset(tif), dir, err);
   if (st != BW_OK) return st;
-  uint32_t subfile = 0;
-  if (TIFFGetField(tif, TIFFTAG_SUBFILETYPE, &subfile) && (subfile & FILETYPE_REDUCEDIMAGE)) {
-    *skip = 1;
+  uint32_t subfile = 0, width = 0, length = 0, depth = 1;
+  int have_size = TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) &&
+                  TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &length);
+  if (!as_level && TIFFGetField(tif, TIFFTAG_SUBFILETYPE, &subfile) &&
+      (subfile & FILETYPE_REDUCEDIMAGE)) {
+    /* A reduced-resolution copy: a level, if others make one with it;
+     * transparency masks are not. */
+    *skip = (subfile & FILETYPE_MASK) ? 2 : 1;
+    if (have_size) *w = width, *h = length;
     return BW_OK;
   }
-  uint32_t width = 0, length = 0, depth = 1;
-  if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) ||
-      !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &length))
+  if (!have_size)
     return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: image width or length missing", dir);
   if (width == 0 || length == 0)
     return bw_tiff_fail(err, BW_ERR_PARAM, "directory %u: zero-size image (%u x %u pixels)",
@@ -326,8 +329,45 @@ static bw_status take_format(bw_tiff_reader *r, const sample_format *f, bw_error
   return st == BW_OK ? bw_tiff_make_lut(r, r->tif, err) : st;
 }
 
-/* Reads the directory chain of the file in r->file. */
-static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err) {
+bw_status bw_tiff_check_page(const bw_tiff_reader *r, size_t z, uint32_t w, uint32_t h,
+                             const sample_format *fmt, const sample_format *fmt0, bw_error *err) {
+  if (w != r->width || h != r->length)
+    return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
+                        "page %zu is %u x %u pixels, page 0 is %u x %u: pages of "
+                        "different sizes are not supported",
+                        z, w, h, r->width, r->length);
+  if (fmt->dtype != fmt0->dtype || fmt->bits != fmt0->bits)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "page %zu holds %d-bit %s samples, page 0 %d-bit %s: pages of "
+                        "different types are not supported",
+                        z, fmt->bits, bw_dtype_name(fmt->dtype), fmt0->bits,
+                        bw_dtype_name(fmt0->dtype));
+  if (fmt->channels != fmt0->channels || fmt->spp != fmt0->spp ||
+      fmt->planar != fmt0->planar || fmt->photometric != fmt0->photometric ||
+      fmt->conv != fmt0->conv)
+    return bw_tiff_fail(err, BW_ERR_DTYPE,
+                        "page %zu is %s with %d samples per pixel%s, page 0 %s with %d%s: "
+                        "pages of different pixel formats are not supported",
+                        z, fmt->photometric_name, fmt->spp, fmt->planar ? " (planar)" : "",
+                        fmt0->photometric_name, fmt0->spp, fmt0->planar ? " (planar)" : "");
+  return BW_OK;
+}
+
+/* The layout fields of info that page 0 gives. */
+void bw_tiff_take_layout(bw_tiff_reader *r, const page_layout *pl, uint32_t w, uint32_t h) {
+  r->width = w;
+  r->length = h;
+  r->info.compression = pl->compression;
+  r->info.compression_name = bw_tiff_code_name(pl->compression);
+  r->info.tiled = pl->tiled;
+  r->info.tile_width = pl->tw;
+  r->info.tile_length = pl->tl;
+  r->info.rows_per_strip = pl->rps;
+}
+
+/* Reads the directory chain of the file in r->file, and opens level
+ * @level of it. */
+static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_error *err) {
   r->cur = SIZE_MAX;
   bw_tiff_msg_clear(&r->msg);
   /* r: read; m: no memory mapping; c: no strip chopping (uncompressed strips
@@ -349,7 +389,6 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
   r->swapped = TIFFIsByteSwapped(tif) ? 1 : 0;
   sample_format fmt0;
   memset(&fmt0, 0, sizeof fmt0);
-  int last_kept = 0;
   int volume = 0;           /* the first page's description marks a volume */
   double volume_images = 0; /* and announces this many images */
   for (unsigned dir = 0;; dir++) {
@@ -357,46 +396,34 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
     sample_format fmt;
     uint32_t w = 0, h = 0;
     int skip = 0;
-    bw_status st = examine_directory(r, dir, &skip, &pl, &fmt, &w, &h, err);
+    const uint64_t ifd = TIFFCurrentDirOffset(tif);
+    bw_status st = bw_tiff_examine_directory(r, dir, 0, &skip, &pl, &fmt, &w, &h, err);
     if (st != BW_OK) return st;
-    last_kept = !skip;
-    if (!skip) {
+    if (skip == 0 && r->npages == 1 && bw_tiff_reduced_size(r, w, h)) {
+      /* A smaller copy of a single image, unmarked (as some writers of
+       * pyramids leave them): a level, not a page. */
+      skip = 1;
+    }
+    if (skip == 1) {
+      st = bw_tiff_levels_note(r, -1, w, h, ifd, err);
+    } else if (skip == 0) {
       if (r->npages == 0) {
         fmt0 = fmt;
-        r->width = w;
-        r->length = h;
-        r->info.compression = pl.compression;
-        r->info.compression_name = bw_tiff_code_name(pl.compression);
-        r->info.tiled = pl.tiled;
-        r->info.tile_width = pl.tw;
-        r->info.tile_length = pl.tl;
-        r->info.rows_per_strip = pl.rps;
+        bw_tiff_take_layout(r, &pl, w, h);
         bw_tiff_read_spacing(tif, r->info.spacing);
         volume = bw_tiff_description_volume(tif, &volume_images);
-      } else if (w != r->width || h != r->length) {
-        return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
-                            "page %zu is %u x %u pixels, page 0 is %u x %u: pages of "
-                            "different sizes are not supported",
-                            r->npages, w, h, r->width, r->length);
-      } else if (fmt.dtype != fmt0.dtype || fmt.bits != fmt0.bits) {
-        return bw_tiff_fail(err, BW_ERR_DTYPE,
-                            "page %zu holds %d-bit %s samples, page 0 %d-bit %s: pages of "
-                            "different types are not supported",
-                            r->npages, fmt.bits, bw_dtype_name(fmt.dtype), fmt0.bits,
-                            bw_dtype_name(fmt0.dtype));
-      } else if (fmt.channels != fmt0.channels || fmt.spp != fmt0.spp ||
-                 fmt.planar != fmt0.planar || fmt.photometric != fmt0.photometric ||
-                 fmt.conv != fmt0.conv) {
-        return bw_tiff_fail(err, BW_ERR_DTYPE,
-                            "page %zu is %s with %d samples per pixel%s, page 0 %s with %d%s: "
-                            "pages of different pixel formats are not supported",
-                            r->npages, fmt.photometric_name, fmt.spp,
-                            fmt.planar ? " (planar)" : "", fmt0.photometric_name, fmt0.spp,
-                            fmt0.planar ? " (planar)" : "");
+      } else {
+        st = bw_tiff_check_page(r, r->npages, w, h, &fmt, &fmt0, err);
       }
-      st = add_page(r, &pl, err);
-      if (st != BW_OK) return st;
+      if (st == BW_OK) st = add_page(r, &pl, err);
+      /* SubIFDs of this page: its reduced copies (OME-TIFF's levels). */
+      uint16_t nsub = 0;
+      uint64_t *sub = NULL;
+      if (st == BW_OK && TIFFGetField(tif, TIFFTAG_SUBIFD, &nsub, &sub) && sub)
+        for (int k = 0; k < (int)nsub && k < BW_TIFF_MAX_LEVELS && st == BW_OK; k++)
+          st = bw_tiff_levels_note(r, k, 0, 0, sub[k], err);
     }
+    if (st != BW_OK) return st;
     if (TIFFLastDirectory(tif)) break;
     bw_tiff_msg_clear(&r->msg);
     if (!TIFFReadDirectory(tif)) {
@@ -416,8 +443,11 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
                         "stacks stored after a single directory (ImageJ's layout for large "
                         "files) are not supported",
                         volume_images);
-  r->cur = last_kept ? r->npages - 1 : SIZE_MAX;
-  bw_status st = take_format(r, &fmt0, err);
+  bw_status st = bw_tiff_levels_finish(r, err);
+  if (st == BW_OK && level != 0) st = bw_tiff_levels_load(r, level, &fmt0, err);
+  if (st != BW_OK) return st;
+  r->cur = SIZE_MAX;
+  st = take_format(r, &fmt0, err);
   if (st != BW_OK) return st;
 
   bw_tiff_info *in = &r->info;
@@ -436,6 +466,10 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
     in->spacing[1] = in->spacing[2];
     in->spacing[2] = 1;
   }
+  /* A level's pixels are larger by its downsample on each axis. */
+  const bw_tiff_level_src *lv = bw_tiff_level_src_of(r, level);
+  in->spacing[in->ndim - 1] *= lv->scale[1];
+  in->spacing[in->ndim - 2] *= lv->scale[0];
   in->bigtiff = TIFFIsBigTIFF(tif) ? 1 : 0;
   in->big_endian = TIFFIsBigEndian(tif) ? 1 : 0;
   return BW_OK;
@@ -446,6 +480,7 @@ static void reader_free(bw_tiff_reader *r) {
   if (r->tif) TIFFClose(r->tif);
   if (r->file.fd >= 0) close(r->file.fd);
   free(r->pages);
+  bw_tiff_levels_free(r);
   free(r->lut);
   bw_tiff_decode_free(r);
   free(r);
@@ -460,9 +495,15 @@ static bw_tiff_reader *reader_alloc(void) {
 }
 
 bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err) {
+  return bw_tiff_open_level(path, 0, out, err);
+}
+
+bw_status bw_tiff_open_level(const char *path, int level, bw_tiff_reader **out, bw_error *err) {
   if (!out) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open: out is NULL");
   *out = NULL;
   if (!path) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open: path is NULL");
+  if (level < 0)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "level %d does not exist: levels count from 0", level);
   bw_tiff_reader *r = reader_alloc();
   if (!r) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate a reader");
   /* Non-blocking, so that a FIFO does not wait for a writer; reads of a
@@ -488,7 +529,7 @@ bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err) {
     return bw_tiff_fail(err, BW_ERR_IO, "cannot open %s: not a regular file", path);
   }
   r->file.size = sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
-  bw_status st = reader_init(r, path, err);
+  bw_status st = reader_init(r, path, level, err);
   if (st != BW_OK) {
     reader_free(r);
     return st;
@@ -499,14 +540,21 @@ bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err) {
 
 bw_status bw_tiff_open_memory(const void *data, size_t size, bw_tiff_reader **out,
                               bw_error *err) {
+  return bw_tiff_open_memory_level(data, size, 0, out, err);
+}
+
+bw_status bw_tiff_open_memory_level(const void *data, size_t size, int level,
+                                    bw_tiff_reader **out, bw_error *err) {
   if (!out) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open_memory: out is NULL");
   *out = NULL;
   if (!data) return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_open_memory: data is NULL");
+  if (level < 0)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "level %d does not exist: levels count from 0", level);
   bw_tiff_reader *r = reader_alloc();
   if (!r) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate a reader");
   r->file.mem = (const unsigned char *)data;
   r->file.size = size;
-  bw_status st = reader_init(r, "memory", err);
+  bw_status st = reader_init(r, "memory", level, err);
   if (st != BW_OK) {
     reader_free(r);
     return st;
@@ -526,52 +574,3 @@ void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c) {
 }
 
 void bw_tiff_close(bw_tiff_reader *r) { reader_free(r); }
-
-/* ------------------------------------------------------------------------ */
-/* Pages                                                                    */
-/* ------------------------------------------------------------------------ */
-
-bw_status bw_tiff_select_page(bw_tiff_reader *r, size_t z, bw_error *err) {
-  if (r->cur == z) return BW_OK;
-  const page_layout *pl = &r->pages[z];
-  r->cur = SIZE_MAX;
-  bw_tiff_msg_clear(&r->msg);
-  if (!TIFFSetSubDirectory(r->tif, pl->ifd))
-    return bw_tiff_fail_lib(err, bw_tiff_lib_status(r), &r->msg,
-                            "page %zu: cannot read its directory", z);
-  /* The directory was read at open; a file changed since then is refused
-   * rather than decoded with a stale layout. */
-  uint32_t w = 0, h = 0;
-  uint16_t compression = 0;
-  TIFFGetField(r->tif, TIFFTAG_IMAGEWIDTH, &w);
-  TIFFGetField(r->tif, TIFFTAG_IMAGELENGTH, &h);
-  TIFFGetFieldDefaulted(r->tif, TIFFTAG_COMPRESSION, &compression);
-  int tiled = TIFFIsTiled(r->tif) ? 1 : 0;
-  uint32_t have = tiled ? TIFFNumberOfTiles(r->tif) : TIFFNumberOfStrips(r->tif);
-  uint16_t predictor = PREDICTOR_NONE, fill = FILLORDER_MSB2LSB;
-  if (bw_tiff_code_has_predictor(compression))
-    TIFFGetFieldDefaulted(r->tif, TIFFTAG_PREDICTOR, &predictor);
-  TIFFGetFieldDefaulted(r->tif, TIFFTAG_FILLORDER, &fill);
-  int same = w == r->width && h == r->length && compression == pl->compression &&
-             tiled == pl->tiled && have >= pl->nchunks && predictor == pl->predictor &&
-             (fill == FILLORDER_LSB2MSB) == pl->reverse_bits;
-  if (same && tiled) {
-    uint32_t tw = 0, tl = 0;
-    TIFFGetField(r->tif, TIFFTAG_TILEWIDTH, &tw);
-    TIFFGetField(r->tif, TIFFTAG_TILELENGTH, &tl);
-    same = tw == pl->tw && tl == pl->tl;
-  } else if (same) {
-    uint32_t rps = UINT32_MAX;
-    TIFFGetFieldDefaulted(r->tif, TIFFTAG_ROWSPERSTRIP, &rps);
-    same = (rps > h ? h : rps) == pl->rps;
-  }
-  if (!same)
-    return bw_tiff_fail(err, BW_ERR_PARAM, "page %zu: directory changed since the file was opened",
-                        z);
-  /* A pseudo-tag of the JPEG codec, reset with every directory. */
-  if (pl->jpeg_rgb && !TIFFSetField(r->tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB))
-    return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg, "page %zu: cannot decode YCbCr as RGB",
-                            z);
-  r->cur = z;
-  return BW_OK;
-}

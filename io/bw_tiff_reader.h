@@ -11,6 +11,21 @@
 #  include <libdeflate.h>
 #endif
 
+/* Most levels of a pyramid a reader keeps (level 0 among them). */
+#define BW_TIFF_MAX_LEVELS 32
+
+/* Where the pages of one level are: a reduced-resolution copy of each page
+ * of level 0, from the directory chain (@subifd -1: copies of one size) or
+ * from SubIFD number @subifd of each page. */
+typedef struct bw_tiff_level_src {
+  int subifd;
+  uint32_t width, length;
+  size_t count, cap;
+  uint64_t *ifd;    /* count directory offsets, in page order */
+  int broken;       /* copies not one per page in order: not a level */
+  double scale[2];  /* level 0's pixels per pixel of this level (Y, X) */
+} bw_tiff_level_src;
+
 /* How one page (directory) stores its pixels. */
 typedef struct page_layout {
   uint64_t ifd;          /* file offset of the directory */
@@ -101,7 +116,10 @@ struct bw_tiff_reader {
   page_layout *pages; /* the kept pages, in file order (Z) */
   size_t npages, pages_cap;
   size_t cur;         /* page whose directory libtiff holds, or SIZE_MAX */
-  uint32_t width, length;
+  uint32_t width, length; /* of a page of the open level */
+  bw_tiff_level_src src[BW_TIFF_MAX_LEVELS - 1]; /* levels 1 ... (bw_tiff_pages.c) */
+  int nsrc;
+  bw_tiff_level_src level0;
   size_t esize;       /* bytes of one element of a channel (info.dtype) */
   /* Samples as stored: spp per pixel of @bits bits each (sample_bytes bytes
    * when that is a whole number of bytes of a type, else 0), in @planes
@@ -133,8 +151,47 @@ static inline bw_status bw_tiff_lib_status(const bw_tiff_reader *r) {
   return r->file.io_errno ? BW_ERR_IO : BW_ERR_PARAM;
 }
 
+/* Examines directory @dir (libtiff's current one) as a page of the image
+ * (bw_tiff_open.c).  Unless @as_level, sets *skip for a reduced-resolution
+ * copy (1, with *w and *h when it has them) or a transparency mask (2), and
+ * examines nothing else; otherwise fills *pl, *fmt, *w and *h, or fails
+ * for what this reader does not read. */
+bw_status bw_tiff_examine_directory(bw_tiff_reader *r, unsigned dir, int as_level, int *skip,
+                                    page_layout *pl, sample_format *fmt, uint32_t *w,
+                                    uint32_t *h, bw_error *err);
+
+/* Page @z (w x h, format @fmt) stacks with page 0 (format @fmt0): the same
+ * size and format, or an error that says how they differ. */
+bw_status bw_tiff_check_page(const bw_tiff_reader *r, size_t z, uint32_t w, uint32_t h,
+                             const sample_format *fmt, const sample_format *fmt0, bw_error *err);
+
+/* Takes the size and info's layout fields from page 0 of a level. */
+void bw_tiff_take_layout(bw_tiff_reader *r, const page_layout *pl, uint32_t w, uint32_t h);
+
+/* 1 when w x h is a reduced copy of the pages' size: smaller, and the same
+ * picture (one factor on both axes, to the pixel) (bw_tiff_pages.c). */
+int bw_tiff_reduced_size(const bw_tiff_reader *r, uint32_t w, uint32_t h);
+
+/* While the chain is read: directory @ifd is a reduced copy (w x h) of the
+ * last page found (@subifd -1), or SubIFD number @subifd of it. */
+bw_status bw_tiff_levels_note(bw_tiff_reader *r, int subifd, uint32_t w, uint32_t h,
+                              uint64_t ifd, bw_error *err);
+
+/* After the chain: the levels, sorted by size, in info.levels. */
+bw_status bw_tiff_levels_finish(bw_tiff_reader *r, bw_error *err);
+
+/* Replaces the page table with level @level's (>= 1), and *fmt0 with its
+ * format, checking every page of it. */
+bw_status bw_tiff_levels_load(bw_tiff_reader *r, int level, sample_format *fmt0,
+                              bw_error *err);
+
+/* The source of level @level (0: the pages themselves). */
+const bw_tiff_level_src *bw_tiff_level_src_of(const bw_tiff_reader *r, int level);
+
+void bw_tiff_levels_free(bw_tiff_reader *r);
+
 /* Makes page @z libtiff's current directory, checking that its layout is
- * still the one recorded at open (bw_tiff_open.c). */
+ * still the one recorded at open (bw_tiff_pages.c). */
 bw_status bw_tiff_select_page(bw_tiff_reader *r, size_t z, bw_error *err);
 
 /* Puts @n pixels of a decoded row of plane @plane (stored samples at @row,

@@ -90,16 +90,20 @@ class Case(unittest.TestCase):
             self.assertEqual(r.stderr, "", f"tiff_tool {args} printed on stderr")
         return r
 
-    def info(self, path):
-        return json.loads(self.run_tool("info", path).stdout)
+    def info(self, path, level=None):
+        extra = [] if level is None else ["--level", level]
+        return json.loads(self.run_tool("info", path, *extra).stdout)
 
-    def read(self, path, start=None, size=None, channels=None, planar=False):
+    def read(self, path, start=None, size=None, channels=None, planar=False, level=None):
         """The region (default: all) as read by Blockwise, and the counters.
         Images of several channels come channels last (..., Y, X, C), or
-        first with planar=True; channels=(first, count) reads some."""
-        info = self.info(path)
+        first with planar=True; channels=(first, count) reads some; level
+        picks a level of a pyramid."""
+        info = self.info(path, level)
         out = self.path("read", ".raw")
         args = ["read", path, out]
+        if level is not None:
+            args += ["--level", level]
         if channels is not None:
             args += ["--channels", f"{channels[0]},{channels[1]}"]
         if planar:

@@ -51,14 +51,16 @@ endfunction()
 
 find_program(BLOCKWISE_VIPS NAMES vips)
 # test_tiff_interop.py: grey images; test_tiff_color.py: the other pixel
-# formats (it also needs vips).
+# formats; test_tiff_levels.py: pyramids (both also need vips).  An entry
+# "file:Class" is class Class of test_tiff_<file>.py.
 set(BLOCKWISE_TIFF_INTEROP_CLASSES
   ReadTifffile ReadTiffcp PartialRead WrittenByBlockwise BadFiles
-  color:Channels color:Jpeg color:Palette color:Samples)
+  color:Channels color:Jpeg color:Palette color:Samples
+  levels:Pyramid)
 foreach(entry ${BLOCKWISE_TIFF_INTEROP_CLASSES})
-  if(entry MATCHES "^color:(.*)$")
-    set(c ${CMAKE_MATCH_1})
-    set(script test_tiff_color.py)
+  if(entry MATCHES "^([a-z]+):(.*)$")
+    set(c ${CMAKE_MATCH_2})
+    set(script test_tiff_${CMAKE_MATCH_1}.py)
   else()
     set(c ${entry})
     set(script test_tiff_interop.py)

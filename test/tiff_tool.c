@@ -2,10 +2,10 @@
  * tiff_tool: a test-only command line over bw_tiff.h, used by the Python
  * interoperability tests and to make the fuzzer's seed files.
  *
- *   tiff_tool info FILE
- *       prints the file's bw_tiff_info, and its band units (rows, and pages
- *       of a volume), as one JSON line
- *   tiff_tool read FILE OUT.raw [--channels FIRST,COUNT] [--planar] [START... SIZE...]
+ *   tiff_tool info FILE [--level N]
+ *       prints the file's bw_tiff_info, its band units (rows, and pages
+ *       of a volume) and its levels, as one JSON line
+ *   tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar] [START... SIZE...]
  *       writes the region (default: everything) as raw native-endian
  *       C-order bytes, channels last (..., Y, X, C) or, with --planar,
  *       first (C, ..., Y, X); all channels, or COUNT from FIRST; prints
@@ -30,8 +30,8 @@
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: tiff_tool info FILE\n"
-          "       tiff_tool read FILE OUT.raw [--channels FIRST,COUNT] [--planar] [START... SIZE...]\n"
+          "usage: tiff_tool info FILE [--level N]\n"
+          "       tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar] [START... SIZE...]\n"
           "       tiff_tool counters FILE START... SIZE...\n"
           "       tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X [options]\n");
   return 2;
@@ -86,12 +86,32 @@ static void print_info(const bw_tiff_reader *r) {
          "\"compression\": %d, \"compression_name\": \"%s\", \"bigtiff\": %d, "
          "\"big_endian\": %d, \"band_rows\": %lld, \"band_pages\": %lld, \"channels\": %d, "
          "\"color\": %d, \"alpha\": %d, \"planar\": %d, \"bits_per_sample\": %d, "
-         "\"photometric\": \"%s\"}\n",
+         "\"photometric\": \"%s\", \"level\": %d, \"levels\": [",
          in->tiled, in->tile_width, in->tile_length, in->rows_per_strip, in->compression,
          in->compression_name, in->bigtiff, in->big_endian,
          (long long)bw_tiff_band_unit(r, in->ndim - 2),
          (long long)(in->ndim == 3 ? bw_tiff_band_unit(r, 0) : 0), in->channels, (int)in->color,
-         in->alpha, in->planar, in->bits_per_sample, in->photometric_name);
+         in->alpha, in->planar, in->bits_per_sample, in->photometric_name, in->level);
+  for (int k = 0; k < in->levels; k++) {
+    bw_tiff_level lv;
+    if (bw_tiff_reader_level(r, k, &lv, NULL) != BW_OK) continue;
+    printf("%s{\"shape\": [", k ? ", " : "");
+    for (int i = 0; i < in->ndim; i++) printf("%s%lld", i ? ", " : "", (long long)lv.shape[i]);
+    printf("], \"spacing\": [");
+    for (int i = 0; i < in->ndim; i++) printf("%s%.17g", i ? ", " : "", lv.spacing[i]);
+    printf("], \"downsample\": %.17g}", lv.downsample);
+  }
+  printf("]}\n");
+}
+
+/* "--level N" at argv[*i]: N into *level, *i past it; 0 when argv[*i] is
+ * not that option, -1 when N is missing. */
+static int level_option(int argc, char **argv, int *i, int *level) {
+  if (*i >= argc || strcmp(argv[*i], "--level") != 0) return 0;
+  if (*i + 1 >= argc) return -1;
+  *level = atoi(argv[*i + 1]);
+  *i += 2;
+  return 1;
 }
 
 /* Region from argv (ndim starts then ndim sizes), or the whole image. */
@@ -113,9 +133,11 @@ static int cmd_read(int argc, char **argv, int write_out) {
   /* argv: FILE [OUT] [--channels FIRST,COUNT] [--planar] region... */
   bw_error e = {BW_OK, ""};
   bw_tiff_reader *r = NULL;
-  if (bw_tiff_open(argv[0], &r, &e) != BW_OK) return fail(&e);
+  int skip = write_out ? 2 : 1, level = 0, got;
+  while ((got = level_option(argc, argv, &skip, &level)) != 0)
+    if (got < 0) return usage();
+  if (bw_tiff_open_level(argv[0], level, &r, &e) != BW_OK) return fail(&e);
   const bw_tiff_info *in = bw_tiff_reader_info(r);
-  int skip = write_out ? 2 : 1;
   int first = 0, count = in->channels, planar = 0;
   while (skip < argc && strncmp(argv[skip], "--", 2) == 0) {
     if (strcmp(argv[skip], "--planar") == 0) {
@@ -308,10 +330,11 @@ int main(int argc, char **argv) {
   if (argc < 3) return usage();
   const char *cmd = argv[1];
   if (strcmp(cmd, "info") == 0) {
-    if (argc != 3) return usage();
+    int i = 3, level = 0;
+    if (level_option(argc, argv, &i, &level) < 0 || i != argc) return usage();
     bw_error e = {BW_OK, ""};
     bw_tiff_reader *r = NULL;
-    if (bw_tiff_open(argv[2], &r, &e) != BW_OK) return fail(&e);
+    if (bw_tiff_open_level(argv[2], level, &r, &e) != BW_OK) return fail(&e);
     print_info(r);
     bw_tiff_close(r);
     return 0;

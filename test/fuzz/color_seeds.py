@@ -2,7 +2,8 @@
 """Seed files of the pixel formats beyond one grey sample, for the TIFF
 reader's fuzzer: RGB and RGBA interleaved and planar, channels, palette,
 min-is-white, half floats and packed 12-bit samples (tifffile, and the
-byte-by-byte writer of test_tiff_color.py), small enough to mutate.
+byte-by-byte writer of test_tiff_color.py), and pyramids (reduced pages in
+the chain, SubIFDs), small enough to mutate.
 
     color_seeds.py OUT_DIR
 """
@@ -42,3 +43,14 @@ with open(os.path.join(out, "palette4.tif"), "wb") as f:
     a = rng.integers(0, 16, (4, 9), dtype=np.uint8)
     f.write(tiff_bytes(9, 4, 4, 1, pack_bits(a, 4), photometric=3,
                        colormap=rng.integers(0, 65536, (3, 16), dtype=np.uint16)))
+
+# Pyramids: levels as reduced pages in the chain, and as SubIFDs of each page.
+a = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+with tifffile.TiffWriter(os.path.join(out, "pyramid-chain.tif")) as w:
+    w.write(a, photometric="rgb", tile=(16, 16), metadata=None)
+    w.write(a[::2, ::2], photometric="rgb", subfiletype=1, metadata=None)
+    w.write(a[::4, ::4], photometric="rgb", subfiletype=1, metadata=None)
+v = rng.integers(0, 65536, (2, 8, 12), dtype=np.uint16)
+with tifffile.TiffWriter(os.path.join(out, "pyramid-subifds.tif")) as w:
+    w.write(v, subifds=1, photometric="minisblack", metadata=None)
+    w.write(v[:, ::2, ::2], subfiletype=1, photometric="minisblack", metadata=None)

@@ -140,6 +140,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bw_tiff_counters c;
   bw_tiff_reader_counters(r, &c);
   require(c.bytes_read > 0);
+  /* Every level (a few): opened as the level table says, or declined with
+   * a message; a corner pixel read. */
+  require(in->levels >= 1 && in->level == 0);
+  for (int k = 1; k < in->levels && k < 4; k++) {
+    bw_tiff_level lv;
+    require(bw_tiff_reader_level(r, k, &lv, &e) == BW_OK);
+    bw_tiff_reader *rk = NULL;
+    bw_status sk = bw_tiff_open_memory_level(data, size, k, &rk, &e);
+    if (sk != BW_OK) {
+      require(rk == NULL && e.message[0] != '\0');
+      continue;
+    }
+    const bw_tiff_info *ik = bw_tiff_reader_info(rk);
+    require(ik->level == k && ik->levels == in->levels && ik->ndim == nd);
+    for (int i = 0; i < nd; i++) require(ik->shape[i] == lv.shape[i] && ik->spacing[i] > 0);
+    int64_t start[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    if ((uint64_t)(ik->tiled ? (uint64_t)ik->tile_width * ik->tile_length
+                             : (uint64_t)ik->rows_per_strip * (uint64_t)ik->shape[nd - 1]) *
+            es <= FUZZ_MAX_BYTES)
+      read_region(rk, ik, start, one);
+    bw_tiff_close(rk);
+  }
+  require(bw_tiff_reader_level(r, in->levels, &(bw_tiff_level){0}, &e) == BW_ERR_PARAM);
   bw_tiff_close(r);
   return 0;
 }
