@@ -23,7 +23,11 @@ Engine<D>::BuildRead(size_t i)
       if (IsNrrdPath(r.step->path))
         reader->SetImageIO(itk::NrrdImageIO::New());
       else
-        reader->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+      {
+        auto io = itk::BlockwiseTIFFImageIO::New();
+        io->SetLevel(static_cast<unsigned int>(r.step->read_level));
+        reader->SetImageIO(io);
+      }
       this->Attach(i, reader);
     };
     // Pixels of several channels, interleaved, for a channel step to take.
@@ -72,6 +76,10 @@ Engine<D>::BuildBlock(size_t i)
         auto f = itk::BlockCorrelationImageFilter<ImageOf<T>, ImageOf<T>, ImageOf<O>>::New();
         f->SetInput1(dynamic_cast<ImageOf<T> *>(ia));
         f->SetInput2(dynamic_cast<ImageOf<T> *>(ib));
+        // The command pairs pixels by index (the plan checked the sizes):
+        // files from different scanners or writers state different
+        // spacings, and the map takes A's.
+        f->SetCoordinateTolerance(1e30);
         configure(f);
       };
       const bw_dtype ta = m_Plan.steps[a].node.dtype, tb = m_Plan.steps[b].node.dtype;

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -65,6 +66,8 @@ const char * const kCorrHelp =
   "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
   "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
   "  --channel-a C, --channel-b C  the same for A or B alone\n"
+  "  --level N           level N of pyramids (0: full resolution; see blockwise info)\n"
+  "  --level-a N, --level-b N  the same for A or B alone\n"
   "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --png R.png         also a heatmap: blue (r = -1), white (0), red (1), NaN grey\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
@@ -83,6 +86,7 @@ const char * const kStatsHelp =
   "  --stat S            mean|std|var|sum|min|max|count (required)\n"
   "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
   "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
+  "  --level N           level N of a pyramid (0: full resolution; see blockwise info)\n"
   "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
@@ -101,6 +105,7 @@ const char * const kDenoiseHelp =
   "  --sigma S           standard deviation of Gaussian noise (required for it)\n"
   "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
   "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
+  "  --level N           level N of a pyramid (0: full resolution; see blockwise info)\n"
   "  --patch R           patch radius: R for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_NLM_DEFAULT_PATCH) ")\n"
   "  --search R          search radius, likewise (default " BW_CLI_XSTR(BW_NLM_DEFAULT_SEARCH) "; e.g. 2,10,10)\n"
   "  --h H               filtering strength (default 0.8 sigma; 0.8 for poisson-gaussian)\n"
@@ -147,9 +152,9 @@ ExpectFiles(const Arguments & args, const char * command, size_t n, const char *
 std::map<std::string, bool>
 WithChannelOptions(std::map<std::string, bool> own, bool pair)
 {
-  own["--channel"] = true;
+  own["--channel"] = own["--level"] = true;
   if (pair)
-    own["--channel-a"] = own["--channel-b"] = true;
+    own["--channel-a"] = own["--channel-b"] = own["--level-a"] = own["--level-b"] = true;
   return own;
 }
 
@@ -165,10 +170,10 @@ WithBlockOptions(std::map<std::string, bool> own, bool pair)
 
 /** A subcommand's pipeline so far: for each file argument in order, its
  * read and the channel step the image is used through, named as @names
- * say (name, the option choosing its own channel or NULL); --channel
- * chooses for all, and by default a grey image is taken as it is and an
- * RGB one as its luminance.  Messages do not name steps the user never
- * named. */
+ * say (name, and the suffix of the options choosing for it alone, "-a" or
+ * "-b", or NULL); --channel and --level choose for all, and by default a
+ * grey image is taken as it is and an RGB one as its luminance, at level
+ * 0.  Messages do not name steps the user never named. */
 Pipeline
 Reads(const Arguments & args, std::initializer_list<std::pair<const char *, const char *>> names)
 {
@@ -178,9 +183,14 @@ Reads(const Arguments & args, std::initializer_list<std::pair<const char *, cons
   for (const auto & name : names)
   {
     const std::string read = std::string("read ") + name.first;
-    p.steps.push_back(ReadStep(read, args.Positional().at(i++)));
+    const std::string own = name.second ? name.second : "";
+    Step              step = ReadStep(read, args.Positional().at(i++));
+    const std::string level = args.Get("--level", "0");
+    const std::string level_option = own.empty() || !args.Has("--level" + own) ? "--level" : "--level" + own;
+    step.read_level = static_cast<int>(ParseInteger(level_option, args.Get(level_option, level), 0, 1000));
+    p.steps.push_back(step);
     const std::string all = args.Get("--channel", "auto");
-    p.steps.push_back(ChannelStep(name.first, read, name.second ? args.Get(name.second, all) : all));
+    p.steps.push_back(ChannelStep(name.first, read, own.empty() ? all : args.Get("--channel" + own, all)));
   }
   return p;
 }
@@ -251,7 +261,7 @@ Corr(int argc, char ** argv)
   ExpectFiles(args, "corr", 2, "two images, A.tif B.tif", "R.tif, the file for the map");
   const RunOptions options = CommonOptions(args);
 
-  Pipeline p = Reads(args, { { "A", "--channel-a" }, { "B", "--channel-b" } });
+  Pipeline p = Reads(args, { { "A", "-a" }, { "B", "-b" } });
   Step corr = MakeStep("r", Op::Corr, { "A", "B" });
   corr.statistic = "correlation";
   BlockOptions(args, corr);
@@ -398,7 +408,8 @@ Info(int argc, char ** argv)
   }
   args.ExpectPositional(1, "one file, FILE.tif");
   const std::string &  path = args.Positional()[0];
-  const bw_tiff_info info = ProbeTIFF(path);
+  std::vector<bw_tiff_level> levels;
+  const bw_tiff_info info = ProbeTIFF(path, 0, &levels);
   const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
   const NodeInfo     node = ProbeImage(path);
 
@@ -433,6 +444,23 @@ Info(int argc, char ** argv)
       json_object_set_new(o, "rows_per_strip", json_integer(info.rows_per_strip));
     json_object_set_new(o, "compression", json_string(info.compression_name));
     json_object_set_new(o, "spacing", spacing);
+    json_t * lv = json_array();
+    for (const bw_tiff_level & l : levels)
+    {
+      json_t * e = json_object();
+      json_t * ls = json_array();
+      json_t * lsp = json_array();
+      for (int d = 0; d < info.ndim; ++d)
+      {
+        json_array_append_new(ls, json_integer(l.shape[d]));
+        json_array_append_new(lsp, json_real(l.spacing[d]));
+      }
+      json_object_set_new(e, "shape", ls);
+      json_object_set_new(e, "spacing", lsp);
+      json_object_set_new(e, "downsample", json_real(l.downsample));
+      json_array_append_new(lv, e);
+    }
+    json_object_set_new(o, "levels", lv);
     json_object_set_new(o, "bigtiff", json_boolean(info.bigtiff));
     json_object_set_new(o, "byte_order", json_string(info.big_endian ? "big" : "little"));
     char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -468,8 +496,21 @@ Info(int argc, char ** argv)
     std::cout << "layout:      strips of " << info.rows_per_strip << " row" << (info.rows_per_strip == 1 ? "" : "s")
               << "\n";
   std::cout << "compression: " << info.compression_name << "\n"
-            << "spacing:     " << spacing.str() << "\n"
-            << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
+            << "spacing:     " << spacing.str() << "\n";
+  if (levels.size() > 1)
+  {
+    // X first, as SizeText; the pages of a volume are every level's.
+    std::cout << "levels:      " << levels.size() << " (a pyramid; choose one with --level N)\n";
+    for (size_t k = 0; k < levels.size(); ++k)
+    {
+      const bw_tiff_level & l = levels[k];
+      std::ostringstream    downsample;
+      downsample << std::setprecision(3) << l.downsample;
+      std::cout << "             " << k << ": " << l.shape[info.ndim - 1] << " x " << l.shape[info.ndim - 2]
+                << (k ? " (downsample " + downsample.str() + ")" : std::string()) << "\n";
+    }
+  }
+  std::cout << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
             << (info.big_endian ? "big-endian" : "little-endian") << std::endl;
   return 0;
 }

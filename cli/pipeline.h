@@ -67,6 +67,10 @@ struct Step
   // Read, Write, Heatmap: a file (absolute once the pipeline is resolved).
   std::string path;
 
+  // Read: the level of a pyramid (bw_tiff_open_level(): 0 is the image
+  // itself, 1 the largest reduced copy, ...).
+  int read_level = 0;
+
   // Corr, Stats: 1 value for every axis, or one per axis, slowest first
   // ([z,] y, x); none: the core's default (BW_BLOCK_DEFAULT).
   std::vector<int64_t> block;

@@ -356,7 +356,7 @@ ResolveSteps(const Pipeline & p)
           StepUsage(s, "no file given");
         try
         {
-          r.node = ProbeImage(s.path);
+          r.node = ProbeImage(s.path, s.read_level);
         }
         catch (const RuntimeError & e)
         {

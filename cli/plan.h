@@ -30,6 +30,7 @@ struct NodeInfo
   int      channels = 1;               // per pixel, interleaved
   bw_tiff_color color = BW_TIFF_GREY;  // what they are (TIFF inputs)
   int      bits = 0;                   // bits per sample as stored (0: the type's)
+  int      level = 0;                  // the pyramid level read (Read steps)
 };
 
 struct ResolvedStep
@@ -61,11 +62,12 @@ std::string SizeText(const NodeInfo & node);
 
 /** Whether @path names a NRRD file (read and written with ITK's NrrdImageIO). */
 bool IsNrrdPath(const std::string & path);
-/** The image @path holds, from its header (TIFF or NRRD): the command's one
- * probe.  Throws RuntimeError naming the file. */
-NodeInfo ProbeImage(const std::string & path);
-/** The TIFF layer's description of the TIFF @path; throws RuntimeError. */
-bw_tiff_info ProbeTIFF(const std::string & path);
+/** The image @path holds at pyramid level @level, from its header (TIFF or
+ * NRRD): the command's one probe.  Throws RuntimeError naming the file. */
+NodeInfo ProbeImage(const std::string & path, int level = 0);
+/** The TIFF layer's description of level @level of the TIFF @path, and in
+ * @levels (when not NULL) every level of it; throws RuntimeError. */
+bw_tiff_info ProbeTIFF(const std::string & path, int level = 0, std::vector<bw_tiff_level> * levels = nullptr);
 
 /** The folder part of @path ("." when it has none). */
 std::string FolderOf(const std::string & path);

@@ -101,27 +101,35 @@ ProbeNrrd(const std::string & path)
 } // namespace
 
 bw_tiff_info
-ProbeTIFF(const std::string & path)
+ProbeTIFF(const std::string & path, int level, std::vector<bw_tiff_level> * levels)
 {
   CheckReadable(path);
   bw_tiff_reader * reader = nullptr;
   bw_error         err;
-  if (bw_tiff_open(path.c_str(), &reader, &err) != BW_OK)
+  if (bw_tiff_open_level(path.c_str(), level, &reader, &err) != BW_OK)
     throw RuntimeError(path + ": " + err.message);
   const bw_tiff_info info = *bw_tiff_reader_info(reader);
+  for (int k = 0; levels && k < info.levels; ++k)
+  {
+    bw_tiff_level l;
+    if (bw_tiff_reader_level(reader, k, &l, nullptr) == BW_OK)
+      levels->push_back(l);
+  }
   bw_tiff_close(reader);
   return info;
 }
 
 NodeInfo
-ProbeImage(const std::string & path)
+ProbeImage(const std::string & path, int level)
 {
   if (IsNrrdPath(path))
   {
     CheckReadable(path);
+    if (level != 0)
+      throw RuntimeError(path + ": level " + std::to_string(level) + " does not exist: NRRD files have no pyramid");
     return ProbeNrrd(path);
   }
-  const bw_tiff_info info = ProbeTIFF(path);
+  const bw_tiff_info info = ProbeTIFF(path, level);
   NodeInfo           node;
   node.image = true;
   node.dtype = info.dtype;
@@ -129,6 +137,7 @@ ProbeImage(const std::string & path)
   node.channels = info.channels;
   node.color = info.color;
   node.bits = info.bits_per_sample;
+  node.level = info.level;
   for (int i = 0; i < info.ndim; ++i)
   {
     node.shape[i] = info.shape[i];

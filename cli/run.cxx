@@ -238,6 +238,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
     case Op::Read:
       reader.String("path", s.path);
       s.path = RelativeTo(folder, s.path);
+      reader.Integer("level", 0, 1000, s.read_level); // the file's levels are checked by the plan
       break;
     case Op::Corr:
     case Op::Stats:

@@ -73,6 +73,18 @@ public:
   itkNewMacro(Self);
   itkTypeMacro(BlockwiseTIFFImageIO, ImageIOBase);
 
+  /** The level of a pyramid to read: 0 (the default) is the image itself,
+   * 1 the largest reduced-resolution copy, and so on (bw_tiff_open_level()
+   * says which directories form levels).  Size and spacing are the
+   * level's; a level the file lacks throws when the image information is
+   * read. */
+  itkSetMacro(Level, unsigned int);
+  itkGetConstMacro(Level, unsigned int);
+
+  /** Levels of the file's pyramid (1 without one), once
+   * ReadImageInformation() has run; 0 before. */
+  itkGetConstMacro(NumberOfLevels, unsigned int);
+
   /** Tiles of this width and length (multiples of 16) when writing; 0 for
    * strips (the default). */
   void
@@ -202,6 +214,9 @@ private:
    * the next band of a streamed read starts in. */
   std::vector<bw_tiff_reader *> m_Readers;
   std::string         m_ReaderFileName;
+  unsigned int        m_ReaderLevel{ 0 }; // the level m_Readers read
+  unsigned int        m_Level{ 0 };
+  unsigned int        m_NumberOfLevels{ 0 };
   unsigned int        m_NumberOfReadThreads{ 0 };
   bool                m_ReaderJustProbed{ false };
   bw_tiff_writer *    m_Writer{ nullptr };

@@ -122,6 +122,7 @@ BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
     this->CloseReader();
     m_Readers.push_back(r);
     m_ReaderFileName = fileName;
+    m_ReaderLevel = 0;
     m_ReaderJustProbed = true;
     return true;
   }
@@ -140,13 +141,14 @@ BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
 void
 BlockwiseTIFFImageIO::OpenReader()
 {
-  if (!m_Readers.empty() && m_ReaderFileName == m_FileName)
+  if (!m_Readers.empty() && m_ReaderFileName == m_FileName && m_ReaderLevel == m_Level)
   {
     return;
   }
   this->CloseReader();
   this->AddReader(m_FileName);
   m_ReaderFileName = m_FileName;
+  m_ReaderLevel = m_Level;
 }
 
 void
@@ -154,7 +156,7 @@ BlockwiseTIFFImageIO::AddReader(const std::string & path)
 {
   bw_error         err;
   bw_tiff_reader * r = nullptr;
-  if (bw_tiff_open(path.c_str(), &r, &err) != BW_OK)
+  if (bw_tiff_open_level(path.c_str(), static_cast<int>(m_Level), &r, &err) != BW_OK)
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
   }
@@ -213,6 +215,7 @@ BlockwiseTIFFImageIO::ReadImageInformation()
   this->OpenReader();
   const bw_tiff_info * info = bw_tiff_reader_info(m_Readers.front());
   const auto           ndim = static_cast<unsigned int>(info->ndim);
+  m_NumberOfLevels = static_cast<unsigned int>(info->levels);
   this->SetNumberOfDimensions(ndim);
   for (unsigned int d = 0; d < ndim; ++d)
   {
@@ -346,6 +349,7 @@ BlockwiseTIFFImageIO::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "BigTIFF: " << m_BigTIFF << std::endl;
   os << indent << "UsePredictor: " << m_UsePredictor << std::endl;
   os << indent << "NumberOfReadThreads: " << m_NumberOfReadThreads << std::endl;
+  os << indent << "Level: " << m_Level << std::endl;
   os << indent << "TIFFCompression: " << bw_tiff_compression_name(m_TIFFCompression)
      << (m_UseCompression ? "" : " (when UseCompression is on)") << std::endl;
 }

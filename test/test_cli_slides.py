@@ -69,6 +69,47 @@ def test_jpeg_slide(tmp):
     np.testing.assert_allclose(tifffile.imread(os.path.join(tmp, "m.tif")), want, rtol=1e-6, atol=1e-4)
 
 
+def test_levels(tmp):
+    """Levels of a pyramid: vips' JPEG pyramid for A, tifffile's SubIFDs for
+    B; each level's pixels as PIL and tifffile decode them."""
+    a, b = rgb_pair((400, 360), 7)
+    png, pa, pb = (os.path.join(tmp, n) for n in ("a.png", "a.tif", "b.tif"))
+    Image.fromarray(a).save(png)
+    subprocess.run(["vips", "tiffsave", png, pa, "--tile", "--tile-width", "64", "--tile-height", "64",
+                    "--pyramid", "--compression", "jpeg", "--Q", "90"], check=True)
+    with tifffile.TiffWriter(pb) as w:
+        w.write(b, photometric="rgb", subifds=2, tile=(64, 64))
+        for k in (1, 2):
+            w.write(b[::2 ** k, ::2 ** k], photometric="rgb", subfiletype=1, tile=(32, 32))
+    with Image.open(pa) as im:
+        sizes = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            sizes.append(im.size)
+    p = run("info", pa)
+    assert f"levels:      {len(sizes)} (a pyramid" in p.stdout, p.stdout
+    for k, (w, h) in enumerate(sizes):
+        assert f"{k}: {w} x {h}" in p.stdout, (k, p.stdout)
+    # Level 1 of A against level 1 of B.
+    out = os.path.join(tmp, "r.tif")
+    run("corr", pa, pb, "-o", out, "--level", "1", "--block", "8", "--quiet")
+    with Image.open(pa) as im:
+        im.seek(1)
+        a1 = np.asarray(im.convert("RGB"))
+    b1 = b[::2, ::2]
+    la, lb = (grey_file(tmp, n, rgb2gray(x) * 255) for n, x in (("la.tif", a1), ("lb.tif", b1)))
+    want = core("corr", "8", "partial", 0, la, lb, tmp=tmp)
+    np.testing.assert_allclose(tifffile.imread(out), want, atol=1e-5, err_msg="level 1")
+    # Levels chosen per input: A's level 2 and B's level 2 have one size.
+    run("corr", pa, pb, "-o", out, "--level-a", "2", "--level-b", "2", "--quiet")
+    assert tifffile.imread(out).shape == (10, 9)
+    expect_failure(["corr", pa, pb, "-o", out, "--level", "1", "--level-b", "0"], 1,
+                   "inputs have different sizes", tmp)
+    expect_failure(["corr", pa, pb, "-o", out, "--level", "7"], 1,
+                   f"level 7 does not exist: the file has levels 0 to {len(sizes) - 1}", tmp)
+    expect_failure(["stats", pb, "-o", out, "--stat", "mean", "--level", "x"], 2, "--level", tmp)
+
+
 def test_channels(tmp):
     """A fluorescence file of 4 channels: one chosen by number, read as it is."""
     rng = np.random.default_rng(11)

@@ -20,6 +20,8 @@
 
 #include "bw_tiff.h"
 
+#include <tiffio.h>
+
 #include "test_itk_io.h"
 
 #include <cmath>
@@ -391,9 +393,83 @@ test_io_threaded_read()
   }
 }
 
+/* A pyramid of two levels, written with libtiff here: page 0 of 40 x 30
+ * pixels (value 1000 + y * 40 + x) and its reduced copy of 20 x 15 (value
+ * 7 + y * 20 + x, NewSubfileType 1), 4 pixels per millimetre at level 0. */
+void
+writePyramid(const std::string & path)
+{
+  TIFF * tif = TIFFOpen(path.c_str(), "w");
+  CHECK(tif != nullptr, "cannot create %s", path.c_str());
+  for (int level = 0; level < 2; ++level)
+  {
+    const uint32_t w = level ? 20 : 40, h = level ? 15 : 30;
+    TIFFSetField(tif, TIFFTAG_SUBFILETYPE, level ? FILETYPE_REDUCEDIMAGE : 0);
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, h);
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
+    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 4);
+    TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
+    TIFFSetField(tif, TIFFTAG_XRESOLUTION, 40.0 / (level + 1));
+    TIFFSetField(tif, TIFFTAG_YRESOLUTION, 40.0 / (level + 1));
+    std::vector<uint16_t> row(w);
+    for (uint32_t y = 0; y < h; ++y)
+    {
+      for (uint32_t x = 0; x < w; ++x)
+        row[x] = static_cast<uint16_t>((level ? 7 : 1000) + y * w + x);
+      CHECK(TIFFWriteScanline(tif, row.data(), y, 0) == 1, "cannot write row %u", y);
+    }
+    CHECK(TIFFWriteDirectory(tif) == 1, "cannot write directory %d", level);
+  }
+  TIFFClose(tif);
+}
+
+/* SetLevel(): the reduced copy of a pyramid, with its own size and spacing,
+ * through ImageFileReader; a level past the last throws with the levels
+ * there are. */
+void
+test_io_levels()
+{
+  using ImageType = itk::Image<uint16_t, 2>;
+  const std::string dir = ioTestDir("levels");
+  const std::string path = dir + "/pyramid.tif";
+  writePyramid(path);
+  for (unsigned int level = 0; level < 2; ++level)
+  {
+    auto io = itk::BlockwiseTIFFImageIO::New();
+    io->SetLevel(level);
+    auto reader = itk::ImageFileReader<ImageType>::New();
+    reader->SetFileName(path);
+    reader->SetImageIO(io);
+    reader->Update();
+    const ImageType * image = reader->GetOutput();
+    const auto        size = image->GetLargestPossibleRegion().GetSize();
+    const unsigned    w = level ? 20 : 40, h = level ? 15 : 30;
+    CHECK(size[0] == w && size[1] == h, "level %u: %lu x %lu", level, size[0], size[1]);
+    CHECK(io->GetNumberOfLevels() == 2, "level %u: %u levels", level, io->GetNumberOfLevels());
+    const double spacing = 0.25 * (level + 1);
+    CHECK(std::fabs(image->GetSpacing()[0] - spacing) < 1e-12 && std::fabs(image->GetSpacing()[1] - spacing) < 1e-12,
+          "level %u: spacing %g x %g", level, image->GetSpacing()[0], image->GetSpacing()[1]);
+    bool same = true;
+    itk::ImageRegionConstIteratorWithIndex<ImageType> it(image, image->GetLargestPossibleRegion());
+    for (; !it.IsAtEnd(); ++it)
+      same = same && it.Get() == (level ? 7 : 1000) + it.GetIndex()[1] * w + it.GetIndex()[0];
+    CHECK(same, "level %u: pixels differ from those written", level);
+  }
+  auto io = itk::BlockwiseTIFFImageIO::New();
+  io->SetLevel(2);
+  auto reader = itk::ImageFileReader<ImageType>::New();
+  reader->SetFileName(path);
+  reader->SetImageIO(io);
+  expectThrow("level 2", [&] { reader->Update(); }, { "level 2 does not exist", "levels 0 to 1" });
+}
+
 } // namespace
 
 const blockwise_test::Entry blockwise_test::io_tests[] = {
+  { "io_levels", test_io_levels },
   { "io_factory", test_io_factory },
   { "io_roundtrip", test_io_roundtrip },
   { "io_streamed_read", test_io_streamed_read },
