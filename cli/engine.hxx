@@ -17,6 +17,7 @@
 
 #include "itkBlockCorrelationImageFilter.h"
 #include "itkBlockStatisticsImageFilter.h"
+#include "itkBlockwiseOpenSlideImageIO.h"
 #include "itkBlockwiseTIFFImageIO.h"
 #include "itkCastImageFilter.h"
 #include "itkChannelConversionImageFilter.h"

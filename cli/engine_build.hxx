@@ -22,6 +22,12 @@ Engine<D>::BuildRead(size_t i)
       reader->SetFileName(r.step->path);
       if (IsNrrdPath(r.step->path))
         reader->SetImageIO(itk::NrrdImageIO::New());
+      else if (IsSlidePath(r.step->path))
+      {
+        auto io = itk::BlockwiseOpenSlideImageIO::New();
+        io->SetLevel(static_cast<unsigned int>(r.step->read_level));
+        reader->SetImageIO(io);
+      }
       else
       {
         auto io = itk::BlockwiseTIFFImageIO::New();

@@ -37,7 +37,7 @@ const char * const kUsage =
   "  corr A.tif B.tif -o R.tif   Pearson r per block of an image pair, a summary, a heatmap\n"
   "  stats IN.tif -o OUT.tif     one statistic per block\n"
   "  denoise IN.tif -o OUT.tif   non-local means denoising, 2-D or 3-D\n"
-  "  info FILE.tif               size, type, layout, compression and spacing of a TIFF\n"
+  "  info FILE                  size, type, layout, levels and spacing of a TIFF or slide\n"
   "  run PIPELINE.json           a pipeline of named steps\n"
   "\n"
   "Run 'blockwise COMMAND --help' for a command's options.\n";
@@ -116,10 +116,11 @@ const char * const kDenoiseHelp =
   "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
 
 const char * const kInfoHelp =
-  "usage: blockwise info FILE.tif [--json]\n"
+  "usage: blockwise info FILE [--json]\n"
   "\n"
-  "Size, element type, channels, pages, strips or tiles, compression, spacing\n"
-  "and byte order of a TIFF, as Blockwise reads it.\n";
+  "Size, element type, channels, pages, strips or tiles, compression, spacing,\n"
+  "pyramid levels and byte order of a TIFF, as Blockwise reads it; of a whole\n"
+  "slide (.svs .ndpi .mrxs .scn .bif .vms .vmu), what OpenSlide reads.\n";
 
 /** The options of a working subcommand (its own and the common ones, -o for
  * --output). */
@@ -397,6 +398,95 @@ Denoise(int argc, char ** argv)
   return 0;
 }
 
+/** The levels of a pyramid, one line each, X first as SizeText. */
+void
+PrintLevels(const std::vector<bw_tiff_level> & levels, int ndim)
+{
+  if (levels.size() < 2)
+    return;
+  std::cout << "levels:      " << levels.size() << " (a pyramid; choose one with --level N)\n";
+  for (size_t k = 0; k < levels.size(); ++k)
+  {
+    const bw_tiff_level & l = levels[k];
+    std::ostringstream    downsample;
+    downsample << std::setprecision(3) << l.downsample;
+    std::cout << "             " << k << ": " << l.shape[ndim - 1] << " x " << l.shape[ndim - 2]
+              << (k ? " (downsample " + downsample.str() + ")" : std::string()) << "\n";
+  }
+}
+
+/** The levels as a JSON array of {shape, spacing, downsample}. */
+json_t *
+LevelsJson(const std::vector<bw_tiff_level> & levels, int ndim)
+{
+  json_t * lv = json_array();
+  for (const bw_tiff_level & l : levels)
+  {
+    json_t * e = json_object();
+    json_t * ls = json_array();
+    json_t * lsp = json_array();
+    for (int d = 0; d < ndim; ++d)
+    {
+      json_array_append_new(ls, json_integer(l.shape[d]));
+      json_array_append_new(lsp, json_real(l.spacing[d]));
+    }
+    json_object_set_new(e, "shape", ls);
+    json_object_set_new(e, "spacing", lsp);
+    json_object_set_new(e, "downsample", json_real(l.downsample));
+    json_array_append_new(lv, e);
+  }
+  return lv;
+}
+
+/** `blockwise info` of a whole slide, from OpenSlide. */
+int
+InfoSlide(const std::string & path, bool json)
+{
+  const SlideInfo slide = ProbeSlide(path);
+  const NodeInfo & node = slide.node;
+  if (json)
+  {
+    json_t * o = json_object();
+    json_t * shape = json_array();
+    json_t * spacing = json_array();
+    for (int d = 0; d < 2; ++d)
+    {
+      json_array_append_new(shape, json_integer(node.shape[d]));
+      json_array_append_new(spacing, json_real(node.spacing[d]));
+    }
+    json_object_set_new(o, "path", json_string(path.c_str()));
+    json_object_set_new(o, "format", json_string("openslide"));
+    json_object_set_new(o, "vendor", json_string(slide.vendor.c_str()));
+    json_object_set_new(o, "shape", shape);
+    json_object_set_new(o, "dtype", json_string(DTypeName(node.dtype).c_str()));
+    json_object_set_new(o, "channels", json_integer(node.channels));
+    json_object_set_new(o, "color", json_string(ChannelsText(node).c_str()));
+    json_object_set_new(o, "spacing", spacing);
+    json_object_set_new(o, "spacing_stated", json_boolean(slide.spacing_stated));
+    json_object_set_new(o, "levels", LevelsJson(slide.levels, 2));
+    char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    std::cout << text << std::endl;
+    std::free(text);
+    json_decref(o);
+    return 0;
+  }
+  std::ostringstream spacing;
+  if (slide.spacing_stated)
+    spacing << std::setprecision(4) << node.spacing[1] * 1000 << " x " << node.spacing[0] * 1000 << " um";
+  else
+    spacing << "not stated in the slide (1 pixel)";
+  std::cout << "file:        " << path << "\n"
+            << "format:      " << (slide.vendor.empty() ? std::string("whole slide") : slide.vendor + " whole slide")
+            << " (read through OpenSlide)\n"
+            << "size:        " << SizeText(node) << " (x, y)\n"
+            << "type:        " << DTypeName(node.dtype) << "\n"
+            << "channels:    " << ChannelsText(node) << "\n"
+            << "spacing:     " << spacing.str() << "\n";
+  PrintLevels(slide.levels, 2);
+  std::cout << std::flush;
+  return 0;
+}
+
 int
 Info(int argc, char ** argv)
 {
@@ -406,8 +496,10 @@ Info(int argc, char ** argv)
     std::cout << kInfoHelp;
     return 0;
   }
-  args.ExpectPositional(1, "one file, FILE.tif");
+  args.ExpectPositional(1, "one file, FILE.tif or a whole slide");
   const std::string &  path = args.Positional()[0];
+  if (IsSlidePath(path))
+    return InfoSlide(path, args.Has("--json"));
   std::vector<bw_tiff_level> levels;
   const bw_tiff_info info = ProbeTIFF(path, 0, &levels);
   const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
@@ -444,23 +536,7 @@ Info(int argc, char ** argv)
       json_object_set_new(o, "rows_per_strip", json_integer(info.rows_per_strip));
     json_object_set_new(o, "compression", json_string(info.compression_name));
     json_object_set_new(o, "spacing", spacing);
-    json_t * lv = json_array();
-    for (const bw_tiff_level & l : levels)
-    {
-      json_t * e = json_object();
-      json_t * ls = json_array();
-      json_t * lsp = json_array();
-      for (int d = 0; d < info.ndim; ++d)
-      {
-        json_array_append_new(ls, json_integer(l.shape[d]));
-        json_array_append_new(lsp, json_real(l.spacing[d]));
-      }
-      json_object_set_new(e, "shape", ls);
-      json_object_set_new(e, "spacing", lsp);
-      json_object_set_new(e, "downsample", json_real(l.downsample));
-      json_array_append_new(lv, e);
-    }
-    json_object_set_new(o, "levels", lv);
+    json_object_set_new(o, "levels", LevelsJson(levels, info.ndim));
     json_object_set_new(o, "bigtiff", json_boolean(info.bigtiff));
     json_object_set_new(o, "byte_order", json_string(info.big_endian ? "big" : "little"));
     char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -497,19 +573,7 @@ Info(int argc, char ** argv)
               << "\n";
   std::cout << "compression: " << info.compression_name << "\n"
             << "spacing:     " << spacing.str() << "\n";
-  if (levels.size() > 1)
-  {
-    // X first, as SizeText; the pages of a volume are every level's.
-    std::cout << "levels:      " << levels.size() << " (a pyramid; choose one with --level N)\n";
-    for (size_t k = 0; k < levels.size(); ++k)
-    {
-      const bw_tiff_level & l = levels[k];
-      std::ostringstream    downsample;
-      downsample << std::setprecision(3) << l.downsample;
-      std::cout << "             " << k << ": " << l.shape[info.ndim - 1] << " x " << l.shape[info.ndim - 2]
-                << (k ? " (downsample " + downsample.str() + ")" : std::string()) << "\n";
-    }
-  }
+  PrintLevels(levels, info.ndim);
   std::cout << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
             << (info.big_endian ? "big-endian" : "little-endian") << std::endl;
   return 0;

@@ -62,8 +62,23 @@ std::string SizeText(const NodeInfo & node);
 
 /** Whether @path names a NRRD file (read and written with ITK's NrrdImageIO). */
 bool IsNrrdPath(const std::string & path);
+/** Whether @path names a whole-slide file, read through OpenSlide (.svs
+ * .ndpi .mrxs .scn .bif .vms .vmu). */
+bool IsSlidePath(const std::string & path);
+/** What OpenSlide says of a whole-slide file: level @level's geometry (RGB),
+ * every level (shape, spacing, downsample), the vendor, and whether the
+ * slide states its pixel size.  Throws RuntimeError with OpenSlide's
+ * message. */
+struct SlideInfo
+{
+  NodeInfo                  node;
+  std::string               vendor;
+  std::vector<bw_tiff_level> levels;
+  bool                      spacing_stated = false;
+};
+SlideInfo ProbeSlide(const std::string & path, int level = 0);
 /** The image @path holds at pyramid level @level, from its header (TIFF or
- * NRRD): the command's one probe.  Throws RuntimeError naming the file. */
+ * NRRD or a whole slide): the command's one probe.  Throws RuntimeError naming the file. */
 NodeInfo ProbeImage(const std::string & path, int level = 0);
 /** The TIFF layer's description of level @level of the TIFF @path, and in
  * @levels (when not NULL) every level of it; throws RuntimeError. */

@@ -1,10 +1,12 @@
 /*
  * The command's one image probe: the header of an input, before any pixel
  * is read.  TIFF headers come from the TIFF layer; NRRD (what 3D Slicer
- * hands its command-line modules) from ITK's own ImageIO.
+ * hands its command-line modules) from ITK's own ImageIO; whole slides in
+ * vendor formats from Blockwise's OpenSlide ImageIO.
  */
 #include "plan.h"
 
+#include "itkBlockwiseOpenSlideImageIO.h"
 #include "itkNrrdImageIO.h"
 
 #include <cerrno>
@@ -24,6 +26,12 @@ IsNrrdPath(const std::string & path)
   for (char & c : ext)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return ext == ".nrrd";
+}
+
+bool
+IsSlidePath(const std::string & path)
+{
+  return itk::BlockwiseOpenSlideImageIO::HasSlideExtension(path.c_str());
 }
 
 namespace
@@ -100,6 +108,57 @@ ProbeNrrd(const std::string & path)
 
 } // namespace
 
+SlideInfo
+ProbeSlide(const std::string & path, int level)
+{
+  CheckReadable(path);
+  auto io = itk::BlockwiseOpenSlideImageIO::New();
+  io->SetFileName(path);
+  io->SetLevel(static_cast<unsigned int>(level));
+  SlideInfo out;
+  try
+  {
+    io->ReadImageInformation();
+    for (unsigned int k = 0; k < io->GetNumberOfLevels(); ++k)
+    {
+      itk::SizeValueType size[2];
+      bw_tiff_level      l{};
+      io->GetLevelInformation(k, size, l.downsample);
+      l.shape[0] = static_cast<int64_t>(size[1]);
+      l.shape[1] = static_cast<int64_t>(size[0]);
+      // The level's spacing, from this level's and the ratio of downsamples.
+      for (int d = 0; d < 2; ++d)
+        l.spacing[1 - d] = io->GetSpacing(d) / io->GetDownsample() * l.downsample;
+      out.levels.push_back(l);
+    }
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    // The IO's message after its "Cannot read PATH: ".
+    std::string       what = e.GetDescription();
+    const std::string prefix = "Cannot read " + path + ": ";
+    const size_t      at = what.find(prefix);
+    if (at != std::string::npos)
+      what = what.substr(at + prefix.size());
+    throw RuntimeError(path + ": " + what);
+  }
+  NodeInfo & node = out.node;
+  node.image = true;
+  node.dtype = BW_U8;
+  node.ndim = 2;
+  node.channels = 3;
+  node.color = BW_TIFF_RGB;
+  node.bits = 8;
+  node.level = level;
+  node.shape[0] = static_cast<int64_t>(io->GetDimensions(1));
+  node.shape[1] = static_cast<int64_t>(io->GetDimensions(0));
+  node.spacing[0] = io->GetSpacing(1);
+  node.spacing[1] = io->GetSpacing(0);
+  out.vendor = io->GetVendor();
+  out.spacing_stated = io->GetHasPhysicalSpacing();
+  return out;
+}
+
 bw_tiff_info
 ProbeTIFF(const std::string & path, int level, std::vector<bw_tiff_level> * levels)
 {
@@ -129,6 +188,8 @@ ProbeImage(const std::string & path, int level)
       throw RuntimeError(path + ": level " + std::to_string(level) + " does not exist: NRRD files have no pyramid");
     return ProbeNrrd(path);
   }
+  if (IsSlidePath(path))
+    return ProbeSlide(path, level).node;
   const bw_tiff_info info = ProbeTIFF(path, level);
   NodeInfo           node;
   node.image = true;

@@ -14,7 +14,9 @@ namespace itk
 
 /** \class BlockwiseTIFFImageIOFactory
  * \brief Makes itk::ImageFileReader and itk::ImageFileWriter use
- * BlockwiseTIFFImageIO for .tif and .tiff files.
+ * BlockwiseTIFFImageIO for .tif and .tiff files, and ImageFileReader
+ * BlockwiseOpenSlideImageIO for whole-slide files (.svs .ndpi .mrxs .scn
+ * .bif .vms .vmu).
  *
  * RegisterOneFactory() puts it in front of the factories already registered
  * (ITK's own TIFFImageIO among them), once however often it is called.

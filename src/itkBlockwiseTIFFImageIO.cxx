@@ -5,6 +5,7 @@
  *=========================================================================*/
 #include "itkBlockwiseTIFFImageIO.h"
 #include "itkBlockwiseTIFFImageIOInternal.h"
+#include "itkBlockwiseOpenSlideImageIO.h"
 
 #include "itkMultiThreaderBase.h"
 
@@ -108,7 +109,9 @@ BlockwiseTIFFImageIO::InternalSetCompressor(const std::string & compressor)
 bool
 BlockwiseTIFFImageIO::CanReadFile(const char * fileName)
 {
-  if (fileName == nullptr || *fileName == '\0')
+  // Whole-slide names are BlockwiseOpenSlideImageIO's, even where the file
+  // is a TIFF (Aperio's .svs): OpenSlide knows the vendor's conventions.
+  if (fileName == nullptr || *fileName == '\0' || BlockwiseOpenSlideImageIO::HasSlideExtension(fileName))
   {
     return false;
   }

@@ -4,6 +4,7 @@
  *
  *=========================================================================*/
 #include "itkBlockwiseTIFFImageIOFactory.h"
+#include "itkBlockwiseOpenSlideImageIO.h"
 #include "itkBlockwiseTIFFImageIO.h"
 
 #include "itkVersion.h"
@@ -24,6 +25,11 @@ BlockwiseTIFFImageIOFactory::BlockwiseTIFFImageIOFactory()
                          "Blockwise streaming TIFF IO",
                          true,
                          CreateObjectFunction<BlockwiseTIFFImageIO>::New());
+  this->RegisterOverride("itkImageIOBase",
+                         "itkBlockwiseOpenSlideImageIO",
+                         "Blockwise streaming whole-slide IO (OpenSlide)",
+                         true,
+                         CreateObjectFunction<BlockwiseOpenSlideImageIO>::New());
 }
 
 const char *
@@ -35,7 +41,7 @@ BlockwiseTIFFImageIOFactory::GetITKSourceVersion() const
 const char *
 BlockwiseTIFFImageIOFactory::GetDescription() const
 {
-  return "Blockwise streaming TIFF ImageIO factory";
+  return "Blockwise streaming TIFF and whole-slide ImageIO factory";
 }
 
 void

@@ -2,12 +2,14 @@
 # ITK translation units compile slowly: the filters' tests compile as one
 # unity translation unit and the ImageIO's as another, beside the driver.
 set(BLOCKWISE_ITK_FILTER_TEST_SOURCES test_itk_filters.cxx test_itk_params.cxx test_itk_nlm.cxx)
-set(BLOCKWISE_ITK_IO_TEST_SOURCES test_itk_io.cxx test_itk_io_errors.cxx)
-# libtiff: io_levels writes its pyramid with it.
+set(BLOCKWISE_ITK_IO_TEST_SOURCES test_itk_io.cxx test_itk_io_errors.cxx test_itk_openslide.cxx)
+# libtiff: io_levels writes its pyramid with it; OpenSlide: io_openslide
+# compares the ImageIO with OpenSlide's own reads.
 find_package(TIFF REQUIRED)
 add_executable(blockwise_itk_tests
   test_itk_main.cxx ${BLOCKWISE_ITK_FILTER_TEST_SOURCES} ${BLOCKWISE_ITK_IO_TEST_SOURCES})
-target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO blockwise_tiff TIFF::TIFF)
+target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO blockwise_tiff TIFF::TIFF
+  PkgConfig::OPENSLIDE)
 set_target_properties(blockwise_itk_tests PROPERTIES UNITY_BUILD ON UNITY_BUILD_MODE GROUP)
 set_source_files_properties(${BLOCKWISE_ITK_FILTER_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_filters)
 set_source_files_properties(${BLOCKWISE_ITK_IO_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_io)
@@ -23,6 +25,20 @@ foreach(t ${BLOCKWISE_ITK_TESTS})
   set_tests_properties(itk.${t} PROPERTIES
     ENVIRONMENT BLOCKWISE_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
 endforeach()
+
+# The OpenSlide ImageIO on slides vips and tiffset write (make_slides.py),
+# made once by a fixture.
+find_program(BLOCKWISE_ITK_VIPS NAMES vips)
+find_program(BLOCKWISE_ITK_TIFFSET NAMES tiffset)
+set(BLOCKWISE_SLIDES ${CMAKE_CURRENT_BINARY_DIR}/slides)
+add_test(NAME itk.slides_setup
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/make_slides.py ${BLOCKWISE_SLIDES}
+          ${BLOCKWISE_ITK_VIPS} ${BLOCKWISE_ITK_TIFFSET})
+set_tests_properties(itk.slides_setup PROPERTIES FIXTURES_SETUP slides)
+add_test(NAME itk.io_openslide COMMAND blockwise_itk_tests io_openslide)
+set_tests_properties(itk.io_openslide PROPERTIES
+  FIXTURES_REQUIRED slides
+  ENVIRONMENT "BLOCKWISE_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR};BLOCKWISE_SLIDES=${BLOCKWISE_SLIDES}")
 
 # The README's example program end to end, with tifffile and numpy as the
 # independent writer, reader and oracle.

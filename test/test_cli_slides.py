@@ -110,6 +110,48 @@ def test_levels(tmp):
     expect_failure(["stats", pb, "-o", out, "--stat", "mean", "--level", "x"], 2, "--level", tmp)
 
 
+def make_slides(tmp):
+    here = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run(["/usr/bin/python3", os.path.join(here, "make_slides.py"), tmp], check=True)
+    return {n: os.path.join(tmp, n) for n in os.listdir(tmp)}
+
+
+def test_openslide(tmp):
+    """An Aperio slide through OpenSlide: its levels and pixels as
+    python3-openslide's read_region gives them; broken slides fail cleanly."""
+    import openslide
+    files = make_slides(tmp)
+    svs = files["aperio.svs"]
+    with openslide.OpenSlide(svs) as s:
+        dims, vendor = s.level_dimensions, s.properties["openslide.vendor"]
+        levels = [np.asarray(s.read_region((0, 0), k, d).convert("RGB")) for k, d in enumerate(dims[:2])]
+    p = run("info", svs)
+    assert f"format:      {vendor} whole slide" in p.stdout, p.stdout
+    assert "spacing:     0.499 x 0.499 um" in p.stdout, p.stdout
+    for k, (w, h) in enumerate(dims):
+        assert f"{k}: {w} x {h}" in p.stdout, (k, p.stdout)
+    out = os.path.join(tmp, "m.tif")
+    for k, px in enumerate(levels):
+        for channel, c in (("r", 0), ("2", 2)):
+            run("stats", svs, "-o", out, "--stat", "mean", "--block", "16", "--channel", channel, "--level", str(k),
+                "--quiet")
+            want = core("mean", "16", "partial", 0, grey_file(tmp, "c.tif", px[..., c]), tmp=tmp)
+            np.testing.assert_allclose(tifffile.imread(out), want, rtol=1e-6, err_msg=f"level {k}, channel {channel}")
+    info = tifffile.TiffFile(out).pages[0]
+    assert abs(info.tags["XResolution"].value[1] / info.tags["XResolution"].value[0] - 0.499e-3 * 2 * 16 / 10) < 1e-9
+    # The same tiles through Blockwise's TIFF reader: the same pixels, r = 1.
+    run("corr", svs, files["generic.tif"], "-o", out, "--block", "32", "--fill", "1", "--quiet")
+    np.testing.assert_allclose(tifffile.imread(out), 1.0, atol=1e-6)
+    for name, words in (("truncated.svs", "not a slide OpenSlide recognises"),
+                        ("bogus.svs", "not a slide OpenSlide recognises"),
+                        ("corrupt.svs", "Not a JPEG file"),
+                        ("missing.svs", "No such file")):
+        expect_failure(["stats", os.path.join(tmp, name), "-o", os.path.join(tmp, "x.tif"), "--stat", "mean"], 1,
+                       words, tmp)
+    expect_failure(["stats", svs, "-o", os.path.join(tmp, "x.tif"), "--stat", "mean", "--level", "9"], 1,
+                   f"level 9 does not exist: the slide has levels 0 to {len(dims) - 1}", tmp)
+
+
 def test_channels(tmp):
     """A fluorescence file of 4 channels: one chosen by number, read as it is."""
     rng = np.random.default_rng(11)
