@@ -389,6 +389,7 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
   r->swapped = TIFFIsByteSwapped(tif) ? 1 : 0;
   sample_format fmt0;
   memset(&fmt0, 0, sizeof fmt0);
+  int last_kept = 0;        /* libtiff holds the directory of the last page */
   int volume = 0;           /* the first page's description marks a volume */
   double volume_images = 0; /* and announces this many images */
   for (unsigned dir = 0;; dir++) {
@@ -424,6 +425,7 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
           st = bw_tiff_levels_note(r, k, 0, 0, sub[k], err);
     }
     if (st != BW_OK) return st;
+    last_kept = skip == 0;
     if (TIFFLastDirectory(tif)) break;
     bw_tiff_msg_clear(&r->msg);
     if (!TIFFReadDirectory(tif)) {
@@ -443,10 +445,12 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
                         "stacks stored after a single directory (ImageJ's layout for large "
                         "files) are not supported",
                         volume_images);
+  /* The last page's directory stays libtiff's current one, for the first
+   * read, unless finding or loading levels moves it. */
+  r->cur = last_kept ? r->npages - 1 : SIZE_MAX;
   bw_status st = bw_tiff_levels_finish(r, err);
   if (st == BW_OK && level != 0) st = bw_tiff_levels_load(r, level, &fmt0, err);
   if (st != BW_OK) return st;
-  r->cur = SIZE_MAX;
   st = take_format(r, &fmt0, err);
   if (st != BW_OK) return st;
 

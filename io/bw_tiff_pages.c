@@ -158,6 +158,7 @@ bw_status bw_tiff_levels_load(bw_tiff_reader *r, int level, sample_format *fmt0,
     if (st != BW_OK) return st;
     r->pages[z] = pl;
   }
+  r->cur = r->npages - 1; /* the directory libtiff holds now */
   r->info.level = level;
   return BW_OK;
 }
