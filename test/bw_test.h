@@ -54,4 +54,10 @@ typedef struct bw_test {
  * test and "N passed, N failed"; returns the exit status (2: no such test). */
 int bw_test_main(int argc, char **argv, const bw_test *tests, size_t n);
 
+/** Defines main() as bw_test_main() over the array @tests. */
+#define BW_TEST_MAIN(tests)                                                    \
+  int main(int argc, char **argv) {                                            \
+    return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);      \
+  }
+
 #endif

@@ -161,6 +161,15 @@ void ref_nlm(const double *v, const ptrdiff_t *n, const ptrdiff_t *p,
 /* Runs                                                                     */
 /* ------------------------------------------------------------------------ */
 
+void nlm_params_radii(bw_nlm_params *p, int nd, double sigma, const ptrdiff_t *patch,
+                      const ptrdiff_t *search) {
+  bw_nlm_params_init(p, nd, sigma);
+  for (int i = 0; i < nd; i++) {
+    p->patch[i] = patch[i];
+    p->search[i] = search[i];
+  }
+}
+
 void *run_whole(const void *img, bw_dtype dt, int nd, const ptrdiff_t *shape,
                 const bw_nlm_params *p, bw_dtype odt, bw_status *st) {
   void *out = calloc(prod(shape, nd), bw_dtype_size(odt));

@@ -52,6 +52,11 @@ void fluorescence(void *img, bw_dtype dt, int nd, const ptrdiff_t *shape, double
 void ref_nlm(const double *v, const ptrdiff_t *n, const ptrdiff_t *p, const ptrdiff_t *s,
              double h, double sigma, double *out);
 
+/* bw_nlm_params_init(@p, @nd, @sigma), then the patch and search radii
+ * @patch and @search (@nd values each, slowest first). */
+void nlm_params_radii(bw_nlm_params *p, int nd, double sigma, const ptrdiff_t *patch,
+                      const ptrdiff_t *search);
+
 /* Whole-image bw_nlm into a new buffer of @odt (free it); the status in *st. */
 void *run_whole(const void *img, bw_dtype dt, int nd, const ptrdiff_t *shape,
                 const bw_nlm_params *p, bw_dtype odt, bw_status *st);

@@ -29,6 +29,4 @@ static const bw_test tests[] = {
     {"channel_names_errors", test_channel_names_errors},
 };
 
-int main(int argc, char **argv) {
-  return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
-}
+BW_TEST_MAIN(tests)

@@ -37,56 +37,37 @@ void test_errors(void) {
   EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, NULL, &err), BW_ERR_NULL, "NULL params");
   EXPECT(bw_nlm(NULL, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_NULL, "NULL input");
   EXPECT(bw_nlm(&in, NULL, NULL, NULL, NULL, &p, &err), BW_ERR_OUTPUT, "NULL output");
-  p.ndim = 4;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_NDIM, "ndim 4");
-  p = good;
-  p.ndim = 3;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_NDIM, "ndim mismatch");
-  p = good;
-  p.patch[1] = -1;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "patch -1");
-  p = good;
-  p.patch[0] = BW_NLM_MAX_PATCH + 1;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "patch too big");
-  p = good;
-  p.search[1] = BW_NLM_MAX_SEARCH + 1;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "search too big");
-  p = good;
-  p.search[0] = -3;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "search -3");
-  p = good;
-  p.h = -1;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "h < 0");
-  p.h = NAN;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "h NaN");
-  p.h = INFINITY;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "h inf");
-  p.h = 1e-300;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "h tiny");
-  p = good;
-  p.sigma = -1;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "sigma < 0");
-  p.sigma = NAN;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "sigma NaN");
-  p.sigma = 0;
-  p.h = 0;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "h and sigma 0");
-  p = good;
-  p.noise = (bw_nlm_noise)7;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "noise model");
-  p.noise = BW_NLM_POISSON_GAUSSIAN;
-  p.gain = 0;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "gain 0");
-  p.gain = NAN;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "gain NaN");
-  p.gain = 1;
-  p.offset = INFINITY;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "offset inf");
-  p.offset = 0;
-  p.read_sigma = -2;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "read sigma < 0");
-  p.read_sigma = 1e300;
-  EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), BW_ERR_PARAM, "read sigma huge");
+  /* Parameters: each case changes the good ones. */
+  for (int c = 0;; c++) {
+    const char *what = NULL;
+    bw_status want = BW_ERR_PARAM;
+    p = good;
+    switch (c) {
+    case 0: what = "ndim 4", want = BW_ERR_NDIM, p.ndim = 4; break;
+    case 1: what = "ndim mismatch", want = BW_ERR_NDIM, p.ndim = 3; break;
+    case 2: what = "patch -1", p.patch[1] = -1; break;
+    case 3: what = "patch too big", p.patch[0] = BW_NLM_MAX_PATCH + 1; break;
+    case 4: what = "search too big", p.search[1] = BW_NLM_MAX_SEARCH + 1; break;
+    case 5: what = "search -3", p.search[0] = -3; break;
+    case 6: what = "h < 0", p.h = -1; break;
+    case 7: what = "h NaN", p.h = NAN; break;
+    case 8: what = "h inf", p.h = INFINITY; break;
+    case 9: what = "h tiny", p.h = 1e-300; break;
+    case 10: what = "sigma < 0", p.sigma = -1; break;
+    case 11: what = "sigma NaN", p.sigma = NAN; break;
+    case 12: what = "h and sigma 0", p.sigma = 0, p.h = 0; break;
+    case 13: what = "noise model", p.noise = (bw_nlm_noise)7; break;
+    case 14: what = "gain 0", p.noise = BW_NLM_POISSON_GAUSSIAN, p.gain = 0; break;
+    case 15: what = "gain NaN", p.noise = BW_NLM_POISSON_GAUSSIAN, p.gain = NAN; break;
+    case 16: what = "offset inf", p.noise = BW_NLM_POISSON_GAUSSIAN, p.offset = INFINITY; break;
+    case 17: what = "read sigma < 0", p.noise = BW_NLM_POISSON_GAUSSIAN, p.read_sigma = -2; break;
+    case 18:
+      what = "read sigma huge", p.noise = BW_NLM_POISSON_GAUSSIAN, p.read_sigma = 1e300;
+      break;
+    }
+    if (!what) break;
+    EXPECT(bw_nlm(&in, NULL, &ov, NULL, NULL, &p, &err), want, what);
+  }
   p = good;
 
   /* Views. */

@@ -27,6 +27,4 @@ static const bw_test tests[] = {
     {"huge_h", test_huge_h},
 };
 
-int main(int argc, char **argv) {
-  return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
-}
+BW_TEST_MAIN(tests)

@@ -119,11 +119,7 @@ static int check_poisson(bw_dtype dt, int nd, const ptrdiff_t *shape,
   void *img = malloc(n * bw_dtype_size(dt));
   fluorescence(img, dt, nd, shape, lo, hi, gain, offset, read_sigma);
   bw_nlm_params p;
-  bw_nlm_params_init(&p, nd, 0.0);
-  for (int i = 0; i < nd; i++) {
-    p.patch[i] = patch[i];
-    p.search[i] = search[i];
-  }
+  nlm_params_radii(&p, nd, 0.0, patch, search);
   p.noise = BW_NLM_POISSON_GAUSSIAN;
   p.gain = gain;
   p.offset = offset;

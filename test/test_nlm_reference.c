@@ -23,11 +23,7 @@ static int check_reference(bw_dtype dt, int nd, const ptrdiff_t *shape,
   double lo, span;
   dtype_range(dt, &lo, &span);
   bw_nlm_params p;
-  bw_nlm_params_init(&p, nd, sigma);
-  for (int i = 0; i < nd; i++) {
-    p.patch[i] = patch[i];
-    p.search[i] = search[i];
-  }
+  nlm_params_radii(&p, nd, sigma, patch, search);
   p.h = hfac * sigma;
   double *v = malloc(n * sizeof *v), *ref = malloc(n * sizeof *ref);
   for (size_t i = 0; i < n; i++) v[i] = (double)bw_test_get(img, dt, i);
@@ -209,11 +205,7 @@ void test_extremes(void) {
   double v[168], ref[168];
   for (int i = 0; i < 168; i++) v[i] = u[i];
   ptrdiff_t n3[3] = {1, 12, 14}, pp[3] = {0, 1, 1}, ss[3] = {0, 2, 2};
-  bw_nlm_params_init(&p, 2, 30.0);
-  p.patch[0] = p2[0];
-  p.patch[1] = p2[1];
-  p.search[0] = s2[0];
-  p.search[1] = s2[1];
+  nlm_params_radii(&p, 2, 30.0, p2, s2);
   ref_nlm(v, n3, pp, ss, 24.0, 30.0, ref);
   double *od = run_whole(u, BW_U32, 2, shape, &p, BW_F64, &st);
   CHECK(st == BW_OK, "u32");

@@ -87,11 +87,7 @@ static void check_subregions(bw_dtype dt, int nd, const ptrdiff_t *shape,
     sigma = fill_image(img, dt, nd, shape, 0.08);
   }
   bw_nlm_params p;
-  bw_nlm_params_init(&p, nd, sigma);
-  for (int i = 0; i < nd; i++) {
-    p.patch[i] = patch[i];
-    p.search[i] = search[i];
-  }
+  nlm_params_radii(&p, nd, sigma, patch, search);
   if (poisson) {
     p.noise = BW_NLM_POISSON_GAUSSIAN;
     p.gain = 2.0;
@@ -268,14 +264,9 @@ void test_simd_paths(void) {
 
 void test_region_map(void) {
   const ptrdiff_t shape[3] = {30, 200, 150};
+  static const ptrdiff_t patch[3] = {1, 3, 2}, search[3] = {2, 10, 7};
   bw_nlm_params p;
-  bw_nlm_params_init(&p, 3, 1.0);
-  p.patch[0] = 1;
-  p.search[0] = 2;
-  p.patch[1] = 3;
-  p.search[1] = 10;
-  p.patch[2] = 2;
-  p.search[2] = 7;
+  nlm_params_radii(&p, 3, 1.0, patch, search);
   const ptrdiff_t halo[3] = {3, 13, 9};
   for (int t = 0; t < 200; t++) {
     bw_region box, got;

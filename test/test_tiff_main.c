@@ -34,6 +34,4 @@ static const bw_test tests[] = {
     {"compression_names", test_compression_names},
 };
 
-int main(int argc, char **argv) {
-  return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests);
-}
+BW_TEST_MAIN(tests)

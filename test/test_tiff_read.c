@@ -36,11 +36,10 @@ void test_subregions(void) {
     if (layout == 2) p.compression = BW_TIFF_DEFLATE, p.rows_per_strip = 8;
     if (layout == 3) p.tiled = 1, p.tile_width = 32, p.tile_length = 16,
                      p.compression = BW_TIFF_LZW, p.predictor = 1;
-    size_t n;
-    float *data = random_image(&p, &n);
+    bw_tiff_reader *r;
     bw_error e = {BW_OK, ""};
-    bw_tiff_reader *r = write_and_open(path, &p, data, 13, &e);
-    CHECK(r, "write and open: %s", e.message);
+    float *data = write_random_and_open(path, &p, 13, &r, &e);
+    CHECK(data, "write and open: %s", e.message);
     for (int it = 0; it < 60; it++) {
       bw_region reg;
       memset(&reg, 0, sizeof reg);
@@ -155,11 +154,10 @@ void test_partial_counters(void) {
 void test_page_jumps(void) {
   TMP_FILE(t, path, "pages.tif");
   bw_tiff_write_params p = test_params(BW_U8, 60, 8, 8);
-  size_t n;
-  uint8_t *data = random_image(&p, &n);
+  bw_tiff_reader *r;
   bw_error e = {BW_OK, ""};
-  bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
-  CHECK(r, "write and open: %s", e.message);
+  uint8_t *data = write_random_and_open(path, &p, 0, &r, &e);
+  CHECK(data, "write and open: %s", e.message);
   CHECK(bw_tiff_reader_info(r)->ndim == 3 && bw_tiff_reader_info(r)->shape[0] == 60, "pages");
   static const int order[] = {0, 59, 1, 58, 30, 30, 2, 0, 59};
   uint8_t px[64];
@@ -185,11 +183,10 @@ void test_page_jumps(void) {
 void test_reader_errors(void) {
   TMP_FILE(t, path, "r.tif");
   bw_tiff_write_params p = test_params(BW_I8, 2, 5, 6);
-  int8_t data[60];
-  fill_random(data, BW_I8, 60);
+  bw_tiff_reader *r;
   bw_error e = {BW_OK, ""};
-  bw_tiff_reader *r = write_and_open(path, &p, data, 0, &e);
-  CHECK(r, "write and open: %s", e.message);
+  int8_t *data = write_random_and_open(path, &p, 0, &r, &e);
+  CHECK(data, "write and open: %s", e.message);
   int8_t out[60];
   memset(out, 0x5A, sizeof out);
   ptrdiff_t sh[3] = {2, 5, 6};
@@ -216,6 +213,7 @@ void test_reader_errors(void) {
   for (int i = 0; i < 60; i++) CHECK(out[i] == 0x5A, "dst touched at %d", i);
   CHECK(bw_tiff_read(r, &all, &v, NULL) == BW_OK, "read without err");
   CHECK(memcmp(out, data, 60) == 0, "data");
+  free(data);
   bw_tiff_close(r);
   bw_tiff_close(NULL);
   CHECK(bw_tiff_reader_info(NULL) == NULL, "info of NULL");

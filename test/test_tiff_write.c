@@ -266,15 +266,9 @@ void test_bigtiff(void) {
  * their shortest exact form. */
 void test_tags(void) {
   TMP_FILE(t, path, "tags.tif");
-  bw_tiff_write_params p;
-  bw_tiff_write_params_init(&p);
-  p.ndim = 3;
-  p.shape[0] = 2;
-  p.shape[1] = 2;
-  p.shape[2] = 2;
-  p.spacing[0] = 4;
-  p.spacing[1] = 0.1;
-  p.spacing[2] = 0.25;
+  static const double sp[3] = {4, 0.1, 0.25};
+  bw_tiff_write_params p = test_params(BW_U8, 2, 2, 2);
+  memcpy(p.spacing, sp, sizeof sp);
   uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   bw_error e = {BW_OK, ""};
   CHECK(write_array(path, &p, data, 1, &e) == BW_OK, "write: %s", e.message);

@@ -209,6 +209,34 @@ bw_tiff_reader *write_and_open(const char *path, const bw_tiff_write_params *p, 
   return r;
 }
 
+void *write_random_and_open(const char *path, const bw_tiff_write_params *p, ptrdiff_t band,
+                            bw_tiff_reader **r, bw_error *err) {
+  size_t n;
+  void *data = random_image(p, &n);
+  *r = data ? write_and_open(path, p, data, band, err) : NULL;
+  if (!*r) {
+    free(data);
+    return NULL;
+  }
+  return data;
+}
+
+void *write_random_and_slurp(const char *path, const bw_tiff_write_params *p, ptrdiff_t band,
+                             unsigned char **img, size_t *size, bw_error *err) {
+  size_t n;
+  void *data = random_image(p, &n);
+  *img = NULL;
+  if (data && write_array(path, p, data, band, err) == BW_OK) {
+    *img = slurp(path, size);
+    if (!*img) snprintf(err->message, sizeof err->message, "cannot read %s back", path);
+  }
+  if (!*img) {
+    free(data);
+    return NULL;
+  }
+  return data;
+}
+
 /* Reads the whole image of an open reader into a new contiguous buffer. */
 void *read_whole(bw_tiff_reader *r, bw_error *err) {
   const bw_tiff_info *in = bw_tiff_reader_info(r);

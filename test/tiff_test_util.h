@@ -103,6 +103,14 @@ void capture_begin(capture *c, const tmpdir *t);
 /* Ends the capture; returns the bytes that were printed (and shows them). */
 long capture_end(capture *c);
 
+/* Declares tmpdir @t and capture @cap, makes the folder (failing the running
+ * test if it cannot) and captures stderr into a file in it. */
+#define TMP_CAPTURE(t, cap)                                                    \
+  tmpdir t;                                                                    \
+  CHECK(tmpdir_make(&t) == 0, "mkdtemp");                                      \
+  capture cap;                                                                 \
+  capture_begin(&cap, &t)
+
 /* ------------------------------------------------------------------------ */
 /* Whole arrays through bw_tiff.h                                           */
 /* ------------------------------------------------------------------------ */
@@ -124,6 +132,18 @@ bw_status write_array(const char *path, const bw_tiff_write_params *p, const voi
  * (message in err). */
 bw_tiff_reader *write_and_open(const char *path, const bw_tiff_write_params *p, const void *data,
                                ptrdiff_t band, bw_error *err);
+
+/* A random_image() of @p (free it) written with write_array() in bands of
+ * @band rows and opened into *r; NULL on error, message in err (and *r
+ * NULL). */
+void *write_random_and_open(const char *path, const bw_tiff_write_params *p, ptrdiff_t band,
+                            bw_tiff_reader **r, bw_error *err);
+
+/* A random_image() of @p (free it) written with write_array() in bands of
+ * @band rows, and the bytes of the file in *img (free them), *size bytes;
+ * NULL on error, message in err (and *img NULL). */
+void *write_random_and_slurp(const char *path, const bw_tiff_write_params *p, ptrdiff_t band,
+                             unsigned char **img, size_t *size, bw_error *err);
 
 /* Reads the whole image of an open reader into a new contiguous buffer;
  * NULL on error (message in err). */
