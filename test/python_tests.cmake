@@ -32,3 +32,5 @@ blockwise_python_tests(test_views.py leading views errors)
 blockwise_python_tests(test_threads.py threads gil nlm_threads)
 blockwise_python_tests(test_dask.py dask distributed nlm_dask)
 blockwise_python_tests(test_nlm.py nlm nlm_errors)
+blockwise_python_tests(test_open.py open_pixels open_levels open_channel open_chunks
+                       open_distributed open_errors open_gil)

@@ -1,11 +1,26 @@
 """Blockwise: statistics and Pearson correlation of the non-overlapping
 blocks of large 2-D and 3-D images, and their non-local means denoising,
-on numpy and dask arrays.
+on numpy and dask arrays; whole-slide TIFF files read lazily.
 
     >>> import numpy as np, blockwise
     >>> a = np.arange(40 * 60, dtype=np.uint16).reshape(40, 60)
     >>> blockwise.block_stats(a, (10, 10), "mean").shape
     (4, 6)
+
+Slides and volumes in TIFF files (tiled or striped, pyramids, RGB, JPEG,
+planar, multichannel):
+
+    >>> slide = blockwise.open("slide.tif", level=1)          # doctest: +SKIP
+    >>> slide                                                 # doctest: +SKIP
+    dask.array<blockwise-open, shape=(24000, 32000, 3), dtype=uint8, ...>
+    >>> blockwise.info("slide.tif", level=1)["spacing"]       # doctest: +SKIP
+    (0.000504, 0.000504)
+    >>> h = blockwise.open("slide.tif", 1, channel="hematoxylin")   # doctest: +SKIP
+    >>> r = blockwise.block_corr(h, other, (10, 10))          # doctest: +SKIP
+
+open() returns a plain dask array (nothing to unpack), read chunk by chunk
+by the streaming reader when computed; what it cannot carry (spacing,
+levels, layout) comes from info(), a dict.
 
 The work is done by the Blockwise C core (libblockwise), called through
 ctypes with the GIL released, on views of the caller's memory.  Arrays with
@@ -14,18 +29,20 @@ more axes than the block (time, channel, ...) are handled in one call: a
 dask arrays give lazy dask results (blockwise.dask).
 
 Functions: block_stats, block_corr, block_output_shape, block_input_region,
-nlm_denoise, nlm_input_region.
+nlm_denoise, nlm_input_region, channel, open, info.
 
 Modules, each using only those before it: _core (the library and its ctypes
-declarations), _args (arguments, checked by Python and the core), _split
-(views, leading axes, thread shares), _numpy and _nlm (the operations on
-numpy arrays), dask (on dask arrays).  This module dispatches dask inputs.
+declarations), _tiff (the TIFF library's, loaded by open and info only),
+_args (arguments, checked by Python and the core), _split (views, leading
+axes, thread shares), _numpy, _nlm and _channel (the operations on numpy
+arrays), _read (TIFF files into numpy arrays), dask (on dask arrays, and
+open's lazy arrays).  This module dispatches dask inputs.
 """
 import functools
 import inspect
 import sys
 
-from . import _core, _nlm, _numpy
+from . import _channel, _core, _nlm, _numpy
 from ._nlm import nlm_input_region
 from ._numpy import block_input_region, block_output_shape
 
@@ -35,8 +52,11 @@ library_path = _core.library_path
 #: Names of the statistics, in the core's order.
 STATS = _core.STATS
 
+# open is left out, so that `from blockwise import *` keeps the builtin open:
+# it is blockwise.open.
 __all__ = ["block_stats", "block_corr", "block_output_shape", "block_input_region",
-           "nlm_denoise", "nlm_input_region", "STATS", "library_path", "__version__"]
+           "nlm_denoise", "nlm_input_region", "channel", "info", "STATS", "library_path",
+           "__version__"]
 
 
 def _is_dask_array(x):
@@ -72,3 +92,80 @@ def _dispatching(numpy_function, arrays):
 block_stats = _dispatching(_numpy.block_stats, ("x", "y"))
 block_corr = _dispatching(_numpy.block_corr, ("x", "y"))
 nlm_denoise = _dispatching(_nlm.nlm_denoise, ("x",))
+channel = _dispatching(_channel.channel, ("rgb",))
+
+
+# Hides the builtin open in this module, which does not use that.
+def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
+    """A TIFF file's image at pyramid level `level`, as a lazy dask array.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A TIFF file: strips or tiles, any compression this libtiff decodes
+        (JPEG, Deflate, LZW, ZSTD, ...), classic or BigTIFF; grey, RGB(A),
+        YCbCr JPEG (as RGB), palette, or channels of their own; pixel-
+        interleaved or planar; pages of one size form a volume (Z).
+    level : int
+        Pyramid level: 0 the image itself, 1 the largest reduced copy, and
+        so on, largest first (reduced pages in the chain, as vips writes
+        them, or SubIFDs, as OME-TIFF and tifffile do).  info(path) lists
+        them.
+    channel : None, str or int
+        None: every channel, as stored.  A name or number: one channel per
+        pixel, computed per chunk by the core's conversion (see
+        blockwise.channel): "luminance", "od", "hematoxylin", "eosin",
+        "dab", "r", "g", "b", or a channel's number (read alone: a planar
+        file reads only its planes).
+    white : float
+        The white level of the optical densities (see blockwise.channel);
+        0 for the dtype's largest value.
+    chunk_bytes : int, optional
+        Least bytes of decoded pixels per chunk (16 MiB by default).
+
+    Returns
+    -------
+    A dask.array.Array: shape (Y, X) or (Z, Y, X) for one channel (and for
+    any channel=), (Y, X, C) or (Z, Y, X, C) for several; the file's dtype
+    (float32 for the colour conversions).  Chunks follow the file's strips
+    and tiles (rows in multiples of its band unit, whole width, tile-aligned
+    columns for very wide tiled files, whole pages of volumes) so that each
+    strip or tile is decoded by one task.  Nothing is read until computed;
+    computing part of it (a slice) reads only the chunks the part meets.
+    Each task opens the file itself and holds only its path, the level and
+    its region: the graph pickles, and dask.distributed workers read the
+    file (the same path must name it there).  Reads release the GIL.
+
+    The spacing (mm per pixel), the levels and the layout: info(path, level).
+
+    Raises ValueError with the TIFF layer's message for a missing or
+    unreadable file or a level that does not exist, and with the core's for
+    a channel the file does not have (TypeError for a pixel format the
+    reader does not read, and for arguments of the wrong kind).
+
+    See also: info, channel, blockwise.dask.open.
+    """
+    from . import dask
+    return dask.open(path, level, channel, white=white, chunk_bytes=chunk_bytes)
+
+
+def info(path, level=0):
+    """What a TIFF file holds, as open(path, level) reads it: a dict of
+
+    path (absolute), level, shape (of open(path, level): channels last
+    when there are several), axes ("YX", "YXC", "ZYX", "ZYXC"), dtype (a
+    numpy dtype), spacing (per spatial axis, (Z,) Y, X, in millimetres:
+    level 0's times the level's reduction), channels (a count), color
+    ("grey", "RGB", "RGBA" or "channels"), alpha (the last channel is
+    alpha), photometric (as stored: "min-is-black", "RGB", "YCbCr",
+    "palette", ...), planar, bits_per_sample (as stored), levels (a list,
+    largest first, of dicts with shape, spacing and downsample: level 0's
+    pixels per pixel of the level), compression ("none", "jpeg",
+    "deflate", ...), tiled, tile ((length, width) or None), rows_per_strip
+    (None for tiles), band_unit (the rows open aligns its chunks to),
+    bigtiff, byte_order ("little" or "big").
+
+    Raises as open does.
+    """
+    from . import _read
+    return _read.info(path, level)

@@ -10,11 +10,17 @@ bw_nlm_params_check, whose messages become ValueError; statistics are
 looked up by name in the core's table (bw_stat_from_name).  Defaults left
 as None are the core's (bw_nlm_params_init).
 
+Channel conversions are named in the core's table (bw_channel_from_name)
+and checked against an image's channels by bw_channel_params_check.  File
+names become absolute paths; whether a file and a level exist is the TIFF
+layer's to say.
+
 The checked parameters travel as Options: plain values that pickle and
 tokenize (for dask), with params() making the core's structure.
 """
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -501,3 +507,77 @@ def nlm_radii(patch, search, ndim, x_ndim):
     return NlmOptions(k, parse_radii(patch, "patch", k), parse_radii(search, "search", k),
                       "gaussian", 1.0, *(NLM_DEFAULTS[n] for n in
                                          ("h", "gain", "offset", "read_sigma")))
+
+
+# ---------------------------------------------------------------------------
+# One channel from many
+# ---------------------------------------------------------------------------
+
+class ChannelOptions(Options):
+    """The parameters of a channel conversion: the core's operation code
+    (bw_channel_op), the channel index of BW_CHANNEL_INDEX, and white."""
+    FIELDS = ("op", "index", "white")
+
+    def params(self):
+        """bw_channel_params"""
+        p = C.ChannelParams()
+        C.channel_params_init(p)
+        p.op, p.index, p.white = self.op, self.index, self.white
+        return p
+
+    @property
+    def is_index(self):
+        """Whether the output is one input channel as it is."""
+        return self.op == C.CHANNEL_INDEX
+
+    def name(self):
+        """The operation's name (bw_channel_op_name), or the channel's number."""
+        return str(self.index) if self.is_index else C.channel_op_name(self.op).decode()
+
+
+def channel_options(channel, white, what):
+    """ChannelOptions of `channel`: a name the core knows ("luminance",
+    "od", "hematoxylin", "eosin", "dab", "r", "g", "b", or a channel
+    number; looked up in the core's table, bw_channel_from_name) or an int,
+    the index of a channel; white a real number (0: the dtype's largest
+    value).  The core checks them against an image's channels
+    (check_channels)."""
+    p = C.ChannelParams()
+    C.channel_params_init(p)
+    p.white = real(white, "white")
+    if isinstance(channel, str):
+        C.call(C.channel_from_name, what, channel.encode("utf-8", "replace"), p)
+    elif is_int(channel):
+        p.op, p.index = C.CHANNEL_INDEX, integer(channel, "channel", _INT_MAX)
+    else:
+        raise TypeError(f"channel must be a channel's name (such as 'luminance' or "
+                        f"'hematoxylin') or number, not {type(channel).__name__} {channel!r}")
+    return ChannelOptions(p.op, p.index, p.white)
+
+
+def check_channels(opts, channels, what):
+    """The core's check of opts for an image of `channels` channels
+    (bw_channel_params_check): ValueError with its message."""
+    C.call(C.channel_params_check, what, opts.params(), channels)
+
+
+# ---------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------
+
+def parse_path(path, what):
+    """path (a str, bytes or os.PathLike) as an absolute str, so that it
+    names the same file on dask workers started elsewhere."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{what}: path must be a file name (str or os.PathLike), not "
+                        f"{type(path).__name__} {path!r}") from None
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    return os.path.abspath(path)
+
+
+def parse_level(level):
+    """A pyramid level: an int (the TIFF layer checks that it exists)."""
+    return integer(level, "level", _INT_MAX)

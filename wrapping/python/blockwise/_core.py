@@ -16,7 +16,9 @@ themselves (ctypes passes their address) or None for NULL.
 Besides the declarations: the enumerations the binding spells by name
 (dtypes, edges, noise models), the statistics' names as the core lists them
 (STATS), small converters to the core's arrays and regions, and call(),
-which turns a failing status into a Python exception.
+which turns a failing status into a Python exception.  load_library() and
+declarer() serve the TIFF library's bindings (_tiff) too, which are loaded
+only when a file is opened.
 """
 import ctypes
 import ctypes.util
@@ -97,28 +99,43 @@ class NlmParams(ctypes.Structure):
                 ("read_sigma", ctypes.c_double)]
 
 
-_NAMES = {"linux": ["libblockwise.so", "libblockwise.so.0"],
-          "darwin": ["libblockwise.dylib", "libblockwise.0.dylib"],
-          "win32": ["blockwise.dll", "libblockwise.dll"]}
+class ChannelParams(ctypes.Structure):
+    """bw_channel_params"""
+    _fields_ = [("op", ctypes.c_int),
+                ("index", ctypes.c_int),
+                ("white", ctypes.c_double)]
 
 
-def _candidates():
-    names = _NAMES.get(sys.platform, _NAMES["linux"])
+#: bw_channel_op BW_CHANNEL_INDEX: one input channel as it is.
+CHANNEL_INDEX = 0
+
+
+def library_names(stem):
+    """The file names a shared library `stem` ("blockwise") has on this
+    platform: unversioned, then versioned (its soname)."""
+    names = {"linux": [f"lib{stem}.so", f"lib{stem}.so.0"],
+             "darwin": [f"lib{stem}.dylib", f"lib{stem}.0.dylib"],
+             "win32": [f"{stem}.dll", f"lib{stem}.dll"]}
+    return names.get(sys.platform, names["linux"])
+
+
+def load_library(stem, env_var, build_folder, description, hint):
+    """(ctypes.CDLL, path) of the shared library `stem`, looked up as the
+    module's docstring says: the file in the environment variable env_var
+    (then nothing else), next to this package, in BUILD/build_folder of a
+    source checkout, through the system loader.  ImportError listing what
+    was tried, ending with `hint`, when none loads."""
+    names = library_names(stem)
     here = os.path.dirname(os.path.abspath(__file__))
-    env = os.environ.get("BLOCKWISE_LIBRARY")
+    env = os.environ.get(env_var)
     if env:
-        # An explicit choice: nothing else is tried.
-        return [env], True
-    paths = [os.path.join(here, n) for n in names]
-    # A source checkout: <repo>/wrapping/python/blockwise -> <repo>/build/filters
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    if os.path.isfile(os.path.join(repo, "include", "blockwise.h")):
-        paths += [os.path.join(repo, "build", "filters", n) for n in names]
-    return paths, False
-
-
-def _load():
-    paths, explicit = _candidates()
+        paths, explicit = [env], True  # an explicit choice: nothing else is tried
+    else:
+        paths, explicit = [os.path.join(here, n) for n in names], False
+        # A source checkout: <repo>/wrapping/python/blockwise -> <repo>/build/...
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+        if os.path.isfile(os.path.join(repo, "include", "blockwise.h")):
+            paths += [os.path.join(repo, "build", build_folder, n) for n in names]
     tried = []
     for path in paths:
         if explicit or os.path.isfile(path):
@@ -129,33 +146,39 @@ def _load():
         else:
             tried.append(f"{path}: not found")
     if not explicit:
-        found = ctypes.util.find_library("blockwise")
+        found = ctypes.util.find_library(stem)
         if found:
             try:
                 return ctypes.CDLL(found), found
             except OSError as e:
                 tried.append(f"{found}: {e}")
         else:
-            tried.append("system loader: no libblockwise")
-    raise ImportError(
-        "blockwise: cannot load the C core library (libblockwise). Build it with "
-        "`cmake --build BUILD --target blockwise_python` and use the package staged in "
-        "BUILD/python, or set BLOCKWISE_LIBRARY to the library's path. Tried: "
-        + "; ".join(tried))
+            tried.append(f"system loader: no lib{stem}")
+    raise ImportError(f"blockwise: cannot load {description} (lib{stem}). {hint} "
+                      f"Tried: " + "; ".join(tried))
 
 
-lib, library_path = _load()
+def declarer(library, path):
+    """A function declare(name, restype, *argtypes) that returns the
+    function `name` of `library` (loaded from `path`) with its types set,
+    or raises ImportError when the library has no such function."""
+    def declare(name, restype, *argtypes):
+        try:
+            f = getattr(library, name)
+        except AttributeError:
+            raise ImportError(f"blockwise: {path} has no function {name}: it is not the "
+                              "Blockwise library it should be, or a different version") from None
+        f.restype = restype
+        f.argtypes = argtypes
+        return f
+    return declare
 
 
-def _declare(name, restype, *argtypes):
-    try:
-        f = getattr(lib, name)
-    except AttributeError:
-        raise ImportError(f"blockwise: {library_path} has no function {name}: "
-                          "it is not the Blockwise core, or a different version") from None
-    f.restype = restype
-    f.argtypes = argtypes
-    return f
+lib, library_path = load_library(
+    "blockwise", "BLOCKWISE_LIBRARY", "filters", "the C core library",
+    "Build it with `cmake --build BUILD --target blockwise_python` and use the package "
+    "staged in BUILD/python, or set BLOCKWISE_LIBRARY to the library's path.")
+_declare = declarer(lib, library_path)
 
 
 _P = ctypes.POINTER
@@ -191,6 +214,17 @@ nlm_input_region = _declare("bw_nlm_input_region", ctypes.c_int,
                             _P(NlmParams), _Sizes, _P(Region), _P(Region), _P(Error))
 nlm = _declare("bw_nlm", ctypes.c_int,
                _P(View), _Sizes, _P(View), _Sizes, _Sizes, _P(NlmParams), _P(Error))
+
+channel_params_init = _declare("bw_channel_params_init", None, _P(ChannelParams))
+channel_from_name = _declare("bw_channel_from_name", ctypes.c_int,
+                             ctypes.c_char_p, _P(ChannelParams), _P(Error))
+channel_op_name = _declare("bw_channel_op_name", ctypes.c_char_p, ctypes.c_int)
+channel_params_check = _declare("bw_channel_params_check", ctypes.c_int,
+                                _P(ChannelParams), ctypes.c_int, _P(Error))
+channel_input_region = _declare("bw_channel_input_region", ctypes.c_int,
+                                ctypes.c_int, _Sizes, _P(Region), _P(Region), _P(Error))
+channel_convert = _declare("bw_channel_convert", ctypes.c_int,
+                           _P(ChannelParams), ctypes.c_int, _P(View), _P(View), _P(Error))
 
 version = version_string().decode("ascii")
 

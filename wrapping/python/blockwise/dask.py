@@ -14,21 +14,33 @@ gives (bw_nlm_halo), and computes each chunk from the input region the
 core's region map gives for it (bw_nlm_input_region), as the part of the
 whole image it is, so the result equals the whole-array one bit for bit.
 
+The channel conversion (channel) is per pixel: map_blocks over chunks
+holding every channel of their pixels (the channel axis in one chunk).
+
+open() makes a lazy array of a TIFF file, one task per chunk, each reading
+its region through a reader of its own (blockwise._read.read_region); the
+tasks hold only the file's path, the level, the region and the channel
+conversion, so the graph pickles and workers read the file themselves.
+
 The results are lazy dask arrays.  The functions and the chunk functions
-(chunk_stats, chunk_nlm) live at module level, so they pickle by reference
-and run on dask.distributed workers that can import blockwise.
+(chunk_stats, chunk_nlm, chunk_channel, and _read.read_region) live at
+module level, so they pickle by reference and run on dask.distributed
+workers that can import blockwise.
 """
 import itertools
 import math
+import os
 
 import dask.array as da
 import numpy as np
 
 from . import _args as A
+from . import _channel as K
 from . import _nlm
 from . import _numpy as N
 
-__all__ = ["block_stats", "block_corr", "block_chunks", "nlm_denoise", "nlm_chunks"]
+__all__ = ["block_stats", "block_corr", "block_chunks", "nlm_denoise", "nlm_chunks",
+           "channel", "open"]
 
 
 def _as_dask(x, name):
@@ -271,3 +283,100 @@ def nlm_denoise(x, sigma=None, *, patch=None, search=None, h=None, noise="gaussi
                           name="blockwise-nlm", opts=opts,
                           depth_before=tuple(b for b, _ in depth[x.ndim - k:]),
                           image=tuple(x.shape[x.ndim - k:]), out_dtype=out_dtype.str)
+
+
+# ---------------------------------------------------------------------------
+# One channel from many
+# ---------------------------------------------------------------------------
+
+def chunk_channel(x, *, opts, out_dtype):
+    """The channel opts makes of each pixel of one chunk (channels last)."""
+    x, code = A.as_input(x, "rgb")
+    out = np.empty(x.shape[:-1], dtype=np.dtype(out_dtype))
+    return K.convert_into([x[..., c] for c in range(x.shape[-1])], code, out, opts)
+
+
+def channel(rgb, channel="luminance", *, white=0, dtype=None):
+    """blockwise.channel on dask arrays: the same arguments (but no
+    threads=) and the same result, as a lazy dask array of shape
+    (..., Y, X).  The channel axis (the last) is rechunked into one chunk;
+    the others keep theirs (a per-pixel operation: no overlap).
+
+    See also: blockwise.channel, open.
+    """
+    x = _as_dask(rgb, "rgb")
+    if x.ndim < 3:
+        raise ValueError(f"rgb must have shape (..., Y, X, C), channels last; its shape is "
+                         f"{x.shape} (a grey image has no channels to convert)")
+    _check_known(x.chunks[-1:])
+    opts = A.channel_options(channel, white, "channel")
+    A.check_channels(opts, x.shape[-1], "channel")
+    dt = K.out_dtype(opts, dtype, x.dtype)
+    x = x.rechunk({x.ndim - 1: -1})
+    return da.map_blocks(chunk_channel, x, drop_axis=x.ndim - 1, dtype=dt,
+                         meta=np.empty((0,) * (x.ndim - 1), dtype=dt),
+                         name="blockwise-channel", opts=opts, out_dtype=dt.str)
+
+
+# ---------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------
+
+def _starts(chunks):
+    return tuple(itertools.accumulate((0,) + tuple(chunks[:-1])))
+
+
+# Named as blockwise.open, which calls it; it hides the builtin open in this
+# module, which does not use that.
+def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
+    """blockwise.open: a TIFF file's level as a lazy dask array.
+
+    Chunks hold at least chunk_bytes bytes of decoded pixels (16 MiB by
+    default: blockwise._read.CHUNK_BYTES) and are aligned to the file's
+    strips and tiles (blockwise._read.plan_chunks): rows in multiples of the
+    band unit, whole width (tile-aligned columns for very wide tiled
+    files), whole pages of volumes.  The channel axis, when there is one,
+    is one chunk.  Each task opens the file with a reader of its own and
+    reads its region only.  The array's name depends on the path, the
+    level, the channel conversion, the chunks and the file's size and
+    modification time.
+
+    See also: blockwise.open, blockwise.info.
+    """
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+    from . import _read as R
+
+    path = A.parse_path(path, "open")
+    level = A.parse_level(level)
+    opts = None
+    if channel is not None:
+        opts = A.channel_options(channel, white, "open")
+    elif A.real(white, "white") != 0:
+        raise ValueError("white= is the white level of a channel conversion: give channel= "
+                         "(such as 'hematoxylin') too")
+    target = R.CHUNK_BYTES if chunk_bytes is None else A.integer(chunk_bytes, "chunk_bytes")
+    if target < 1:
+        raise ValueError(f"chunk_bytes must be at least 1, not {target}")
+    with R.Reader(path, level, "open") as r:
+        meta = r.meta
+        if opts is not None:
+            A.check_channels(opts, meta["channels"], f"open: {path}")
+        spatial = R.plan_chunks(r, target)
+    stat = os.stat(path)
+    shape = R.out_shape(meta, opts)
+    dtype = R.out_dtype(meta, opts)
+    channel_axis = len(shape) > len(spatial)
+    chunks = spatial + (((shape[-1],),) if channel_axis else ())
+    name = "blockwise-open-" + tokenize(path, level, opts, chunks, stat.st_size,
+                                         stat.st_mtime_ns)
+    starts = [_starts(c) for c in spatial]
+    dsk = {}
+    for idx in itertools.product(*(range(len(c)) for c in spatial)):
+        start = tuple(s[i] for s, i in zip(starts, idx))
+        size = tuple(c[i] for c, i in zip(spatial, idx))
+        key = (name,) + idx + ((0,) if channel_axis else ())
+        dsk[key] = (R.read_region, path, level, start, size, opts)
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
+    return da.Array(graph, name, chunks, meta=np.empty((0,) * len(shape), dtype=dtype))
+

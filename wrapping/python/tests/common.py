@@ -10,10 +10,12 @@ the command's tests use too).  GROUP is one of the names in the module's
 GROUPS (all when none is given); each is a unittest.TestCase.
 """
 import argparse
+import contextlib
 import itertools
 import math
 import os
 import sys
+import threading
 import unittest
 
 import numpy as np
@@ -106,7 +108,7 @@ STRIDED_VIEWS = {
 
 
 def assert_same_bits(test, a, b, msg=""):
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     test.assertEqual(a.shape, b.shape, msg)
     test.assertEqual(a.dtype, b.dtype, msg)
     test.assertTrue(np.array_equal(a.view(np.uint8), b.view(np.uint8)),
@@ -252,6 +254,49 @@ def common_argument_errors(p):
     if p["threads"] is not None and p["threads"] < 1:
         errors.add(ValueError)
     return errors
+
+
+def ran_during(call):
+    """Runs call.run() while another Python thread spins, checking
+    call.in_flight() (the call's output written at its start and not yet at
+    its end); True when that thread saw the call in flight twice, having
+    counted in between: Python code ran while the call was inside the
+    library, which it cannot while the call holds the GIL."""
+    count, seen = [0], []
+    started, stop = threading.Event(), threading.Event()
+
+    def spin():
+        started.set()
+        while not stop.is_set():
+            count[0] += 1
+            if call.in_flight():
+                seen.append(count[0])
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        started.wait()
+        call.run()
+    finally:
+        stop.set()
+        t.join()
+    return len(seen) >= 2 and seen[-1] > seen[0]
+
+
+@contextlib.contextmanager
+def local_cluster():
+    """A dask.distributed client of a LocalCluster of 2 worker processes of
+    one thread each.  The library's own deadlines for connecting and for
+    answering are stretched far beyond what a busy machine takes, so that
+    only a hang reaches them."""
+    import dask
+    from distributed import Client, LocalCluster
+    with dask.config.set({"distributed.comm.timeouts.connect": "300s",
+                          "distributed.comm.timeouts.tcp": "300s"}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                         dashboard_address=None, silence_logs=40) as cluster, \
+            Client(cluster) as client:
+        yield client
 
 
 def main(doc, groups):

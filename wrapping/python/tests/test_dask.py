@@ -2,7 +2,6 @@
 bits of the numpy path for any chunks, chunks and overlap depths worked out
 by hand, and the same on a dask.distributed cluster of worker processes.
 Command line: see common.py."""
-import contextlib
 import pickle
 import sys
 import unittest
@@ -10,7 +9,7 @@ import unittest
 import numpy as np
 
 import blockwise
-from common import assert_same_bits, main, noisy_image, poisson_image
+from common import assert_same_bits, local_cluster, main, noisy_image, poisson_image
 from pairs import pair
 
 
@@ -140,20 +139,7 @@ class Dask(unittest.TestCase):
 
 class Distributed(unittest.TestCase):
     """The dask path on a dask.distributed LocalCluster of 2 worker
-    processes gives the numpy path's bits.  The library's own deadlines for
-    connecting and for answering are stretched far beyond what a busy
-    machine takes, so that only a hang reaches them."""
-
-    @contextlib.contextmanager
-    def client(self):
-        import dask
-        from distributed import Client, LocalCluster
-        with dask.config.set({"distributed.comm.timeouts.connect": "300s",
-                              "distributed.comm.timeouts.tcp": "300s"}), \
-                LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                             dashboard_address=None, silence_logs=40) as cluster, \
-                Client(cluster) as client:
-            yield client
+    processes gives the numpy path's bits (common.local_cluster)."""
 
     def test_local_cluster(self):
         import dask.array as da
@@ -161,7 +147,7 @@ class Distributed(unittest.TestCase):
         x, y = pair((2, 203, 187), np.uint16, seed=90)
         want_r = blockwise.block_corr(x, y, (10, 10))
         want_s = blockwise.block_stats(x, (10, 10), ("mean", "std"))
-        with self.client() as client:
+        with local_cluster() as client:
             self.assertEqual(len(client.scheduler_info()["workers"]), 2)
             dx = da.from_array(x, chunks=(1, 64, 50))
             dy = da.from_array(y, chunks=(1, 64, 50))
@@ -180,7 +166,7 @@ class Distributed(unittest.TestCase):
         import blockwise.dask as bwd
         x = noisy_image((3, 70, 66), np.uint16, seed=91)
         want = blockwise.nlm_denoise(x, 12, ndim=2, patch=2, search=5)
-        with self.client() as client:
+        with local_cluster() as client:
             r = bwd.nlm_denoise(da.from_array(x, chunks=(1, 30, 40)), 12, ndim=2, patch=2,
                                 search=5)
             got = client.compute(r, sync=True)

@@ -8,7 +8,7 @@ import unittest
 import numpy as np
 
 import blockwise
-from common import assert_same_bits, main, noisy_image, poisson_image
+from common import assert_same_bits, main, noisy_image, poisson_image, ran_during
 from pairs import pair
 
 
@@ -117,28 +117,11 @@ class Gil(unittest.TestCase):
         for kind in ("block", "nlm"):
             for scale in self.scales():
                 call = LongCall(kind, scale)
-                count, seen = [0], []
-                started, stop = threading.Event(), threading.Event()
-
-                def spin():
-                    started.set()
-                    while not stop.is_set():
-                        count[0] += 1
-                        if call.in_flight():
-                            seen.append(count[0])
-
-                t = threading.Thread(target=spin)
-                t.start()
-                try:
-                    started.wait()
-                    call.run()
-                finally:
-                    stop.set()
-                    t.join()
+                shown = ran_during(call)
                 self.assertTrue(call.done(), kind)
                 # The spinner saw the call in flight, twice at least, having
                 # counted in between: it ran while the call was in the core.
-                if len(seen) >= 2 and seen[-1] > seen[0]:
+                if shown:
                     break
 
     def test_two_threads_in_the_core(self):
