@@ -213,16 +213,6 @@ private:
   double             m_Pass = 0, m_Passes = 1;
 };
 
-} // namespace engine_detail
-} // namespace blockwise_cli
-
-#include "engine_build.hxx"
-
-namespace blockwise_cli
-{
-namespace engine_detail
-{
-
 template <unsigned int D>
 void
 Engine<D>::Write(size_t i)
@@ -457,5 +447,8 @@ Engine<D>::Run()
 
 } // namespace engine_detail
 } // namespace blockwise_cli
+
+// The builders of the steps' filters, Engine<D>::Build*.
+#include "engine_build.hxx"
 
 #endif

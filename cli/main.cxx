@@ -398,6 +398,17 @@ Denoise(int argc, char ** argv)
   return 0;
 }
 
+/** Prints @o on one line, frees it, and returns 0 (the exit status). */
+int
+PrintJson(json_t * o)
+{
+  char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  std::cout << text << std::endl;
+  std::free(text);
+  json_decref(o);
+  return 0;
+}
+
 /** The levels of a pyramid, one line each, X first as SizeText. */
 void
 PrintLevels(const std::vector<bw_tiff_level> & levels, int ndim)
@@ -464,11 +475,7 @@ InfoSlide(const std::string & path, bool json)
     json_object_set_new(o, "spacing", spacing);
     json_object_set_new(o, "spacing_stated", json_boolean(slide.spacing_stated));
     json_object_set_new(o, "levels", LevelsJson(slide.levels, 2));
-    char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    std::cout << text << std::endl;
-    std::free(text);
-    json_decref(o);
-    return 0;
+    return PrintJson(o);
   }
   std::ostringstream spacing;
   if (slide.spacing_stated)
@@ -539,11 +546,7 @@ Info(int argc, char ** argv)
     json_object_set_new(o, "levels", LevelsJson(levels, info.ndim));
     json_object_set_new(o, "bigtiff", json_boolean(info.bigtiff));
     json_object_set_new(o, "byte_order", json_string(info.big_endian ? "big" : "little"));
-    char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    std::cout << text << std::endl;
-    std::free(text);
-    json_decref(o);
-    return 0;
+    return PrintJson(o);
   }
   std::ostringstream spacing;
   for (int d = info.ndim - 1; d >= 0; --d)

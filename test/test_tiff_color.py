@@ -45,6 +45,17 @@ def texture(shape, rng, dtype=np.uint8):
     return np.clip(a, 0, top).astype(dtype)
 
 
+def vips_jpeg_pyramid(case, png, tile, *options):
+    """A tiled JPEG pyramid (quality 90) of @png written by vips, with
+    tiles of @tile x @tile: its path."""
+    p = case.path("vips")
+    r = subprocess.run([VIPS, "tiffsave", png, p, "--tile", "--tile-width", str(tile), "--tile-height",
+                        str(tile), "--pyramid", "--compression", "jpeg", "--Q", "90", *options],
+                       capture_output=True, text=True)
+    case.assertEqual(r.returncode, 0, r.stderr)
+    return p
+
+
 def pack_bits(a, bits):
     """Rows of unsigned samples packed most significant bit first, each row
     padded to whole bytes (TIFF's packing), as bytes."""
@@ -189,11 +200,7 @@ class Jpeg(Case):
         src = texture((300, 260, 3), self.rng)
         png = self.path("src", ".png")
         Image.fromarray(src).save(png)
-        p = self.path("vips")
-        r = subprocess.run([VIPS, "tiffsave", png, p, "--tile", "--tile-width", "64",
-                            "--tile-height", "64", "--pyramid", "--compression", "jpeg", "--Q",
-                            "90"], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        p = vips_jpeg_pyramid(self, png, 64)
         info = self.info(p)
         self.assertEqual((info["ndim"], info["shape"]), (2, [300, 260]), "level 0 only")
         self.check(p, src, "vips")

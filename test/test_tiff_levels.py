@@ -13,24 +13,19 @@ level 0 spacing times each level's reduction.
 Run by CTest like test_tiff_interop.py (same environment variables); it
 also needs BW_VIPS (vips).
 """
-import subprocess
 import unittest
 
 import numpy as np
 import tifffile
 from PIL import Image
 
-import test_tiff_interop as base
-from test_tiff_color import texture
+import test_tiff_color
+from test_tiff_color import texture, vips_jpeg_pyramid
 from test_tiff_interop import Case
-
-VIPS = None
 
 
 def setUpModule():
-    global VIPS
-    base.setUpModule()
-    VIPS = base._required_program("BW_VIPS")
+    test_tiff_color.setUpModule()
 
 
 def halve(a):
@@ -47,12 +42,7 @@ class Pyramid(Case):
         src = texture((700, 900, 3), self.rng)
         png = self.path("src", ".png")
         Image.fromarray(src).save(png)
-        p = self.path("vips")
-        r = subprocess.run([VIPS, "tiffsave", png, p, "--tile", "--tile-width", "128",
-                            "--tile-height", "128", "--pyramid", "--compression", "jpeg",
-                            "--Q", "90", "--xres", "4", "--yres", "4"],
-                           capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        p = vips_jpeg_pyramid(self, png, 128, "--xres", "4", "--yres", "4")
         with tifffile.TiffFile(p) as tf:
             pages = [(pg.imagelength, pg.imagewidth) for pg in tf.pages]
         self.assertGreater(len(pages), 2, "vips wrote no pyramid")
