@@ -226,6 +226,32 @@ static bw_status take_format(bw_tiff_reader *r, const sample_format *f, bw_error
   return st == BW_OK ? bw_tiff_make_lut(r, r->tif, err) : st;
 }
 
+/* Reads the metadata of libtiff's current directory (the first kept page)
+ * into *m and r->info, moving the channel names to r. */
+static void take_meta(bw_tiff_reader *r, bw_tiff_meta *m) {
+  /* ResolutionUnit as stored: libtiff drops the millimetre and micrometre
+   * codes some writers use, and would then report inches. */
+  uint64_t unit =
+      bw_tiff_directory_value(&r->file, TIFFCurrentDirOffset(r->tif), TIFFIsBigTIFF(r->tif) ? 1 : 0,
+                              TIFFIsBigEndian(r->tif) ? 1 : 0, TIFFTAG_RESOLUTIONUNIT);
+  bw_tiff_read_meta(r->tif, unit == UINT64_MAX ? -1 : unit > 0xFFFF ? 0 : (int)unit, m);
+  bw_tiff_info *in = &r->info;
+  for (int i = 0; i < 3; i++) in->spacing[i] = m->spacing[i];
+  in->spacing_stated = m->stated;
+  in->spacing_source = m->source;
+  in->description_format = m->format;
+  in->meta_channels = m->channels;
+  in->meta_z = m->z;
+  in->meta_t = m->t;
+  /* Names go with channels one to one: one Channel element per sample. */
+  r->nnames = m->ome.channels;
+  for (int c = 0; c < BW_TIFF_MAX_CHANNELS; c++) {
+    if (m->ome.channel_spp[c] > 1) r->nnames = 0;
+    r->names[c] = m->ome.names[c];
+    m->ome.names[c] = NULL;
+  }
+}
+
 /* Reads the directory chain of the file in r->file. */
 static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err) {
   r->cur = SIZE_MAX;
@@ -252,6 +278,8 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
   int last_kept = 0;
   int volume = 0;           /* the first page's description marks a volume */
   double volume_images = 0; /* and announces this many images */
+  bw_tiff_meta meta;        /* the first page's metadata (names moved to r) */
+  memset(&meta, 0, sizeof meta);
   for (unsigned dir = 0;; dir++) {
     page_layout pl;
     sample_format fmt;
@@ -271,7 +299,7 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
         r->info.tile_width = pl.tw;
         r->info.tile_length = pl.tl;
         r->info.rows_per_strip = pl.rps;
-        bw_tiff_read_spacing(tif, r->info.spacing);
+        take_meta(r, &meta);
         volume = bw_tiff_description_volume(tif, &volume_images);
       } else if (w != r->width || h != r->length) {
         return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
@@ -310,6 +338,8 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, bw_error *err)
   if (r->npages == 0)
     return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "the file holds only reduced-resolution images");
+  bw_status mst = bw_tiff_meta_check(&meta, fmt0.spp, r->npages, err);
+  if (mst != BW_OK) return mst;
   if (r->npages == 1 && volume && volume_images > 1)
     return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "the description announces %.0f images but the file holds one page: "
@@ -347,6 +377,7 @@ static void reader_free(bw_tiff_reader *r) {
   if (r->file.fd >= 0) close(r->file.fd);
   free(r->pages);
   free(r->lut);
+  for (int c = 0; c < BW_TIFF_MAX_CHANNELS; c++) free(r->names[c]);
   bw_tiff_decode_free(r);
   free(r);
 }
@@ -417,6 +448,11 @@ bw_status bw_tiff_open_memory(const void *data, size_t size, bw_tiff_reader **ou
 
 const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r) {
   return r ? &r->info : NULL;
+}
+
+const char *bw_tiff_channel_name(const bw_tiff_reader *r, int c) {
+  if (!r || c < 0 || c >= r->info.channels || r->nnames != r->info.channels) return NULL;
+  return r->names[c];
 }
 
 void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c) {

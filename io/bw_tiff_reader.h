@@ -120,6 +120,8 @@ struct bw_tiff_reader {
   size_t scratch_cap;
   chunk_cache cache;
   uint64_t chunks_decoded;
+  char *names[BW_TIFF_MAX_CHANNELS]; /* channel names of the OME-XML, or NULL */
+  int nnames;         /* Channel elements, when each is one sample; else 0 */
 #ifdef BW_HAVE_LIBDEFLATE
   struct libdeflate_decompressor *inflater; /* made on first use */
   unsigned char *packed;  /* compressed bytes of one chunk */
