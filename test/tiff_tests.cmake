@@ -1,7 +1,8 @@
 # Tests of the TIFF layer (libblockwise_tiff), all named tiff.*:
 #   tiff.NAME           the C tests in test_tiff_*.c, one per test
-#   tiff.interop.CLASS  test_tiff_interop.py against tifffile, tiffcp and
-#                       tiffinfo, one per test class
+#   tiff.interop.CLASS  test_tiff_interop.py, test_tiff_color.py and
+#                       test_tiff_meta.py against tifffile, tiffcp,
+#                       tiffinfo, vips and PIL, one per test class
 #   tiff.fuzz           a libFuzzer run of the reader (clang), fixed inputs
 # A missing tool makes its tests fail with a message; nothing is skipped.
 
@@ -55,14 +56,19 @@ endfunction()
 
 find_program(BLOCKWISE_VIPS NAMES vips)
 # test_tiff_interop.py: grey images; test_tiff_color.py: the other pixel
-# formats (it also needs vips).
+# formats (it also needs vips); test_tiff_meta.py: spacing, units and axes
+# of ImageJ, OME-TIFF and plain files.
 set(BLOCKWISE_TIFF_INTEROP_CLASSES
   ReadTifffile ReadTiffcp PartialRead WrittenByBlockwise BadFiles
-  color:Channels color:Jpeg color:Palette color:Samples)
+  color:Channels color:Jpeg color:Palette color:Samples
+  meta:ImageJ meta:Ome meta:Plain)
 foreach(entry ${BLOCKWISE_TIFF_INTEROP_CLASSES})
   if(entry MATCHES "^color:(.*)$")
     set(c ${CMAKE_MATCH_1})
     set(script test_tiff_color.py)
+  elseif(entry MATCHES "^meta:(.*)$")
+    set(c ${CMAKE_MATCH_1})
+    set(script test_tiff_meta.py)
   else()
     set(c ${entry})
     set(script test_tiff_interop.py)
