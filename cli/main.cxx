@@ -20,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include <unistd.h>
 
@@ -114,7 +115,10 @@ const char * const kInfoHelp =
   "usage: blockwise info FILE.tif [--json]\n"
   "\n"
   "Size, element type, channels, pages, strips or tiles, compression, spacing\n"
-  "and byte order of a TIFF, as Blockwise reads it.\n";
+  "and byte order of a TIFF, as Blockwise reads it.  Spacing is shown in\n"
+  "micrometres (millimetres from 1 mm) with where the file states it (resolution\n"
+  "tags, ImageJ, OME-XML, Blockwise), or as not stated; --json gives it in\n"
+  "millimetres.\n";
 
 /** The options of a working subcommand (its own and the common ones, -o for
  * --output). */
@@ -398,9 +402,13 @@ Info(int argc, char ** argv)
   }
   args.ExpectPositional(1, "one file, FILE.tif");
   const std::string &  path = args.Positional()[0];
-  const bw_tiff_info info = ProbeTIFF(path);
-  const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
-  const NodeInfo     node = ProbeImage(path);
+  std::vector<std::string> names;
+  const bw_tiff_info       info = ProbeTIFF(path, &names);
+  const int64_t            pages = info.ndim == 3 ? info.shape[0] : 1;
+  const NodeInfo           node = ProbeImage(path);
+  bool                     named = false;
+  for (const auto & n : names)
+    named = named || !n.empty();
 
   if (args.Has("--json"))
   {
@@ -433,6 +441,16 @@ Info(int argc, char ** argv)
       json_object_set_new(o, "rows_per_strip", json_integer(info.rows_per_strip));
     json_object_set_new(o, "compression", json_string(info.compression_name));
     json_object_set_new(o, "spacing", spacing);
+    json_object_set_new(o, "spacing_stated", json_boolean(info.spacing_stated));
+    json_object_set_new(o, "spacing_unit", info.spacing_stated ? json_string("mm") : json_null());
+    json_object_set_new(o, "spacing_source", json_string(info.spacing_source));
+    if (named)
+    {
+      json_t * list = json_array();
+      for (const auto & n : names)
+        json_array_append_new(list, n.empty() ? json_null() : json_string(n.c_str()));
+      json_object_set_new(o, "channel_names", list);
+    }
     json_object_set_new(o, "bigtiff", json_boolean(info.bigtiff));
     json_object_set_new(o, "byte_order", json_string(info.big_endian ? "big" : "little"));
     char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -441,9 +459,6 @@ Info(int argc, char ** argv)
     json_decref(o);
     return 0;
   }
-  std::ostringstream spacing;
-  for (int d = info.ndim - 1; d >= 0; --d)
-    spacing << info.spacing[d] << (d ? " x " : " mm");
   std::cout << "file:        " << path << "\n"
             << "size:        " << SizeText(node) << (info.ndim == 3 ? " (x, y, z)" : " (x, y)") << "\n"
             << "type:        " << DTypeName(info.dtype);
@@ -460,15 +475,22 @@ Info(int argc, char ** argv)
     stored += stored.empty() ? "planar" : ", planar";
   if (!stored.empty())
     std::cout << " (" << stored << ")";
-  std::cout << "\n"
-            << "pages:       " << pages << "\n";
+  std::cout << "\n";
+  if (named)
+  {
+    std::cout << "names:      ";
+    for (size_t c = 0; c < names.size(); ++c)
+      std::cout << (c ? ", " : " ") << (names[c].empty() ? "(unnamed)" : names[c]);
+    std::cout << "\n";
+  }
+  std::cout << "pages:       " << pages << "\n";
   if (info.tiled)
     std::cout << "layout:      tiles of " << info.tile_width << " x " << info.tile_length << "\n";
   else
     std::cout << "layout:      strips of " << info.rows_per_strip << " row" << (info.rows_per_strip == 1 ? "" : "s")
               << "\n";
   std::cout << "compression: " << info.compression_name << "\n"
-            << "spacing:     " << spacing.str() << "\n"
+            << "spacing:     " << SpacingText(info) << "\n"
             << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
             << (info.big_endian ? "big-endian" : "little-endian") << std::endl;
   return 0;

@@ -64,8 +64,15 @@ bool IsNrrdPath(const std::string & path);
 /** The image @path holds, from its header (TIFF or NRRD): the command's one
  * probe.  Throws RuntimeError naming the file. */
 NodeInfo ProbeImage(const std::string & path);
-/** The TIFF layer's description of the TIFF @path; throws RuntimeError. */
-bw_tiff_info ProbeTIFF(const std::string & path);
+/** The TIFF layer's description of the TIFF @path, and into @names (when
+ * not null) its channel names, "" for a channel the file does not name;
+ * throws RuntimeError.  The strings of the description are static. */
+bw_tiff_info ProbeTIFF(const std::string & path, std::vector<std::string> * names = nullptr);
+/** The spacing of a TIFF as a person reads it, X first: "0.25 x 0.25 um
+ * (ImageJ)" in micrometres, or millimetres when every axis is 1 mm or
+ * more, with where the file states it; or "not stated in the file (1
+ * pixel)", with any ratios the file gives without a unit. */
+std::string SpacingText(const bw_tiff_info & info);
 
 /** The folder part of @path ("." when it has none). */
 std::string FolderOf(const std::string & path);

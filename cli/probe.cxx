@@ -7,8 +7,10 @@
 
 #include "itkNrrdImageIO.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include <sys/stat.h>
 
@@ -101,7 +103,7 @@ ProbeNrrd(const std::string & path)
 } // namespace
 
 bw_tiff_info
-ProbeTIFF(const std::string & path)
+ProbeTIFF(const std::string & path, std::vector<std::string> * names)
 {
   CheckReadable(path);
   bw_tiff_reader * reader = nullptr;
@@ -109,8 +111,44 @@ ProbeTIFF(const std::string & path)
   if (bw_tiff_open(path.c_str(), &reader, &err) != BW_OK)
     throw RuntimeError(path + ": " + err.message);
   const bw_tiff_info info = *bw_tiff_reader_info(reader);
+  if (names)
+  {
+    names->clear();
+    for (int c = 0; c < info.channels; ++c)
+    {
+      const char * name = bw_tiff_channel_name(reader, c);
+      names->push_back(name ? name : "");
+    }
+  }
   bw_tiff_close(reader);
   return info;
+}
+
+std::string
+SpacingText(const bw_tiff_info & info)
+{
+  std::ostringstream text;
+  if (info.spacing_stated)
+  {
+    double least = info.spacing[0];
+    for (int d = 1; d < info.ndim; ++d)
+      least = std::min(least, info.spacing[d]);
+    const bool mm = least >= 1.0;
+    for (int d = info.ndim - 1; d >= 0; --d)
+      text << (mm ? info.spacing[d] : info.spacing[d] * 1000.0) << (d ? " x " : "");
+    text << (mm ? " mm (" : " um (") << info.spacing_source << ")";
+    return text.str();
+  }
+  text << "not stated in the file (1 pixel";
+  if (std::strcmp(info.spacing_source, "none") != 0)
+  {
+    // Ratios without a unit: worth showing, not as lengths.
+    text << "; " << info.spacing_source << " without a unit give ";
+    for (int d = info.ndim - 1; d >= 0; --d)
+      text << info.spacing[d] << (d ? " x " : "");
+  }
+  text << ")";
+  return text.str();
 }
 
 NodeInfo
