@@ -442,10 +442,6 @@ bw_status bw_tiff_meta_check(const bw_tiff_meta *m, int spp, size_t npages, bw_e
   return BW_OK;
 }
 
-void bw_tiff_meta_free(bw_tiff_meta *m) {
-  if (m) bw_tiff_ome_free(&m->ome);
-}
-
 /* A volume by ImageJ's keys: "images=N" or "slices=N".  tifffile writes
  * "images=1" into the ImageJ description of every single image, and ImageJ
  * itself never does (it writes the key for stacks only), so an ImageJ

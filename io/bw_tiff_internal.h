@@ -179,7 +179,9 @@ typedef struct bw_tiff_meta {
 } bw_tiff_meta;
 
 /* Reads the metadata of the current directory of a file being read, whose
- * ResolutionUnit tag holds @resolution_unit (-1: no such tag). */
+ * ResolutionUnit tag holds @resolution_unit (-1: no such tag).  The
+ * channel names in m->ome are allocated: take them, or free them with
+ * bw_tiff_ome_free(). */
 void bw_tiff_read_meta(TIFF *tif, int resolution_unit, bw_tiff_meta *m);
 
 /* Declines a hyperstack flattened into pages (BW_ERR_UNSUPPORTED with a
@@ -187,9 +189,6 @@ void bw_tiff_read_meta(TIFF *tif, int resolution_unit, bw_tiff_meta *m);
  * pages kept: ImageJ or OME channels that are not the samples of a pixel,
  * time points, and the pages of several OME images.  BW_OK otherwise. */
 bw_status bw_tiff_meta_check(const bw_tiff_meta *m, int spp, size_t npages, bw_error *err);
-
-/* Frees what bw_tiff_read_meta() allocated. */
-void bw_tiff_meta_free(bw_tiff_meta *m);
 
 /* 1 when the current directory's description marks the file as a volume,
  * even of one page; *images receives the number of images it announces. */
