@@ -21,6 +21,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include <unistd.h>
 
@@ -120,7 +121,10 @@ const char * const kInfoHelp =
   "\n"
   "Size, element type, channels, pages, strips or tiles, compression, spacing,\n"
   "pyramid levels and byte order of a TIFF, as Blockwise reads it; of a whole\n"
-  "slide (.svs .ndpi .mrxs .scn .bif .vms .vmu), what OpenSlide reads.\n";
+  "slide (.svs .ndpi .mrxs .scn .bif .vms .vmu), what OpenSlide reads.  Spacing\n"
+  "is shown in micrometres (millimetres from 1 mm) with where the file states it\n"
+  "(resolution tags, ImageJ, OME-XML, Blockwise, OpenSlide), or as not stated;\n"
+  "--json gives it in millimetres.\n";
 
 /** The options of a working subcommand (its own and the common ones, -o for
  * --output). */
@@ -479,7 +483,8 @@ InfoSlide(const std::string & path, bool json)
   }
   std::ostringstream spacing;
   if (slide.spacing_stated)
-    spacing << std::setprecision(4) << node.spacing[1] * 1000 << " x " << node.spacing[0] * 1000 << " um";
+    spacing << std::setprecision(4) << node.spacing[1] * 1000 << " x " << node.spacing[0] * 1000
+            << " um (OpenSlide: openslide.mpp-x, -y)";
   else
     spacing << "not stated in the slide (1 pixel)";
   std::cout << "file:        " << path << "\n"
@@ -508,9 +513,13 @@ Info(int argc, char ** argv)
   if (IsSlidePath(path))
     return InfoSlide(path, args.Has("--json"));
   std::vector<bw_tiff_level> levels;
-  const bw_tiff_info info = ProbeTIFF(path, 0, &levels);
-  const int64_t pages = info.ndim == 3 ? info.shape[0] : 1;
-  const NodeInfo     node = ProbeImage(path);
+  std::vector<std::string>   names;
+  const bw_tiff_info         info = ProbeTIFF(path, 0, &levels, &names);
+  const int64_t              pages = info.ndim == 3 ? info.shape[0] : 1;
+  const NodeInfo             node = ProbeImage(path);
+  bool                       named = false;
+  for (const auto & n : names)
+    named = named || !n.empty();
 
   if (args.Has("--json"))
   {
@@ -544,13 +553,20 @@ Info(int argc, char ** argv)
     json_object_set_new(o, "compression", json_string(info.compression_name));
     json_object_set_new(o, "spacing", spacing);
     json_object_set_new(o, "levels", LevelsJson(levels, info.ndim));
+    json_object_set_new(o, "spacing_stated", json_boolean(info.spacing_stated));
+    json_object_set_new(o, "spacing_unit", info.spacing_stated ? json_string("mm") : json_null());
+    json_object_set_new(o, "spacing_source", json_string(info.spacing_source));
+    if (named)
+    {
+      json_t * list = json_array();
+      for (const auto & n : names)
+        json_array_append_new(list, n.empty() ? json_null() : json_string(n.c_str()));
+      json_object_set_new(o, "channel_names", list);
+    }
     json_object_set_new(o, "bigtiff", json_boolean(info.bigtiff));
     json_object_set_new(o, "byte_order", json_string(info.big_endian ? "big" : "little"));
     return PrintJson(o);
   }
-  std::ostringstream spacing;
-  for (int d = info.ndim - 1; d >= 0; --d)
-    spacing << info.spacing[d] << (d ? " x " : " mm");
   std::cout << "file:        " << path << "\n"
             << "size:        " << SizeText(node) << (info.ndim == 3 ? " (x, y, z)" : " (x, y)") << "\n"
             << "type:        " << DTypeName(info.dtype);
@@ -567,15 +583,22 @@ Info(int argc, char ** argv)
     stored += stored.empty() ? "planar" : ", planar";
   if (!stored.empty())
     std::cout << " (" << stored << ")";
-  std::cout << "\n"
-            << "pages:       " << pages << "\n";
+  std::cout << "\n";
+  if (named)
+  {
+    std::cout << "names:      ";
+    for (size_t c = 0; c < names.size(); ++c)
+      std::cout << (c ? ", " : " ") << (names[c].empty() ? "(unnamed)" : names[c]);
+    std::cout << "\n";
+  }
+  std::cout << "pages:       " << pages << "\n";
   if (info.tiled)
     std::cout << "layout:      tiles of " << info.tile_width << " x " << info.tile_length << "\n";
   else
     std::cout << "layout:      strips of " << info.rows_per_strip << " row" << (info.rows_per_strip == 1 ? "" : "s")
               << "\n";
   std::cout << "compression: " << info.compression_name << "\n"
-            << "spacing:     " << spacing.str() << "\n";
+            << "spacing:     " << SpacingText(info) << "\n";
   PrintLevels(levels, info.ndim);
   std::cout << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
             << (info.big_endian ? "big-endian" : "little-endian") << std::endl;

@@ -80,9 +80,17 @@ SlideInfo ProbeSlide(const std::string & path, int level = 0);
 /** The image @path holds at pyramid level @level, from its header (TIFF or
  * NRRD or a whole slide): the command's one probe.  Throws RuntimeError naming the file. */
 NodeInfo ProbeImage(const std::string & path, int level = 0);
-/** The TIFF layer's description of level @level of the TIFF @path, and in
- * @levels (when not NULL) every level of it; throws RuntimeError. */
-bw_tiff_info ProbeTIFF(const std::string & path, int level = 0, std::vector<bw_tiff_level> * levels = nullptr);
+/** The TIFF layer's description of level @level of the TIFF @path, in
+ * @levels (when not null) every level of it, and into @names (when not
+ * null) its channel names, "" for a channel the file does not name;
+ * throws RuntimeError.  The strings of the description are static. */
+bw_tiff_info ProbeTIFF(const std::string & path, int level = 0, std::vector<bw_tiff_level> * levels = nullptr,
+                       std::vector<std::string> * names = nullptr);
+/** The spacing of a TIFF as a person reads it, X first: "0.25 x 0.25 um
+ * (ImageJ)" in micrometres, or millimetres when every axis is 1 mm or
+ * more, with where the file states it; or "not stated in the file (1
+ * pixel)", with any ratios the file gives without a unit. */
+std::string SpacingText(const bw_tiff_info & info);
 
 /** The folder part of @path ("." when it has none). */
 std::string FolderOf(const std::string & path);

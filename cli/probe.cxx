@@ -9,8 +9,10 @@
 #include "itkBlockwiseOpenSlideImageIO.h"
 #include "itkNrrdImageIO.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include <sys/stat.h>
 
@@ -160,7 +162,8 @@ ProbeSlide(const std::string & path, int level)
 }
 
 bw_tiff_info
-ProbeTIFF(const std::string & path, int level, std::vector<bw_tiff_level> * levels)
+ProbeTIFF(const std::string & path, int level, std::vector<bw_tiff_level> * levels,
+          std::vector<std::string> * names)
 {
   CheckReadable(path);
   bw_tiff_reader * reader = nullptr;
@@ -174,8 +177,44 @@ ProbeTIFF(const std::string & path, int level, std::vector<bw_tiff_level> * leve
     if (bw_tiff_reader_level(reader, k, &l, nullptr) == BW_OK)
       levels->push_back(l);
   }
+  if (names)
+  {
+    names->clear();
+    for (int c = 0; c < info.channels; ++c)
+    {
+      const char * name = bw_tiff_channel_name(reader, c);
+      names->push_back(name ? name : "");
+    }
+  }
   bw_tiff_close(reader);
   return info;
+}
+
+std::string
+SpacingText(const bw_tiff_info & info)
+{
+  std::ostringstream text;
+  if (info.spacing_stated)
+  {
+    double least = info.spacing[0];
+    for (int d = 1; d < info.ndim; ++d)
+      least = std::min(least, info.spacing[d]);
+    const bool mm = least >= 1.0;
+    for (int d = info.ndim - 1; d >= 0; --d)
+      text << (mm ? info.spacing[d] : info.spacing[d] * 1000.0) << (d ? " x " : "");
+    text << (mm ? " mm (" : " um (") << info.spacing_source << ")";
+    return text.str();
+  }
+  text << "not stated in the file (1 pixel";
+  if (std::strcmp(info.spacing_source, "none") != 0)
+  {
+    // Ratios without a unit: worth showing, not as lengths.
+    text << "; " << info.spacing_source << " without a unit give ";
+    for (int d = info.ndim - 1; d >= 0; --d)
+      text << info.spacing[d] << (d ? " x " : "");
+  }
+  text << ")";
+  return text.str();
 }
 
 NodeInfo

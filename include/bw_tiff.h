@@ -32,13 +32,56 @@
  * renamed by bw_tiff_finish() once every row is written; a writer that
  * fails or is aborted removes it.
  *
- * Spacing.  X and Y spacing are stored in the resolution tags (ResolutionUnit
- * centimetre, XResolution = 10 / spacing_x: spacing in millimetres) and,
- * exactly, in the ImageDescription as "xspacing=" and "yspacing=" lines;
- * Z spacing as a "spacing=" line, the key ImageJ uses for the distance
- * between slices.  On reading, the description's values win; resolution
- * tags in inches or centimetres are converted to millimetres, unitless ones
- * are taken as they are (1 / resolution); a file without any has spacing 1.
+ * Spacing, written.  X and Y spacing are stored in the resolution tags
+ * (ResolutionUnit centimetre, XResolution = 10 / spacing_x: spacing in
+ * millimetres) and, exactly, in the ImageDescription as "xspacing=" and
+ * "yspacing=" lines; Z spacing as a "spacing=" line, the key ImageJ uses
+ * for the distance between slices.
+ *
+ * Spacing, read, in millimetres, from the first page (bw_tiff_info's
+ * spacing, spacing_stated and spacing_source).  The ImageDescription says
+ * which rule applies:
+ *  - OME-XML (OME-TIFF): PhysicalSizeX/Y/Z of the first Image's Pixels, in
+ *    their PhysicalSizeX/Y/ZUnit (the OME schema's default: micrometre;
+ *    any length of its UnitsLength list, from pm and angstrom to km,
+ *    inches and points).  An axis it gives no physical size keeps the
+ *    value of the resolution tags below.
+ *  - ImageJ (a description that starts "ImageJ="): its "unit=" line is the
+ *    unit of the resolution tags (pixels per unit) and of "spacing=" (Z),
+ *    whatever the ResolutionUnit tag says.  This is tifffile's rule, which
+ *    documents ImageJ's unit as the unit of X/YResolution and of spacing
+ *    and writes the same resolution values whatever ResolutionUnit it is
+ *    given; ImageJ itself writes ResolutionUnit "none", or inch and
+ *    centimetre along with unit=inch and unit=cm, so its files read the
+ *    same by either rule.  (ImageJ's reader also rescales ResolutionUnit
+ *    centimetre with unit=um by 10^4, a case its writer never makes; this
+ *    reader does not.)  Units: "micron", "um", "µm" (also written
+ *    "\u00B5m", or with a Greek mu), "nm", "mm", "cm", "m", "inch" and the
+ *    OME symbols above.  Without a resolution tag an axis is 1 unit, as in
+ *    ImageJ; without "spacing=", Z is 1 unit.  Without a unit= line the
+ *    resolution tags' ResolutionUnit (inch or centimetre) serves, for
+ *    spacing= too.  A unit= that is not a length ("pixel", or one not known
+ *    here), or no unit anywhere, states no spacing: ImageJ shows such a
+ *    file uncalibrated.
+ *  - Any other description: the "xspacing=", "yspacing=" lines (this
+ *    writer's; they win over the resolution tags) and "spacing=" (Z), in
+ *    millimetres.
+ *  - Resolution tags alone: ResolutionUnit inch (also when the tag is
+ *    missing: TIFF's default) or centimetre, and the millimetre and
+ *    micrometre codes tifffile knows (4 and 5), are converted to
+ *    millimetres; without a unit (ResolutionUnit "none") they give only a
+ *    ratio: spacing 1 / resolution, not stated.
+ * A file that states no physical spacing has spacing_stated 0, and spacing
+ * 1 on every axis (spacing_source "none"), or the ratios a file gives
+ * without a unit.
+ *
+ * Hyperstacks are not flattened into Z: a file whose ImageJ description
+ * has channels or frames stored as pages (channels=N > 1 that are not the
+ * samples of a pixel, frames=N > 1), or whose OME-XML has SizeT > 1, or
+ * SizeC > 1 that are not the samples of a pixel (SizeC != SamplesPerPixel),
+ * gives BW_ERR_UNSUPPORTED.  Metadata that cannot be parsed (malformed or
+ * hostile XML, absurd values) is ignored: it never makes a file fail to
+ * open.
  *
  * Every function returns BW_OK or an error status with a message in *err
  * (err may be NULL); libtiff's own messages go into that message, never to
@@ -143,6 +186,27 @@ typedef struct bw_tiff_info {
                                          file has none (see bw_tiff_open_level()) */
   int level;                        /**< the level this reader reads; shape,
                                          spacing and layout are its own */
+  int spacing_stated;               /**< 1: the file states a physical
+                                         spacing, and spacing[] holds it in
+                                         millimetres; 0: it states none, and
+                                         spacing[] is 1 per pixel, or the
+                                         ratios of resolution tags (or an
+                                         ImageJ description) without a unit */
+  const char *spacing_source;       /**< where spacing[] comes from:
+                                         "resolution tags", "ImageJ",
+                                         "OME-XML", "Blockwise" (the
+                                         description keys of this writer),
+                                         or "none" (spacing 1) */
+  const char *description_format;   /**< what the first page's
+                                         ImageDescription is: "OME-XML",
+                                         "ImageJ", "other" (any other text,
+                                         this writer's too), "none" */
+  int meta_channels, meta_z, meta_t; /**< channels, Z planes and time points
+                                         the description states: OME-XML's
+                                         SizeC, SizeZ, SizeT; ImageJ's
+                                         channels=, slices=, frames= (1 when
+                                         a line is missing; slices from
+                                         images=); 0 when it states none */
 } bw_tiff_info;
 
 /** One level of a pyramid, as bw_tiff_reader_level() reports it. */
@@ -182,13 +246,14 @@ typedef struct bw_tiff_reader bw_tiff_reader;
  * or encoding (pages of different sizes, ImageDepth > 1, a compression
  * this libtiff has no codec for, only reduced-resolution pages, a one-page
  * file whose description announces several images (ImageJ's
- * single-directory stacks), a row, compressed strip or tile over 1 GiB
- * decoded).  Corrupt or truncated files give BW_ERR_PARAM: among them a
- * zero-size image, a directory, or a tag value, that lies past the end of
- * the file, even where libtiff would only drop the tag, and a page whose
- * pixels cannot fit in the file's size (uncompressed, or with a codec of
- * bounded ratio: Deflate, LZW, PackBits); these are told apart from the
- * size limits above. */
+ * single-directory stacks), an ImageJ or OME-TIFF hyperstack whose
+ * channels or time points are stored as pages (see above), a row,
+ * compressed strip or tile over 1 GiB decoded).  Corrupt or truncated
+ * files give BW_ERR_PARAM: among them a zero-size image, a directory, or
+ * a tag value, that lies past the end of the file, even where libtiff
+ * would only drop the tag, and a page whose pixels cannot fit in the
+ * file's size (uncompressed, or with a codec of bounded ratio: Deflate,
+ * LZW, PackBits); these are told apart from the size limits above. */
 BW_API bw_status bw_tiff_open(const char *path, bw_tiff_reader **out, bw_error *err);
 
 /** As bw_tiff_open(), over a file image in memory that the caller keeps
@@ -220,6 +285,12 @@ BW_API bw_status bw_tiff_reader_level(const bw_tiff_reader *r, int level, bw_tif
 
 /** The file's description; valid until bw_tiff_close(). */
 BW_API const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r);
+
+/** The name of channel @c of the image, as the file's OME-XML gives it
+ * (the Name of its Channel elements, when there is one element per
+ * channel; at most 255 bytes of UTF-8), or NULL when the file names none
+ * or @r is NULL or @c out of range.  Valid until bw_tiff_close(). */
+BW_API const char *bw_tiff_channel_name(const bw_tiff_reader *r, int c);
 
 /** Reads a region of an image of one channel into dst.  region has
  * info->ndim axes (start and size in C order); dst has the same number of

@@ -113,9 +113,82 @@ void bw_tiff_describe(char *buf, int ndim, uint32_t pages, const double *spacing
 int bw_tiff_set_spacing_tags(TIFF *tif, int ndim, const double *spacing,
                              const char *description);
 
-/* Spacing (Z, Y, X; Z is 1 when the description has none) of the current
- * directory of a file being read. */
-void bw_tiff_read_spacing(TIFF *tif, double spacing[3]);
+/* Parses a number in decimal or exponent notation with '.' as the decimal
+ * point, whatever the locale: 1 and *v when the whole of [s, s + len),
+ * up to blanks around it, is one (at most 64 bytes). */
+int bw_tiff_parse_double(const char *s, size_t len, double *v);
+
+/* Millimetres per unit of length @unit (@len bytes, no NUL needed): the
+ * symbols of OME's UnitsLength from pm to km, angstrom, inch, foot, yard,
+ * mile, thou, line and point, and ImageJ's names ("micron", "um",
+ * "\u00B5m", "inch", ...); 0 for anything else ("pixel" too). */
+double bw_tiff_unit_mm(const char *unit, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Metadata of the first page: spacing, hyperstacks (bw_tiff_desc.c)        */
+/* ------------------------------------------------------------------------ */
+
+/* Longest channel name kept, with its NUL. */
+#define BW_TIFF_NAME_MAX 256
+
+/* What an OME-XML description says of its first Image (bw_tiff_ome.c). */
+typedef struct bw_tiff_ome {
+  int valid;      /* 1: the root is OME and the first Image's Pixels element
+                     was read, without an XML error before it */
+  int images;     /* Image elements seen (up to where parsing stopped) */
+  int64_t size_x, size_y, size_z, size_c, size_time; /* 0 when missing or invalid */
+  char dimension_order[8]; /* "XYZCT" ..., "" when missing or invalid */
+  char type[16];           /* "uint16" ..., "" when missing or too long */
+  double physical_mm[3];   /* PhysicalSizeX, Y, Z in millimetres; 0 when
+                              missing, invalid or in an unknown unit */
+  int channels;            /* Channel elements of the first Pixels (counted
+                              up to BW_TIFF_MAX_CHANNELS) */
+  int channel_spp[BW_TIFF_MAX_CHANNELS]; /* their SamplesPerPixel, 0 if none */
+  char *names[BW_TIFF_MAX_CHANNELS];     /* their Name (malloc'ed), or NULL */
+} bw_tiff_ome;
+
+/* Most bytes of a description parsed as OME-XML; past them parsing stops,
+ * keeping what was read (the first Image comes first). */
+#define BW_TIFF_OME_MAX_BYTES ((size_t)16 << 20)
+
+/* Most nested elements in OME-XML (the schema needs under 10): deeper
+ * input stops the parser and is taken as no OME-XML. */
+#define BW_TIFF_OME_MAX_DEPTH 64
+
+/* 1 when @desc looks like XML (its first character past blanks and a
+ * UTF-8 byte-order mark is '<'). */
+int bw_tiff_is_xml(const char *desc);
+
+/* Parses @len bytes of OME-XML into *o (zeroed first); returns o->valid.
+ * Malformed or hostile XML (a DTD declaring entities, nesting deeper than
+ * BW_TIFF_OME_MAX_DEPTH) gives 0.  Memory is bounded by the bytes parsed.
+ * Free the names with bw_tiff_ome_free(), whatever it returns. */
+int bw_tiff_ome_parse(const char *xml, size_t len, bw_tiff_ome *o);
+
+/* Frees the names of *o and forgets them. */
+void bw_tiff_ome_free(bw_tiff_ome *o);
+
+/* The metadata of a page, as bw_tiff.h describes it. */
+typedef struct bw_tiff_meta {
+  double spacing[3];          /* Z, Y, X (Z is 1 when nothing states it) */
+  int stated;                 /* bw_tiff_info.spacing_stated */
+  const char *source, *format; /* spacing_source, description_format */
+  int channels, z, t;         /* bw_tiff_info.meta_channels, _z, _t */
+  int imagej;                 /* the description is ImageJ's */
+  bw_tiff_ome ome;            /* its OME-XML, when valid */
+} bw_tiff_meta;
+
+/* Reads the metadata of the current directory of a file being read, whose
+ * ResolutionUnit tag holds @resolution_unit (-1: no such tag).  The
+ * channel names in m->ome are allocated: take them, or free them with
+ * bw_tiff_ome_free(). */
+void bw_tiff_read_meta(TIFF *tif, int resolution_unit, bw_tiff_meta *m);
+
+/* Declines a hyperstack flattened into pages (BW_ERR_UNSUPPORTED with a
+ * message that says so), for pages of @spp samples per pixel, @npages
+ * pages kept: ImageJ or OME channels that are not the samples of a pixel,
+ * time points, and the pages of several OME images.  BW_OK otherwise. */
+bw_status bw_tiff_meta_check(const bw_tiff_meta *m, int spp, size_t npages, bw_error *err);
 
 /* 1 when the current directory's description marks the file as a volume,
  * even of one page; *images receives the number of images it announces. */

@@ -27,106 +27,6 @@ static uint64_t mul_sat(uint64_t a, uint64_t b) {
 /* Opening                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* An unsigned integer of @n bytes at @p in the file's byte order. */
-static uint64_t file_uint(const unsigned char *p, int n, int big_endian) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; i++) v |= (uint64_t)p[big_endian ? i : n - 1 - i] << (8 * (n - 1 - i));
-  return v;
-}
-
-/* Bytes per value of a TIFF field type, 0 for types libtiff ignores. */
-static unsigned type_size(unsigned type) {
-  switch (type) {
-  case TIFF_BYTE: case TIFF_ASCII: case TIFF_SBYTE: case TIFF_UNDEFINED: return 1;
-  case TIFF_SHORT: case TIFF_SSHORT: return 2;
-  case TIFF_LONG: case TIFF_SLONG: case TIFF_FLOAT: case TIFF_IFD: return 4;
-  case TIFF_RATIONAL: case TIFF_SRATIONAL: case TIFF_DOUBLE: case TIFF_LONG8:
-  case TIFF_SLONG8: case TIFF_IFD8: return 8;
-  default: return 0;
-  }
-}
-
-/* The value of SHORT or LONG tag @tag in the first directory of the file,
- * read without libtiff (for files libtiff refuses to open); UINT64_MAX
- * when the file is not TIFF, or the tag is missing or of another type. */
-static uint64_t first_directory_value(bw_tiff_file *f, unsigned tag) {
-  unsigned char head[16];
-  if (bw_tiff_file_pread(f, head, 16, 0) < 16 || head[0] != head[1] ||
-      (head[0] != 'M' && head[0] != 'I'))
-    return UINT64_MAX;
-  int be = head[0] == 'M';
-  uint64_t magic = file_uint(head + 2, 2, be);
-  if (magic != 42 && magic != 43) return UINT64_MAX;
-  int big = magic == 43;
-  uint64_t off = big ? file_uint(head + 8, 8, be) : file_uint(head + 4, 4, be);
-  int count_size = big ? 8 : 2, entry_size = big ? 20 : 12;
-  unsigned char buf[20];
-  if (off > f->size || bw_tiff_file_pread(f, buf, (uint64_t)count_size, off) != count_size)
-    return UINT64_MAX;
-  uint64_t n = file_uint(buf, count_size, be);
-  for (uint64_t i = 0; i < n && i < 4096; i++) {
-    uint64_t at = off + (uint64_t)count_size + i * (uint64_t)entry_size;
-    if (bw_tiff_file_pread(f, buf, (uint64_t)entry_size, at) != entry_size) return UINT64_MAX;
-    if (file_uint(buf, 2, be) != tag) continue;
-    unsigned type = (unsigned)file_uint(buf + 2, 2, be);
-    const unsigned char *v = buf + (big ? 12 : 8);
-    return type == TIFF_SHORT  ? file_uint(v, 2, be)
-           : type == TIFF_LONG ? file_uint(v, 4, be)
-                               : UINT64_MAX;
-  }
-  return UINT64_MAX;
-}
-
-/* Checks that directory @dir at @off, and every value it stores out of
- * line, lie inside the file.  libtiff drops a tag whose value is cut off
- * with only a warning; here a file cut short is an error, so that a lost
- * ImageDescription cannot silently change the spacing. */
-static bw_status check_directory_extent(bw_tiff_reader *r, uint64_t off, unsigned dir,
-                                        bw_error *err) {
-  int big = TIFFIsBigTIFF(r->tif) ? 1 : 0, be = TIFFIsBigEndian(r->tif) ? 1 : 0;
-  int count_size = big ? 8 : 2, entry_size = big ? 20 : 12, inline_size = big ? 8 : 4;
-  uint64_t size = r->file.size;
-  unsigned char head[8];
-  if (off > size || size - off < (uint64_t)count_size ||
-      bw_tiff_file_pread(&r->file, head, (uint64_t)count_size, off) != count_size)
-    return bw_tiff_fail(err, BW_ERR_PARAM,
-                        "directory %u lies past the end of the file (%llu bytes): the file is "
-                        "truncated or corrupt",
-                        dir, (unsigned long long)size);
-  uint64_t n = file_uint(head, count_size, be);
-  uint64_t table = n * (uint64_t)entry_size;
-  if (n > ((uint64_t)1 << 20) || size - off - (uint64_t)count_size < table + (uint64_t)inline_size)
-    return bw_tiff_fail(err, BW_ERR_PARAM,
-                        "directory %u (%llu entries at byte %llu) does not fit in the file "
-                        "(%llu bytes): the file is truncated or corrupt",
-                        dir, (unsigned long long)n, (unsigned long long)off,
-                        (unsigned long long)size);
-  if (n == 0) return BW_OK;
-  unsigned char *t = (unsigned char *)malloc((size_t)table);
-  if (!t) return bw_tiff_fail(err, BW_ERR_NOMEM, "cannot allocate directory %u", dir);
-  int64_t got = bw_tiff_file_pread(&r->file, t, table, off + (uint64_t)count_size);
-  bw_status st = BW_OK;
-  if (got < 0 || (uint64_t)got != table) {
-    st = bw_tiff_fail(err, r->file.io_errno ? BW_ERR_IO : BW_ERR_PARAM,
-                      "directory %u cannot be read again", dir);
-  }
-  for (uint64_t i = 0; st == BW_OK && i < n; i++) {
-    const unsigned char *e = t + i * (uint64_t)entry_size;
-    unsigned tag = (unsigned)file_uint(e, 2, be);
-    unsigned ts = type_size((unsigned)file_uint(e + 2, 2, be));
-    uint64_t count = file_uint(e + 4, big ? 8 : 4, be);
-    if (ts == 0 || count <= (uint64_t)inline_size / ts) continue; /* inline or ignored */
-    uint64_t at = file_uint(e + (big ? 12 : 8), inline_size, be);
-    if (count > UINT64_MAX / ts || at > size || count * ts > size - at)
-      st = bw_tiff_fail(err, BW_ERR_PARAM,
-                        "directory %u: the value of tag %u lies past the end of the file "
-                        "(%llu bytes): the file is truncated or corrupt",
-                        dir, tag, (unsigned long long)size);
-  }
-  free(t);
-  return st;
-}
-
 bw_status bw_tiff_examine_directory(bw_tiff_reader *r, unsigned dir, int as_level, int *skip,
                                     page_layout *pl, sample_format *fmt, uint32_t *w,
                                     uint32_t *h, bw_error *err) {
@@ -134,7 +34,7 @@ bw_status bw_tiff_examine_directory(bw_tiff_reader *r, unsigned dir, int as_leve
   memset(pl, 0, sizeof *pl);
   *skip = 0;
   *w = *h = 0;
-  bw_status st = check_directory_extent(r, TIFFCurrentDirOffset(tif), dir, err);
+  bw_status st = bw_tiff_check_directory_extent(r, TIFFCurrentDirOffset(tif), dir, err);
   if (st != BW_OK) return st;
   uint32_t subfile = 0, width = 0, length = 0, depth = 1;
   int have_size = TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) &&
@@ -329,6 +229,32 @@ static bw_status take_format(bw_tiff_reader *r, const sample_format *f, bw_error
   return st == BW_OK ? bw_tiff_make_lut(r, r->tif, err) : st;
 }
 
+/* Reads the metadata of libtiff's current directory (the first kept page)
+ * into *m and r->info, moving the channel names to r. */
+static void take_meta(bw_tiff_reader *r, bw_tiff_meta *m) {
+  /* ResolutionUnit as stored: libtiff drops the millimetre and micrometre
+   * codes some writers use, and would then report inches. */
+  uint64_t unit =
+      bw_tiff_directory_value(&r->file, TIFFCurrentDirOffset(r->tif), TIFFIsBigTIFF(r->tif) ? 1 : 0,
+                              TIFFIsBigEndian(r->tif) ? 1 : 0, TIFFTAG_RESOLUTIONUNIT);
+  bw_tiff_read_meta(r->tif, unit == UINT64_MAX ? -1 : unit > 0xFFFF ? 0 : (int)unit, m);
+  bw_tiff_info *in = &r->info;
+  for (int i = 0; i < 3; i++) in->spacing[i] = m->spacing[i];
+  in->spacing_stated = m->stated;
+  in->spacing_source = m->source;
+  in->description_format = m->format;
+  in->meta_channels = m->channels;
+  in->meta_z = m->z;
+  in->meta_t = m->t;
+  /* Names go with channels one to one: one Channel element per sample. */
+  r->nnames = m->ome.channels;
+  for (int c = 0; c < BW_TIFF_MAX_CHANNELS; c++) {
+    if (m->ome.channel_spp[c] > 1) r->nnames = 0;
+    r->names[c] = m->ome.names[c];
+    m->ome.names[c] = NULL;
+  }
+}
+
 bw_status bw_tiff_check_page(const bw_tiff_reader *r, size_t z, uint32_t w, uint32_t h,
                              const sample_format *fmt, const sample_format *fmt0, bw_error *err) {
   if (w != r->width || h != r->length)
@@ -378,7 +304,7 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
       return bw_tiff_fail(err, BW_ERR_IO, "cannot read %s: %s", name,
                           strerror(r->file.io_errno));
     /* Said in words where libtiff's own text would not be. */
-    if (r->msg.set && (first_directory_value(&r->file, TIFFTAG_IMAGEWIDTH) == 0 ||
+    if (r->msg.set && (bw_tiff_first_directory_value(&r->file, TIFFTAG_IMAGEWIDTH) == 0 ||
                        first_directory_value(&r->file, TIFFTAG_IMAGELENGTH) == 0))
       return bw_tiff_fail(err, BW_ERR_PARAM,
                           "not a readable TIFF file: the first image is a zero-size image "
@@ -392,6 +318,8 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
   int last_kept = 0;        /* libtiff holds the directory of the last page */
   int volume = 0;           /* the first page's description marks a volume */
   double volume_images = 0; /* and announces this many images */
+  bw_tiff_meta meta;        /* the first page's metadata (names moved to r) */
+  memset(&meta, 0, sizeof meta);
   for (unsigned dir = 0;; dir++) {
     page_layout pl;
     sample_format fmt;
@@ -411,7 +339,7 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
       if (r->npages == 0) {
         fmt0 = fmt;
         bw_tiff_take_layout(r, &pl, w, h);
-        bw_tiff_read_spacing(tif, r->info.spacing);
+        take_meta(r, &meta);
         volume = bw_tiff_description_volume(tif, &volume_images);
       } else {
         st = bw_tiff_check_page(r, r->npages, w, h, &fmt, &fmt0, err);
@@ -439,6 +367,8 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
   if (r->npages == 0)
     return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "the file holds only reduced-resolution images");
+  bw_status mst = bw_tiff_meta_check(&meta, fmt0.spp, r->npages, err);
+  if (mst != BW_OK) return mst;
   if (r->npages == 1 && volume && volume_images > 1)
     return bw_tiff_fail(err, BW_ERR_UNSUPPORTED,
                         "the description announces %.0f images but the file holds one page: "
@@ -486,6 +416,7 @@ static void reader_free(bw_tiff_reader *r) {
   free(r->pages);
   bw_tiff_levels_free(r);
   free(r->lut);
+  for (int c = 0; c < BW_TIFF_MAX_CHANNELS; c++) free(r->names[c]);
   bw_tiff_decode_free(r);
   free(r);
 }
@@ -569,6 +500,11 @@ bw_status bw_tiff_open_memory_level(const void *data, size_t size, int level,
 
 const bw_tiff_info *bw_tiff_reader_info(const bw_tiff_reader *r) {
   return r ? &r->info : NULL;
+}
+
+const char *bw_tiff_channel_name(const bw_tiff_reader *r, int c) {
+  if (!r || c < 0 || c >= r->info.channels || r->nnames != r->info.channels) return NULL;
+  return r->names[c];
 }
 
 void bw_tiff_reader_counters(const bw_tiff_reader *r, bw_tiff_counters *c) {

@@ -1,6 +1,6 @@
 /* The reader's state, shared by its parts (not installed): bw_tiff_open.c
  * opens a file, checks that its layout is one this reader reads and records
- * each page's layout; bw_tiff_decode.c reads regions of strips and tiles;
+ * each page's layout (bw_tiff_dir.c reads directories without libtiff); bw_tiff_decode.c reads regions of strips and tiles;
  * bw_tiff_samples.c turns the samples of decoded rows into channels. */
 #ifndef BW_TIFF_READER_H
 #define BW_TIFF_READER_H
@@ -138,6 +138,8 @@ struct bw_tiff_reader {
   size_t scratch_cap;
   chunk_cache cache;
   uint64_t chunks_decoded;
+  char *names[BW_TIFF_MAX_CHANNELS]; /* channel names of the OME-XML, or NULL */
+  int nnames;         /* Channel elements, when each is one sample; else 0 */
 #ifdef BW_HAVE_LIBDEFLATE
   struct libdeflate_decompressor *inflater; /* made on first use */
   unsigned char *packed;  /* compressed bytes of one chunk */
@@ -189,6 +191,24 @@ bw_status bw_tiff_levels_load(bw_tiff_reader *r, int level, sample_format *fmt0,
 const bw_tiff_level_src *bw_tiff_level_src_of(const bw_tiff_reader *r, int level);
 
 void bw_tiff_levels_free(bw_tiff_reader *r);
+/* The value of SHORT or LONG tag @tag in the directory at @off of a file
+ * of that kind (@big: BigTIFF, @be: big-endian), read without libtiff
+ * (which drops values it finds out of range); UINT64_MAX when the tag is
+ * missing or of another type, or the directory cannot be read
+ * (bw_tiff_dir.c). */
+uint64_t bw_tiff_directory_value(bw_tiff_file *f, uint64_t off, int big, int be, unsigned tag);
+
+/* The same in the first directory of the file (for files libtiff refuses
+ * to open); UINT64_MAX also when the file is not TIFF. */
+uint64_t bw_tiff_first_directory_value(bw_tiff_file *f, unsigned tag);
+
+/* Checks that directory @dir at @off, and every value it stores out of
+ * line, lie inside the file: BW_ERR_PARAM with a message when not.  libtiff
+ * drops a tag whose value is cut off with only a warning; here a file cut
+ * short is an error, so that a lost ImageDescription cannot silently
+ * change the spacing. */
+bw_status bw_tiff_check_directory_extent(bw_tiff_reader *r, uint64_t off, unsigned dir,
+                                         bw_error *err);
 
 /* Makes page @z libtiff's current directory, checking that its layout is
  * still the one recorded at open (bw_tiff_pages.c). */

@@ -155,6 +155,53 @@ def test_info(tmp):
     assert np.allclose(info["spacing"][1:], [2.5, 5.0]), info["spacing"]
 
 
+def test_info_spacing(tmp):
+    """Spacing in micrometres with where the file states it, or that it
+    does not; channel names; hyperstacks refused in one line.  Oracle: the
+    file's metadata as tifffile reads it back."""
+    a = np.zeros((3, 10, 12), np.uint16)
+    ij = os.path.join(tmp, "ij.tif")
+    tifffile.imwrite(ij, a, imagej=True, resolution=(1 / 0.25, 1 / 0.25),
+                     metadata={"unit": "um", "spacing": 2.0, "axes": "ZYX"})
+    with tifffile.TiffFile(ij) as t:
+        xn, xd = t.pages[0].tags["XResolution"].value
+        assert t.imagej_metadata["unit"] == "um" and t.imagej_metadata["spacing"] == 2.0
+    um = xd / xn  # micrometres per pixel
+    assert "spacing:     0.25 x 0.25 x 2 um (ImageJ)\n" in run("info", ij).stdout
+    info = json.loads(run("info", ij, "--json").stdout)
+    assert (info["spacing_stated"], info["spacing_unit"], info["spacing_source"]) == (True, "mm", "ImageJ")
+    assert np.allclose(info["spacing"], [2e-3, um * 1e-3, um * 1e-3], rtol=1e-6), info["spacing"]
+
+    plain = os.path.join(tmp, "plain.tif")
+    tifffile.imwrite(plain, a[0])
+    with tifffile.TiffFile(plain) as t:
+        assert int(t.pages[0].tags["ResolutionUnit"].value) == 1  # none
+    assert "spacing:     not stated in the file (1 pixel)\n" in run("info", plain).stdout
+    info = json.loads(run("info", plain, "--json").stdout)
+    assert (info["spacing_stated"], info["spacing_unit"], info["spacing_source"], info["spacing"]) == \
+        (False, None, "none", [1.0, 1.0]), info
+
+    mm = os.path.join(tmp, "mm.tif")
+    tifffile.imwrite(mm, a[0], resolution=(0.5, 0.5), resolutionunit="CENTIMETER")
+    assert "spacing:     20 x 20 mm (resolution tags)\n" in run("info", mm).stdout
+
+    ome = os.path.join(tmp, "ome.tif")
+    chans = "".join(f'<Channel SamplesPerPixel="1" Name="{n}"/>' for n in ("DAPI", "GFP", "Cy5"))
+    tifffile.imwrite(ome, np.zeros((10, 12, 3), np.uint8), photometric="minisblack", planarconfig="contig",
+                     metadata=None, description=(
+                         '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image><Pixels '
+                         'SizeX="12" SizeY="10" SizeC="3" SizeZ="1" SizeT="1" PhysicalSizeX="0.5" '
+                         f'PhysicalSizeY="0.5">{chans}</Pixels></Image></OME>').encode())
+    text = run("info", ome).stdout
+    assert "names:       DAPI, GFP, Cy5\n" in text and "spacing:     0.5 x 0.5 um (OME-XML)\n" in text, text
+    assert json.loads(run("info", ome, "--json").stdout)["channel_names"] == ["DAPI", "GFP", "Cy5"]
+
+    hyper = os.path.join(tmp, "hyper.tif")
+    tifffile.imwrite(hyper, np.zeros((3, 5, 8, 9), np.uint8), ome=True, metadata={"axes": "CZYX"})
+    expect_failure(["info", hyper], 1, "OME-TIFF hyperstack of 3 channels x 5 slices: channels stored as pages",
+                   tmp)
+
+
 def colour(v, lo=-1.0, hi=1.0):
     """The documented colour scale: five stops, linear between them."""
     if np.isnan(v):
@@ -274,7 +321,8 @@ def test_denoise(tmp):
     # 3-D float32, anisotropic radii, h given; Z chunked by the budget.
     vol = (clean[None, :60, :80] + rng.normal(0, 30, (24, 60, 80))).astype(np.float32)
     pv, pvo = os.path.join(tmp, "v.tif"), os.path.join(tmp, "vo.tif")
-    tifffile.imwrite(pv, vol, imagej=True)
+    # (axes: without them tifffile writes a 3-D array as ImageJ channels.)
+    tifffile.imwrite(pv, vol, imagej=True, metadata={"axes": "ZYX"})
     run("denoise", pv, "-o", pvo, "--sigma", "25", "--h", "40", "--patch", "1,1,2", "--search", "1,2,3",
         "--memory", "1M", "--compression", "deflate")
     got = tifffile.imread(pvo)

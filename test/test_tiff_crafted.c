@@ -218,7 +218,9 @@ void test_crafted_reduced_pages(void) {
 }
 
 /* Spacing read from resolution tags in inches, centimetres and without
- * unit, and from description lines (which win), including ImageJ's. */
+ * unit, and from description lines (which win), including ImageJ's (in
+ * its unit, whatever ResolutionUnit says); whether it is stated, and
+ * where it comes from. */
 void test_crafted_spacing(void) {
   uint8_t pix[6] = {1, 2, 3, 4, 5, 6};
   struct {
@@ -227,15 +229,25 @@ void test_crafted_spacing(void) {
     const char *desc;
     int pages;
     double want[3]; /* C order */
+    int stated;
+    const char *source;
   } cases[] = {
-      {2, 300, 1, 150, 1, NULL, 1, {25.4 / 150, 25.4 / 300, 0}},
-      {0, 72, 1, 72, 1, NULL, 1, {25.4 / 72, 25.4 / 72, 0}},
-      {3, 2000, 1, 4000, 1, NULL, 1, {10.0 / 4000, 10.0 / 2000, 0}},
-      {1, 4, 1, 2, 1, NULL, 1, {0.5, 0.25, 0}},
-      {3, 2000, 1, 4000, 1, "xspacing=0.123\nyspacing=7\n", 1, {7, 0.123, 0}},
+      {2, 300, 1, 150, 1, NULL, 1, {25.4 / 150, 25.4 / 300, 0}, 1, "resolution tags"},
+      {0, 72, 1, 72, 1, NULL, 1, {25.4 / 72, 25.4 / 72, 0}, 1, "resolution tags"},
+      {3, 2000, 1, 4000, 1, NULL, 1, {10.0 / 4000, 10.0 / 2000, 0}, 1, "resolution tags"},
+      {1, 4, 1, 2, 1, NULL, 1, {0.5, 0.25, 0}, 0, "resolution tags"},
+      {1, 1, 1, 1, 1, NULL, 1, {1, 1, 0}, 0, "none"},
+      {5, 4, 1, 4, 1, NULL, 1, {0.25e-3, 0.25e-3, 0}, 1, "resolution tags"},
+      {3, 2000, 1, 4000, 1, "xspacing=0.123\nyspacing=7\n", 1, {7, 0.123, 0}, 1, "Blockwise"},
       {1, 5, 1, 5, 1, "ImageJ=1.53t\nimages=2\nslices=2\nunit=micron\nspacing=2.5\n", 2,
-       {2.5, 0.2, 0.2}},
-      {3, 0, 1, 10, 0, "spacing=-4\nxspacing=nan\n", 2, {1, 1, 1}},
+       {2.5e-3, 0.2e-3, 0.2e-3}, 1, "ImageJ"},
+      {3, 5, 1, 5, 1, "ImageJ=1.53t\nimages=2\nslices=2\nunit=nm\nspacing=2.5\n", 2,
+       {2.5e-6, 0.2e-6, 0.2e-6}, 1, "ImageJ"},
+      {3, 5, 1, 5, 1, "ImageJ=1.53t\nimages=2\nslices=2\nspacing=2.5\n", 2, {25, 2, 2}, 1,
+       "resolution tags"},
+      {3, 5, 1, 5, 1, "ImageJ=1.53t\nimages=2\nslices=2\nunit=pixel\nspacing=2.5\n", 2,
+       {2.5, 0.2, 0.2}, 0, "ImageJ"},
+      {3, 0, 1, 10, 0, "spacing=-4\nxspacing=nan\n", 2, {1, 1, 1}, 0, "none"},
   };
   for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
     tb_page pg[2];
@@ -260,8 +272,11 @@ void test_crafted_spacing(void) {
     int nd = cases[k].pages > 1 ? 3 : 2;
     CHECK(in->ndim == nd, "case %zu ndim", k);
     for (int i = 0; i < nd; i++)
-      CHECK(fabs(in->spacing[i] - cases[k].want[i]) <= 1e-6 * cases[k].want[i], "case %zu: spacing[%d] %.9g, want %.9g",
-            k, i, in->spacing[i], cases[k].want[i]);
+      CHECK(fabs(in->spacing[i] - cases[k].want[i]) <= 1e-6 * cases[k].want[i],
+            "case %zu: spacing[%d] %.9g, want %.9g", k, i, in->spacing[i], cases[k].want[i]);
+    CHECK(in->spacing_stated == cases[k].stated && strcmp(in->spacing_source, cases[k].source) == 0,
+          "case %zu: stated %d by %s, want %d by %s", k, in->spacing_stated, in->spacing_source,
+          cases[k].stated, cases[k].source);
     bw_tiff_close(r);
     free(f.b);
   }

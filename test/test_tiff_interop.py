@@ -219,16 +219,18 @@ class ReadTifffile(Case):
                          metadata={"spacing": 2.5, "unit": "um", "axes": "ZYX"})
         with tifffile.TiffFile(p) as t:
             tags = t.pages[0].tags
-            unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 2
-            per_unit = {1: 1.0, 2: 25.4, 3: 10.0}[int(unit)]
+            # ImageJ's unit is the unit of the resolution tags and of
+            # spacing (test_tiff_meta.py tests the others).
+            self.assertEqual(t.imagej_metadata["unit"], "um")
+            per_unit = 1e-3
             xn, xd = tags["XResolution"].value
             yn, yd = tags["YResolution"].value
         info = self.info(p)
         self.assertEqual(info["shape"], [3, 10, 12])
-        self.assertEqual(info["spacing"][0], 2.5)
+        self.assertAlmostEqual(info["spacing"][0], 2.5e-3, delta=1e-15)
         # libtiff hands resolutions over as single-precision floats.
-        self.assertAlmostEqual(info["spacing"][1], per_unit * yd / yn, delta=1e-6)
-        self.assertAlmostEqual(info["spacing"][2], per_unit * xd / xn, delta=1e-6)
+        self.assertAlmostEqual(info["spacing"][1], per_unit * yd / yn, delta=1e-9)
+        self.assertAlmostEqual(info["spacing"][2], per_unit * xd / xn, delta=1e-9)
         got, _ = self.read(p)
         self.assertSameArray(got, a)
 

@@ -2,7 +2,8 @@
  * The TIFF layer's tests (libblockwise_tiff), one executable:
  * `blockwise_tiff_tests NAME` runs one (CTest registers each as tiff.NAME),
  * no argument runs them all.  The tests live in test_tiff_write.c,
- * test_tiff_read.c and test_tiff_crafted.c; files go to a fresh folder
+ * test_tiff_read.c, test_tiff_band.c, test_tiff_crafted.c and
+ * test_tiff_meta.c; files go to a fresh folder
  * under $BW_TEST_TMPDIR (default /tmp), removed at the end of each test.
  */
 #include "tiff_test_util.h"
@@ -32,6 +33,12 @@ static const bw_test tests[] = {
     {"decode_cache", test_decode_cache},
     {"band_unit", test_band_unit},
     {"compression_names", test_compression_names},
+    {"ome_parse", test_ome_parse},
+    {"ome_malformed", test_ome_malformed},
+    {"ome_hostile", test_ome_hostile},
+    {"units", test_units},
+    {"meta_hyperstacks", test_meta_hyperstacks},
+    {"meta_channel_names", test_meta_channel_names},
 };
 
 BW_TEST_MAIN(tests)

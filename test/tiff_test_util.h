@@ -41,6 +41,12 @@ void test_bad_files(void);
 void test_truncated(void);
 void test_mutations(void);
 void test_unsupported(void); /* test_tiff_crafted.c */
+void test_ome_parse(void);
+void test_ome_malformed(void);
+void test_ome_hostile(void);
+void test_units(void);
+void test_meta_hyperstacks(void);
+void test_meta_channel_names(void); /* test_tiff_meta.c */
 
 /* ------------------------------------------------------------------------ */
 /* Data, folders, files                                                     */

@@ -1,17 +1,21 @@
 # Tests of the TIFF layer (libblockwise_tiff), all named tiff.*:
 #   tiff.NAME           the C tests in test_tiff_*.c, one per test
-#   tiff.interop.CLASS  test_tiff_interop.py against tifffile, tiffcp and
-#                       tiffinfo, one per test class
+#   tiff.interop.CLASS  test_tiff_interop.py, test_tiff_color.py and
+#                       test_tiff_meta.py against tifffile, tiffcp,
+#                       tiffinfo, vips and PIL, one per test class
 #   tiff.fuzz           a libFuzzer run of the reader (clang), fixed inputs
 # A missing tool makes its tests fail with a message; nothing is skipped.
 
 # test_tiff_write.c (the writer), test_tiff_read.c (partial reads, the
 # cache), test_tiff_band.c (the band unit), test_tiff_crafted.c (files
-# built byte by byte, truncated, mutated); tiff_test_util.c their helpers.
+# built byte by byte, truncated, mutated), test_tiff_meta.c (OME-XML,
+# ImageJ hyperstacks, units: it calls the layer's internal parser, hence
+# io/ among its include folders); tiff_test_util.c their helpers.
 add_executable(blockwise_tiff_tests
   test_tiff_main.c test_tiff_write.c test_tiff_read.c test_tiff_band.c test_tiff_crafted.c
-  tiff_test_util.c)
+  test_tiff_meta.c tiff_test_util.c)
 target_link_libraries(blockwise_tiff_tests PRIVATE blockwise_tiff_static bw_test_harness)
+target_include_directories(blockwise_tiff_tests PRIVATE ${PROJECT_SOURCE_DIR}/io)
 
 # Test-only command line over bw_tiff.h, for the Python tests and the seeds.
 add_executable(tiff_tool tiff_tool.c)
@@ -24,7 +28,8 @@ set(BLOCKWISE_TIFF_TESTS
   fill_order reduced_pages spacing_tags bad_files truncated mutations
   spacing_roundtrip bigtiff writer_params writer_sequence writer_io_failure
   reader_errors tags single_page_volume unsupported decode_cache band_unit
-  compression_names)
+  compression_names ome_parse ome_malformed ome_hostile units meta_hyperstacks
+  meta_channel_names)
 foreach(t ${BLOCKWISE_TIFF_TESTS})
   add_test(NAME tiff.${t} COMMAND blockwise_tiff_tests ${t})
   set_tests_properties(tiff.${t} PROPERTIES
@@ -51,12 +56,14 @@ endfunction()
 
 find_program(BLOCKWISE_VIPS NAMES vips)
 # test_tiff_interop.py: grey images; test_tiff_color.py: the other pixel
-# formats; test_tiff_levels.py: pyramids (both also need vips).  An entry
-# "file:Class" is class Class of test_tiff_<file>.py.
+# formats; test_tiff_levels.py: pyramids (both also need vips);
+# test_tiff_meta.py: spacing, units and axes of ImageJ, OME-TIFF and plain
+# files.  An entry "file:Class" is class Class of test_tiff_<file>.py.
 set(BLOCKWISE_TIFF_INTEROP_CLASSES
   ReadTifffile ReadTiffcp PartialRead WrittenByBlockwise BadFiles
   color:Channels color:Jpeg color:Palette color:Samples
-  levels:Pyramid)
+  levels:Pyramid
+  meta:ImageJ meta:Ome meta:Plain)
 foreach(entry ${BLOCKWISE_TIFF_INTEROP_CLASSES})
   if(entry MATCHES "^([a-z]+):(.*)$")
     set(c ${CMAKE_MATCH_2})

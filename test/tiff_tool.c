@@ -3,8 +3,9 @@
  * interoperability tests and to make the fuzzer's seed files.
  *
  *   tiff_tool info FILE [--level N]
- *       prints the file's bw_tiff_info, its band units (rows, and pages
- *       of a volume) and its levels, as one JSON line
+ *       prints the file's bw_tiff_info, its band units (rows, and pages of
+ *       a volume), its channel names (null when unknown) and its levels, as
+ *       one JSON line
  *   tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar] [START... SIZE...]
  *       writes the region (default: everything) as raw native-endian
  *       C-order bytes, channels last (..., Y, X, C) or, with --planar,
@@ -76,6 +77,22 @@ static int parse_list(const char *s, int64_t *v, int max) {
   return n;
 }
 
+/* @s as a JSON string (UTF-8 passed through; quotes, backslashes and
+ * control characters escaped), or null for NULL. */
+static void print_json_string(const char *s) {
+  if (!s) {
+    printf("null");
+    return;
+  }
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') printf("\\%c", *p);
+    else if (*p < 0x20) printf("\\u%04x", *p);
+    else putchar(*p);
+  }
+  putchar('"');
+}
+
 static void print_info(const bw_tiff_reader *r) {
   const bw_tiff_info *in = bw_tiff_reader_info(r);
   printf("{\"dtype\": \"%s\", \"ndim\": %d, \"shape\": [", bw_dtype_name(in->dtype), in->ndim);
@@ -86,12 +103,21 @@ static void print_info(const bw_tiff_reader *r) {
          "\"compression\": %d, \"compression_name\": \"%s\", \"bigtiff\": %d, "
          "\"big_endian\": %d, \"band_rows\": %lld, \"band_pages\": %lld, \"channels\": %d, "
          "\"color\": %d, \"alpha\": %d, \"planar\": %d, \"bits_per_sample\": %d, "
-         "\"photometric\": \"%s\", \"level\": %d, \"levels\": [",
+         "\"photometric\": \"%s\", \"level\": %d, ",
          in->tiled, in->tile_width, in->tile_length, in->rows_per_strip, in->compression,
          in->compression_name, in->bigtiff, in->big_endian,
          (long long)bw_tiff_band_unit(r, in->ndim - 2),
          (long long)(in->ndim == 3 ? bw_tiff_band_unit(r, 0) : 0), in->channels, (int)in->color,
          in->alpha, in->planar, in->bits_per_sample, in->photometric_name, in->level);
+  printf("\"spacing_stated\": %d, \"spacing_source\": \"%s\", \"description_format\": \"%s\", "
+         "\"meta_channels\": %d, \"meta_z\": %d, \"meta_t\": %d, \"channel_names\": [",
+         in->spacing_stated, in->spacing_source, in->description_format, in->meta_channels,
+         in->meta_z, in->meta_t);
+  for (int c = 0; c < in->channels; c++) {
+    if (c) printf(", ");
+    print_json_string(bw_tiff_channel_name(r, c));
+  }
+  printf("], \"levels\": [");
   for (int k = 0; k < in->levels; k++) {
     bw_tiff_level lv;
     if (bw_tiff_reader_level(r, k, &lv, NULL) != BW_OK) continue;

@@ -5,7 +5,9 @@
  * the middle page in bands of its band unit through a second reader, and
  * the whole image when it is small), every channel at once into an
  * interleaved buffer and, of images with several, the last channel alone
- * (the planar-separate and conversion paths).  Any error must come with a message;
+ * (the planar-separate and conversion paths).  Seeds with ImageJ and
+ * OME-XML descriptions, and a dictionary of their keys, take it through
+ * the metadata parsers.  Any error must come with a message;
  * crashes, leaks, hangs and sanitizer reports are found by libFuzzer
  * itself.
  */
@@ -101,6 +103,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   require(in->photometric_name != NULL && in->bits_per_sample > 1);
   for (int i = 0; i < in->ndim; i++) require(in->shape[i] >= 1 && in->spacing[i] > 0);
   require(in->compression_name != NULL);
+  /* The metadata: sources and formats named, names whole strings. */
+  require(in->spacing_source != NULL && in->description_format != NULL);
+  require(in->spacing_stated == 0 || in->spacing_stated == 1);
+  require(in->meta_channels >= 0 && in->meta_z >= 0 && in->meta_t >= 0);
+  for (int c = -1; c <= in->channels; c++) {
+    const char *name = bw_tiff_channel_name(r, c);
+    require(name == NULL || (c >= 0 && c < in->channels && strlen(name) < 256));
+  }
   int64_t unit = bw_tiff_band_unit(r, in->ndim - 2);
   require(unit >= 1 && unit <= in->shape[in->ndim - 2]);
   require(bw_tiff_band_unit(r, in->ndim - 1) == 0 && bw_tiff_band_unit(r, -1) == 0);

@@ -42,7 +42,7 @@ echo "== building the fuzzer${deflate_lib:+ (with libdeflate)}"
 "$clang" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -I"$src/include" -I"$src/io" -I"$src/filters" \
   "$src/test/fuzz/fuzz_tiff_read.c" "$src"/io/*.c "$src/filters/bw_view.c" \
-  "${deflate[@]}" -ltiff -lm -o "$work/fuzz_tiff_read"
+  "${deflate[@]}" -ltiff -lexpat -lm -o "$work/fuzz_tiff_read"
 
 echo "== seed files"
 n=0
@@ -88,6 +88,8 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 "$python" "$src/test/fuzz/color_seeds.py" "$work/seeds"
+# ImageJ and OME-XML descriptions, for the metadata parsers.
+"$python" "$src/test/fuzz/meta_seeds.py" "$work/seeds"
 "$tiffcp" -c jpeg:50 -r 16 "$work/seeds/rgb.tif" "$work/seeds/jpeg-strips.tif"
 "$tiffcp" -c jpeg:50 -t -w 16 -l 16 "$work/seeds/rgb.tif" "$work/seeds/jpeg-tiles.tif"
 ls -l "$work/seeds" | tail -n +2 | awk '{s += $5} END {print NR " seeds, " s " bytes"}'
@@ -97,4 +99,5 @@ ls -l "$work/seeds" | tail -n +2 | awk '{s += $5} END {print NR " seeds, " s " b
 echo "== fuzzing $runs inputs"
 cd "$work"
 ./fuzz_tiff_read -runs="$runs" -seed=1 -timeout=300 -rss_limit_mb=2560 \
-  -max_len=8192 -print_final_stats=1 -artifact_prefix="$work/" corpus seeds
+  -max_len=8192 -dict="$src/test/fuzz/meta.dict" -print_final_stats=1 \
+  -artifact_prefix="$work/" corpus seeds
