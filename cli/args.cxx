@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -105,6 +106,29 @@ ParseNumber(const std::string & option, const std::string & text)
   if (text.empty() || *end || errno == ERANGE)
     throw UsageError(option + ": '" + text + "' is not a number");
   return v;
+}
+
+double
+ParseLength(const std::string & option, const std::string & text)
+{
+  static const struct
+  {
+    const char * unit;
+    double       mm;
+  } units[] = { { "um", 1e-3 }, { "\xc2\xb5m", 1e-3 }, { "micron", 1e-3 }, { "microns", 1e-3 },
+                { "nm", 1e-6 }, { "mm", 1.0 },          { "cm", 10.0 } };
+  char *       end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  std::string  unit = end ? end : "";
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(0, 1);
+  if (text.empty() || end == text.c_str() || errno == ERANGE || !std::isfinite(v) || !(v > 0))
+    throw UsageError(option + ": '" + text + "' is not a pixel size (e.g. 2um, 0.5um, 500nm)");
+  for (const auto & u : units)
+    if (unit == u.unit)
+      return v * u.mm;
+  throw UsageError(option + ": '" + text + "' needs a unit: um, nm, mm or cm (e.g. 2um)");
 }
 
 long

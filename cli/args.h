@@ -53,6 +53,10 @@ double
 ParseNumber(const std::string & option, const std::string & text);
 long
 ParseInteger(const std::string & option, const std::string & text, long lo, long hi);
+/** A pixel size with its unit, "2um", "0.5 µm", "500nm", "0.002mm", in
+ * millimetres (the unit is required; um, µm, micron, nm, mm, cm). */
+double
+ParseLength(const std::string & option, const std::string & text);
 /** "10" or "4,16,16": 1 to 3 integers of at least 0 (block sizes, radii),
  * for @option; the core checks what each must be. */
 std::vector<int64_t>

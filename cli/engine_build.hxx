@@ -25,13 +25,13 @@ Engine<D>::BuildRead(size_t i)
       else if (IsSlidePath(r.step->path))
       {
         auto io = itk::BlockwiseOpenSlideImageIO::New();
-        io->SetLevel(static_cast<unsigned int>(r.step->read_level));
+        io->SetLevel(static_cast<unsigned int>(r.node.level));
         reader->SetImageIO(io);
       }
       else
       {
         auto io = itk::BlockwiseTIFFImageIO::New();
-        io->SetLevel(static_cast<unsigned int>(r.step->read_level));
+        io->SetLevel(static_cast<unsigned int>(r.node.level));
         reader->SetImageIO(io);
       }
       this->Attach(i, reader);

@@ -68,7 +68,9 @@ const char * const kCorrHelp =
   "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
   "  --channel-a C, --channel-b C  the same for A or B alone\n"
   "  --level N           level N of pyramids (0: full resolution; see blockwise info)\n"
-  "  --level-a N, --level-b N  the same for A or B alone\n"
+  "  --resolution R      the level whose pixel size is nearest R (e.g. 2um), in each\n"
+  "                      file: slides scanned at different magnifications meet\n"
+  "  --level-a, --level-b, --resolution-a, --resolution-b  the same for A or B alone\n"
   "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --png R.png         also a heatmap: blue (r = -1), white (0), red (1), NaN grey\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
@@ -88,6 +90,7 @@ const char * const kStatsHelp =
   "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
   "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
   "  --level N           level N of a pyramid (0: full resolution; see blockwise info)\n"
+  "  --resolution R      the level whose pixel size is nearest R (e.g. 2um)\n"
   "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_BLOCK_DEFAULT) ")\n"
   "  --ddof 0|1          delta degrees of freedom of var and std (default 0)\n"
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
@@ -107,6 +110,7 @@ const char * const kDenoiseHelp =
   "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
   "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
   "  --level N           level N of a pyramid (0: full resolution; see blockwise info)\n"
+  "  --resolution R      the level whose pixel size is nearest R (e.g. 2um)\n"
   "  --patch R           patch radius: R for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_NLM_DEFAULT_PATCH) ")\n"
   "  --search R          search radius, likewise (default " BW_CLI_XSTR(BW_NLM_DEFAULT_SEARCH) "; e.g. 2,10,10)\n"
   "  --h H               filtering strength (default 0.8 sigma; 0.8 for poisson-gaussian)\n"
@@ -157,9 +161,12 @@ ExpectFiles(const Arguments & args, const char * command, size_t n, const char *
 std::map<std::string, bool>
 WithChannelOptions(std::map<std::string, bool> own, bool pair)
 {
-  own["--channel"] = own["--level"] = true;
-  if (pair)
-    own["--channel-a"] = own["--channel-b"] = own["--level-a"] = own["--level-b"] = true;
+  for (const char * o : { "--channel", "--level", "--resolution" })
+  {
+    own[o] = true;
+    if (pair)
+      own[std::string(o) + "-a"] = own[std::string(o) + "-b"] = true;
+  }
   return own;
 }
 
@@ -189,10 +196,19 @@ Reads(const Arguments & args, std::initializer_list<std::pair<const char *, cons
   {
     const std::string read = std::string("read ") + name.first;
     const std::string own = name.second ? name.second : "";
-    Step              step = ReadStep(read, args.Positional().at(i++));
-    const std::string level = args.Get("--level", "0");
-    const std::string level_option = own.empty() || !args.Has("--level" + own) ? "--level" : "--level" + own;
-    step.read_level = static_cast<int>(ParseInteger(level_option, args.Get(level_option, level), 0, 1000));
+    Step step = ReadStep(read, args.Positional().at(i++));
+    // This file's own option, else the one for all.
+    auto option = [&](const char * name) {
+      const std::string mine = std::string(name) + own;
+      return !own.empty() && args.Has(mine) ? mine : std::string(name);
+    };
+    const std::string level = option("--level"), resolution = option("--resolution");
+    if (args.Has(level) && args.Has(resolution))
+      throw UsageError("give " + level + " or " + resolution + ", not both");
+    if (args.Has(level))
+      step.read_level = static_cast<int>(ParseInteger(level, args.Get(level), 0, 1000));
+    if (args.Has(resolution))
+      step.read_resolution = ParseLength(resolution, args.Get(resolution));
     p.steps.push_back(step);
     const std::string all = args.Get("--channel", "auto");
     p.steps.push_back(ChannelStep(name.first, read, own.empty() ? all : args.Get("--channel" + own, all)));

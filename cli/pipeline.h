@@ -68,8 +68,10 @@ struct Step
   std::string path;
 
   // Read: the level of a pyramid (bw_tiff_open_level(): 0 is the image
-  // itself, 1 the largest reduced copy, ...).
-  int read_level = 0;
+  // itself, 1 the largest reduced copy, ...), or the level whose pixel size
+  // is nearest @read_resolution (millimetres; NaN: use @read_level).
+  int    read_level = 0;
+  double read_resolution = std::numeric_limits<double>::quiet_NaN();
 
   // Corr, Stats: 1 value for every axis, or one per axis, slowest first
   // ([z,] y, x); none: the core's default (BW_BLOCK_DEFAULT).

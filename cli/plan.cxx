@@ -356,7 +356,8 @@ ResolveSteps(const Pipeline & p)
           StepUsage(s, "no file given");
         try
         {
-          r.node = ProbeImage(s.path, s.read_level);
+          const int level = std::isnan(s.read_resolution) ? s.read_level : LevelNearest(s.path, s.read_resolution);
+          r.node = ProbeImage(s.path, level);
         }
         catch (const RuntimeError & e)
         {

@@ -77,6 +77,11 @@ struct SlideInfo
   bool                      spacing_stated = false;
 };
 SlideInfo ProbeSlide(const std::string & path, int level = 0);
+/** The level of @path (a TIFF or a whole slide) whose pixel size is
+ * nearest @resolution (millimetres, along X; nearest by ratio), for
+ * slides scanned at different magnifications to meet at one scale.
+ * Throws RuntimeError when the file states no pixel size. */
+int LevelNearest(const std::string & path, double resolution);
 /** The image @path holds at pyramid level @level, from its header (TIFF or
  * NRRD or a whole slide): the command's one probe.  Throws RuntimeError naming the file. */
 NodeInfo ProbeImage(const std::string & path, int level = 0);

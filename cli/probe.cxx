@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -215,6 +216,40 @@ SpacingText(const bw_tiff_info & info)
   }
   text << ")";
   return text.str();
+}
+
+int
+LevelNearest(const std::string & path, double resolution)
+{
+  std::vector<bw_tiff_level> levels;
+  bool                       stated = false;
+  if (IsSlidePath(path))
+  {
+    SlideInfo slide = ProbeSlide(path);
+    levels = slide.levels;
+    stated = slide.spacing_stated;
+  }
+  else if (!IsNrrdPath(path))
+    stated = ProbeTIFF(path, 0, &levels).spacing_stated != 0;
+  else
+    return 0; // no pyramid
+  if (!stated)
+    throw RuntimeError(path + " states no pixel size, so no level can be chosen by resolution: choose one with "
+                              "--level (blockwise info lists them)");
+  int    best = 0;
+  double best_ratio = 0;
+  for (size_t k = 0; k < levels.size(); ++k)
+  {
+    const int    nd = levels[k].shape[2] > 0 ? 3 : 2;
+    const double x = levels[k].spacing[nd - 1];
+    const double ratio = std::fabs(std::log(x / resolution));
+    if (k == 0 || ratio < best_ratio)
+    {
+      best = static_cast<int>(k);
+      best_ratio = ratio;
+    }
+  }
+  return best;
 }
 
 NodeInfo

@@ -239,6 +239,21 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       reader.String("path", s.path);
       s.path = RelativeTo(folder, s.path);
       reader.Integer("level", 0, 1000, s.read_level); // the file's levels are checked by the plan
+      {
+        std::string resolution;
+        reader.String("resolution", resolution);
+        if (!resolution.empty())
+        {
+          try
+          {
+            s.read_resolution = ParseLength("resolution", resolution);
+          }
+          catch (const UsageError & e)
+          {
+            reader.Fail(e.what());
+          }
+        }
+      }
       break;
     case Op::Corr:
     case Op::Stats:
@@ -311,7 +326,8 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
   switch (s.op)
   {
     case Op::Read:
-      return "read " + s.path + ": " + image + (r.node.channels > 1 ? ", " + ChannelsText(r.node) : "");
+      return "read " + s.path + (r.node.level ? " (level " + std::to_string(r.node.level) + ")" : std::string()) +
+             ": " + image + (r.node.channels > 1 ? ", " + ChannelsText(r.node) : "");
     case Op::Channel:
       return (r.pass ? "channel of " + ins + ": as it is"
                      : std::string(r.channel.op == BW_CHANNEL_INDEX ? "channel " + std::to_string(r.channel.index)

@@ -4,6 +4,7 @@ channel of each input (luminance by default for RGB), against
 scikit-image's rgb2gray and rgb2hed computed here on the pixels tifffile
 and PIL decode, then the C core (core_tool) on the grey images they give.
 """
+import json
 import os
 import subprocess
 
@@ -12,7 +13,7 @@ import tifffile
 from PIL import Image
 from skimage.color import rgb2gray, rgb2hed
 
-from cli_common import core, expect_failure, main, run
+from cli_common import core, expect_failure, main, run, write_pipeline
 from pairs import pair
 
 
@@ -142,6 +143,32 @@ def test_openslide(tmp):
     # The same tiles through Blockwise's TIFF reader: the same pixels, r = 1.
     run("corr", svs, files["generic.tif"], "-o", out, "--block", "32", "--fill", "1", "--quiet")
     np.testing.assert_allclose(tifffile.imread(out), 1.0, atol=1e-6)
+    # --resolution: the level nearest that pixel size (0.499 um x 2 at level 1).
+    run("stats", svs, "-o", out, "--stat", "mean", "--block", "16", "--channel", "r", "--resolution", "1um",
+        "--quiet")
+    want = core("mean", "16", "partial", 0, grey_file(tmp, "c.tif", levels[1][..., 0]), tmp=tmp)
+    np.testing.assert_allclose(tifffile.imread(out), want, rtol=1e-6, err_msg="--resolution 1um")
+    run("corr", svs, files["generic.tif"], "-o", out, "--resolution-a", "2um", "--level-b", "2", "--fill", "1",
+        "--quiet")
+    np.testing.assert_allclose(tifffile.imread(out), 1.0, atol=1e-6, err_msg="A at 2 um, B at level 2")
+    # The same from a pipeline file: a read step's "resolution" (and "level").
+    steps = [{"name": "s", "op": "read", "path": svs, "resolution": "1um"},
+             {"name": "r", "op": "channel", "input": "s", "channel": "r"},
+             {"name": "m", "op": "stats", "input": "r", "stat": "mean", "block": 16},
+             {"name": "w", "op": "write", "input": "m", "path": out}]
+    run("run", write_pipeline(tmp, json.dumps({"steps": steps})), "--quiet")
+    np.testing.assert_allclose(tifffile.imread(out), want, rtol=1e-6, err_msg="pipeline resolution 1um")
+    steps[0] = {"name": "s", "op": "read", "path": svs, "level": 1}
+    run("run", write_pipeline(tmp, json.dumps({"steps": steps})), "--quiet")
+    np.testing.assert_allclose(tifffile.imread(out), want, rtol=1e-6, err_msg="pipeline level 1")
+    os.remove(os.path.join(tmp, "p.json"))
+    expect_failure(["stats", svs, "-o", out, "--stat", "mean", "--resolution", "2"], 2, "needs a unit", tmp)
+    expect_failure(["stats", svs, "-o", out, "--stat", "mean", "--resolution", "2um", "--level", "1"], 2,
+                   "give --level or --resolution, not both", tmp)
+    plain = os.path.join(tmp, "plain.tif")
+    tifffile.imwrite(plain, levels[1], photometric="rgb")
+    expect_failure(["stats", plain, "-o", out, "--stat", "mean", "--resolution", "2um"], 1,
+                   "plain.tif states no pixel size", tmp)
     for name, words in (("truncated.svs", "not a slide OpenSlide recognises"),
                         ("bogus.svs", "not a slide OpenSlide recognises"),
                         ("corrupt.svs", "Not a JPEG file"),
