@@ -305,7 +305,7 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
                           strerror(r->file.io_errno));
     /* Said in words where libtiff's own text would not be. */
     if (r->msg.set && (bw_tiff_first_directory_value(&r->file, TIFFTAG_IMAGEWIDTH) == 0 ||
-                       first_directory_value(&r->file, TIFFTAG_IMAGELENGTH) == 0))
+                       bw_tiff_first_directory_value(&r->file, TIFFTAG_IMAGELENGTH) == 0))
       return bw_tiff_fail(err, BW_ERR_PARAM,
                           "not a readable TIFF file: the first image is a zero-size image "
                           "(ImageWidth or ImageLength is 0)");
