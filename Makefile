@@ -2,6 +2,7 @@
 # README.md.
 #
 #   make demo    build (Release) and run the main job on a generated pair
+#   make demo-slide  the same on a generated pair of RGB whole-slide pyramids
 #   make test    install missing Debian packages, build Release and
 #                ASan+UBSan, run the tests of both
 #   make bench   build and run the benchmark
@@ -18,7 +19,7 @@ CMAKE_ARGS     ?=
 CTEST_FLAGS = --output-on-failure --no-tests=error -j$(JOBS)
 SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps build test test-release test-sanitize demo bench clean
+.PHONY: all deps build test test-release test-sanitize demo demo-slide bench clean
 
 all: build
 
@@ -57,6 +58,25 @@ demo: build
 	mkdir -p $(DEMO)
 	./$(BUILD)/examples/demo_pair $(DEMO)/a.tif $(DEMO)/b.tif
 	./$(BUILD)/bin/blockwise corr $(DEMO)/a.tif $(DEMO)/b.tif -o $(DEMO)/r.tif --png $(DEMO)/r.png
+
+# The same pair as whole slides: stained-looking RGB, JPEG tiles, a pyramid
+# (written by vips, 0.25 um per pixel), compared at level 1.
+demo-slide: build
+	mkdir -p $(DEMO)
+	./$(BUILD)/examples/demo_pair $(DEMO)/a.tif $(DEMO)/b.tif
+	for x in a b; do \
+	  vips scale $(DEMO)/$$x.tif $(DEMO)/$$x-8.v && \
+	  vips invert $(DEMO)/$$x-8.v $(DEMO)/$$x-i.v && \
+	  vips linear $(DEMO)/$$x-i.v $(DEMO)/$$x-c.v "0.55 0.9 0.4" "114.75 25.5 153" && \
+	  vips cast $(DEMO)/$$x-c.v $(DEMO)/$$x-u.v uchar && \
+	  vips copy $(DEMO)/$$x-u.v $(DEMO)/$$x-s.v --interpretation srgb && \
+	  vips tiffsave $(DEMO)/$$x-s.v $(DEMO)/slide-$$x.tif --strip --tile --tile-width 256 \
+	    --tile-height 256 --pyramid --compression jpeg --Q 90 --xres 4000 --yres 4000 && \
+	  rm -f $(DEMO)/$$x-8.v $(DEMO)/$$x-i.v $(DEMO)/$$x-c.v $(DEMO)/$$x-u.v $(DEMO)/$$x-s.v || exit 1; \
+	done
+	./$(BUILD)/bin/blockwise info $(DEMO)/slide-a.tif
+	./$(BUILD)/bin/blockwise corr $(DEMO)/slide-a.tif $(DEMO)/slide-b.tif --level 1 \
+	  -o $(DEMO)/slide-r.tif --png $(DEMO)/slide-r.png
 
 bench: build
 	bash tools/install-deps.sh --bench
