@@ -23,6 +23,10 @@ SlicerModule(const std::string & module, int argc, char ** argv);
 int
 RunCommand(int argc, char ** argv);
 
+/** `blockwise info FILE [--json]` (info.cxx): the exit status. */
+int
+Info(int argc, char ** argv);
+
 /**
  * Reads a pipeline file: syntax errors name the line and column, and every
  * step is checked for its operation, its inputs and the names and types of
