@@ -31,6 +31,7 @@ struct NodeInfo
   bw_tiff_color color = BW_TIFF_GREY;  // what they are (TIFF inputs)
   int      bits = 0;                   // bits per sample as stored (0: the type's)
   int      level = 0;                  // the pyramid level read (Read steps)
+  std::vector<std::string> channel_names; // as the file names them ("" unnamed), or none
 };
 
 struct ResolvedStep

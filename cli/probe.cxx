@@ -264,7 +264,8 @@ ProbeImage(const std::string & path, int level)
   }
   if (IsSlidePath(path))
     return ProbeSlide(path, level).node;
-  const bw_tiff_info info = ProbeTIFF(path, level);
+  std::vector<std::string> names;
+  const bw_tiff_info       info = ProbeTIFF(path, level, nullptr, &names);
   NodeInfo           node;
   node.image = true;
   node.dtype = info.dtype;
@@ -273,6 +274,9 @@ ProbeImage(const std::string & path, int level)
   node.color = info.color;
   node.bits = info.bits_per_sample;
   node.level = info.level;
+  for (const auto & n : names)
+    if (!n.empty())
+      node.channel_names = names; // any name given: all of them, by channel
   for (int i = 0; i < info.ndim; ++i)
   {
     node.shape[i] = info.shape[i];

@@ -7,6 +7,7 @@
 #include "bw_tiff.h"
 
 #include <cmath>
+#include <strings.h>
 #include <sstream>
 
 namespace blockwise_cli
@@ -159,6 +160,21 @@ ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
  * none in particular, or for channel 0), else through the core's
  * conversion, checked by the core.  @input names the image in messages;
  * @option is how the user chooses ("--channel" or "channel"). */
+namespace
+{
+
+/** "DAPI, GFP, channel 2": the names of a file's channels. */
+std::string
+NamesText(const std::vector<std::string> & names)
+{
+  std::string out;
+  for (size_t c = 0; c < names.size(); ++c)
+    out += (c ? ", " : "") + (names[c].empty() ? "channel " + std::to_string(c) : names[c]);
+  return out;
+}
+
+} // namespace
+
 void
 ResolveChannelStep(const Step & s, const NodeInfo & in, const std::string & input, const char * option,
                    ResolvedStep & r)
@@ -178,13 +194,26 @@ ResolveChannelStep(const Step & s, const NodeInfo & in, const std::string & inpu
   {
     if (in.color != BW_TIFF_RGB && in.color != BW_TIFF_RGBA)
       StepUsage(s, input + " has " + std::to_string(in.channels) + " channels: choose one with " + option +
-                     " (0 to " + std::to_string(in.channels - 1) + ")");
+                     " (0 to " + std::to_string(in.channels - 1) +
+                     (in.channel_names.empty() ? std::string() : ", or " + NamesText(in.channel_names)) + ")");
   }
   else
   {
     bw_error err;
-    if (bw_channel_from_name(name.c_str(), &p, &err) != BW_OK)
-      StepUsage(s, err.message);
+    // A channel the file names (OME-XML: "DAPI"), before the core's names.
+    int named = -1;
+    for (size_t c = 0; c < in.channel_names.size() && named < 0; ++c)
+      if (!in.channel_names[c].empty() && strcasecmp(in.channel_names[c].c_str(), name.c_str()) == 0)
+        named = static_cast<int>(c);
+    if (named >= 0)
+    {
+      p.op = BW_CHANNEL_INDEX;
+      p.index = named;
+    }
+    else if (bw_channel_from_name(name.c_str(), &p, &err) != BW_OK)
+      StepUsage(s, in.channel_names.empty() ? std::string(err.message)
+                                            : std::string(err.message) + ", or a channel the file names (" +
+                                                NamesText(in.channel_names) + ")");
   }
   if (p.op != BW_CHANNEL_INDEX && in.color != BW_TIFF_RGB && in.color != BW_TIFF_RGBA)
     StepUsage(s, input + (in.channels == 1 ? " is grey" : " has " + ChannelsText(in)) + ", not RGB: " + bw_channel_op_name(p.op) +

@@ -199,6 +199,24 @@ def test_channels(tmp):
                    "channel 4 does not exist: the image has 4", tmp)
     expect_failure(["stats", pf, "-o", out, "--stat", "mean", "--channel", "blue"], 2,
                    "unknown channel \"blue\"", tmp)
+    # Channels an OME-XML description names: chosen by name, any case.
+    names = ["DAPI", "GFP", "RFP", "Cy5"]
+    channels = "".join(f'<Channel ID="Channel:0:{c}" Name="{n}" SamplesPerPixel="1"/>' for c, n in enumerate(names))
+    xml = ('<?xml version="1.0" encoding="UTF-8"?>'
+           '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="Image:0">'
+           '<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint16" SizeX="70" SizeY="60" SizeC="4" '
+           'SizeZ="1" SizeT="1" PhysicalSizeX="0.5" PhysicalSizeY="0.5">' + channels +
+           '<TiffData/></Pixels></Image></OME>')
+    po = os.path.join(tmp, "ome.tif")
+    tifffile.imwrite(po, np.moveaxis(f, 0, -1), photometric="minisblack", planarconfig="contig",
+                     description=xml, metadata=None)
+    assert "DAPI" in run("info", po).stdout
+    run("stats", po, "-o", os.path.join(tmp, "s.tif"), "--stat", "std", "--channel", "rfp", "--quiet")
+    np.testing.assert_array_equal(tifffile.imread(os.path.join(tmp, "s.tif")), want)
+    expect_failure(["stats", po, "-o", out, "--stat", "mean"], 2,
+                   "ome.tif has 4 channels: choose one with --channel (0 to 3, or DAPI, GFP, RFP, Cy5)", tmp)
+    expect_failure(["stats", po, "-o", out, "--stat", "mean", "--channel", "TRITC"], 2,
+                   "or a channel the file names (DAPI, GFP, RFP, Cy5)", tmp)
 
 
 if __name__ == "__main__":
