@@ -115,8 +115,9 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
         None: every channel, as stored.  A name or number: one channel per
         pixel, computed per chunk by the core's conversion (see
         blockwise.channel): "luminance", "od", "hematoxylin", "eosin",
-        "dab", "r", "g", "b", or a channel's number (read alone: a planar
-        file reads only its planes).
+        "dab", "r", "g", "b", a channel's number (read alone: a planar
+        file reads only its planes), or the name an OME-TIFF gives a
+        channel ("DAPI"; any case; info() lists them as channel_names).
     white : float
         The white level of the optical densities (see blockwise.channel);
         0 for the dtype's largest value.

@@ -30,6 +30,9 @@ CHUNK_BYTES = 16 << 20
 _NUMPY_DTYPES = {code: np.dtype(f"{kind}{size}") for (kind, size), code in C.DTYPES.items()}
 
 
+channel_name_of = T.channel_name
+
+
 def _text(b):
     return b.decode("utf-8", "replace") if b is not None else None
 
@@ -94,6 +97,21 @@ class Reader:
         C.call(T.reader_level, what, self._open_handle(), k, out)
         n = self.meta["ndim"]
         return tuple(out.shape[:n]), tuple(out.spacing[:n]), out.downsample
+
+    def channel_names(self):
+        """The names the file gives its channels (OME-XML), or None when it
+        names none; "" for a channel it leaves unnamed."""
+        names = [_text(channel_name_of(self._handle, c)) for c in range(self.meta["channels"])]
+        return [n or "" for n in names] if any(names) else None
+
+    def named_channel(self, channel):
+        """The index of the channel the file names `channel` (any case), or
+        `channel` as it is when no channel has that name."""
+        names = self.channel_names() or []
+        for c, n in enumerate(names):
+            if n and isinstance(channel, str) and n.casefold() == channel.casefold():
+                return c
+        return channel
 
     def band_unit(self, axis):
         """bw_tiff_band_unit: rows (axis ndim - 2) or pages (axis 0 of a
@@ -162,7 +180,8 @@ def info(path, level=0):
             bits_per_sample=m["bits_per_sample"], levels=levels,
             compression=m["compression"], tiled=m["tiled"], tile=m["tile"],
             rows_per_strip=m["rows_per_strip"], band_unit=r.band_unit(m["ndim"] - 2),
-            bigtiff=m["bigtiff"], byte_order="big" if m["big_endian"] else "little")
+            bigtiff=m["bigtiff"], byte_order="big" if m["big_endian"] else "little",
+            channel_names=r.channel_names())
 
 
 def out_dtype(meta, opts):

@@ -95,6 +95,7 @@ read_channels = _declare("bw_tiff_read_channels", ctypes.c_int,
                          ReaderP, _P(C.Region), ctypes.c_int, ctypes.c_int, _P(C.View),
                          _P(C.Error))
 band_unit = _declare("bw_tiff_band_unit", ctypes.c_int64, ReaderP, ctypes.c_int)
+channel_name = _declare("bw_tiff_channel_name", ctypes.c_char_p, ReaderP, ctypes.c_int)
 reader_counters = _declare("bw_tiff_reader_counters", None, ReaderP, _P(Counters))
 reader_trim = _declare("bw_tiff_reader_trim", None, ReaderP)
 close = _declare("bw_tiff_close", None, ReaderP)

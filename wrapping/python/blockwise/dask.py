@@ -349,10 +349,7 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
 
     path = A.parse_path(path, "open")
     level = A.parse_level(level)
-    opts = None
-    if channel is not None:
-        opts = A.channel_options(channel, white, "open")
-    elif A.real(white, "white") != 0:
+    if channel is None and A.real(white, "white") != 0:
         raise ValueError("white= is the white level of a channel conversion: give channel= "
                          "(such as 'hematoxylin') too")
     target = R.CHUNK_BYTES if chunk_bytes is None else A.integer(chunk_bytes, "chunk_bytes")
@@ -360,6 +357,8 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
         raise ValueError(f"chunk_bytes must be at least 1, not {target}")
     with R.Reader(path, level, "open") as r:
         meta = r.meta
+        # A channel the file names ("DAPI"), else the core's names.
+        opts = None if channel is None else A.channel_options(r.named_channel(channel), white, "open")
         if opts is not None:
             A.check_channels(opts, meta["channels"], f"open: {path}")
         spatial = R.plan_chunks(r, target)

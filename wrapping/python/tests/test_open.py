@@ -322,6 +322,25 @@ class OpenChannel(Files, unittest.TestCase):
         np.testing.assert_allclose(blockwise.open(p, channel="od", white=4095).compute(),
                                    od_reference(tifffile.imread(p), 4095), rtol=1e-6, atol=1e-6)
 
+    def test_channel_names(self):
+        """Channels an OME-XML description names: by name, in any case."""
+        f = grey_image((4, 30, 40), 28, np.uint16)
+        names = ["DAPI", "GFP", "RFP", "Cy5"]
+        channels = "".join(f'<Channel ID="Channel:0:{c}" Name="{n}" SamplesPerPixel="1"/>'
+                           for c, n in enumerate(names))
+        xml = ('<?xml version="1.0" encoding="UTF-8"?>'
+               '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="Image:0">'
+               '<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint16" SizeX="40" SizeY="30" '
+               'SizeC="4" SizeZ="1" SizeT="1">' + channels + '<TiffData/></Pixels></Image></OME>')
+        p = self.write("c_ome.tif", np.moveaxis(f, 0, -1), photometric="minisblack",
+                       planarconfig="contig", description=xml, metadata=None)
+        self.assertEqual(blockwise.info(p)["channel_names"], names)
+        assert_same_bits(self, blockwise.open(p, channel="gfp").compute(), f[1])
+        assert_same_bits(self, blockwise.open(p, channel="Cy5").compute(), f[3])
+        with self.assertRaises(ValueError):
+            blockwise.open(p, channel="TRITC")
+        self.assertIsNone(blockwise.info(self.write("c_plain.tif", f[0]))["channel_names"])
+
     def test_errors(self):
         from blockwise import _core as C
         x = rgb_image((20, 30), 28)
