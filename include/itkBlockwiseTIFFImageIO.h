@@ -101,15 +101,18 @@ public:
   itkSetClampMacro(BigTIFF, int, -1, 1);
   itkGetConstMacro(BigTIFF, int);
 
-  /** Threads that share one read: the region is cut into bands of whole
-   * rows of strips or tiles (or of whole pages), each read on a thread of
-   * ITK's pool through a reader of its own, so compressed chunks are
-   * decoded in parallel and each is still decoded once.  0 (the default):
-   * MultiThreaderBase's global default number of threads, with bands of a
-   * megabyte at least; N: N bands, or one per row of chunks (or page) when
-   * the region spans fewer, and at most MultiThreaderBase's global maximum
-   * number of threads; 1: the calling thread alone.  Between reads, only
-   * one reader keeps decoded chunks. */
+  /** Threads that share one read: the region is cut into bands, each read
+   * on a thread of ITK's pool through a reader of its own, so compressed
+   * chunks are decoded in parallel and each is still decoded once: whole
+   * pages for a region of several pages; in tiled files, columns of whole
+   * tiles (so that a streamed piece thinner than a row of tiles is still
+   * decoded on every thread, each keeping its columns for the next piece);
+   * else rows of whole strips.  0 (the default): MultiThreaderBase's global
+   * default number of threads, with bands of a megabyte at least; N: N
+   * bands, or one per page, column of tiles or row of strips when the
+   * region spans fewer, and at most MultiThreaderBase's global maximum
+   * number of threads; 1: the calling thread alone.  Between reads, the
+   * decoded chunks kept are those of one row of strips or tiles. */
   itkSetMacro(NumberOfReadThreads, unsigned int);
   itkGetConstMacro(NumberOfReadThreads, unsigned int);
 

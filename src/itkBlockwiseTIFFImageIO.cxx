@@ -247,13 +247,19 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   bw_view              v;
   regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), info->dtype, buffer, r, v, info->channels);
 
-  // Bands along Z when the region spans several pages, else along Y; their
-  // inner edges aligned to the TIFF layer's band unit, so that no strip or
-  // tile is decoded by two threads.
+  // Bands along Z when the region spans several pages; else, in tiled
+  // files, along X by columns of tiles (each thread decodes its columns of
+  // every row of tiles the region meets, and keeps them for the next
+  // streamed piece, which is asked for the same columns); else along Y.
+  // Their inner edges are aligned to whole strips, tiles or pages, so that
+  // no chunk is decoded by two threads.
   const int      nd = info->ndim;
   const bool     byPage = nd == 3 && r.size[0] > 1;
-  const int      axis = byPage ? 0 : nd - 2;
-  const auto     unit = static_cast<uint64_t>(bw_tiff_band_unit(m_Readers.front(), axis));
+  const bool     byColumn = !byPage && info->tiled && info->tile_width > 0 &&
+                        r.size[nd - 1] > static_cast<ptrdiff_t>(info->tile_width);
+  const int      axis = byPage ? 0 : byColumn ? nd - 1 : nd - 2;
+  const auto     unit = byColumn ? static_cast<uint64_t>(info->tile_width)
+                                 : static_cast<uint64_t>(bw_tiff_band_unit(m_Readers.front(), axis));
   const uint64_t first = static_cast<uint64_t>(r.start[axis]) / unit;
   const uint64_t last = static_cast<uint64_t>(r.start[axis] + r.size[axis] - 1) / unit;
   const uint64_t units = last - first + 1;
@@ -263,8 +269,8 @@ BlockwiseTIFFImageIO::Read(void * buffer)
     bytes *= static_cast<uint64_t>(r.size[d]);
   }
   // Automatic: no band under a megabyte, where threads cost more than they
-  // save.  Set: as many bands as asked for, up to one per row of chunks and
-  // ITK's most threads.
+  // save.  Set: as many bands as asked for, up to one per unit and ITK's
+  // most threads.
   constexpr uint64_t minBandBytes = uint64_t{ 1 } << 20;
   uint64_t           bands = std::min<uint64_t>(
     { m_NumberOfReadThreads, units, MultiThreaderBase::GetGlobalMaximumNumberOfThreads() });
@@ -319,6 +325,12 @@ BlockwiseTIFFImageIO::Read(void * buffer)
     {
       itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << errors[i].message);
     }
+  }
+  if (byColumn)
+  {
+    // Each reader keeps its columns of the last row of tiles: together one
+    // row of tiles, as one reader would hold.
+    return;
   }
   std::rotate(m_Readers.begin(), m_Readers.begin() + static_cast<ptrdiff_t>(bands - 1),
               m_Readers.begin() + static_cast<ptrdiff_t>(bands));

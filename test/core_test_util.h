@@ -31,6 +31,7 @@ void test_params_check(void);
 void test_stat_names(void);
 /* test_core_channel.c */
 void test_channel_reference(void);
+void test_channel_u8_bits(void);
 void test_channel_regions(void);
 void test_channel_names_errors(void);
 

@@ -12,7 +12,7 @@ set(BLOCKWISE_CORE_TESTS
   reference integer_sums_exact float_offset constant_blocks nan_propagation
   subregion strided_views one_pass errors region_map pair16
   params_check stat_names output_region
-  channel_reference channel_regions channel_names_errors)
+  channel_reference channel_u8_bits channel_regions channel_names_errors)
 foreach(t ${BLOCKWISE_CORE_TESTS})
   add_test(NAME core.${t} COMMAND blockwise_core_tests ${t})
 endforeach()

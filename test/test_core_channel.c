@@ -122,6 +122,40 @@ void test_channel_reference(void) {
       }
 }
 
+/* 8-bit RGB (the table path) gives the bits the general path gives for the
+ * same values stored as 16 bits with white 255. */
+void test_channel_u8_bits(void) {
+  const ptrdiff_t shape[2] = {9, 31};
+  const size_t n = 9 * 31;
+  uint8_t a8[9 * 31 * 3];
+  uint16_t a16[9 * 31 * 3];
+  for (size_t i = 0; i < n * 3; i++) a16[i] = a8[i] = (uint8_t)rnd_below(256);
+  a8[0] = a8[1] = a8[2] = 0; /* black and white pixels among them */
+  a8[3] = a8[4] = a8[5] = 255;
+  for (int i = 0; i < 6; i++) a16[i] = a8[i];
+  bw_view s8[3], s16[3];
+  for (int c = 0; c < 3; c++) {
+    s8[c] = bw_view_contiguous(a8 + c, BW_U8, 2, shape);
+    s16[c] = bw_view_contiguous(a16 + c, BW_U16, 2, shape);
+    for (int i = 0; i < 2; i++) s8[c].strides[i] *= 3, s16[c].strides[i] *= 3;
+  }
+  for (size_t oi = 1; oi < sizeof kOps / sizeof *kOps; oi++)
+    for (int f64 = 0; f64 <= 1; f64++) {
+      bw_channel_params p;
+      bw_channel_params_init(&p);
+      p.op = kOps[oi];
+      p.white = 255;
+      double o8[9 * 31], o16[9 * 31];
+      bw_view d8 = bw_view_contiguous(o8, f64 ? BW_F64 : BW_F32, 2, shape);
+      bw_view d16 = bw_view_contiguous(o16, f64 ? BW_F64 : BW_F32, 2, shape);
+      bw_error e;
+      CHECK(bw_channel_convert(&p, 3, s8, &d8, &e) == BW_OK, "u8: %s", e.message);
+      CHECK(bw_channel_convert(&p, 3, s16, &d16, &e) == BW_OK, "u16: %s", e.message);
+      CHECK(memcmp(o8, o16, n * (f64 ? 8 : 4)) == 0, "%s %s: u8 and u16 give different bits",
+            bw_channel_op_name(p.op), f64 ? "f64" : "f32");
+    }
+}
+
 /* Regions computed alone are bit-identical to the same region of the
  * whole image; the region map is the identity; INDEX into the input's own
  * type is a copy; @white replaces the type's maximum. */

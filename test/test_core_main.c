@@ -25,6 +25,7 @@ static const bw_test tests[] = {
     {"stat_names", test_stat_names},
     {"output_region", test_output_region},
     {"channel_reference", test_channel_reference},
+    {"channel_u8_bits", test_channel_u8_bits},
     {"channel_regions", test_channel_regions},
     {"channel_names_errors", test_channel_names_errors},
 };
