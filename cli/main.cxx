@@ -23,6 +23,7 @@
 #include <sstream>
 #include <vector>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace blockwise_cli
@@ -454,6 +455,12 @@ Main(int argc, char ** argv)
 int
 main(int argc, char ** argv)
 {
+#ifdef M_ARENA_MAX
+  // One malloc arena: with one per thread, glibc keeps what the pipeline's
+  // threads free in pools of their own, and the peak grows past --memory
+  // with the number of threads.
+  mallopt(M_ARENA_MAX, 1);
+#endif
   try
   {
     return blockwise_cli::Main(argc, argv);

@@ -98,7 +98,14 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
     if (!(s.step->op == Op::Channel && s.pass))
       bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.node.dtype)) * s.node.channels;
     if (s.inputs.empty())
+    {
+      // What the reader keeps decoded between pieces: rows of chunks across
+      // the image, whatever the piece.
+      const int64_t width = s.node.shape[nd - 1];
+      bytes += static_cast<double>(s.node.chunk_rows) * static_cast<double>(width) *
+               static_cast<double>(bw_dtype_size(s.node.dtype)) * s.node.channels;
       continue;
+    }
     const bw_region need = InputRegion(plan, k, region[k]);
     const bool      cast = s.step->op == Op::Corr &&
                       plan.steps[s.inputs[0]].node.dtype != plan.steps[s.inputs[1]].node.dtype;

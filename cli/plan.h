@@ -31,6 +31,8 @@ struct NodeInfo
   bw_tiff_color color = BW_TIFF_GREY;  // what they are (TIFF inputs)
   int      bits = 0;                   // bits per sample as stored (0: the type's)
   int      level = 0;                  // the pyramid level read (Read steps)
+  int64_t  chunk_rows = 0;             // rows of the decoded strips or tiles a reader
+                                       // keeps between pieces (Read steps of TIFFs)
   std::vector<std::string> channel_names; // as the file names them ("" unnamed), or none
 };
 

@@ -273,6 +273,9 @@ ProbeImage(const std::string & path, int level)
   node.channels = info.channels;
   node.color = info.color;
   node.bits = info.bits_per_sample;
+  // A reader keeps one row of decoded tiles, or one compressed strip
+  // (uncompressed strips are read by rows into the destination).
+  node.chunk_rows = info.tiled ? info.tile_length : info.compression != 1 /* COMPRESSION_NONE */ ? info.rows_per_strip : 0;
   node.level = info.level;
   for (const auto & n : names)
     if (!n.empty())

@@ -268,6 +268,15 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   {
     bytes *= static_cast<uint64_t>(r.size[d]);
   }
+  if (byColumn)
+  {
+    // What may be decoded: the rows of tiles the region meets, whole (a
+    // piece a few rows high may start a row of tiles).
+    const uint64_t tl = info->tile_length;
+    const uint64_t y0 = static_cast<uint64_t>(r.start[nd - 2]) / tl;
+    const uint64_t y1 = (static_cast<uint64_t>(r.start[nd - 2] + r.size[nd - 2]) + tl - 1) / tl;
+    bytes = bytes / static_cast<uint64_t>(r.size[nd - 2]) * (y1 - y0) * tl;
+  }
   // Automatic: no band under a megabyte, where threads cost more than they
   // save.  Set: as many bands as asked for, up to one per unit and ITK's
   // most threads.
