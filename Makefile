@@ -85,6 +85,7 @@ bench: build
 	/usr/bin/python3 bench/bench_cli.py $(BUILD)/bin/blockwise $(BUILD)/examples/demo_pair
 	/usr/bin/python3 bench/bench_cli_corr.py $(BUILD)/bin/blockwise $(BUILD)/examples/demo_pair
 	/usr/bin/python3 bench/bench_python.py --build $(BUILD)
+	/usr/bin/python3 bench/bench_slides.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SANITIZE)
