@@ -47,20 +47,27 @@ PrintJson(json_t * o)
   return 0;
 }
 
-/** The levels of a pyramid, one line each, X first as SizeText. */
+/** The levels of a pyramid, one line each, X first as SizeText: size,
+ * downsample, and the pixel size along X when the file states one
+ * (micrometres, or millimetres from 1 mm). */
 void
-PrintLevels(const std::vector<bw_tiff_level> & levels, int ndim)
+PrintLevels(const std::vector<bw_tiff_level> & levels, int ndim, bool stated)
 {
   if (levels.size() < 2)
     return;
-  std::cout << "levels:      " << levels.size() << " (a pyramid; choose one with --level N)\n";
+  std::cout << "levels:      " << levels.size() << " (a pyramid; choose one with --level N or --resolution)\n";
   for (size_t k = 0; k < levels.size(); ++k)
   {
     const bw_tiff_level & l = levels[k];
-    std::ostringstream    downsample;
-    downsample << std::setprecision(3) << l.downsample;
+    std::ostringstream    extra;
+    extra << std::setprecision(3);
+    if (k)
+      extra << "downsample " << l.downsample;
+    const double x = l.spacing[ndim - 1];
+    if (stated)
+      extra << (k ? ", " : "") << (x >= 1 ? x : x * 1000) << (x >= 1 ? " mm" : " um") << " per pixel";
     std::cout << "             " << k << ": " << l.shape[ndim - 1] << " x " << l.shape[ndim - 2]
-              << (k ? " (downsample " + downsample.str() + ")" : std::string()) << "\n";
+              << (extra.str().empty() ? std::string() : " (" + extra.str() + ")") << "\n";
   }
 }
 
@@ -128,7 +135,7 @@ InfoSlide(const std::string & path, bool json)
             << "type:        " << DTypeName(node.dtype) << "\n"
             << "channels:    " << ChannelsText(node) << "\n"
             << "spacing:     " << spacing.str() << "\n";
-  PrintLevels(slide.levels, 2);
+  PrintLevels(slide.levels, 2, slide.spacing_stated);
   std::cout << std::flush;
   return 0;
 }
@@ -235,7 +242,7 @@ Info(int argc, char ** argv)
               << "\n";
   std::cout << "compression: " << info.compression_name << "\n"
             << "spacing:     " << SpacingText(info) << "\n";
-  PrintLevels(levels, info.ndim);
+  PrintLevels(levels, info.ndim, info.spacing_stated != 0);
   std::cout << "format:      " << (info.bigtiff ? "BigTIFF" : "classic TIFF") << ", "
             << (info.big_endian ? "big-endian" : "little-endian") << std::endl;
   return 0;
