@@ -94,6 +94,16 @@ public:
   itkSetEnumMacro(Statistic, StatisticEnum);
   itkGetEnumMacro(Statistic, StatisticEnum);
 
+  /** Bring the two inputs up to date at the same time (on by default):
+   * input 2's pipeline on a thread of its own while input 1's runs on the
+   * caller's, so that a pair read from two files decodes both at once.
+   * Only when the two pipelines share no process object (else, and when
+   * off, one after the other, as ITK does); an exception in either is
+   * rethrown here, input 1's first. */
+  itkSetMacro(ConcurrentInputs, bool);
+  itkGetConstMacro(ConcurrentInputs, bool);
+  itkBooleanMacro(ConcurrentInputs);
+
 protected:
   BlockCorrelationImageFilter();
   ~BlockCorrelationImageFilter() override = default;
@@ -104,11 +114,17 @@ protected:
   void
   VerifyPreconditions() ITKv5_CONST override;
 
+  /** Updates the inputs (concurrently: see SetConcurrentInputs()), then
+   * this filter as ProcessObject does. */
+  void
+  UpdateOutputData(DataObject * output) override;
+
   void
   DynamicThreadedGenerateData(const OutputRegionType & outputRegionForThread) override;
 
 private:
   StatisticEnum m_Statistic{ StatisticEnum::Correlation };
+  bool          m_ConcurrentInputs{ true };
 };
 
 } // namespace itk

@@ -8,6 +8,10 @@
 
 #include "itkBlockCorrelationImageFilter.h"
 
+#include <exception>
+#include <set>
+#include <thread>
+
 namespace itk
 {
 
@@ -66,6 +70,79 @@ BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::PrintSelf
 {
   Superclass::PrintSelf(os, indent);
   os << indent << "Statistic: " << m_Statistic << std::endl;
+  os << indent << "ConcurrentInputs: " << m_ConcurrentInputs << std::endl;
+}
+
+namespace blockwise
+{
+/* The process objects upstream of @data (its source, their inputs'
+ * sources, ...), into @seen. */
+inline void
+CollectUpstream(const DataObject * data, std::set<const ProcessObject *> & seen)
+{
+  ProcessObject * source = data ? data->GetSource().GetPointer() : nullptr;
+  if (source == nullptr || !seen.insert(source).second)
+  {
+    return;
+  }
+  for (const DataObject * input : source->GetInputs())
+  {
+    CollectUpstream(input, seen);
+  }
+}
+} // namespace blockwise
+
+template <typename TInputImage1, typename TInputImage2, typename TOutputImage>
+void
+BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::UpdateOutputData(DataObject * output)
+{
+  DataObject * a = this->ProcessObject::GetInput(0);
+  DataObject * b = this->ProcessObject::GetInput(1);
+  bool         apart = m_ConcurrentInputs && a != nullptr && b != nullptr && a != b;
+  if (apart)
+  {
+    std::set<const ProcessObject *> upA, upB;
+    blockwise::CollectUpstream(a, upA);
+    blockwise::CollectUpstream(b, upB);
+    for (const ProcessObject * p : upB)
+    {
+      apart = apart && upA.count(p) == 0;
+    }
+    apart = apart && !upA.empty() && !upB.empty();
+  }
+  if (apart)
+  {
+    std::exception_ptr failedA, failedB;
+    std::thread        other([b, &failedB] {
+      try
+      {
+        b->UpdateOutputData();
+      }
+      catch (...)
+      {
+        failedB = std::current_exception();
+      }
+    });
+    try
+    {
+      a->UpdateOutputData();
+    }
+    catch (...)
+    {
+      failedA = std::current_exception();
+    }
+    other.join();
+    if (failedA)
+    {
+      std::rethrow_exception(failedA);
+    }
+    if (failedB)
+    {
+      std::rethrow_exception(failedB);
+    }
+  }
+  // Inputs brought up to date above are not generated again.
+  Superclass::UpdateOutputData(output);
 }
 
 } // namespace itk

@@ -16,7 +16,7 @@ set_source_files_properties(${BLOCKWISE_ITK_FILTER_TEST_SOURCES} PROPERTIES UNIT
 set_source_files_properties(${BLOCKWISE_ITK_IO_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_io)
 
 set(BLOCKWISE_ITK_TESTS
-  stats_reference corr_reference corr_constant binshrink requested_regions
+  stats_reference corr_reference corr_constant corr_concurrent_inputs binshrink requested_regions
   streaming errors print core_parameters
   nlm_reference nlm_poisson nlm_streaming nlm_requested_region nlm_errors nlm_print
   io_factory io_roundtrip io_streamed_read io_threaded_read io_pipeline io_errors

@@ -18,7 +18,10 @@
 #include "test_itk_filters.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -224,6 +227,71 @@ test_corr_constant()
                                       Stat::Correlation, 0, fill);
     CHECK(close(right, want, 1e-12), "r %.17g, want %.17g", right, want);
   }
+}
+
+/* The two inputs of a pair are generated at the same time: each source,
+ * on its first pixel, waits for the other to have started (a gate, with a
+ * minute's guard against a hang: the verdict is whether both saw the
+ * other, not how long it took).  With ConcurrentInputs off, and when both
+ * inputs come from one source, they are generated one after the other;
+ * the maps are the same either way. */
+void
+test_corr_concurrent_inputs()
+{
+  using In = itk::Image<float, 2>;
+  using Out = itk::Image<double, 2>;
+  std::mutex              mutex;
+  std::condition_variable changed;
+  bool                    started[2] = { false, false }, saw[2] = { false, false };
+  auto                    gated = [&](int me, const In::IndexType & idx, uint64_t seed) {
+    if (idx[0] == 0 && idx[1] == 0)
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      started[me] = true;
+      changed.notify_all();
+      saw[me] = changed.wait_for(lock, std::chrono::seconds(60), [&] { return started[1 - me]; });
+    }
+    return static_cast<float>(texture<2>(idx, seed, 50.0));
+  };
+  Out::Pointer maps[2];
+  for (int concurrent = 1; concurrent >= 0; --concurrent)
+  {
+    auto a = makeSource<In>(regionOf<2>({ 0, 0 }, { 40, 30 }), 1, 50.0);
+    auto b = makeSource<In>(regionOf<2>({ 0, 0 }, { 40, 30 }), 2, 50.0);
+    if (concurrent)
+    {
+      a->m_Value = [&](const In::IndexType & idx) { return gated(0, idx, 1); };
+      b->m_Value = [&](const In::IndexType & idx) { return gated(1, idx, 2); };
+    }
+    auto f = itk::BlockCorrelationImageFilter<In, In, Out>::New();
+    f->SetInput1(a->GetOutput());
+    f->SetInput2(b->GetOutput());
+    f->SetBlockSize(10);
+    f->SetConcurrentInputs(concurrent != 0);
+    f->Update();
+    maps[concurrent] = f->GetOutput();
+    CHECK(a->m_Requests.size() == 1 && b->m_Requests.size() == 1, "sources generated %zu and %zu times",
+          a->m_Requests.size(), b->m_Requests.size());
+  }
+  CHECK(saw[0] && saw[1], "the inputs were not generated at the same time (%d, %d)", saw[0], saw[1]);
+  CHECK(sameBits<Out>(maps[0], maps[1]), "concurrent and sequential maps differ");
+  // One source behind both inputs: updated once, on the caller's thread.
+  auto one = makeSource<In>(regionOf<2>({ 0, 0 }, { 40, 30 }), 3, 50.0);
+  auto f = itk::BlockCorrelationImageFilter<In, In, Out>::New();
+  f->SetInput1(one->GetOutput());
+  f->SetInput2(one->GetOutput());
+  f->SetBlockSize(10);
+  f->Update();
+  CHECK(one->m_Requests.size() == 1, "one source generated %zu times", one->m_Requests.size());
+  // An exception in input 2's pipeline reaches the caller.
+  auto ok = makeSource<In>(regionOf<2>({ 0, 0 }, { 40, 30 }), 4, 50.0);
+  auto bad = makeSource<In>(regionOf<2>({ 0, 0 }, { 40, 30 }), 5, 50.0);
+  bad->m_Value = [](const In::IndexType &) -> float { throw itk::ExceptionObject(__FILE__, __LINE__, "input 2 failed"); };
+  auto g = itk::BlockCorrelationImageFilter<In, In, Out>::New();
+  g->SetInput1(ok->GetOutput());
+  g->SetInput2(bad->GetOutput());
+  g->SetBlockSize(10);
+  expectThrow("input 2 throws", [&] { g->Update(); }, { "input 2 failed" });
 }
 
 /* Block means equal itk::BinShrinkImageFilter's on images whose size is a
@@ -443,6 +511,7 @@ const blockwise_test::Entry blockwise_test::filter_tests[] = {
   { "stats_reference", test_stats_reference },
   { "corr_reference", test_corr_reference },
   { "corr_constant", test_corr_constant },
+  { "corr_concurrent_inputs", test_corr_concurrent_inputs },
   { "binshrink", test_binshrink },
   { "requested_regions", test_requested_regions },
   { "streaming", test_streaming },
