@@ -62,6 +62,19 @@ static long double reference_pixel(const bw_channel_params *p, const long double
 static const bw_channel_op kOps[] = {BW_CHANNEL_INDEX, BW_CHANNEL_LUMINANCE, BW_CHANNEL_OD,
                                      BW_CHANNEL_HEMATOXYLIN, BW_CHANNEL_EOSIN, BW_CHANNEL_DAB};
 
+/* Views of the @C channels of @buf, elements of @dt: interleaved (channel
+ * last) or @planar (channel first), of extents @shape. */
+static void channel_views(bw_view *v, void *buf, bw_dtype dt, int nd, const ptrdiff_t *shape,
+                          int C, int planar) {
+  size_t n = 1, es = bw_dtype_size(dt);
+  for (int i = 0; i < nd; i++) n *= (size_t)shape[i];
+  for (int c = 0; c < C; c++) {
+    v[c] = bw_view_contiguous((char *)buf + (planar ? (size_t)c * n : (size_t)c) * es, dt, nd, shape);
+    if (!planar)
+      for (int i = 0; i < nd; i++) v[c].strides[i] *= C;
+  }
+}
+
 /* Every operation on 4-channel images of u8, u16 and f32, interleaved
  * (one buffer, channel last) and planar (channel first), 2-D and 3-D,
  * against the reference, to float precision (f32 out) and 1e-12 (f64). */
@@ -86,12 +99,7 @@ void test_channel_reference(void) {
           else ((float *)(void *)buf)[i] = (float)v;
         }
         bw_view src[4];
-        for (int c = 0; c < C; c++) {
-          src[c] = bw_view_contiguous(buf + (planar ? (size_t)c * n : (size_t)c) * es, dt, nd,
-                                      shape);
-          if (!planar)
-            for (int i = 0; i < nd; i++) src[c].strides[i] *= C;
-        }
+        channel_views(src, buf, dt, nd, shape, C, planar);
         for (size_t oi = 0; oi < sizeof kOps / sizeof *kOps; oi++)
           for (int f64 = 0; f64 <= 1; f64++) {
             bw_channel_params p;
@@ -134,11 +142,8 @@ void test_channel_u8_bits(void) {
   a8[3] = a8[4] = a8[5] = 255;
   for (int i = 0; i < 6; i++) a16[i] = a8[i];
   bw_view s8[3], s16[3];
-  for (int c = 0; c < 3; c++) {
-    s8[c] = bw_view_contiguous(a8 + c, BW_U8, 2, shape);
-    s16[c] = bw_view_contiguous(a16 + c, BW_U16, 2, shape);
-    for (int i = 0; i < 2; i++) s8[c].strides[i] *= 3, s16[c].strides[i] *= 3;
-  }
+  channel_views(s8, a8, BW_U8, 2, shape, 3, 0);
+  channel_views(s16, a16, BW_U16, 2, shape, 3, 0);
   for (size_t oi = 1; oi < sizeof kOps / sizeof *kOps; oi++)
     for (int f64 = 0; f64 <= 1; f64++) {
       bw_channel_params p;
