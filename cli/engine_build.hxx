@@ -20,20 +20,17 @@ Engine<D>::BuildRead(size_t i)
     using T = typename decltype(tag)::type;
     auto read = [&](auto reader) {
       reader->SetFileName(r.step->path);
+      // The level the plan chose, through whichever IO reads the file.
+      auto atLevel = [&](auto io) {
+        io->SetLevel(static_cast<unsigned int>(r.node.level));
+        reader->SetImageIO(io);
+      };
       if (IsNrrdPath(r.step->path))
         reader->SetImageIO(itk::NrrdImageIO::New());
       else if (IsSlidePath(r.step->path))
-      {
-        auto io = itk::BlockwiseOpenSlideImageIO::New();
-        io->SetLevel(static_cast<unsigned int>(r.node.level));
-        reader->SetImageIO(io);
-      }
+        atLevel(itk::BlockwiseOpenSlideImageIO::New());
       else
-      {
-        auto io = itk::BlockwiseTIFFImageIO::New();
-        io->SetLevel(static_cast<unsigned int>(r.node.level));
-        reader->SetImageIO(io);
-      }
+        atLevel(itk::BlockwiseTIFFImageIO::New());
       this->Attach(i, reader);
     };
     // Pixels of several channels, interleaved, for a channel step to take.

@@ -4,6 +4,7 @@
  *
  *=========================================================================*/
 #include "itkBlockwiseOpenSlideImageIO.h"
+#include "itkBlockwiseTIFFImageIOInternal.h"
 
 #include "itkMultiThreaderBase.h"
 
@@ -60,26 +61,7 @@ composite(uint32_t argb, const unsigned char * bg, unsigned char * rgb)
 bool
 BlockwiseOpenSlideImageIO::HasSlideExtension(const char * fileName)
 {
-  if (fileName == nullptr)
-  {
-    return false;
-  }
-  const std::string name(fileName);
-  const auto        dot = name.rfind('.');
-  if (dot == std::string::npos)
-  {
-    return false;
-  }
-  std::string ext = name.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char * e : { "svs", "ndpi", "mrxs", "scn", "bif", "vms", "vmu" })
-  {
-    if (ext == e)
-    {
-      return true;
-    }
-  }
-  return false;
+  return blockwise_tiff_io::hasExtension(fileName, BLOCKWISE_SLIDE_EXTENSIONS);
 }
 
 BlockwiseOpenSlideImageIO::BlockwiseOpenSlideImageIO()
@@ -88,9 +70,9 @@ BlockwiseOpenSlideImageIO::BlockwiseOpenSlideImageIO()
   this->SetNumberOfComponents(3);
   this->SetPixelType(IOPixelEnum::RGB);
   this->SetComponentType(IOComponentEnum::UCHAR);
-  for (const char * e : { ".svs", ".ndpi", ".mrxs", ".scn", ".bif", ".vms", ".vmu" })
+  for (const char * e : BLOCKWISE_SLIDE_EXTENSIONS)
   {
-    this->AddSupportedReadExtension(e);
+    this->AddSupportedReadExtension((std::string(".") + e).c_str());
   }
 }
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 
 namespace itk
@@ -24,8 +25,10 @@ namespace blockwise_tiff_io
 {
 
 
+/* Whether @fileName ends in "." and one of @extensions (lower case, without
+ * the dot), in any case. */
 inline bool
-hasTIFFExtension(const char * fileName)
+hasExtension(const char * fileName, std::initializer_list<const char *> extensions)
 {
   if (fileName == nullptr)
   {
@@ -39,8 +42,24 @@ hasTIFFExtension(const char * fileName)
   }
   std::string ext = name.substr(dot + 1);
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == "tif" || ext == "tiff";
+  for (const char * e : extensions)
+  {
+    if (ext == e)
+    {
+      return true;
+    }
+  }
+  return false;
 }
+
+inline bool
+hasTIFFExtension(const char * fileName)
+{
+  return hasExtension(fileName, { "tif", "tiff" });
+}
+
+/* The whole-slide formats BlockwiseOpenSlideImageIO claims. */
+#define BLOCKWISE_SLIDE_EXTENSIONS { "svs", "ndpi", "mrxs", "scn", "bif", "vms", "vmu" }
 
 /* The core's element types and ITK's component types of the same size and
  * kind (CHAR is signed char).  ITK's LONG and ULONG are 32 or 64 bits by
