@@ -62,19 +62,6 @@ typedef struct slab_fin {
   double *val; /* one output row before it is stored */
 } slab_fin;
 
-/*
- * Where the compiler supports it, the slab kernels are built for AVX-512 and
- * AVX2 as well as the baseline, and the loader picks the widest the CPU has.
- * Floating-point contraction is off for the whole core, so every clone
- * rounds the same way and results do not depend on the machine.
- */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
-    defined(__ELF__) && !defined(BW_NO_CLONES)
-#define BW_CLONES                                                            \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define BW_CLONES
-#endif
 
 /* Rows of a slab are visited in order; a cursor steps through (z, y)
  * without dividing. */

@@ -136,7 +136,7 @@ static double type_white(bw_dtype dtype) {
 }
 
 /* The stain matrix of Ruifrok and Johnston (rows: the optical densities of
- * hematoxylin, eosin and DAB in R, G, B), inverted once per call: the
+ * hematoxylin, eosin and DAB in R, G, B), inverted once per plan: the
  * amounts of the stains are the pixel's optical densities times the
  * inverse. */
 static void stain_inverse(double inv[3][3]) {
@@ -152,58 +152,145 @@ static void stain_inverse(double inv[3][3]) {
     }
 }
 
-/* What each 8-bit value of channel c adds to the output of a colour
- * operation: the same products the general loop forms, so that summing
- * them in the same order gives the same bits.  OD's factor 6 / 3 and the
- * stains' clamp are applied after the sum, as there. */
-static void u8_terms(bw_channel_op op, int stain, double white, const double inv[3][3],
-                     double lut[3][256]) {
-  static const double weight[3] = {0.2125, 0.7154, 0.0721};
-  const double ln_floor = log(1e-6);
-  for (int c = 0; c < 3; c++)
-    for (int v = 0; v < 256; v++) {
-      if (op == BW_CHANNEL_LUMINANCE) {
-        lut[c][v] = weight[c] * (double)v;
-        continue;
-      }
-      double t = (double)v / white;
-      t = t < 1e-6 ? 1e-6 : t > 1 ? 1 : t;
-      const double od = log(t) / ln_floor;
-      lut[c][v] = op == BW_CHANNEL_OD ? od : od * inv[c][stain];
-    }
+/* Luminance: the weights as integers over 10000, so that integer samples
+ * give an exact numerator (an 8-bit pixel's in 32-bit integers) and one
+ * rounding, at the scaling. */
+#define LUM_R 2125
+#define LUM_G 7154
+#define LUM_B 721
+#define LUM_SCALE 1e-4
+
+/* The optical density term of one sample: ln(t) / ln(1e-6), t its value
+ * relative to white clamped to [1e-6, 1]; NaN stays NaN. */
+static double od_term(double v, double white) {
+  double t = v / white;
+  t = t < 1e-6 ? 1e-6 : t > 1 ? 1 : t;
+  return log(t) / log(1e-6);
 }
 
-/* The colour operations on 8-bit RGB (slides): three table lookups per
- * pixel instead of three logarithms, bit for bit what the general loop
- * gives. */
-static void convert_u8(bw_channel_op op, const double lut[3][256], const bw_view *src,
-                       const bw_view *dst) {
-  const int nd = dst->ndim;
-  const ptrdiff_t n2 = nd == 3 ? dst->shape[0] : 1, rows = dst->shape[nd - 2],
-                  cols = dst->shape[nd - 1];
-  for (ptrdiff_t z = 0; z < n2; z++)
-    for (ptrdiff_t y = 0; y < rows; y++) {
-      const unsigned char *in[3];
-      ptrdiff_t sx[3];
-      for (int c = 0; c < 3; c++) {
-        in[c] = (const unsigned char *)src[c].data + (nd == 3 ? z * src[c].strides[0] : 0) +
-                y * src[c].strides[nd - 2];
-        sx[c] = src[c].strides[nd - 1];
-      }
-      char *out = (char *)dst->data + (nd == 3 ? z * dst->strides[0] : 0) + y * dst->strides[nd - 2];
-      const ptrdiff_t dsx = dst->strides[nd - 1];
-      for (ptrdiff_t x = 0; x < cols; x++, out += dsx) {
-        double v = lut[0][in[0][x * sx[0]]] + lut[1][in[1][x * sx[1]]] + lut[2][in[2][x * sx[2]]];
-        if (op == BW_CHANNEL_OD) v *= 6.0 / 3.0;
-        if (op >= BW_CHANNEL_HEMATOXYLIN && v < 0) v = 0;
-        if (dst->dtype == BW_F32) {
-          float f = (float)v;
-          memcpy(out, &f, 4);
-        } else {
-          memcpy(out, &v, 8);
-        }
-      }
+/* The colour operations after their three terms: OD's -log10(t) mean is
+ * (sum of ln t / ln 1e-6) * 6 / 3; the stains clamp negative amounts. */
+static double colour_finish(bw_channel_op op, double sum) {
+  if (op == BW_CHANNEL_OD) return sum * (6.0 / 3.0);
+  if (op >= BW_CHANNEL_HEMATOXYLIN && sum < 0) return 0;
+  return sum;
+}
+
+bw_status bw_channel_plan_make(const bw_channel_params *params, int channels, bw_dtype in,
+                               bw_dtype out, bw_channel_plan *plan, bw_error *err) {
+  bw_status st = bw_channel_params_check(params, channels, err);
+  if (st != BW_OK) return st;
+  if (!plan) return bw_fail(err, BW_ERR_NULL, "channel: plan is NULL");
+  if (bw_dtype_size(in) == 0)
+    return bw_fail(err, BW_ERR_DTYPE, "channel: input type %d is not a bw_dtype", (int)in);
+  const int copy = params->op == BW_CHANNEL_INDEX && out == in;
+  if (!copy && out != BW_F32 && out != BW_F64)
+    return bw_fail(err, BW_ERR_OUTPUT,
+                   "channel: dst is %s; it must be f32 or f64 (or, for one channel as it "
+                   "is, the input's type)",
+                   bw_dtype_name(out));
+  memset(plan, 0, sizeof *plan);
+  plan->params = *params;
+  plan->channels = channels;
+  plan->in = in;
+  plan->out = out;
+  plan->white = params->white > 0 ? params->white : type_white(in);
+  stain_inverse(plan->inv);
+  plan->stain = params->op >= BW_CHANNEL_HEMATOXYLIN ? (int)(params->op - BW_CHANNEL_HEMATOXYLIN) : 0;
+  /* 8-bit optical densities and stains: what each value of channel c adds
+   * to the sum, the same products the general loop forms, so that summing
+   * them in the same order gives the same bits. */
+  plan->lut_ready = in == BW_U8 && params->op >= BW_CHANNEL_OD;
+  for (int c = 0; plan->lut_ready && c < 3; c++)
+    for (int v = 0; v < 256; v++) {
+      const double od = od_term((double)v, plan->white);
+      plan->lut[c][v] = params->op == BW_CHANNEL_OD ? od : od * plan->inv[c][plan->stain];
     }
+  return BW_OK;
+}
+
+/* Stores @v rounded once to the plan's output type at @out. */
+static void store(bw_dtype out, double v, char *dst) {
+  if (out == BW_F32) {
+    float f = (float)v;
+    memcpy(dst, &f, sizeof f);
+  } else {
+    memcpy(dst, &v, sizeof v);
+  }
+}
+
+/* One pixel whose channel c is at in[c] (any alignment), by the general
+ * rule: every value loaded exactly as a double. */
+static double pixel_value(const bw_channel_plan *p, const char *const *in) {
+  const bw_channel_op op = p->params.op;
+  if (op == BW_CHANNEL_INDEX) return bw_load_double(in[0], p->in);
+  double rgb[3];
+  for (int c = 0; c < 3; c++) rgb[c] = bw_load_double(in[c], p->in);
+  if (op == BW_CHANNEL_LUMINANCE)
+    return (LUM_R * rgb[0] + LUM_G * rgb[1] + LUM_B * rgb[2]) * LUM_SCALE;
+  double term[3];
+  for (int c = 0; c < 3; c++) {
+    const double od = od_term(rgb[c], p->white);
+    term[c] = op == BW_CHANNEL_OD ? od : od * p->inv[c][p->stain];
+  }
+  /* Summed as the 8-bit tables are (a white pixel's -0 stays -0). */
+  return colour_finish(op, term[0] + term[1] + term[2]);
+}
+
+/* 8-bit luminance of @n contiguous pixels of @spp (3 or 4) samples into
+ * contiguous float32 or float64: the numerator in 32-bit integers, exactly
+ * the general rule's, in a loop the compiler vectorises. */
+BW_CLONES static void luminance_u8_f32(const uint8_t *restrict s, int spp, float *restrict d,
+                                       size_t n) {
+  if (spp == 3)
+    for (size_t i = 0; i < n; i++)
+      d[i] = (float)((double)(LUM_R * s[3 * i] + LUM_G * s[3 * i + 1] + LUM_B * s[3 * i + 2]) *
+                     LUM_SCALE);
+  else
+    for (size_t i = 0; i < n; i++)
+      d[i] = (float)((double)(LUM_R * s[4 * i] + LUM_G * s[4 * i + 1] + LUM_B * s[4 * i + 2]) *
+                     LUM_SCALE);
+}
+
+BW_CLONES static void luminance_u8_f64(const uint8_t *restrict s, int spp, double *restrict d,
+                                       size_t n) {
+  for (size_t i = 0; i < n; i++, s += spp)
+    d[i] = (double)(LUM_R * s[0] + LUM_G * s[1] + LUM_B * s[2]) * LUM_SCALE;
+}
+
+void bw_channel_convert_pixels(const bw_channel_plan *plan, const void *src,
+                               ptrdiff_t src_stride, void *dst, ptrdiff_t dst_stride,
+                               size_t n) {
+  if (!plan || !src || !dst || n == 0) return;
+  const bw_channel_op op = plan->params.op;
+  const size_t es = bw_dtype_size(plan->in), os = bw_dtype_size(plan->out);
+  const unsigned char *s = (const unsigned char *)src;
+  char *d = (char *)dst;
+  if (op == BW_CHANNEL_LUMINANCE && plan->in == BW_U8 && (src_stride == 3 || src_stride == 4) &&
+      dst_stride == (ptrdiff_t)os && plan->channels >= (int)src_stride) {
+    if (plan->out == BW_F32)
+      luminance_u8_f32(s, (int)src_stride, (float *)dst, n);
+    else
+      luminance_u8_f64(s, (int)src_stride, (double *)dst, n);
+    return;
+  }
+  if (plan->lut_ready) {
+    for (size_t i = 0; i < n; i++, s += src_stride, d += dst_stride)
+      store(plan->out, colour_finish(op, plan->lut[0][s[0]] + plan->lut[1][s[1]] + plan->lut[2][s[2]]),
+            d);
+    return;
+  }
+  if (op == BW_CHANNEL_INDEX && plan->out == plan->in) {
+    for (size_t i = 0; i < n; i++, s += src_stride, d += dst_stride)
+      memcpy(d, s + (size_t)plan->params.index * es, es);
+    return;
+  }
+  const size_t first = op == BW_CHANNEL_INDEX ? (size_t)plan->params.index : 0;
+  for (size_t i = 0; i < n; i++, s += src_stride, d += dst_stride) {
+    const char *in[3] = {(const char *)s + first * es, (const char *)s + es,
+                         (const char *)s + 2 * es};
+    store(plan->out, pixel_value(plan, in), d);
+  }
 }
 
 bw_status bw_channel_convert(const bw_channel_params *params, int channels, const bw_view *src,
@@ -229,76 +316,51 @@ bw_status bw_channel_convert(const bw_channel_params *params, int channels, cons
       if (src[c].shape[i] != dst->shape[i])
         return bw_fail(err, BW_ERR_SHAPE, "channel: src %d and dst differ along axis %d", c, i);
   }
-  const int copy = params->op == BW_CHANNEL_INDEX && dst->dtype == in_type;
-  if (!copy && dst->dtype != BW_F32 && dst->dtype != BW_F64)
-    return bw_fail(err, BW_ERR_OUTPUT,
-                   "channel: dst is %s; it must be f32 or f64 (or, for one channel as it "
-                   "is, the input's type)",
-                   bw_dtype_name(dst->dtype));
+  bw_channel_plan plan;
+  st = bw_channel_plan_make(params, channels, in_type, dst->dtype, &plan, err);
+  if (st != BW_OK) return st;
 
-  const double white = params->white > 0 ? params->white : type_white(in_type);
-  double inv[3][3];
-  stain_inverse(inv);
-  const int stain = params->op - BW_CHANNEL_HEMATOXYLIN;
-  if (in_type == BW_U8 && params->op != BW_CHANNEL_INDEX) {
-    double lut[3][256];
-    u8_terms(params->op, stain < 0 ? 0 : stain, white, inv, lut);
-    convert_u8(params->op, lut, src, dst);
-    return BW_OK;
-  }
-  const double ln_floor = log(1e-6);
+  /* Interleaved channels (channel c one element after channel c - 1, equal
+   * strides) go through bw_channel_convert_pixels() a row at a time; any
+   * other layout pixel by pixel. */
   const size_t es = bw_dtype_size(in_type);
-  const ptrdiff_t n2 = nd == 3 ? dst->shape[0] : 1;
+  int interleaved = 1;
+  for (int c = 1; c < channels && interleaved; c++) {
+    interleaved = (const char *)src[c].data == (const char *)src[0].data + (size_t)c * es;
+    for (int i = 0; i < nd; i++) interleaved = interleaved && src[c].strides[i] == src[0].strides[i];
+  }
+  const int used = params->op == BW_CHANNEL_INDEX ? 1 : 3;
+  const ptrdiff_t n2 = nd == 3 ? dst->shape[0] : 1, cols = dst->shape[nd - 1];
   for (ptrdiff_t z = 0; z < n2; z++)
     for (ptrdiff_t y = 0; y < dst->shape[nd - 2]; y++) {
-      char *out = (char *)dst->data + (nd == 3 ? z * dst->strides[0] : 0) +
-                  y * dst->strides[nd - 2];
-      const char *in[3];
-      const int used = params->op == BW_CHANNEL_INDEX ? 1 : 3;
+      char *out = (char *)dst->data + (nd == 3 ? z * dst->strides[0] : 0) + y * dst->strides[nd - 2];
+      const ptrdiff_t dsx = dst->strides[nd - 1];
+      const char *row[3];
+      ptrdiff_t ssx[3];
       for (int c = 0; c < used; c++) {
         const bw_view *v = &src[params->op == BW_CHANNEL_INDEX ? params->index : c];
-        in[c] = (const char *)v->data + (nd == 3 ? z * v->strides[0] : 0) +
-                y * v->strides[nd - 2];
+        row[c] = (const char *)v->data + (nd == 3 ? z * v->strides[0] : 0) + y * v->strides[nd - 2];
+        ssx[c] = v->strides[nd - 1];
       }
-      const ptrdiff_t dsx = dst->strides[nd - 1];
-      ptrdiff_t ssx[3];
-      for (int c = 0; c < used; c++)
-        ssx[c] = src[params->op == BW_CHANNEL_INDEX ? params->index : c].strides[nd - 1];
-      for (ptrdiff_t x = 0; x < dst->shape[nd - 1]; x++, out += dsx) {
-        if (copy) {
-          memcpy(out, in[0] + x * ssx[0], es);
-          continue;
-        }
-        double v;
-        if (params->op == BW_CHANNEL_INDEX) {
-          v = bw_load_double(in[0] + x * ssx[0], in_type);
-        } else {
-          double rgb[3];
-          for (int c = 0; c < 3; c++) rgb[c] = bw_load_double(in[c] + x * ssx[c], in_type);
-          if (params->op == BW_CHANNEL_LUMINANCE) {
-            v = 0.2125 * rgb[0] + 0.7154 * rgb[1] + 0.0721 * rgb[2];
-          } else {
-            double od[3];
-            for (int c = 0; c < 3; c++) {
-              double t = rgb[c] / white;
-              t = t < 1e-6 ? 1e-6 : t > 1 ? 1 : t; /* NaN stays NaN */
-              od[c] = log(t) / ln_floor;
-            }
-            if (params->op == BW_CHANNEL_OD) {
-              /* -log10(t) = (ln t / ln 1e-6) * 6 */
-              v = (od[0] + od[1] + od[2]) * (6.0 / 3.0);
-            } else {
-              v = od[0] * inv[0][stain] + od[1] * inv[1][stain] + od[2] * inv[2][stain];
-              if (v < 0) v = 0;
-            }
-          }
-        }
-        if (dst->dtype == BW_F32) {
-          float f = (float)v;
-          memcpy(out, &f, 4);
-        } else {
-          memcpy(out, &v, 8);
-        }
+      if (interleaved) {
+        const char *first = (const char *)src[0].data + (nd == 3 ? z * src[0].strides[0] : 0) +
+                            y * src[0].strides[nd - 2];
+        bw_channel_convert_pixels(&plan, first, src[0].strides[nd - 1], out, dsx, (size_t)cols);
+        continue;
+      }
+      for (ptrdiff_t x = 0; x < cols; x++, out += dsx) {
+        const char *in[3];
+        for (int c = 0; c < used; c++) in[c] = row[c] + x * ssx[c];
+        if (params->op == BW_CHANNEL_INDEX && plan.out == plan.in)
+          memcpy(out, in[0], es);
+        else if (plan.lut_ready)
+          store(plan.out,
+                colour_finish(params->op, plan.lut[0][*(const uint8_t *)in[0]] +
+                                              plan.lut[1][*(const uint8_t *)in[1]] +
+                                              plan.lut[2][*(const uint8_t *)in[2]]),
+                out);
+        else
+          store(plan.out, pixel_value(&plan, in), out);
       }
     }
   return BW_OK;

@@ -13,6 +13,21 @@
 #  define BW_PRINTF(f, a)
 #endif
 
+/*
+ * Where the compiler supports it, the core's pixel loops (BW_CLONES) are
+ * built for AVX-512 and AVX2 as well as the baseline, and the loader picks
+ * the widest the CPU has.
+ * Floating-point contraction is off for the whole core, so every clone
+ * rounds the same way and results do not depend on the machine.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
+    defined(__ELF__) && !defined(BW_NO_CLONES)
+#define BW_CLONES                                                            \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define BW_CLONES
+#endif
+
 /* Records @status and a formatted message in @err (if not NULL); returns
  * @status so that callers can write `return bw_fail(err, ...)`. */
 bw_status bw_fail(bw_error *err, bw_status status, const char *fmt, ...)

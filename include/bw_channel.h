@@ -28,7 +28,9 @@ extern "C" {
  *   INDEX        input channel @index, as it is (converted to the output type)
  *   LUMINANCE    0.2125 R + 0.7154 G + 0.0721 B, in the input's units: the
  *                ITU-R BT.709 weights as scikit-image's rgb2gray applies
- *                them, to the stored values (no gamma linearisation)
+ *                them, to the stored values (no gamma linearisation);
+ *                computed as (2125 R + 7154 G + 721 B) * 1e-4 in double,
+ *                so integer samples give an exact sum and one rounding
  *   OD           optical density, the mean over R, G and B of -log10(t)
  *   HEMATOXYLIN  the stains of Ruifrok and Johnston's colour deconvolution
  *   EOSIN        with their standard H&E-DAB vectors, as scikit-image's
@@ -113,6 +115,51 @@ BW_API bw_status bw_channel_input_region(int ndim, const ptrdiff_t *image_shape,
  */
 BW_API bw_status bw_channel_convert(const bw_channel_params *params, int channels,
                                     const bw_view *src, const bw_view *dst, bw_error *err);
+
+/**
+ * bw_channel_plan:
+ * A conversion made ready once, for input elements of one type and output
+ * elements of another: parameters checked, tables filled.  Applied to any
+ * number of runs of pixels with bw_channel_convert_pixels(), it is the form
+ * a reader uses while it decodes (the TIFF layer converts each decoded
+ * strip or tile as it copies it out).  Make it with bw_channel_plan_make();
+ * its fields are the implementation's.  It holds no pointers: copy it
+ * freely, share it between threads.
+ */
+typedef struct bw_channel_plan {
+  bw_channel_params params;
+  int channels;
+  bw_dtype in, out;
+  int stain, lut_ready;
+  double white;
+  double inv[3][3];
+  double lut[3][256];
+} bw_channel_plan;
+
+/**
+ * bw_channel_plan_make:
+ * Prepares *@plan to convert pixels of @channels channels of type @in to
+ * one channel of type @out (BW_F32 or BW_F64; with INDEX also @in itself,
+ * a copy).  Returns BW_OK, or the status and message bw_channel_convert()
+ * would give for these parameters and types.
+ */
+BW_API bw_status bw_channel_plan_make(const bw_channel_params *params, int channels,
+                                      bw_dtype in, bw_dtype out, bw_channel_plan *plan,
+                                      bw_error *err);
+
+/**
+ * bw_channel_convert_pixels:
+ * Converts @n pixels of interleaved channels: channel c of pixel i is the
+ * element of the plan's input type at (char *)@src + i * @src_stride +
+ * c * bw_dtype_size(in), in native byte order, at any alignment; its output
+ * goes to (char *)@dst + i * @dst_stride.  The same bits as
+ * bw_channel_convert() gives for those pixels.  Nothing is checked here
+ * (the plan was): 8-bit RGB or RGBA to contiguous luminance runs at memory
+ * speed.
+ */
+BW_API void bw_channel_convert_pixels(const bw_channel_plan *plan, const void *src,
+                                      ptrdiff_t src_stride, void *dst, ptrdiff_t dst_stride,
+                                      size_t n);
 
 #ifdef __cplusplus
 }

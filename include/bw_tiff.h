@@ -102,6 +102,7 @@
 #include <stdint.h>
 
 #include "blockwise.h"
+#include "bw_channel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -311,6 +312,20 @@ BW_API bw_status bw_tiff_read(bw_tiff_reader *r, const bw_region *region,
  * channels asked for in a planar-separate one. */
 BW_API bw_status bw_tiff_read_channels(bw_tiff_reader *r, const bw_region *region, int first,
                                        int count, const bw_view *dst, bw_error *err);
+
+/** Reads a region converted to one channel by the core's conversion
+ * @channel (bw_channel.h: luminance, optical density, a stain, or one
+ * channel) into @dst: the region's extents, any strides, float32 or
+ * float64 (with an index, also the file's dtype).  The same values as
+ * bw_tiff_read_channels() of every channel followed by
+ * bw_channel_convert(), without a buffer of them: in a pixel-interleaved
+ * file each decoded strip or tile is converted as it is copied out; other
+ * layouts (planar-separate, palette, packed bits, half floats, MinIsWhite)
+ * are unpacked a few rows at a time (about 4 MiB) first.  The parameters
+ * are checked against the file's channels before a pixel is read. */
+BW_API bw_status bw_tiff_read_channel(bw_tiff_reader *r, const bw_region *region,
+                                      const bw_channel_params *channel, const bw_view *dst,
+                                      bw_error *err);
 
 /** What a reader has done so far: bytes read from the file, and strips or
  * tiles decoded (a strip or tile taken from the cache of decoded chunks is

@@ -384,6 +384,38 @@ static int interleaved(const bw_tiff_reader *r, int count, const bw_view *dst) {
   return 1;
 }
 
+/* Reads every page of @region through @d, planes [p0, p1) of planar-
+ * separate files: channel k of the region's first page at @data[k], its
+ * later pages @zstride[k] bytes apart. */
+static bw_status read_pages(bw_tiff_reader *r, const bw_region *region, dst_plane *d,
+                            char *const *data, const ptrdiff_t *zstride, int p0, int p1,
+                            bw_error *err) {
+  const int nd = r->info.ndim, ay = nd - 2, ax = nd - 1;
+  d->y0 = (uint32_t)region->start[ay];
+  d->y1 = (uint32_t)(region->start[ay] + region->size[ay]);
+  d->x0 = (uint32_t)region->start[ax];
+  d->x1 = (uint32_t)(region->start[ax] + region->size[ax]);
+  const size_t z0 = nd == 3 ? (size_t)region->start[0] : 0;
+  const size_t nz = nd == 3 ? (size_t)region->size[0] : 1;
+  for (size_t k = 0; k < nz; k++) {
+    const size_t z = z0 + k;
+    for (int c = 0; c < d->count; c++) d->base[c] = data[c] + (ptrdiff_t)k * zstride[c];
+    bw_status st = bw_tiff_select_page(r, z, err);
+    if (st != BW_OK) return st;
+    const page_layout *pl = &r->pages[z];
+    for (int p = p0; p < p1 && st == BW_OK; p++) {
+      if (pl->tiled)
+        st = read_tiles(r, z, p, d, err);
+      else if (pl->raw_rows)
+        st = read_raw_rows(r, z, p, d, err);
+      else
+        st = read_strips(r, z, p, d, err);
+    }
+    if (st != BW_OK) return st;
+  }
+  return BW_OK;
+}
+
 /* bw_tiff_read_channels(), as called by @fn. */
 static bw_status read_channels(const char *fn, bw_tiff_reader *r, const bw_region *region,
                                int first, int count, const bw_view *dst, bw_error *err) {
@@ -398,43 +430,103 @@ static bw_status read_channels(const char *fn, bw_tiff_reader *r, const bw_regio
     if (st == BW_OK) st = bw_tiff_check_extents(fn, "dst", nd, region, &dst[k], err);
     if (st != BW_OK) return st;
   }
-
-  int ay = nd - 2, ax = nd - 1;
-  size_t z0 = nd == 3 ? (size_t)region->start[0] : 0;
-  size_t nz = nd == 3 ? (size_t)region->size[0] : 1;
   dst_plane d;
+  memset(&d, 0, sizeof d);
   d.first = first;
   d.count = count;
   d.whole_pixels = r->conv == CONV_COPY && !r->invert && r->planes == 1 &&
                    count == r->plane_spp && interleaved(r, count, dst);
+  char *data[BW_TIFF_MAX_CHANNELS];
+  ptrdiff_t zstride[BW_TIFF_MAX_CHANNELS];
   for (int k = 0; k < count; k++) {
-    d.sy[k] = dst[k].strides[ay];
-    d.sx[k] = dst[k].strides[ax];
+    d.sy[k] = dst[k].strides[nd - 2];
+    d.sx[k] = dst[k].strides[nd - 1];
+    data[k] = (char *)dst[k].data;
+    zstride[k] = nd == 3 ? dst[k].strides[0] : 0;
   }
-  d.y0 = (uint32_t)region->start[ay];
-  d.y1 = (uint32_t)(region->start[ay] + region->size[ay]);
-  d.x0 = (uint32_t)region->start[ax];
-  d.x1 = (uint32_t)(region->start[ax] + region->size[ax]);
   /* Planar-separate files: the planes of the channels asked for. */
   const int p0 = r->planes > 1 ? first : 0, p1 = r->planes > 1 ? first + count : 1;
-  for (size_t k = 0; k < nz; k++) {
-    size_t z = z0 + k;
-    for (int c = 0; c < count; c++)
-      d.base[c] = (char *)dst[c].data + (nd == 3 ? (ptrdiff_t)k * dst[c].strides[0] : 0);
-    bw_status st = bw_tiff_select_page(r, z, err);
-    if (st != BW_OK) return st;
-    const page_layout *pl = &r->pages[z];
-    for (int p = p0; p < p1 && st == BW_OK; p++) {
-      if (pl->tiled)
-        st = read_tiles(r, z, p, &d, err);
-      else if (pl->raw_rows)
-        st = read_raw_rows(r, z, p, &d, err);
-      else
-        st = read_strips(r, z, p, &d, err);
-    }
-    if (st != BW_OK) return st;
+  return read_pages(r, region, &d, data, zstride, p0, p1, err);
+}
+
+/* Rows of the region a converted read of a file whose samples need
+ * unpacking first (planes, palettes, packed bits, half floats, MinIsWhite)
+ * holds at once: about this many bytes of them. */
+#define BW_TIFF_CONVERT_BATCH ((uint64_t)4 << 20)
+
+bw_status bw_tiff_read_channel(bw_tiff_reader *r, const bw_region *region,
+                               const bw_channel_params *channel, const bw_view *dst,
+                               bw_error *err) {
+  const char *fn = "bw_tiff_read_channel";
+  if (!r || !region || !channel || !dst)
+    return bw_tiff_fail(err, BW_ERR_NULL, "%s: NULL argument", fn);
+  const bw_tiff_info *in = &r->info;
+  const int nd = in->ndim;
+  bw_channel_plan plan;
+  bw_status st = bw_channel_plan_make(channel, in->channels, in->dtype, dst->dtype, &plan, err);
+  if (st == BW_OK) st = bw_tiff_check_view(fn, "dst", nd, in->shape, dst->dtype, region, dst, err);
+  if (st == BW_OK) st = bw_tiff_check_extents(fn, "dst", nd, region, dst, err);
+  if (st != BW_OK) return st;
+
+  if (r->conv == CONV_COPY && !r->invert && r->planes == 1) {
+    /* Each decoded strip or tile converted as it is copied out. */
+    dst_plane d;
+    memset(&d, 0, sizeof d);
+    d.count = 1;
+    d.plan = &plan;
+    d.sy[0] = dst->strides[nd - 2];
+    d.sx[0] = dst->strides[nd - 1];
+    char *data = (char *)dst->data;
+    ptrdiff_t zstride = nd == 3 ? dst->strides[0] : 0;
+    return read_pages(r, region, &d, &data, &zstride, 0, 1, err);
   }
-  return BW_OK;
+
+  /* Other layouts: a few rows of the region's channels at a time, unpacked
+   * into interleaved pixels, then converted. */
+  const int channels = in->channels;
+  const size_t esize = bw_dtype_size(in->dtype);
+  const ptrdiff_t nx = region->size[nd - 1];
+  const uint64_t row_bytes = (uint64_t)nx * (uint64_t)channels * esize;
+  uint64_t rows = BW_TIFF_CONVERT_BATCH / row_bytes;
+  if (rows < 1) rows = 1;
+  if (rows > (uint64_t)region->size[nd - 2]) rows = (uint64_t)region->size[nd - 2];
+  unsigned char *buf = (unsigned char *)malloc((size_t)(rows * row_bytes));
+  if (!buf)
+    return bw_tiff_fail(err, BW_ERR_NOMEM, "%s: cannot allocate %llu bytes for the rows", fn,
+                        (unsigned long long)(rows * row_bytes));
+  const ptrdiff_t nz = nd == 3 ? region->size[0] : 1;
+  for (ptrdiff_t z = 0; z < nz && st == BW_OK; z++)
+    for (ptrdiff_t y = 0; y < region->size[nd - 2] && st == BW_OK; y += (ptrdiff_t)rows) {
+      bw_region part = *region;
+      if (nd == 3) {
+        part.start[0] = region->start[0] + z;
+        part.size[0] = 1;
+      }
+      part.start[nd - 2] = region->start[nd - 2] + y;
+      part.size[nd - 2] = region->size[nd - 2] - y < (ptrdiff_t)rows ? region->size[nd - 2] - y
+                                                                   : (ptrdiff_t)rows;
+      bw_view views[BW_TIFF_MAX_CHANNELS];
+      for (int c = 0; c < channels; c++) {
+        bw_view *v = &views[c];
+        memset(v, 0, sizeof *v);
+        v->data = buf + (size_t)c * esize;
+        v->dtype = in->dtype;
+        v->ndim = nd;
+        for (int i = 0; i < nd; i++) v->shape[i] = part.size[i];
+        v->strides[nd - 1] = (ptrdiff_t)((size_t)channels * esize);
+        v->strides[nd - 2] = (ptrdiff_t)row_bytes;
+        if (nd == 3) v->strides[0] = (ptrdiff_t)row_bytes * part.size[nd - 2];
+      }
+      st = read_channels(fn, r, &part, 0, channels, views, err);
+      for (ptrdiff_t i = 0; st == BW_OK && i < part.size[nd - 2]; i++)
+        bw_channel_convert_pixels(&plan, buf + (size_t)i * row_bytes,
+                                  (ptrdiff_t)((size_t)channels * esize),
+                                  (char *)dst->data + (nd == 3 ? z * dst->strides[0] : 0) +
+                                      (y + i) * dst->strides[nd - 2],
+                                  dst->strides[nd - 1], (size_t)nx);
+    }
+  free(buf);
+  return st;
 }
 
 bw_status bw_tiff_read_channels(bw_tiff_reader *r, const bw_region *region, int first,

@@ -5,6 +5,7 @@
 #ifndef BW_TIFF_READER_H
 #define BW_TIFF_READER_H
 
+#include "bw_channel.h"
 #include "bw_tiff_internal.h"
 
 #ifdef BW_HAVE_LIBDEFLATE
@@ -83,6 +84,10 @@ typedef struct dst_plane {
    * one channel of a one-sample file), without conversion.  Then base[0],
    * sy[0] and sx[0] describe pixels of r->pixel_bytes bytes. */
   int whole_pixels;
+  /* Not NULL: the stored pixels (of a pixel-interleaved file that needs no
+   * conversion of its samples) are converted to one channel by this plan
+   * as they are copied out, into base[0] with strides sy[0], sx[0]. */
+  const bw_channel_plan *plan;
 } dst_plane;
 
 /* Decoded strips or tiles of one "row" of chunks of one page: one strip, or

@@ -296,6 +296,12 @@ static void invert_elements(char *dst, ptrdiff_t stride, size_t n, size_t esize,
 void bw_tiff_put_pixels(const bw_tiff_reader *r, const dst_plane *d, int plane, uint32_t y,
                         const unsigned char *row, uint32_t px, uint32_t col, uint32_t n) {
   const ptrdiff_t dy = (ptrdiff_t)(y - d->y0), dx = (ptrdiff_t)(col - d->x0);
+  if (d->plan) {
+    bw_channel_convert_pixels(d->plan, row + (size_t)px * r->pixel_bytes,
+                              (ptrdiff_t)r->pixel_bytes, d->base[0] + dy * d->sy[0] + dx * d->sx[0],
+                              d->sx[0], n);
+    return;
+  }
   if (d->whole_pixels) {
     char *dst = d->base[0] + dy * d->sy[0] + dx * d->sx[0];
     bw_tiff_copy_to_strided(dst, d->sx[0], row + (size_t)px * r->pixel_bytes, n,

@@ -297,5 +297,111 @@ class Samples(Case):
             self.assertSameArray(self.read(p)[0], a.astype(np.float32), f"{cfg}: written")
 
 
+def reference_channel(a, name, white=None):
+    """scikit-image's conversion @name of RGB(A) pixels @a (channels last),
+    in the input's units as bw_channel.h defines them: rgb2gray for
+    luminance, rgb2hed for the stains (on values relative to @white, the
+    type's largest by default), -log10 for optical density."""
+    from skimage.color import rgb2gray, rgb2hed
+    rgb = a[..., :3].astype(np.float64)
+    if white is None:
+        white = np.iinfo(a.dtype).max if np.issubdtype(a.dtype, np.integer) else 1.0
+    if name == "luminance":
+        return rgb2gray(rgb)
+    t = np.clip(rgb / white, 1e-6, 1)
+    if name == "od":
+        return (-np.log10(t)).mean(-1)
+    return rgb2hed(t)[..., ["hematoxylin", "eosin", "dab"].index(name)]
+
+
+class Converted(Case):
+    """One channel made while reading (bw_tiff_read_channel): luminance,
+    optical density, stains and a channel by number, for every layout the
+    reader unpacks, equal to scikit-image's conversion of the pixels
+    tifffile or PIL decode (float32: within 1e-6 relative; float64: 1e-12),
+    and for a region the same values as for the whole image."""
+
+    def converted(self, p, name, f64=False, start=None, size=None):
+        info = self.info(p)
+        out = self.path("conv", ".raw")
+        args = ["read", p, out, "--convert", name] + (["--f64"] if f64 else [])
+        if start is not None:
+            args += list(start) + list(size)
+        self.run_tool(*args)
+        shape = tuple(size) if size is not None else tuple(info["shape"])
+        dtype = np.float64 if f64 else np.float32
+        if name.isdigit() and not f64:
+            dtype = base.DTYPES[info["dtype"]]
+        a = np.fromfile(out, dtype=dtype).reshape(shape)
+        os.remove(out)
+        return a
+
+    def assertConverted(self, p, decoded, what, white=None):
+        for name in ("luminance", "od", "hematoxylin", "eosin", "dab"):
+            want = reference_channel(decoded, name, white)
+            for f64 in (False, True):
+                got = self.converted(p, name, f64)
+                tol = 1e-12 if f64 else 1e-6
+                np.testing.assert_allclose(got, want, rtol=tol, atol=tol * (1 + np.abs(want).max()),
+                                           err_msg=f"{what}: {name} {'f64' if f64 else 'f32'}")
+        h, w = decoded.shape[:2]
+        start, size = (h // 3, w // 4), (h // 2, w // 2)
+        whole = self.converted(p, "luminance")
+        part = self.converted(p, "luminance", start=start, size=size)
+        self.assertSameArray(part, whole[start[0]:start[0] + size[0], start[1]:start[1] + size[1]],
+                             f"{what}: a region converted alone")
+        ch = self.converted(p, "1")
+        self.assertSameArray(ch, decoded[..., 1], f"{what}: channel 1 as it is")
+
+    def test_rgb_layouts(self):
+        for dtype in (np.uint8, np.uint16, np.float32):
+            # (floats in [0, 1], white for the densities; NaN and infinities
+            # are the core's tests' business)
+            a = (self.rng.random((37, 45, 3)).astype(np.float32) if dtype == np.float32
+                 else base.random_array(dtype, (37, 45, 3), self.rng))
+            for cfg in [dict(planarconfig="contig"), dict(planarconfig="separate"),
+                        dict(planarconfig="contig", tile=(16, 16), compression="zlib"),
+                        dict(planarconfig="contig", rowsperstrip=5, compression="zlib")]:
+                p = self.path("rgb")
+                data = np.moveaxis(a, -1, 0) if cfg["planarconfig"] == "separate" else a
+                tifffile.imwrite(p, data, photometric="rgb", metadata=None, **cfg)
+                self.assertConverted(p, a, f"{np.dtype(dtype)} {cfg}")
+
+    def test_rgba_jpeg_palette(self):
+        a = base.random_array(np.uint8, (20, 30, 4), self.rng)
+        p = self.path("rgba")
+        tifffile.imwrite(p, a, photometric="rgb", extrasamples=["unassalpha"], metadata=None)
+        self.assertConverted(p, a, "RGBA")
+        src = texture((70, 90, 3), self.rng)
+        plain = self.path("src")
+        tifffile.imwrite(plain, src, photometric="rgb", metadata=None)
+        for opts in [["-c", "jpeg:90", "-t", "-w", "32", "-l", "32"], ["-c", "jpeg:90", "-r", "16"]]:
+            p = self.tiffcp(plain, *opts)
+            with Image.open(p) as im:
+                decoded = np.asarray(im.convert("RGB"))
+            # (libjpeg's YCbCr to RGB as PIL's, to the bit: what tiffcp's
+            # files read as, Jpeg.test_tiffcp_and_pil checks.)
+            self.assertConverted(p, self.read(p)[0], f"tiffcp {opts}")
+            lum = self.converted(p, "luminance")
+            from skimage.color import rgb2gray
+            np.testing.assert_allclose(lum, rgb2gray(decoded.astype(np.float64)), atol=2.0,
+                                       err_msg=f"tiffcp {opts}: within JPEG's rounding of PIL's")
+        cmap = self.rng.integers(0, 65536, size=(3, 256), dtype=np.uint16)
+        idx = self.rng.integers(0, 256, size=(17, 21)).astype(np.uint8)
+        p = self.path("pal")
+        tifffile.imwrite(p, idx, photometric="palette", colormap=cmap, metadata=None)
+        self.assertConverted(p, (cmap.T[idx] >> 8).astype(np.uint8), "palette")
+
+    def test_declined(self):
+        a = base.random_array(np.uint8, (9, 14), self.rng)
+        p = self.path("grey")
+        tifffile.imwrite(p, a, metadata=None)
+        r = subprocess.run([base.TOOL, "read", p, self.path("x", ".raw"), "--convert", "luminance"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("needs red, green and blue", r.stderr)
+        self.assertFalse(os.path.exists(self.path("x", ".raw")), "nothing written")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -61,7 +61,7 @@ find_program(BLOCKWISE_VIPS NAMES vips)
 # files.  An entry "file:Class" is class Class of test_tiff_<file>.py.
 set(BLOCKWISE_TIFF_INTEROP_CLASSES
   ReadTifffile ReadTiffcp PartialRead WrittenByBlockwise BadFiles
-  color:Channels color:Jpeg color:Palette color:Samples
+  color:Channels color:Jpeg color:Palette color:Samples color:Converted
   levels:Pyramid
   meta:ImageJ meta:Ome meta:Plain)
 foreach(entry ${BLOCKWISE_TIFF_INTEROP_CLASSES})

@@ -6,11 +6,16 @@
  *       prints the file's bw_tiff_info, its band units (rows, and pages of
  *       a volume), its channel names (null when unknown) and its levels, as
  *       one JSON line
- *   tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar] [START... SIZE...]
+ *   tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar]
+ *       [--convert NAME [--f64]] [START... SIZE...]
  *       writes the region (default: everything) as raw native-endian
  *       C-order bytes, channels last (..., Y, X, C) or, with --planar,
- *       first (C, ..., Y, X); all channels, or COUNT from FIRST; prints
- *       the reader's counters as one JSON line
+ *       first (C, ..., Y, X); all channels, or COUNT from FIRST; or, with
+ *       --convert, the one channel bw_tiff_read_channel() makes by the
+ *       core's conversion NAME (bw_channel_from_name: luminance, od, ...,
+ *       a channel number), as float32 (float64 with --f64; with a channel
+ *       number and no --f64, the file's dtype); prints the reader's
+ *       counters as one JSON line
  *   tiff_tool counters FILE START... SIZE...
  *       reads the region and prints the counters and the file size
  *   tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X
@@ -32,7 +37,8 @@
 static int usage(void) {
   fprintf(stderr,
           "usage: tiff_tool info FILE [--level N]\n"
-          "       tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar] [START... SIZE...]\n"
+          "       tiff_tool read FILE OUT.raw [--level N] [--channels FIRST,COUNT] [--planar]\n"
+          "                 [--convert NAME [--f64]] [START... SIZE...]\n"
           "       tiff_tool counters FILE START... SIZE...\n"
           "       tiff_tool write IN.raw OUT.tif --dtype D --shape [Z,]Y,X [options]\n");
   return 2;
@@ -164,11 +170,18 @@ static int cmd_read(int argc, char **argv, int write_out) {
     if (got < 0) return usage();
   if (bw_tiff_open_level(argv[0], level, &r, &e) != BW_OK) return fail(&e);
   const bw_tiff_info *in = bw_tiff_reader_info(r);
-  int first = 0, count = in->channels, planar = 0;
+  int first = 0, count = in->channels, planar = 0, f64 = 0;
+  const char *convert = NULL;
   while (skip < argc && strncmp(argv[skip], "--", 2) == 0) {
     if (strcmp(argv[skip], "--planar") == 0) {
       planar = 1;
       skip++;
+    } else if (strcmp(argv[skip], "--f64") == 0) {
+      f64 = 1;
+      skip++;
+    } else if (strcmp(argv[skip], "--convert") == 0 && skip + 1 < argc) {
+      convert = argv[skip + 1];
+      skip += 2;
     } else if (strcmp(argv[skip], "--channels") == 0 && skip + 1 < argc &&
                sscanf(argv[skip + 1], "%d,%d", &first, &count) == 2) {
       skip += 2;
@@ -183,7 +196,18 @@ static int cmd_read(int argc, char **argv, int write_out) {
     bw_tiff_close(r);
     return usage();
   }
-  size_t esize = bw_dtype_size(in->dtype), n = esize * (size_t)count;
+  bw_channel_params conv;
+  bw_channel_params_init(&conv);
+  bw_dtype out_type = in->dtype;
+  if (convert) {
+    if (bw_channel_from_name(convert, &conv, &e) != BW_OK) {
+      bw_tiff_close(r);
+      return fail(&e);
+    }
+    out_type = f64 ? BW_F64 : conv.op == BW_CHANNEL_INDEX ? in->dtype : BW_F32;
+    count = 1;
+  }
+  size_t esize = bw_dtype_size(out_type), n = esize * (size_t)count;
   for (int i = 0; i < in->ndim; i++) {
     if (reg.size[i] < 1 || (size_t)reg.size[i] > SIZE_MAX / 2 / n) {
       n = 0;
@@ -211,11 +235,13 @@ static int cmd_read(int argc, char **argv, int write_out) {
   size_t plane = n / (size_t)count;
   for (int c = 0; c < count; c++) {
     views[c] = bw_view_contiguous((char *)buf + (planar ? (size_t)c * plane : (size_t)c * esize),
-                                  in->dtype, in->ndim, reg.size);
+                                  out_type, in->ndim, reg.size);
     if (!planar)
       for (int i = 0; i < in->ndim; i++) views[c].strides[i] *= count;
   }
-  if (bw_tiff_read_channels(r, &reg, first, count, views, &e) != BW_OK) {
+  const bw_status st = convert ? bw_tiff_read_channel(r, &reg, &conv, &views[0], &e)
+                               : bw_tiff_read_channels(r, &reg, first, count, views, &e);
+  if (st != BW_OK) {
     free(buf);
     bw_tiff_close(r);
     return fail(&e);

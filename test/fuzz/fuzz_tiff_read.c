@@ -55,11 +55,42 @@ static int read_channels(bw_tiff_reader *r, const bw_tiff_info *in, const int64_
   return st == BW_OK;
 }
 
-/* Reads a region, every channel; and the last channel alone. */
+/* Reads a region converted to one float32 channel while decoding:
+ * luminance of files of three channels or more, else the last channel. */
+static void read_converted(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
+                           const int64_t *size) {
+  uint64_t bytes = sizeof(float);
+  bw_region reg;
+  memset(&reg, 0, sizeof reg);
+  for (int i = 0; i < in->ndim; i++) {
+    reg.start[i] = (ptrdiff_t)start[i];
+    reg.size[i] = (ptrdiff_t)size[i];
+    bytes *= (uint64_t)size[i];
+    if (bytes > FUZZ_MAX_BYTES) return;
+  }
+  float *buf = malloc((size_t)bytes);
+  if (!buf) return;
+  bw_view v = bw_view_contiguous(buf, BW_F32, in->ndim, reg.size);
+  bw_channel_params p;
+  bw_channel_params_init(&p);
+  if (in->channels < 3) {
+    p.op = BW_CHANNEL_INDEX;
+    p.index = in->channels - 1;
+  }
+  bw_error e;
+  memset(&e, 0, sizeof e);
+  bw_status st = bw_tiff_read_channel(r, &reg, &p, &v, &e);
+  if (st != BW_OK) require(e.status == st && e.message[0] != '\0');
+  free(buf);
+}
+
+/* Reads a region, every channel; the last channel alone; and one channel
+ * converted while decoding. */
 static int read_region(bw_tiff_reader *r, const bw_tiff_info *in, const int64_t *start,
                        const int64_t *size) {
   int ok = read_channels(r, in, start, size, 0, in->channels);
   if (in->channels > 1) read_channels(r, in, start, size, in->channels - 1, 1);
+  read_converted(r, in, start, size);
   return ok;
 }
 

@@ -41,7 +41,7 @@ fi
 echo "== building the fuzzer${deflate_lib:+ (with libdeflate)}"
 "$clang" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -I"$src/include" -I"$src/io" -I"$src/filters" \
-  "$src/test/fuzz/fuzz_tiff_read.c" "$src"/io/*.c "$src/filters/bw_view.c" \
+  "$src/test/fuzz/fuzz_tiff_read.c" "$src"/io/*.c "$src/filters/bw_view.c" "$src/filters/bw_channel.c" \
   "${deflate[@]}" -ltiff -lexpat -lm -o "$work/fuzz_tiff_read"
 
 echo "== seed files"
