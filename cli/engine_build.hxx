@@ -30,11 +30,21 @@ Engine<D>::BuildRead(size_t i)
       else if (IsSlidePath(r.step->path))
         atLevel(itk::BlockwiseOpenSlideImageIO::New());
       else
-        atLevel(itk::BlockwiseTIFFImageIO::New());
+      {
+        auto io = itk::BlockwiseTIFFImageIO::New();
+        if (r.fused)
+          io->SetChannelConversion(r.channel);
+        atLevel(io);
+      }
       this->Attach(i, reader);
     };
-    // Pixels of several channels, interleaved, for a channel step to take.
-    if (r.node.channels > 1)
+    // One channel made while decoding; else pixels of several channels,
+    // interleaved, for a channel step to take.
+    if (r.fused && r.fused_type == BW_F32)
+      read(itk::ImageFileReader<ImageOf<float>>::New());
+    else if (r.fused)
+      read(itk::ImageFileReader<ImageOf<T>>::New());
+    else if (r.node.channels > 1)
       read(itk::ImageFileReader<itk::VectorImage<T, D>>::New());
     else
       read(itk::ImageFileReader<ImageOf<T>>::New());
@@ -124,16 +134,17 @@ Engine<D>::BuildDenoise(size_t i)
   });
 }
 
-/** One channel of an image: the input itself when it has one, else the
- * core's conversion of the interleaved channels, to float32 (or to the
- * input's type for one channel as it is). */
+/** One channel of an image: the input itself when it has one or when its
+ * reader made the channel while decoding, else the core's conversion of
+ * the interleaved channels, to float32 (or to the input's type for one
+ * channel as it is). */
 template <unsigned int D>
 void
 Engine<D>::BuildChannel(size_t i)
 {
   const ResolvedStep & r = m_Plan.steps[i];
   const size_t         in = r.inputs[0];
-  if (r.pass)
+  if (r.pass || r.fused)
   {
     m_Nodes[i].image = m_Nodes[in].image;
     return;

@@ -94,8 +94,11 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
       continue;
     const ResolvedStep & s = plan.steps[k];
     const int            nd = s.node.ndim;
-    // A channel step that passes its input on holds no image of its own.
-    if (!(s.step->op == Op::Channel && s.pass))
+    // A channel step that passes its input on holds no image of its own; a
+    // read that makes one channel while decoding holds that channel only.
+    if (s.step->op == Op::Read && s.fused)
+      bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.fused_type));
+    else if (!(s.step->op == Op::Channel && (s.pass || s.fused)))
       bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.node.dtype)) * s.node.channels;
     if (s.inputs.empty())
     {

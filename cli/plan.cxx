@@ -296,6 +296,30 @@ ImageName(const Resolved & out, size_t k)
   return in.op == Op::Read ? in.path : "'" + in.name + "'";
 }
 
+/** A channel step whose input is a TIFF read that nothing else takes is
+ * made by the reader while it decodes (no image of the file's channels);
+ * NRRD and whole-slide files keep the channel filter. */
+void
+FuseChannels(Resolved & out)
+{
+  std::vector<int> consumers(out.steps.size(), 0);
+  for (const ResolvedStep & r : out.steps)
+    for (size_t in : r.inputs)
+      ++consumers[in];
+  for (ResolvedStep & r : out.steps)
+  {
+    if (r.step->op != Op::Channel || r.pass)
+      continue;
+    ResolvedStep & read = out.steps[r.inputs[0]];
+    if (read.step->op != Op::Read || consumers[r.inputs[0]] != 1 || IsNrrdPath(read.step->path) ||
+        IsSlidePath(read.step->path))
+      continue;
+    read.fused = r.fused = true;
+    read.channel = r.channel;
+    read.fused_type = r.node.dtype;
+  }
+}
+
 size_t
 ExpectedInputs(Op op)
 {
@@ -446,6 +470,7 @@ ResolveSteps(const Pipeline & p)
     }
     out.steps.push_back(r);
   }
+  FuseChannels(out);
   for (const auto & o : outputs)
   {
     const auto it = reads.find(o.first);

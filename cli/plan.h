@@ -45,6 +45,12 @@ struct ResolvedStep
   bw_nlm_params       nlm{};      // Denoise
   bw_channel_params   channel{};  // Channel
   bool                pass = false; // Channel: the input is already one channel
+  // Read of a TIFF whose one consumer is a channel step: the reader makes
+  // that channel while decoding (channel: its parameters, fused_type: the
+  // image's element type), and the channel step passes it on.  Channel:
+  // made so by its input.
+  bool                fused = false;
+  bw_dtype            fused_type = BW_F32;
   bw_stat             stat = BW_STAT_CORR;
   bw_tiff_compression compression = BW_TIFF_NONE; // Write
 };

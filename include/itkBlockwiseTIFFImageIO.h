@@ -10,6 +10,7 @@
 #include "bw_tiff.h"
 #include "itkImageIOBase.h"
 
+#include <array>
 #include <vector>
 
 namespace itk
@@ -22,17 +23,21 @@ namespace itk
  *
  * A thin wrapper over Blockwise's C TIFF layer (bw_tiff.h, over libtiff).
  *
- * Reads scalar images of unsigned char, char, unsigned short, short,
- * unsigned int, int, float and double; striped or tiled; uncompressed, LZW,
- * Deflate, PackBits or ZSTD (as the installed libtiff has it); either byte
- * order; classic TIFF or BigTIFF.  A file of several pages is a 3-D image,
+ * Reads images of unsigned char, char, unsigned short, short, unsigned
+ * int, int, float and double: grey, RGB, RGBA or several channels
+ * (components of a pixel; or one channel made while decoding,
+ * SetChannelConversion()), with palettes, MinIsWhite, packed 10/12/14-bit
+ * samples and half floats unpacked; striped or tiled; uncompressed, LZW,
+ * Deflate, PackBits, ZSTD or JPEG (as the installed libtiff has it); either
+ * byte order; classic TIFF or BigTIFF; any level of a pyramid (SetLevel()).  A file of several pages is a 3-D image,
  * the page being Z; so is a file of one page whose ImageDescription marks it
  * as a volume ("images=" or "slices=", ImageJ's keys; this IO writes
  * "images=" for every 3-D image, so a 3-D image of one slice reads back as
  * 3-D).  Valid TIFF files this IO does not read are left to other ImageIOs,
- * CanReadFile() being false for them: other pixel formats (RGB, palette, one
- * bit per pixel) and other layouts or encodings (pages of different sizes,
- * ImageDepth, a compression the installed libtiff lacks).  A corrupt or
+ * CanReadFile() being false for them: other pixel formats (one bit per
+ * pixel, CMYK, Lab) and other layouts or encodings (pages of different
+ * sizes, ImageDepth, a compression the installed libtiff lacks); so are
+ * whole-slide names (.svs, ...), BlockwiseOpenSlideImageIO's.  A corrupt or
  * truncated file with a TIFF name is claimed, and reading it throws an
  * itk::ExceptionObject that says what is wrong.
  *
@@ -80,6 +85,26 @@ public:
    * read. */
   itkSetMacro(Level, unsigned int);
   itkGetConstMacro(Level, unsigned int);
+
+  /** Reads one channel made from the file's channels while decoding, by
+   * the core's conversion \a channel (bw_channel.h: luminance, optical
+   * density, a stain of the colour deconvolution, or one channel by
+   * number), instead of every channel.  The image read is then scalar, of
+   * float (a channel by number: of the file's component type), with the
+   * values ChannelConversionImageFilter computes from the pixels read
+   * without it, bit for bit; but no image of the file's channels is made:
+   * each decoded strip or tile is converted as it is copied out.  Checked
+   * against the file's channels when the image information is read (an
+   * exception names what does not fit).  A file of one channel is read as
+   * it is. */
+  void
+  SetChannelConversion(const bw_channel_params & channel);
+  /** Every channel as stored, as components of a pixel (the default). */
+  void
+  RemoveChannelConversion();
+  /** Whether a conversion is set; if so, it is copied into \a channel. */
+  bool
+  GetChannelConversion(bw_channel_params & channel) const;
 
   /** Levels of the file's pyramid (1 without one), once
    * ReadImageInformation() has run; 0 before. */
@@ -229,6 +254,11 @@ private:
   int                 m_BigTIFF{ -1 };
   bool                m_UsePredictor{ true };
   bw_tiff_compression m_TIFFCompression{ BW_TIFF_DEFLATE };
+  bool                m_ConvertChannel{ false };
+  bw_channel_params   m_Channel{};
+  /** After a read by columns: the row of tiles the readers hold decoded,
+   * and the first column, columns and bands of its split (-1: none). */
+  std::array<int64_t, 4> m_HeldColumns{ { -1, -1, -1, -1 } };
 };
 
 } // namespace itk

@@ -9,6 +9,8 @@
 
 #include "itkMultiThreaderBase.h"
 
+#include <array>
+#include <cstring>
 #include <mutex>
 
 namespace itk
@@ -21,10 +23,19 @@ namespace
 
 
 /* Reads @region into the interleaved pixels whose first component @v
- * views: every channel of the file, one view each, one element apart. */
+ * views: every channel of the file, one view each, one element apart; or,
+ * with @channel, the one channel it makes. */
 bw_status
-readPixels(bw_tiff_reader * reader, const bw_region & region, const bw_view & v, bw_error * err)
+readPixels(bw_tiff_reader *           reader,
+           const bw_region &          region,
+           const bw_view &            v,
+           const bw_channel_params *  channel,
+           bw_error *                 err)
 {
+  if (channel != nullptr)
+  {
+    return bw_tiff_read_channel(reader, &region, channel, &v, err);
+  }
   const int channels = bw_tiff_reader_info(reader)->channels;
   bw_view   views[BW_TIFF_MAX_CHANNELS];
   for (int c = 0; c < channels; ++c)
@@ -54,6 +65,37 @@ BlockwiseTIFFImageIO::~BlockwiseTIFFImageIO()
 {
   this->CloseReader();
   this->AbortWriter();
+}
+
+void
+BlockwiseTIFFImageIO::SetChannelConversion(const bw_channel_params & channel)
+{
+  if (!m_ConvertChannel || std::memcmp(&channel, &m_Channel, sizeof channel) != 0)
+  {
+    m_ConvertChannel = true;
+    m_Channel = channel;
+    this->Modified();
+  }
+}
+
+void
+BlockwiseTIFFImageIO::RemoveChannelConversion()
+{
+  if (m_ConvertChannel)
+  {
+    m_ConvertChannel = false;
+    this->Modified();
+  }
+}
+
+bool
+BlockwiseTIFFImageIO::GetChannelConversion(bw_channel_params & channel) const
+{
+  if (m_ConvertChannel)
+  {
+    channel = m_Channel;
+  }
+  return m_ConvertChannel;
 }
 
 void
@@ -175,6 +217,7 @@ BlockwiseTIFFImageIO::CloseReader()
   }
   m_Readers.clear();
   m_ReaderFileName.clear();
+  m_HeldColumns = { -1, -1, -1, -1 };
   m_ReaderJustProbed = false;
 }
 
@@ -236,6 +279,17 @@ BlockwiseTIFFImageIO::ReadImageInformation()
                                                    : IOPixelEnum::VECTOR);
   this->SetComponentType(componentOf(info->dtype));
   this->SetByteOrder(info->big_endian ? IOByteOrderEnum::BigEndian : IOByteOrderEnum::LittleEndian);
+  if (m_ConvertChannel && info->channels > 1)
+  {
+    bw_error err;
+    if (bw_channel_params_check(&m_Channel, info->channels, &err) != BW_OK)
+    {
+      itkExceptionMacro(<< "Cannot read " << m_FileName << " as one channel: " << err.message);
+    }
+    this->SetNumberOfComponents(1);
+    this->SetPixelType(IOPixelEnum::SCALAR);
+    this->SetComponentType(m_Channel.op == BW_CHANNEL_INDEX ? componentOf(info->dtype) : IOComponentEnum::FLOAT);
+  }
 }
 
 void
@@ -243,9 +297,12 @@ BlockwiseTIFFImageIO::Read(void * buffer)
 {
   this->OpenReader();
   const bw_tiff_info * info = bw_tiff_reader_info(m_Readers.front());
-  bw_region            r;
-  bw_view              v;
-  regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), info->dtype, buffer, r, v, info->channels);
+  // One channel made while decoding, or every channel interleaved.
+  const bw_channel_params * channel = m_ConvertChannel && info->channels > 1 ? &m_Channel : nullptr;
+  const bw_dtype            type = channel == nullptr || channel->op == BW_CHANNEL_INDEX ? info->dtype : BW_F32;
+  bw_region                 r;
+  bw_view                   v;
+  regionAndView(m_IORegion, static_cast<unsigned int>(info->ndim), type, buffer, r, v, channel ? 1 : info->channels);
 
   // Bands along Z when the region spans several pages; else, in tiled
   // files, along X by columns of tiles (each thread decodes its columns of
@@ -290,13 +347,30 @@ BlockwiseTIFFImageIO::Read(void * buffer)
                                  std::max<uint64_t>(bytes / minBandBytes, 1) });
   }
 
+  // Which row of tiles, split how, the readers hold decoded after a read
+  // by columns.  A piece inside the row they hold already, split the same
+  // way, decodes nothing: its bands are copied out on this thread, one
+  // after the other (waking threads would cost more than the copies).
+  std::array<int64_t, 4> after{ -1, -1, -1, -1 };
+  bool                   decoded = false;
+  if (byColumn)
+  {
+    const auto tl = static_cast<ptrdiff_t>(info->tile_length);
+    const auto row0 = static_cast<int64_t>(r.start[nd - 2] / tl);
+    const auto row1 = static_cast<int64_t>((r.start[nd - 2] + r.size[nd - 2] - 1) / tl);
+    after = { row1, static_cast<int64_t>(first), static_cast<int64_t>(units), static_cast<int64_t>(bands) };
+    decoded = row0 == row1 && after == m_HeldColumns;
+  }
+  m_HeldColumns = { -1, -1, -1, -1 }; // until this read has succeeded
+
   if (bands <= 1)
   {
     bw_error err;
-    if (readPixels(m_Readers.front(), r, v, &err) != BW_OK)
+    if (readPixels(m_Readers.front(), r, v, channel, &err) != BW_OK)
     {
       itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << err.message);
     }
+    m_HeldColumns = after;
     return;
   }
   while (m_Readers.size() < bands)
@@ -307,27 +381,34 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   std::vector<bw_error>  errors(bands);
   std::vector<bw_status> status(bands, BW_OK);
   const auto             n = static_cast<SizeValueType>(bands);
-  MultiThreaderBase::Pointer threader = MultiThreaderBase::New();
-  threader->SetNumberOfWorkUnits(static_cast<ThreadIdType>(n));
-  threader->ParallelizeArray(
-    0,
-    n,
-    [&](SizeValueType i) {
-      // Band i: units [first + units * i / bands, first + units * (i + 1) / bands),
-      // clipped to the region.
-      const auto lo = static_cast<ptrdiff_t>((first + units * i / bands) * unit);
-      const auto hi = static_cast<ptrdiff_t>((first + units * (i + 1) / bands) * unit);
-      const ptrdiff_t a = std::max(lo, r.start[axis]);
-      const ptrdiff_t b = std::min(hi, r.start[axis] + r.size[axis]);
-      bw_region       br = r;
-      bw_view         bv = v;
-      br.start[axis] = a;
-      br.size[axis] = b - a;
-      bv.shape[axis] = b - a;
-      bv.data = static_cast<char *>(v.data) + (a - r.start[axis]) * v.strides[axis];
-      status[i] = readPixels(m_Readers[i], br, bv, &errors[i]);
-    },
-    nullptr);
+  auto band = [&](SizeValueType i) {
+    // Band i: units [first + units * i / bands, first + units * (i + 1) / bands),
+    // clipped to the region.
+    const auto lo = static_cast<ptrdiff_t>((first + units * i / bands) * unit);
+    const auto hi = static_cast<ptrdiff_t>((first + units * (i + 1) / bands) * unit);
+    const ptrdiff_t a = std::max(lo, r.start[axis]);
+    const ptrdiff_t b = std::min(hi, r.start[axis] + r.size[axis]);
+    bw_region       br = r;
+    bw_view         bv = v;
+    br.start[axis] = a;
+    br.size[axis] = b - a;
+    bv.shape[axis] = b - a;
+    bv.data = static_cast<char *>(v.data) + (a - r.start[axis]) * v.strides[axis];
+    status[i] = readPixels(m_Readers[i], br, bv, channel, &errors[i]);
+  };
+  if (decoded)
+  {
+    for (SizeValueType i = 0; i < n; ++i)
+    {
+      band(i);
+    }
+  }
+  else
+  {
+    MultiThreaderBase::Pointer threader = MultiThreaderBase::New();
+    threader->SetNumberOfWorkUnits(static_cast<ThreadIdType>(n));
+    threader->ParallelizeArray(0, n, band, nullptr);
+  }
   for (uint64_t i = 0; i < bands; ++i)
   {
     if (status[i] != BW_OK)
@@ -339,6 +420,7 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   {
     // Each reader keeps its columns of the last row of tiles: together one
     // row of tiles, as one reader would hold.
+    m_HeldColumns = after;
     return;
   }
   std::rotate(m_Readers.begin(), m_Readers.begin() + static_cast<ptrdiff_t>(bands - 1),

@@ -20,7 +20,7 @@ set(BLOCKWISE_ITK_TESTS
   streaming errors print core_parameters
   nlm_reference nlm_poisson nlm_streaming nlm_requested_region nlm_errors nlm_print
   io_factory io_roundtrip io_streamed_read io_threaded_read io_pipeline io_errors
-  io_compression io_levels channel_reference io_rgb)
+  io_compression io_levels channel_reference io_rgb io_channel_conversion)
 foreach(t ${BLOCKWISE_ITK_TESTS})
   add_test(NAME itk.${t} COMMAND blockwise_itk_tests ${t})
   set_tests_properties(itk.${t} PROPERTIES

@@ -11,6 +11,7 @@
 #include "itkChannelConversionImageFilter.h"
 
 #include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
 #include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkRGBPixel.h"
 #include "itkStreamingImageFilter.h"
@@ -22,6 +23,7 @@
 #include <tiffio.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -130,12 +132,11 @@ test_channel_reference()
   expectThrow("unknown name", [&] { f->SetChannel("blue"); }, { "unknown channel" });
 }
 
-/* An RGB TIFF of 41 x 29 pixels, 8 bits, written with libtiff: tiled 16 x
+/* An RGB TIFF of @w x @h pixels, 8 bits, written with libtiff: tiled 16 x
  * 16 when @tiled, else strips of 5 rows. */
 void
-writeRGB(const std::string & path, bool tiled)
+writeRGB(const std::string & path, bool tiled, uint32_t w = 41, uint32_t h = 29)
 {
-  const uint32_t w = 41, h = 29;
   TIFF *         tif = TIFFOpen(path.c_str(), "w");
   CHECK(tif != nullptr, "cannot create %s", path.c_str());
   TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w);
@@ -145,7 +146,9 @@ writeRGB(const std::string & path, bool tiled)
   TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
   TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
   TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-  auto value = [](uint32_t x, uint32_t y, uint32_t c) { return static_cast<uint8_t>((x * 31 + y * 17 + c * 85) & 0xff); };
+  auto value = [](uint32_t x, uint32_t y, uint32_t c) {
+    return static_cast<uint8_t>(((x * 31 + y * 17 + c * 85) ^ (x * y * 2654435761u >> 24)) & 0xff);
+  };
   if (tiled)
   {
     TIFFSetField(tif, TIFFTAG_TILEWIDTH, 16);
@@ -157,7 +160,7 @@ writeRGB(const std::string & path, bool tiled)
         for (uint32_t y = 0; y < 16; ++y)
           for (uint32_t x = 0; x < 16; ++x)
             for (uint32_t c = 0; c < 3; ++c)
-              tile[(y * 16 + x) * 3 + c] = value(tx + x, ty + y, c);
+              tile[(y * 16 + x) * 3 + c] = tx + x < w && ty + y < h ? value(tx + x, ty + y, c) : 0;
         CHECK(TIFFWriteTile(tif, tile.data(), tx, ty, 0, 0) > 0, "cannot write tile %u,%u", tx, ty);
       }
   }
@@ -217,10 +220,107 @@ test_io_rgb()
   }
 }
 
+/* One channel made while decoding (SetChannelConversion) equals the
+ * channel filter over every channel read, bit for bit: strips and tiles,
+ * streamed in 1, 7 and 64 pieces (pieces thinner than a row of tiles reuse
+ * the decoded row), on 1 to 3 read threads.  A grey file is read as it is;
+ * a channel the file lacks throws. */
+void
+test_io_channel_conversion()
+{
+  using Vector = itk::VectorImage<uint8_t, 2>;
+  const std::string dir = ioTestDir("channel_io");
+  for (bool tiled : { false, true })
+  {
+    const std::string path = dir + (tiled ? "/tiled.tif" : "/strips.tif");
+    writeRGB(path, tiled, 203, 141);
+    for (const std::string op : { "luminance", "hematoxylin", "1" })
+    {
+      bw_channel_params p;
+      bw_channel_params_init(&p);
+      CHECK(bw_channel_from_name(op.c_str(), &p, nullptr) == BW_OK, "%s", op.c_str());
+      // The oracle: every channel read, then the channel filter.
+      auto all = itk::ImageFileReader<Vector>::New();
+      all->SetFileName(path);
+      all->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+      auto conv = itk::ChannelConversionImageFilter<Vector, Grey>::New();
+      conv->SetInput(all->GetOutput());
+      conv->SetChannel(op);
+      conv->Update();
+      const Grey * want = conv->GetOutput();
+      for (unsigned divisions : { 1u, 7u, 64u })
+        for (unsigned threads : { 1u, 3u })
+        {
+          auto io = itk::BlockwiseTIFFImageIO::New();
+          io->SetChannelConversion(p);
+          io->SetNumberOfReadThreads(threads);
+          bw_channel_params back;
+          CHECK(io->GetChannelConversion(back) && back.op == p.op, "the conversion set");
+          auto reader = itk::ImageFileReader<Grey>::New();
+          reader->SetFileName(path);
+          reader->SetImageIO(io);
+          auto streamer = itk::StreamingImageFilter<Grey, Grey>::New();
+          streamer->SetInput(reader->GetOutput());
+          streamer->SetNumberOfStreamDivisions(divisions);
+          streamer->Update();
+          CHECK(io->GetNumberOfComponents() == 1 && io->GetPixelType() == itk::IOPixelEnum::SCALAR,
+                "one channel read");
+          CHECK(io->GetComponentType() == (op == "1" ? itk::IOComponentEnum::UCHAR : itk::IOComponentEnum::FLOAT),
+                "%s: component type", op.c_str());
+          const Grey * got = streamer->GetOutput();
+          long differ = 0;
+          itk::ImageRegionConstIteratorWithIndex<Grey> it(want, want->GetLargestPossibleRegion());
+          for (; !it.IsAtEnd(); ++it)
+          {
+            const float a = it.Get(), b = got->GetPixel(it.GetIndex());
+            differ += std::memcmp(&a, &b, sizeof a) != 0;
+          }
+          CHECK(differ == 0, "%s, %s, %u pieces, %u threads: %ld pixels differ from the channel filter's",
+                path.c_str(), op.c_str(), divisions, threads, differ);
+        }
+    }
+  }
+  // A grey file is read as it is; a channel an RGB file lacks throws.
+  const std::string grey = dir + "/grey.tif";
+  auto img = Grey::New();
+  Grey::RegionType region;
+  region.SetSize({ { 9, 7 } });
+  img->SetRegions(region);
+  img->Allocate();
+  img->FillBuffer(2.5f);
+  auto writer = itk::ImageFileWriter<Grey>::New();
+  writer->SetInput(img);
+  writer->SetFileName(grey);
+  writer->SetImageIO(itk::BlockwiseTIFFImageIO::New());
+  writer->Update();
+  bw_channel_params lum;
+  bw_channel_params_init(&lum);
+  auto io = itk::BlockwiseTIFFImageIO::New();
+  io->SetChannelConversion(lum);
+  auto reader = itk::ImageFileReader<Grey>::New();
+  reader->SetFileName(grey);
+  reader->SetImageIO(io);
+  reader->Update();
+  CHECK(reader->GetOutput()->GetPixel({ { 3, 4 } }) == 2.5f, "grey as it is");
+  io->RemoveChannelConversion();
+  CHECK(!io->GetChannelConversion(lum), "no conversion after RemoveChannelConversion()");
+  bw_channel_params five;
+  bw_channel_params_init(&five);
+  five.op = BW_CHANNEL_INDEX;
+  five.index = 5;
+  auto io5 = itk::BlockwiseTIFFImageIO::New();
+  io5->SetChannelConversion(five);
+  auto r5 = itk::ImageFileReader<Grey>::New();
+  r5->SetFileName(dir + "/tiled.tif");
+  r5->SetImageIO(io5);
+  expectThrow("channel 5 of 3", [&] { r5->Update(); }, { "as one channel", "channel 5 does not exist" });
+}
+
 } // namespace
 
 const blockwise_test::Entry blockwise_test::channel_tests[] = {
   { "channel_reference", test_channel_reference },
   { "io_rgb", test_io_rgb },
+  { "io_channel_conversion", test_io_channel_conversion },
   { nullptr, nullptr },
 };
