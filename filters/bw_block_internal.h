@@ -3,7 +3,7 @@
  * generic slab kernels (bw_block_kernels.c over bw_block_kernel.h) and the
  * 16-bit pair path (bw_block_p16.c) share.  See bw_block.c for how the work
  * is organised.  Nothing here is exported from the library; functions with
- * BW_CLONES stay static (see bw_slab_kernel).
+ * BW_CLONES (bw_internal.h) stay static (see bw_slab_kernel).
  */
 #ifndef BW_BLOCK_INTERNAL_H
 #define BW_BLOCK_INTERNAL_H
@@ -11,12 +11,6 @@
 #include "bw_internal.h"
 
 #include <stdint.h>
-
-#ifndef __SIZEOF_INT128__
-#error "the Blockwise core needs 128-bit integers (GCC or Clang, 64-bit target)"
-#endif
-
-__extension__ typedef __int128 i128;
 
 /* Columns per chunk: the five column sums of 1024 columns take 32 KiB for
  * 16-bit inputs, so they stay in L1 cache across the rows of a slab. */
@@ -62,19 +56,6 @@ typedef struct slab_fin {
   double *val; /* one output row before it is stored */
 } slab_fin;
 
-/*
- * Where the compiler supports it, the slab kernels are built for AVX-512 and
- * AVX2 as well as the baseline, and the loader picks the widest the CPU has.
- * Floating-point contraction is off for the whole core, so every clone
- * rounds the same way and results do not depend on the machine.
- */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
-    defined(__ELF__) && !defined(BW_NO_CLONES)
-#define BW_CLONES                                                            \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define BW_CLONES
-#endif
 
 /* Rows of a slab are visited in order; a cursor steps through (z, y)
  * without dividing. */

@@ -13,6 +13,28 @@
 #  define BW_PRINTF(f, a)
 #endif
 
+#ifndef __SIZEOF_INT128__
+#error "the Blockwise core needs 128-bit integers (GCC or Clang, 64-bit target)"
+#endif
+
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
+
+/*
+ * Where the compiler supports it, kernels marked BW_CLONES are built for
+ * AVX-512 and AVX2 as well as the baseline, and the loader picks the widest
+ * the CPU has.
+ * Floating-point contraction is off for the whole core, so every clone
+ * rounds the same way and results do not depend on the machine.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
+    defined(__ELF__) && !defined(BW_NO_CLONES)
+#define BW_CLONES                                                            \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define BW_CLONES
+#endif
+
 /* Records @status and a formatted message in @err (if not NULL); returns
  * @status so that callers can write `return bw_fail(err, ...)`. */
 bw_status bw_fail(bw_error *err, bw_status status, const char *fmt, ...)
