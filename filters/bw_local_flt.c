@@ -73,83 +73,62 @@ typedef struct lc_pass {
   int d;
 } lc_pass;
 
-/* Window sums along the pass's axis: src [outer][len][inner] to dst
- * [outer][kn][inner]; pre and suf hold len * inner elements. */
+/* The body of a pass over elements of type T combined by COMBINE(x, y):
+ * window combinations along the pass's axis, src [outer][len][inner] to
+ * dst [outer][kn][inner]; pre and suf hold len * inner elements. */
+#define LC_PASS_BODY(T, COMBINE)                                              \
+  const ptrdiff_t len = P->len, in = P->inner, L = P->seg;                    \
+  for (ptrdiff_t o = 0; o < P->outer; o++) {                                  \
+    const T *restrict s = src + o * len * in;                                 \
+    for (ptrdiff_t i = 0; i < len; i++) {                                     \
+      const ptrdiff_t p = P->b0 + i;                                          \
+      if (i == 0 || p % L == 0)                                               \
+        memcpy(pre + i * in, s + i * in, (size_t)in * sizeof *pre);           \
+      else                                                                    \
+        for (ptrdiff_t j = 0; j < in; j++)                                    \
+          pre[i * in + j] = COMBINE(pre[(i - 1) * in + j], s[i * in + j]);    \
+    }                                                                         \
+    for (ptrdiff_t i = len - 1; i >= 0; i--) {                                \
+      const ptrdiff_t p = P->b0 + i;                                          \
+      if (i == len - 1 || (p + 1) % L == 0 || p == P->n - 1)                  \
+        memcpy(suf + i * in, s + i * in, (size_t)in * sizeof *suf);           \
+      else                                                                    \
+        for (ptrdiff_t j = 0; j < in; j++)                                    \
+          suf[i * in + j] = COMBINE(s[i * in + j], suf[(i + 1) * in + j]);    \
+    }                                                                         \
+    T *restrict t = dst + o * P->kn * in;                                     \
+    for (ptrdiff_t k = 0; k < P->kn; k++) {                                   \
+      const ptrdiff_t lo = lc_lo(P->g, P->d, P->k0 + k);                      \
+      const ptrdiff_t hi = lc_hi(P->g, P->d, P->k0 + k);                      \
+      const ptrdiff_t li = lo - P->b0, hj = hi - P->b0;                       \
+      if (lo / L != hi / L) {                                                 \
+        for (ptrdiff_t j = 0; j < in; j++)                                    \
+          t[k * in + j] = COMBINE(suf[li * in + j], pre[hj * in + j]);        \
+      } else {                                                                \
+        const T *from = lo % L == 0 ? pre + hj * in : suf + li * in;          \
+        memcpy(t + k * in, from, (size_t)in * sizeof *t);                     \
+      }                                                                       \
+    }                                                                         \
+  }
+
+/* Window sums. */
 BW_CLONES static void pass_sum(const lc_pass *P, const dd *src, dd *dst,
                                dd *restrict pre, dd *restrict suf) {
-  const ptrdiff_t len = P->len, in = P->inner, L = P->seg;
-  for (ptrdiff_t o = 0; o < P->outer; o++) {
-    const dd *restrict s = src + o * len * in;
-    for (ptrdiff_t i = 0; i < len; i++) {
-      const ptrdiff_t p = P->b0 + i;
-      if (i == 0 || p % L == 0)
-        memcpy(pre + i * in, s + i * in, (size_t)in * sizeof *pre);
-      else
-        for (ptrdiff_t j = 0; j < in; j++)
-          pre[i * in + j] = dd_add(pre[(i - 1) * in + j], s[i * in + j]);
-    }
-    for (ptrdiff_t i = len - 1; i >= 0; i--) {
-      const ptrdiff_t p = P->b0 + i;
-      if (i == len - 1 || (p + 1) % L == 0 || p == P->n - 1)
-        memcpy(suf + i * in, s + i * in, (size_t)in * sizeof *suf);
-      else
-        for (ptrdiff_t j = 0; j < in; j++)
-          suf[i * in + j] = dd_add(s[i * in + j], suf[(i + 1) * in + j]);
-    }
-    dd *restrict t = dst + o * P->kn * in;
-    for (ptrdiff_t k = 0; k < P->kn; k++) {
-      const ptrdiff_t lo = lc_lo(P->g, P->d, P->k0 + k), hi = lc_hi(P->g, P->d, P->k0 + k);
-      const ptrdiff_t li = lo - P->b0, hj = hi - P->b0;
-      if (lo / L != hi / L) {
-        for (ptrdiff_t j = 0; j < in; j++)
-          t[k * in + j] = dd_add(suf[li * in + j], pre[hj * in + j]);
-      } else {
-        const dd *from = lo % L == 0 ? pre + hj * in : suf + li * in;
-        memcpy(t + k * in, from, (size_t)in * sizeof *t);
-      }
-    }
-  }
+  LC_PASS_BODY(dd, dd_add)
 }
 
-/* Window minima (is_max 0) or maxima along the pass's axis, over the same
- * segments. */
-BW_CLONES static void pass_ext(const lc_pass *P, const double *src, double *dst,
-                               double *restrict pre, double *restrict suf,
-                               int is_max) {
-  const ptrdiff_t len = P->len, in = P->inner, L = P->seg;
-#define LC_EXT(x, y) (is_max ? ((x) > (y) ? (x) : (y)) : ((x) < (y) ? (x) : (y)))
-  for (ptrdiff_t o = 0; o < P->outer; o++) {
-    const double *restrict s = src + o * len * in;
-    for (ptrdiff_t i = 0; i < len; i++) {
-      const ptrdiff_t p = P->b0 + i;
-      if (i == 0 || p % L == 0)
-        memcpy(pre + i * in, s + i * in, (size_t)in * sizeof *pre);
-      else
-        for (ptrdiff_t j = 0; j < in; j++)
-          pre[i * in + j] = LC_EXT(pre[(i - 1) * in + j], s[i * in + j]);
-    }
-    for (ptrdiff_t i = len - 1; i >= 0; i--) {
-      const ptrdiff_t p = P->b0 + i;
-      if (i == len - 1 || (p + 1) % L == 0 || p == P->n - 1)
-        memcpy(suf + i * in, s + i * in, (size_t)in * sizeof *suf);
-      else
-        for (ptrdiff_t j = 0; j < in; j++)
-          suf[i * in + j] = LC_EXT(s[i * in + j], suf[(i + 1) * in + j]);
-    }
-    double *restrict t = dst + o * P->kn * in;
-    for (ptrdiff_t k = 0; k < P->kn; k++) {
-      const ptrdiff_t lo = lc_lo(P->g, P->d, P->k0 + k), hi = lc_hi(P->g, P->d, P->k0 + k);
-      const ptrdiff_t li = lo - P->b0, hj = hi - P->b0;
-      if (lo / L != hi / L) {
-        for (ptrdiff_t j = 0; j < in; j++)
-          t[k * in + j] = LC_EXT(suf[li * in + j], pre[hj * in + j]);
-      } else {
-        const double *from = lo % L == 0 ? pre + hj * in : suf + li * in;
-        memcpy(t + k * in, from, (size_t)in * sizeof *t);
-      }
-    }
-  }
-#undef LC_EXT
+#define LC_MIN(x, y) ((x) < (y) ? (x) : (y))
+#define LC_MAX(x, y) ((x) > (y) ? (x) : (y))
+
+/* Window minima and maxima. */
+BW_CLONES static void pass_min(const lc_pass *P, const double *src, double *dst,
+                               double *restrict pre, double *restrict suf) {
+  LC_PASS_BODY(double, LC_MIN)
+}
+
+BW_CLONES static void pass_max(const lc_pass *P, const double *src, double *dst,
+                               double *restrict pre, double *restrict suf) {
+  LC_PASS_BODY(double, LC_MAX)
 }
 
 /* The quantities: sums 0 a, 1 a^2, 2 b, 3 b^2, 4 a b; extremes 0 min a,
@@ -197,8 +176,8 @@ static void run_pass(const lc_geom *g, lc_fwork *F, int d, int from,
     if (F->use_sum[q]) pass_sum(P, F->sum[from][q], F->sum[!from][q], F->pre, F->suf);
   for (int q = 0; q < NEXT; q++)
     if (F->use_ext[q])
-      pass_ext(P, F->ext[from][q], F->ext[!from][q], (double *)F->pre,
-               (double *)F->suf, q & 1);
+      (q & 1 ? pass_max : pass_min)(P, F->ext[from][q], F->ext[!from][q],
+                                    (double *)F->pre, (double *)F->suf);
   (void)g;
   (void)d;
 }

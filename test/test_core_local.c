@@ -225,20 +225,6 @@ void test_local_large(void) {
 /* Adversarial inputs for r                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Sets element i of a buffer of dt to v. */
-static void put(void *p, bw_dtype dt, size_t i, double v) {
-  switch (dt) {
-  case BW_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-  case BW_I8: ((int8_t *)p)[i] = (int8_t)v; break;
-  case BW_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
-  case BW_I16: ((int16_t *)p)[i] = (int16_t)v; break;
-  case BW_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
-  case BW_I32: ((int32_t *)p)[i] = (int32_t)v; break;
-  case BW_F32: ((float *)p)[i] = (float)v; break;
-  case BW_F64: ((double *)p)[i] = v; break;
-  }
-}
-
 static double type_min(bw_dtype dt) {
   switch (dt) {
   case BW_I8: return -128;
@@ -283,8 +269,8 @@ void test_local_corr_adversarial(void) {
           double vb = (row % 7 == 3) ? lo : (rnd() & 1) ? hi : lo;
           if (kind == 2) vb = va;                /* r = 1 */
           if (kind == 3) vb = lo + hi - va;      /* r = -1 */
-          put(a, dt, i, va);
-          put(b, dt, i, vb);
+          bw_test_set(a, dt, i, va);
+          bw_test_set(b, dt, i, vb);
         }
         bad += check_case(a, b, dt, c, use_fill, -2.5, 1e-9, 0);
         free(a);
