@@ -45,6 +45,14 @@ void test_local_subregion(void);
 void test_local_region_map(void);
 void test_local_errors(void);
 
+/* test_core_shift.c: per-block displacement */
+void test_shift_known(void);
+void test_shift_identical(void);
+void test_shift_brute_force(void);
+void test_shift_subregion(void);
+void test_shift_region_map(void);
+void test_shift_errors(void);
+
 /* Fills n random elements covering the dtype's whole range (floats: values
  * of mixed magnitude around an offset, so that cancellation would show). */
 void fill_random(void *p, bw_dtype dt, size_t n);
