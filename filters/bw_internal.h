@@ -45,6 +45,13 @@ bw_status bw_fail(bw_error *err, bw_status status, const char *fmt, ...)
 bw_status bw_check_view(const bw_view *v, int ndim, const char *what,
                         bw_error *err);
 
+/* Checks that the first @ndim axes of box @r are non-empty and lie inside
+ * [0, extent); else BW_ERR_REGION with "OP: WHAT [a, b) along axis d is not
+ * inside the OF [0, n)". */
+bw_status bw_check_box(const char *op, int ndim, const ptrdiff_t *extent,
+                       const bw_region *r, const char *what, const char *of,
+                       bw_error *err);
+
 /* The element of @dt at @p (any alignment), as a double: exact for every
  * dtype. */
 static inline double bw_load_double(const char *p, bw_dtype dt) {

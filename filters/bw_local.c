@@ -76,18 +76,6 @@ bw_status bw_local_halo(const bw_local_params *p, ptrdiff_t *before,
   return BW_OK;
 }
 
-static bw_status check_box(int nd, const ptrdiff_t *extent, const bw_region *r,
-                           const char *what, const char *of, bw_error *err) {
-  for (int i = 0; i < nd; i++) {
-    const ptrdiff_t st = r->start[i], sz = r->size[i];
-    if (st < 0 || sz < 1 || st > extent[i] - sz)
-      return bw_fail(err, BW_ERR_REGION,
-                     "local: %s [%td, %td) along axis %d is not inside the %s [0, %td)",
-                     what, st, st + sz, i, of, extent[i]);
-  }
-  return BW_OK;
-}
-
 /* The region map without checks. */
 static void map_region(const bw_local_params *p, const ptrdiff_t *image_shape,
                        const bw_region *out, bw_region *in) {
@@ -109,7 +97,7 @@ bw_status bw_local_input_region(const bw_local_params *p,
   if (s) return s;
   if (!out_region || !in_region)
     return bw_fail(err, BW_ERR_NULL, "local input region: NULL region pointer");
-  if ((s = check_box(p->ndim, on, out_region, "output region", "output", err)))
+  if ((s = bw_check_box("local", p->ndim, on, out_region, "output region", "output", err)))
     return s;
   bw_region r;
   map_region(p, image_shape, out_region, &r);
@@ -316,8 +304,8 @@ bw_status bw_local_stats(const bw_view *a, const bw_view *b,
     inr.start[d] = in_start ? in_start[d] : 0;
     inr.size[d] = a->shape[d];
   }
-  if ((st = check_box(nd, on, &outr, "output box", "output", err))) return st;
-  if ((st = check_box(nd, shape, &inr, "input box", "image", err))) return st;
+  if ((st = bw_check_box("local", nd, on, &outr, "output box", "output", err))) return st;
+  if ((st = bw_check_box("local", nd, shape, &inr, "input box", "image", err))) return st;
   map_region(params, shape, &outr, &need);
   for (int d = 0; d < nd; d++)
     if (need.start[d] < inr.start[d] ||

@@ -66,18 +66,6 @@ bw_status bw_shift_output_shape(const bw_shift_params *p,
   return BW_OK;
 }
 
-static bw_status check_box(int nd, const ptrdiff_t *extent, const bw_region *r,
-                           const char *what, const char *of, bw_error *err) {
-  for (int i = 0; i < nd; i++) {
-    const ptrdiff_t st = r->start[i], sz = r->size[i];
-    if (st < 0 || sz < 1 || st > extent[i] - sz)
-      return bw_fail(err, BW_ERR_REGION,
-                     "shift: %s [%td, %td) along axis %d is not inside the %s [0, %td)",
-                     what, st, st + sz, i, of, extent[i]);
-  }
-  return BW_OK;
-}
-
 static void map_region(const bw_shift_params *p, const ptrdiff_t *n,
                        const bw_region *out, bw_region *ar, bw_region *br) {
   memset(ar, 0, sizeof *ar);
@@ -103,7 +91,7 @@ bw_status bw_shift_input_region(const bw_shift_params *p,
   bw_status s = bw_shift_output_shape(p, image_shape, on, err);
   if (s) return s;
   if (!out_region) return bw_fail(err, BW_ERR_NULL, "shift input region: NULL region");
-  if ((s = check_box(p->ndim, on, out_region, "output region", "output", err))) return s;
+  if ((s = bw_check_box("shift", p->ndim, on, out_region, "output region", "output", err))) return s;
   bw_region ar, br;
   map_region(p, image_shape, out_region, &ar, &br);
   if (a_region) *a_region = ar;
@@ -466,9 +454,9 @@ bw_status bw_block_shift(const bw_view *a, const ptrdiff_t *a_start,
     br.start[d] = b_start ? b_start[d] : 0;
     br.size[d] = b->shape[d];
   }
-  if ((st = check_box(nd, on, &outr, "output box", "output", err))) return st;
-  if ((st = check_box(nd, shape, &ar, "box of a", "image", err))) return st;
-  if ((st = check_box(nd, shape, &br, "box of b", "image", err))) return st;
+  if ((st = bw_check_box("shift", nd, on, &outr, "output box", "output", err))) return st;
+  if ((st = bw_check_box("shift", nd, shape, &ar, "box of a", "image", err))) return st;
+  if ((st = bw_check_box("shift", nd, shape, &br, "box of b", "image", err))) return st;
   map_region(p, shape, &outr, &need_a, &need_b);
   const bw_region *have[2] = {&ar, &br}, *need[2] = {&need_a, &need_b};
   for (int s = 0; s < 2; s++)
