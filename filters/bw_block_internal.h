@@ -3,7 +3,7 @@
  * generic slab kernels (bw_block_kernels.c over bw_block_kernel.h) and the
  * 16-bit pair path (bw_block_p16.c) share.  See bw_block.c for how the work
  * is organised.  Nothing here is exported from the library; functions with
- * BW_CLONES stay static (see bw_slab_kernel).
+ * BW_CLONES (bw_internal.h) stay static (see bw_slab_kernel).
  */
 #ifndef BW_BLOCK_INTERNAL_H
 #define BW_BLOCK_INTERNAL_H
@@ -11,12 +11,6 @@
 #include "bw_internal.h"
 
 #include <stdint.h>
-
-#ifndef __SIZEOF_INT128__
-#error "the Blockwise core needs 128-bit integers (GCC or Clang, 64-bit target)"
-#endif
-
-__extension__ typedef __int128 i128;
 
 /* Columns per chunk: the five column sums of 1024 columns take 32 KiB for
  * 16-bit inputs, so they stay in L1 cache across the rows of a slab. */

@@ -13,10 +13,17 @@
 #  define BW_PRINTF(f, a)
 #endif
 
+#ifndef __SIZEOF_INT128__
+#error "the Blockwise core needs 128-bit integers (GCC or Clang, 64-bit target)"
+#endif
+
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
+
 /*
- * Where the compiler supports it, the core's pixel loops (BW_CLONES) are
- * built for AVX-512 and AVX2 as well as the baseline, and the loader picks
- * the widest the CPU has.
+ * Where the compiler supports it, kernels marked BW_CLONES are built for
+ * AVX-512 and AVX2 as well as the baseline, and the loader picks the widest
+ * the CPU has.
  * Floating-point contraction is off for the whole core, so every clone
  * rounds the same way and results do not depend on the machine.
  */
@@ -37,6 +44,13 @@ bw_status bw_fail(bw_error *err, bw_status status, const char *fmt, ...)
  * supported dtype; @what names it in messages. */
 bw_status bw_check_view(const bw_view *v, int ndim, const char *what,
                         bw_error *err);
+
+/* Checks that the first @ndim axes of box @r are non-empty and lie inside
+ * [0, extent); else BW_ERR_REGION with "OP: WHAT [a, b) along axis d is not
+ * inside the OF [0, n)". */
+bw_status bw_check_box(const char *op, int ndim, const ptrdiff_t *extent,
+                       const bw_region *r, const char *what, const char *of,
+                       bw_error *err);
 
 /* The element of @dt at @p (any alignment), as a double: exact for every
  * dtype. */

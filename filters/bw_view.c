@@ -133,6 +133,19 @@ bw_status bw_check_view(const bw_view *v, int ndim, const char *what,
   return BW_OK;
 }
 
+bw_status bw_check_box(const char *op, int ndim, const ptrdiff_t *extent,
+                       const bw_region *r, const char *what, const char *of,
+                       bw_error *err) {
+  for (int i = 0; i < ndim; i++) {
+    const ptrdiff_t st = r->start[i], sz = r->size[i];
+    if (st < 0 || sz < 1 || st > extent[i] - sz)
+      return bw_fail(err, BW_ERR_REGION,
+                     "%s: %s [%td, %td) along axis %d is not inside the %s [0, %td)",
+                     op, what, st, st + sz, i, of, extent[i]);
+  }
+  return BW_OK;
+}
+
 bw_status bw_view_subview(const bw_view *view, const bw_region *region,
                           bw_view *sub, bw_error *err) {
   if (!view || !region || !sub)

@@ -45,6 +45,19 @@ long double bw_test_get(const void *p, bw_dtype dt, size_t i) {
   return 0;
 }
 
+void bw_test_set(void *p, bw_dtype dt, size_t i, double v) {
+  switch (dt) {
+  case BW_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+  case BW_I8: ((int8_t *)p)[i] = (int8_t)v; break;
+  case BW_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+  case BW_I16: ((int16_t *)p)[i] = (int16_t)v; break;
+  case BW_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+  case BW_I32: ((int32_t *)p)[i] = (int32_t)v; break;
+  case BW_F32: ((float *)p)[i] = (float)v; break;
+  case BW_F64: ((double *)p)[i] = v; break;
+  }
+}
+
 int bw_test_main(int argc, char **argv, const bw_test *tests, size_t n) {
   int passed = 0, failed = 0, ran = 0;
   for (size_t i = 0; i < n; i++) {

@@ -41,6 +41,10 @@ double rnd_normal(void);
 /** Element @i of a contiguous buffer of @dtype, as long double. */
 long double bw_test_get(const void *p, bw_dtype dtype, size_t i);
 
+/** Sets element @i of a contiguous buffer of @dtype to @v (converted as C
+ * converts a double to that type). */
+void bw_test_set(void *p, bw_dtype dtype, size_t i, double v);
+
 /** Every input dtype, in bw_dtype order. */
 extern const bw_dtype bw_test_dtypes[8];
 #define BW_TEST_NDTYPES 8

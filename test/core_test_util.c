@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 void fill_random(void *p, bw_dtype dt, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -20,6 +21,15 @@ void fill_random(void *p, bw_dtype dt, size_t n) {
     case BW_F64: ((double *)p)[i] = -3.0e4 + 1.0e3 * (rnd_unit() - 0.5); break;
     }
   }
+}
+
+void random_pair_alloc(bw_dtype dt, size_t n, void **a, void **b) {
+  const size_t es = bw_dtype_size(dt);
+  *a = malloc(n * es);
+  *b = malloc(n * es);
+  fill_random(*a, dt, n);
+  fill_random(*b, dt, n);
+  for (size_t i = 0; i < n; i += 2) memcpy((char *)*b + i * es, (char *)*a + i * es, es);
 }
 
 size_t prod(const ptrdiff_t *s, int nd) {

@@ -35,9 +35,37 @@ void test_channel_u8_bits(void);
 void test_channel_regions(void);
 void test_channel_names_errors(void);
 
+/* test_core_local.c (accuracy), test_core_local_regions.c (regions,
+ * errors): local statistics */
+void test_local_reference(void);
+void test_local_large(void);
+void test_local_corr_adversarial(void);
+void test_local_float_offset(void);
+void test_local_subregion(void);
+void test_local_region_map(void);
+void test_local_errors(void);
+
+/* test_core_shift.c: per-block displacement */
+void test_shift_known(void);
+void test_shift_identical(void);
+void test_shift_brute_force(void);
+void test_shift_subregion(void);
+void test_shift_region_map(void);
+void test_shift_errors(void);
+
 /* Fills n random elements covering the dtype's whole range (floats: values
  * of mixed magnitude around an offset, so that cancellation would show). */
 void fill_random(void *p, bw_dtype dt, size_t n);
+
+/* A case of local statistics: image n, radius r, step s per axis. */
+typedef struct lcase {
+  int nd;
+  ptrdiff_t n[3], r[3], s[3];
+} lcase;
+
+/* Allocates *a and *b of n random elements of dt (fill_random), b equal to
+ * a in every other element so that correlations span a range. */
+void random_pair_alloc(bw_dtype dt, size_t n, void **a, void **b);
 
 /* The product of the @nd extents @s. */
 size_t prod(const ptrdiff_t *s, int nd);

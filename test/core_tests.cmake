@@ -2,17 +2,24 @@
 # executable: test_core_stats.c (accuracy against a plain reference),
 # test_core_regions.c (views, sub-regions, region maps), test_core_errors.c
 # (bad input, parameter checks, names), test_core_channel.c (one channel
-# from many); core_test_util.c their helpers.
+# from many), test_core_local.c and test_core_local_regions.c (local
+# statistics), test_core_shift.c (per-block displacement); core_test_util.c
+# their helpers.
 add_executable(blockwise_core_tests
   test_core_main.c test_core_stats.c test_core_regions.c test_core_errors.c
-  test_core_channel.c core_test_util.c)
+  test_core_channel.c test_core_local.c test_core_local_regions.c
+  test_core_shift.c core_test_util.c)
 target_link_libraries(blockwise_core_tests PRIVATE bw_test_harness)
 
 set(BLOCKWISE_CORE_TESTS
   reference integer_sums_exact float_offset constant_blocks nan_propagation
   subregion strided_views one_pass errors region_map pair16
   params_check stat_names output_region
-  channel_reference channel_u8_bits channel_regions channel_names_errors)
+  channel_reference channel_u8_bits channel_regions channel_names_errors
+  local_reference local_large local_corr_adversarial local_float_offset
+  local_subregion local_region_map local_errors
+  shift_known shift_identical shift_brute_force shift_subregion
+  shift_region_map shift_errors)
 foreach(t ${BLOCKWISE_CORE_TESTS})
   add_test(NAME core.${t} COMMAND blockwise_core_tests ${t})
 endforeach()

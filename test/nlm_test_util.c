@@ -38,19 +38,6 @@ static void coords_of(size_t i, int nd, const ptrdiff_t *shape, double *c) {
   }
 }
 
-static void set_d(void *p, bw_dtype dt, size_t i, double v) {
-  switch (dt) {
-  case BW_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-  case BW_I8: ((int8_t *)p)[i] = (int8_t)v; break;
-  case BW_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
-  case BW_I16: ((int16_t *)p)[i] = (int16_t)v; break;
-  case BW_U32: ((uint32_t *)p)[i] = (uint32_t)v; break;
-  case BW_I32: ((int32_t *)p)[i] = (int32_t)v; break;
-  case BW_F32: ((float *)p)[i] = (float)v; break;
-  case BW_F64: ((double *)p)[i] = v; break;
-  }
-}
-
 void dtype_range(bw_dtype dt, double *lo, double *span) {
   *lo = 0;
   *span = 1;
@@ -90,7 +77,7 @@ double fill_image(void *p, bw_dtype dt, int nd, const ptrdiff_t *shape,
     double v = lo + u * span;
     if (isint) v = floor(v);
     if (v > lo + span) v = lo + span;
-    set_d(p, dt, i, v);
+    bw_test_set(p, dt, i, v);
   }
   return noise * span;
 }
@@ -108,7 +95,7 @@ void fluorescence(void *img, bw_dtype dt, int nd, const ptrdiff_t *shape,
     if (dt != BW_F32 && dt != BW_F64) z = floor(z + 0.5);
     if (z < 0) z = 0;
     if (dt == BW_U8 && z > 255) z = 255;
-    set_d(img, dt, i, z);
+    bw_test_set(img, dt, i, z);
   }
 }
 

@@ -4,8 +4,9 @@
  * all.  The tests live in test_core_stats.c (accuracy against a plain
  * reference), test_core_regions.c (views, sub-regions, region maps) and
  * test_core_errors.c (bad input, parameter checks, names),
- * test_core_channel.c (one channel from many); core_test_util.c
- * holds their helpers.
+ * test_core_channel.c (one channel from many), test_core_local.c and
+ * test_core_local_regions.c (local statistics), test_core_shift.c
+ * (per-block displacement); core_test_util.c holds their helpers.
  */
 #include "core_test_util.h"
 
@@ -28,6 +29,19 @@ static const bw_test tests[] = {
     {"channel_u8_bits", test_channel_u8_bits},
     {"channel_regions", test_channel_regions},
     {"channel_names_errors", test_channel_names_errors},
+    {"local_reference", test_local_reference},
+    {"local_large", test_local_large},
+    {"local_corr_adversarial", test_local_corr_adversarial},
+    {"local_float_offset", test_local_float_offset},
+    {"local_subregion", test_local_subregion},
+    {"local_region_map", test_local_region_map},
+    {"local_errors", test_local_errors},
+    {"shift_known", test_shift_known},
+    {"shift_identical", test_shift_identical},
+    {"shift_brute_force", test_shift_brute_force},
+    {"shift_subregion", test_shift_subregion},
+    {"shift_region_map", test_shift_region_map},
+    {"shift_errors", test_shift_errors},
 };
 
 BW_TEST_MAIN(tests)

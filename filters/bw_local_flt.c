@@ -1,0 +1,307 @@
+/*
+ * The float engine of local statistics: sums in double-double over fixed
+ * segments, so that every window's sums come from its own pixels in an
+ * order fixed by its place in the image.
+ *
+ * Per tile of outputs, the tile's input box is loaded as double-double
+ * values and exact products (a, a^2, b, b^2, a b; with the minimum and
+ * maximum of a and b, which say exactly whether a window is constant), and
+ * summed separably: along z, then y, then x, each pass keeping only the
+ * window centres of the tile.  Along an axis of radius r the image is cut
+ * into segments of L = 2r + 1 positions starting at multiples of L (the
+ * last one ends at the image's end).  A window [lo, hi] is at most L long,
+ * so it holds at most one segment start s; its sum is the suffix sum of
+ * lo's segment from lo (accumulated backwards from s - 1) plus the prefix
+ * sum of hi's segment up to hi (accumulated forwards from s), or one of
+ * them alone when the window starts on a segment start or ends on the
+ * image's end.  Both pieces lie inside the window, and neither depends on
+ * where the tile or the view begins: every output is the same double-double
+ * whatever box computes it.  Each pass costs two accumulations per position
+ * and one addition per output, whatever the radius.
+ */
+#include "bw_local_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct dd {
+  double hi, lo;
+} dd;
+
+static inline dd dd_add(dd x, dd y) {
+  const double s = x.hi + y.hi, bs = s - x.hi;
+  double e = (x.hi - (s - bs)) + (y.hi - bs);
+  const double t = x.lo + y.lo, bt = t - x.lo;
+  const double f = (x.lo - (t - bt)) + (y.lo - bt);
+  e += t;
+  const double s2 = s + e;
+  e = e - (s2 - s) + f;
+  const double hi = s2 + e;
+  return (dd){hi, e - (hi - s2)};
+}
+
+static inline dd dd_norm(double hi, double lo) {
+  const double s = hi + lo;
+  return (dd){s, lo - (s - hi)};
+}
+
+/* a * b exactly (Dekker's product; contraction is off for the core). */
+static inline dd two_prod(double a, double b) {
+  const double p = a * b;
+  const double ca = 134217729.0 * a, cb = 134217729.0 * b;
+  const double ah = ca - (ca - a), al = a - ah;
+  const double bh = cb - (cb - b), bl = b - bh;
+  return (dd){p, ((ah * bh - p) + ah * bl + al * bh) + al * bl};
+}
+
+static inline dd dd_mul(dd x, dd y) {
+  const dd p = two_prod(x.hi, y.hi);
+  return dd_norm(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
+}
+
+/* n x - y y' (the numerators of M2 and Mab, times n), as a double. */
+static inline double numerator(double n, dd x, dd y, dd y2) {
+  const dd a = dd_mul((dd){n, 0.0}, x), b = dd_mul(y, y2);
+  return dd_add(a, (dd){-b.hi, -b.lo}).hi;
+}
+
+/* The pass geometry along one axis: positions b0 .. b0 + len - 1 of the
+ * source, outputs k0 .. k0 + kn - 1. */
+typedef struct lc_pass {
+  ptrdiff_t outer, len, inner, b0, k0, kn, seg, n;
+  const lc_geom *g;
+  int d;
+} lc_pass;
+
+/* The body of a pass over elements of type T combined by COMBINE(x, y):
+ * window combinations along the pass's axis, src [outer][len][inner] to
+ * dst [outer][kn][inner]; pre and suf hold len * inner elements. */
+#define LC_PASS_BODY(T, COMBINE)                                              \
+  const ptrdiff_t len = P->len, in = P->inner, L = P->seg;                    \
+  for (ptrdiff_t o = 0; o < P->outer; o++) {                                  \
+    const T *restrict s = src + o * len * in;                                 \
+    for (ptrdiff_t i = 0; i < len; i++) {                                     \
+      const ptrdiff_t p = P->b0 + i;                                          \
+      if (i == 0 || p % L == 0)                                               \
+        memcpy(pre + i * in, s + i * in, (size_t)in * sizeof *pre);           \
+      else                                                                    \
+        for (ptrdiff_t j = 0; j < in; j++)                                    \
+          pre[i * in + j] = COMBINE(pre[(i - 1) * in + j], s[i * in + j]);    \
+    }                                                                         \
+    for (ptrdiff_t i = len - 1; i >= 0; i--) {                                \
+      const ptrdiff_t p = P->b0 + i;                                          \
+      if (i == len - 1 || (p + 1) % L == 0 || p == P->n - 1)                  \
+        memcpy(suf + i * in, s + i * in, (size_t)in * sizeof *suf);           \
+      else                                                                    \
+        for (ptrdiff_t j = 0; j < in; j++)                                    \
+          suf[i * in + j] = COMBINE(s[i * in + j], suf[(i + 1) * in + j]);    \
+    }                                                                         \
+    T *restrict t = dst + o * P->kn * in;                                     \
+    for (ptrdiff_t k = 0; k < P->kn; k++) {                                   \
+      const ptrdiff_t lo = lc_lo(P->g, P->d, P->k0 + k);                      \
+      const ptrdiff_t hi = lc_hi(P->g, P->d, P->k0 + k);                      \
+      const ptrdiff_t li = lo - P->b0, hj = hi - P->b0;                       \
+      if (lo / L != hi / L) {                                                 \
+        for (ptrdiff_t j = 0; j < in; j++)                                    \
+          t[k * in + j] = COMBINE(suf[li * in + j], pre[hj * in + j]);        \
+      } else {                                                                \
+        const T *from = lo % L == 0 ? pre + hj * in : suf + li * in;          \
+        memcpy(t + k * in, from, (size_t)in * sizeof *t);                     \
+      }                                                                       \
+    }                                                                         \
+  }
+
+/* Window sums. */
+BW_CLONES static void pass_sum(const lc_pass *P, const dd *src, dd *dst,
+                               dd *restrict pre, dd *restrict suf) {
+  LC_PASS_BODY(dd, dd_add)
+}
+
+#define LC_MIN(x, y) ((x) < (y) ? (x) : (y))
+#define LC_MAX(x, y) ((x) > (y) ? (x) : (y))
+
+/* Window minima and maxima. */
+BW_CLONES static void pass_min(const lc_pass *P, const double *src, double *dst,
+                               double *restrict pre, double *restrict suf) {
+  LC_PASS_BODY(double, LC_MIN)
+}
+
+BW_CLONES static void pass_max(const lc_pass *P, const double *src, double *dst,
+                               double *restrict pre, double *restrict suf) {
+  LC_PASS_BODY(double, LC_MAX)
+}
+
+/* The quantities: sums 0 a, 1 a^2, 2 b, 3 b^2, 4 a b; extremes 0 min a,
+ * 1 max a, 2 min b, 3 max b. */
+enum { NSUM = 5, NEXT = 4 };
+
+typedef struct lc_fwork {
+  dd *sum[2][NSUM];      /* two buffers of a box each */
+  double *ext[2][NEXT];
+  dd *pre, *suf;         /* a box each, also for the extremes */
+  int use_sum[NSUM], use_ext[NEXT];
+  lc_row row;
+} lc_fwork;
+
+static double load_f(const lc_geom *g, int s, ptrdiff_t z, ptrdiff_t y,
+                     ptrdiff_t x) {
+  const char *p = g->base[s] + (z - g->i0[0]) * g->str[s][0] +
+                  (y - g->i0[1]) * g->str[s][1] + (x - g->i0[2]) * g->str[s][2];
+  return bw_load_double(p, g->dt);
+}
+
+/* Loads the box b0, bn into buffer 0. */
+static void load_box(const lc_geom *g, lc_fwork *F, const ptrdiff_t *b0,
+                     const ptrdiff_t *bn) {
+  size_t i = 0;
+  const int pair = g->base[1] != NULL;
+  for (ptrdiff_t z = b0[0]; z < b0[0] + bn[0]; z++)
+    for (ptrdiff_t y = b0[1]; y < b0[1] + bn[1]; y++)
+      for (ptrdiff_t x = b0[2]; x < b0[2] + bn[2]; x++, i++) {
+        const double a = load_f(g, 0, z, y, x), b = pair ? load_f(g, 1, z, y, x) : 0.0;
+        const dd v[NSUM] = {{a, 0.0}, two_prod(a, a), {b, 0.0}, two_prod(b, b),
+                            two_prod(a, b)};
+        const double e[NEXT] = {a, a, b, b};
+        for (int q = 0; q < NSUM; q++)
+          if (F->use_sum[q]) F->sum[0][q][i] = v[q];
+        for (int q = 0; q < NEXT; q++)
+          if (F->use_ext[q]) F->ext[0][q][i] = e[q];
+      }
+}
+
+/* One pass along axis d, from buffer @from to the other. */
+static void run_pass(const lc_geom *g, lc_fwork *F, int d, int from,
+                     const lc_pass *P) {
+  for (int q = 0; q < NSUM; q++)
+    if (F->use_sum[q]) pass_sum(P, F->sum[from][q], F->sum[!from][q], F->pre, F->suf);
+  for (int q = 0; q < NEXT; q++)
+    if (F->use_ext[q])
+      (q & 1 ? pass_max : pass_min)(P, F->ext[from][q], F->ext[!from][q],
+                                    (double *)F->pre, (double *)F->suf);
+  (void)g;
+  (void)d;
+}
+
+/* The moments of output row (kz, ky) of the tile from the summed buffer. */
+static void finish_row(const lc_geom *g, lc_fwork *F, int buf, size_t off,
+                       ptrdiff_t n_zy, const ptrdiff_t *xl, const ptrdiff_t *xh,
+                       ptrdiff_t nx) {
+  dd *const *S = F->sum[buf];
+  double *const *E = F->ext[buf];
+  const lc_row *o = &F->row;
+  for (ptrdiff_t j = 0; j < nx; j++) {
+    const size_t i = off + (size_t)j;
+    const double n = (double)n_zy * (double)(xh[j] - xl[j] + 1);
+    o->cnt[j] = n;
+    for (int s = 0; s < 2; s++) {
+      if (!F->use_sum[2 * s]) continue;
+      const dd s1 = S[2 * s][i];
+      o->sum[s][j] = s1.hi;
+      o->mean[s][j] = s1.hi / n;
+      if (!F->use_sum[2 * s + 1]) continue;
+      const double m = numerator(n, S[2 * s + 1][i], s1, s1);
+      const int flat = E[2 * s][i] == E[2 * s + 1][i] || m <= 0;
+      o->m2[s][j] = isnan(m) ? m : flat ? 0.0 : m / n;
+    }
+    if (F->use_sum[4])
+      o->mab[j] = numerator(n, S[4][i], S[0][i], S[2][i]) / n;
+  }
+  (void)g;
+}
+
+bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
+                       const ptrdiff_t *kn, lc_emit_fn emit, void *ctx,
+                       bw_error *err) {
+  lc_fwork F;
+  memset(&F, 0, sizeof F);
+  const unsigned nd = g->need;
+  F.use_sum[0] = !!(nd & LC_A1);
+  F.use_sum[1] = !!(nd & LC_A2);
+  F.use_sum[2] = !!(nd & LC_B1);
+  F.use_sum[3] = !!(nd & LC_B2);
+  F.use_sum[4] = !!(nd & LC_AB);
+  F.use_ext[0] = F.use_ext[1] = F.use_sum[1];
+  F.use_ext[2] = F.use_ext[3] = F.use_sum[3];
+  /* tiles with input boxes well above a window, for O(1) cost per pixel */
+  ptrdiff_t win = 1;
+  for (int d = 0; d < 3; d++) {
+    const ptrdiff_t e = 2 * g->r[d] + 1 < g->n[d] ? 2 * g->r[d] + 1 : g->n[d];
+    win = win > PTRDIFF_MAX / 8 / e ? PTRDIFF_MAX / 8 : win * e;
+  }
+  const ptrdiff_t budget = win * 4 > LC_FLT_BOX ? win * 4 : LC_FLT_BOX;
+  const int fixed[3] = {0, 0, 0};
+  ptrdiff_t tile[3], bmax[3];
+  bw_local_tile(g, kn, budget, fixed, tile);
+  size_t vol = 1;
+  for (int d = 0; d < 3; d++) {
+    bmax[d] = (tile[d] - 1) * g->st[d] + 2 * g->r[d] + 1;
+    if (bmax[d] > g->n[d]) bmax[d] = g->n[d];
+    if ((size_t)bmax[d] > SIZE_MAX / 512 / vol)
+      return bw_fail(err, BW_ERR_NOMEM, "local: tiles of %zu x %td pixels are too large",
+                     vol, bmax[d]);
+    vol *= (size_t)bmax[d];
+  }
+  int nsum = 0, next = 0;
+  for (int q = 0; q < NSUM; q++) nsum += F.use_sum[q];
+  for (int q = 0; q < NEXT; q++) next += F.use_ext[q];
+  const size_t total = vol * (2 * nsum * sizeof(dd) + 2 * next * sizeof(double) +
+                              2 * sizeof(dd)) +
+                       (LC_ROW_ARRAYS * sizeof(double) + 2 * sizeof(ptrdiff_t)) * (size_t)tile[2] +
+                       64 * 40;
+  lc_mem mem;
+  if (lc_mem_alloc(&mem, total))
+    return bw_fail(err, BW_ERR_NOMEM, "local: no memory for %zu bytes of scratch",
+                   total);
+  for (int b = 0; b < 2; b++) {
+    for (int q = 0; q < NSUM; q++)
+      if (F.use_sum[q]) F.sum[b][q] = lc_take(&mem, vol * sizeof(dd));
+    for (int q = 0; q < NEXT; q++)
+      if (F.use_ext[q]) F.ext[b][q] = lc_take(&mem, vol * sizeof(double));
+  }
+  F.pre = lc_take(&mem, vol * sizeof(dd));
+  F.suf = lc_take(&mem, vol * sizeof(dd));
+  double **rows[LC_ROW_ARRAYS];
+  lc_row_arrays(&F.row, rows);
+  for (int k = 0; k < LC_ROW_ARRAYS; k++)
+    *rows[k] = lc_take(&mem, (size_t)tile[2] * sizeof(double));
+  ptrdiff_t *xl = lc_take(&mem, (size_t)tile[2] * sizeof(ptrdiff_t));
+  ptrdiff_t *xh = lc_take(&mem, (size_t)tile[2] * sizeof(ptrdiff_t));
+
+  ptrdiff_t t0[3];
+  for (t0[0] = k0[0]; t0[0] < k0[0] + kn[0]; t0[0] += tile[0])
+    for (t0[1] = k0[1]; t0[1] < k0[1] + kn[1]; t0[1] += tile[1])
+      for (t0[2] = k0[2]; t0[2] < k0[2] + kn[2]; t0[2] += tile[2]) {
+        ptrdiff_t tn[3], b0[3], bn[3];
+        for (int d = 0; d < 3; d++) {
+          tn[d] = k0[d] + kn[d] - t0[d] < tile[d] ? k0[d] + kn[d] - t0[d] : tile[d];
+          b0[d] = lc_lo(g, d, t0[d]);
+          bn[d] = lc_hi(g, d, t0[d] + tn[d] - 1) - b0[d] + 1;
+        }
+        load_box(g, &F, b0, bn);
+        /* z: [1][bn0][bn1 bn2], y: [tn0][bn1][bn2], x: [tn0 tn1][bn2][1] */
+        const lc_pass pz = {1, bn[0], bn[1] * bn[2], b0[0], t0[0], tn[0],
+                            2 * g->r[0] + 1, g->n[0], g, 0};
+        const lc_pass py = {tn[0], bn[1], bn[2], b0[1], t0[1], tn[1],
+                            2 * g->r[1] + 1, g->n[1], g, 1};
+        const lc_pass px = {tn[0] * tn[1], bn[2], 1, b0[2], t0[2], tn[2],
+                            2 * g->r[2] + 1, g->n[2], g, 2};
+        run_pass(g, &F, 0, 0, &pz);
+        run_pass(g, &F, 1, 1, &py);
+        run_pass(g, &F, 2, 0, &px);
+        for (ptrdiff_t j = 0; j < tn[2]; j++) {
+          xl[j] = lc_lo(g, 2, t0[2] + j);
+          xh[j] = lc_hi(g, 2, t0[2] + j);
+        }
+        for (ptrdiff_t z = 0; z < tn[0]; z++)
+          for (ptrdiff_t y = 0; y < tn[1]; y++) {
+            const ptrdiff_t kz = t0[0] + z, ky = t0[1] + y;
+            const ptrdiff_t nzy = (lc_hi(g, 0, kz) - lc_lo(g, 0, kz) + 1) *
+                                  (lc_hi(g, 1, ky) - lc_lo(g, 1, ky) + 1);
+            finish_row(g, &F, 1, (size_t)((z * tn[1] + y) * tn[2]), nzy, xl, xh,
+                       tn[2]);
+            emit(ctx, kz, ky, t0[2], tn[2], &F.row);
+          }
+      }
+  lc_mem_free(&mem);
+  return BW_OK;
+}
