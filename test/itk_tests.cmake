@@ -1,7 +1,8 @@
 # The ITK layer's tests: one executable, each test registered by name.
 # ITK translation units compile slowly: the filters' tests compile as one
 # unity translation unit and the ImageIO's as another, beside the driver.
-set(BLOCKWISE_ITK_FILTER_TEST_SOURCES test_itk_filters.cxx test_itk_params.cxx test_itk_nlm.cxx)
+set(BLOCKWISE_ITK_FILTER_TEST_SOURCES test_itk_filters.cxx test_itk_params.cxx test_itk_nlm.cxx
+  test_itk_local.cxx)
 set(BLOCKWISE_ITK_IO_TEST_SOURCES test_itk_io.cxx test_itk_io_errors.cxx test_itk_openslide.cxx
   test_itk_channel.cxx)
 # libtiff: io_levels writes its pyramid with it; OpenSlide: io_openslide
@@ -20,7 +21,8 @@ set(BLOCKWISE_ITK_TESTS
   streaming errors print core_parameters
   nlm_reference nlm_poisson nlm_streaming nlm_requested_region nlm_errors nlm_print
   io_factory io_roundtrip io_streamed_read io_threaded_read io_pipeline io_errors
-  io_compression io_levels channel_reference io_rgb io_channel_conversion)
+  io_compression io_levels channel_reference io_rgb io_channel_conversion
+  local_box local_corr_reference local_streaming block_shift)
 foreach(t ${BLOCKWISE_ITK_TESTS})
   add_test(NAME itk.${t} COMMAND blockwise_itk_tests ${t})
   set_tests_properties(itk.${t} PROPERTIES

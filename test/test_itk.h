@@ -44,6 +44,7 @@ extern const Entry io_tests[];
 extern const Entry io_error_tests[];
 extern const Entry openslide_tests[];
 extern const Entry channel_tests[];
+extern const Entry local_tests[];
 } // namespace blockwise_test
 
 /* Reports a failed condition and leaves the (void) test function. */
