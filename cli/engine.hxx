@@ -21,6 +21,7 @@
 #include "itkBlockwiseTIFFImageIO.h"
 #include "itkCastImageFilter.h"
 #include "itkChannelConversionImageFilter.h"
+#include "itkLocalStatisticsImageFilter.h"
 #include "itkImageFileReader.h"
 #include "itkImageAlgorithm.h"
 #include "itkImageFileWriter.h"
@@ -167,6 +168,8 @@ private:
   BuildRead(size_t i);
   void
   BuildBlock(size_t i);
+  void
+  BuildLocal(size_t i);
   void
   BuildDenoise(size_t i);
   void
@@ -367,6 +370,9 @@ Engine<D>::Run()
       case Op::Corr:
       case Op::Stats:
         this->BuildBlock(i);
+        break;
+      case Op::Local:
+        this->BuildLocal(i);
         break;
       case Op::Denoise:
         this->BuildDenoise(i);

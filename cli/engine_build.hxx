@@ -117,6 +117,43 @@ Engine<D>::BuildBlock(size_t i)
   });
 }
 
+/** A local statistic of one image, or of a pair (both read as double when
+ * their element types differ), as float32 or float64: the filter asks its
+ * inputs for each piece grown by the window's radius. */
+template <unsigned int D>
+void
+Engine<D>::BuildLocal(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  WithMapType(r.node.dtype, [&](auto out_tag) {
+    using O = typename decltype(out_tag)::type;
+    auto build = [&](auto tag, itk::DataObject * ia, itk::DataObject * ib) {
+      using T = typename decltype(tag)::type;
+      auto f = itk::LocalStatisticsImageFilter<ImageOf<T>, ImageOf<O>>::New();
+      f->SetInput1(dynamic_cast<ImageOf<T> *>(ia));
+      if (ib != nullptr)
+      {
+        f->SetInput2(dynamic_cast<ImageOf<T> *>(ib));
+        f->SetCoordinateTolerance(1e30); // paired by index, as corr pairs them
+      }
+      f->SetCoreParameters(r.local);
+      f->SetStatistic(itk::blockwise::FromCore(r.stat));
+      this->Attach(i, f);
+    };
+    const size_t   a = r.inputs[0];
+    const bw_dtype ta = m_Plan.steps[a].node.dtype;
+    if (r.inputs.size() == 1)
+      WithPixelType(ta, [&](auto tag) { build(tag, m_Nodes[a].image, nullptr); });
+    else if (ta == m_Plan.steps[r.inputs[1]].node.dtype)
+      WithPixelType(ta, [&](auto tag) { build(tag, m_Nodes[a].image, m_Nodes[r.inputs[1]].image); });
+    else
+    {
+      itk::DataObject::Pointer da = this->AsDouble(a), db = this->AsDouble(r.inputs[1]);
+      build(Tag<double>{}, da, db);
+    }
+  });
+}
+
 /** Non-local means of one image, as float32: the filter asks its input for
  * each piece grown by the core's halo, so streamed pieces assemble into the
  * whole-image result. */

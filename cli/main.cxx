@@ -38,6 +38,8 @@ const char * const kUsage =
   "commands:\n"
   "  corr A.tif B.tif -o R.tif   Pearson r per block of an image pair, a summary, a heatmap\n"
   "  stats IN.tif -o OUT.tif     one statistic per block\n"
+  "  localcorr A.tif B.tif -o R.tif  Pearson r in the window around every pixel\n"
+  "  localstats IN.tif -o OUT.tif  mean, std, ... in the window around every pixel\n"
   "  denoise IN.tif -o OUT.tif   non-local means denoising, 2-D or 3-D\n"
   "  info FILE                  size, type, layout, levels and spacing of a TIFF or slide\n"
   "  run PIPELINE.json           a pipeline of named steps\n"
@@ -80,6 +82,30 @@ const char * const kCorrHelp =
   "  --type f32|f64      element type of the map (default f32)\n"
   "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n"
   "  --json              print the summary as one JSON object\n";
+
+const char * const kLocalHelp =
+  "usage: blockwise localcorr A.tif B.tif -o R.tif [options]\n"
+  "       blockwise localstats IN.tif -o OUT.tif --stat STAT [options]\n"
+  "\n"
+  "A statistic of the box window around every pixel (or every --step-th), as a\n"
+  "float32 (or float64) TIFF map: localcorr, Pearson r of A and B (local normalised\n"
+  "cross-correlation); localstats, the mean, std, var, sum or count of IN.  Windows\n"
+  "are clipped to the image; the cost does not depend on the radius.\n"
+  "\n"
+  "  -o, --output OUT.tif  the map (required)\n"
+  "  --radius R          window radius: R for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_LOCAL_DEFAULT_RADIUS) ":\n"
+  "                      11-pixel windows)\n"
+  "  --step S            compute every S-th pixel: S for every axis, or [Z,]Y,X (default 1)\n"
+  "  --stat S            localstats: mean|std|var|sum|count (required); localcorr:\n"
+  "                      correlation (default) or covariance\n"
+  "  --ddof 0|1          delta degrees of freedom of var, std and covariance (default 0)\n"
+  "  --fill VALUE        r of windows where either image is constant (default NaN)\n"
+  "  --png R.png         localcorr: also a picture, blue (r = -1), white (0), red (1)\n"
+  "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
+  "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
+  "  --level N, --resolution R  a level of pyramids (see blockwise corr --help)\n"
+  "  --type f32|f64      element type of the map (default f32)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
 
 const char * const kStatsHelp =
   "usage: blockwise stats IN.tif -o OUT.tif --stat STAT [options]\n"
@@ -351,6 +377,54 @@ Corr(int argc, char ** argv)
   return 0;
 }
 
+/** localcorr (@pair) and localstats: a Local step over one or two reads. */
+int
+Local(const char * command, bool pair, int argc, char ** argv)
+{
+  std::map<std::string, bool> own{ { "--output", true }, { "--radius", true }, { "--step", true },
+                                   { "--stat", true },   { "--ddof", true },   { "--fill", true },
+                                   { "--type", true },   { "--compression", true } };
+  if (pair)
+    own["--png"] = true;
+  const Arguments args = CommandArguments(command, argc, argv, WithChannelOptions(own, pair));
+  if (ShowHelp(args, kLocalHelp))
+    return 0;
+  ExpectFiles(args, command, pair ? 2 : 1, pair ? "two images, A.tif B.tif" : "one image, IN.tif",
+              "OUT.tif, the file for the map");
+  if (!pair && !args.Has("--stat"))
+    throw UsageError("'blockwise localstats' needs --stat mean|std|var|sum|count");
+  const RunOptions options = CommonOptions(args);
+  Pipeline p = pair ? Reads(args, { { "A", "-a" }, { "B", "-b" } }) : Reads(args, { { "in", nullptr } });
+  Step     st = MakeStep("local", Op::Local, pair ? std::vector<std::string>{ "A", "B" } : std::vector<std::string>{ "in" });
+  st.statistic = args.Get("--stat", "");
+  args.Sizes("--radius", st.radius);
+  args.Sizes("--step", st.stride);
+  st.type = args.Get("--type", "f32");
+  args.Number("--fill", st.fill);
+  if (args.Has("--ddof"))
+    st.ddof = static_cast<int>(ParseInteger("--ddof", args.Get("--ddof"), 0, 1));
+  if (args.Has("--png"))
+  {
+    Step h = MakeStep("heatmap", Op::Heatmap, { "local" });
+    h.path = args.Get("--png");
+    p.steps.push_back(h);
+  }
+  const Resolved   plan = RunToOutput(p, st, args, options);
+  const NodeInfo & map = NodeOf(plan, Op::Local);
+  if (!options.quiet)
+  {
+    std::string stat = "mean";
+    for (const ResolvedStep & r : plan.steps)
+      if (r.step->op == Op::Local)
+        stat = bw_stat_name(r.stat);
+    std::cout << "map:        " << args.Get("--output") << " (local " << stat << ", " << SizeText(map) << ", "
+              << DTypeName(map.dtype) << ")" << std::endl;
+    if (args.Has("--png"))
+      std::cout << "picture:    " << args.Get("--png") << std::endl;
+  }
+  return 0;
+}
+
 int
 Stats(int argc, char ** argv)
 {
@@ -443,11 +517,14 @@ Main(int argc, char ** argv)
     return Stats(argc - 2, argv + 2);
   if (command == "denoise")
     return Denoise(argc - 2, argv + 2);
+  if (command == "localcorr" || command == "localstats")
+    return Local(command == "localcorr" ? "localcorr" : "localstats", command == "localcorr", argc - 2, argv + 2);
   if (command == "info")
     return Info(argc - 2, argv + 2);
   if (command == "run")
     return RunCommand(argc - 2, argv + 2);
-  throw UsageError("unknown command '" + command + "' (corr, stats, denoise, info or run; see blockwise --help)");
+  throw UsageError("unknown command '" + command +
+                   "' (corr, stats, localcorr, localstats, denoise, info or run; see blockwise --help)");
 }
 
 } // namespace blockwise_cli

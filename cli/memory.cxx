@@ -58,6 +58,8 @@ InputRegion(const Resolved & plan, size_t k, const bw_region & out)
     status = bw_nlm_input_region(&r.nlm, shape, &out, &need, nullptr);
   else if (r.step->op == Op::Channel)
     status = bw_channel_input_region(in.ndim, shape, &out, &need, nullptr);
+  else if (r.step->op == Op::Local)
+    status = bw_local_input_region(&r.local, shape, &out, &need, nullptr);
   if (status != BW_OK)
     throw RuntimeError("internal: step '" + r.step->name + "' has no input region for a piece of its output");
   return need;
@@ -110,7 +112,7 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
       continue;
     }
     const bw_region need = InputRegion(plan, k, region[k]);
-    const bool      cast = s.step->op == Op::Corr &&
+    const bool      cast = s.inputs.size() == 2 &&
                       plan.steps[s.inputs[0]].node.dtype != plan.steps[s.inputs[1]].node.dtype;
     for (size_t in : s.inputs)
     {

@@ -51,8 +51,10 @@ enum class Op
   Heatmap, // map -> PNG picture
   Summary, // map -> the block summary printed at the end
   Denoise, // image -> non-local means denoised image (float32)
-  Channel  // image of several channels -> one channel (float32, or the
+  Channel, // image of several channels -> one channel (float32, or the
            // input's type for a channel as it is)
+  Local    // one image (or two) -> map of a statistic of the box window
+           // around every pixel (or every step-th): mean ... or Pearson r
 };
 
 const char * OpName(Op op);
@@ -81,6 +83,13 @@ struct Step
   int                  ddof = 0;
   std::string          statistic;     // Stats: mean|std|var|sum|min|max|count; Corr: correlation|covariance
   std::string          type = "f32";  // Corr, Stats: output pixel type, f32 or f64
+
+  // Local: window radius and output stride, 1 value for every axis or one
+  // per axis, slowest first; none: the core's defaults.  Statistic, type,
+  // ddof and fill as above (statistic: mean|std|var|sum|count of one image,
+  // correlation|covariance of two).
+  std::vector<int64_t> radius;
+  std::vector<int64_t> stride;
 
   // Write
   std::string compression = "none"; // none|deflate|lzw|packbits|zstd

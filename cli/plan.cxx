@@ -25,7 +25,8 @@ namespace blockwise_cli
 const char *
 OpName(Op op)
 {
-  static const char * const names[] = { "read", "corr", "stats", "write", "heatmap", "summary", "denoise", "channel" };
+  static const char * const names[] = { "read",    "corr",    "stats",   "write", "heatmap",
+                                        "summary", "denoise", "channel", "local" };
   const size_t              k = static_cast<size_t>(op);
   return k < sizeof names / sizeof names[0] ? names[k] : "invalid";
 }
@@ -358,7 +359,9 @@ ResolveSteps(const Pipeline & p)
     const Step & s = p.steps[order[k]];
     ResolvedStep r;
     r.step = &s;
-    if (s.inputs.size() != ExpectedInputs(s.op))
+    if (s.op == Op::Local && (s.inputs.size() == 1 || s.inputs.size() == 2))
+      ; // one image, or a pair
+    else if (s.inputs.size() != ExpectedInputs(s.op))
       StepUsage(s, "takes " + std::to_string(ExpectedInputs(s.op)) + " input" +
                      (ExpectedInputs(s.op) == 1 ? "" : "s") + ", not " + std::to_string(s.inputs.size()));
     for (size_t in : inputs[order[k]])
@@ -392,9 +395,10 @@ ResolveSteps(const Pipeline & p)
       }
       case Op::Corr:
       case Op::Stats:
+      case Op::Local:
       {
         const NodeInfo & a = out.steps[r.inputs[0]].node;
-        if (s.op == Op::Corr)
+        if (r.inputs.size() == 2)
         {
           const NodeInfo & b = out.steps[r.inputs[1]].node;
           bool same = a.ndim == b.ndim;
@@ -407,6 +411,11 @@ ResolveSteps(const Pipeline & p)
             StepFail(s, "inputs have different sizes: " + what(0) + " is " + SizeText(a) + ", " + what(1) + " is " +
                           SizeText(b));
           }
+        }
+        if (s.op == Op::Local)
+        {
+          ResolveLocalStep(s, a, r.inputs.size() == 2, r);
+          break;
         }
         r.stat = StatisticOf(s);
         ResolveBlockStep(s, a, r);

@@ -9,6 +9,7 @@
 
 #include "blockwise.h"
 #include "bw_channel.h"
+#include "bw_local.h"
 #include "bw_tiff.h"
 #include "pipeline.h"
 
@@ -44,6 +45,7 @@ struct ResolvedStep
   bw_block_params     params{};   // Corr, Stats
   bw_nlm_params       nlm{};      // Denoise
   bw_channel_params   channel{};  // Channel
+  bw_local_params     local{};    // Local
   bool                pass = false; // Channel: the input is already one channel
   // Read of a TIFF whose one consumer is a channel step: the reader makes
   // that channel while decoding (channel: its parameters, fused_type: the

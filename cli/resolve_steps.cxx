@@ -55,6 +55,66 @@ StatisticOf(const Step & s)
   return stat;
 }
 
+namespace
+{
+
+/** One value for every axis, or one per axis ([Z,] Y, X), of the option
+ * @what; none leaves @out as it is. */
+void
+PerAxis(const Step & s, const char * what, const std::vector<int64_t> & given, int ndim, ptrdiff_t * out)
+{
+  if (given.size() > 1 && given.size() != static_cast<size_t>(ndim))
+    StepUsage(s, std::string(what) + " needs 1 value or " + std::to_string(ndim) + " for this " +
+                   std::to_string(ndim) + "-D image, not " + std::to_string(given.size()));
+  for (int d = 0; d < ndim && !given.empty(); ++d)
+    out[d] = static_cast<ptrdiff_t>(given.size() == 1 ? given[0] : given[static_cast<size_t>(d)]);
+}
+
+} // namespace
+
+void
+ResolveLocalStep(const Step & s, const NodeInfo & in, bool pair, ResolvedStep & r)
+{
+  const int nd = in.ndim;
+  bw_local_params_init(&r.local, nd, nullptr);
+  PerAxis(s, "radius", s.radius, nd, r.local.radius);
+  PerAxis(s, "step", s.stride, nd, r.local.step);
+  r.local.ddof = s.ddof;
+  if (!std::isnan(s.fill))
+  {
+    if (!std::isfinite(s.fill))
+      StepUsage(s, "the fill value must be a finite number");
+    r.local.use_fill = 1;
+    r.local.fill = s.fill;
+  }
+  bw_error err;
+  if (bw_local_params_check(&r.local, &err) != BW_OK)
+    StepUsage(s, err.message);
+  const char * known = pair ? "correlation or covariance" : "mean, std, var, sum or count";
+  bw_stat      stat = pair ? BW_STAT_CORR : BW_STAT_MEAN;
+  if (!s.statistic.empty() &&
+      (bw_stat_from_name(s.statistic.c_str(), &stat, nullptr) != BW_OK || bw_stat_is_pair(stat) != (pair ? 1 : 0) ||
+       stat == BW_STAT_MIN || stat == BW_STAT_MAX))
+    StepUsage(s, "unknown local statistic '" + s.statistic + "' for " + (pair ? "two images" : "one image") + " (" +
+                   known + ")");
+  r.stat = stat;
+  if (s.type != "f32" && s.type != "f64")
+    StepUsage(s, "output type must be f32 or f64, not '" + s.type + "'");
+  ptrdiff_t image[3], out[3];
+  for (int i = 0; i < nd; ++i)
+    image[i] = static_cast<ptrdiff_t>(in.shape[i]);
+  if (bw_local_output_shape(&r.local, image, out, &err) != BW_OK)
+    StepFail(s, err.message);
+  r.node.image = true;
+  r.node.ndim = nd;
+  r.node.dtype = s.type == "f64" ? BW_F64 : BW_F32;
+  for (int i = 0; i < nd; ++i)
+  {
+    r.node.shape[i] = out[i];
+    r.node.spacing[i] = in.spacing[i] * static_cast<double>(r.local.step[i]);
+  }
+}
+
 void
 ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 {
@@ -108,22 +168,6 @@ ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
   }
 }
 
-namespace
-{
-
-/** One radius for every axis, or one per axis ([Z,] Y, X); none leaves the
- * core's default in @out. */
-void
-Radii(const Step & s, const char * what, const std::vector<int64_t> & given, int ndim, ptrdiff_t * out)
-{
-  if (given.size() > 1 && given.size() != static_cast<size_t>(ndim))
-    StepUsage(s, std::string(what) + " radius needs 1 value or " + std::to_string(ndim) + " for this " +
-                   std::to_string(ndim) + "-D image, not " + std::to_string(given.size()));
-  for (int d = 0; d < ndim && !given.empty(); ++d)
-    out[d] = static_cast<ptrdiff_t>(given.size() == 1 ? given[0] : given[static_cast<size_t>(d)]);
-}
-
-} // namespace
 
 
 /** The denoised image has its input's geometry, in float32; every
@@ -133,8 +177,8 @@ ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 {
   bw_nlm_params & p = r.nlm;
   bw_nlm_params_init(&p, in.ndim, std::isnan(s.sigma) && s.noise != "gaussian" ? 0.0 : s.sigma);
-  Radii(s, "patch", s.patch, in.ndim, p.patch);
-  Radii(s, "search", s.search, in.ndim, p.search);
+  PerAxis(s, "patch radius", s.patch, in.ndim, p.patch);
+  PerAxis(s, "search radius", s.search, in.ndim, p.search);
   if (s.noise == "gaussian")
   {
     p.noise = BW_NLM_GAUSSIAN;

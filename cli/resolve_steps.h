@@ -38,6 +38,12 @@ bw_stat StatisticOf(const Step & s);
  * geometry of the map it makes. */
 void ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r);
 
+/** The core's local-window parameters of a Local step over @in (with a
+ * second image of @in's size when @pair), its statistic (mean by default,
+ * correlation for a pair), and the geometry of the map it makes: ceil(n /
+ * step) pixels, spacing step times @in's. */
+void ResolveLocalStep(const Step & s, const NodeInfo & in, bool pair, ResolvedStep & r);
+
 /** The core's non-local means parameters of a Denoise step over @in; the
  * denoised image has its input's geometry, in float32. */
 void ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r);

@@ -198,16 +198,17 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
 
   std::string op;
   if (!reader.String("op", op))
-    reader.Fail("has no \"op\" (read, channel, corr, stats, denoise, write, heatmap or summary)");
+    reader.Fail("has no \"op\" (read, channel, corr, stats, local, denoise, write, heatmap or summary)");
   bool known = false;
-  for (Op candidate : { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Denoise, Op::Write, Op::Heatmap, Op::Summary })
+  for (Op candidate :
+       { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Local, Op::Denoise, Op::Write, Op::Heatmap, Op::Summary })
     if (op == OpName(candidate))
     {
       s.op = candidate;
       known = true;
     }
   if (!known)
-    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, denoise, write, heatmap or summary)");
+    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, local, denoise, write, heatmap or summary)");
 
   // Inputs: "input": "name", or "inputs": ["a", "b"].
   const json_t * input = reader.Take("input");
@@ -271,6 +272,18 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       }
       else
         reader.String("stat", s.statistic);
+      break;
+    }
+    case Op::Local:
+    {
+      reader.Sizes("radius", s.radius);
+      reader.Sizes("step", s.stride);
+      reader.String("stat", s.statistic);
+      reader.Integer("ddof", 0, 1, s.ddof);
+      reader.String("type", s.type);
+      double fill = 0;
+      if (reader.Number("fill", fill))
+        s.fill = fill;
       break;
     }
     case Op::Write:
@@ -343,6 +356,18 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
       return (s.op == Op::Corr ? (r.stat == BW_STAT_COV ? "covariance" : "correlation") : s.statistic) + " of " +
              ins + " in " + block + " blocks: " + image;
     }
+    case Op::Local:
+    {
+      std::string window, step;
+      for (int d = r.node.ndim - 1; d >= 0; --d)
+      {
+        window += std::to_string(2 * r.local.radius[d] + 1) + (d ? " x " : "");
+        step += std::to_string(r.local.step[d]) + (d ? " x " : "");
+      }
+      return std::string("local ") + bw_stat_name(r.stat) + " of " + ins + " in " + window + " windows" +
+             (step.find_first_not_of("1 x") == std::string::npos ? std::string() : ", every " + step + " pixels") +
+             ": " + image;
+    }
     case Op::Write:
       return "write " + ins + " to " + s.path + " (" + s.compression + ")";
     case Op::Heatmap:
@@ -405,7 +430,7 @@ RunCommand(int argc, char ** argv)
     std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
                  "\n"
                  "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
-                 "stats, denoise, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
+                 "stats, local, denoise, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
                  "parameters.  Everything is checked before any work starts; paths are\n"
                  "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
     return 0;

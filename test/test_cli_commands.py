@@ -363,5 +363,89 @@ def test_denoise(tmp):
                    "gain must be", tmp)
 
 
+def local_reference(a, b, radius, step, stat):
+    """The statistic of the window of radius @radius around every @step-th
+    pixel, clipped to the image: a numpy loop (float64)."""
+    out_shape = tuple(-(-n // s) for n, s in zip(a.shape, step))
+    out = np.empty(out_shape)
+    for k in np.ndindex(*out_shape):
+        sl = tuple(slice(max(0, i * s - r), min(n, i * s + r + 1))
+                   for i, s, r, n in zip(k, step, radius, a.shape))
+        x = a[sl].astype(np.float64).ravel()
+        if stat == "mean":
+            out[k] = x.mean()
+        elif stat == "std":
+            out[k] = x.std()
+        else:
+            y = b[sl].astype(np.float64).ravel()
+            x, y = x - x.mean(), y - y.mean()
+            d = np.sqrt((x * x).sum() * (y * y).sum())
+            out[k] = (x * y).sum() / d if d > 0 else np.nan
+    return out
+
+
+def test_local(tmp):
+    # localcorr: 2-D int16 pair, anisotropic radius, against the loop; the
+    # same bits streamed in small pieces; the picture.
+    rng = np.random.default_rng(5)
+    a, b = pair((53, 71), np.uint16, 3)
+    a, b = a.astype(np.int16) // 2, b.astype(np.int16) // 2
+    a[:12, :12] = 7  # constant windows: NaN
+    b[:12, :12] = 9
+    pa, pb = os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif")
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b, tile=(16, 16), compression="zlib")
+    r1, r2, png = (os.path.join(tmp, n) for n in ("r1.tif", "r2.tif", "r.png"))
+    p = run("localcorr", pa, pb, "-o", r1, "--radius", "2,4", "--type", "f64", "--png", png)
+    assert "local corr" in p.stdout, p.stdout
+    got = tifffile.imread(r1)
+    want = local_reference(a, b, (2, 4), (1, 1), "corr")
+    assert got.shape == a.shape and got.dtype == np.float64
+    assert np.allclose(got, want, rtol=0, atol=1e-9, equal_nan=True), np.nanmax(abs(got - want))
+    assert np.array_equal(np.isnan(got), np.isnan(want)) and np.nanmax(np.abs(got)) <= 1
+    run("localcorr", pa, pb, "-o", r2, "--radius", "2,4", "--type", "f64", "--memory", "1M", "--threads", "3")
+    assert np.array_equal(tifffile.imread(r2), got, equal_nan=True), "streamed in pieces: other bits"
+    rgb = decode_png(png)
+    assert rgb.shape[:2][0] >= a.shape[0] and rgb.shape[2] == 3, rgb.shape
+
+    # localstats: mean and std with a step, 2-D and 3-D.
+    v = rng.integers(0, 4000, size=(9, 31, 27)).astype(np.uint16)
+    pv = os.path.join(tmp, "v.tif")
+    tifffile.imwrite(pv, v, imagej=True, metadata={"axes": "ZYX"})
+    for stat in ("mean", "std"):
+        out = os.path.join(tmp, f"{stat}.tif")
+        run("localstats", pv, "-o", out, "--stat", stat, "--radius", "1,3,2", "--step", "2,3,1",
+            "--type", "f64", "--memory", "1M")
+        got = tifffile.imread(out)
+        want = local_reference(v, None, (1, 3, 2), (2, 3, 1), stat)
+        assert got.shape == want.shape, (got.shape, want.shape)
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-9), (stat, np.abs(got - want).max())
+
+    # A pipeline file: local r of the luminance of an RGB pair.
+    ca = rng.integers(0, 256, size=(40, 50, 3), dtype=np.uint8)
+    cb = np.clip(ca.astype(int) + rng.integers(-20, 20, size=ca.shape), 0, 255).astype(np.uint8)
+    pca, pcb = os.path.join(tmp, "ca.tif"), os.path.join(tmp, "cb.tif")
+    tifffile.imwrite(pca, ca, photometric="rgb")
+    tifffile.imwrite(pcb, cb, photometric="rgb")
+    steps = [{"name": "a", "op": "read", "path": pca}, {"name": "b", "op": "read", "path": pcb},
+             {"name": "la", "op": "channel", "input": "a"}, {"name": "lb", "op": "channel", "input": "b"},
+             {"name": "r", "op": "local", "inputs": ["la", "lb"], "radius": 3, "type": "f64"},
+             {"name": "w", "op": "write", "input": "r", "path": os.path.join(tmp, "lr.tif")}]
+    run("run", write_pipeline(tmp, json.dumps({"steps": steps})))
+    w = np.array([0.2125, 0.7154, 0.0721])
+    want = local_reference(ca.astype(np.float64) @ w, cb.astype(np.float64) @ w, (3, 3), (1, 1), "corr")
+    got = tifffile.imread(os.path.join(tmp, "lr.tif"))
+    assert np.allclose(got, want, rtol=0, atol=1e-6, equal_nan=True), np.nanmax(abs(got - want))
+
+    # Usage errors: one line, status 2, nothing written.
+    bad = os.path.join(tmp, "bad.tif")
+    expect_failure(["localstats", pa, "-o", bad], 2, "needs --stat", tmp)
+    expect_failure(["localstats", pa, "-o", bad, "--stat", "corr"], 2, "unknown local statistic", tmp)
+    expect_failure(["localstats", pa, "-o", bad, "--stat", "max"], 2, "unknown local statistic", tmp)
+    expect_failure(["localcorr", pa, pb, "-o", bad, "--radius", "1,2,3"], 2, "radius needs 1 value or 2", tmp)
+    expect_failure(["localcorr", pa, pb, "-o", bad, "--step", "0"], 2, "step", tmp)
+    expect_failure(["localcorr", pa, pv, "-o", bad], 1, "different sizes", tmp)
+
+
 if __name__ == "__main__":
     main(globals())
