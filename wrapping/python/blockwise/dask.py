@@ -47,6 +47,10 @@ def _as_dask(x, name):
     if x is None:
         raise TypeError(f"{name} is None; expected an array")
     if not isinstance(x, da.Array):
+        # The dtype first: dask's own chunking fails on some (object) with
+        # a message about chunks, not about the dtype.
+        dt = getattr(x, "dtype", None)
+        A.check_dtype(np.dtype(dt) if dt is not None else A.as_input(x, name)[0].dtype, name)
         x = da.asarray(x)
     if isinstance(getattr(x, "_meta", None), np.ma.MaskedArray):
         raise TypeError(f"{name} is a masked dask array, whose mask would be ignored")
@@ -310,8 +314,11 @@ def channel(rgb, channel="luminance", *, white=0, dtype=None):
                          f"{x.shape} (a grey image has no channels to convert)")
     _check_known(x.chunks[-1:])
     opts = A.channel_options(channel, white, "channel")
-    A.check_channels(opts, x.shape[-1], "channel")
     dt = K.out_dtype(opts, dtype, x.dtype)
+    # The core's check of the parameters and of both dtypes, before the
+    # graph is built: a lazy array that could only fail when computed is
+    # not made.
+    A.check_conversion(opts, x.shape[-1], x.dtype, dt, "channel")
     x = x.rechunk({x.ndim - 1: -1})
     return da.map_blocks(chunk_channel, x, drop_axis=x.ndim - 1, dtype=dt,
                          meta=np.empty((0,) * (x.ndim - 1), dtype=dt),

@@ -368,6 +368,50 @@ class OpenChannel(Files, unittest.TestCase):
         ])
 
 
+    def test_dtypes(self):
+        """Input and output dtypes the core does not convert: TypeError (or
+        the core's ValueError for a dtype it writes but not for this
+        operation) before any pixel is converted, and on dask arrays before
+        a graph is made."""
+        import dask.array as da
+        import blockwise.dask as bd
+        x = rgb_image((20, 30), 29)
+        for dt in (np.complex64, object, bool, np.float16, np.int64, np.uint64):
+            y = x.astype(dt)
+            for name, call in (("numpy", lambda: blockwise.channel(y)),
+                               ("dask", lambda: bd.channel(da.from_array(y, chunks=(10, 10, 3)))),
+                               ("dispatch", lambda: blockwise.channel(
+                                   da.from_array(y, chunks=(10, 10, 3)), "hematoxylin")),
+                               ("numpy to dask", lambda: bd.channel(y, "od"))):
+                with self.subTest(dtype=np.dtype(dt).name, path=name):
+                    with self.assertRaises(TypeError) as cm:
+                        call()
+                    self.assertIn(f"rgb has dtype {np.dtype(dt)}, which the core does not read",
+                                  str(cm.exception))
+        dx = da.from_array(x, chunks=(10, 10, 3))
+        for dt in (np.complex64, bool, np.float16):
+            for call in (lambda: blockwise.channel(x, dtype=dt), lambda: bd.channel(dx, dtype=dt)):
+                with self.subTest(out=np.dtype(dt).name):
+                    with self.assertRaises(TypeError) as cm:
+                        call()
+                    self.assertIn(f"dtype {np.dtype(dt)} is not one the core writes",
+                                  str(cm.exception))
+        from blockwise import _core as C
+        p = C.ChannelParams()
+        C.channel_params_init(p)
+        plan = (ctypes.c_double * (C.CHANNEL_PLAN_BYTES // 8))()
+        for dt, code in ((np.uint16, 3), (np.int32, 6)):
+            message = core_message(C.channel_plan_make, p, 3, 1, code, plan)
+            for call in (lambda: blockwise.channel(x, dtype=dt),
+                         lambda: bd.channel(dx, dtype=dt)):  # not only when computed
+                with self.subTest(out=np.dtype(dt).name):
+                    with self.assertRaises(ValueError) as cm:
+                        call()
+                    self.assertIn(message, str(cm.exception))
+        # A channel as it is may keep the input's dtype, lazily too.
+        assert_same_bits(self, bd.channel(dx, "g", dtype=np.uint8).compute(), x[..., 1])
+
+
 class OpenChunks(Files, unittest.TestCase):
     """Chunks aligned to strips and tiles, worked out by hand; a small
     region reads one chunk and decodes its tiles only; the graph pickles."""
