@@ -94,6 +94,8 @@ reader_level = _declare("bw_tiff_reader_level", ctypes.c_int,
 read_channels = _declare("bw_tiff_read_channels", ctypes.c_int,
                          ReaderP, _P(C.Region), ctypes.c_int, ctypes.c_int, _P(C.View),
                          _P(C.Error))
+read_channel = _declare("bw_tiff_read_channel", ctypes.c_int,
+                        ReaderP, _P(C.Region), _P(C.ChannelParams), _P(C.View), _P(C.Error))
 band_unit = _declare("bw_tiff_band_unit", ctypes.c_int64, ReaderP, ctypes.c_int)
 channel_name = _declare("bw_tiff_channel_name", ctypes.c_char_p, ReaderP, ctypes.c_int)
 reader_counters = _declare("bw_tiff_reader_counters", None, ReaderP, _P(Counters))
