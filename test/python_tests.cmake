@@ -37,3 +37,4 @@ blockwise_python_tests(test_dask.py dask distributed nlm_dask)
 blockwise_python_tests(test_nlm.py nlm nlm_errors)
 blockwise_python_tests(test_open.py open_pixels open_levels open_channel open_fused
                        open_chunks open_distributed open_errors open_gil)
+blockwise_python_tests(test_slide.py slide_pixels slide_composite slide_channel slide_errors)

@@ -30,6 +30,9 @@ from . import _core as C
 
 SUPPORTED_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32",
                     "float32", "float64")
+#: Bytes a chunk of blockwise.open holds at least (unless the image is
+#: smaller): large enough that per-task overhead does not count.
+CHUNK_BYTES = 16 << 20
 #: Largest extent, size or radius passed to the core (its ptrdiff_t fields).
 MAX_EXTENT = 1 << 62
 _INT_MAX = (1 << 31) - 1

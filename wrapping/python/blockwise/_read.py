@@ -24,9 +24,8 @@ from . import _core as C
 from . import _split as S
 from . import _tiff as T
 
-#: Bytes a chunk of blockwise.open holds at least (unless the image is
-#: smaller): large enough that per-task overhead does not count.
-CHUNK_BYTES = 16 << 20
+#: Bytes a chunk of blockwise.open holds at least (blockwise._args').
+CHUNK_BYTES = A.CHUNK_BYTES
 
 _NUMPY_DTYPES = {code: np.dtype(f"{kind}{size}") for (kind, size), code in C.DTYPES.items()}
 
@@ -46,7 +45,8 @@ class Reader:
     numpy dtype), ndim (2 or 3 spatial axes), shape and spacing (those
     axes, C order; spacing in mm), channels, color, alpha, planar,
     bits_per_sample, photometric, tiled, tile ((length, width) or None),
-    rows_per_strip, compression, bigtiff, big_endian, levels, level."""
+    rows_per_strip, compression, bigtiff, big_endian, levels, level,
+    spacing_stated, spacing_source."""
 
     def __init__(self, path, level=0, what="open"):
         self._handle = None
@@ -71,7 +71,8 @@ class Reader:
             tile=(info.tile_length, info.tile_width) if info.tiled else None,
             rows_per_strip=None if info.tiled else info.rows_per_strip,
             compression=_text(info.compression_name), bigtiff=bool(info.bigtiff),
-            big_endian=bool(info.big_endian), levels=info.levels, level=info.level)
+            big_endian=bool(info.big_endian), levels=info.levels, level=info.level,
+            spacing_stated=bool(info.spacing_stated), spacing_source=_text(info.spacing_source))
 
     def __enter__(self):
         return self
@@ -203,7 +204,8 @@ def info(path, level=0):
             compression=m["compression"], tiled=m["tiled"], tile=m["tile"],
             rows_per_strip=m["rows_per_strip"], band_unit=r.band_unit(m["ndim"] - 2),
             bigtiff=m["bigtiff"], byte_order="big" if m["big_endian"] else "little",
-            channel_names=r.channel_names())
+            channel_names=r.channel_names(), spacing_stated=m["spacing_stated"],
+            spacing_source=m["spacing_source"], format="tiff", vendor=None)
 
 
 def out_dtype(meta, opts):

@@ -135,13 +135,15 @@ class OpenPixels(Files, unittest.TestCase):
             self.assertEqual(i[k], v, k)
         # Resolution in pixels per cm: 10 / resolution mm per pixel, (Y, X).
         np.testing.assert_allclose(i["spacing"], (10 / 25000, 10 / 20000), rtol=1e-12)
+        self.assertEqual((i["spacing_stated"], i["spacing_source"], i["format"], i["vendor"]),
+                         (True, "resolution tags", "tiff", None))
         self.assertEqual(len(i["levels"]), 1)
         self.assertEqual(i["levels"][0]["shape"], (100, 130, 3))
         g = blockwise.info(self.write("info_grey.tif", grey_image((30, 40), 7),
                                       rowsperstrip=7, compression="zlib"))
         self.assertEqual((g["shape"], g["axes"], g["tiled"], g["tile"], g["rows_per_strip"],
-                          g["band_unit"], g["spacing"]),
-                         ((30, 40), "YX", False, None, 7, 7, (1.0, 1.0)))
+                          g["band_unit"], g["spacing"], g["spacing_stated"], g["spacing_source"]),
+                         ((30, 40), "YX", False, None, 7, 7, (1.0, 1.0), False, "none"))
 
     def test_lazy_and_pathlike(self):
         import pathlib
