@@ -1,6 +1,7 @@
 """Blockwise: statistics and Pearson correlation of the non-overlapping
 blocks of large 2-D and 3-D images, and their non-local means denoising,
-on numpy and dask arrays; whole-slide TIFF files read lazily.
+on numpy and dask arrays; whole-slide TIFF files and vendors' slides read
+lazily.
 
     >>> import numpy as np, blockwise
     >>> a = np.arange(40 * 60, dtype=np.uint16).reshape(40, 60)
@@ -35,8 +36,9 @@ Modules, each using only those before it: _core (the library and its ctypes
 declarations), _tiff (the TIFF library's, loaded by open and info only),
 _args (arguments, checked by Python and the core), _split (views, leading
 axes, thread shares), _numpy, _nlm and _channel (the operations on numpy
-arrays), _read (TIFF files into numpy arrays), dask (on dask arrays, and
-open's lazy arrays).  This module dispatches dask inputs.
+arrays), _read (TIFF files into numpy arrays), _slide (vendors' whole-slide
+files, through python3-openslide), dask (on dask arrays, and open's lazy
+arrays).  This module dispatches dask inputs.
 """
 import functools
 import inspect
@@ -97,7 +99,8 @@ channel = _dispatching(_channel.channel, ("rgb",))
 
 # Hides the builtin open in this module, which does not use that.
 def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
-    """A TIFF file's image at pyramid level `level`, as a lazy dask array.
+    """A TIFF file's or a whole slide's image at pyramid level `level`, as a
+    lazy dask array.
 
     Parameters
     ----------
@@ -106,6 +109,12 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
         (JPEG, Deflate, LZW, ZSTD, ...), classic or BigTIFF; grey, RGB(A),
         YCbCr JPEG (as RGB), palette, or channels of their own; pixel-
         interleaved or planar; pages of one size form a volume (Z).
+        Or a whole slide in a vendor's format (.svs, .ndpi, .mrxs, .scn,
+        .bif, .vms, .vmu, in any case: the command's list), read through
+        OpenSlide's Python binding (Debian's python3-openslide; ImportError
+        naming it when it is missing): 8-bit RGB composited on the slide's
+        background colour, the same pixels the command reads (see
+        blockwise._slide).
     level : int
         Pyramid level: 0 the image itself, 1 the largest reduced copy, and
         so on, largest first (reduced pages in the chain, as vips writes
@@ -118,6 +127,9 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
         "dab", "r", "g", "b", a channel's number (read alone: a planar
         file reads only its planes), or the name an OME-TIFF gives a
         channel ("DAPI"; any case; info() lists them as channel_names).
+        A TIFF file's reader converts while it decodes
+        (bw_tiff_read_channel), so a chunk never holds the channels it is
+        made of; a slide's chunk is converted from its RGB.
     white : float
         The white level of the optical densities (see blockwise.channel);
         0 for the dtype's largest value.
@@ -137,12 +149,15 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
     its region: the graph pickles, and dask.distributed workers read the
     file (the same path must name it there).  Reads release the GIL.
 
-    The spacing (mm per pixel), the levels and the layout: info(path, level).
+    The spacing (mm per pixel; whether the file states it), the levels and
+    the layout: info(path, level).
 
-    Raises ValueError with the TIFF layer's message for a missing or
-    unreadable file or a level that does not exist, and with the core's for
-    a channel the file does not have (TypeError for a pixel format the
-    reader does not read, and for arguments of the wrong kind).
+    Raises ValueError with the TIFF layer's message (OpenSlide's, for a
+    slide: when the slide is opened, or when a chunk it cannot decode is
+    computed) for a missing or unreadable file or a level that does not
+    exist, and with the core's for a channel the file does not have
+    (TypeError for a pixel format the reader does not read, and for
+    arguments of the wrong kind).
 
     See also: info, channel, blockwise.dask.open.
     """
@@ -166,7 +181,22 @@ def info(path, level=0):
     (None for tiles), band_unit (the rows open aligns its chunks to),
     bigtiff, byte_order ("little" or "big").
 
+    Of a whole-slide file (the extensions open reads through OpenSlide):
+    the same keys, those that only a TIFF file has (photometric,
+    compression, rows_per_strip, band_unit, bigtiff, byte_order) None; tile
+    the level's tile (height, width) when OpenSlide states it; spacing
+    from openslide.mpp-x and -y; and also background (the (R, G, B) the
+    slide is composited on).  Both kinds also give spacing_stated (False
+    when the file states no physical spacing: spacing is then 1 per
+    pixel, or ratios without a unit), spacing_source ("resolution tags",
+    "ImageJ", "OME-XML", "Blockwise", "OpenSlide" or "none"), format
+    ("tiff" or "openslide") and vendor (OpenSlide's, such as "aperio";
+    None for TIFF files).
+
     Raises as open does.
     """
+    from . import _slide
+    if _slide.is_slide_path(path):
+        return _slide.info(path, level)
     from . import _read
     return _read.info(path, level)

@@ -11,13 +11,15 @@ looked up by name in the core's table (bw_stat_from_name).  Defaults left
 as None are the core's (bw_nlm_params_init).
 
 Channel conversions are named in the core's table (bw_channel_from_name)
-and checked against an image's channels by bw_channel_params_check.  File
+and checked against an image's channels and the input and output types by
+bw_channel_params_check and bw_channel_plan_make.  File
 names become absolute paths; whether a file and a level exist is the TIFF
 layer's to say.
 
 The checked parameters travel as Options: plain values that pickle and
 tokenize (for dask), with params() making the core's structure.
 """
+import ctypes
 import numbers
 import operator
 import os
@@ -28,6 +30,9 @@ from . import _core as C
 
 SUPPORTED_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32",
                     "float32", "float64")
+#: Bytes a chunk of blockwise.open holds at least (unless the image is
+#: smaller): large enough that per-task overhead does not count.
+CHUNK_BYTES = 16 << 20
 #: Largest extent, size or radius passed to the core (its ptrdiff_t fields).
 MAX_EXTENT = 1 << 62
 _INT_MAX = (1 << 31) - 1
@@ -559,6 +564,23 @@ def check_channels(opts, channels, what):
     """The core's check of opts for an image of `channels` channels
     (bw_channel_params_check): ValueError with its message."""
     C.call(C.channel_params_check, what, opts.params(), channels)
+
+
+def check_conversion(opts, channels, in_dtype, out_dtype, what, name="rgb"):
+    """The core's check of the conversion opts of pixels of `channels`
+    channels of in_dtype to one channel of out_dtype (bw_channel_plan_make:
+    the parameters, as check_channels, then the types): ValueError with its
+    message, before a pixel is read or a graph is built.  TypeError first
+    for a dtype the core has no code for (complex, object, bool, float16,
+    64-bit integers; `name` is the input's)."""
+    check_dtype(np.dtype(in_dtype), name)
+    out_code = dtype_code(np.dtype(out_dtype))
+    if out_code is None:
+        raise TypeError(f"dtype {np.dtype(out_dtype)} is not one the core writes; supported: "
+                        f"{', '.join(SUPPORTED_DTYPES)}")
+    plan = (ctypes.c_double * (C.CHANNEL_PLAN_BYTES // 8))()
+    C.call(C.channel_plan_make, what, opts.params(), channels, dtype_code(np.dtype(in_dtype)),
+           out_code, plan)
 
 
 # ---------------------------------------------------------------------------

@@ -113,16 +113,20 @@ def channel(rgb, channel="luminance", *, white=0, dtype=None, threads=None):
     rounded once to the output type; NaN inputs give NaN.
 
     Raises ValueError with the core's message for an unknown name, a
-    channel that does not exist, or a colour operation on fewer than 3
-    channels; TypeError for arguments of the wrong kind.
+    channel that does not exist, a colour operation on fewer than 3
+    channels, or an output dtype the operation does not write (the core's
+    bw_channel_plan_make says); TypeError for an input or output dtype the
+    core has no code for (complex, object, bool, float16, 64-bit integers:
+    see blockwise._args.SUPPORTED_DTYPES) and for arguments of the wrong
+    kind.  All before any pixel is converted.
     """
     x, code = A.as_input(rgb, "rgb")
     if x.ndim < 3:
         raise ValueError(f"rgb must have shape (..., Y, X, C), channels last; its shape is "
                          f"{x.shape} (a grey image has no channels to convert)")
     opts = A.channel_options(channel, white, "channel")
-    A.check_channels(opts, x.shape[-1], "channel")
     dt = out_dtype(opts, dtype, x.dtype)
+    A.check_conversion(opts, x.shape[-1], x.dtype, dt, "channel")
     threads = A.parse_threads(threads)
     out = np.empty(x.shape[:-1], dtype=dt)
     planes = [x[..., c] for c in range(x.shape[-1])]

@@ -225,6 +225,15 @@ channel_input_region = _declare("bw_channel_input_region", ctypes.c_int,
                                 ctypes.c_int, _Sizes, _P(Region), _P(Region), _P(Error))
 channel_convert = _declare("bw_channel_convert", ctypes.c_int,
                            _P(ChannelParams), ctypes.c_int, _P(View), _P(View), _P(Error))
+# bw_channel_plan_make(params, channels, in, out, plan, err).  The binding
+# makes a plan only to ask the core whether a conversion between two types
+# is valid (its check of parameters and types, with its message); it never
+# reads a plan's fields, which are the implementation's, so the plan is
+# opaque memory of CHANNEL_PLAN_BYTES (the struct takes about 6.3 KB).
+channel_plan_make = _declare("bw_channel_plan_make", ctypes.c_int,
+                             _P(ChannelParams), ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                             ctypes.c_void_p, _P(Error))
+CHANNEL_PLAN_BYTES = 1 << 15
 
 version = version_string().decode("ascii")
 

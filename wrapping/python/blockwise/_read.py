@@ -7,10 +7,11 @@ Arrays are in C order with the channels last: (Y, X) or (Z, Y, X) for one
 channel, (Y, X, C) or (Z, Y, X, C) for several, so that colour images look
 as tifffile and PIL give them.  A channel conversion (ChannelOptions) makes
 one channel per pixel: a channel taken as it is reads only that channel
-(only its planes, in a planar file); the colour operations read the
-region the core's region map gives (bw_channel_input_region, the same
-region) with all its channels and convert it with the core
-(bw_channel_convert).
+(only its planes, in a planar file); the colour operations are done by the
+reader while it decodes (bw_tiff_read_channel: each strip or tile
+converted as it is copied out), so that no buffer of every channel of the
+region is ever made; the values are those bw_tiff_read_channels followed
+by bw_channel_convert give, bit for bit.
 """
 import math
 import os
@@ -23,9 +24,8 @@ from . import _core as C
 from . import _split as S
 from . import _tiff as T
 
-#: Bytes a chunk of blockwise.open holds at least (unless the image is
-#: smaller): large enough that per-task overhead does not count.
-CHUNK_BYTES = 16 << 20
+#: Bytes a chunk of blockwise.open holds at least (blockwise._args').
+CHUNK_BYTES = A.CHUNK_BYTES
 
 _NUMPY_DTYPES = {code: np.dtype(f"{kind}{size}") for (kind, size), code in C.DTYPES.items()}
 
@@ -45,7 +45,8 @@ class Reader:
     numpy dtype), ndim (2 or 3 spatial axes), shape and spacing (those
     axes, C order; spacing in mm), channels, color, alpha, planar,
     bits_per_sample, photometric, tiled, tile ((length, width) or None),
-    rows_per_strip, compression, bigtiff, big_endian, levels, level."""
+    rows_per_strip, compression, bigtiff, big_endian, levels, level,
+    spacing_stated, spacing_source."""
 
     def __init__(self, path, level=0, what="open"):
         self._handle = None
@@ -70,7 +71,8 @@ class Reader:
             tile=(info.tile_length, info.tile_width) if info.tiled else None,
             rows_per_strip=None if info.tiled else info.rows_per_strip,
             compression=_text(info.compression_name), bigtiff=bool(info.bigtiff),
-            big_endian=bool(info.big_endian), levels=info.levels, level=info.level)
+            big_endian=bool(info.big_endian), levels=info.levels, level=info.level,
+            spacing_stated=bool(info.spacing_stated), spacing_source=_text(info.spacing_source))
 
     def __enter__(self):
         return self
@@ -147,6 +149,27 @@ class Reader:
         C.call(T.read_channels, what, handle, C.region(start, size), first, count, views)
         return out
 
+    def read_channel(self, start, size, opts, out=None, what="read"):
+        """The one channel opts (checked ChannelOptions) makes of each pixel
+        of the region (start, size) of the spatial axes, converted by the
+        reader while it decodes (bw_tiff_read_channel), into `out` or a new
+        array of shape size and the conversion's dtype (out_dtype).  `out`
+        may have any strides, and float32 or float64 (or the file's dtype
+        with a channel index)."""
+        handle = self._open_handle()
+        if out is None:
+            out = np.empty(tuple(size), dtype=out_dtype(self.meta, opts))
+        elif out.shape != tuple(size):
+            raise ValueError(f"{what}: out has shape {out.shape}; expected {tuple(size)}")
+        code = A.dtype_code(out.dtype)
+        if code is None:
+            raise TypeError(f"{what}: out has dtype {out.dtype}, which the core does not write")
+        if out.size == 0:
+            return out
+        C.call(T.read_channel, what, handle, C.region(start, size), opts.params(),
+               S.view(out, code))
+        return out
+
 
 def array_shape(spatial, channels):
     """The array shape of an image of `channels` channels: the spatial axes,
@@ -181,7 +204,8 @@ def info(path, level=0):
             compression=m["compression"], tiled=m["tiled"], tile=m["tile"],
             rows_per_strip=m["rows_per_strip"], band_unit=r.band_unit(m["ndim"] - 2),
             bigtiff=m["bigtiff"], byte_order="big" if m["big_endian"] else "little",
-            channel_names=r.channel_names())
+            channel_names=r.channel_names(), spacing_stated=m["spacing_stated"],
+            spacing_source=m["spacing_source"], format="tiff", vendor=None)
 
 
 def out_dtype(meta, opts):
@@ -199,20 +223,16 @@ def read_region(path, level, start, size, opts):
     """The region (start, size) of the spatial axes of level `level` of the
     file: all its channels (opts None; channels last when there are
     several), or the one channel opts (checked ChannelOptions) makes of
-    them.  Opens a reader of its own: tasks of blockwise.open call this,
-    one reader per task, so that any number run at once."""
+    them: a channel taken as it is read alone, a colour operation done by
+    the reader as it decodes (Reader.read_channel), never holding the
+    region's channels.  Opens a reader of its own: tasks of blockwise.open
+    call this, one reader per task, so that any number run at once."""
     with Reader(path, level, "open") as r:
-        m = r.meta
         if opts is None:
             return r.read(start, size, what="open")
         if opts.is_index:
             return r.read(start, size, opts.index, 1, what="open")
-        in_start, in_size = K.input_region(m["ndim"], m["shape"], start, size, "open")
-        pixels = r.read(in_start, in_size, what="open")
-        planes = [pixels[..., c] for c in range(m["channels"])] if m["channels"] > 1 \
-            else [pixels]
-        out = np.empty(tuple(size), dtype=out_dtype(m, opts))
-        return K.convert_into(planes, A.dtype_code(m["dtype"]), out, opts, what="open")
+        return r.read_channel(start, size, opts, what="open")
 
 
 def _round_up(n, unit):

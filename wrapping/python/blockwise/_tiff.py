@@ -38,15 +38,16 @@ COLORS = ("grey", "RGB", "RGBA", "channels")
 
 
 class Info(ctypes.Structure):
-    """bw_tiff_info, as include/bw_tiff.h declares it, up to `level`.
+    """bw_tiff_info, as include/bw_tiff.h declares it, up to
+    `spacing_source`.
 
-    Only a prefix: fields may be appended to the C struct after `level`
-    (spacing units, OME metadata, ...) without breaking this declaration,
+    Only a prefix: fields may be appended to the C struct after it (OME
+    metadata, ...) without breaking this declaration,
     because the binding never allocates a bw_tiff_info nor copies one by
     value: it only reads the fields below through the pointer that
     bw_tiff_reader_info() returns, into the library's own struct, whose
     first fields keep these offsets.  Fields inserted or reordered before
-    `level` would break it: the C struct only grows at its end."""
+    `spacing_source` would break it: the C struct only grows at its end."""
     _fields_ = [("dtype", ctypes.c_int),
                 ("ndim", ctypes.c_int),
                 ("shape", _Int64x3),
@@ -66,7 +67,9 @@ class Info(ctypes.Structure):
                 ("bits_per_sample", ctypes.c_int),
                 ("photometric_name", ctypes.c_char_p),
                 ("levels", ctypes.c_int),
-                ("level", ctypes.c_int)]
+                ("level", ctypes.c_int),
+                ("spacing_stated", ctypes.c_int),
+                ("spacing_source", ctypes.c_char_p)]
 
 
 class Level(ctypes.Structure):
@@ -94,6 +97,8 @@ reader_level = _declare("bw_tiff_reader_level", ctypes.c_int,
 read_channels = _declare("bw_tiff_read_channels", ctypes.c_int,
                          ReaderP, _P(C.Region), ctypes.c_int, ctypes.c_int, _P(C.View),
                          _P(C.Error))
+read_channel = _declare("bw_tiff_read_channel", ctypes.c_int,
+                        ReaderP, _P(C.Region), _P(C.ChannelParams), _P(C.View), _P(C.Error))
 band_unit = _declare("bw_tiff_band_unit", ctypes.c_int64, ReaderP, ctypes.c_int)
 channel_name = _declare("bw_tiff_channel_name", ctypes.c_char_p, ReaderP, ctypes.c_int)
 reader_counters = _declare("bw_tiff_reader_counters", None, ReaderP, _P(Counters))

@@ -47,6 +47,10 @@ def _as_dask(x, name):
     if x is None:
         raise TypeError(f"{name} is None; expected an array")
     if not isinstance(x, da.Array):
+        # The dtype first: dask's own chunking fails on some (object) with
+        # a message about chunks, not about the dtype.
+        dt = getattr(x, "dtype", None)
+        A.check_dtype(np.dtype(dt) if dt is not None else A.as_input(x, name)[0].dtype, name)
         x = da.asarray(x)
     if isinstance(getattr(x, "_meta", None), np.ma.MaskedArray):
         raise TypeError(f"{name} is a masked dask array, whose mask would be ignored")
@@ -310,8 +314,11 @@ def channel(rgb, channel="luminance", *, white=0, dtype=None):
                          f"{x.shape} (a grey image has no channels to convert)")
     _check_known(x.chunks[-1:])
     opts = A.channel_options(channel, white, "channel")
-    A.check_channels(opts, x.shape[-1], "channel")
     dt = K.out_dtype(opts, dtype, x.dtype)
+    # The core's check of the parameters and of both dtypes, before the
+    # graph is built: a lazy array that could only fail when computed is
+    # not made.
+    A.check_conversion(opts, x.shape[-1], x.dtype, dt, "channel")
     x = x.rechunk({x.ndim - 1: -1})
     return da.map_blocks(chunk_channel, x, drop_axis=x.ndim - 1, dtype=dt,
                          meta=np.empty((0,) * (x.ndim - 1), dtype=dt),
@@ -326,56 +333,97 @@ def _starts(chunks):
     return tuple(itertools.accumulate((0,) + tuple(chunks[:-1])))
 
 
-# Named as blockwise.open, which calls it; it hides the builtin open in this
-# module, which does not use that.
-def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
-    """blockwise.open: a TIFF file's level as a lazy dask array.
-
-    Chunks hold at least chunk_bytes bytes of decoded pixels (16 MiB by
-    default: blockwise._read.CHUNK_BYTES) and are aligned to the file's
-    strips and tiles (blockwise._read.plan_chunks): rows in multiples of the
-    band unit, whole width (tile-aligned columns for very wide tiled
-    files), whole pages of volumes.  The channel axis, when there is one,
-    is one chunk.  Each task opens the file with a reader of its own and
-    reads its region only.  The array's name depends on the path, the
-    level, the channel conversion, the chunks and the file's size and
-    modification time.
-
-    See also: blockwise.open, blockwise.info.
-    """
+def _file_array(read, path, level, opts, spatial, shape, dtype):
+    """A lazy array of one task per chunk of the spatial chunks `spatial`,
+    each read(path, level, start, size, opts); shape and dtype are the
+    whole array's (a channel axis last, in one chunk, when it has more
+    axes than `spatial`).  The name depends on the reader, the path, the
+    level, the conversion, the chunks and the file's size and modification
+    time."""
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
-    from . import _read as R
 
-    path = A.parse_path(path, "open")
-    level = A.parse_level(level)
-    if channel is None and A.real(white, "white") != 0:
-        raise ValueError("white= is the white level of a channel conversion: give channel= "
-                         "(such as 'hematoxylin') too")
-    target = R.CHUNK_BYTES if chunk_bytes is None else A.integer(chunk_bytes, "chunk_bytes")
-    if target < 1:
-        raise ValueError(f"chunk_bytes must be at least 1, not {target}")
-    with R.Reader(path, level, "open") as r:
-        meta = r.meta
-        # A channel the file names ("DAPI"), else the core's names.
-        opts = None if channel is None else A.channel_options(r.named_channel(channel), white, "open")
-        if opts is not None:
-            A.check_channels(opts, meta["channels"], f"open: {path}")
-        spatial = R.plan_chunks(r, target)
     stat = os.stat(path)
-    shape = R.out_shape(meta, opts)
-    dtype = R.out_dtype(meta, opts)
     channel_axis = len(shape) > len(spatial)
     chunks = spatial + (((shape[-1],),) if channel_axis else ())
-    name = "blockwise-open-" + tokenize(path, level, opts, chunks, stat.st_size,
-                                         stat.st_mtime_ns)
+    name = "blockwise-open-" + tokenize(read.__module__, path, level, opts, chunks,
+                                         stat.st_size, stat.st_mtime_ns)
     starts = [_starts(c) for c in spatial]
     dsk = {}
     for idx in itertools.product(*(range(len(c)) for c in spatial)):
         start = tuple(s[i] for s, i in zip(starts, idx))
         size = tuple(c[i] for c, i in zip(spatial, idx))
         key = (name,) + idx + ((0,) if channel_axis else ())
-        dsk[key] = (R.read_region, path, level, start, size, opts)
+        dsk[key] = (read, path, level, start, size, opts)
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
     return da.Array(graph, name, chunks, meta=np.empty((0,) * len(shape), dtype=dtype))
 
+
+def _open_tiff(path, level, channel, white, target):
+    from . import _read as R
+
+    with R.Reader(path, level, "open") as r:
+        meta = r.meta
+        # A channel the file names ("DAPI"), else the core's names.
+        opts = None if channel is None else A.channel_options(r.named_channel(channel), white, "open")
+        if opts is not None:
+            A.check_conversion(opts, meta["channels"], meta["dtype"], R.out_dtype(meta, opts),
+                               f"open: {path}")
+        spatial = R.plan_chunks(r, target)
+    return _file_array(R.read_region, path, level, opts, spatial, R.out_shape(meta, opts),
+                       R.out_dtype(meta, opts))
+
+
+def _open_slide(path, level, channel, white, target):
+    from . import _slide as S
+
+    meta = S.Slide(path, level, "open").meta
+    shape, dtype = meta["shape"] + (3,), np.dtype(np.uint8)
+    opts = None
+    if channel is not None:
+        opts = A.channel_options(channel, white, "open")
+        dtype = K.out_dtype(opts, None, dtype)
+        A.check_conversion(opts, 3, np.uint8, dtype, f"open: {path}")
+        shape = meta["shape"]
+    return _file_array(S.read_region, path, level, opts, S.plan_chunks(meta, target), shape,
+                       dtype)
+
+
+# Named as blockwise.open, which calls it; it hides the builtin open in this
+# module, which does not use that.
+def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
+    """blockwise.open: a TIFF file's or a whole slide's level as a lazy
+    dask array.
+
+    TIFF files: chunks hold at least chunk_bytes bytes of decoded pixels
+    (16 MiB by default: blockwise._args.CHUNK_BYTES) and are aligned to the
+    file's strips and tiles (blockwise._read.plan_chunks): rows in
+    multiples of the band unit, whole width (tile-aligned columns for very
+    wide tiled files), whole pages of volumes.  Each task opens the file
+    with a reader of its own and reads its region only.
+
+    Whole slides (the extensions of blockwise._slide.EXTENSIONS), through
+    python3-openslide: about square chunks of at least chunk_bytes bytes of
+    RGB, their edges on the level's tile edges (blockwise._slide.plan_chunks);
+    each task reads its region with OpenSlide.read_region through the
+    handle its process keeps for the file (blockwise._slide).
+
+    The channel axis, when there is one, is one chunk.  The array's name
+    depends on the path, the level, the channel conversion, the chunks and
+    the file's size and modification time.
+
+    See also: blockwise.open, blockwise.info.
+    """
+    from . import _slide
+
+    path = A.parse_path(path, "open")
+    level = A.parse_level(level)
+    if channel is None and A.real(white, "white") != 0:
+        raise ValueError("white= is the white level of a channel conversion: give channel= "
+                         "(such as 'hematoxylin') too")
+    target = A.CHUNK_BYTES if chunk_bytes is None else A.integer(chunk_bytes, "chunk_bytes")
+    if target < 1:
+        raise ValueError(f"chunk_bytes must be at least 1, not {target}")
+    if _slide.is_slide_path(path):
+        return _open_slide(path, level, channel, white, target)
+    return _open_tiff(path, level, channel, white, target)

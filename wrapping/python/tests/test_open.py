@@ -135,13 +135,15 @@ class OpenPixels(Files, unittest.TestCase):
             self.assertEqual(i[k], v, k)
         # Resolution in pixels per cm: 10 / resolution mm per pixel, (Y, X).
         np.testing.assert_allclose(i["spacing"], (10 / 25000, 10 / 20000), rtol=1e-12)
+        self.assertEqual((i["spacing_stated"], i["spacing_source"], i["format"], i["vendor"]),
+                         (True, "resolution tags", "tiff", None))
         self.assertEqual(len(i["levels"]), 1)
         self.assertEqual(i["levels"][0]["shape"], (100, 130, 3))
         g = blockwise.info(self.write("info_grey.tif", grey_image((30, 40), 7),
                                       rowsperstrip=7, compression="zlib"))
         self.assertEqual((g["shape"], g["axes"], g["tiled"], g["tile"], g["rows_per_strip"],
-                          g["band_unit"], g["spacing"]),
-                         ((30, 40), "YX", False, None, 7, 7, (1.0, 1.0)))
+                          g["band_unit"], g["spacing"], g["spacing_stated"], g["spacing_source"]),
+                         ((30, 40), "YX", False, None, 7, 7, (1.0, 1.0), False, "none"))
 
     def test_lazy_and_pathlike(self):
         import pathlib
@@ -368,6 +370,182 @@ class OpenChannel(Files, unittest.TestCase):
         ])
 
 
+    def test_dtypes(self):
+        """Input and output dtypes the core does not convert: TypeError (or
+        the core's ValueError for a dtype it writes but not for this
+        operation) before any pixel is converted, and on dask arrays before
+        a graph is made."""
+        import dask.array as da
+        import blockwise.dask as bd
+        x = rgb_image((20, 30), 29)
+        for dt in (np.complex64, object, bool, np.float16, np.int64, np.uint64):
+            y = x.astype(dt)
+            for name, call in (("numpy", lambda: blockwise.channel(y)),
+                               ("dask", lambda: bd.channel(da.from_array(y, chunks=(10, 10, 3)))),
+                               ("dispatch", lambda: blockwise.channel(
+                                   da.from_array(y, chunks=(10, 10, 3)), "hematoxylin")),
+                               ("numpy to dask", lambda: bd.channel(y, "od"))):
+                with self.subTest(dtype=np.dtype(dt).name, path=name):
+                    with self.assertRaises(TypeError) as cm:
+                        call()
+                    self.assertIn(f"rgb has dtype {np.dtype(dt)}, which the core does not read",
+                                  str(cm.exception))
+        dx = da.from_array(x, chunks=(10, 10, 3))
+        for dt in (np.complex64, bool, np.float16):
+            for call in (lambda: blockwise.channel(x, dtype=dt), lambda: bd.channel(dx, dtype=dt)):
+                with self.subTest(out=np.dtype(dt).name):
+                    with self.assertRaises(TypeError) as cm:
+                        call()
+                    self.assertIn(f"dtype {np.dtype(dt)} is not one the core writes",
+                                  str(cm.exception))
+        from blockwise import _core as C
+        p = C.ChannelParams()
+        C.channel_params_init(p)
+        plan = (ctypes.c_double * (C.CHANNEL_PLAN_BYTES // 8))()
+        for dt, code in ((np.uint16, 3), (np.int32, 6)):
+            message = core_message(C.channel_plan_make, p, 3, 1, code, plan)
+            for call in (lambda: blockwise.channel(x, dtype=dt),
+                         lambda: bd.channel(dx, dtype=dt)):  # not only when computed
+                with self.subTest(out=np.dtype(dt).name):
+                    with self.assertRaises(ValueError) as cm:
+                        call()
+                    self.assertIn(message, str(cm.exception))
+        # A channel as it is may keep the input's dtype, lazily too.
+        assert_same_bits(self, bd.channel(dx, "g", dtype=np.uint8).compute(), x[..., 1])
+
+
+def two_step(reader, start, size, opts, dtype=np.float32):
+    """The conversion as blockwise.open made it before the reader converted
+    while decoding: every channel of the region read, then the core's
+    bw_channel_convert."""
+    from blockwise import _args, _channel
+    pixels = reader.read(start, size)
+    planes = [pixels[..., c] for c in range(pixels.shape[-1])]
+    out = np.empty(tuple(size), dtype)
+    return _channel.convert_into(planes, _args.dtype_code(pixels.dtype), out, opts)
+
+
+class OpenFused(Files, unittest.TestCase):
+    """open(channel=) converts while the reader decodes
+    (bw_tiff_read_channel): the same bits as reading every channel and
+    converting them (the two-step path open had), for every layout the
+    reader has (interleaved strips and tiles, planar, RGBA, 16 bits, JPEG,
+    palette, volumes), whole and in regions not aligned to strips or tiles;
+    near scikit-image; and no buffer of the region's channels."""
+
+    OPS = ("luminance", "od", "hematoxylin", "eosin", "dab")
+
+    def files(self):
+        from PIL import Image
+        x = rgb_image((150, 170), 70)
+        files = {}
+        for name, data, kw in (
+                ("f_tiles.tif", x, dict(tile=(32, 48), compression="zlib")),
+                ("f_strips.tif", x, dict(rowsperstrip=7)),
+                ("f_planar.tif", np.moveaxis(x, -1, 0), dict(planarconfig="separate",
+                                                              rowsperstrip=9, compression="zlib")),
+                ("f_rgba.tif", np.concatenate([x, x[..., :1] // 3 + 7], -1),
+                 dict(extrasamples=["unassalpha"], tile=(64, 64))),
+                ("f_16.tif", rgb_image((150, 170), 71, np.uint16), dict(tile=(32, 32),
+                                                                        compression="zlib")),
+                ("f_volume.tif", np.stack([x, x[::-1], x[:, ::-1]]), dict(compression="zlib"))):
+            files[name] = self.write(name, data, photometric="rgb", **kw)
+        index = (x[..., 0] // 16).astype(np.uint8)
+        cmap = (np.stack([np.arange(256) * 256, 65535 - np.arange(256) * 200,
+                          np.arange(256) * 100]) % 65536).astype(np.uint16)
+        files["f_palette.tif"] = self.write("f_palette.tif", index, photometric="palette",
+                                            colormap=cmap)
+        png = self.path("f.png")
+        Image.fromarray(x).save(png)
+        files["f_jpeg.tif"] = self.path("f_jpeg.tif")
+        subprocess.run(["vips", "tiffsave", png, files["f_jpeg.tif"], "--tile", "--tile-width",
+                        "64", "--tile-height", "64", "--pyramid", "--compression", "jpeg"],
+                       check=True)
+        return files
+
+    def test_same_bits_as_two_steps(self):
+        from blockwise import _args, _read
+        for name, p in self.files().items():
+            levels = blockwise.info(p)["levels"]
+            for level in range(min(2, len(levels))):
+                with _read.Reader(p, level) as r:
+                    shape = r.meta["shape"]
+                    k = len(shape)
+                    boxes = [((0,) * k, shape),
+                             ((0,) * (k - 2) + (5, 11), (1,) * (k - 2) + (33, 61)),
+                             (tuple(n - m for n, m in zip(shape, (1,) * (k - 2) + (17, 40))),
+                              (1,) * (k - 2) + (17, 40))]
+                    for op in self.OPS:
+                        opts = _args.channel_options(op, 0, "test")
+                        for start, size in boxes:
+                            msg = f"{name} level {level} {op} {start} {size}"
+                            want = two_step(r, start, size, opts)
+                            assert_same_bits(self, _read.read_region(p, level, start, size, opts),
+                                             want, msg)
+                            assert_same_bits(self, r.read_channel(start, size, opts), want, msg)
+                        # float64, and an output with strides of its own.
+                        start, size = boxes[1]
+                        want = two_step(r, start, size, opts, np.float64)
+                        out = np.full(tuple(size[:-1]) + (2 * size[-1],), np.nan)[..., ::-2]
+                        r.read_channel(start, size, opts, out=out)
+                        assert_same_bits(self, out, want, f"{name} {op} float64 strided")
+                for op in self.OPS:
+                    for chunk_bytes in (None, 3000):
+                        with _read.Reader(p, level) as r:
+                            want = two_step(r, (0,) * len(r.meta["shape"]), r.meta["shape"],
+                                            _args.channel_options(op, 0, "test"))
+                        got = blockwise.open(p, level, op, chunk_bytes=chunk_bytes).compute()
+                        assert_same_bits(self, got, want, f"open {name} {level} {op} {chunk_bytes}")
+
+    def test_against_skimage(self):
+        from skimage.color import rgb2gray, rgb2hed
+        for name, p in self.files().items():
+            if name == "f_jpeg.tif":
+                continue  # tifffile here decodes no JPEG
+            x = tifffile.imread(p)
+            if name == "f_planar.tif":
+                x = np.moveaxis(x, 0, -1)
+            if name == "f_palette.tif":
+                page = tifffile.TiffFile(p).pages[0]
+                x = (page.colormap.T[x] >> 8).astype(np.uint8)
+            x = x[..., :3]
+            top = np.iinfo(x.dtype).max
+            np.testing.assert_allclose(blockwise.open(p, channel="luminance").compute(),
+                                       rgb2gray(x) * top, rtol=0, atol=1e-5 * top / 255,
+                                       err_msg=name)
+            hed = rgb2hed(x)
+            for k, op in enumerate(("hematoxylin", "eosin", "dab")):
+                np.testing.assert_allclose(blockwise.open(p, channel=op).compute(), hed[..., k],
+                                           rtol=0, atol=1e-5, err_msg=f"{name} {op}")
+
+    def test_no_buffer_of_channels(self):
+        """A chunk's read allocates its output and nothing of the size of
+        its RGB (numpy's allocations are traced by tracemalloc): the two-step
+        path needed 3 bytes per pixel more."""
+        import tracemalloc
+        from blockwise import _args, _read
+        x = rgb_image((512, 1024), 72)
+        p = self.write("f_big.tif", x, photometric="rgb", tile=(64, 64), compression="zlib")
+        opts = _args.channel_options("hematoxylin", 0, "test")
+        out_bytes = x.shape[0] * x.shape[1] * 4
+        for read in (lambda: _read.read_region(p, 0, (0, 0), x.shape[:2], opts),
+                     lambda: _read.read_region(p, 0, (0, 0), x.shape[:2], None)):
+            read()  # imports and first-use allocations out of the way
+        tracemalloc.start()
+        try:
+            got = _read.read_region(p, 0, (0, 0), x.shape[:2], opts)
+            fused = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            with _read.Reader(p) as r:
+                old = two_step(r, (0, 0), x.shape[:2], opts)
+            two = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert_same_bits(self, got, old)
+        self.assertLess(fused, out_bytes + x.size // 4, "the fused read held the channels")
+        self.assertGreater(two, out_bytes + x.size, "the two-step path holds the channels")
+
+
 class OpenChunks(Files, unittest.TestCase):
     """Chunks aligned to strips and tiles, worked out by hand; a small
     region reads one chunk and decodes its tiles only; the graph pickles."""
@@ -587,7 +765,7 @@ class OpenGil(Files, unittest.TestCase):
 
 GROUPS = {"open_pixels": OpenPixels, "open_levels": OpenLevels, "open_channel": OpenChannel,
           "open_chunks": OpenChunks, "open_distributed": OpenDistributed,
-          "open_errors": OpenErrors, "open_gil": OpenGil}
+          "open_errors": OpenErrors, "open_gil": OpenGil, "open_fused": OpenFused}
 
 if __name__ == "__main__":
     main(__doc__, GROUPS)
