@@ -7,7 +7,6 @@
 #define itkBlockShiftImageFilter_hxx
 
 #include "itkBlockShiftImageFilter.h"
-#include "itkContinuousIndex.h"
 
 #include <cmath>
 
@@ -59,8 +58,7 @@ void
 BlockShiftImageFilter<TInputImage, TDisplacementImage>::SetFillValue(double value)
 {
   bw_shift_params p = m_Parameters;
-  p.use_fill = std::isnan(value) ? 0 : 1;
-  p.fill = value;
+  blockwise::SetFill(p, value);
   this->SetCoreParameters(p);
 }
 
@@ -74,8 +72,7 @@ BlockShiftImageFilter<TInputImage, TDisplacementImage>::SetCoreParameters(const 
                       << ImageDimension << "-D images");
   }
   const bw_shift_params & o = m_Parameters;
-  bool same = parameters.use_fill == o.use_fill &&
-              (parameters.fill == o.fill || (std::isnan(parameters.fill) && std::isnan(o.fill)));
+  bool same = blockwise::SameFill(parameters, o);
   for (unsigned int d = 0; d < BW_MAX_DIMS; ++d)
   {
     same = same && parameters.block[d] == o.block[d] && parameters.search[d] == o.search[d];
@@ -134,19 +131,6 @@ BlockShiftImageFilter<TInputImage, TDisplacementImage>::GenerateOutputInformatio
     itkExceptionMacro(<< "Cannot cut an image of size " << largest.GetSize() << " into blocks of "
                       << this->GetBlockSize() << ": " << err.message);
   }
-  OutputRegionType                         outLargest;
-  typename TDisplacementImage::SpacingType spacing;
-  ContinuousIndex<double, ImageDimension>  firstCentre;
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    outLargest.SetIndex(d, 0);
-    outLargest.SetSize(d, static_cast<SizeValueType>(outShape[ImageDimension - 1 - d]));
-    const double block = static_cast<double>(m_Parameters.block[ImageDimension - 1 - d]);
-    spacing[d] = input->GetSpacing()[d] * block;
-    firstCentre[d] = static_cast<double>(largest.GetIndex(d)) + 0.5 * (block - 1.0);
-  }
-  typename TDisplacementImage::PointType origin;
-  input->TransformContinuousIndexToPhysicalPoint(firstCentre, origin);
   for (unsigned int i = 0; i < 3; ++i)
   {
     auto * out = dynamic_cast<ImageBase<ImageDimension> *>(this->ProcessObject::GetOutput(i));
@@ -154,10 +138,7 @@ BlockShiftImageFilter<TInputImage, TDisplacementImage>::GenerateOutputInformatio
     {
       continue;
     }
-    out->SetLargestPossibleRegion(outLargest);
-    out->SetSpacing(spacing);
-    out->SetOrigin(origin);
-    out->SetDirection(input->GetDirection());
+    blockwise::SetBlockGrid(input, outShape, m_Parameters.block, out);
   }
 }
 

@@ -11,11 +11,13 @@
 #include "blockwise.h"
 
 #include "itkImageBase.h"
+#include "itkContinuousIndex.h"
 #include "itkImageRegion.h"
 #include "itkIntTypes.h"
 #include "itkMacro.h"
 #include "itkProcessObject.h"
 
+#include <cmath>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -268,6 +270,52 @@ MapRegion(const ImageBase<D> * input, const ImageRegion<D> & outputRegion, const
                              << err.message);
   }
   return FromCore(inCore, largest.GetIndex());
+}
+
+/** The fill value of the core's parameters @p (bw_block_params,
+ * bw_local_params, bw_shift_params): NaN for none. */
+template <typename TParams>
+void
+SetFill(TParams & p, double value)
+{
+  p.use_fill = std::isnan(value) ? 0 : 1;
+  p.fill = value;
+}
+
+/** Whether @a and @b have the same fill value (NaN equals NaN). */
+template <typename TParams>
+bool
+SameFill(const TParams & a, const TParams & b)
+{
+  return a.use_fill == b.use_fill && (a.fill == b.fill || (std::isnan(a.fill) && std::isnan(b.fill)));
+}
+
+/** The geometry of a map of one pixel per block over @input: @outShape
+ * blocks and @block pixels per block (both C order), spacing the block
+ * times the input's, origin at the centre of the first block, the input's
+ * direction. */
+template <unsigned int D>
+void
+SetBlockGrid(const ImageBase<D> * input, const ptrdiff_t * outShape, const ptrdiff_t * block, ImageBase<D> * output)
+{
+  const ImageRegion<D>               largest = input->GetLargestPossibleRegion();
+  ImageRegion<D>                     outLargest;
+  typename ImageBase<D>::SpacingType spacing;
+  ContinuousIndex<double, D>         firstCentre;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    outLargest.SetIndex(d, 0);
+    outLargest.SetSize(d, static_cast<SizeValueType>(outShape[D - 1 - d]));
+    const double b = static_cast<double>(block[D - 1 - d]);
+    spacing[d] = input->GetSpacing()[d] * b;
+    firstCentre[d] = static_cast<double>(largest.GetIndex(d)) + 0.5 * (b - 1.0);
+  }
+  typename ImageBase<D>::PointType origin;
+  input->TransformContinuousIndexToPhysicalPoint(firstCentre, origin);
+  output->SetLargestPossibleRegion(outLargest);
+  output->SetSpacing(spacing);
+  output->SetOrigin(origin);
+  output->SetDirection(input->GetDirection());
 }
 
 /** Asks every image input of @filter for @region, the region its output's

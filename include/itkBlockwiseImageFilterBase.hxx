@@ -7,7 +7,6 @@
 #define itkBlockwiseImageFilterBase_hxx
 
 #include "itkBlockwiseImageFilterBase.h"
-#include "itkContinuousIndex.h"
 
 #include <cmath>
 
@@ -52,8 +51,7 @@ void
 BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetFillValue(double value)
 {
   bw_block_params p = m_Parameters;
-  p.use_fill = std::isnan(value) ? 0 : 1;
-  p.fill = value;
+  blockwise::SetFill(p, value);
   this->SetCoreParameters(p);
 }
 
@@ -67,9 +65,7 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::SetCoreParameters(const bw_
                       << ImageDimension << "-D images");
   }
   const bw_block_params & o = m_Parameters;
-  bool                    same = parameters.edge == o.edge && parameters.ddof == o.ddof &&
-              parameters.use_fill == o.use_fill &&
-              (parameters.fill == o.fill || (std::isnan(parameters.fill) && std::isnan(o.fill)));
+  bool same = parameters.edge == o.edge && parameters.ddof == o.ddof && blockwise::SameFill(parameters, o);
   for (unsigned int d = 0; d < BW_MAX_DIMS; ++d)
   {
     same = same && parameters.block[d] == o.block[d];
@@ -164,24 +160,7 @@ BlockwiseImageFilterBase<TInputImage, TOutputImage>::GenerateOutputInformation()
                       << err.message);
   }
 
-  OutputRegionType outLargest;
-  typename TOutputImage::SpacingType     spacing;
-  ContinuousIndex<double, ImageDimension> firstCentre;
-  for (unsigned int d = 0; d < ImageDimension; ++d)
-  {
-    outLargest.SetIndex(d, 0);
-    outLargest.SetSize(d, static_cast<SizeValueType>(outShape[ImageDimension - 1 - d]));
-    const double block = static_cast<double>(m_Parameters.block[ImageDimension - 1 - d]);
-    spacing[d] = input->GetSpacing()[d] * block;
-    firstCentre[d] = static_cast<double>(largest.GetIndex(d)) + 0.5 * (block - 1.0);
-  }
-  typename TOutputImage::PointType origin;
-  input->TransformContinuousIndexToPhysicalPoint(firstCentre, origin);
-
-  output->SetLargestPossibleRegion(outLargest);
-  output->SetSpacing(spacing);
-  output->SetOrigin(origin);
-  output->SetDirection(input->GetDirection());
+  blockwise::SetBlockGrid(input, outShape, m_Parameters.block, output);
 }
 
 template <typename TInputImage, typename TOutputImage>

@@ -53,8 +53,7 @@ void
 LocalStatisticsImageFilter<TInputImage, TOutputImage>::SetFillValue(double value)
 {
   bw_local_params p = m_Parameters;
-  p.use_fill = std::isnan(value) ? 0 : 1;
-  p.fill = value;
+  blockwise::SetFill(p, value);
   this->SetCoreParameters(p);
 }
 
@@ -68,8 +67,7 @@ LocalStatisticsImageFilter<TInputImage, TOutputImage>::SetCoreParameters(const b
                       << ImageDimension << "-D images");
   }
   const bw_local_params & o = m_Parameters;
-  bool same = parameters.ddof == o.ddof && parameters.use_fill == o.use_fill &&
-              (parameters.fill == o.fill || (std::isnan(parameters.fill) && std::isnan(o.fill)));
+  bool same = parameters.ddof == o.ddof && blockwise::SameFill(parameters, o);
   for (unsigned int d = 0; d < BW_MAX_DIMS; ++d)
   {
     same = same && parameters.radius[d] == o.radius[d] && parameters.step[d] == o.step[d];
