@@ -159,12 +159,23 @@ static bw_status decode_chunk(bw_tiff_reader *r, size_t z, uint32_t chunk, uint6
 
 /* Sets *out to the decoded strip or tile @col of chunk row @row of page @z
  * (strip or tile number @chunk, @bytes decoded bytes): from the cache, or
- * decoded now and kept there. */
+ * decoded now and kept there; or, when @keep is 0 (no read in order needs
+ * the chunk again), decoded into the scratch buffer, which stays in cache
+ * from one chunk to the next where a slot of its own would not. */
 static bw_status get_chunk(bw_tiff_reader *r, size_t z, int plane, uint32_t row,
-                           uint32_t col, uint32_t chunk, uint64_t bytes,
+                           uint32_t col, uint32_t chunk, uint64_t bytes, int keep,
                            const unsigned char **out, bw_error *err) {
   const page_layout *pl = &r->pages[z];
   chunk_cache *c = &r->cache;
+  const int held = c->valid && c->page == z && c->plane == plane && c->row == row &&
+                   c->slot && col < c->nslots && c->ready[col];
+  if (!keep && !held) {
+    bw_status st = ensure_scratch(r, bytes, err);
+    if (st == BW_OK) st = decode_chunk(r, z, chunk, bytes, r->scratch, err);
+    if (st != BW_OK) return st;
+    *out = r->scratch;
+    return BW_OK;
+  }
   uint64_t slot_bytes = pl->tiled ? (uint64_t)pl->tl * pl->chunk_row_bytes
                                   : (uint64_t)pl->rps * r->row_bytes;
   /* Slots for the tiles across, as many as the bound lets the cache hold
@@ -335,7 +346,7 @@ static bw_status read_strips(bw_tiff_reader *r, size_t z, int plane, const dst_p
     }
     const unsigned char *buf = NULL;
     bw_status st = get_chunk(r, z, plane, s, 0, first + s, (uint64_t)(sy1 - sy0) * row_bytes,
-                             &buf, err);
+                             1, &buf, err);
     if (st != BW_OK) return st;
     for (uint32_t y = a; y < b; y++)
       bw_tiff_put_pixels(r, d, plane, y, buf + (uint64_t)(y - sy0) * row_bytes, d->x0, d->x0,
@@ -361,9 +372,14 @@ static bw_status read_tiles(bw_tiff_reader *r, size_t z, int plane, const dst_pl
       uint64_t tx0 = (uint64_t)tx * pl->tw;
       uint32_t c0 = (uint64_t)d->x0 > tx0 ? d->x0 : (uint32_t)tx0;
       uint32_t c1 = (uint64_t)d->x1 < tx0 + pl->tw ? d->x1 : (uint32_t)(tx0 + pl->tw);
+      /* A tile the region takes to its last row and column is not kept:
+       * reads in order (bands down, pieces across) do not come back to it. */
+      const int keep = (uint64_t)d->y1 < ty0 + pl->tl && d->y1 < r->length ? 1
+                       : (uint64_t)d->x1 < tx0 + pl->tw && d->x1 < r->width ? 1
+                                                                            : 0;
       const unsigned char *buf = NULL;
-      bw_status st =
-          get_chunk(r, z, plane, ty, tx, first + ty * across + tx, tile_bytes, &buf, err);
+      bw_status st = get_chunk(r, z, plane, ty, tx, first + ty * across + tx, tile_bytes, keep,
+                               &buf, err);
       if (st != BW_OK) return st;
       for (uint32_t y = a; y < b; y++)
         bw_tiff_put_pixels(r, d, plane, y, buf + (uint64_t)(y - ty0) * tile_row_bytes,
