@@ -32,6 +32,7 @@ void test_stat_names(void);
 /* test_core_channel.c */
 void test_channel_reference(void);
 void test_channel_u8_bits(void);
+void test_channel_luminance_all(void);
 void test_channel_regions(void);
 void test_channel_names_errors(void);
 

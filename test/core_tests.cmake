@@ -15,7 +15,7 @@ set(BLOCKWISE_CORE_TESTS
   reference integer_sums_exact float_offset constant_blocks nan_propagation
   subregion strided_views one_pass errors region_map pair16
   params_check stat_names output_region
-  channel_reference channel_u8_bits channel_regions channel_names_errors
+  channel_reference channel_u8_bits channel_luminance_all channel_regions channel_names_errors
   local_reference local_large local_corr_adversarial local_float_offset
   local_subregion local_region_map local_errors
   shift_known shift_identical shift_brute_force shift_subregion

@@ -161,6 +161,47 @@ void test_channel_u8_bits(void) {
     }
 }
 
+/* 8-bit luminance of every RGB triple, packed as RGB and RGBA, into
+ * float32 and float64: the vectorised loop gives the bits of the rule
+ * written plainly here (the exact integer numerator times 1e-4 in double,
+ * rounded once more to float32). */
+void test_channel_luminance_all(void) {
+  enum { N = 256 * 256 };
+  uint8_t *rgb = (uint8_t *)malloc((size_t)N * 4);
+  float *f = (float *)malloc((size_t)N * sizeof *f);
+  double *d = (double *)malloc((size_t)N * sizeof *d);
+  CHECK(rgb && f && d, "allocation");
+  bw_channel_params p;
+  bw_channel_params_init(&p);
+  p.op = BW_CHANNEL_LUMINANCE;
+  bw_channel_plan pf, pd;
+  bw_error e;
+  CHECK(bw_channel_plan_make(&p, 4, BW_U8, BW_F32, &pf, &e) == BW_OK, "plan: %s", e.message);
+  CHECK(bw_channel_plan_make(&p, 4, BW_U8, BW_F64, &pd, &e) == BW_OK, "plan: %s", e.message);
+  long wrong = 0;
+  for (int spp = 3; spp <= 4; spp++)
+    for (int r = 0; r < 256; r++) {
+      for (int i = 0; i < N; i++) {
+        rgb[(size_t)i * spp] = (uint8_t)r;
+        rgb[(size_t)i * spp + 1] = (uint8_t)(i >> 8);
+        rgb[(size_t)i * spp + 2] = (uint8_t)(i & 255);
+        if (spp == 4) rgb[(size_t)i * spp + 3] = (uint8_t)(i * 7);
+      }
+      bw_channel_convert_pixels(&pf, rgb, spp, f, sizeof *f, N);
+      bw_channel_convert_pixels(&pd, rgb, spp, d, sizeof *d, N);
+      for (int i = 0; i < N; i++) {
+        const long num = 2125L * r + 7154L * (i >> 8) + 721L * (i & 255);
+        const double want = (double)num * 1e-4;
+        wrong += d[i] != want || f[i] != (float)want;
+      }
+    }
+  CHECK(wrong == 0, "%ld of %d luminances differ from (2125 R + 7154 G + 721 B) * 1e-4", wrong,
+        2 * 256 * N);
+  free(rgb);
+  free(f);
+  free(d);
+}
+
 /* Regions computed alone are bit-identical to the same region of the
  * whole image; the region map is the identity; INDEX into the input's own
  * type is a copy; @white replaces the type's maximum. */

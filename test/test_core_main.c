@@ -27,6 +27,7 @@ static const bw_test tests[] = {
     {"output_region", test_output_region},
     {"channel_reference", test_channel_reference},
     {"channel_u8_bits", test_channel_u8_bits},
+    {"channel_luminance_all", test_channel_luminance_all},
     {"channel_regions", test_channel_regions},
     {"channel_names_errors", test_channel_names_errors},
     {"local_reference", test_local_reference},
