@@ -14,6 +14,7 @@
 #include "memory.h"
 #include "png_write.h"
 #include "render.h"
+#include "tiled_blocks.h"
 
 #include "itkBlockCorrelationImageFilter.h"
 #include "itkBlockStatisticsImageFilter.h"
@@ -168,6 +169,8 @@ private:
   BuildRead(size_t i);
   void
   BuildBlock(size_t i);
+  void
+  BuildTiled(size_t i);
   void
   BuildLocal(size_t i);
   void
@@ -365,7 +368,8 @@ Engine<D>::Run()
     switch (m_Plan.steps[i].step->op)
     {
       case Op::Read:
-        this->BuildRead(i);
+        if (!m_Plan.steps[i].tiled) // else its consumer reads the file
+          this->BuildRead(i);
         break;
       case Op::Corr:
       case Op::Stats:
@@ -378,7 +382,8 @@ Engine<D>::Run()
         this->BuildDenoise(i);
         break;
       case Op::Channel:
-        this->BuildChannel(i);
+        if (!m_Plan.steps[i].tiled)
+          this->BuildChannel(i);
         break;
       default:
         break;

@@ -72,6 +72,8 @@ Engine<D>::BuildBlock(size_t i)
 {
   const ResolvedStep & r = m_Plan.steps[i];
   const Step &         s = *r.step;
+  if (r.tiled)
+    return this->BuildTiled(i);
 
   // Both filters take the core's parameters as the plan made them.
   auto configure = [&](auto f) {
@@ -114,6 +116,58 @@ Engine<D>::BuildBlock(size_t i)
         configure(f);
       });
     }
+  });
+}
+
+/** A block step over tiled TIFFs, in one pass over their tiles: the files
+ * and conversions of the reads (and channel steps) in front of it, which
+ * build nothing of their own. */
+/** The source of a tile-driven block map: 2-D only. */
+template <unsigned int D, typename O>
+struct TiledSource
+{
+  static itk::ProcessObject::Pointer
+  Make(const TiledBlocksSpec &)
+  {
+    throw RuntimeError("internal: a tile-driven block step in " + std::to_string(D) + "-D");
+  }
+};
+template <typename O>
+struct TiledSource<2, O>
+{
+  static itk::ProcessObject::Pointer
+  Make(const TiledBlocksSpec & spec)
+  {
+    auto source = itk::TiledBlocksImageSource<itk::Image<O, 2>>::New();
+    source->SetSpec(spec);
+    return source.GetPointer();
+  }
+};
+
+template <unsigned int D>
+void
+Engine<D>::BuildTiled(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  TiledBlocksSpec      spec;
+  spec.params = r.params;
+  spec.stat = r.stat;
+  for (size_t k : r.inputs)
+  {
+    if (m_Plan.steps[k].step->op == Op::Channel)
+      k = m_Plan.steps[k].inputs[0];
+    const ResolvedStep &   read = m_Plan.steps[k];
+    TiledBlocksSpec::Input input;
+    input.path = read.step->path;
+    input.level = read.node.level;
+    input.convert = read.fused;
+    input.channel = read.channel;
+    spec.inputs.push_back(input);
+  }
+  WithMapType(r.node.dtype, [&](auto out_tag) {
+    using O = typename decltype(out_tag)::type;
+    m_Nodes[i].filter = TiledSource<D, O>::Make(spec);
+    m_Nodes[i].image = m_Nodes[i].filter->GetOutputs().at(0);
   });
 }
 

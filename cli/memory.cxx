@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <thread>
 
 namespace blockwise_cli
 {
@@ -102,6 +104,20 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
       bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.fused_type));
     else if (!(s.step->op == Op::Channel && (s.pass || s.fused)))
       bytes += Pixels(region[k], nd) * static_cast<double>(bw_dtype_size(s.node.dtype)) * s.node.channels;
+    if (s.tiled && (s.step->op == Op::Corr || s.step->op == Op::Stats))
+    {
+      // One pass over the tiles of the files: no image of them.
+      size_t read = s.inputs[0];
+      if (plan.steps[read].step->op == Op::Channel)
+        read = plan.steps[read].inputs[0];
+      const NodeInfo & file = plan.steps[read].node;
+      const unsigned   threads = std::max(1u, std::thread::hardware_concurrency());
+      bytes += TiledWorkingBytes(s.params, file.tile_width, file.tile_length, file.shape[1],
+                                 static_cast<double>(bw_dtype_size(file.dtype)) * file.channels,
+                                 static_cast<double>(bw_dtype_size(plan.steps[s.inputs[0]].node.dtype)),
+                                 static_cast<int>(s.inputs.size()), threads);
+      continue;
+    }
     if (s.inputs.empty())
     {
       // What the reader keeps decoded between pieces: rows of chunks across
@@ -147,6 +163,36 @@ Divisions(const Resolved & plan, size_t node, uint64_t memory)
       n = static_cast<int64_t>(std::min(static_cast<double>(rows) * std::ceil(one / budget), 1.0e6));
   }
   return static_cast<unsigned int>(std::min<int64_t>(n, 1000000));
+}
+
+int64_t
+TiledStripWidth(const bw_block_params & params, uint32_t tile_width)
+{
+  // About 1280 columns: a strip of both files, a row of tiles high, in
+  // float32, is then about the size of a core's L2 cache.  Whole tiles
+  // where a width of whole tiles and whole blocks is not too wide (no
+  // tile decoded for two strips); else whole blocks.
+  constexpr int64_t target = 1280;
+  const int64_t     bx = std::max<int64_t>(params.block[1], 1);
+  const int64_t     tw = std::max<int64_t>(tile_width, 1);
+  int64_t           g = tw, h = bx;
+  while (h != 0)
+    g = std::exchange(h, g % h);
+  const int64_t both = tw / g * bx;
+  if (both <= 4 * target)
+    return both * std::max<int64_t>(1, target / both);
+  return bx * std::max<int64_t>(1, (target + bx - 1) / bx);
+}
+
+double
+TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t tile_length, int64_t width,
+                  double file_bytes, double pixel_bytes, int inputs, unsigned threads)
+{
+  const double strip = static_cast<double>(TiledStripWidth(params, tile_width));
+  const double carried = static_cast<double>(std::max<int64_t>(params.block[0] - 1, 0));
+  const double per_thread = (carried + tile_length) * strip * pixel_bytes +
+                            static_cast<double>(tile_width) * tile_length * file_bytes;
+  return inputs * (threads * per_thread + carried * static_cast<double>(width) * pixel_bytes);
 }
 
 uint64_t

@@ -30,6 +30,20 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows);
 unsigned int
 Divisions(const Resolved & plan, size_t node, uint64_t memory);
 
+/** Columns of a strip of the tile-driven block pass (tiled_blocks.h):
+ * whole blocks, and whole tiles of @tile_width where the two meet often
+ * enough. */
+int64_t
+TiledStripWidth(const bw_block_params & params, uint32_t tile_width);
+/** Bytes the tile-driven block pass holds besides its output, on
+ * @threads threads, for @inputs files an image @width pixels wide of
+ * tiles @tile_width x @tile_length holding @file_bytes bytes per pixel,
+ * read as @pixel_bytes per pixel: a strip of each file per thread (the
+ * rows carried from the row of tiles above included), a decoded tile, and
+ * the rows carried across the image. */
+double
+TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t tile_length, int64_t width,
+                  double file_bytes, double pixel_bytes, int inputs, unsigned threads);
 /** How many values of a map a summary keeps for exact percentiles: an
  * eighth of @memory, at most the map's size. */
 uint64_t

@@ -321,6 +321,54 @@ FuseChannels(Resolved & out)
   }
 }
 
+/** A Corr or Stats step over reads of 2-D tiled TIFFs that nothing else
+ * takes, each directly or through a channel step (fused into the read, or
+ * passing a grey image on), with the same tiles and element type: one
+ * pass over the tiles computes it (tiled_blocks.h). */
+void
+TileDrivenBlocks(Resolved & out)
+{
+  std::vector<int> consumers(out.steps.size(), 0);
+  for (const ResolvedStep & r : out.steps)
+    for (size_t in : r.inputs)
+      ++consumers[in];
+  for (ResolvedStep & r : out.steps)
+  {
+    if ((r.step->op != Op::Corr && r.step->op != Op::Stats) || r.params.ndim != 2)
+      continue;
+    bool                 ok = true;
+    std::vector<size_t>  chain;
+    const ResolvedStep * first = nullptr;
+    for (size_t in : r.inputs)
+    {
+      size_t k = in;
+      chain.push_back(k);
+      if (out.steps[k].step->op == Op::Channel && (out.steps[k].fused || out.steps[k].pass) && consumers[k] == 1)
+      {
+        k = out.steps[k].inputs[0];
+        chain.push_back(k);
+      }
+      const ResolvedStep & read = out.steps[k];
+      ok = ok && read.step->op == Op::Read && consumers[k] == 1 && !IsNrrdPath(read.step->path) &&
+           !IsSlidePath(read.step->path) && read.node.ndim == 2 && read.node.tile_width > 0 &&
+           (read.node.channels == 1 || read.fused) && out.steps[in].node.dtype == out.steps[r.inputs[0]].node.dtype;
+      // The element type the block step takes must be the one the reader
+      // makes, as it is in the pipeline (no cast between them).
+      const bw_dtype made = read.fused && read.node.channels > 1 && read.channel.op != BW_CHANNEL_INDEX ? BW_F32
+                                                                                                     : read.node.dtype;
+      ok = ok && made == out.steps[in].node.dtype;
+      if (ok && first != nullptr)
+        ok = read.node.tile_width == first->node.tile_width && read.node.tile_length == first->node.tile_length;
+      first = ok && first == nullptr ? &read : first;
+    }
+    if (!ok)
+      continue;
+    r.tiled = true;
+    for (size_t k : chain)
+      out.steps[k].tiled = true;
+  }
+}
+
 size_t
 ExpectedInputs(Op op)
 {
@@ -480,6 +528,7 @@ ResolveSteps(const Pipeline & p)
     out.steps.push_back(r);
   }
   FuseChannels(out);
+  TileDrivenBlocks(out);
   for (const auto & o : outputs)
   {
     const auto it = reads.find(o.first);

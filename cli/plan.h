@@ -34,6 +34,7 @@ struct NodeInfo
   int      level = 0;                  // the pyramid level read (Read steps)
   int64_t  chunk_rows = 0;             // rows of the decoded strips or tiles a reader
                                        // keeps between pieces (Read steps of TIFFs)
+  uint32_t tile_width = 0, tile_length = 0;   // tiles of a tiled TIFF (Read steps), else 0
   std::vector<std::string> channel_names; // as the file names them ("" unnamed), or none
 };
 
@@ -53,6 +54,11 @@ struct ResolvedStep
   // made so by its input.
   bool                fused = false;
   bw_dtype            fused_type = BW_F32;
+  // Corr or Stats over reads of 2-D tiled TIFFs that nothing else takes
+  // (through a channel step fused into the read, or none): computed in one
+  // pass over the tiles (tiled_blocks.h), and those reads and channel
+  // steps build nothing (Read, Channel: made so by their consumer).
+  bool                tiled = false;
   bw_stat             stat = BW_STAT_CORR;
   bw_tiff_compression compression = BW_TIFF_NONE; // Write
 };

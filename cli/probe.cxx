@@ -277,6 +277,11 @@ ProbeImage(const std::string & path, int level)
   // (uncompressed strips are read by rows into the destination).
   node.chunk_rows = info.tiled ? info.tile_length : info.compression != 1 /* COMPRESSION_NONE */ ? info.rows_per_strip : 0;
   node.level = info.level;
+  if (info.tiled)
+  {
+    node.tile_width = info.tile_width;
+    node.tile_length = info.tile_length;
+  }
   for (const auto & n : names)
     if (!n.empty())
       node.channel_names = names; // any name given: all of them, by channel

@@ -354,7 +354,7 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
       for (int d = r.node.ndim - 1; d >= 0; --d)
         block += std::to_string(r.params.block[d]) + (d ? " x " : "");
       return (s.op == Op::Corr ? (r.stat == BW_STAT_COV ? "covariance" : "correlation") : s.statistic) + " of " +
-             ins + " in " + block + " blocks: " + image;
+             ins + " in " + block + " blocks: " + image + (r.tiled ? " (in one pass over the files' tiles)" : "");
     }
     case Op::Local:
     {

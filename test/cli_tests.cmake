@@ -22,7 +22,7 @@ endfunction()
 blockwise_cli_tests(test_cli_commands.py corr stats denoise info info_spacing heatmap demo local)
 blockwise_cli_tests(test_cli_pipelines.py run pipeline_errors summaries slicer)
 blockwise_cli_tests(test_cli_process.py errors full_disk progress interrupt)
-blockwise_cli_tests(test_cli_slides.py rgb_corr jpeg_slide levels openslide channels)
+blockwise_cli_tests(test_cli_slides.py rgb_corr jpeg_slide tiled_pass levels openslide channels)
 
 # --memory really bounds memory: peak RSS on a 256 MiB pair.  Not under the
 # sanitizers, whose shadow memory and quarantine are not the program's.

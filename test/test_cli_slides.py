@@ -70,6 +70,81 @@ def test_jpeg_slide(tmp):
     np.testing.assert_allclose(tifffile.imread(os.path.join(tmp, "m.tif")), want, rtol=1e-6, atol=1e-4)
 
 
+def block_reference(x, y, block, stat, trim=False):
+    """Per-block corr (of x and y) or mean (of x), float64, by a loop."""
+    by, bx = block
+    ny, nx = x.shape
+    rows = ny // by if trim else -(-ny // by)
+    cols = nx // bx if trim else -(-nx // bx)
+    out = np.full((rows, cols), np.nan)
+    for i in range(rows):
+        for j in range(cols):
+            u = x[i * by:(i + 1) * by, j * bx:(j + 1) * bx].astype(np.float64).ravel()
+            if stat == "mean":
+                out[i, j] = u.mean()
+                continue
+            v = y[i * by:(i + 1) * by, j * bx:(j + 1) * bx].astype(np.float64).ravel()
+            du, dv = u - u.mean(), v - v.mean()
+            den = np.sqrt((du * du).sum() * (dv * dv).sum())
+            out[i, j] = (du * dv).sum() / den if den > 0 else np.nan
+    return out
+
+
+def test_tiled_pass(tmp):
+    """A block step over reads of tiled TIFFs that nothing else takes runs
+    in one pass over their tiles: its map is bit for bit the one the ITK
+    pipeline makes (the same steps with a second consumer of a read), in
+    any number of pieces and threads, and near a float64 reference."""
+    a, b = rgb_pair((700, 1000), 11)
+    pa, pb = os.path.join(tmp, "ta.tif"), os.path.join(tmp, "tb.tif")
+    tifffile.imwrite(pa, a, photometric="rgb", tile=(64, 128), compression="zlib")
+    tifffile.imwrite(pb, b, photometric="rgb", tile=(64, 128), compression="zlib")
+    g = a[..., 1].astype(np.uint16) * 250 + np.arange(1000, dtype=np.uint16)
+    pg = os.path.join(tmp, "tg.tif")
+    tifffile.imwrite(pg, g, photometric="minisblack", tile=(48, 80))
+    lum = np.array([0.2125, 0.7154, 0.0721])
+    la, lb = a.astype(np.float64) @ lum, b.astype(np.float64) @ lum
+
+    def pipeline(name, files, block, op, extra, second, channel=None):
+        """Reads, channel steps, one block step written to NAME.tif; with
+        @second, a mean of the first channel step too, which gives its
+        read a second consumer."""
+        steps = [{"name": f"f{k}", "op": "read", "path": f} for k, f in enumerate(files)]
+        steps += [{"name": f"c{k}", "op": "channel", "input": f"f{k}", **({"channel": channel} if channel else {})}
+                  for k in range(len(files))]
+        steps.append({"name": "m", "op": op, "inputs": [f"c{k}" for k in range(len(files))], "block": block,
+                      **extra})
+        steps.append({"name": "w", "op": "write", "input": "m", "path": os.path.join(tmp, name + ".tif")})
+        if second:
+            steps.append({"name": "s", "op": "stats", "inputs": ["c0"], "stat": "max", "block": 5})
+            steps.append({"name": "ws", "op": "write", "input": "s", "path": os.path.join(tmp, name + "_s.tif")})
+        return write_pipeline(tmp, json.dumps({"steps": steps}), name + ".json")
+
+    cases = [("corr", [pa, pb], [10, 10], {}, None, block_reference(la, lb, (10, 10), "corr")),
+             ("corr", [pa, pb], [13, 7], {"edge": "trim"}, None,
+              block_reference(la, lb, (13, 7), "corr", trim=True)),
+             ("corr", [pa, pb], [64, 128], {}, None, block_reference(la, lb, (64, 128), "corr")),
+             ("corr", [pa, pb], [9, 9], {}, "hematoxylin", None),
+             ("stats", [pg], [10, 6], {"stat": "mean"}, None, block_reference(g, None, (10, 6), "mean"))]
+    for n, (op, files, block, extra, channel, want) in enumerate(cases):
+        fast = pipeline(f"fast{n}", files, block, op, extra, False, channel)
+        slow = pipeline(f"slow{n}", files, block, op, extra, True, channel)
+        assert "one pass over the files' tiles" in run("run", fast, "--dry-run").stdout, n
+        assert "one pass" not in run("run", slow, "--dry-run").stdout, n
+        run("run", slow, "--quiet")
+        ref = tifffile.imread(os.path.join(tmp, f"slow{n}.tif"))
+        for options in ([], ["--memory", "1M", "--threads", "1"], ["--memory", "2M", "--threads", "3"]):
+            run("run", fast, "--quiet", *options)
+            got = tifffile.imread(os.path.join(tmp, f"fast{n}.tif"))
+            assert got.shape == ref.shape and np.array_equal(got, ref, equal_nan=True), (n, options)
+        if want is not None:
+            np.testing.assert_allclose(ref, want, atol=2e-5, err_msg=f"case {n}")
+    # The command takes the same pass: its map is the pipeline's.
+    run("corr", pa, pb, "-o", os.path.join(tmp, "cmd.tif"), "--block", "10", "--quiet")
+    assert np.array_equal(tifffile.imread(os.path.join(tmp, "cmd.tif")),
+                          tifffile.imread(os.path.join(tmp, "slow0.tif")), equal_nan=True)
+
+
 def test_levels(tmp):
     """Levels of a pyramid: vips' JPEG pyramid for A, tifffile's SubIFDs for
     B; each level's pixels as PIL and tifffile decode them."""
