@@ -5,6 +5,7 @@
 
 #include "bw_tiff_reader.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* An unsigned integer of @n bytes at @p in the file's byte order. */
@@ -56,6 +57,53 @@ uint64_t bw_tiff_first_directory_value(bw_tiff_file *f, unsigned tag) {
   int big = magic == 43;
   uint64_t off = big ? file_uint(head + 8, 8, be) : file_uint(head + 4, 4, be);
   return bw_tiff_directory_value(f, off, big, be, tag);
+}
+
+void bw_tiff_header_problem(bw_tiff_file *f, char *out, size_t cap) {
+  unsigned char head[16];
+  const int64_t got = bw_tiff_file_pread(f, head, 16, 0);
+  if (got < 8) {
+    snprintf(out, cap, "the file holds %lld bytes, too few for a TIFF header (8)",
+             (long long)(got < 0 ? 0 : got));
+    return;
+  }
+  if (head[0] != head[1] || (head[0] != 'M' && head[0] != 'I')) {
+    snprintf(out, cap, "it does not start as a TIFF file does (\"II\" or \"MM\")");
+    return;
+  }
+  const int be = head[0] == 'M';
+  const uint64_t magic = file_uint(head + 2, 2, be);
+  if (magic != 42 && magic != 43) {
+    snprintf(out, cap, "its header gives version %llu, not 42 (TIFF) or 43 (BigTIFF)",
+             (unsigned long long)magic);
+    return;
+  }
+  const int big = magic == 43;
+  if (big && got < 16) {
+    snprintf(out, cap, "the file is too short for a BigTIFF header (16 bytes)");
+    return;
+  }
+  const uint64_t off = big ? file_uint(head + 8, 8, be) : file_uint(head + 4, 4, be);
+  const int count_size = big ? 8 : 2, entry_size = big ? 20 : 12;
+  unsigned char c[8];
+  if (off == 0 || off > f->size || f->size - off < (uint64_t)count_size ||
+      bw_tiff_file_pread(f, c, (uint64_t)count_size, off) != count_size) {
+    snprintf(out, cap,
+             "its first directory lies at byte %llu, outside the file (%llu bytes): the file is "
+             "truncated or corrupt",
+             (unsigned long long)off, (unsigned long long)f->size);
+    return;
+  }
+  const uint64_t n = file_uint(c, count_size, be);
+  if (n == 0 || n > (f->size - off - (uint64_t)count_size) / (uint64_t)entry_size) {
+    snprintf(out, cap,
+             "its first directory claims %llu entries, which do not fit in the file: the file is "
+             "truncated or corrupt",
+             (unsigned long long)n);
+    return;
+  }
+  snprintf(out, cap, "its first directory is damaged (a tag that every image needs is missing or "
+                     "unreadable)");
 }
 
 bw_status bw_tiff_check_directory_extent(bw_tiff_reader *r, uint64_t off, unsigned dir,

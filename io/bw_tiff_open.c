@@ -309,7 +309,9 @@ static bw_status reader_init(bw_tiff_reader *r, const char *name, int level, bw_
       return bw_tiff_fail(err, BW_ERR_PARAM,
                           "not a readable TIFF file: the first image is a zero-size image "
                           "(ImageWidth or ImageLength is 0)");
-    return bw_tiff_fail_lib(err, BW_ERR_PARAM, &r->msg, "not a readable TIFF file");
+    char why[256];
+    bw_tiff_header_problem(&r->file, why, sizeof why);
+    return bw_tiff_fail(err, BW_ERR_PARAM, "not a readable TIFF file: %s", why);
   }
   TIFF *tif = r->tif;
   r->swapped = TIFFIsByteSwapped(tif) ? 1 : 0;

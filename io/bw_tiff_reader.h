@@ -207,6 +207,11 @@ uint64_t bw_tiff_directory_value(bw_tiff_file *f, uint64_t off, int big, int be,
  * to open); UINT64_MAX also when the file is not TIFF. */
 uint64_t bw_tiff_first_directory_value(bw_tiff_file *f, unsigned tag);
 
+/* Why libtiff refused to open the file @f, in words, into @out (@cap
+ * bytes): too short, not a TIFF header, an unknown version, a first
+ * directory outside the file or too long for it, or else damaged. */
+void bw_tiff_header_problem(bw_tiff_file *f, char *out, size_t cap);
+
 /* Checks that directory @dir at @off, and every value it stores out of
  * line, lie inside the file: BW_ERR_PARAM with a message when not.  libtiff
  * drops a tag whose value is cut off with only a warning; here a file cut

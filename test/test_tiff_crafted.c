@@ -309,6 +309,31 @@ void test_bad_files(void) {
     if (bw_tiff_open_memory(junk, 5, &r, &e) == BW_OK || r)
       ok = 0, fprintf(stderr, "5 bytes accepted\n");
   }
+  /* Headers libtiff refuses, said in words (never libtiff's own text). */
+  {
+    static const struct {
+      const char *bytes;
+      size_t n;
+      const char *words;
+    } heads[] = {
+        {"PK\x03\x04 not a TIFF", 16, "does not start as a TIFF file does"},
+        {"II*", 3, "too few for a TIFF header"},
+        {"MM\0\x2c\0\0\0\x08\0\0", 10, "version 44, not 42"},
+        {"II+\0\x08\0\0\0", 8, "too short for a BigTIFF header"},
+        {"II*\0\xf0\0\0\0\0\0", 10, "first directory lies at byte 240, outside the file"},
+        {"II*\0\0\0\0\0\0\0", 10, "first directory lies at byte 0"},
+        {"II*\0\x08\0\0\0\xff\xff\0\0", 12, "claims 65535 entries"},
+    };
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++) {
+      bw_tiff_reader *r = NULL;
+      bw_error e = {BW_OK, ""};
+      const bw_status st = bw_tiff_open_memory(heads[i].bytes, heads[i].n, &r, &e);
+      if (st != BW_ERR_PARAM || r || !strstr(e.message, "not a readable TIFF file: ") ||
+          !strstr(e.message, heads[i].words) || strstr(e.message, "TIFF directory") ||
+          strstr(e.message, "magic"))
+        ok = 0, fprintf(stderr, "header %zu: %s, expected \"%s\"\n", i, e.message, heads[i].words);
+    }
+  }
   /* Files of the builder, pixel bytes 9 unless a case says. */
   static const uint64_t offs[2] = {0, 32}, counts[2] = {32, 10};
   static const crafted_case cases[] = {
