@@ -273,7 +273,8 @@ def raise_for(status, err, what):
     dtype, MemoryError for memory, ValueError for everything else; the
     message is `what`, then the core's own."""
     message = err.message.decode("utf-8", "replace") or status_string(status).decode()
-    text = f"{what}: {message}"
+    # The core names its operation too ("channel: dst is i8 ..."): once.
+    text = message if message.startswith(f"{what}: ") else f"{what}: {message}"
     if status == ERR_DTYPE:
         raise TypeError(text)
     if status == ERR_NOMEM:

@@ -410,6 +410,8 @@ class OpenChannel(Files, unittest.TestCase):
                     with self.assertRaises(ValueError) as cm:
                         call()
                     self.assertIn(message, str(cm.exception))
+                    # The operation named once, though the core names it too.
+                    self.assertEqual(str(cm.exception).count("channel: "), 1, str(cm.exception))
         # A channel as it is may keep the input's dtype, lazily too.
         assert_same_bits(self, bd.channel(dx, "g", dtype=np.uint8).compute(), x[..., 1])
 
