@@ -218,6 +218,28 @@ BlockwiseOpenSlideImageIO::GenerateStreamableReadRegionFromRequestedRegion(const
   return region;
 }
 
+namespace
+{
+/** The nearest pixel at or before @v (along one axis of a level of
+ * downsample @ds) whose level-0 coordinate, rounded, maps back to it
+ * within 1/512 of a pixel.  OpenSlide takes a region's origin in level-0
+ * coordinates and resamples the level by the fraction left over (cairo's
+ * bilinear filter, 7-bit weights), so a read that starts anywhere else, at
+ * a level whose downsample is not a whole number, gives other values than
+ * a read of the whole level: a read from here, cut, gives the same. */
+int64_t
+ExactStart(int64_t v, double ds)
+{
+  for (; v > 0; --v)
+  {
+    const double back = static_cast<double>(std::llround(static_cast<double>(v) * ds)) / ds;
+    if (std::fabs(back - static_cast<double>(v)) < 1.0 / 512)
+      break;
+  }
+  return v;
+}
+} // namespace
+
 void
 BlockwiseOpenSlideImageIO::Read(void * buffer)
 {
@@ -245,21 +267,27 @@ BlockwiseOpenSlideImageIO::Read(void * buffer)
     {
       return;
     }
-    const int64_t          r0 = static_cast<int64_t>(b) * rows, n = std::min(rows, h - r0);
-    std::vector<uint32_t>  argb(static_cast<size_t>(w * n));
-    // Level-0 coordinates of the band's first pixel.
-    const auto x0 = static_cast<int64_t>(std::llround(static_cast<double>(x) * ds));
-    const auto y0 = static_cast<int64_t>(std::llround(static_cast<double>(y + r0) * ds));
-    openslide_read_region(m_Slide, argb.data(), x0, y0, level, w, n);
+    const int64_t r0 = static_cast<int64_t>(b) * rows, n = std::min(rows, h - r0);
+    // From a pixel whose level-0 coordinates are exact (a few more rows
+    // and columns above and left of the band, cut off after).
+    const int64_t         xs = ExactStart(x, ds), ys = ExactStart(y + r0, ds);
+    const int64_t         rw = w + (x - xs), rh = n + (y + r0 - ys);
+    std::vector<uint32_t> argb(static_cast<size_t>(rw * rh));
+    openslide_read_region(m_Slide, argb.data(), std::llround(static_cast<double>(xs) * ds),
+                          std::llround(static_cast<double>(ys) * ds), level, rw, rh);
     if (openslide_get_error(m_Slide) != nullptr)
     {
       failed = true;
       return;
     }
-    unsigned char * dst = out + static_cast<size_t>(r0 * w) * 3;
-    for (size_t i = 0; i < argb.size(); ++i)
+    for (int64_t r = 0; r < n; ++r)
     {
-      composite(argb[i], m_Background, dst + 3 * i);
+      const uint32_t * src = argb.data() + static_cast<size_t>((r + y + r0 - ys) * rw + (x - xs));
+      unsigned char *  dst = out + static_cast<size_t>((r0 + r) * w) * 3;
+      for (int64_t i = 0; i < w; ++i)
+      {
+        composite(src[i], m_Background, dst + 3 * i);
+      }
     }
   };
   if (bands == 1)

@@ -70,10 +70,14 @@ test_io_openslide()
   if (slide == nullptr)
     return;
   const int32_t levels = openslide_get_level_count(slide);
-  for (int32_t level = 0; level < 2; ++level)
+  // Every level: those past 2 have downsamples that are not whole numbers
+  // (8.03, 16.1), where a band read from anywhere but an exact level-0
+  // coordinate comes out resampled.
+  for (int32_t level = 0; level < levels; ++level)
+  for (unsigned int divisions : { 3u, 7u })
   {
     itk::ImageIOBase::Pointer base;
-    const RGBImage::Pointer   streamed = readSlide(svs, static_cast<unsigned int>(level), 7, &base);
+    const RGBImage::Pointer   streamed = readSlide(svs, static_cast<unsigned int>(level), divisions, &base);
     const RGBImage::Pointer   whole = readSlide(svs, static_cast<unsigned int>(level), 1, nullptr);
     auto *                    io = dynamic_cast<itk::BlockwiseOpenSlideImageIO *>(base.GetPointer());
     CHECK(io->GetNumberOfLevels() == static_cast<unsigned int>(levels), "%u levels, OpenSlide says %d",
@@ -105,8 +109,8 @@ test_io_openslide()
       }
     CHECK(opaque == w * h, "level %d: %ld of %ld pixels opaque", level, opaque, static_cast<long>(w * h));
     CHECK(differ == 0, "level %d: %ld pixels differ from OpenSlide's", level, differ);
-    CHECK(streamedDiffer == 0, "level %d: %ld pixels of the streamed read differ from the whole read", level,
-          streamedDiffer);
+    CHECK(streamedDiffer == 0, "level %d: %ld pixels of the read in %u pieces differ from the whole read", level,
+          streamedDiffer, divisions);
   }
   openslide_close(slide);
   }

@@ -8,10 +8,13 @@ fit its tiles (plan_chunks).
 The pixels are those the command reads through its OpenSlide ImageIO
 (src/itkBlockwiseOpenSlideImageIO.cxx), bit for bit, by the same steps:
 
-- a region of level k is read with OpenSlide.read_region at the level-0
-  coordinates llround(start * downsample), in bands of at most 2**22
-  pixels (the ImageIO's bands), so a band starts where the ImageIO's
-  would for the same region;
+- a region of level k is read in bands of at most 2**22 pixels (the
+  ImageIO's bands), each with OpenSlide.read_region from the nearest pixel
+  at or above and left of the band whose level-0 coordinates,
+  llround(start * downsample), map back to it within 1/512 of a pixel
+  (OpenSlide resamples a level by the fraction left over, so reads that
+  start elsewhere at a level whose downsample is not a whole number give
+  other values than a read of the whole level), then cut to the band;
 - OpenSlide gives premultiplied ARGB and the binding un-premultiplies it
   to RGBA (u = floor(255 c / a), as openslide-python and Pillow do); as
   255 / a >= 1, exactly one integer c gives u, and c = ceil(u a / 255)
@@ -258,17 +261,26 @@ class Slide:
         m = self.meta
         ds, level = m["downsample"], m["level"]
         rows = max(1, min(h, BAND_PIXELS // w))
-        x0 = _llround(x * ds)
+        xs = _exact_start(x, ds)
         for r0 in range(0, h, rows):
             n = min(rows, h - r0)
-            y0 = _llround((y + r0) * ds)
+            ys = _exact_start(y + r0, ds)
             try:
-                rgba = np.asarray(self._slide.read_region((x0, y0), level, (w, n)))
+                rgba = np.asarray(self._slide.read_region(
+                    (_llround(xs * ds), _llround(ys * ds)), level, (w + x - xs, n + y + r0 - ys)))
             except openslide.OpenSlideError as e:
                 _handles.drop(self.path)  # its error sticks to the handle
                 raise ValueError(f"{what}: {self.path}: {e}") from None
-            composite(rgba, m["background"], out[r0:r0 + n])
+            composite(rgba[y + r0 - ys:, x - xs:], m["background"], out[r0:r0 + n])
         return out
+
+
+def _exact_start(v, ds):
+    """The ImageIO's ExactStart: the nearest pixel at or before v whose
+    level-0 coordinate, rounded, maps back to it within 1/512 of a pixel."""
+    while v > 0 and abs(_llround(v * ds) / ds - v) >= 1.0 / 512:
+        v -= 1
+    return v
 
 
 def info(path, level=0):

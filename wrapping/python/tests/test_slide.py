@@ -109,6 +109,27 @@ class SlidePixels(Slides, unittest.TestCase):
                 if start[0] + size[0] > h:
                     self.assertTrue((rgb[h - start[0]:] == 255).all(), "white background")
 
+    def test_fractional_levels(self):
+        """Levels whose downsample is not a whole number (8.03 and 16.1
+        here), where OpenSlide resamples a read that starts at an inexact
+        level-0 coordinate: pieces of any origin (through the function
+        open's tasks run) are still the pixels of the whole level as
+        OpenSlide reads it from its origin."""
+        from blockwise import _slide
+        for level in range(2, self.slide.level_count):
+            with self.subTest(level=level):
+                ds = self.slide.level_downsamples[level]
+                want = self.level_rgb(level)
+                h, w = want.shape[:2]
+                got = np.zeros_like(want)
+                ys = list(range(0, h, 37)) + [h]
+                xs = list(range(0, w, 53)) + [w]
+                for y0, y1 in zip(ys, ys[1:]):
+                    for x0, x1 in zip(xs, xs[1:]):
+                        got[y0:y1, x0:x1] = _slide.read_region(self.svs, level, (y0, x0),
+                                                               (y1 - y0, x1 - x0), None)
+                assert_same_bits(self, got, want, f"level {level} (downsample {ds}) in 37 x 53 pieces")
+
     def test_info(self):
         import openslide
         s = self.slide
