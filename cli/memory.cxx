@@ -184,14 +184,22 @@ TiledStripWidth(const bw_block_params & params, uint32_t tile_width)
   return bx * std::max<int64_t>(1, (target + bx - 1) / bx);
 }
 
+int64_t
+TiledCellWidth(const bw_block_params & params, uint32_t tile_width)
+{
+  const int64_t bx = std::max<int64_t>(params.block[1], 1);
+  const int64_t tw = std::max<int64_t>(tile_width, 1);
+  return std::min(TiledStripWidth(params, tile_width), bx * std::max<int64_t>(1, (tw + bx / 2) / bx));
+}
+
 double
 TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t tile_length, int64_t width,
                   double file_bytes, double pixel_bytes, int inputs, unsigned threads)
 {
-  const double strip = static_cast<double>(TiledStripWidth(params, tile_width));
+  const double cell = static_cast<double>(TiledCellWidth(params, tile_width));
   const double carried = static_cast<double>(std::max<int64_t>(params.block[0] - 1, 0));
-  const double per_thread = (carried + tile_length) * strip * pixel_bytes +
-                            static_cast<double>(tile_width) * tile_length * file_bytes;
+  const double per_thread = (carried + tile_length) * cell * pixel_bytes +
+                            2.0 * static_cast<double>(tile_width) * tile_length * file_bytes;
   return inputs * (threads * per_thread + carried * static_cast<double>(width) * pixel_bytes);
 }
 

@@ -35,12 +35,16 @@ Divisions(const Resolved & plan, size_t node, uint64_t memory);
  * enough. */
 int64_t
 TiledStripWidth(const bw_block_params & params, uint32_t tile_width);
+/** Columns of a cell of such a strip, the piece decoded and reduced at
+ * once: whole blocks, about a tile wide (at most the strip). */
+int64_t
+TiledCellWidth(const bw_block_params & params, uint32_t tile_width);
 /** Bytes the tile-driven block pass holds besides its output, on
  * @threads threads, for @inputs files an image @width pixels wide of
  * tiles @tile_width x @tile_length holding @file_bytes bytes per pixel,
- * read as @pixel_bytes per pixel: a strip of each file per thread (the
- * rows carried from the row of tiles above included), a decoded tile, and
- * the rows carried across the image. */
+ * read as @pixel_bytes per pixel: a cell of each file per thread (the
+ * rows carried from the row of tiles above included), two decoded tiles,
+ * and the rows carried across the image. */
 double
 TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t tile_length, int64_t width,
                   double file_bytes, double pixel_bytes, int inputs, unsigned threads);

@@ -124,6 +124,7 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
   const ptrdiff_t y0 = in.start[0], y1 = in.start[0] + in.size[0];
   const ptrdiff_t x0 = in.start[1], x1 = in.start[1] + in.size[1], nx = x1 - x0;
   const ptrdiff_t ws = static_cast<ptrdiff_t>(TiledStripWidth(p, m_Info.tile_width));
+  const ptrdiff_t cw = static_cast<ptrdiff_t>(TiledCellWidth(p, m_Info.tile_width));
   const size_t    strips = static_cast<size_t>((nx + ws - 1) / ws);
   const size_t    inputs = m_Spec.inputs.size();
   const size_t    esize = bw_dtype_size(m_Type);
@@ -159,14 +160,14 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
     y = b.end;
   }
 
-  // Band @b of strip @s, with @worker's readers and buffers; "" or what failed.
-  auto band = [&](size_t s, const Band & b, Worker & worker) -> std::string {
-    const ptrdiff_t xs = x0 + static_cast<ptrdiff_t>(s) * ws, w = std::min(ws, x1 - xs);
+  // Band @b of columns [xs, xs + w), with @worker's readers and buffers;
+  // "" or what failed.
+  auto cell = [&](ptrdiff_t xs, ptrdiff_t w, const Band & b, Worker & worker) -> std::string {
     const size_t    row = static_cast<size_t>(w) * esize;
     bw_view         views[2];
     for (size_t i = 0; i < inputs; ++i)
     {
-      unsigned char * buf = worker.Buffer(i, static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(ws) * esize);
+      unsigned char * buf = worker.Buffer(i, static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(cw) * esize);
       for (ptrdiff_t k = 0; k < b.carried; ++k)
         std::memcpy(buf + static_cast<size_t>(k) * row,
                     carry[i].get() + static_cast<size_t>(k) * carry_row + static_cast<size_t>(xs - x0) * esize, row);
@@ -222,6 +223,21 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
       for (ptrdiff_t k = 0; k < b.left; ++k)
         std::memcpy(carry[i].get() + static_cast<size_t>(k) * carry_row + static_cast<size_t>(xs - x0) * esize,
                     static_cast<const unsigned char *>(views[i].data) + static_cast<size_t>(b.done + k) * row, row);
+    return std::string();
+  };
+
+  // Band @b of strip @s: its cells, left to right, so that a tile two cells
+  // share is decoded once (the reader keeps a tile a read ends inside) and
+  // a cell of both files, a row of tiles high, stays in a core's cache
+  // from its decoding to its blocks.
+  auto band = [&](size_t s, const Band & b, Worker & worker) -> std::string {
+    const ptrdiff_t xs = x0 + static_cast<ptrdiff_t>(s) * ws, xe = std::min(xs + ws, x1);
+    for (ptrdiff_t cx = xs; cx < xe; cx += cw)
+    {
+      std::string e = cell(cx, std::min(cw, xe - cx), b, worker);
+      if (!e.empty())
+        return e;
+    }
     return std::string();
   };
 
