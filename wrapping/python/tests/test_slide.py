@@ -83,6 +83,18 @@ class SlidePixels(Slides, unittest.TestCase):
             a = blockwise.open(self.svs, level=level, chunk_bytes=5000)
             assert_same_bits(self, a[37:201, 55:333].compute(), want[37:201, 55:333])
 
+    def in_pieces(self, level, ph, pw):
+        """Level `level` read in pieces of ph x pw pixels by the function
+        the tasks of blockwise.open run."""
+        from blockwise import _slide
+        w, h = self.slide.level_dimensions[level]
+        got = np.zeros((h, w, 3), np.uint8)
+        ys, xs = list(range(0, h, ph)) + [h], list(range(0, w, pw)) + [w]
+        for y0, y1 in zip(ys, ys[1:]):
+            for x0, x1 in zip(xs, xs[1:]):
+                got[y0:y1, x0:x1] = _slide.read_region(self.svs, level, (y0, x0), (y1 - y0, x1 - x0), None)
+        return got
+
     def test_regions_not_aligned_to_tiles(self):
         """Regions of any origin and size (the slide's tiles are 128 x 128),
         through the function open's tasks run, and regions reaching past
@@ -92,14 +104,7 @@ class SlidePixels(Slides, unittest.TestCase):
         for level in (0, 1):
             want = self.level_rgb(level)
             h, w = want.shape[:2]
-            got = np.zeros_like(want)
-            ys = list(range(0, h, 97)) + [h]
-            xs = list(range(0, w, 131)) + [w]
-            for y0, y1 in zip(ys, ys[1:]):
-                for x0, x1 in zip(xs, xs[1:]):
-                    got[y0:y1, x0:x1] = _slide.read_region(self.svs, level, (y0, x0),
-                                                           (y1 - y0, x1 - x0), None)
-            assert_same_bits(self, got, want, f"level {level} in 97 x 131 pieces")
+            assert_same_bits(self, self.in_pieces(level, 97, 131), want, f"level {level} in 97 x 131 pieces")
             for start, size in (((13, 29), (1, 1)), ((h - 50, w - 70), (90, 110)),
                                 ((h - 1, w - 1), (3, 4))):
                 rgb, alpha = openslide_rgb(self.slide, level, start, size)
@@ -115,20 +120,11 @@ class SlidePixels(Slides, unittest.TestCase):
         level-0 coordinate: pieces of any origin (through the function
         open's tasks run) are still the pixels of the whole level as
         OpenSlide reads it from its origin."""
-        from blockwise import _slide
         for level in range(2, self.slide.level_count):
             with self.subTest(level=level):
                 ds = self.slide.level_downsamples[level]
-                want = self.level_rgb(level)
-                h, w = want.shape[:2]
-                got = np.zeros_like(want)
-                ys = list(range(0, h, 37)) + [h]
-                xs = list(range(0, w, 53)) + [w]
-                for y0, y1 in zip(ys, ys[1:]):
-                    for x0, x1 in zip(xs, xs[1:]):
-                        got[y0:y1, x0:x1] = _slide.read_region(self.svs, level, (y0, x0),
-                                                               (y1 - y0, x1 - x0), None)
-                assert_same_bits(self, got, want, f"level {level} (downsample {ds}) in 37 x 53 pieces")
+                assert_same_bits(self, self.in_pieces(level, 37, 53), self.level_rgb(level),
+                                 f"level {level} (downsample {ds}) in 37 x 53 pieces")
 
     def test_info(self):
         import openslide
