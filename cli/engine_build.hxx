@@ -166,8 +166,16 @@ Engine<D>::BuildTiled(size_t i)
   }
   WithMapType(r.node.dtype, [&](auto out_tag) {
     using O = typename decltype(out_tag)::type;
-    m_Nodes[i].filter = TiledSource<D, O>::Make(spec);
-    m_Nodes[i].image = m_Nodes[i].filter->GetOutputs().at(0);
+    itk::ProcessObject::Pointer source = TiledSource<D, O>::Make(spec);
+    // The pass is most of the run's time: its progress is the bar's (the
+    // writer's moves only between pieces).
+    itk::ProcessObject *         raw = source.GetPointer();
+    const std::string            what = "computing " + r.step->name;
+    source->AddObserver(itk::ProgressEvent(), [this, raw, what](const itk::EventObject &) {
+      this->Report(raw->GetProgress(), what);
+    });
+    m_Nodes[i].filter = source;
+    m_Nodes[i].image = source->GetOutputs().at(0);
   });
 }
 
