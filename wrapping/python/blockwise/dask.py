@@ -14,6 +14,12 @@ gives (bw_nlm_halo), and computes each chunk from the input region the
 core's region map gives for it (bw_nlm_input_region), as the part of the
 whole image it is, so the result equals the whole-array one bit for bit.
 
+The local statistics (local_stats, local_corr) and the block displacement
+(block_shift) live in blockwise._dask_local and are exported here: windows
+through map_overlap with the core's halo, and steps, as denoising does;
+displacement on block-aligned chunks whose second image is grown by the
+search radius the core's region map gives.
+
 The channel conversion (channel) is per pixel: map_blocks over chunks
 holding every channel of their pixels (the channel axis in one chunk).
 
@@ -40,6 +46,7 @@ from . import _nlm
 from . import _numpy as N
 
 __all__ = ["block_stats", "block_corr", "block_chunks", "nlm_denoise", "nlm_chunks",
+           "local_stats", "local_corr", "local_chunks", "block_shift", "shift_chunks",
            "channel", "open"]
 
 
@@ -442,3 +449,17 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
         return _open_slide(path, level, channel, white, target)
     return _open_tiff(path, level, channel, white, target)
 
+
+# The local statistics and the block displacement live in
+# blockwise._dask_local, over the helpers above, and are looked up there on
+# first use: that module imports this one, and a worker that unpickles one of
+# its chunk functions imports it first.
+_FROM_LOCAL = ("local_stats", "local_corr", "local_chunks", "block_shift", "shift_chunks",
+               "chunk_local", "chunk_shift")
+
+
+def __getattr__(name):
+    if name in _FROM_LOCAL:
+        from . import _dask_local
+        return getattr(_dask_local, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
