@@ -3,9 +3,11 @@
 # pairs in test/pairs.py), run with Debian's /usr/bin/python3 (python3-numpy,
 # python3-dask, python3-distributed, python3-tifffile, python3-skimage,
 # python3-openslide) on the package staged in BUILD/python by the target
-# blockwise_python.  Oracles: numpy references written in the tests, the C
-# core called directly on the same pixels (core_tool), tifffile's and PIL's
-# decoding, scikit-image's colour conversions, and python3-openslide's
+# blockwise_python.  Oracles: numpy references written in the tests (block
+# by block, window by window), scipy.ndimage's uniform_filter, known shifts
+# of scikit-image's photographs, the earlier `blockwise` package's test
+# cases (test_legacy.py), the C core called directly on the same pixels
+# (core_tool), tifffile's and PIL's decoding, scikit-image's colour conversions, and python3-openslide's
 # read_region of the slides test/make_slides.py writes (with vips and
 # tiffset, libvips-tools and libtiff-tools).
 #
@@ -35,6 +37,9 @@ blockwise_python_tests(test_views.py leading views errors)
 blockwise_python_tests(test_threads.py threads gil nlm_threads)
 blockwise_python_tests(test_dask.py dask distributed nlm_dask)
 blockwise_python_tests(test_nlm.py nlm nlm_errors)
+blockwise_python_tests(test_local.py local local_corr local_dask local_errors)
+blockwise_python_tests(test_shift.py shift shift_dask shift_errors)
+blockwise_python_tests(test_legacy.py legacy)
 blockwise_python_tests(test_open.py open_pixels open_levels open_channel open_fused
                        open_chunks open_distributed open_errors open_gil)
 blockwise_python_tests(test_slide.py slide_pixels slide_composite slide_channel slide_errors)

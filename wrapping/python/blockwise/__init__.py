@@ -30,23 +30,30 @@ more axes than the block (time, channel, ...) are handled in one call: a
 dask arrays give lazy dask results (blockwise.dask).
 
 Functions: block_stats, block_corr, block_output_shape, block_input_region,
-nlm_denoise, nlm_input_region, channel, open, info.
+local_stats, local_corr, local_output_shape, local_input_region,
+block_shift, shift_input_region, nlm_denoise, nlm_input_region, channel,
+open, info; and the earlier `blockwise` package's names: bw_sum, bw_mean,
+bw_std, bw_corrcoef, trim, repeat_block.
 
 Modules, each using only those before it: _core (the library and its ctypes
 declarations), _tiff (the TIFF library's, loaded by open and info only),
-_args (arguments, checked by Python and the core), _split (views, leading
-axes, thread shares), _numpy, _nlm and _channel (the operations on numpy
-arrays), _read (TIFF files into numpy arrays), _slide (vendors' whole-slide
-files, through python3-openslide), dask (on dask arrays, and open's lazy
-arrays).  This module dispatches dask inputs.
+_args and _args_local (arguments, checked by Python and the core), _split
+(views, leading axes, thread shares), _numpy, _nlm, _local, _shift and
+_channel (the operations on numpy arrays), _legacy (the earlier package's
+names), _read (TIFF files into numpy arrays), _slide (vendors' whole-slide
+files, through python3-openslide), dask and _dask_local (on dask arrays,
+and open's lazy arrays).  This module dispatches dask inputs.
 """
 import functools
 import inspect
 import sys
 
-from . import _channel, _core, _nlm, _numpy
+from . import _channel, _core, _legacy, _local, _nlm, _numpy, _shift
+from ._legacy import repeat_block, trim
+from ._local import local_input_region, local_output_shape
 from ._nlm import nlm_input_region
 from ._numpy import block_input_region, block_output_shape
+from ._shift import BlockShift, shift_input_region
 
 __version__ = _core.version
 #: Path of the loaded C core library.
@@ -57,8 +64,11 @@ STATS = _core.STATS
 # open is left out, so that `from blockwise import *` keeps the builtin open:
 # it is blockwise.open.
 __all__ = ["block_stats", "block_corr", "block_output_shape", "block_input_region",
-           "nlm_denoise", "nlm_input_region", "channel", "info", "STATS", "library_path",
-           "__version__"]
+           "local_stats", "local_corr", "local_output_shape", "local_input_region",
+           "block_shift", "shift_input_region", "BlockShift",
+           "nlm_denoise", "nlm_input_region", "channel", "info",
+           "bw_sum", "bw_mean", "bw_std", "bw_corrcoef", "trim", "repeat_block",
+           "STATS", "library_path", "__version__"]
 
 
 def _is_dask_array(x):
@@ -93,8 +103,19 @@ def _dispatching(numpy_function, arrays):
 
 block_stats = _dispatching(_numpy.block_stats, ("x", "y"))
 block_corr = _dispatching(_numpy.block_corr, ("x", "y"))
+local_stats = _dispatching(_local.local_stats, ("x", "y"))
+local_corr = _dispatching(_local.local_corr, ("x", "y"))
+block_shift = _dispatching(_shift.block_shift, ("x", "y"))
 nlm_denoise = _dispatching(_nlm.nlm_denoise, ("x",))
 channel = _dispatching(_channel.channel, ("rgb",))
+
+# The names of the earlier Python package `blockwise` (per-block sum, mean,
+# std and Pearson r over every axis, ragged edges trimmed), over
+# block_stats, which dispatches dask arrays itself.
+bw_sum = _legacy.bw_sum
+bw_mean = _legacy.bw_mean
+bw_std = _legacy.bw_std
+bw_corrcoef = _legacy.bw_corrcoef
 
 
 # Hides the builtin open in this module, which does not use that.

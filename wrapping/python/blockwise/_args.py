@@ -394,11 +394,12 @@ def _radii_length(value):
     return len(tuple(value))
 
 
-def parse_ndim(ndim, patch, search, x_ndim):
-    """The number of axes the operation covers (2 or 3): ndim when given,
-    else the number of radii of a per-axis patch or search, else the
-    array's own number of axes when that is 2 or 3."""
-    lengths = {n for n in (_radii_length(patch), _radii_length(search)) if n is not None}
+def operation_ndim(ndim, per_axis, x_ndim, cover="denoise together"):
+    """The number of axes a windowed operation covers (2 or 3): ndim when
+    given, else the number of values of the per-axis arguments given as
+    sequences (per_axis: name -> value), else the array's own number of
+    axes when that is 2 or 3.  `cover` completes "say which axes to ..."."""
+    lengths = {n for n in map(_radii_length, per_axis.values()) if n is not None}
     if ndim is not None:
         if not is_int(ndim):
             raise TypeError(f"ndim must be 2 or 3, not {type(ndim).__name__} {ndim!r}")
@@ -408,13 +409,15 @@ def parse_ndim(ndim, patch, search, x_ndim):
     elif len(lengths) == 1 and next(iter(lengths)) in (2, 3):
         ndim = next(iter(lengths))
     elif len(lengths) > 1:
-        raise ValueError(f"patch {tuple(patch)} and search {tuple(search)} give different "
-                         "numbers of radii; give one radius per axis in both (or one int)")
+        given = " and ".join(f"{name} {tuple(v)}" for name, v in per_axis.items()
+                             if _radii_length(v) is not None)
+        raise ValueError(f"{given} give different numbers of values; give one per axis "
+                         "in each (or one int)")
     elif x_ndim in (2, 3):
         ndim = x_ndim
     else:
         raise ValueError(
-            f"x has {x_ndim} axes: say which to denoise together, ndim=2 (the last two: "
+            f"x has {x_ndim} axes: say which to {cover}, ndim=2 (the last two: "
             "each plane on its own) or ndim=3 (the last three: volumes); the axes "
             "before those are kept")
     if ndim > x_ndim:
@@ -423,25 +426,35 @@ def parse_ndim(ndim, patch, search, x_ndim):
     return ndim
 
 
+def parse_ndim(ndim, patch, search, x_ndim):
+    """The number of axes denoising covers: see operation_ndim."""
+    return operation_ndim(ndim, {"patch": patch, "search": search}, x_ndim)
+
+
+def per_axis(value, name, ndim, what="radius", plural="radii"):
+    """One int for every axis, or a sequence of ndim ints (slowest first),
+    as a tuple; `what` and `plural` name one value and several in
+    messages."""
+    if is_int(value):
+        return (integer(value, f"{name} {what}"),) * ndim
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be an int or a sequence of {ndim} ints ({plural}), "
+                        f"not {type(value).__name__} {value!r}")
+    values = tuple(value)
+    for r in values:
+        if not is_int(r):
+            raise TypeError(f"{name} {what} {r!r} is not an int")
+    values = tuple(integer(r, f"{name} {what}") for r in values)
+    if len(values) != ndim:
+        raise ValueError(f"{name} {values} has {len(values)} {plural}; the operation is "
+                         f"{ndim}-D: give {ndim}, or one int for every axis")
+    return values
+
+
 def parse_radii(value, name, ndim):
     """patch or search: None (the core's default), one int for every axis,
     or one per axis (slowest first)."""
-    if value is None:
-        value = NLM_DEFAULTS[name]
-    if is_int(value):
-        return (integer(value, f"{name} radius"),) * ndim
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise TypeError(f"{name} must be an int or a sequence of {ndim} ints (radii), "
-                        f"not {type(value).__name__} {value!r}")
-    radii = tuple(value)
-    for r in radii:
-        if not is_int(r):
-            raise TypeError(f"{name} radius {r!r} is not an int")
-    radii = tuple(integer(r, f"{name} radius") for r in radii)
-    if len(radii) != ndim:
-        raise ValueError(f"{name} {radii} has {len(radii)} radii; the operation is "
-                         f"{ndim}-D: give {ndim}, or one int for every axis")
-    return radii
+    return per_axis(NLM_DEFAULTS[name] if value is None else value, name, ndim)
 
 
 def parse_noise(noise, sigma, h, gain, offset, read_sigma):

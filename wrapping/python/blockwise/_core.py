@@ -110,6 +110,39 @@ class ChannelParams(ctypes.Structure):
 CHANNEL_INDEX = 0
 
 
+class LocalParams(ctypes.Structure):
+    """bw_local_params (bw_local.h)"""
+    _fields_ = [("ndim", ctypes.c_int),
+                ("radius", _Shape),
+                ("step", _Shape),
+                ("ddof", ctypes.c_int),
+                ("use_fill", ctypes.c_int),
+                ("fill", ctypes.c_double)]
+
+
+class LocalOutput(ctypes.Structure):
+    """bw_local_output (bw_local.h)"""
+    _fields_ = [("stat", ctypes.c_int),
+                ("input", ctypes.c_int),
+                ("view", View)]
+
+
+class ShiftParams(ctypes.Structure):
+    """bw_shift_params (bw_shift.h)"""
+    _fields_ = [("ndim", ctypes.c_int),
+                ("block", _Shape),
+                ("search", _Shape),
+                ("use_fill", ctypes.c_int),
+                ("fill", ctypes.c_double)]
+
+
+class ShiftOutputs(ctypes.Structure):
+    """bw_shift_outputs (bw_shift.h): views with data None are not wanted."""
+    _fields_ = [("shift", View * MAX_DIMS),
+                ("peak", View),
+                ("zero", View)]
+
+
 def library_names(stem):
     """The file names a shared library `stem` ("blockwise") has on this
     platform: unversioned, then versioned (its soname)."""
@@ -234,6 +267,35 @@ channel_plan_make = _declare("bw_channel_plan_make", ctypes.c_int,
                              _P(ChannelParams), ctypes.c_int, ctypes.c_int, ctypes.c_int,
                              ctypes.c_void_p, _P(Error))
 CHANNEL_PLAN_BYTES = 1 << 15
+
+local_params_init = _declare("bw_local_params_init", None, _P(LocalParams), ctypes.c_int, _Sizes)
+local_params_check = _declare("bw_local_params_check", ctypes.c_int,
+                              _P(LocalParams), _P(Error))
+local_output_shape = _declare("bw_local_output_shape", ctypes.c_int,
+                              _P(LocalParams), _Sizes, _Sizes, _P(Error))
+local_halo = _declare("bw_local_halo", ctypes.c_int,
+                      _P(LocalParams), _Sizes, _Sizes, _P(Error))
+local_input_region = _declare("bw_local_input_region", ctypes.c_int,
+                              _P(LocalParams), _Sizes, _P(Region), _P(Region), _P(Error))
+# bw_local_stats(a, b, in_start, image_shape, params, outputs, n_outputs,
+#                out_start, err)
+local_stats = _declare("bw_local_stats", ctypes.c_int,
+                       _P(View), _P(View), _Sizes, _Sizes, _P(LocalParams),
+                       _P(LocalOutput), ctypes.c_size_t, _Sizes, _P(Error))
+
+shift_params_init = _declare("bw_shift_params_init", None,
+                             _P(ShiftParams), ctypes.c_int, _Sizes, _Sizes)
+shift_params_check = _declare("bw_shift_params_check", ctypes.c_int,
+                              _P(ShiftParams), _P(Error))
+shift_output_shape = _declare("bw_shift_output_shape", ctypes.c_int,
+                              _P(ShiftParams), _Sizes, _Sizes, _P(Error))
+shift_input_region = _declare("bw_shift_input_region", ctypes.c_int,
+                              _P(ShiftParams), _Sizes, _P(Region), _P(Region), _P(Region),
+                              _P(Error))
+# bw_block_shift(a, a_start, b, b_start, image_shape, params, out, out_start, err)
+block_shift = _declare("bw_block_shift", ctypes.c_int,
+                       _P(View), _Sizes, _P(View), _Sizes, _Sizes, _P(ShiftParams),
+                       _P(ShiftOutputs), _Sizes, _P(Error))
 
 version = version_string().decode("ascii")
 

@@ -55,10 +55,9 @@ class _Box:
     def sub(self, start, size):
         """The box (start, size) of this call's output (in its coordinates),
         with the input cut to what the region map says it needs."""
-        gstart = tuple(s + o for s, o in zip(start, self.out_start))
-        istart, isize = input_region(self.params, self.image, gstart, size)
-        xs = tuple(slice(a - b, a - b + n) for a, b, n in zip(istart, self.in_start, isize))
-        os = tuple(slice(s, s + n) for s, n in zip(start, size))
+        gstart, istart, xs, os = S.sub_box(
+            lambda a, n: input_region(self.params, self.image, a, n), self.in_start,
+            self.out_start, start, size)
         return _Box(self.params, self.x[xs], self.xcode, self.out[os], self.out_code,
                     istart, gstart, self.image)
 

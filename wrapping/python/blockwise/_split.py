@@ -62,6 +62,20 @@ def units(arrays, k):
     return [tuple(a[idx] for a in arrays) for idx in np.ndindex(*loop)]
 
 
+def sub_box(region_map, in_start, out_start, start, size):
+    """The box (start, size) of a call's output, in the call's coordinates,
+    where the call's output starts at out_start and its input at in_start
+    in the whole image: (the box's start in the whole output, the start of
+    the input it needs there, the slices of that input in the call's input,
+    the slices of the box in the call's output).  region_map(start, size)
+    is the operation's: (start, size) of the input an output box needs."""
+    gstart = tuple(s + o for s, o in zip(start, out_start))
+    istart, isize = region_map(gstart, size)
+    xs = tuple(slice(a - b, a - b + n) for a, b, n in zip(istart, in_start, isize))
+    os = tuple(slice(s, s + n) for s, n in zip(start, size))
+    return gstart, istart, xs, os
+
+
 def row_boxes(out_shape, r0, r1):
     """(start, size) boxes covering rows [r0, r1) of an output of out_shape,
     its rows being the first axis (2-D) or the first two flattened (3-D)."""

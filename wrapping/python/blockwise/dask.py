@@ -14,6 +14,12 @@ gives (bw_nlm_halo), and computes each chunk from the input region the
 core's region map gives for it (bw_nlm_input_region), as the part of the
 whole image it is, so the result equals the whole-array one bit for bit.
 
+The local statistics (local_stats, local_corr) and the block displacement
+(block_shift) live in blockwise._dask_local and are exported here: windows
+through map_overlap with the core's halo, and steps, as denoising does;
+displacement on block-aligned chunks whose second image is grown by the
+search radius the core's region map gives.
+
 The channel conversion (channel) is per pixel: map_blocks over chunks
 holding every channel of their pixels (the channel axis in one chunk).
 
@@ -40,6 +46,7 @@ from . import _nlm
 from . import _numpy as N
 
 __all__ = ["block_stats", "block_corr", "block_chunks", "nlm_denoise", "nlm_chunks",
+           "local_stats", "local_corr", "local_chunks", "block_shift", "shift_chunks",
            "channel", "open"]
 
 
@@ -176,34 +183,48 @@ def block_corr(x, y, block, *, edge="partial", fill=None, dtype=np.float64):
 # Non-local means
 # ---------------------------------------------------------------------------
 
-def _merge_small_chunks(chunks, size):
+def _merge_small_chunks(chunks, size, carried=None):
     """chunks (of one axis) merged with their neighbours until each holds at
-    least `size` elements."""
+    least `size` elements.  With carried, one number per chunk (such as the
+    blocks each gives), returns (merged chunks, those numbers summed over
+    each merged chunk's pieces)."""
+    extra = tuple(carried) if carried is not None else (0,) * len(chunks)
     if min(chunks) >= size:
-        return tuple(chunks)
-    merged, acc = [], 0
-    for c in chunks:
-        acc += c
-        if acc >= size:
-            merged.append(acc)
-            acc = 0
-    if acc:
-        if merged:
-            merged[-1] += acc
-        else:
-            merged.append(acc)
-    return tuple(merged)
+        merged, summed = tuple(chunks), extra
+    else:
+        merged, summed, acc, acc_extra = [], [], 0, 0
+        for c, e in zip(chunks, extra):
+            acc, acc_extra = acc + c, acc_extra + e
+            if acc >= size:
+                merged.append(acc)
+                summed.append(acc_extra)
+                acc, acc_extra = 0, 0
+        if acc:
+            if merged:
+                merged[-1] += acc
+                summed[-1] += acc_extra
+            else:
+                merged.append(acc)
+                summed.append(acc_extra)
+        merged, summed = tuple(merged), tuple(summed)
+    return merged if carried is None else (merged, summed)
 
 
-def _overlap(chunks, shape, opts):
-    """(chunks, depth): the chunks of an array of `shape` for denoising with
-    opts, and the depth (before, after) per axis that map_overlap grows
-    them by: the core's halo (bw_nlm_halo) along the denoised axes, none
-    along the leading ones or where one chunk holds the whole axis."""
+def depth_arg(depth):
+    """map_overlap's depth= of (before, after) pairs, one per axis."""
+    return {i: b if a == b else (b, a) for i, (b, a) in enumerate(depth)}
+
+
+def _overlap(chunks, shape, halo):
+    """(chunks, depth): the chunks of an array of `shape` for a windowed
+    operation over its last len(before) axes whose halo, from the core, is
+    halo = (before, after), and the depth (before, after) per axis that
+    map_overlap grows them by: the halo along the operated axes, none along
+    the leading ones or where one chunk holds the whole axis.  Chunks
+    smaller than the halo are merged with their neighbours."""
     _check_known(chunks)
-    k = opts.ndim
-    lead = len(shape) - k
-    before, after = _nlm.halo(opts.params())
+    before, after = halo
+    lead = len(shape) - len(before)
     chunks = list(chunks)
     depth = [(0, 0)] * len(shape)
     for i, (n, b, a) in enumerate(zip(shape[lead:], before, after)):
@@ -227,7 +248,8 @@ def nlm_chunks(chunks, shape, *, patch=None, search=None, ndim=None):
     Denoised axes are rechunked where a chunk is smaller than the halo.
     """
     shape = A.parse_shape(shape)
-    return _overlap(chunks, shape, A.nlm_radii(patch, search, ndim, len(shape)))
+    return _overlap(chunks, shape, _nlm.halo(A.nlm_radii(patch, search, ndim,
+                                                          len(shape)).params()))
 
 
 def chunk_nlm(x, *, opts, depth_before, image, out_dtype, block_info=None):
@@ -277,12 +299,11 @@ def nlm_denoise(x, sigma=None, *, patch=None, search=None, h=None, noise="gaussi
     out_dtype = A.parse_out_dtype(dtype, x.dtype)
     k = opts.ndim
     A.check_extents(x.shape, k, "those denoised")
-    chunks, depth = _overlap(x.chunks, x.shape, opts)
+    chunks, depth = _overlap(x.chunks, x.shape, _nlm.halo(opts.params()))
     x = x.rechunk(chunks)
-    return da.map_overlap(chunk_nlm, x, depth={i: b if a == b else (b, a)
-                                               for i, (b, a) in enumerate(depth)},
-                          boundary="none", trim=False, align_arrays=False,
-                          allow_rechunk=False, chunks=x.chunks, dtype=out_dtype,
+    return da.map_overlap(chunk_nlm, x, depth=depth_arg(depth), boundary="none",
+                          trim=False, align_arrays=False, allow_rechunk=False,
+                          chunks=x.chunks, dtype=out_dtype,
                           meta=np.empty((0,) * x.ndim, dtype=out_dtype),
                           name="blockwise-nlm", opts=opts,
                           depth_before=tuple(b for b, _ in depth[x.ndim - k:]),
@@ -427,3 +448,18 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
     if _slide.is_slide_path(path):
         return _open_slide(path, level, channel, white, target)
     return _open_tiff(path, level, channel, white, target)
+
+
+# The local statistics and the block displacement live in
+# blockwise._dask_local, over the helpers above, and are looked up there on
+# first use: that module imports this one, and a worker that unpickles one of
+# its chunk functions imports it first.
+_FROM_LOCAL = ("local_stats", "local_corr", "local_chunks", "block_shift", "shift_chunks",
+               "chunk_local", "chunk_shift")
+
+
+def __getattr__(name):
+    if name in _FROM_LOCAL:
+        from . import _dask_local
+        return getattr(_dask_local, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
