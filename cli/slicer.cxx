@@ -1,12 +1,14 @@
 /*
- * 3D Slicer command-line modules: `blockwise-corr`, `blockwise-stats` and
- * `blockwise-denoise` (links to the `blockwise` program) answer --xml with a Slicer Execution
+ * 3D Slicer command-line modules: `blockwise-corr`, `blockwise-stats`,
+ * `blockwise-localcorr`, `blockwise-localstats` and `blockwise-denoise`
+ * (links to the `blockwise` program) answer --xml with a Slicer Execution
  * Model description, and otherwise run with the arguments Slicer passes:
  * the flags the description declares, then the input and output images.
  * Slicer hands volumes over as NRRD files, which keep origin and direction,
  * so the map lands on the volume it describes.
  */
 #include "cli.h"
+#include "bw_local.h"
 #include "plan.h"
 
 #include <cstdio>
@@ -194,6 +196,54 @@ DenoiseXml()
          "  </parameters>\n" + kThreadsParameter + "</executable>\n";
 }
 
+/** localcorr (@pair) or localstats. */
+std::string
+LocalXml(bool pair)
+{
+  const std::string window =
+    "  <parameters>\n    <label>Windows</label>\n"
+    "    <description><![CDATA[The box window around every voxel, clipped to the image.]]></description>\n" +
+    IntegerXml("radius", "--radius", "Radius",
+               "Window radius in voxels along X and Y (and Z, unless Radius depth is set): 5 gives 11x11(x11) "
+               "windows.",
+               std::to_string(BW_LOCAL_DEFAULT_RADIUS), "0", BW_SLICER_XSTR(BW_LOCAL_MAX_RADIUS)) +
+    IntegerXml("radiusDepth", "--radius-depth", "Radius depth", "Window radius along Z for volumes; -1: the radius.",
+               "-1", "-1", BW_SLICER_XSTR(BW_LOCAL_MAX_RADIUS)) +
+    IntegerXml("step", "--step", "Step",
+               "Output stride along every axis: 1 gives a value at every voxel, 4 at every fourth (a map a "
+               "quarter of the size along each axis).",
+               std::to_string(BW_LOCAL_DEFAULT_STEP), "1", "4096");
+  if (pair)
+    return Header("Local Correlation",
+                  "Pearson r of the two images in the window around every voxel (local normalised "
+                  "cross-correlation): where they agree, at the voxel scale. Windows where either image is "
+                  "constant are NaN.") +
+           window + "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+           "    <description><![CDATA[The pair, and the map.]]></description>\n" +
+           ImageXml("inputVolume1", "First image", "input", 0, "The first image of the pair.") +
+           ImageXml("inputVolume2", "Second image", "input", 1, "The second image, of the same size.") +
+           ImageXml("outputVolume", "Correlation map", "output", 2,
+                    "Pearson r per voxel (per step), float32, over the input's geometry.") +
+           "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+  return Header("Local Statistics", "One statistic of the window around every voxel: a local mean, "
+                                    "standard deviation, variance, sum or count.") +
+         window +
+         "    <string-enumeration>\n      <name>statistic</name>\n      <longflag>--stat</longflag>\n"
+         "      <label>Statistic</label>\n      <description><![CDATA[What each output voxel holds about "
+         "its window.]]></description>\n      <default>mean</default>\n"
+         "      <element>mean</element>\n      <element>std</element>\n      <element>var</element>\n"
+         "      <element>sum</element>\n      <element>count</element>\n    </string-enumeration>\n" +
+         IntegerXml("ddof", "--ddof", "Delta degrees of freedom", "0: population variance and standard deviation; "
+                                                                    "1: sample.",
+                    "0", "0", "1") +
+         "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+         "    <description><![CDATA[The image, and the map.]]></description>\n" +
+         ImageXml("inputVolume", "Image", "input", 0, "The image.") +
+         ImageXml("outputVolume", "Statistic map", "output", 1,
+                  "The statistic per voxel (per step), float32, over the input's geometry.") +
+         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+}
+
 double
 SlicerNumber(const std::string & flag, const std::string & v)
 {
@@ -244,6 +294,44 @@ SlicerDenoise(std::map<std::string, std::string> & flags, const std::vector<std:
   return 0;
 }
 
+/** Runs the localcorr (@pair) or localstats module: reads, the local
+ * statistic with the radii of the description (a volume takes Radius depth
+ * along Z), write. */
+int
+SlicerLocal(std::map<std::string, std::string> & flags, const std::vector<std::string> & images, bool pair,
+            RunOptions options)
+{
+  Pipeline p;
+  p.name_steps = false;
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i + 1 < images.size(); ++i)
+  {
+    inputs.push_back("in" + std::to_string(i));
+    p.steps.push_back(ReadStep(inputs.back(), images[i]));
+  }
+  Step      l = MakeStep("map", Op::Local, inputs);
+  const int ndim = ProbeImage(images[0]).ndim;
+  const long radius = SlicerInteger("--radius", flags["--radius"], 0, BW_LOCAL_MAX_RADIUS);
+  const long depth = SlicerInteger("--radius-depth", flags["--radius-depth"], -1, BW_LOCAL_MAX_RADIUS);
+  l.radius = { radius };
+  if (ndim == 3 && depth >= 0)
+    l.radius = { depth, radius, radius };
+  l.stride = { SlicerInteger("--step", flags["--step"], 1, 4096) };
+  l.statistic = pair ? "corr" : flags["--stat"];
+  if (!pair)
+    l.ddof = static_cast<int>(SlicerInteger("--ddof", flags["--ddof"], 0, 1));
+  l.type = "f32";
+  p.steps.push_back(l);
+  p.steps.push_back(WriteStep("map", images.back(), "none"));
+
+  const char * title = pair ? "Local Correlation" : "Local Statistics";
+  std::cout << "<filter-start><filter-name>" << title << "</filter-name></filter-start>" << std::endl;
+  options.slicer_progress = true;
+  Execute(Resolve(p), options);
+  std::cout << "<filter-end><filter-name>" << title << "</filter-name></filter-end>" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int
@@ -251,10 +339,12 @@ SlicerModule(const std::string & module, int argc, char ** argv)
 {
   const bool corr = module == "corr";
   const bool denoise = module == "denoise";
+  const bool local = module == "localcorr" || module == "localstats";
+  const bool pair = corr || module == "localcorr";
   for (int i = 0; i < argc; ++i)
     if (std::strcmp(argv[i], "--xml") == 0)
     {
-      std::cout << (corr ? CorrXml() : denoise ? DenoiseXml() : StatsXml());
+      std::cout << (corr ? CorrXml() : denoise ? DenoiseXml() : local ? LocalXml(pair) : StatsXml());
       return 0;
     }
 
@@ -265,9 +355,13 @@ SlicerModule(const std::string & module, int argc, char ** argv)
                    { "--search-depth", "-1" },
                    { "--noise", "gaussian" }, { "--sigma", "10" }, { "--h", "0" },
                    { "--gain", "1" },    { "--offset", "0" },     { "--read-sigma", "0" } });
+  else if (local)
+    flags.insert({ { "--radius", std::to_string(BW_LOCAL_DEFAULT_RADIUS) },
+                   { "--radius-depth", "-1" },
+                   { "--step", std::to_string(BW_LOCAL_DEFAULT_STEP) } });
   else
     flags.insert({ { "--block", std::to_string(BW_BLOCK_DEFAULT) }, { "--block-depth", "0" }, { "--edge", "partial" } });
-  if (!corr && !denoise)
+  if (!pair && !denoise)
   {
     flags["--stat"] = "mean";
     flags["--ddof"] = "0";
@@ -288,16 +382,18 @@ SlicerModule(const std::string & module, int argc, char ** argv)
     else
       images.push_back(a);
   }
-  const size_t expected = corr ? 3 : 2;
+  const size_t expected = pair ? 3 : 2;
   if (images.size() != expected)
     throw UsageError(std::string("the ") + module + " module takes " +
-                     (corr ? "two input images and an output image" : "an input image and an output image"));
+                     (pair ? "two input images and an output image" : "an input image and an output image"));
 
   RunOptions options;
   options.threads = static_cast<int>(SlicerInteger("--threads", flags["--threads"], 0, 1024));
   options.quiet = true;
   if (denoise)
     return SlicerDenoise(flags, images, options);
+  if (local)
+    return SlicerLocal(flags, images, pair, options);
   const long block = SlicerInteger("--block", flags["--block"], 1, 1L << 30);
   const long depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 1L << 30);
 

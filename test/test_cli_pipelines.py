@@ -226,6 +226,42 @@ def test_slicer(tmp):
     run("denoise", tin, "-o", tout, "--sigma", "400", "--patch", "3", "--search", "2,10,10", "--quiet")
     assert np.array_equal(got, tifffile.imread(tout)), "module and command differ"
 
+    # The local modules: their declared flags (radius 3, depth 1, step 2),
+    # then the images; the input's geometry with the step in the spacing,
+    # and the bits of the local commands on the same pixels.
+    ta, tb = os.path.join(tmp, "la.tif"), os.path.join(tmp, "lb.tif")
+    tifffile.imwrite(ta, a)
+    tifffile.imwrite(tb, b)
+    for module, inputs, command in (("localcorr", [i1, i2], ["localcorr", ta, tb]),
+                                    ("localstats", [i1], ["localstats", ta, "--stat", "std", "--ddof", "1"])):
+        exe = os.path.join(folder, "blockwise-" + module)
+        root = ET.fromstring(subprocess.run([exe, "--xml"], capture_output=True, text=True, check=True).stdout)
+        assert root.find("title").text.startswith("Local"), root.find("title").text
+        args, indices = [], []
+        for group in root.findall("parameters"):
+            for param in group:
+                if param.tag == "image":
+                    indices.append(int(param.find("index").text))
+                elif param.find("longflag") is not None:
+                    flag = param.find("longflag").text
+                    value = {"--radius": "3", "--radius-depth": "1", "--step": "2", "--stat": "std",
+                             "--ddof": "1"}.get(flag, param.find("default").text)
+                    if param.tag == "string-enumeration":
+                        assert value in [e.text for e in param.findall("element")], flag
+                    args += [flag, value]
+        assert sorted(indices) == list(range(len(inputs) + 1)), indices
+        p = subprocess.run([exe, *args, *inputs, out], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert "<filter-end>" in p.stdout, p.stdout
+        fields, got = read_nrrd(out)
+        assert got.shape == (3, 20, 25), got.shape
+        assert fields["space directions"].replace(" ", "") == "(1,0,0)(0,1,0)(0,0,4)", fields
+        origin = [float(v) for v in fields["space origin"].strip("()").split(",")]
+        assert np.allclose(origin, [10, 20, 30]), origin
+        tout = os.path.join(tmp, module + ".tif")
+        run(*command, "-o", tout, "--radius", "1,3,3", "--step", "2", "--quiet")
+        assert np.array_equal(got, tifffile.imread(tout), equal_nan=True), f"{module}: module and command differ"
+
     # A wrong flag is a usage error, as for the command.
     p = subprocess.run([os.path.join(folder, "blockwise-corr"), "--frob", "1", i1, i2, out],
                        capture_output=True, text=True)
