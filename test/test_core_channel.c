@@ -197,6 +197,21 @@ void test_channel_luminance_all(void) {
     }
   CHECK(wrong == 0, "%ld of %d luminances differ from (2125 R + 7154 G + 721 B) * 1e-4", wrong,
         2 * 256 * N);
+  /* Runs of every length up to 70 from every offset up to 5 (the loops'
+   * remainders), each followed by a pixel that must stay untouched. */
+  for (int spp = 3; spp <= 4; spp++)
+    for (size_t off = 0; off < 6; off++)
+      for (size_t n = 1; n <= 70; n++) {
+        for (size_t i = 0; i < (off + n + 1) * (size_t)spp; i++) rgb[i] = (uint8_t)(i * 37 + n);
+        f[off + n] = -1;
+        bw_channel_convert_pixels(&pf, rgb + off * spp, spp, f + off, sizeof *f, n);
+        for (size_t i = off; i < off + n; i++) {
+          const uint8_t *px = rgb + i * spp;
+          wrong += f[i] != (float)((double)(2125L * px[0] + 7154L * px[1] + 721L * px[2]) * 1e-4);
+        }
+        wrong += f[off + n] != -1;
+      }
+  CHECK(wrong == 0, "%ld luminances of short runs wrong or past the run", wrong);
   free(rgb);
   free(f);
   free(d);
