@@ -119,13 +119,14 @@ static int check_recovered(bw_dtype dt, int nd, const ptrdiff_t *n, const ptrdif
 void test_shift_known(void) {
   static const bw_dtype dts[] = {BW_U8, BW_I8, BW_U16, BW_I16, BW_U32, BW_I32, BW_F32, BW_F64};
   const ptrdiff_t n2[2] = {96, 128}, b2[2] = {32, 32}, s2[2] = {4, 4};
-  const double integer[2] = {3, -2}, sub[2] = {1.3, -0.6};
+  const double integer[2] = {3, -2}, sub[2] = {1.3, -0.6}, half[2] = {2.5, -1.25};
   const ptrdiff_t n3[3] = {32, 40, 40}, b3[3] = {16, 20, 20}, s3[3] = {2, 3, 4};
   const double sub3[3] = {0.4, -1.25, 2.3};
   int bad = 0;
   for (size_t i = 0; i < sizeof dts / sizeof *dts; i++) {
     bad += check_recovered(dts[i], 2, n2, b2, s2, integer, 0.1);
     bad += check_recovered(dts[i], 2, n2, b2, s2, sub, 0.1);
+    bad += check_recovered(dts[i], 2, n2, b2, s2, half, 0.1);
   }
   bad += check_recovered(BW_U16, 3, n3, b3, s3, sub3, 0.1);
   bad += check_recovered(BW_F32, 3, n3, b3, s3, sub3, 0.1);
@@ -182,13 +183,19 @@ static long double ref_r(const void *a, const void *b, bw_dtype dt, const ptrdif
 /* The search against brute force on noisy data: the integer peak and its r,
  * and r at zero shift, for every block, including the image's borders. */
 void test_shift_brute_force(void) {
-  static const bw_dtype dts[] = {BW_U8, BW_I16, BW_U32, BW_F32, BW_F64};
+  static const bw_dtype dts[] = {BW_U8, BW_I16, BW_U32, BW_F32, BW_F64, BW_U16, BW_U16};
   const ptrdiff_t n[2] = {37, 45}, blk[2] = {10, 12}, s[2] = {3, 4};
   int bad = 0;
   for (size_t t = 0; t < sizeof dts / sizeof *dts; t++) {
     const bw_dtype dt = dts[t];
     void *a, *b;
     random_pair_alloc(dt, 37 * 45, &a, &b);
+    /* the last run: 16-bit extremes only, values spanning the whole range */
+    if (t + 1 == sizeof dts / sizeof *dts)
+      for (size_t i = 0; i < 37 * 45; i++) {
+        ((uint16_t *)a)[i] = rnd() & 1 ? 65535 : 0;
+        if (i % 3) ((uint16_t *)b)[i] = rnd() & 1 ? 65535 : 0;
+      }
     double *outs[4] = {0};
     ptrdiff_t on[2];
     bw_error err;

@@ -1,0 +1,550 @@
+/*
+ * The summed-area engine of per-block displacement: r of every shift of a
+ * block from
+ *   - summed-area tables of the block of A and of B's search region (the
+ *     block grown by the search, B outside the image taken as zero), so the
+ *     sums of a, a^2, b, b^2 over the pairs of any shift are a few lookups;
+ *   - the cross sums, sum a(p) b(p + s) for every s, from an exact kernel:
+ *     integers centred to 16 bits and multiplied-added in pairs (pmaddwd)
+ *     into 32-bit lanes that are widened to 64 bits before they can
+ *     overflow; floats in double, in a vector order fixed by the code (not
+ *     by the instruction set), so every clone gives the same bits.
+ * The cost per block is one pass of the kernel per shift over the block
+ * (a handful of instructions per 32 pixels) plus work proportional to the
+ * search region, not the five sums of a pass per shift of the direct
+ * path.  Blocks whose integers span more than 16 bits, and float blocks
+ * holding NaN or infinities, are left to the direct path (bw_shift.c).
+ */
+#include "bw_shift_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define SH_X86 1
+#include <immintrin.h>
+#endif
+
+/* Cross sums of 16-bit rows: sab[l] = sum over rows (z, y) of sum_x
+ * a[x] b[x + l], for lags l in [0, nlag); A rows of aw elements (zero
+ * beyond the block), B rows at z * bplane + y * bstride.  The 32-bit lanes
+ * are widened every @rmax rows. */
+typedef void (*sh_x16_fn)(const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
+                          const int16_t *b, ptrdiff_t bplane, ptrdiff_t bstride,
+                          ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab);
+
+static void x16_portable(const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
+                         const int16_t *b, ptrdiff_t bplane, ptrdiff_t bstride,
+                         ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab) {
+  (void)rmax;
+  for (ptrdiff_t l = 0; l < nlag; l++) {
+    int64_t t = 0;
+    for (ptrdiff_t z = 0; z < nz; z++)
+      for (ptrdiff_t y = 0; y < ny; y++) {
+        const int16_t *ar = a + (z * ny + y) * aw, *br = b + z * bplane + y * bstride + l;
+        int64_t s = 0;
+        for (ptrdiff_t x = 0; x < aw; x++) s += (int32_t)ar[x] * (int32_t)br[x];
+        t += s;
+      }
+    sab[l] = t;
+  }
+}
+
+#ifdef SH_X86
+/* The body of the x86 kernels: 8 lags at a time in registers, over chunks
+ * of W elements; V the vector type, LOAD/LOADU/MADD/ADD/ZERO its
+ * operations, HSUM its 64-bit horizontal sum. */
+#define SH_X16_BODY(V, W, LOADU, MADD, ADD, ZERO, HSUM)                      \
+  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += 8) {                               \
+    V acc[8];                                                                \
+    int64_t tot[8] = {0};                                                    \
+    for (int l = 0; l < 8; l++) acc[l] = ZERO;                               \
+    ptrdiff_t cnt = 0;                                                       \
+    for (ptrdiff_t z = 0; z < nz; z++)                                       \
+      for (ptrdiff_t y = 0; y < ny; y++) {                                   \
+        const int16_t *ar = a + (z * ny + y) * aw;                           \
+        const int16_t *br = b + z * bplane + y * bstride + l0;               \
+        for (ptrdiff_t c = 0; c < aw; c += W) {                              \
+          const V va = LOADU(ar + c);                                        \
+          for (int l = 0; l < 8; l++)                                        \
+            acc[l] = ADD(acc[l], MADD(va, LOADU(br + c + l)));               \
+        }                                                                    \
+        if (++cnt == rmax) {                                                 \
+          for (int l = 0; l < 8; l++) tot[l] += HSUM(acc[l]), acc[l] = ZERO; \
+          cnt = 0;                                                           \
+        }                                                                    \
+      }                                                                      \
+    for (int l = 0; l < 8; l++) tot[l] += HSUM(acc[l]);                      \
+    for (int l = 0; l < 8 && l0 + l < nlag; l++) sab[l0 + l] = tot[l];       \
+  }
+
+__attribute__((target("avx2"))) static inline int64_t hsum256(__m256i v) {
+  const __m256i w = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)),
+                                     _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+  const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+  return _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1);
+}
+#define SH_LU256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+__attribute__((target("avx2"))) static void x16_avx2(
+    const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const int16_t *b,
+    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab) {
+  SH_X16_BODY(__m256i, 16, SH_LU256, _mm256_madd_epi16, _mm256_add_epi32,
+              _mm256_setzero_si256(), hsum256)
+}
+
+__attribute__((target("avx512f,avx512bw"))) static inline int64_t hsum512(__m512i v) {
+  const __m512i w = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)),
+                                     _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)));
+  return _mm512_reduce_add_epi64(w);
+}
+#define SH_LU512(p) _mm512_loadu_si512((const void *)(p))
+__attribute__((target("avx512f,avx512bw"))) static void x16_avx512(
+    const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const int16_t *b,
+    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab) {
+  SH_X16_BODY(__m512i, 32, SH_LU512, _mm512_madd_epi16, _mm512_add_epi32,
+              _mm512_setzero_si512(), hsum512)
+}
+#endif
+
+/* Cross sums of double rows, as x16 (no widening needed): lanes of 8
+ * doubles summed in a fixed order. */
+typedef double sh_v8d __attribute__((vector_size(64)));
+#define SH_V8D_LOAD(v, p) memcpy(&(v), (p), sizeof(sh_v8d))
+BW_CLONES static void xf(const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
+                         const double *b, ptrdiff_t bplane, ptrdiff_t bstride,
+                         ptrdiff_t nlag, double *sab) {
+  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += 8) {
+    sh_v8d acc[8];
+    for (int l = 0; l < 8; l++) acc[l] = (sh_v8d){0, 0, 0, 0, 0, 0, 0, 0};
+    for (ptrdiff_t z = 0; z < nz; z++)
+      for (ptrdiff_t y = 0; y < ny; y++) {
+        const double *ar = a + (z * ny + y) * aw;
+        const double *br = b + z * bplane + y * bstride + l0;
+        for (ptrdiff_t c = 0; c < aw; c += 8) {
+          sh_v8d va, vb;
+          SH_V8D_LOAD(va, ar + c);
+          for (int l = 0; l < 8; l++) {
+            SH_V8D_LOAD(vb, br + c + l);
+            acc[l] += va * vb;
+          }
+        }
+      }
+    for (int l = 0; l < 8 && l0 + l < nlag; l++) {
+      double t = 0;
+      for (int k = 0; k < 8; k++) t += acc[l][k];
+      sab[l0 + l] = t;
+    }
+  }
+}
+
+/* Row padding: A rows are a multiple of SH_W elements, B rows that plus
+ * the lags and a full vector of slack. */
+#define SH_W 32
+
+struct sh_fast {
+  ptrdiff_t ae[3], pe[3];     /* largest block, its search region */
+  int64_t *rawa, *rawb;       /* integer pixels of the block, the region */
+  double *fa, *fb;            /* float pixels, likewise */
+  int16_t *a16, *b16, *b16h;  /* centred rows (B: low part when split, high) */
+  double *ad, *bd;            /* float rows, minus the block's first pixel */
+  int64_t *sati[4];           /* a, aa over the block; b, bb over the region */
+  double *satf[4];
+  double *satd[2][3];         /* floats: neighbours that differ, per axis */
+  int64_t *sabi, *sabh;       /* cross sums per shift (high part when split) */
+  double *sabf;
+  sh_x16_fn x16;
+  ptrdiff_t vw;               /* the kernel's vector width in elements */
+};
+
+static ptrdiff_t round_up(ptrdiff_t v, ptrdiff_t m) { return (v + m - 1) / m * m; }
+
+void bw_shift_fast_free(sh_fast *f) {
+  if (!f) return;
+  free(f->rawa), free(f->rawb), free(f->fa), free(f->fb);
+  free(f->a16), free(f->b16), free(f->b16h), free(f->ad), free(f->bd);
+  for (int i = 0; i < 4; i++) free(f->sati[i]), free(f->satf[i]);
+  for (int s = 0; s < 2; s++)
+    for (int d = 0; d < 3; d++) free(f->satd[s][d]);
+  free(f->sabi), free(f->sabh), free(f->sabf);
+  free(f);
+}
+
+static void *alloc_or_flag(size_t n, int *bad) {
+  void *p = n ? malloc(n) : NULL;
+  if (n && !p) *bad = 1;
+  return p;
+}
+
+sh_fast *bw_shift_fast_new(const sh_call *c) {
+  sh_fast *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  size_t na = 1, np = 1, sa = 1, sp = 1, ns = 1;
+  for (int d = 0; d < 3; d++) {
+    f->ae[d] = c->blk[d] < c->n[d] ? c->blk[d] : c->n[d];
+    f->pe[d] = f->ae[d] + 2 * c->s[d];
+    na *= (size_t)f->ae[d], np *= (size_t)f->pe[d];
+    sa *= (size_t)f->ae[d] + 1, sp *= (size_t)f->pe[d] + 1;
+    ns *= (size_t)(2 * c->s[d] + 1);
+  }
+  if (np > ((size_t)1 << 28)) {
+    free(f);
+    return NULL;
+  }
+  const ptrdiff_t aw = round_up(f->ae[2], SH_W), bs = aw + 2 * c->s[2] + SH_W;
+  const size_t arows = (size_t)(f->ae[0] * f->ae[1]), brows = (size_t)(f->pe[0] * f->pe[1]);
+  const size_t a_el = arows * (size_t)aw + SH_W, b_el = brows * (size_t)bs + 2 * SH_W;
+  int bad = 0;
+  if (c->is_flt) {
+    f->fa = alloc_or_flag(na * sizeof(double), &bad);
+    f->fb = alloc_or_flag(np * sizeof(double), &bad);
+    f->ad = alloc_or_flag(a_el * sizeof(double), &bad);
+    f->bd = alloc_or_flag(b_el * sizeof(double), &bad);
+    for (int i = 0; i < 4; i++) f->satf[i] = alloc_or_flag((i < 2 ? sa : sp) * sizeof(double), &bad);
+    for (int s = 0; s < 2; s++)
+      for (int d = 0; d < 3; d++) f->satd[s][d] = alloc_or_flag((s ? sp : sa) * sizeof(double), &bad);
+    f->sabf = alloc_or_flag(ns * sizeof(double), &bad);
+  } else {
+    f->rawa = alloc_or_flag(na * sizeof(int64_t), &bad);
+    f->rawb = alloc_or_flag(np * sizeof(int64_t), &bad);
+    f->a16 = alloc_or_flag(a_el * sizeof(int16_t), &bad);
+    f->b16 = alloc_or_flag(b_el * sizeof(int16_t), &bad);
+    f->b16h = alloc_or_flag(b_el * sizeof(int16_t), &bad);
+    for (int i = 0; i < 4; i++) f->sati[i] = alloc_or_flag((i < 2 ? sa : sp) * sizeof(int64_t), &bad);
+    f->sabi = alloc_or_flag(ns * sizeof(int64_t), &bad);
+    f->sabh = alloc_or_flag(ns * sizeof(int64_t), &bad);
+  }
+  if (bad) {
+    bw_shift_fast_free(f);
+    return NULL;
+  }
+  f->x16 = x16_portable;
+  f->vw = 0;
+#ifdef SH_X86
+  const unsigned simd = bw_simd();
+  if (simd & BW_SIMD_AVX512BW)
+    f->x16 = x16_avx512, f->vw = 32;
+  else if (simd & BW_SIMD_AVX2)
+    f->x16 = x16_avx2, f->vw = 16;
+#endif
+  return f;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Row of w pixels of input s at image (z, y, x0), as int64 or double. */
+static void row_int(const sh_call *c, int s, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x0,
+                    ptrdiff_t w, int64_t *restrict out) {
+  const char *p = sh_at(c, s, z, y, x0);
+  const ptrdiff_t sx = c->str[s][2];
+  switch (c->dt) {
+#define SH_ROW(T)                                                            \
+  for (ptrdiff_t i = 0; i < w; i++) {                                        \
+    T v;                                                                     \
+    memcpy(&v, p + i * sx, sizeof v);                                        \
+    out[i] = (int64_t)v;                                                     \
+  }                                                                          \
+  break;
+  case BW_U8: SH_ROW(uint8_t)
+  case BW_I8: SH_ROW(int8_t)
+  case BW_U16: SH_ROW(uint16_t)
+  case BW_I16: SH_ROW(int16_t)
+  case BW_U32: SH_ROW(uint32_t)
+  case BW_I32: SH_ROW(int32_t)
+#undef SH_ROW
+  default: break;
+  }
+}
+
+static void row_flt(const sh_call *c, int s, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x0,
+                    ptrdiff_t w, double *restrict out) {
+  const char *p = sh_at(c, s, z, y, x0);
+  const ptrdiff_t sx = c->str[s][2];
+  if (c->dt == BW_F32)
+    for (ptrdiff_t i = 0; i < w; i++) {
+      float v;
+      memcpy(&v, p + i * sx, sizeof v);
+      out[i] = v;
+    }
+  else
+    for (ptrdiff_t i = 0; i < w; i++) memcpy(&out[i], p + i * sx, sizeof(double));
+}
+
+/* The part of the search region (padded coordinates) inside the image:
+ * [i0, i1) per axis. */
+static void region_inside(const sh_call *c, const ptrdiff_t *lo, const ptrdiff_t *ae,
+                          ptrdiff_t *i0, ptrdiff_t *i1) {
+  for (int d = 0; d < 3; d++) {
+    const ptrdiff_t g0 = lo[d] - c->s[d], g1 = lo[d] + ae[d] + c->s[d];
+    i0[d] = (g0 < 0 ? 0 : g0) - g0;
+    i1[d] = (g1 > c->n[d] ? c->n[d] : g1) - g0;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Summed-area tables                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* In place: T (extents e + 1 per axis, the first plane, row and column
+ * zero, the rest holding values) becomes its summed-area table. */
+#define SH_SAT(NAME, T)                                                      \
+  static void NAME(T *restrict s, const ptrdiff_t *e) {                      \
+    const ptrdiff_t nx = e[2] + 1, ny = e[1] + 1, pl = nx * ny;              \
+    for (ptrdiff_t z = 1; z <= e[0]; z++)                                    \
+      for (ptrdiff_t y = 1; y <= e[1]; y++) {                                \
+        T *r = s + z * pl + y * nx;                                          \
+        for (ptrdiff_t x = 1; x <= e[2]; x++) r[x] += r[x - 1];              \
+      }                                                                      \
+    for (ptrdiff_t z = 1; z <= e[0]; z++)                                    \
+      for (ptrdiff_t y = 2; y <= e[1]; y++) {                                \
+        T *r = s + z * pl + y * nx;                                          \
+        const T *q = r - nx;                                                 \
+        for (ptrdiff_t x = 1; x <= e[2]; x++) r[x] += q[x];                  \
+      }                                                                      \
+    for (ptrdiff_t z = 2; z <= e[0]; z++) {                                  \
+      T *r = s + z * pl;                                                     \
+      const T *q = r - pl;                                                   \
+      for (ptrdiff_t i = nx; i < pl; i++) r[i] += q[i];                      \
+    }                                                                        \
+  }                                                                          \
+  static T NAME##_box(const T *s, const ptrdiff_t *e, const ptrdiff_t *q0,   \
+                      const ptrdiff_t *q1) {                                 \
+    const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);                     \
+    const T *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;                      \
+    const T v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -           \
+                 z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];            \
+    const T v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -           \
+                 z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];            \
+    return v1 - v0;                                                          \
+  }
+SH_SAT(sat_i, int64_t)
+SH_SAT(sat_f, double)
+#undef SH_SAT
+
+/* Index of (z, y, x) (values, 0-based) in a table of extents e + 1. */
+static inline size_t sat_at(const ptrdiff_t *e, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x) {
+  return (size_t)(((z + 1) * (e[1] + 1) + y + 1) * (e[2] + 1) + x + 1);
+}
+
+static void sat_clear(void *s, const ptrdiff_t *e, size_t es) {
+  memset(s, 0, (size_t)((e[0] + 1) * (e[1] + 1) * (e[2] + 1)) * es);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Blocks                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Integers: the cross sums of every shift into f->sabi; 0 if the block's
+ * values do not fit the kernel. */
+static int cross_int(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const ptrdiff_t *ae,
+                     const ptrdiff_t *pe) {
+  ptrdiff_t i0[3], i1[3];
+  region_inside(c, lo, ae, i0, i1);
+  const size_t na = (size_t)(ae[0] * ae[1] * ae[2]);
+  int64_t amin = INT64_MAX, amax = INT64_MIN, bmin = INT64_MAX, bmax = INT64_MIN;
+  for (ptrdiff_t z = 0; z < ae[0]; z++)
+    for (ptrdiff_t y = 0; y < ae[1]; y++)
+      row_int(c, 0, lo[0] + z, lo[1] + y, lo[2], ae[2], f->rawa + (z * ae[1] + y) * ae[2]);
+  for (size_t i = 0; i < na; i++) {
+    const int64_t v = f->rawa[i];
+    amin = v < amin ? v : amin, amax = v > amax ? v : amax;
+  }
+  for (ptrdiff_t z = i0[0]; z < i1[0]; z++)
+    for (ptrdiff_t y = i0[1]; y < i1[1]; y++) {
+      int64_t *r = f->rawb + (z * pe[1] + y) * pe[2];
+      row_int(c, 1, lo[0] - c->s[0] + z, lo[1] - c->s[1] + y, lo[2] - c->s[2] + i0[2],
+              i1[2] - i0[2], r + i0[2]);
+      for (ptrdiff_t x = i0[2]; x < i1[2]; x++)
+        bmin = r[x] < bmin ? r[x] : bmin, bmax = r[x] > bmax ? r[x] : bmax;
+    }
+  if (amax - amin > 65535 || bmax - bmin > 65535) return 0;
+  const int64_t ca = (amin + amax + 1) >> 1, cb = (bmin + bmax + 1) >> 1;
+  const int64_t ha = amax - ca > ca - amin ? amax - ca : ca - amin;
+  const int64_t hb = bmax - cb > cb - bmin ? bmax - cb : cb - bmin;
+  const ptrdiff_t aw = round_up(ae[2], SH_W), bs = aw + 2 * c->s[2] + SH_W;
+  const ptrdiff_t rows = ae[0] * ae[1];
+  /* rows between widenings: a lane adds 2 aw / vw products per row */
+  const int64_t lim = 2147483647, per = f->vw ? 2 * (aw / f->vw) : 1;
+  int64_t rmax = ha * hb != 0 ? lim / (per * ha * hb) : rows;
+  int split = 0;
+  if (f->vw && rmax < 1) {
+    rmax = ha ? lim / (per * ha * 255) : rows;
+    if (rmax < 1) return 0;
+    split = 1;
+  }
+  if (!f->vw) rmax = rows;
+  /* centred rows, and the tables of a, aa */
+  int64_t *s1 = f->sati[0], *s2 = f->sati[1], *t1 = f->sati[2], *t2 = f->sati[3];
+  sat_clear(s1, ae, 8), sat_clear(s2, ae, 8), sat_clear(t1, pe, 8), sat_clear(t2, pe, 8);
+  memset(f->a16, 0, ((size_t)(rows * aw) + SH_W) * sizeof(int16_t));
+  for (ptrdiff_t z = 0; z < ae[0]; z++)
+    for (ptrdiff_t y = 0; y < ae[1]; y++) {
+      const int64_t *r = f->rawa + (z * ae[1] + y) * ae[2];
+      int16_t *o = f->a16 + (z * ae[1] + y) * aw;
+      const size_t k = sat_at(ae, z, y, 0);
+      for (ptrdiff_t x = 0; x < ae[2]; x++) {
+        const int64_t u = r[x] - ca;
+        o[x] = (int16_t)u;
+        s1[k + x] = u, s2[k + x] = u * u;
+      }
+    }
+  const size_t bel = (size_t)(pe[0] * pe[1] * bs) + 2 * SH_W;
+  memset(f->b16, 0, bel * sizeof(int16_t));
+  if (split) memset(f->b16h, 0, bel * sizeof(int16_t));
+  for (ptrdiff_t z = i0[0]; z < i1[0]; z++)
+    for (ptrdiff_t y = i0[1]; y < i1[1]; y++) {
+      const int64_t *r = f->rawb + (z * pe[1] + y) * pe[2];
+      int16_t *o = f->b16 + (z * pe[1] + y) * bs, *oh = f->b16h + (z * pe[1] + y) * bs;
+      const size_t k = sat_at(pe, z, y, 0);
+      for (ptrdiff_t x = i0[2]; x < i1[2]; x++) {
+        const int64_t v = r[x] - cb;
+        t1[k + x] = v, t2[k + x] = v * v;
+        if (split) {
+          const int64_t w = v + 32768;
+          o[x] = (int16_t)(w & 255);
+          oh[x] = (int16_t)((w >> 8) - 128);
+        } else {
+          o[x] = (int16_t)v;
+        }
+      }
+    }
+  sat_i(s1, ae), sat_i(s2, ae), sat_i(t1, pe), sat_i(t2, pe);
+  const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1;
+  for (ptrdiff_t tz = 0; tz <= 2 * c->s[0]; tz++)
+    for (ptrdiff_t ty = 0; ty < ns1; ty++) {
+      const size_t off = (size_t)((tz * pe[1] + ty) * bs);
+      int64_t *dst = f->sabi + (tz * ns1 + ty) * ns2;
+      f->x16(f->a16, ae[0], ae[1], aw, f->b16 + off, pe[1] * bs, bs, ns2, (ptrdiff_t)rmax, dst);
+      if (split) {
+        int64_t *hi = f->sabh + (tz * ns1 + ty) * ns2;
+        f->x16(f->a16, ae[0], ae[1], aw, f->b16h + off, pe[1] * bs, bs, ns2,
+               (ptrdiff_t)rmax, hi);
+        for (ptrdiff_t l = 0; l < ns2; l++) dst[l] += 256 * hi[l];
+      }
+    }
+  return 1;
+}
+
+/* Floats: the cross sums into f->sabf, the tables into f->satf and
+ * f->satd; 0 if the block or region holds NaN or infinities. */
+static int cross_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const ptrdiff_t *ae,
+                     const ptrdiff_t *pe) {
+  ptrdiff_t i0[3], i1[3];
+  region_inside(c, lo, ae, i0, i1);
+  const size_t na = (size_t)(ae[0] * ae[1] * ae[2]);
+  for (ptrdiff_t z = 0; z < ae[0]; z++)
+    for (ptrdiff_t y = 0; y < ae[1]; y++)
+      row_flt(c, 0, lo[0] + z, lo[1] + y, lo[2], ae[2], f->fa + (z * ae[1] + y) * ae[2]);
+  int finite = 1;
+  for (size_t i = 0; i < na; i++) finite &= isfinite(f->fa[i]) != 0;
+  for (ptrdiff_t z = i0[0]; z < i1[0]; z++)
+    for (ptrdiff_t y = i0[1]; y < i1[1]; y++) {
+      double *r = f->fb + (z * pe[1] + y) * pe[2];
+      row_flt(c, 1, lo[0] - c->s[0] + z, lo[1] - c->s[1] + y, lo[2] - c->s[2] + i0[2],
+              i1[2] - i0[2], r + i0[2]);
+      for (ptrdiff_t x = i0[2]; x < i1[2]; x++) finite &= isfinite(r[x]) != 0;
+    }
+  if (!finite) return 0;
+  /* values minus each image's pixel at the block's first position */
+  const double ka = f->fa[0];
+  const double kb = f->fb[(c->s[0] * pe[1] + c->s[1]) * pe[2] + c->s[2]];
+  const ptrdiff_t aw = round_up(ae[2], SH_W), bs = aw + 2 * c->s[2] + SH_W;
+  double *s1 = f->satf[0], *s2 = f->satf[1], *t1 = f->satf[2], *t2 = f->satf[3];
+  sat_clear(s1, ae, 8), sat_clear(s2, ae, 8), sat_clear(t1, pe, 8), sat_clear(t2, pe, 8);
+  for (int d = 0; d < 3; d++) sat_clear(f->satd[0][d], ae, 8), sat_clear(f->satd[1][d], pe, 8);
+  memset(f->ad, 0, ((size_t)(ae[0] * ae[1] * aw) + SH_W) * sizeof(double));
+  for (ptrdiff_t z = 0; z < ae[0]; z++)
+    for (ptrdiff_t y = 0; y < ae[1]; y++) {
+      const double *r = f->fa + (z * ae[1] + y) * ae[2];
+      double *o = f->ad + (z * ae[1] + y) * aw;
+      const size_t k = sat_at(ae, z, y, 0);
+      for (ptrdiff_t x = 0; x < ae[2]; x++) {
+        const double u = r[x] - ka;
+        o[x] = u;
+        s1[k + x] = u, s2[k + x] = u * u;
+        /* neighbours that differ, along z, y and x */
+        if (z + 1 < ae[0]) f->satd[0][0][k + x] = r[x] != r[x + ae[1] * ae[2]];
+        if (y + 1 < ae[1]) f->satd[0][1][k + x] = r[x] != r[x + ae[2]];
+        if (x + 1 < ae[2]) f->satd[0][2][k + x] = r[x] != r[x + 1];
+      }
+    }
+  const size_t bel = (size_t)(pe[0] * pe[1] * bs) + 2 * SH_W;
+  memset(f->bd, 0, bel * sizeof(double));
+  for (ptrdiff_t z = i0[0]; z < i1[0]; z++)
+    for (ptrdiff_t y = i0[1]; y < i1[1]; y++) {
+      const double *r = f->fb + (z * pe[1] + y) * pe[2];
+      double *o = f->bd + (z * pe[1] + y) * bs;
+      const size_t k = sat_at(pe, z, y, 0);
+      for (ptrdiff_t x = i0[2]; x < i1[2]; x++) {
+        const double v = r[x] - kb;
+        o[x] = v;
+        t1[k + x] = v, t2[k + x] = v * v;
+        if (z + 1 < i1[0]) f->satd[1][0][k + x] = r[x] != r[x + pe[1] * pe[2]];
+        if (y + 1 < i1[1]) f->satd[1][1][k + x] = r[x] != r[x + pe[2]];
+        if (x + 1 < i1[2]) f->satd[1][2][k + x] = r[x] != r[x + 1];
+      }
+    }
+  sat_f(s1, ae), sat_f(s2, ae), sat_f(t1, pe), sat_f(t2, pe);
+  for (int d = 0; d < 3; d++) sat_f(f->satd[0][d], ae), sat_f(f->satd[1][d], pe);
+  const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1;
+  for (ptrdiff_t tz = 0; tz <= 2 * c->s[0]; tz++)
+    for (ptrdiff_t ty = 0; ty < ns1; ty++)
+      xf(f->ad, ae[0], ae[1], aw, f->bd + (tz * pe[1] + ty) * bs, pe[1] * bs, bs, ns2,
+         f->sabf + (tz * ns1 + ty) * ns2);
+  return 1;
+}
+
+/* Whether the box [q0, q1) of a table set (differing neighbours per axis)
+ * is constant. */
+static int flat_box(double *const *sd, const ptrdiff_t *e, const ptrdiff_t *q0,
+                    const ptrdiff_t *q1) {
+  for (int d = 0; d < 3; d++) {
+    if (q1[d] - q0[d] < 2) continue;
+    ptrdiff_t h[3] = {q1[0], q1[1], q1[2]};
+    h[d]--;
+    if (sat_f_box(sd[d], e, q0, h) != 0) return 0;
+  }
+  return 1;
+}
+
+int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
+                        const ptrdiff_t *ae) {
+  ptrdiff_t pe[3];
+  for (int d = 0; d < 3; d++) pe[d] = ae[d] + 2 * c->s[d];
+  if (!(c->is_flt ? cross_flt(c, f, lo, ae, pe) : cross_int(c, f, lo, ae, pe))) return 0;
+  const ptrdiff_t ns[3] = {2 * c->s[0] + 1, 2 * c->s[1] + 1, 2 * c->s[2] + 1};
+  ptrdiff_t t[3], idx = 0;
+  for (t[0] = 0; t[0] < ns[0]; t[0]++)
+    for (t[1] = 0; t[1] < ns[1]; t[1]++)
+      for (t[2] = 0; t[2] < ns[2]; t[2]++, idx++) {
+        /* pairs p in the block with p + s in the image, block coordinates */
+        ptrdiff_t q0[3], q1[3], b0[3], b1[3];
+        int64_t n = 1;
+        for (int d = 0; d < 3; d++) {
+          const ptrdiff_t s = t[d] - c->s[d];
+          const ptrdiff_t p0 = lo[d] > -s ? lo[d] : -s;
+          const ptrdiff_t p1 = lo[d] + ae[d] < c->n[d] - s ? lo[d] + ae[d] : c->n[d] - s;
+          q0[d] = p0 - lo[d], q1[d] = p1 > p0 ? p1 - lo[d] : q0[d];
+          b0[d] = q0[d] + t[d], b1[d] = q1[d] + t[d];
+          n *= q1[d] - q0[d];
+        }
+        double r = NAN;
+        if (n >= 2 && !c->is_flt) {
+          const i128 s5[5] = {sat_i_box(f->sati[0], ae, q0, q1),
+                              sat_i_box(f->sati[2], pe, b0, b1),
+                              sat_i_box(f->sati[1], ae, q0, q1),
+                              sat_i_box(f->sati[3], pe, b0, b1), f->sabi[idx]};
+          r = sh_r_int(s5, n);
+        } else if (n >= 2 && !flat_box(f->satd[0], ae, q0, q1) &&
+                   !flat_box(f->satd[1], pe, b0, b1)) {
+          const double s5[5] = {sat_f_box(f->satf[0], ae, q0, q1),
+                                sat_f_box(f->satf[2], pe, b0, b1),
+                                sat_f_box(f->satf[1], ae, q0, q1),
+                                sat_f_box(f->satf[3], pe, b0, b1), f->sabf[idx]};
+          r = sh_r_flt(s5, (double)n);
+        }
+        c->r[idx] = r;
+      }
+  return 1;
+}
