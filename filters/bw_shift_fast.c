@@ -54,11 +54,11 @@ static void x16_portable(const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t
 /* The body of the x86 kernels: 8 lags at a time in registers, over chunks
  * of W elements; V the vector type, LOAD/LOADU/MADD/ADD/ZERO its
  * operations, HSUM its 64-bit horizontal sum. */
-#define SH_X16_BODY(V, W, LOADU, MADD, ADD, ZERO, HSUM)                      \
-  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += 8) {                               \
-    V acc[8];                                                                \
-    int64_t tot[8] = {0};                                                    \
-    for (int l = 0; l < 8; l++) acc[l] = ZERO;                               \
+#define SH_X16_BODY(G, V, W, LOADU, MAC, ZERO, HSUM)                         \
+  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += G) {                               \
+    V acc[G];                                                                \
+    int64_t tot[G] = {0};                                                    \
+    for (int l = 0; l < G; l++) acc[l] = ZERO;                               \
     ptrdiff_t cnt = 0;                                                       \
     for (ptrdiff_t z = 0; z < nz; z++)                                       \
       for (ptrdiff_t y = 0; y < ny; y++) {                                   \
@@ -66,16 +66,24 @@ static void x16_portable(const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t
         const int16_t *br = b + z * bplane + y * bstride + l0;               \
         for (ptrdiff_t c = 0; c < aw; c += W) {                              \
           const V va = LOADU(ar + c);                                        \
-          for (int l = 0; l < 8; l++)                                        \
-            acc[l] = ADD(acc[l], MADD(va, LOADU(br + c + l)));               \
+          for (int l = 0; l < G; l++) acc[l] = MAC(acc[l], va, LOADU(br + c + l)); \
         }                                                                    \
         if (++cnt == rmax) {                                                 \
-          for (int l = 0; l < 8; l++) tot[l] += HSUM(acc[l]), acc[l] = ZERO; \
+          for (int l = 0; l < G; l++) tot[l] += HSUM(acc[l]), acc[l] = ZERO; \
           cnt = 0;                                                           \
         }                                                                    \
       }                                                                      \
-    for (int l = 0; l < 8; l++) tot[l] += HSUM(acc[l]);                      \
-    for (int l = 0; l < 8 && l0 + l < nlag; l++) sab[l0 + l] = tot[l];       \
+    for (int l = 0; l < G; l++) tot[l] += HSUM(acc[l]);                      \
+    for (int l = 0; l < G && l0 + l < nlag; l++) sab[l0 + l] = tot[l];       \
+  }
+
+/* x86 kernel NAME for target TARGET, G lags at a time. */
+#define SH_X16_FN(NAME, TARGET, G, V, W, LOADU, MAC, ZERO, HSUM)             \
+  __attribute__((target(TARGET))) static void NAME(                          \
+      const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,            \
+      const int16_t *b, ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, \
+      ptrdiff_t rmax, int64_t *sab) {                                        \
+    SH_X16_BODY(G, V, W, LOADU, MAC, ZERO, HSUM)                             \
   }
 
 __attribute__((target("avx2"))) static inline int64_t hsum256(__m256i v) {
@@ -85,12 +93,9 @@ __attribute__((target("avx2"))) static inline int64_t hsum256(__m256i v) {
   return _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1);
 }
 #define SH_LU256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
-__attribute__((target("avx2"))) static void x16_avx2(
-    const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const int16_t *b,
-    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab) {
-  SH_X16_BODY(__m256i, 16, SH_LU256, _mm256_madd_epi16, _mm256_add_epi32,
-              _mm256_setzero_si256(), hsum256)
-}
+#define SH_MAC256(acc, x, y) _mm256_add_epi32(acc, _mm256_madd_epi16(x, y))
+SH_X16_FN(x16_avx2, "avx2", 8, __m256i, 16, SH_LU256, SH_MAC256, _mm256_setzero_si256(),
+          hsum256)
 
 __attribute__((target("avx512f,avx512bw"))) static inline int64_t hsum512(__m512i v) {
   const __m512i w = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)),
@@ -98,12 +103,27 @@ __attribute__((target("avx512f,avx512bw"))) static inline int64_t hsum512(__m512
   return _mm512_reduce_add_epi64(w);
 }
 #define SH_LU512(p) _mm512_loadu_si512((const void *)(p))
-__attribute__((target("avx512f,avx512bw"))) static void x16_avx512(
-    const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const int16_t *b,
-    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab) {
-  SH_X16_BODY(__m512i, 32, SH_LU512, _mm512_madd_epi16, _mm512_add_epi32,
-              _mm512_setzero_si512(), hsum512)
-}
+#define SH_MAC512(acc, x, y) _mm512_add_epi32(acc, _mm512_madd_epi16(x, y))
+#define SH_VNNI512(acc, x, y) _mm512_dpwssd_epi32(acc, x, y)
+/* G lags at a time, G from 6 to 12, so that few lags are computed in vain
+ * (33 lags, search 16: three groups of 11). */
+#define SH_X16_512(G)                                                        \
+  SH_X16_FN(x16_avx512_##G, "avx512f,avx512bw", G, __m512i, 32, SH_LU512, SH_MAC512, \
+            _mm512_setzero_si512(), hsum512)                                 \
+  SH_X16_FN(x16_vnni_##G, "avx512f,avx512bw,avx512vnni", G, __m512i, 32, SH_LU512, \
+            SH_VNNI512, _mm512_setzero_si512(), hsum512)
+SH_X16_512(6)
+SH_X16_512(7)
+SH_X16_512(8)
+SH_X16_512(9)
+SH_X16_512(10)
+SH_X16_512(11)
+SH_X16_512(12)
+static const sh_x16_fn x16_avx512[7] = {x16_avx512_6, x16_avx512_7, x16_avx512_8,
+                                        x16_avx512_9, x16_avx512_10, x16_avx512_11,
+                                        x16_avx512_12};
+static const sh_x16_fn x16_vnni[7] = {x16_vnni_6, x16_vnni_7, x16_vnni_8, x16_vnni_9,
+                                      x16_vnni_10, x16_vnni_11, x16_vnni_12};
 #endif
 
 /* Cross sums of double rows, as x16 (no widening needed): lanes of 8
@@ -169,6 +189,18 @@ void bw_shift_fast_free(sh_fast *f) {
   free(f);
 }
 
+/* The box [q0, q1) of integer table s of extents e. */
+static inline int64_t sat_i_box(const int64_t *s, const ptrdiff_t *e, const ptrdiff_t *q0,
+                                const ptrdiff_t *q1) {
+  const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);
+  const int64_t *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;
+  const int64_t v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -
+                     z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];
+  const int64_t v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -
+                     z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];
+  return v1 - v0;
+}
+
 static void *alloc_or_flag(size_t n, int *bad) {
   void *p = n ? malloc(n) : NULL;
   if (n && !p) *bad = 1;
@@ -204,7 +236,7 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
       for (int d = 0; d < 3; d++) f->satd[s][d] = alloc_or_flag((s ? sp : sa) * sizeof(double), &bad);
     f->sabf = alloc_or_flag(ns * sizeof(double), &bad);
   } else {
-    f->rawa = alloc_or_flag(na * sizeof(int64_t), &bad);
+    f->rawa = alloc_or_flag((na + (size_t)f->pe[2]) * sizeof(int64_t), &bad);
     f->rawb = alloc_or_flag(np * sizeof(int64_t), &bad);
     f->a16 = alloc_or_flag(a_el * sizeof(int16_t), &bad);
     f->b16 = alloc_or_flag(b_el * sizeof(int16_t), &bad);
@@ -221,10 +253,18 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
   f->vw = 0;
 #ifdef SH_X86
   const unsigned simd = bw_simd();
-  if (simd & BW_SIMD_AVX512BW)
-    f->x16 = x16_avx512, f->vw = 32;
-  else if (simd & BW_SIMD_AVX2)
+  if (simd & BW_SIMD_AVX512BW) {
+    /* the group size computing the fewest lags in vain, the larger on ties */
+    const ptrdiff_t nlag = 2 * c->s[2] + 1;
+    int g = 12;
+    for (int k = 12; k >= 6; k--)
+      if ((nlag + k - 1) / k * k < (nlag + g - 1) / g * g) g = k;
+    __builtin_cpu_init();
+    const int vnni = __builtin_cpu_supports("avx512vnni");
+    f->x16 = (vnni ? x16_vnni : x16_avx512)[g - 6], f->vw = 32;
+  } else if (simd & BW_SIMD_AVX2) {
     f->x16 = x16_avx2, f->vw = 16;
+  }
 #endif
   return f;
 }
@@ -234,27 +274,43 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
 /* ------------------------------------------------------------------------ */
 
 /* Row of w pixels of input s at image (z, y, x0), as int64 or double. */
-static void row_int(const sh_call *c, int s, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x0,
-                    ptrdiff_t w, int64_t *restrict out) {
-  const char *p = sh_at(c, s, z, y, x0);
-  const ptrdiff_t sx = c->str[s][2];
-  switch (c->dt) {
 #define SH_ROW(T)                                                            \
-  for (ptrdiff_t i = 0; i < w; i++) {                                        \
-    T v;                                                                     \
-    memcpy(&v, p + i * sx, sizeof v);                                        \
-    out[i] = (int64_t)v;                                                     \
+  if (sx == (ptrdiff_t)sizeof(T)) {                                          \
+    const T *restrict q = (const T *)(const void *)p;                        \
+    for (ptrdiff_t i = 0; i < w; i++) out[i] = (int64_t)q[i];                \
+  } else {                                                                   \
+    for (ptrdiff_t i = 0; i < w; i++) {                                      \
+      T v;                                                                   \
+      memcpy(&v, p + i * sx, sizeof v);                                      \
+      out[i] = (int64_t)v;                                                   \
+    }                                                                        \
   }                                                                          \
   break;
+BW_CLONES static void row_int_dt(const char *p, ptrdiff_t sx, bw_dtype dt, ptrdiff_t w,
+                                 int64_t *restrict out) {
+  switch (dt) {
   case BW_U8: SH_ROW(uint8_t)
   case BW_I8: SH_ROW(int8_t)
   case BW_U16: SH_ROW(uint16_t)
   case BW_I16: SH_ROW(int16_t)
   case BW_U32: SH_ROW(uint32_t)
   case BW_I32: SH_ROW(int32_t)
-#undef SH_ROW
   default: break;
   }
+}
+#undef SH_ROW
+
+static void row_int(const sh_call *c, int s, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x0,
+                    ptrdiff_t w, int64_t *restrict out) {
+  row_int_dt(sh_at(c, s, z, y, x0), c->str[s][2], c->dt, w, out);
+}
+
+/* *mn = min(*mn, v...), *mx likewise. */
+BW_CLONES static void minmax(const int64_t *restrict v, ptrdiff_t n, int64_t *mn,
+                             int64_t *mx) {
+  int64_t a = *mn, b = *mx;
+  for (ptrdiff_t i = 0; i < n; i++) a = v[i] < a ? v[i] : a, b = v[i] > b ? v[i] : b;
+  *mn = a, *mx = b;
 }
 
 static void row_flt(const sh_call *c, int s, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x0,
@@ -318,7 +374,6 @@ static void region_inside(const sh_call *c, const ptrdiff_t *lo, const ptrdiff_t
                  z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];            \
     return v1 - v0;                                                          \
   }
-SH_SAT(sat_i, int64_t)
 SH_SAT(sat_f, double)
 #undef SH_SAT
 
@@ -329,6 +384,38 @@ static inline size_t sat_at(const ptrdiff_t *e, ptrdiff_t z, ptrdiff_t y, ptrdif
 
 static void sat_clear(void *s, const ptrdiff_t *e, size_t es) {
   memset(s, 0, (size_t)((e[0] + 1) * (e[1] + 1) * (e[2] + 1)) * es);
+}
+
+/* Streaming tables of v and v^2 over extents e, row by row: starts a
+ * table pair (zero borders), then adds row (z, y) of values v (e[2] of
+ * them), in order. */
+static void sat2_start(int64_t *s1, int64_t *s2, const ptrdiff_t *e) {
+  const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);
+  memset(s1, 0, (size_t)pl * sizeof *s1), memset(s2, 0, (size_t)pl * sizeof *s2);
+  for (ptrdiff_t z = 1; z <= e[0]; z++) {
+    memset(s1 + z * pl, 0, (size_t)nx * sizeof *s1);
+    memset(s2 + z * pl, 0, (size_t)nx * sizeof *s2);
+  }
+}
+
+static void sat2_row(int64_t *restrict s1, int64_t *restrict s2, const ptrdiff_t *e,
+                     ptrdiff_t z, ptrdiff_t y, const int64_t *restrict v) {
+  const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1), o = (z + 1) * pl + (y + 1) * nx;
+  int64_t *r1 = s1 + o, *r2 = s2 + o;
+  r1[0] = r2[0] = 0;
+  int64_t a1 = 0, a2 = 0;
+  if (e[0] == 1) {
+    for (ptrdiff_t x = 0; x < e[2]; x++) {
+      a1 += v[x], a2 += v[x] * v[x];
+      r1[x + 1] = a1 + r1[x + 1 - nx], r2[x + 1] = a2 + r2[x + 1 - nx];
+    }
+    return;
+  }
+  for (ptrdiff_t x = 0; x < e[2]; x++) {
+    a1 += v[x], a2 += v[x] * v[x];
+    r1[x + 1] = a1 + r1[x + 1 - nx] + r1[x + 1 - pl] - r1[x + 1 - pl - nx];
+    r2[x + 1] = a2 + r2[x + 1 - nx] + r2[x + 1 - pl] - r2[x + 1 - pl - nx];
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -346,17 +433,13 @@ static int cross_int(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const pt
   for (ptrdiff_t z = 0; z < ae[0]; z++)
     for (ptrdiff_t y = 0; y < ae[1]; y++)
       row_int(c, 0, lo[0] + z, lo[1] + y, lo[2], ae[2], f->rawa + (z * ae[1] + y) * ae[2]);
-  for (size_t i = 0; i < na; i++) {
-    const int64_t v = f->rawa[i];
-    amin = v < amin ? v : amin, amax = v > amax ? v : amax;
-  }
+  minmax(f->rawa, (ptrdiff_t)na, &amin, &amax);
   for (ptrdiff_t z = i0[0]; z < i1[0]; z++)
     for (ptrdiff_t y = i0[1]; y < i1[1]; y++) {
       int64_t *r = f->rawb + (z * pe[1] + y) * pe[2];
       row_int(c, 1, lo[0] - c->s[0] + z, lo[1] - c->s[1] + y, lo[2] - c->s[2] + i0[2],
               i1[2] - i0[2], r + i0[2]);
-      for (ptrdiff_t x = i0[2]; x < i1[2]; x++)
-        bmin = r[x] < bmin ? r[x] : bmin, bmax = r[x] > bmax ? r[x] : bmax;
+      minmax(r + i0[2], i1[2] - i0[2], &bmin, &bmax);
     }
   if (amax - amin > 65535 || bmax - bmin > 65535) return 0;
   const int64_t ca = (amin + amax + 1) >> 1, cb = (bmin + bmax + 1) >> 1;
@@ -374,42 +457,40 @@ static int cross_int(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const pt
     split = 1;
   }
   if (!f->vw) rmax = rows;
-  /* centred rows, and the tables of a, aa */
+  /* centred rows, and the tables of a, aa over the block and b, bb over
+   * the region */
   int64_t *s1 = f->sati[0], *s2 = f->sati[1], *t1 = f->sati[2], *t2 = f->sati[3];
-  sat_clear(s1, ae, 8), sat_clear(s2, ae, 8), sat_clear(t1, pe, 8), sat_clear(t2, pe, 8);
+  int64_t *tmp = f->rawa + na; /* a row of the region */
+  sat2_start(s1, s2, ae), sat2_start(t1, t2, pe);
   memset(f->a16, 0, ((size_t)(rows * aw) + SH_W) * sizeof(int16_t));
   for (ptrdiff_t z = 0; z < ae[0]; z++)
     for (ptrdiff_t y = 0; y < ae[1]; y++) {
-      const int64_t *r = f->rawa + (z * ae[1] + y) * ae[2];
+      int64_t *r = f->rawa + (z * ae[1] + y) * ae[2];
       int16_t *o = f->a16 + (z * ae[1] + y) * aw;
-      const size_t k = sat_at(ae, z, y, 0);
-      for (ptrdiff_t x = 0; x < ae[2]; x++) {
-        const int64_t u = r[x] - ca;
-        o[x] = (int16_t)u;
-        s1[k + x] = u, s2[k + x] = u * u;
-      }
+      for (ptrdiff_t x = 0; x < ae[2]; x++) r[x] -= ca, o[x] = (int16_t)r[x];
+      sat2_row(s1, s2, ae, z, y, r);
     }
   const size_t bel = (size_t)(pe[0] * pe[1] * bs) + 2 * SH_W;
   memset(f->b16, 0, bel * sizeof(int16_t));
   if (split) memset(f->b16h, 0, bel * sizeof(int16_t));
-  for (ptrdiff_t z = i0[0]; z < i1[0]; z++)
-    for (ptrdiff_t y = i0[1]; y < i1[1]; y++) {
-      const int64_t *r = f->rawb + (z * pe[1] + y) * pe[2];
-      int16_t *o = f->b16 + (z * pe[1] + y) * bs, *oh = f->b16h + (z * pe[1] + y) * bs;
-      const size_t k = sat_at(pe, z, y, 0);
-      for (ptrdiff_t x = i0[2]; x < i1[2]; x++) {
-        const int64_t v = r[x] - cb;
-        t1[k + x] = v, t2[k + x] = v * v;
-        if (split) {
-          const int64_t w = v + 32768;
-          o[x] = (int16_t)(w & 255);
-          oh[x] = (int16_t)((w >> 8) - 128);
-        } else {
-          o[x] = (int16_t)v;
-        }
+  for (ptrdiff_t z = 0; z < pe[0]; z++)
+    for (ptrdiff_t y = 0; y < pe[1]; y++) {
+      memset(tmp, 0, (size_t)pe[2] * sizeof *tmp);
+      if (z >= i0[0] && z < i1[0] && y >= i0[1] && y < i1[1]) {
+        const int64_t *r = f->rawb + (z * pe[1] + y) * pe[2];
+        int16_t *o = f->b16 + (z * pe[1] + y) * bs, *oh = f->b16h + (z * pe[1] + y) * bs;
+        for (ptrdiff_t x = i0[2]; x < i1[2]; x++) tmp[x] = r[x] - cb;
+        if (split)
+          for (ptrdiff_t x = i0[2]; x < i1[2]; x++) {
+            const int64_t w = tmp[x] + 32768;
+            o[x] = (int16_t)(w & 255);
+            oh[x] = (int16_t)((w >> 8) - 128);
+          }
+        else
+          for (ptrdiff_t x = i0[2]; x < i1[2]; x++) o[x] = (int16_t)tmp[x];
       }
+      sat2_row(t1, t2, pe, z, y, tmp);
     }
-  sat_i(s1, ae), sat_i(s2, ae), sat_i(t1, pe), sat_i(t2, pe);
   const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1;
   for (ptrdiff_t tz = 0; tz <= 2 * c->s[0]; tz++)
     for (ptrdiff_t ty = 0; ty < ns1; ty++) {
@@ -508,11 +589,63 @@ static int flat_box(double *const *sd, const ptrdiff_t *e, const ptrdiff_t *q0,
   return 1;
 }
 
+/* r of one row of shifts (lags tx) of a block whose pairs all lie inside
+ * the image: n pairs, A's sums fixed (nA = n Saa - Sa^2 > 0, sqa its
+ * square root), B's window sums from the table rows p (z1 y1, z1 y0, z0 y1,
+ * z0 y0; window width w).  In int64 (n <= 2^15 pairs of 16-bit values);
+ * the same bits as sh_r_int. */
+BW_CLONES static void r_row_int(ptrdiff_t nlag, int64_t n, int64_t sa, double sqa,
+                                const int64_t *const *p1, const int64_t *const *p2,
+                                ptrdiff_t w, const int64_t *restrict sab,
+                                double *restrict r) {
+  for (ptrdiff_t t = 0; t < nlag; t++) {
+    const int64_t sb = (p1[0][t + w] - p1[1][t + w] - p1[0][t] + p1[1][t]) -
+                       (p1[2][t + w] - p1[3][t + w] - p1[2][t] + p1[3][t]);
+    const int64_t sbb = (p2[0][t + w] - p2[1][t + w] - p2[0][t] + p2[1][t]) -
+                        (p2[2][t + w] - p2[3][t + w] - p2[2][t] + p2[3][t]);
+    const int64_t nb = n * sbb - sb * sb, num = n * sab[t] - sa * sb;
+    double v = (double)num / (sqa * sqrt((double)nb));
+    v = v > 1 ? 1 : v < -1 ? -1 : v;
+    r[t] = nb == 0 ? NAN : v;
+  }
+}
+
+/* Integer blocks whose every shift pairs the whole block (away from the
+ * image's border): r row by row; 0 if the block is too large for int64. */
+static int r_interior_int(const sh_call *c, const sh_fast *f, const ptrdiff_t *ae,
+                          const ptrdiff_t *pe) {
+  const int64_t n = (int64_t)(ae[0] * ae[1] * ae[2]);
+  if (n < 2 || n > ((int64_t)1 << 15)) return 0;
+  const ptrdiff_t z0[3] = {0, 0, 0};
+  const int64_t sa = sat_i_box(f->sati[0], ae, z0, ae), saa = sat_i_box(f->sati[1], ae, z0, ae);
+  const int64_t na = n * saa - sa * sa;
+  const double sqa = sqrt((double)na);
+  const ptrdiff_t ns[3] = {2 * c->s[0] + 1, 2 * c->s[1] + 1, 2 * c->s[2] + 1};
+  const ptrdiff_t nx = pe[2] + 1, pl = nx * (pe[1] + 1);
+  for (ptrdiff_t tz = 0; tz < ns[0]; tz++)
+    for (ptrdiff_t ty = 0; ty < ns[1]; ty++) {
+      double *r = c->r + (tz * ns[1] + ty) * ns[2];
+      if (na == 0) {
+        for (ptrdiff_t t = 0; t < ns[2]; t++) r[t] = NAN;
+        continue;
+      }
+      const ptrdiff_t o[4] = {(tz + ae[0]) * pl + (ty + ae[1]) * nx, (tz + ae[0]) * pl + ty * nx,
+                              tz * pl + (ty + ae[1]) * nx, tz * pl + ty * nx};
+      const int64_t *p1[4], *p2[4];
+      for (int k = 0; k < 4; k++) p1[k] = f->sati[2] + o[k], p2[k] = f->sati[3] + o[k];
+      r_row_int(ns[2], n, sa, sqa, p1, p2, ae[2], f->sabi + (tz * ns[1] + ty) * ns[2], r);
+    }
+  return 1;
+}
+
 int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
                         const ptrdiff_t *ae) {
   ptrdiff_t pe[3];
   for (int d = 0; d < 3; d++) pe[d] = ae[d] + 2 * c->s[d];
   if (!(c->is_flt ? cross_flt(c, f, lo, ae, pe) : cross_int(c, f, lo, ae, pe))) return 0;
+  int inside = 1;
+  for (int d = 0; d < 3; d++) inside &= lo[d] - c->s[d] >= 0 && lo[d] + ae[d] + c->s[d] <= c->n[d];
+  if (inside && !c->is_flt && r_interior_int(c, f, ae, pe)) return 1;
   const ptrdiff_t ns[3] = {2 * c->s[0] + 1, 2 * c->s[1] + 1, 2 * c->s[2] + 1};
   ptrdiff_t t[3], idx = 0;
   for (t[0] = 0; t[0] < ns[0]; t[0]++)
