@@ -38,6 +38,7 @@ typedef struct lc_geom {
   ptrdiff_t str[2][3]; /* their strides in bytes */
   bw_dtype dt;
   unsigned need;       /* LC_* bits */
+  int no_means;        /* no output reads the sums or means of an lc_row */
 } lc_geom;
 
 /* The moments of a run of output pixels of one row: window count, sums, means,
