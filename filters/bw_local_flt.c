@@ -139,15 +139,42 @@ typedef struct lc_fwork {
   dd *sum[2][NSUM];      /* two buffers of a box each */
   double *ext[2][NEXT];
   dd *pre, *suf;         /* a box each, also for the extremes */
+  double *rowa, *rowb;   /* one input row each */
   int use_sum[NSUM], use_ext[NEXT];
   lc_row row;
 } lc_fwork;
 
-static double load_f(const lc_geom *g, int s, ptrdiff_t z, ptrdiff_t y,
-                     ptrdiff_t x) {
+/* Row of w pixels of input s at (z, y, x0) as doubles. */
+BW_CLONES static void load_row(const lc_geom *g, int s, ptrdiff_t z, ptrdiff_t y,
+                               ptrdiff_t x0, ptrdiff_t w, double *restrict out) {
   const char *p = g->base[s] + (z - g->i0[0]) * g->str[s][0] +
-                  (y - g->i0[1]) * g->str[s][1] + (x - g->i0[2]) * g->str[s][2];
-  return bw_load_double(p, g->dt);
+                  (y - g->i0[1]) * g->str[s][1] + (x0 - g->i0[2]) * g->str[s][2];
+  const ptrdiff_t sx = g->str[s][2];
+  if (g->dt == BW_F32 && sx == (ptrdiff_t)sizeof(float)) {
+    const float *restrict q = (const float *)(const void *)p;
+    for (ptrdiff_t i = 0; i < w; i++) out[i] = q[i];
+  } else {
+    for (ptrdiff_t i = 0; i < w; i++) out[i] = bw_load_double(p + i * sx, g->dt);
+  }
+}
+
+/* The quantities of one row of values a, b (b NULL: zeros) into buffer 0
+ * at offset i. */
+BW_CLONES static void put_quantities(lc_fwork *F, size_t i, const double *restrict a,
+                                     const double *restrict b, ptrdiff_t w) {
+  dd *const *S = F->sum[0];
+  double *const *E = F->ext[0];
+  for (int q = 0; q < NSUM; q++) {
+    if (!F->use_sum[q]) continue;
+    dd *restrict o = S[q] + i;
+    const double *restrict x = q < 2 || q == 4 ? a : b, *restrict y = q == 4 ? b : x;
+    if (q == 0 || q == 2)
+      for (ptrdiff_t j = 0; j < w; j++) o[j] = (dd){x[j], 0.0};
+    else
+      for (ptrdiff_t j = 0; j < w; j++) o[j] = two_prod(x[j], y[j]);
+  }
+  for (int q = 0; q < NEXT; q++)
+    if (F->use_ext[q]) memcpy(E[q] + i, q < 2 ? a : b, (size_t)w * sizeof(double));
 }
 
 /* Loads the box b0, bn into buffer 0. */
@@ -155,18 +182,14 @@ static void load_box(const lc_geom *g, lc_fwork *F, const ptrdiff_t *b0,
                      const ptrdiff_t *bn) {
   size_t i = 0;
   const int pair = g->base[1] != NULL;
+  double *ra = F->rowa, *rb = pair ? F->rowb : NULL;
   for (ptrdiff_t z = b0[0]; z < b0[0] + bn[0]; z++)
-    for (ptrdiff_t y = b0[1]; y < b0[1] + bn[1]; y++)
-      for (ptrdiff_t x = b0[2]; x < b0[2] + bn[2]; x++, i++) {
-        const double a = load_f(g, 0, z, y, x), b = pair ? load_f(g, 1, z, y, x) : 0.0;
-        const dd v[NSUM] = {{a, 0.0}, two_prod(a, a), {b, 0.0}, two_prod(b, b),
-                            two_prod(a, b)};
-        const double e[NEXT] = {a, a, b, b};
-        for (int q = 0; q < NSUM; q++)
-          if (F->use_sum[q]) F->sum[0][q][i] = v[q];
-        for (int q = 0; q < NEXT; q++)
-          if (F->use_ext[q]) F->ext[0][q][i] = e[q];
-      }
+    for (ptrdiff_t y = b0[1]; y < b0[1] + bn[1]; y++, i += (size_t)bn[2]) {
+      load_row(g, 0, z, y, b0[2], bn[2], ra);
+      if (pair) load_row(g, 1, z, y, b0[2], bn[2], rb);
+      else memset(F->rowb, 0, (size_t)bn[2] * sizeof(double)), rb = F->rowb;
+      put_quantities(F, i, ra, rb, bn[2]);
+    }
 }
 
 /* One pass along axis d, from buffer @from to the other. */
@@ -182,31 +205,82 @@ static void run_pass(const lc_geom *g, lc_fwork *F, int d, int from,
   (void)d;
 }
 
-/* The moments of output row (kz, ky) of the tile from the summed buffer. */
-static void finish_row(const lc_geom *g, lc_fwork *F, int buf, size_t off,
-                       ptrdiff_t n_zy, const ptrdiff_t *xl, const ptrdiff_t *xh,
-                       ptrdiff_t nx) {
+/* Transposes [rows][cols] (row stride sstride) into [cols][rows] (row
+ * stride dstride), in blocks that stay in cache. */
+#define LC_PAD 8
+#define LC_TRANSPOSE(NAME, T)                                                \
+  BW_CLONES static void NAME(const T *restrict src, T *restrict dst, ptrdiff_t rows, \
+                             ptrdiff_t cols, ptrdiff_t sstride, ptrdiff_t dstride) { \
+    enum { TB = 8 };                                                         \
+    ptrdiff_t r0 = 0;                                                        \
+    for (; r0 + TB <= rows; r0 += TB) {                                      \
+      ptrdiff_t c0 = 0;                                                      \
+      for (; c0 + TB <= cols; c0 += TB) {                                    \
+        T t[TB][TB];                                                         \
+        for (int i = 0; i < TB; i++)                                         \
+          for (int j = 0; j < TB; j++) t[j][i] = src[(r0 + i) * sstride + c0 + j]; \
+        for (int j = 0; j < TB; j++)                                         \
+          for (int i = 0; i < TB; i++) dst[(c0 + j) * dstride + r0 + i] = t[j][i]; \
+      }                                                                      \
+      for (; c0 < cols; c0++)                                                \
+        for (int i = 0; i < TB; i++) dst[c0 * dstride + r0 + i] = src[(r0 + i) * sstride + c0]; \
+    }                                                                        \
+    for (; r0 < rows; r0++)                                                  \
+      for (ptrdiff_t c = 0; c < cols; c++) dst[c * dstride + r0] = src[r0 * sstride + c]; \
+  }
+LC_TRANSPOSE(transpose_dd, dd)
+LC_TRANSPOSE(transpose_d, double)
+#undef LC_TRANSPOSE
+
+/* Transposes every quantity in use from buffer @from to the other. */
+static void transpose_all(lc_fwork *F, int from, ptrdiff_t rows, ptrdiff_t rows_pad,
+                          ptrdiff_t cols) {
+  for (int q = 0; q < NSUM; q++)
+    if (F->use_sum[q])
+      transpose_dd(F->sum[from][q], F->sum[!from][q], rows, cols, cols, rows_pad);
+  for (int q = 0; q < NEXT; q++)
+    if (F->use_ext[q])
+      transpose_d(F->ext[from][q], F->ext[!from][q], rows, cols, cols, rows_pad);
+}
+
+/* The moments of every output of the tile, from the summed buffer @buf in
+ * [x][rows] order (m rows): element i = x m + j has the count
+ * nx[x] nzy[j]; into the arrays of @res (the same order). */
+BW_CLONES static void finish_tile(lc_fwork *F, int buf, ptrdiff_t tx, ptrdiff_t m,
+                                  ptrdiff_t mp, const double *restrict nxw,
+                                  const double *restrict nzy, const lc_row *res,
+                                  int no_means) {
   dd *const *S = F->sum[buf];
   double *const *E = F->ext[buf];
-  const lc_row *o = &F->row;
-  for (ptrdiff_t j = 0; j < nx; j++) {
-    const size_t i = off + (size_t)j;
-    const double n = (double)n_zy * (double)(xh[j] - xl[j] + 1);
-    o->cnt[j] = n;
+  for (ptrdiff_t x = 0; x < tx; x++) {
+    const size_t o = (size_t)(x * mp);
+    const double w = nxw[x];
+    double *restrict cnt = res->cnt + o;
+    for (ptrdiff_t j = 0; j < m; j++) cnt[j] = nzy[j] * w;
     for (int s = 0; s < 2; s++) {
       if (!F->use_sum[2 * s]) continue;
-      const dd s1 = S[2 * s][i];
-      o->sum[s][j] = s1.hi;
-      o->mean[s][j] = s1.hi / n;
+      const dd *restrict s1 = S[2 * s] + o;
+      if (!no_means) {
+        double *restrict sum = res->sum[s] + o, *restrict mean = res->mean[s] + o;
+        for (ptrdiff_t j = 0; j < m; j++) sum[j] = s1[j].hi, mean[j] = s1[j].hi / cnt[j];
+      }
       if (!F->use_sum[2 * s + 1]) continue;
-      const double m = numerator(n, S[2 * s + 1][i], s1, s1);
-      const int flat = E[2 * s][i] == E[2 * s + 1][i] || m <= 0;
-      o->m2[s][j] = isnan(m) ? m : flat ? 0.0 : m / n;
+      const dd *restrict s2 = S[2 * s + 1] + o;
+      const double *restrict lo = E[2 * s] + o, *restrict hi = E[2 * s + 1] + o;
+      double *restrict m2 = res->m2[s] + o;
+      for (ptrdiff_t j = 0; j < m; j++) {
+        const double n = cnt[j], v = numerator(n, s2[j], s1[j], s1[j]);
+        const int flat = (lo[j] == hi[j]) | (v <= 0);
+        const double q = flat ? 0.0 : v / n;
+        m2[j] = v != v ? v : q;
+      }
     }
-    if (F->use_sum[4])
-      o->mab[j] = numerator(n, S[4][i], S[0][i], S[2][i]) / n;
+    if (F->use_sum[4]) {
+      const dd *restrict sab = S[4] + o, *restrict sa = S[0] + o, *restrict sb = S[2] + o;
+      double *restrict mab = res->mab + o;
+      for (ptrdiff_t j = 0; j < m; j++) mab[j] = numerator(cnt[j], sab[j], sa[j], sb[j]) / cnt[j];
+    }
   }
-  (void)g;
 }
 
 bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
@@ -228,7 +302,8 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
     const ptrdiff_t e = 2 * g->r[d] + 1 < g->n[d] ? 2 * g->r[d] + 1 : g->n[d];
     win = win > PTRDIFF_MAX / 8 / e ? PTRDIFF_MAX / 8 : win * e;
   }
-  const ptrdiff_t budget = win * 4 > LC_FLT_BOX ? win * 4 : LC_FLT_BOX;
+  /* boxes of about ten radii a side, so the halo costs little */
+  const ptrdiff_t budget = win > LC_FLT_BOX / 25 ? win * 25 : LC_FLT_BOX;
   const int fixed[3] = {0, 0, 0};
   ptrdiff_t tile[3], bmax[3];
   bw_local_tile(g, kn, budget, fixed, tile);
@@ -241,13 +316,16 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
                      vol, bmax[d]);
     vol *= (size_t)bmax[d];
   }
+  vol += LC_PAD * (size_t)bmax[2]; /* the padded transposed rows */
   int nsum = 0, next = 0;
   for (int q = 0; q < NSUM; q++) nsum += F.use_sum[q];
   for (int q = 0; q < NEXT; q++) next += F.use_ext[q];
   const size_t total = vol * (2 * nsum * sizeof(dd) + 2 * next * sizeof(double) +
                               2 * sizeof(dd)) +
-                       (LC_ROW_ARRAYS * sizeof(double) + 2 * sizeof(ptrdiff_t)) * (size_t)tile[2] +
-                       64 * 40;
+                       (LC_ROW_ARRAYS * sizeof(double) + sizeof(double)) * (size_t)tile[2] +
+                       (size_t)(tile[0] * tile[1]) * sizeof(double) +
+                       2 * LC_ROW_ARRAYS * (size_t)((tile[0] * tile[1] + LC_PAD) * (tile[2] + LC_PAD)) * sizeof(double) +
+                       2 * (size_t)bmax[2] * sizeof(double) + 64 * 84;
   lc_mem mem;
   if (lc_mem_alloc(&mem, total))
     return bw_fail(err, BW_ERR_NOMEM, "local: no memory for %zu bytes of scratch",
@@ -258,14 +336,37 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
     for (int q = 0; q < NEXT; q++)
       if (F.use_ext[q]) F.ext[b][q] = lc_take(&mem, vol * sizeof(double));
   }
+  F.rowa = lc_take(&mem, (size_t)bmax[2] * sizeof(double));
+  F.rowb = lc_take(&mem, (size_t)bmax[2] * sizeof(double));
   F.pre = lc_take(&mem, vol * sizeof(dd));
   F.suf = lc_take(&mem, vol * sizeof(dd));
   double **rows[LC_ROW_ARRAYS];
   lc_row_arrays(&F.row, rows);
   for (int k = 0; k < LC_ROW_ARRAYS; k++)
     *rows[k] = lc_take(&mem, (size_t)tile[2] * sizeof(double));
-  ptrdiff_t *xl = lc_take(&mem, (size_t)tile[2] * sizeof(ptrdiff_t));
-  ptrdiff_t *xh = lc_take(&mem, (size_t)tile[2] * sizeof(ptrdiff_t));
+  double *nxw = lc_take(&mem, (size_t)tile[2] * sizeof(double));
+  double *nzy = lc_take(&mem, (size_t)(tile[0] * tile[1]) * sizeof(double));
+  /* the moments of a tile, [x][rows] */
+  lc_row res;
+  memset(&res, 0, sizeof res);
+  const size_t tvol = (size_t)((tile[0] * tile[1] + LC_PAD) * (tile[2] + LC_PAD));
+  res.cnt = lc_take(&mem, tvol * sizeof(double));
+  for (int s = 0; s < 2; s++) {
+    if (F.use_sum[2 * s] && !g->no_means) {
+      res.sum[s] = lc_take(&mem, tvol * sizeof(double));
+      res.mean[s] = lc_take(&mem, tvol * sizeof(double));
+    }
+    if (F.use_sum[2 * s + 1]) res.m2[s] = lc_take(&mem, tvol * sizeof(double));
+  }
+  if (F.use_sum[4]) res.mab = lc_take(&mem, tvol * sizeof(double));
+  lc_row rowmajor = res;
+  {
+    double **ra[LC_ROW_ARRAYS], **rt[LC_ROW_ARRAYS];
+    lc_row_arrays(&res, ra);
+    lc_row_arrays(&rowmajor, rt);
+    for (int k = 0; k < LC_ROW_ARRAYS; k++)
+      if (*ra[k]) *rt[k] = lc_take(&mem, tvol * sizeof(double));
+  }
 
   ptrdiff_t t0[3];
   for (t0[0] = k0[0]; t0[0] < k0[0] + kn[0]; t0[0] += tile[0])
@@ -278,29 +379,48 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
           bn[d] = lc_hi(g, d, t0[d] + tn[d] - 1) - b0[d] + 1;
         }
         load_box(g, &F, b0, bn);
-        /* z: [1][bn0][bn1 bn2], y: [tn0][bn1][bn2], x: [tn0 tn1][bn2][1] */
-        const lc_pass pz = {1, bn[0], bn[1] * bn[2], b0[0], t0[0], tn[0],
-                            2 * g->r[0] + 1, g->n[0], g, 0};
+        /* z: [1][bn0][bn1 bn2] (skipped where it maps planes one to one),
+         * y: [tn0][bn1][bn2], then transposed to [bn2][tn0 tn1] so that x
+         * runs across rows: [1][bn2][tn0 tn1] to [tn2][tn0 tn1] */
+        int cur = 0;
+        if (!(bn[0] == tn[0] && g->r[0] == 0)) {
+          const lc_pass pz = {1, bn[0], bn[1] * bn[2], b0[0], t0[0], tn[0],
+                              2 * g->r[0] + 1, g->n[0], g, 0};
+          run_pass(g, &F, 0, cur, &pz);
+          cur = !cur;
+        }
         const lc_pass py = {tn[0], bn[1], bn[2], b0[1], t0[1], tn[1],
                             2 * g->r[1] + 1, g->n[1], g, 1};
-        const lc_pass px = {tn[0] * tn[1], bn[2], 1, b0[2], t0[2], tn[2],
-                            2 * g->r[2] + 1, g->n[2], g, 2};
-        run_pass(g, &F, 0, 0, &pz);
-        run_pass(g, &F, 1, 1, &py);
-        run_pass(g, &F, 2, 0, &px);
-        for (ptrdiff_t j = 0; j < tn[2]; j++) {
-          xl[j] = lc_lo(g, 2, t0[2] + j);
-          xh[j] = lc_hi(g, 2, t0[2] + j);
-        }
+        run_pass(g, &F, 1, cur, &py);
+        cur = !cur;
+        /* transposed rows padded off powers of two, which would put a
+         * block's rows in one cache set */
+        const ptrdiff_t m = tn[0] * tn[1], mp = m + LC_PAD;
+        transpose_all(&F, cur, m, mp, bn[2]);
+        cur = !cur;
+        const lc_pass px = {1, bn[2], mp, b0[2], t0[2], tn[2], 2 * g->r[2] + 1, g->n[2], g, 2};
+        run_pass(g, &F, 2, cur, &px);
+        cur = !cur;
+        for (ptrdiff_t j = 0; j < tn[2]; j++)
+          nxw[j] = (double)(lc_hi(g, 2, t0[2] + j) - lc_lo(g, 2, t0[2] + j) + 1);
         for (ptrdiff_t z = 0; z < tn[0]; z++)
           for (ptrdiff_t y = 0; y < tn[1]; y++) {
             const ptrdiff_t kz = t0[0] + z, ky = t0[1] + y;
-            const ptrdiff_t nzy = (lc_hi(g, 0, kz) - lc_lo(g, 0, kz) + 1) *
-                                  (lc_hi(g, 1, ky) - lc_lo(g, 1, ky) + 1);
-            finish_row(g, &F, 1, (size_t)((z * tn[1] + y) * tn[2]), nzy, xl, xh,
-                       tn[2]);
-            emit(ctx, kz, ky, t0[2], tn[2], &F.row);
+            nzy[z * tn[1] + y] = (double)((lc_hi(g, 0, kz) - lc_lo(g, 0, kz) + 1) *
+                                          (lc_hi(g, 1, ky) - lc_lo(g, 1, ky) + 1));
           }
+        finish_tile(&F, cur, tn[2], m, mp, nxw, nzy, &res, g->no_means);
+        double **ra[LC_ROW_ARRAYS], **rt[LC_ROW_ARRAYS], **rr[LC_ROW_ARRAYS];
+        lc_row_arrays(&res, ra);
+        lc_row_arrays(&rowmajor, rt);
+        lc_row_arrays(&F.row, rr);
+        for (int k = 0; k < LC_ROW_ARRAYS; k++)
+          if (*ra[k]) transpose_d(*ra[k], *rt[k], tn[2], m, mp, tn[2] + LC_PAD);
+        for (ptrdiff_t j = 0; j < m; j++) {
+          for (int k = 0; k < LC_ROW_ARRAYS; k++)
+            *rr[k] = *rt[k] ? *rt[k] + j * (tn[2] + LC_PAD) : NULL;
+          emit(ctx, t0[0] + j / tn[1], t0[1] + j % tn[1], t0[2], tn[2], &F.row);
+        }
       }
   lc_mem_free(&mem);
   return BW_OK;
