@@ -174,7 +174,15 @@ struct sh_fast {
   double *sabf;
   sh_x16_fn x16;
   ptrdiff_t vw;               /* the kernel's vector width in elements */
+  ptrdiff_t g;                /* lags it computes at a time */
+  int split;                  /* this block's B is in two parts */
+  ptrdiff_t rmax, aw, bs;     /* this block's widening interval, row lengths */
+  int64_t *part;              /* partial cross sums per shift (pruning) */
+  unsigned char *state;       /* per shift: SH_* (pruning) */
 };
+
+/* Most lags a kernel computes at a time. */
+#define SH_MAXG 12
 
 static ptrdiff_t round_up(ptrdiff_t v, ptrdiff_t m) { return (v + m - 1) / m * m; }
 
@@ -185,7 +193,7 @@ void bw_shift_fast_free(sh_fast *f) {
   for (int i = 0; i < 4; i++) free(f->sati[i]), free(f->satf[i]);
   for (int s = 0; s < 2; s++)
     for (int d = 0; d < 3; d++) free(f->satd[s][d]);
-  free(f->sabi), free(f->sabh), free(f->sabf);
+  free(f->sabi), free(f->sabh), free(f->sabf), free(f->part), free(f->state);
   free(f);
 }
 
@@ -244,6 +252,8 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
     for (int i = 0; i < 4; i++) f->sati[i] = alloc_or_flag((i < 2 ? sa : sp) * sizeof(int64_t), &bad);
     f->sabi = alloc_or_flag(ns * sizeof(int64_t), &bad);
     f->sabh = alloc_or_flag(ns * sizeof(int64_t), &bad);
+    f->part = alloc_or_flag(ns * sizeof(int64_t), &bad);
+    f->state = alloc_or_flag(ns, &bad);
   }
   if (bad) {
     bw_shift_fast_free(f);
@@ -251,6 +261,7 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
   }
   f->x16 = x16_portable;
   f->vw = 0;
+  f->g = 1;
 #ifdef SH_X86
   const unsigned simd = bw_simd();
   if (simd & BW_SIMD_AVX512BW) {
@@ -261,9 +272,9 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
       if ((nlag + k - 1) / k * k < (nlag + g - 1) / g * g) g = k;
     __builtin_cpu_init();
     const int vnni = __builtin_cpu_supports("avx512vnni");
-    f->x16 = (vnni ? x16_vnni : x16_avx512)[g - 6], f->vw = 32;
+    f->x16 = (vnni ? x16_vnni : x16_avx512)[g - 6], f->vw = 32, f->g = g;
   } else if (simd & BW_SIMD_AVX2) {
-    f->x16 = x16_avx2, f->vw = 16;
+    f->x16 = x16_avx2, f->vw = 16, f->g = 8;
   }
 #endif
   return f;
@@ -491,20 +502,37 @@ static int cross_int(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const pt
       }
       sat2_row(t1, t2, pe, z, y, tmp);
     }
+  f->split = split, f->rmax = (ptrdiff_t)rmax, f->aw = aw, f->bs = bs;
+  return 1;
+}
+
+/* The cross sums over rows y0 .. y1 - 1 of the block (2-D blocks, or all
+ * rows of every plane when y0 = 0 and y1 = ae[1]) of lags l0 .. l0 + nl - 1
+ * of shift row (tz, ty), into out[0 .. nl - 1]. */
+static void cross_rows(const sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe,
+                       ptrdiff_t tz, ptrdiff_t ty, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t l0,
+                       ptrdiff_t nl, int64_t *out) {
+  const ptrdiff_t aw = f->aw, bs = f->bs;
+  const size_t off = (size_t)((tz * pe[1] + ty + y0) * bs + l0);
+  const int16_t *a = f->a16 + y0 * aw;
+  f->x16(a, ae[0], y1 - y0, aw, f->b16 + off, pe[1] * bs, bs, nl, f->rmax, out);
+  if (f->split) {
+    int64_t hi[SH_MAXG];
+    for (ptrdiff_t k = 0; k < nl; k += SH_MAXG) {
+      const ptrdiff_t m = nl - k < SH_MAXG ? nl - k : SH_MAXG;
+      f->x16(a, ae[0], y1 - y0, aw, f->b16h + off + k, pe[1] * bs, bs, m, f->rmax, hi);
+      for (ptrdiff_t l = 0; l < m; l++) out[k + l] += 256 * hi[l];
+    }
+  }
+}
+
+/* Integers: the cross sums of every shift into f->sabi. */
+static void cross_all_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae,
+                          const ptrdiff_t *pe) {
   const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1;
   for (ptrdiff_t tz = 0; tz <= 2 * c->s[0]; tz++)
-    for (ptrdiff_t ty = 0; ty < ns1; ty++) {
-      const size_t off = (size_t)((tz * pe[1] + ty) * bs);
-      int64_t *dst = f->sabi + (tz * ns1 + ty) * ns2;
-      f->x16(f->a16, ae[0], ae[1], aw, f->b16 + off, pe[1] * bs, bs, ns2, (ptrdiff_t)rmax, dst);
-      if (split) {
-        int64_t *hi = f->sabh + (tz * ns1 + ty) * ns2;
-        f->x16(f->a16, ae[0], ae[1], aw, f->b16h + off, pe[1] * bs, bs, ns2,
-               (ptrdiff_t)rmax, hi);
-        for (ptrdiff_t l = 0; l < ns2; l++) dst[l] += 256 * hi[l];
-      }
-    }
-  return 1;
+    for (ptrdiff_t ty = 0; ty < ns1; ty++)
+      cross_rows(f, ae, pe, tz, ty, 0, ae[1], 0, ns2, f->sabi + (tz * ns1 + ty) * ns2);
 }
 
 /* Floats: the cross sums into f->sabf, the tables into f->satf and
@@ -638,6 +666,137 @@ static int r_interior_int(const sh_call *c, const sh_fast *f, const ptrdiff_t *a
   return 1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Exact pruning (bounded partial correlation)                              */
+/* ------------------------------------------------------------------------ */
+
+enum { SH_OPEN, SH_DONE, SH_PRUNED, SH_UNDEF };
+
+/* A 2-D block away from the border: the cross sums are taken over the
+ * rows in stages (a quarter, a half, all); after each stage, a shift whose
+ * r cannot reach the best r found so far is dropped.  The bound: over the
+ * rows Q not yet summed, sum a b <= (Sa_Q Sb_Q + sqrt(M_Q(a) M_Q(b))) / |Q|
+ * (Cauchy-Schwarz about Q's own means, M_Q = |Q| S2 - S1^2 exact), so
+ * r(s) <= r_bound(s); a shift is dropped only when r_bound(s) plus a bound
+ * on its rounding stays 1e-12 below the best r, so it could not have been
+ * the maximum (nor tied with it).  The shifts the refinement and the zero
+ * output read (within two of the best, and zero) are then completed, so
+ * c->r holds the exact r wherever it is read; dropped shifts get -inf.
+ * Every cross sum is an exact integer, so r does not depend on how it was
+ * staged: the same bits as without pruning.  Returns 0 where it does not
+ * apply. */
+/* r from int64 sums as r_row_int computes it (the same bits as
+ * sh_r_int); nb = n Sbb - Sb^2 > 0. */
+static inline double r64(int64_t n, int64_t sa, double sqa, int64_t sb, int64_t nb,
+                         int64_t sab) {
+  const double v = (double)(n * sab - sa * sb) / (sqa * sqrt((double)nb));
+  return v > 1 ? 1 : v < -1 ? -1 : v;
+}
+
+static int pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe) {
+  if (ae[0] != 1 || c->s[0] != 0 || ae[1] < 8) return 0;
+  const int64_t n = (int64_t)(ae[1] * ae[2]);
+  if (n > ((int64_t)1 << 15)) return 0;
+  const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1, nsh = ns1 * ns2;
+  const ptrdiff_t G = f->g > 1 ? f->g : 8, w = ae[2], h = ae[1];
+  const ptrdiff_t z0[3] = {0, 0, 0};
+  const int64_t sa = sat_i_box(f->sati[0], ae, z0, ae), saa = sat_i_box(f->sati[1], ae, z0, ae);
+  const int64_t na = n * saa - sa * sa;
+  if (na == 0) return 0;
+  const double sqa = sqrt((double)na);
+  const int64_t *T1 = f->sati[2], *T2 = f->sati[3];
+  const ptrdiff_t nx = pe[2] + 1, pl = nx * (pe[1] + 1);
+#define SH_BOX(T, y0, y1, x0, x1)                                            \
+  ((T)[pl + (y1) * nx + (x1)] - (T)[pl + (y0) * nx + (x1)] - (T)[pl + (y1) * nx + (x0)] + \
+   (T)[pl + (y0) * nx + (x0)])
+  int64_t *P = f->part, *SB = f->sabh, *NB = f->sabi;
+  unsigned char *st = f->state;
+  for (ptrdiff_t t = 0; t < nsh; t++) {
+    const ptrdiff_t ty = t / ns2, tx = t % ns2;
+    SB[t] = SH_BOX(T1, ty, ty + h, tx, tx + w);
+    NB[t] = n * SH_BOX(T2, ty, ty + h, tx, tx + w) - SB[t] * SB[t];
+    st[t] = NB[t] == 0 ? SH_UNDEF : SH_OPEN;
+    P[t] = 0;
+  }
+  double best = -INFINITY;
+  const ptrdiff_t stage[3] = {h / 4, h / 2, h};
+  ptrdiff_t y0 = 0;
+  int64_t buf[SH_MAXG];
+  double *ub = c->r; /* the bounds, until c->r is filled */
+  for (int k = 0; k < 3; k++) {
+    const ptrdiff_t y1 = stage[k];
+    /* the rows y0 .. y1 - 1 of every group holding an open shift */
+    for (ptrdiff_t ty = 0; ty < ns1; ty++)
+      for (ptrdiff_t l0 = 0; l0 < ns2; l0 += G) {
+        const ptrdiff_t nl = ns2 - l0 < G ? ns2 - l0 : G;
+        int open = 0;
+        for (ptrdiff_t l = 0; l < nl; l++) open |= st[ty * ns2 + l0 + l] == SH_OPEN;
+        if (!open) continue;
+        cross_rows(f, ae, pe, 0, ty, y0, y1, l0, nl, buf);
+        for (ptrdiff_t l = 0; l < nl; l++) P[ty * ns2 + l0 + l] += buf[l];
+      }
+    y0 = y1;
+    if (k == 2) break;
+    const int64_t nq = (int64_t)(h - y1) * w;
+    const ptrdiff_t q0[3] = {0, y1, 0};
+    const int64_t sqa1 = sat_i_box(f->sati[0], ae, q0, ae);
+    const double mqa = (double)(nq * sat_i_box(f->sati[1], ae, q0, ae) - sqa1 * sqa1);
+    ptrdiff_t cand = -1;
+    for (ptrdiff_t t = 0; t < nsh; t++) {
+      if (st[t] != SH_OPEN) continue;
+      const ptrdiff_t ty = t / ns2, tx = t % ns2;
+      const int64_t sqb = SH_BOX(T1, ty + y1, ty + h, tx, tx + w);
+      const int64_t sqbb = SH_BOX(T2, ty + y1, ty + h, tx, tx + w);
+      const double mqb = (double)(nq * sqbb - sqb * sqb);
+      /* nq (n P - Sa Sb) + n Sa_Q Sb_Q + n sqrt(M_Q(a) M_Q(b)), each term in
+       * double within a few ulps; the allowance covers them all */
+      const double x1 = (double)nq * (double)(n * P[t] - sa * SB[t]);
+      const double x2 = (double)n * ((double)sqa1 * (double)sqb);
+      const double y = (double)n * sqrt(mqa * mqb);
+      const double den = (double)nq * sqa * sqrt((double)NB[t]);
+      ub[t] = (x1 + x2 + y) / den + 1e-14 * ((fabs(x1) + fabs(x2) + y) / den + 1.0);
+      if (cand < 0 || ub[t] > ub[cand]) cand = t;
+    }
+    if (k == 0 && cand >= 0) {
+      /* complete the group of the best bound over the remaining rows */
+      const ptrdiff_t ty = cand / ns2, l0 = cand % ns2 / G * G;
+      const ptrdiff_t nl = ns2 - l0 < G ? ns2 - l0 : G;
+      cross_rows(f, ae, pe, 0, ty, y1, h, l0, nl, buf);
+      for (ptrdiff_t l = 0; l < nl; l++) {
+        const ptrdiff_t t = ty * ns2 + l0 + l;
+        if (st[t] == SH_OPEN) P[t] += buf[l], st[t] = SH_DONE;
+      }
+    }
+    for (ptrdiff_t t = 0; t < nsh; t++)
+      if (st[t] == SH_DONE) {
+        const double r = r64(n, sa, sqa, SB[t], NB[t], P[t]);
+        best = r > best ? r : best;
+      }
+    for (ptrdiff_t t = 0; t < nsh; t++)
+      if (st[t] == SH_OPEN && ub[t] < best - 1e-12) st[t] = SH_PRUNED;
+  }
+  /* r where it is read: every completed shift, and of the dropped ones
+   * those within two of the best and zero */
+  ptrdiff_t bt = -1;
+  for (ptrdiff_t t = 0; t < nsh; t++) {
+    if (st[t] == SH_OPEN) st[t] = SH_DONE;
+    c->r[t] = st[t] == SH_DONE ? r64(n, sa, sqa, SB[t], NB[t], P[t])
+              : st[t] == SH_UNDEF ? NAN : -INFINITY;
+    if (st[t] == SH_DONE && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
+  }
+  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2];
+  for (ptrdiff_t t = 0; t < nsh; t++) {
+    if (st[t] != SH_PRUNED) continue;
+    const ptrdiff_t ty = t / ns2, tx = t % ns2;
+    const int near = bt >= 0 && labs((long)(ty - bt / ns2)) <= 2 && labs((long)(tx - bt % ns2)) <= 2;
+    if (!near && t != zt) continue;
+    cross_rows(f, ae, pe, 0, ty, 0, h, tx, 1, buf);
+    c->r[t] = r64(n, sa, sqa, SB[t], NB[t], buf[0]);
+  }
+#undef SH_BOX
+  return 1;
+}
+
 int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
                         const ptrdiff_t *ae) {
   ptrdiff_t pe[3];
@@ -645,7 +804,11 @@ int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
   if (!(c->is_flt ? cross_flt(c, f, lo, ae, pe) : cross_int(c, f, lo, ae, pe))) return 0;
   int inside = 1;
   for (int d = 0; d < 3; d++) inside &= lo[d] - c->s[d] >= 0 && lo[d] + ae[d] + c->s[d] <= c->n[d];
-  if (inside && !c->is_flt && r_interior_int(c, f, ae, pe)) return 1;
+  if (!c->is_flt) {
+    if (inside && pruned_int(c, f, ae, pe)) return 1;
+    cross_all_int(c, f, ae, pe);
+    if (inside && r_interior_int(c, f, ae, pe)) return 1;
+  }
   const ptrdiff_t ns[3] = {2 * c->s[0] + 1, 2 * c->s[1] + 1, 2 * c->s[2] + 1};
   ptrdiff_t t[3], idx = 0;
   for (t[0] = 0; t[0] < ns[0]; t[0]++)
