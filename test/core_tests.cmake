@@ -18,7 +18,7 @@ set(BLOCKWISE_CORE_TESTS
   channel_reference channel_u8_bits channel_regions channel_names_errors
   local_reference local_large local_corr_adversarial local_float_offset
   local_subregion local_region_map local_errors
-  shift_known shift_identical shift_brute_force shift_subregion
+  shift_known shift_identical shift_brute_force shift_subregion shift_pruning
   shift_region_map shift_errors)
 foreach(t ${BLOCKWISE_CORE_TESTS})
   add_test(NAME core.${t} COMMAND blockwise_core_tests ${t})
@@ -29,7 +29,8 @@ endforeach()
 # give the same bits.  (An AVX2 run on a CPU without AVX2 tests the portable
 # loops again.)
 foreach(simd portable avx2)
-  foreach(t reference subregion pair16 shift_known shift_brute_force shift_subregion)
+  foreach(t reference subregion pair16 shift_known shift_brute_force shift_subregion
+            shift_pruning)
     add_test(NAME core.${t}_${simd} COMMAND blockwise_core_tests ${t})
     set_tests_properties(core.${t}_${simd} PROPERTIES ENVIRONMENT BLOCKWISE_SIMD=${simd})
   endforeach()

@@ -231,6 +231,59 @@ void test_shift_brute_force(void) {
   CHECK(bad == 0, "%d blocks differ from brute force", bad);
 }
 
+/* Blocks large enough for the search to drop shifts that cannot win
+ * (bounded partial correlation) on a textured pair with noise: the best
+ * integer shift, its r and r at zero shift are brute force's, with 16-bit
+ * values spanning a narrow range and the whole range. */
+void test_shift_pruning(void) {
+  const ptrdiff_t n[2] = {120, 136}, blk[2] = {24, 32}, s[2] = {6, 7};
+  int bad = 0;
+  for (int wide = 0; wide < 2; wide++) {
+    texture t;
+    texture_init(&t);
+    const ptrdiff_t n3[3] = {1, 120, 136};
+    const double d[3] = {0, 2.3, -4.6};
+    uint16_t *a = malloc(120 * 136 * 2), *b = malloc(120 * 136 * 2);
+    make_pair(&t, BW_U16, n3, d, a, b);
+    for (size_t i = 0; i < 120 * 136; i++) {
+      const double k = wide ? 6.0 : 1.0;
+      const double va = 32768 + k * ((double)a[i] - 30000), vb = 32768 + k * ((double)b[i] - 30000);
+      a[i] = (uint16_t)(va < 0 ? 0 : va > 65535 ? 65535 : va);
+      b[i] = (uint16_t)(vb < 0 ? 0 : vb > 65535 ? 65535 : vb + (double)(rnd() % 200));
+      if (b[i] > 65535 - 200) b[i] = 65535;
+    }
+    double *outs[4] = {0};
+    ptrdiff_t on[2];
+    bw_error err;
+    CHECK(run_shift(a, b, BW_U16, 2, n, blk, s, outs, on, &err) == BW_OK, "%s", err.message);
+    for (ptrdiff_t i = 0; i < on[0]; i++)
+      for (ptrdiff_t j = 0; j < on[1]; j++) {
+        const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
+        const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
+                                 lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
+        long double best = -2;
+        ptrdiff_t bs[2] = {0, 0}, sv[2];
+        for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
+          for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
+            const long double r = ref_r(a, b, BW_U16, n, lo, hi, sv);
+            if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
+          }
+        const ptrdiff_t z0[2] = {0, 0};
+        const long double rz = ref_r(a, b, BW_U16, n, lo, hi, z0);
+        const size_t k = (size_t)(i * on[1] + j);
+        const int ok = fabs(outs[0][k] - (double)bs[0]) <= 1 && fabs(outs[1][k] - (double)bs[1]) <= 1 &&
+                       fabsl(outs[2][k] - best) <= 1e-12 && fabsl(outs[3][k] - rz) <= 1e-12;
+        if (!ok && bad++ < 5)
+          fprintf(stderr, "wide %d block (%td, %td): shift %.3f %.3f r %.15f zero %.15f; "
+                  "expected %td %td r %.15Lf zero %.15Lf\n", wide, i, j, outs[0][k], outs[1][k],
+                  outs[2][k], outs[3][k], bs[0], bs[1], best, rz);
+      }
+    for (int o = 0; o < 4; o++) free(outs[o]);
+    free(a), free(b);
+  }
+  CHECK(bad == 0, "%d blocks differ from brute force", bad);
+}
+
 /* Boxes of blocks from exactly their mapped inputs (a's blocks, b's grown
  * region) give the whole image's bits; 1 x 1 boxes and random ones. */
 void test_shift_subregion(void) {
