@@ -164,6 +164,10 @@ BW_CLONES static void stat_row(const lc_row *r, bw_stat stat, int s, const bw_lo
     break;
   }
   case BW_STAT_CORR: {
+    if (r->r) {
+      memcpy(val, r->r, (size_t)nx * sizeof *val);
+      break;
+    }
     const double *restrict ma = r->m2[0], *restrict mb = r->m2[1], *restrict mab = r->mab;
     const double fill = p->use_fill ? p->fill : NAN;
     for (ptrdiff_t j = 0; j < nx; j++) {
@@ -354,6 +358,8 @@ bw_status bw_local_stats(const bw_view *a, const bw_view *b,
   g.base[1] = need_b ? (const char *)b->data : NULL;
   g.dt = a->dtype;
   g.need = need_of(outputs, n_outputs);
+  g.corr_only = n_outputs == 1 && outputs[0].stat == BW_STAT_CORR;
+  g.fill = params->use_fill ? params->fill : NAN;
   g.no_means = 1;
   for (size_t i = 0; i < n_outputs; i++)
     g.no_means &= outputs[i].stat != BW_STAT_SUM && outputs[i].stat != BW_STAT_MEAN;

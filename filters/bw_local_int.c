@@ -12,6 +12,7 @@
  */
 #include "bw_local_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 #define LI_NAME li16_

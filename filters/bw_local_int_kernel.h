@@ -151,6 +151,7 @@ typedef struct LI_(work) {
   ptrdiff_t ja, jb;   /* outputs ja .. jb - 1 have unclipped windows at step 1: */
   ptrdiff_t ol, oh;   /* columns j + ol .. j + oh - 1 */
   int64_t *w1[2], *w2[3]; /* window sums of a row: a, b; aa, bb, ab */
+  double *rbuf;           /* r of a row, where the engine gives CORR itself */
   lc_row row;
   int zsum;          /* radius along z > 0: plane sums */
   int fin64;         /* numerators fit int64 */
@@ -197,8 +198,33 @@ static inline void LI_(win)(const LI_(work) *W, ptrdiff_t nx, const uint64_t *re
  * vectorise; the same values as the general loop. */
 BW_CLONES static void LI_(finish_fast)(LI_(work) *W, ptrdiff_t nx, int64_t cnt_zy) {
   const LI_(q) *p = &W->pre;
-  const lc_row *o = &W->row;
+  lc_row *o = &W->row;
   const int64_t *restrict nw = W->nw;
+  if (W->g->corr_only) {
+    /* r itself, with the operations of bw_local.c's CORR */
+    int64_t *restrict ta = W->w1[0], *restrict tb = W->w1[1];
+    int64_t *restrict qa = W->w2[0], *restrict qb = W->w2[1], *restrict qab = W->w2[2];
+    LI_(win)(W, nx, p->s1[0], ta);
+    LI_(win)(W, nx, p->s1[1], tb);
+    LI_(win)(W, nx, (const uint64_t *)p->s2[0], qa);
+    LI_(win)(W, nx, (const uint64_t *)p->s2[1], qb);
+    LI_(win)(W, nx, (const uint64_t *)p->ab, qab);
+    double *restrict r = W->rbuf;
+    const double fill = W->g->fill;
+    for (ptrdiff_t j = 0; j < nx; j++) {
+      const int64_t n = cnt_zy * nw[j];
+      const double dn = (double)n;
+      const double ma = (double)(n * qa[j] - ta[j] * ta[j]) / dn;
+      const double mb = (double)(n * qb[j] - tb[j] * tb[j]) / dn;
+      const double mab = (double)(n * qab[j] - ta[j] * tb[j]) / dn;
+      double v = mab / (sqrt(ma) * sqrt(mb));
+      v = v > 1 ? 1 : v;
+      v = v < -1 ? -1 : v;
+      r[j] = (ma == 0 || mb == 0) ? fill : v;
+    }
+    o->r = r;
+    return;
+  }
   double *restrict cnt = o->cnt;
   for (ptrdiff_t j = 0; j < nx; j++) cnt[j] = (double)(cnt_zy * nw[j]);
   for (int s = 0; s < 2; s++) {
@@ -249,10 +275,10 @@ static void LI_(finish_row)(LI_(work) *W, ptrdiff_t w, ptrdiff_t nx,
     uint64_t a0 = 0, a1 = 0;
     LI_Q2 a2 = 0, a3 = 0, a4 = 0;
     d0[0] = d1[0] = 0, d2[0] = d3[0] = d4[0] = 0;
-    for (ptrdiff_t i = 0; i < w; i++) {
-      d0[i + 1] = a0 += c0[i], d1[i + 1] = a1 += c1[i];
-      d2[i + 1] = a2 += c2[i], d3[i + 1] = a3 += c3[i], d4[i + 1] = a4 += c4[i];
-    }
+    /* in two loops, so that pointers and sums stay in registers */
+    for (ptrdiff_t i = 0; i < w; i++)
+      d0[i + 1] = a0 += c0[i], d1[i + 1] = a1 += c1[i], d2[i + 1] = a2 += c2[i];
+    for (ptrdiff_t i = 0; i < w; i++) d3[i + 1] = a3 += c3[i], d4[i + 1] = a4 += c4[i];
     if (W->fin64) {
       LI_(finish_fast)(W, nx, cnt_zy);
       return;
@@ -398,7 +424,7 @@ static bw_status LI_(run)(const lc_geom *g, const ptrdiff_t *k0,
   size_t total = 2 * (size_t)wmax * sizeof(LI_V) + per * (2 * (size_t)wmax + 1) +
                  2 * (size_t)tile[2] * sizeof(ptrdiff_t) +
                  LC_ROW_ARRAYS * (size_t)tile[2] * sizeof(double) +
-                 6 * (size_t)tile[2] * sizeof(int64_t) + 64 * 40;
+                 7 * (size_t)tile[2] * sizeof(int64_t) + 64 * 44;
   if (W.zsum) total += per * (size_t)wmax * (size_t)hmax;
   lc_mem mem;
   if (lc_mem_alloc(&mem, total))
@@ -421,6 +447,7 @@ static bw_status LI_(run)(const lc_geom *g, const ptrdiff_t *k0,
   W.nw = LI_TAKE(&mem, int64_t, tile[2], 1);
   for (int k = 0; k < 2; k++) W.w1[k] = LI_TAKE(&mem, int64_t, tile[2], 1);
   for (int k = 0; k < 3; k++) W.w2[k] = LI_TAKE(&mem, int64_t, tile[2], 1);
+  W.rbuf = LI_TAKE(&mem, double, tile[2], 1);
   double **rows[LC_ROW_ARRAYS];
   lc_row_arrays(&W.row, rows);
   for (int k = 0; k < LC_ROW_ARRAYS; k++) *rows[k] = LI_TAKE(&mem, double, tile[2], 1);

@@ -39,6 +39,8 @@ typedef struct lc_geom {
   bw_dtype dt;
   unsigned need;       /* LC_* bits */
   int no_means;        /* no output reads the sums or means of an lc_row */
+  int corr_only;       /* the one output is CORR: engines may give r itself */
+  double fill;         /* CORR of a constant window */
 } lc_geom;
 
 /* The moments of a run of output pixels of one row: window count, sums, means,
@@ -47,6 +49,7 @@ typedef struct lc_geom {
  * the needed sums give are set. */
 typedef struct lc_row {
   double *cnt, *sum[2], *mean[2], *m2[2], *mab;
+  const double *r; /* when not NULL: CORR itself, computed as bw_local.c does */
 } lc_row;
 
 /* Number of arrays of an lc_row. */
