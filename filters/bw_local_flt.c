@@ -76,7 +76,10 @@ typedef struct lc_pass {
 /* The body of a pass over elements of type T combined by COMBINE(x, y):
  * window combinations along the pass's axis, src [outer][len][inner] to
  * dst [outer][kn][inner]; pre and suf hold len * inner elements. */
-#define LC_PASS_BODY(T, COMBINE)                                              \
+#define LC_PASS_BODY(T, COMBINE) LC_PASS_BODY2(T, COMBINE, COMBINE, COMBINE)
+/* ... with PRE(acc, x) and SUF(x, acc) accumulating the prefix and suffix
+ * sums and COMBINE joining them. */
+#define LC_PASS_BODY2(T, PRE, SUF, COMBINE)                                   \
   const ptrdiff_t len = P->len, in = P->inner, L = P->seg;                    \
   for (ptrdiff_t o = 0; o < P->outer; o++) {                                  \
     const T *restrict s = src + o * len * in;                                 \
@@ -86,7 +89,7 @@ typedef struct lc_pass {
         memcpy(pre + i * in, s + i * in, (size_t)in * sizeof *pre);           \
       else                                                                    \
         for (ptrdiff_t j = 0; j < in; j++)                                    \
-          pre[i * in + j] = COMBINE(pre[(i - 1) * in + j], s[i * in + j]);    \
+          pre[i * in + j] = PRE(pre[(i - 1) * in + j], s[i * in + j]);        \
     }                                                                         \
     for (ptrdiff_t i = len - 1; i >= 0; i--) {                                \
       const ptrdiff_t p = P->b0 + i;                                          \
@@ -94,7 +97,7 @@ typedef struct lc_pass {
         memcpy(suf + i * in, s + i * in, (size_t)in * sizeof *suf);           \
       else                                                                    \
         for (ptrdiff_t j = 0; j < in; j++)                                    \
-          suf[i * in + j] = COMBINE(s[i * in + j], suf[(i + 1) * in + j]);    \
+          suf[i * in + j] = SUF(s[i * in + j], suf[(i + 1) * in + j]);        \
     }                                                                         \
     T *restrict t = dst + o * P->kn * in;                                     \
     for (ptrdiff_t k = 0; k < P->kn; k++) {                                   \
@@ -115,6 +118,26 @@ typedef struct lc_pass {
 BW_CLONES static void pass_sum(const lc_pass *P, const dd *src, dd *dst,
                                dd *restrict pre, dd *restrict suf) {
   LC_PASS_BODY(dd, dd_add)
+}
+
+/* x + y for a double-double x and a double y. */
+static inline dd dd_add_d(dd x, double y) {
+  const double s = x.hi + y, bs = s - x.hi;
+  double e = (x.hi - (s - bs)) + (y - bs);
+  e += x.lo;
+  const double hi = s + e;
+  return (dd){hi, e - (hi - s)};
+}
+#define LC_PRE_D(acc, x) dd_add_d(acc, (x).hi)
+#define LC_SUF_D(x, acc) dd_add_d(acc, (x).hi)
+
+/* Window sums of a source whose elements are plain doubles (lo parts
+ * zero: the first pass over float32 pixels, their squares and products,
+ * all exact in double): the prefix and suffix sums add doubles, which
+ * costs half of adding double-doubles. */
+BW_CLONES static void pass_sum_d(const lc_pass *P, const dd *src, dd *dst,
+                                 dd *restrict pre, dd *restrict suf) {
+  LC_PASS_BODY2(dd, LC_PRE_D, LC_SUF_D, dd_add)
 }
 
 #define LC_MIN(x, y) ((x) < (y) ? (x) : (y))
@@ -194,9 +217,10 @@ static void load_box(const lc_geom *g, lc_fwork *F, const ptrdiff_t *b0,
 
 /* One pass along axis d, from buffer @from to the other. */
 static void run_pass(const lc_geom *g, lc_fwork *F, int d, int from,
-                     const lc_pass *P) {
+                     const lc_pass *P, int plain) {
   for (int q = 0; q < NSUM; q++)
-    if (F->use_sum[q]) pass_sum(P, F->sum[from][q], F->sum[!from][q], F->pre, F->suf);
+    if (F->use_sum[q])
+      (plain ? pass_sum_d : pass_sum)(P, F->sum[from][q], F->sum[!from][q], F->pre, F->suf);
   for (int q = 0; q < NEXT; q++)
     if (F->use_ext[q])
       (q & 1 ? pass_max : pass_min)(P, F->ext[from][q], F->ext[!from][q],
@@ -266,13 +290,21 @@ BW_CLONES static void finish_tile(lc_fwork *F, int buf, ptrdiff_t tx, ptrdiff_t 
       }
       if (!F->use_sum[2 * s + 1]) continue;
       const dd *restrict s2 = S[2 * s + 1] + o;
-      const double *restrict lo = E[2 * s] + o, *restrict hi = E[2 * s + 1] + o;
       double *restrict m2 = res->m2[s] + o;
-      for (ptrdiff_t j = 0; j < m; j++) {
-        const double n = cnt[j], v = numerator(n, s2[j], s1[j], s1[j]);
-        const int flat = (lo[j] == hi[j]) | (v <= 0);
-        const double q = flat ? 0.0 : v / n;
-        m2[j] = v != v ? v : q;
+      if (F->use_ext[2 * s]) {
+        const double *restrict lo = E[2 * s] + o, *restrict hi = E[2 * s + 1] + o;
+        for (ptrdiff_t j = 0; j < m; j++) {
+          const double n = cnt[j], v = numerator(n, s2[j], s1[j], s1[j]);
+          const int flat = (lo[j] == hi[j]) | (v <= 0);
+          const double q = flat ? 0.0 : v / n;
+          m2[j] = v != v ? v : q;
+        }
+      } else {
+        for (ptrdiff_t j = 0; j < m; j++) {
+          const double n = cnt[j], v = numerator(n, s2[j], s1[j], s1[j]);
+          const double q = v <= 0 ? 0.0 : v / n;
+          m2[j] = v != v ? v : q;
+        }
       }
     }
     if (F->use_sum[4]) {
@@ -294,8 +326,12 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
   F.use_sum[2] = !!(nd & LC_B1);
   F.use_sum[3] = !!(nd & LC_B2);
   F.use_sum[4] = !!(nd & LC_AB);
-  F.use_ext[0] = F.use_ext[1] = F.use_sum[1];
-  F.use_ext[2] = F.use_ext[3] = F.use_sum[3];
+  /* Constant windows: for float32 pixels, the double-double sums of a
+   * constant window are exact (c, c^2 and n c^2 fit 106 bits), so its M2
+   * numerator is exactly zero and the extremes are not needed; float64
+   * squares and their sums do not fit, so the extremes decide. */
+  F.use_ext[0] = F.use_ext[1] = F.use_sum[1] && g->dt != BW_F32;
+  F.use_ext[2] = F.use_ext[3] = F.use_sum[3] && g->dt != BW_F32;
   /* tiles with input boxes well above a window, for O(1) cost per pixel */
   ptrdiff_t win = 1;
   for (int d = 0; d < 3; d++) {
@@ -382,16 +418,17 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
         /* z: [1][bn0][bn1 bn2] (skipped where it maps planes one to one),
          * y: [tn0][bn1][bn2], then transposed to [bn2][tn0 tn1] so that x
          * runs across rows: [1][bn2][tn0 tn1] to [tn2][tn0 tn1] */
-        int cur = 0;
+        int cur = 0, plain = g->dt == BW_F32;
         if (!(bn[0] == tn[0] && g->r[0] == 0)) {
           const lc_pass pz = {1, bn[0], bn[1] * bn[2], b0[0], t0[0], tn[0],
                               2 * g->r[0] + 1, g->n[0], g, 0};
-          run_pass(g, &F, 0, cur, &pz);
+          run_pass(g, &F, 0, cur, &pz, plain);
           cur = !cur;
+          plain = 0;
         }
         const lc_pass py = {tn[0], bn[1], bn[2], b0[1], t0[1], tn[1],
                             2 * g->r[1] + 1, g->n[1], g, 1};
-        run_pass(g, &F, 1, cur, &py);
+        run_pass(g, &F, 1, cur, &py, plain);
         cur = !cur;
         /* transposed rows padded off powers of two, which would put a
          * block's rows in one cache set */
@@ -399,7 +436,7 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
         transpose_all(&F, cur, m, mp, bn[2]);
         cur = !cur;
         const lc_pass px = {1, bn[2], mp, b0[2], t0[2], tn[2], 2 * g->r[2] + 1, g->n[2], g, 2};
-        run_pass(g, &F, 2, cur, &px);
+        run_pass(g, &F, 2, cur, &px, 0);
         cur = !cur;
         for (ptrdiff_t j = 0; j < tn[2]; j++)
           nxw[j] = (double)(lc_hi(g, 2, t0[2] + j) - lc_lo(g, 2, t0[2] + j) + 1);
