@@ -338,8 +338,9 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
     const ptrdiff_t e = 2 * g->r[d] + 1 < g->n[d] ? 2 * g->r[d] + 1 : g->n[d];
     win = win > PTRDIFF_MAX / 8 / e ? PTRDIFF_MAX / 8 : win * e;
   }
-  /* boxes of about ten radii a side, so the halo costs little */
-  const ptrdiff_t budget = win > LC_FLT_BOX / 25 ? win * 25 : LC_FLT_BOX;
+  /* boxes of a few windows: small enough that a tile's sums stay in cache
+   * (which matters more than the halo, measured), large enough for the halo */
+  const ptrdiff_t budget = win > LC_FLT_BOX / 6 ? win * 6 : LC_FLT_BOX;
   const int fixed[3] = {0, 0, 0};
   ptrdiff_t tile[3], bmax[3];
   bw_local_tile(g, kn, budget, fixed, tile);

@@ -81,7 +81,7 @@ static inline ptrdiff_t lc_hi(const lc_geom *g, int d, ptrdiff_t k) {
  * z), the float engine's passes.  Boxes of single windows larger than this
  * are processed one window at a time. */
 #define LC_INT_BOX ((ptrdiff_t)1 << 18)
-#define LC_FLT_BOX ((ptrdiff_t)1 << 16)
+#define LC_FLT_BOX ((ptrdiff_t)1 << 14)
 
 /* One block of scratch, carved into 64-byte aligned arrays. */
 typedef struct lc_mem {
