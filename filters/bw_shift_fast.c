@@ -126,36 +126,71 @@ static const sh_x16_fn x16_vnni[7] = {x16_vnni_6, x16_vnni_7, x16_vnni_8, x16_vn
                                       x16_vnni_10, x16_vnni_11, x16_vnni_12};
 #endif
 
-/* Cross sums of double rows, as x16 (no widening needed): lanes of 8
- * doubles summed in a fixed order. */
-typedef double sh_v8d __attribute__((vector_size(64)));
-#define SH_V8D_LOAD(v, p) memcpy(&(v), (p), sizeof(sh_v8d))
-BW_CLONES static void xf(const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
-                         const double *b, ptrdiff_t bplane, ptrdiff_t bstride,
-                         ptrdiff_t nlag, double *sab) {
-  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += 8) {
-    sh_v8d acc[8];
-    for (int l = 0; l < 8; l++) acc[l] = (sh_v8d){0, 0, 0, 0, 0, 0, 0, 0};
-    for (ptrdiff_t z = 0; z < nz; z++)
-      for (ptrdiff_t y = 0; y < ny; y++) {
-        const double *ar = a + (z * ny + y) * aw;
-        const double *br = b + z * bplane + y * bstride + l0;
-        for (ptrdiff_t c = 0; c < aw; c += 8) {
-          sh_v8d va, vb;
-          SH_V8D_LOAD(va, ar + c);
-          for (int l = 0; l < 8; l++) {
-            SH_V8D_LOAD(vb, br + c + l);
-            acc[l] += va * vb;
-          }
-        }
-      }
-    for (int l = 0; l < 8 && l0 + l < nlag; l++) {
-      double t = 0;
-      for (int k = 0; k < 8; k++) t += acc[l][k];
-      sab[l0 + l] = t;
-    }
+/* Cross sums of double rows, as x16 (no widening needed): each lag
+ * accumulates in 8 lanes (lane k the columns x = k mod 8) with fused
+ * multiply-adds, one rounding each, and sums its lanes in order 0 to 7 at
+ * the end: the same operations, so the same bits, on every instruction set
+ * (AVX-512 and AVX2 FMA vectors, or the C library's fma one lane at a
+ * time). */
+typedef void (*sh_xf_fn)(const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
+                         const double *b, ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag,
+                         double *sab);
+
+#define SH_XF_BODY(DECL, ZERO, FMA, STORE)                                   \
+  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += 8) {                               \
+    DECL;                                                                    \
+    ZERO;                                                                    \
+    for (ptrdiff_t z = 0; z < nz; z++)                                       \
+      for (ptrdiff_t y = 0; y < ny; y++) {                                   \
+        const double *ar = a + (z * ny + y) * aw;                            \
+        const double *br = b + z * bplane + y * bstride + l0;                \
+        for (ptrdiff_t c = 0; c < aw; c += 8)                                \
+          for (int l = 0; l < 8; l++) FMA(l, ar + c, br + c + l);            \
+      }                                                                      \
+    for (int l = 0; l < 8 && l0 + l < nlag; l++) {                           \
+      double v[8], t = 0;                                                    \
+      STORE(l, v);                                                           \
+      for (int k = 0; k < 8; k++) t += v[k];                                 \
+      sab[l0 + l] = t;                                                       \
+    }                                                                        \
   }
+
+#define SH_XFP_DECL double acc[8][8]
+#define SH_XFP_ZERO memset(acc, 0, sizeof acc)
+#define SH_XFP_FMA(l, pa, pb)                                                \
+  for (int k = 0; k < 8; k++) acc[l][k] = fma((pa)[k], (pb)[k], acc[l][k])
+#define SH_XFP_STORE(l, v) memcpy(v, acc[l], sizeof acc[l])
+static void xf_portable(const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
+                        const double *b, ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag,
+                        double *sab) {
+  SH_XF_BODY(SH_XFP_DECL, SH_XFP_ZERO, SH_XFP_FMA, SH_XFP_STORE)
 }
+
+#ifdef SH_X86
+#define SH_XF5_DECL __m512d acc[8]
+#define SH_XF5_ZERO for (int l = 0; l < 8; l++) acc[l] = _mm512_setzero_pd()
+#define SH_XF5_FMA(l, pa, pb)                                                \
+  acc[l] = _mm512_fmadd_pd(_mm512_loadu_pd(pa), _mm512_loadu_pd(pb), acc[l])
+#define SH_XF5_STORE(l, v) _mm512_storeu_pd(v, acc[l])
+__attribute__((target("avx512f"))) static void xf_avx512(
+    const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const double *b,
+    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, double *sab) {
+  SH_XF_BODY(SH_XF5_DECL, SH_XF5_ZERO, SH_XF5_FMA, SH_XF5_STORE)
+}
+
+#define SH_XF2_DECL __m256d acc[8][2]
+#define SH_XF2_ZERO                                                          \
+  for (int l = 0; l < 8; l++) acc[l][0] = acc[l][1] = _mm256_setzero_pd()
+#define SH_XF2_FMA(l, pa, pb)                                                \
+  acc[l][0] = _mm256_fmadd_pd(_mm256_loadu_pd(pa), _mm256_loadu_pd(pb), acc[l][0]), \
+  acc[l][1] = _mm256_fmadd_pd(_mm256_loadu_pd((pa) + 4), _mm256_loadu_pd((pb) + 4), acc[l][1])
+#define SH_XF2_STORE(l, v) _mm256_storeu_pd(v, acc[l][0]), _mm256_storeu_pd((v) + 4, acc[l][1])
+__attribute__((target("avx2,fma"))) static void xf_avx2(
+    const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const double *b,
+    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, double *sab) {
+  SH_XF_BODY(SH_XF2_DECL, SH_XF2_ZERO, SH_XF2_FMA, SH_XF2_STORE)
+}
+#endif
 
 /* Row padding: A rows are a multiple of SH_W elements, B rows that plus
  * the lags and a full vector of slack. */
@@ -173,11 +208,13 @@ struct sh_fast {
   int64_t *sabi, *sabh;       /* cross sums per shift (high part when split) */
   double *sabf;
   sh_x16_fn x16;
+  sh_xf_fn xf;
   ptrdiff_t vw;               /* the kernel's vector width in elements */
   ptrdiff_t g;                /* lags it computes at a time */
   int split;                  /* this block's B is in two parts */
   ptrdiff_t rmax, aw, bs;     /* this block's widening interval, row lengths */
   int64_t *part;              /* partial cross sums per shift (pruning) */
+  double *tf[2];              /* floats: B's window sums per shift (pruning) */
   unsigned char *state;       /* per shift: SH_* (pruning) */
 };
 
@@ -194,6 +231,7 @@ void bw_shift_fast_free(sh_fast *f) {
   for (int s = 0; s < 2; s++)
     for (int d = 0; d < 3; d++) free(f->satd[s][d]);
   free(f->sabi), free(f->sabh), free(f->sabf), free(f->part), free(f->state);
+  free(f->tf[0]), free(f->tf[1]);
   free(f);
 }
 
@@ -243,6 +281,9 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
     for (int s = 0; s < 2; s++)
       for (int d = 0; d < 3; d++) f->satd[s][d] = alloc_or_flag((s ? sp : sa) * sizeof(double), &bad);
     f->sabf = alloc_or_flag(ns * sizeof(double), &bad);
+    f->tf[0] = alloc_or_flag(ns * sizeof(double), &bad);
+    f->tf[1] = alloc_or_flag(ns * sizeof(double), &bad);
+    f->state = alloc_or_flag(ns, &bad);
   } else {
     f->rawa = alloc_or_flag((na + (size_t)f->pe[2]) * sizeof(int64_t), &bad);
     f->rawb = alloc_or_flag(np * sizeof(int64_t), &bad);
@@ -260,6 +301,7 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
     return NULL;
   }
   f->x16 = x16_portable;
+  f->xf = xf_portable;
   f->vw = 0;
   f->g = 1;
 #ifdef SH_X86
@@ -273,8 +315,11 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
     __builtin_cpu_init();
     const int vnni = __builtin_cpu_supports("avx512vnni");
     f->x16 = (vnni ? x16_vnni : x16_avx512)[g - 6], f->vw = 32, f->g = g;
+    f->xf = xf_avx512;
   } else if (simd & BW_SIMD_AVX2) {
     f->x16 = x16_avx2, f->vw = 16, f->g = 8;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("fma")) f->xf = xf_avx2;
   }
 #endif
   return f;
@@ -595,13 +640,20 @@ static int cross_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const pt
       }
     }
   sat_f(s1, ae), sat_f(s2, ae), sat_f(t1, pe), sat_f(t2, pe);
-  for (int d = 0; d < 3; d++) sat_f(f->satd[0][d], ae), sat_f(f->satd[1][d], pe);
+  for (int d = 0; d < 3; d++)
+    if (ae[d] > 1 || pe[d] > 1) sat_f(f->satd[0][d], ae), sat_f(f->satd[1][d], pe);
+  return 1;
+}
+
+/* Floats: the cross sums of every shift into f->sabf. */
+static void cross_all_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae,
+                          const ptrdiff_t *pe) {
   const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1;
+  const ptrdiff_t aw = round_up(ae[2], SH_W), bs = aw + 2 * c->s[2] + SH_W;
   for (ptrdiff_t tz = 0; tz <= 2 * c->s[0]; tz++)
     for (ptrdiff_t ty = 0; ty < ns1; ty++)
-      xf(f->ad, ae[0], ae[1], aw, f->bd + (tz * pe[1] + ty) * bs, pe[1] * bs, bs, ns2,
-         f->sabf + (tz * ns1 + ty) * ns2);
-  return 1;
+      f->xf(f->ad, ae[0], ae[1], aw, f->bd + (tz * pe[1] + ty) * bs, pe[1] * bs, bs, ns2,
+            f->sabf + (tz * ns1 + ty) * ns2);
 }
 
 /* Whether the box [q0, q1) of a table set (differing neighbours per axis)
@@ -797,6 +849,109 @@ static int pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const p
   return 1;
 }
 
+/* Floats: pruned_int's stages over double cross sums.  The bound is the
+ * same; the rounding of the cross sums still to come, of the tables and of
+ * the bound itself is covered by an allowance of 1e-9 of the magnitudes
+ * involved (their rounding is some 1e-13 at most), and a shift is dropped
+ * only 1e-9 below the best r.  Each block's sums are taken in an order
+ * fixed by the block, so tilings still give the same bits. */
+static int pruned_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe) {
+  if (ae[0] != 1 || c->s[0] != 0 || ae[1] < 8) return 0;
+  const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1, nsh = ns1 * ns2;
+  const ptrdiff_t w = ae[2], h = ae[1], aw = round_up(ae[2], SH_W), bs = aw + 2 * c->s[2] + SH_W;
+  const double n = (double)(h * w);
+  const ptrdiff_t z0[3] = {0, 0, 0};
+  if (flat_box(f->satd[0], ae, z0, ae)) return 0;
+  const double sa = sat_f_box(f->satf[0], ae, z0, ae), saa = sat_f_box(f->satf[1], ae, z0, ae);
+  const double ma = saa - sa * (sa / n);
+  if (!(ma > 0)) return 0;
+  double *P = f->sabf, *SB = f->tf[0], *SBB = f->tf[1];
+  unsigned char *st = f->state;
+  for (ptrdiff_t t = 0; t < nsh; t++) {
+    const ptrdiff_t ty = t / ns2, tx = t % ns2;
+    const ptrdiff_t b0[3] = {0, ty, tx}, b1[3] = {1, ty + h, tx + w};
+    SB[t] = sat_f_box(f->satf[2], pe, b0, b1);
+    SBB[t] = sat_f_box(f->satf[3], pe, b0, b1);
+    const double mb = SBB[t] - SB[t] * (SB[t] / n);
+    st[t] = flat_box(f->satd[1], pe, b0, b1) || !(mb > 0) ? SH_UNDEF : SH_OPEN;
+    P[t] = 0;
+  }
+  double best = -INFINITY, buf[8];
+  const ptrdiff_t stage[3] = {h / 4, h / 2, h};
+  ptrdiff_t y0 = 0;
+  double *ub = c->r;
+#define SH_FR(t, sab)                                                        \
+  sh_r_flt((const double[5]){sa, SB[t], saa, SBB[t], (sab)}, n)
+  for (int k = 0; k < 3; k++) {
+    const ptrdiff_t y1 = stage[k];
+    for (ptrdiff_t ty = 0; ty < ns1; ty++)
+      for (ptrdiff_t l0 = 0; l0 < ns2; l0 += 8) {
+        const ptrdiff_t nl = ns2 - l0 < 8 ? ns2 - l0 : 8;
+        int open = 0;
+        for (ptrdiff_t l = 0; l < nl; l++) open |= st[ty * ns2 + l0 + l] == SH_OPEN;
+        if (!open) continue;
+        f->xf(f->ad + y0 * aw, 1, y1 - y0, aw, f->bd + (ty + y0) * bs + l0, pe[1] * bs, bs, nl,
+              buf);
+        for (ptrdiff_t l = 0; l < nl; l++) P[ty * ns2 + l0 + l] += buf[l];
+      }
+    y0 = y1;
+    if (k == 2) break;
+    const double nq = (double)((h - y1) * w);
+    const ptrdiff_t q0[3] = {0, y1, 0};
+    const double sqa = sat_f_box(f->satf[0], ae, q0, ae), sqaa = sat_f_box(f->satf[1], ae, q0, ae);
+    const double mqa = nq * sqaa - sqa * sqa;
+    ptrdiff_t cand = -1;
+    for (ptrdiff_t t = 0; t < nsh; t++) {
+      if (st[t] != SH_OPEN) continue;
+      const ptrdiff_t ty = t / ns2, tx = t % ns2;
+      const ptrdiff_t b0[3] = {0, ty + y1, tx}, b1[3] = {1, ty + h, tx + w};
+      const double sqb = sat_f_box(f->satf[2], pe, b0, b1), sqbb = sat_f_box(f->satf[3], pe, b0, b1);
+      const double mqb = nq * sqbb - sqb * sqb;
+      const double cs = sqrt((mqa > 0 ? mqa : 0) * (mqb > 0 ? mqb : 0)) / nq;
+      const double x = P[t] + sqa * sqb / nq + cs - sa * (SB[t] / n);
+      const double mb = SBB[t] - SB[t] * (SB[t] / n);
+      const double den = sqrt(ma) * sqrt(mb);
+      const double mag = fabs(P[t]) + fabs(sqa * sqb) / nq + sqrt(sqaa * sqbb) + cs +
+                         fabs(sa * SB[t]) / n;
+      ub[t] = x / den + 1e-9 * (mag / den + 1.0);
+      if (cand < 0 || ub[t] > ub[cand]) cand = t;
+    }
+    if (k == 0 && cand >= 0) {
+      const ptrdiff_t ty = cand / ns2, l0 = cand % ns2 / 8 * 8;
+      const ptrdiff_t nl = ns2 - l0 < 8 ? ns2 - l0 : 8;
+      f->xf(f->ad + y1 * aw, 1, h - y1, aw, f->bd + (ty + y1) * bs + l0, pe[1] * bs, bs, nl, buf);
+      for (ptrdiff_t l = 0; l < nl; l++) {
+        const ptrdiff_t t = ty * ns2 + l0 + l;
+        if (st[t] == SH_OPEN) P[t] += buf[l], st[t] = SH_DONE;
+      }
+    }
+    for (ptrdiff_t t = 0; t < nsh; t++)
+      if (st[t] == SH_DONE) {
+        const double r = SH_FR(t, P[t]);
+        best = r > best ? r : best;
+      }
+    for (ptrdiff_t t = 0; t < nsh; t++)
+      if (st[t] == SH_OPEN && ub[t] < best - 1e-9) st[t] = SH_PRUNED;
+  }
+  ptrdiff_t bt = -1;
+  for (ptrdiff_t t = 0; t < nsh; t++) {
+    if (st[t] == SH_OPEN) st[t] = SH_DONE;
+    c->r[t] = st[t] == SH_DONE ? SH_FR(t, P[t]) : st[t] == SH_UNDEF ? NAN : -INFINITY;
+    if (st[t] == SH_DONE && !isnan(c->r[t]) && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
+  }
+  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2];
+  for (ptrdiff_t t = 0; t < nsh; t++) {
+    if (st[t] != SH_PRUNED) continue;
+    const ptrdiff_t ty = t / ns2, tx = t % ns2;
+    const int near = bt >= 0 && labs((long)(ty - bt / ns2)) <= 2 && labs((long)(tx - bt % ns2)) <= 2;
+    if (!near && t != zt) continue;
+    f->xf(f->ad, 1, h, aw, f->bd + ty * bs + tx, pe[1] * bs, bs, 1, buf);
+    c->r[t] = SH_FR(t, buf[0]);
+  }
+#undef SH_FR
+  return 1;
+}
+
 int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
                         const ptrdiff_t *ae) {
   ptrdiff_t pe[3];
@@ -804,6 +959,10 @@ int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
   if (!(c->is_flt ? cross_flt(c, f, lo, ae, pe) : cross_int(c, f, lo, ae, pe))) return 0;
   int inside = 1;
   for (int d = 0; d < 3; d++) inside &= lo[d] - c->s[d] >= 0 && lo[d] + ae[d] + c->s[d] <= c->n[d];
+  if (c->is_flt) {
+    if (inside && pruned_flt(c, f, ae, pe)) return 1;
+    cross_all_flt(c, f, ae, pe);
+  }
   if (!c->is_flt) {
     if (inside && pruned_int(c, f, ae, pe)) return 1;
     cross_all_int(c, f, ae, pe);
