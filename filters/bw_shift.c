@@ -4,12 +4,15 @@
  * search window, its maximum and the quadratic sub-pixel refinement.  See
  * bw_shift.h.
  *
- * Each block is copied once (its pixels of A, and of B the block grown by
- * the search radius) into scratch as centred integers or, for floats,
- * doubles minus the block's first pixel; each shift then takes the five
- * sums of its clipped window in one pass over those rows, in an order fixed
- * by the block, so a block gives the same bits whatever box it is
- * computed in.
+ * Each block's r of every shift comes from the summed-area engine
+ * (bw_shift_fast.c) or, for the blocks it leaves (integers spanning more
+ * than 16 bits, non-finite floats), from the direct path here: the block
+ * copied once (its pixels of A, and of B the block grown by the search
+ * radius) into scratch as centred integers or, for floats, doubles minus
+ * the block's first pixel; each shift then takes the five sums of its
+ * clipped window in one pass over those rows.  Both sum in an order fixed
+ * by the block, so a block gives the same bits whatever box it is computed
+ * in.
  */
 #include "bw_shift_internal.h"
 

@@ -20,208 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#define SH_X86 1
-#include <immintrin.h>
-#endif
 
-/* Cross sums of 16-bit rows: sab[l] = sum over rows (z, y) of sum_x
- * a[x] b[x + l], for lags l in [0, nlag); A rows of aw elements (zero
- * beyond the block), B rows at z * bplane + y * bstride.  The 32-bit lanes
- * are widened every @rmax rows. */
-typedef void (*sh_x16_fn)(const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
-                          const int16_t *b, ptrdiff_t bplane, ptrdiff_t bstride,
-                          ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab);
-
-static void x16_portable(const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
-                         const int16_t *b, ptrdiff_t bplane, ptrdiff_t bstride,
-                         ptrdiff_t nlag, ptrdiff_t rmax, int64_t *sab) {
-  (void)rmax;
-  for (ptrdiff_t l = 0; l < nlag; l++) {
-    int64_t t = 0;
-    for (ptrdiff_t z = 0; z < nz; z++)
-      for (ptrdiff_t y = 0; y < ny; y++) {
-        const int16_t *ar = a + (z * ny + y) * aw, *br = b + z * bplane + y * bstride + l;
-        int64_t s = 0;
-        for (ptrdiff_t x = 0; x < aw; x++) s += (int32_t)ar[x] * (int32_t)br[x];
-        t += s;
-      }
-    sab[l] = t;
-  }
-}
-
-#ifdef SH_X86
-/* The body of the x86 kernels: 8 lags at a time in registers, over chunks
- * of W elements; V the vector type, LOAD/LOADU/MADD/ADD/ZERO its
- * operations, HSUM its 64-bit horizontal sum. */
-#define SH_X16_BODY(G, V, W, LOADU, MAC, ZERO, HSUM)                         \
-  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += G) {                               \
-    V acc[G];                                                                \
-    int64_t tot[G] = {0};                                                    \
-    for (int l = 0; l < G; l++) acc[l] = ZERO;                               \
-    ptrdiff_t cnt = 0;                                                       \
-    for (ptrdiff_t z = 0; z < nz; z++)                                       \
-      for (ptrdiff_t y = 0; y < ny; y++) {                                   \
-        const int16_t *ar = a + (z * ny + y) * aw;                           \
-        const int16_t *br = b + z * bplane + y * bstride + l0;               \
-        for (ptrdiff_t c = 0; c < aw; c += W) {                              \
-          const V va = LOADU(ar + c);                                        \
-          for (int l = 0; l < G; l++) acc[l] = MAC(acc[l], va, LOADU(br + c + l)); \
-        }                                                                    \
-        if (++cnt == rmax) {                                                 \
-          for (int l = 0; l < G; l++) tot[l] += HSUM(acc[l]), acc[l] = ZERO; \
-          cnt = 0;                                                           \
-        }                                                                    \
-      }                                                                      \
-    for (int l = 0; l < G; l++) tot[l] += HSUM(acc[l]);                      \
-    for (int l = 0; l < G && l0 + l < nlag; l++) sab[l0 + l] = tot[l];       \
-  }
-
-/* x86 kernel NAME for target TARGET, G lags at a time. */
-#define SH_X16_FN(NAME, TARGET, G, V, W, LOADU, MAC, ZERO, HSUM)             \
-  __attribute__((target(TARGET))) static void NAME(                          \
-      const int16_t *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,            \
-      const int16_t *b, ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, \
-      ptrdiff_t rmax, int64_t *sab) {                                        \
-    SH_X16_BODY(G, V, W, LOADU, MAC, ZERO, HSUM)                             \
-  }
-
-__attribute__((target("avx2"))) static inline int64_t hsum256(__m256i v) {
-  const __m256i w = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)),
-                                     _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
-  const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
-  return _mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1);
-}
-#define SH_LU256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
-#define SH_MAC256(acc, x, y) _mm256_add_epi32(acc, _mm256_madd_epi16(x, y))
-SH_X16_FN(x16_avx2, "avx2", 8, __m256i, 16, SH_LU256, SH_MAC256, _mm256_setzero_si256(),
-          hsum256)
-
-__attribute__((target("avx512f,avx512bw"))) static inline int64_t hsum512(__m512i v) {
-  const __m512i w = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)),
-                                     _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)));
-  return _mm512_reduce_add_epi64(w);
-}
-#define SH_LU512(p) _mm512_loadu_si512((const void *)(p))
-#define SH_MAC512(acc, x, y) _mm512_add_epi32(acc, _mm512_madd_epi16(x, y))
-#define SH_VNNI512(acc, x, y) _mm512_dpwssd_epi32(acc, x, y)
-/* G lags at a time, G from 6 to 12, so that few lags are computed in vain
- * (33 lags, search 16: three groups of 11). */
-#define SH_X16_512(G)                                                        \
-  SH_X16_FN(x16_avx512_##G, "avx512f,avx512bw", G, __m512i, 32, SH_LU512, SH_MAC512, \
-            _mm512_setzero_si512(), hsum512)                                 \
-  SH_X16_FN(x16_vnni_##G, "avx512f,avx512bw,avx512vnni", G, __m512i, 32, SH_LU512, \
-            SH_VNNI512, _mm512_setzero_si512(), hsum512)
-SH_X16_512(6)
-SH_X16_512(7)
-SH_X16_512(8)
-SH_X16_512(9)
-SH_X16_512(10)
-SH_X16_512(11)
-SH_X16_512(12)
-static const sh_x16_fn x16_avx512[7] = {x16_avx512_6, x16_avx512_7, x16_avx512_8,
-                                        x16_avx512_9, x16_avx512_10, x16_avx512_11,
-                                        x16_avx512_12};
-static const sh_x16_fn x16_vnni[7] = {x16_vnni_6, x16_vnni_7, x16_vnni_8, x16_vnni_9,
-                                      x16_vnni_10, x16_vnni_11, x16_vnni_12};
-#endif
-
-/* Cross sums of double rows, as x16 (no widening needed): each lag
- * accumulates in 8 lanes (lane k the columns x = k mod 8) with fused
- * multiply-adds, one rounding each, and sums its lanes in order 0 to 7 at
- * the end: the same operations, so the same bits, on every instruction set
- * (AVX-512 and AVX2 FMA vectors, or the C library's fma one lane at a
- * time). */
-typedef void (*sh_xf_fn)(const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
-                         const double *b, ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag,
-                         double *sab);
-
-#define SH_XF_BODY(DECL, ZERO, FMA, STORE)                                   \
-  for (ptrdiff_t l0 = 0; l0 < nlag; l0 += 8) {                               \
-    DECL;                                                                    \
-    ZERO;                                                                    \
-    for (ptrdiff_t z = 0; z < nz; z++)                                       \
-      for (ptrdiff_t y = 0; y < ny; y++) {                                   \
-        const double *ar = a + (z * ny + y) * aw;                            \
-        const double *br = b + z * bplane + y * bstride + l0;                \
-        for (ptrdiff_t c = 0; c < aw; c += 8)                                \
-          for (int l = 0; l < 8; l++) FMA(l, ar + c, br + c + l);            \
-      }                                                                      \
-    for (int l = 0; l < 8 && l0 + l < nlag; l++) {                           \
-      double v[8], t = 0;                                                    \
-      STORE(l, v);                                                           \
-      for (int k = 0; k < 8; k++) t += v[k];                                 \
-      sab[l0 + l] = t;                                                       \
-    }                                                                        \
-  }
-
-#define SH_XFP_DECL double acc[8][8]
-#define SH_XFP_ZERO memset(acc, 0, sizeof acc)
-#define SH_XFP_FMA(l, pa, pb)                                                \
-  for (int k = 0; k < 8; k++) acc[l][k] = fma((pa)[k], (pb)[k], acc[l][k])
-#define SH_XFP_STORE(l, v) memcpy(v, acc[l], sizeof acc[l])
-static void xf_portable(const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw,
-                        const double *b, ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag,
-                        double *sab) {
-  SH_XF_BODY(SH_XFP_DECL, SH_XFP_ZERO, SH_XFP_FMA, SH_XFP_STORE)
-}
-
-#ifdef SH_X86
-#define SH_XF5_DECL __m512d acc[8]
-#define SH_XF5_ZERO for (int l = 0; l < 8; l++) acc[l] = _mm512_setzero_pd()
-#define SH_XF5_FMA(l, pa, pb)                                                \
-  acc[l] = _mm512_fmadd_pd(_mm512_loadu_pd(pa), _mm512_loadu_pd(pb), acc[l])
-#define SH_XF5_STORE(l, v) _mm512_storeu_pd(v, acc[l])
-__attribute__((target("avx512f"))) static void xf_avx512(
-    const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const double *b,
-    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, double *sab) {
-  SH_XF_BODY(SH_XF5_DECL, SH_XF5_ZERO, SH_XF5_FMA, SH_XF5_STORE)
-}
-
-#define SH_XF2_DECL __m256d acc[8][2]
-#define SH_XF2_ZERO                                                          \
-  for (int l = 0; l < 8; l++) acc[l][0] = acc[l][1] = _mm256_setzero_pd()
-#define SH_XF2_FMA(l, pa, pb)                                                \
-  acc[l][0] = _mm256_fmadd_pd(_mm256_loadu_pd(pa), _mm256_loadu_pd(pb), acc[l][0]), \
-  acc[l][1] = _mm256_fmadd_pd(_mm256_loadu_pd((pa) + 4), _mm256_loadu_pd((pb) + 4), acc[l][1])
-#define SH_XF2_STORE(l, v) _mm256_storeu_pd(v, acc[l][0]), _mm256_storeu_pd((v) + 4, acc[l][1])
-__attribute__((target("avx2,fma"))) static void xf_avx2(
-    const double *a, ptrdiff_t nz, ptrdiff_t ny, ptrdiff_t aw, const double *b,
-    ptrdiff_t bplane, ptrdiff_t bstride, ptrdiff_t nlag, double *sab) {
-  SH_XF_BODY(SH_XF2_DECL, SH_XF2_ZERO, SH_XF2_FMA, SH_XF2_STORE)
-}
-#endif
-
-/* Row padding: A rows are a multiple of SH_W elements, B rows that plus
- * the lags and a full vector of slack. */
-#define SH_W 32
-
-struct sh_fast {
-  ptrdiff_t ae[3], pe[3];     /* largest block, its search region */
-  int64_t *rawa, *rawb;       /* integer pixels of the block, the region */
-  double *fa, *fb;            /* float pixels, likewise */
-  int16_t *a16, *b16, *b16h;  /* centred rows (B: low part when split, high) */
-  double *ad, *bd;            /* float rows, minus the block's first pixel */
-  int64_t *sati[4];           /* a, aa over the block; b, bb over the region */
-  double *satf[4];
-  double *satd[2][3];         /* floats: neighbours that differ, per axis */
-  int64_t *sabi, *sabh;       /* cross sums per shift (high part when split) */
-  double *sabf;
-  sh_x16_fn x16;
-  sh_xf_fn xf;
-  ptrdiff_t vw;               /* the kernel's vector width in elements */
-  ptrdiff_t g;                /* lags it computes at a time */
-  int split;                  /* this block's B is in two parts */
-  ptrdiff_t rmax, aw, bs;     /* this block's widening interval, row lengths */
-  int64_t *part;              /* partial cross sums per shift (pruning) */
-  double *tf[2];              /* floats: B's window sums per shift (pruning) */
-  unsigned char *state;       /* per shift: SH_* (pruning) */
-};
-
-/* Most lags a kernel computes at a time. */
-#define SH_MAXG 12
-
-static ptrdiff_t round_up(ptrdiff_t v, ptrdiff_t m) { return (v + m - 1) / m * m; }
 
 void bw_shift_fast_free(sh_fast *f) {
   if (!f) return;
@@ -235,17 +34,6 @@ void bw_shift_fast_free(sh_fast *f) {
   free(f);
 }
 
-/* The box [q0, q1) of integer table s of extents e. */
-static inline int64_t sat_i_box(const int64_t *s, const ptrdiff_t *e, const ptrdiff_t *q0,
-                                const ptrdiff_t *q1) {
-  const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);
-  const int64_t *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;
-  const int64_t v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -
-                     z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];
-  const int64_t v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -
-                     z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];
-  return v1 - v0;
-}
 
 static void *alloc_or_flag(size_t n, int *bad) {
   void *p = n ? malloc(n) : NULL;
@@ -300,28 +88,7 @@ sh_fast *bw_shift_fast_new(const sh_call *c) {
     bw_shift_fast_free(f);
     return NULL;
   }
-  f->x16 = x16_portable;
-  f->xf = xf_portable;
-  f->vw = 0;
-  f->g = 1;
-#ifdef SH_X86
-  const unsigned simd = bw_simd();
-  if (simd & BW_SIMD_AVX512BW) {
-    /* the group size computing the fewest lags in vain, the larger on ties */
-    const ptrdiff_t nlag = 2 * c->s[2] + 1;
-    int g = 12;
-    for (int k = 12; k >= 6; k--)
-      if ((nlag + k - 1) / k * k < (nlag + g - 1) / g * g) g = k;
-    __builtin_cpu_init();
-    const int vnni = __builtin_cpu_supports("avx512vnni");
-    f->x16 = (vnni ? x16_vnni : x16_avx512)[g - 6], f->vw = 32, f->g = g;
-    f->xf = xf_avx512;
-  } else if (simd & BW_SIMD_AVX2) {
-    f->x16 = x16_avx2, f->vw = 16, f->g = 8;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("fma")) f->xf = xf_avx2;
-  }
-#endif
+  bw_shift_kernels(2 * c->s[2] + 1, &f->x16, &f->xf, &f->vw, &f->g);
   return f;
 }
 
@@ -419,17 +186,8 @@ static void region_inside(const sh_call *c, const ptrdiff_t *lo, const ptrdiff_t
       const T *q = r - pl;                                                   \
       for (ptrdiff_t i = nx; i < pl; i++) r[i] += q[i];                      \
     }                                                                        \
-  }                                                                          \
-  static T NAME##_box(const T *s, const ptrdiff_t *e, const ptrdiff_t *q0,   \
-                      const ptrdiff_t *q1) {                                 \
-    const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);                     \
-    const T *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;                      \
-    const T v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -           \
-                 z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];            \
-    const T v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -           \
-                 z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];            \
-    return v1 - v0;                                                          \
   }
+
 SH_SAT(sat_f, double)
 #undef SH_SAT
 
@@ -554,7 +312,7 @@ static int cross_int(const sh_call *c, sh_fast *f, const ptrdiff_t *lo, const pt
 /* The cross sums over rows y0 .. y1 - 1 of the block (2-D blocks, or all
  * rows of every plane when y0 = 0 and y1 = ae[1]) of lags l0 .. l0 + nl - 1
  * of shift row (tz, ty), into out[0 .. nl - 1]. */
-static void cross_rows(const sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe,
+void bw_shift_cross_rows(const sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe,
                        ptrdiff_t tz, ptrdiff_t ty, ptrdiff_t y0, ptrdiff_t y1, ptrdiff_t l0,
                        ptrdiff_t nl, int64_t *out) {
   const ptrdiff_t aw = f->aw, bs = f->bs;
@@ -577,7 +335,7 @@ static void cross_all_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae,
   const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1;
   for (ptrdiff_t tz = 0; tz <= 2 * c->s[0]; tz++)
     for (ptrdiff_t ty = 0; ty < ns1; ty++)
-      cross_rows(f, ae, pe, tz, ty, 0, ae[1], 0, ns2, f->sabi + (tz * ns1 + ty) * ns2);
+      bw_shift_cross_rows(f, ae, pe, tz, ty, 0, ae[1], 0, ns2, f->sabi + (tz * ns1 + ty) * ns2);
 }
 
 /* Floats: the cross sums into f->sabf, the tables into f->satf and
@@ -656,18 +414,6 @@ static void cross_all_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae,
             f->sabf + (tz * ns1 + ty) * ns2);
 }
 
-/* Whether the box [q0, q1) of a table set (differing neighbours per axis)
- * is constant. */
-static int flat_box(double *const *sd, const ptrdiff_t *e, const ptrdiff_t *q0,
-                    const ptrdiff_t *q1) {
-  for (int d = 0; d < 3; d++) {
-    if (q1[d] - q0[d] < 2) continue;
-    ptrdiff_t h[3] = {q1[0], q1[1], q1[2]};
-    h[d]--;
-    if (sat_f_box(sd[d], e, q0, h) != 0) return 0;
-  }
-  return 1;
-}
 
 /* r of one row of shifts (lags tx) of a block whose pairs all lie inside
  * the image: n pairs, A's sums fixed (nA = n Saa - Sa^2 > 0, sqa its
@@ -718,240 +464,6 @@ static int r_interior_int(const sh_call *c, const sh_fast *f, const ptrdiff_t *a
   return 1;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Exact pruning (bounded partial correlation)                              */
-/* ------------------------------------------------------------------------ */
-
-enum { SH_OPEN, SH_DONE, SH_PRUNED, SH_UNDEF };
-
-/* A 2-D block away from the border: the cross sums are taken over the
- * rows in stages (a quarter, a half, all); after each stage, a shift whose
- * r cannot reach the best r found so far is dropped.  The bound: over the
- * rows Q not yet summed, sum a b <= (Sa_Q Sb_Q + sqrt(M_Q(a) M_Q(b))) / |Q|
- * (Cauchy-Schwarz about Q's own means, M_Q = |Q| S2 - S1^2 exact), so
- * r(s) <= r_bound(s); a shift is dropped only when r_bound(s) plus a bound
- * on its rounding stays 1e-12 below the best r, so it could not have been
- * the maximum (nor tied with it).  The shifts the refinement and the zero
- * output read (within two of the best, and zero) are then completed, so
- * c->r holds the exact r wherever it is read; dropped shifts get -inf.
- * Every cross sum is an exact integer, so r does not depend on how it was
- * staged: the same bits as without pruning.  Returns 0 where it does not
- * apply. */
-/* r from int64 sums as r_row_int computes it (the same bits as
- * sh_r_int); nb = n Sbb - Sb^2 > 0. */
-static inline double r64(int64_t n, int64_t sa, double sqa, int64_t sb, int64_t nb,
-                         int64_t sab) {
-  const double v = (double)(n * sab - sa * sb) / (sqa * sqrt((double)nb));
-  return v > 1 ? 1 : v < -1 ? -1 : v;
-}
-
-static int pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe) {
-  if (ae[0] != 1 || c->s[0] != 0 || ae[1] < 8) return 0;
-  const int64_t n = (int64_t)(ae[1] * ae[2]);
-  if (n > ((int64_t)1 << 15)) return 0;
-  const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1, nsh = ns1 * ns2;
-  const ptrdiff_t G = f->g > 1 ? f->g : 8, w = ae[2], h = ae[1];
-  const ptrdiff_t z0[3] = {0, 0, 0};
-  const int64_t sa = sat_i_box(f->sati[0], ae, z0, ae), saa = sat_i_box(f->sati[1], ae, z0, ae);
-  const int64_t na = n * saa - sa * sa;
-  if (na == 0) return 0;
-  const double sqa = sqrt((double)na);
-  const int64_t *T1 = f->sati[2], *T2 = f->sati[3];
-  const ptrdiff_t nx = pe[2] + 1, pl = nx * (pe[1] + 1);
-#define SH_BOX(T, y0, y1, x0, x1)                                            \
-  ((T)[pl + (y1) * nx + (x1)] - (T)[pl + (y0) * nx + (x1)] - (T)[pl + (y1) * nx + (x0)] + \
-   (T)[pl + (y0) * nx + (x0)])
-  int64_t *P = f->part, *SB = f->sabh, *NB = f->sabi;
-  unsigned char *st = f->state;
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    SB[t] = SH_BOX(T1, ty, ty + h, tx, tx + w);
-    NB[t] = n * SH_BOX(T2, ty, ty + h, tx, tx + w) - SB[t] * SB[t];
-    st[t] = NB[t] == 0 ? SH_UNDEF : SH_OPEN;
-    P[t] = 0;
-  }
-  double best = -INFINITY;
-  const ptrdiff_t stage[3] = {h / 4, h / 2, h};
-  ptrdiff_t y0 = 0;
-  int64_t buf[SH_MAXG];
-  double *ub = c->r; /* the bounds, until c->r is filled */
-  for (int k = 0; k < 3; k++) {
-    const ptrdiff_t y1 = stage[k];
-    /* the rows y0 .. y1 - 1 of every group holding an open shift */
-    for (ptrdiff_t ty = 0; ty < ns1; ty++)
-      for (ptrdiff_t l0 = 0; l0 < ns2; l0 += G) {
-        const ptrdiff_t nl = ns2 - l0 < G ? ns2 - l0 : G;
-        int open = 0;
-        for (ptrdiff_t l = 0; l < nl; l++) open |= st[ty * ns2 + l0 + l] == SH_OPEN;
-        if (!open) continue;
-        cross_rows(f, ae, pe, 0, ty, y0, y1, l0, nl, buf);
-        for (ptrdiff_t l = 0; l < nl; l++) P[ty * ns2 + l0 + l] += buf[l];
-      }
-    y0 = y1;
-    if (k == 2) break;
-    const int64_t nq = (int64_t)(h - y1) * w;
-    const ptrdiff_t q0[3] = {0, y1, 0};
-    const int64_t sqa1 = sat_i_box(f->sati[0], ae, q0, ae);
-    const double mqa = (double)(nq * sat_i_box(f->sati[1], ae, q0, ae) - sqa1 * sqa1);
-    ptrdiff_t cand = -1;
-    for (ptrdiff_t t = 0; t < nsh; t++) {
-      if (st[t] != SH_OPEN) continue;
-      const ptrdiff_t ty = t / ns2, tx = t % ns2;
-      const int64_t sqb = SH_BOX(T1, ty + y1, ty + h, tx, tx + w);
-      const int64_t sqbb = SH_BOX(T2, ty + y1, ty + h, tx, tx + w);
-      const double mqb = (double)(nq * sqbb - sqb * sqb);
-      /* nq (n P - Sa Sb) + n Sa_Q Sb_Q + n sqrt(M_Q(a) M_Q(b)), each term in
-       * double within a few ulps; the allowance covers them all */
-      const double x1 = (double)nq * (double)(n * P[t] - sa * SB[t]);
-      const double x2 = (double)n * ((double)sqa1 * (double)sqb);
-      const double y = (double)n * sqrt(mqa * mqb);
-      const double den = (double)nq * sqa * sqrt((double)NB[t]);
-      ub[t] = (x1 + x2 + y) / den + 1e-14 * ((fabs(x1) + fabs(x2) + y) / den + 1.0);
-      if (cand < 0 || ub[t] > ub[cand]) cand = t;
-    }
-    if (k == 0 && cand >= 0) {
-      /* complete the group of the best bound over the remaining rows */
-      const ptrdiff_t ty = cand / ns2, l0 = cand % ns2 / G * G;
-      const ptrdiff_t nl = ns2 - l0 < G ? ns2 - l0 : G;
-      cross_rows(f, ae, pe, 0, ty, y1, h, l0, nl, buf);
-      for (ptrdiff_t l = 0; l < nl; l++) {
-        const ptrdiff_t t = ty * ns2 + l0 + l;
-        if (st[t] == SH_OPEN) P[t] += buf[l], st[t] = SH_DONE;
-      }
-    }
-    for (ptrdiff_t t = 0; t < nsh; t++)
-      if (st[t] == SH_DONE) {
-        const double r = r64(n, sa, sqa, SB[t], NB[t], P[t]);
-        best = r > best ? r : best;
-      }
-    for (ptrdiff_t t = 0; t < nsh; t++)
-      if (st[t] == SH_OPEN && ub[t] < best - 1e-12) st[t] = SH_PRUNED;
-  }
-  /* r where it is read: every completed shift, and of the dropped ones
-   * those within two of the best and zero */
-  ptrdiff_t bt = -1;
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    if (st[t] == SH_OPEN) st[t] = SH_DONE;
-    c->r[t] = st[t] == SH_DONE ? r64(n, sa, sqa, SB[t], NB[t], P[t])
-              : st[t] == SH_UNDEF ? NAN : -INFINITY;
-    if (st[t] == SH_DONE && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
-  }
-  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2];
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    if (st[t] != SH_PRUNED) continue;
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    const int near = bt >= 0 && labs((long)(ty - bt / ns2)) <= 2 && labs((long)(tx - bt % ns2)) <= 2;
-    if (!near && t != zt) continue;
-    cross_rows(f, ae, pe, 0, ty, 0, h, tx, 1, buf);
-    c->r[t] = r64(n, sa, sqa, SB[t], NB[t], buf[0]);
-  }
-#undef SH_BOX
-  return 1;
-}
-
-/* Floats: pruned_int's stages over double cross sums.  The bound is the
- * same; the rounding of the cross sums still to come, of the tables and of
- * the bound itself is covered by an allowance of 1e-9 of the magnitudes
- * involved (their rounding is some 1e-13 at most), and a shift is dropped
- * only 1e-9 below the best r.  Each block's sums are taken in an order
- * fixed by the block, so tilings still give the same bits. */
-static int pruned_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const ptrdiff_t *pe) {
-  if (ae[0] != 1 || c->s[0] != 0 || ae[1] < 8) return 0;
-  const ptrdiff_t ns1 = 2 * c->s[1] + 1, ns2 = 2 * c->s[2] + 1, nsh = ns1 * ns2;
-  const ptrdiff_t w = ae[2], h = ae[1], aw = round_up(ae[2], SH_W), bs = aw + 2 * c->s[2] + SH_W;
-  const double n = (double)(h * w);
-  const ptrdiff_t z0[3] = {0, 0, 0};
-  if (flat_box(f->satd[0], ae, z0, ae)) return 0;
-  const double sa = sat_f_box(f->satf[0], ae, z0, ae), saa = sat_f_box(f->satf[1], ae, z0, ae);
-  const double ma = saa - sa * (sa / n);
-  if (!(ma > 0)) return 0;
-  double *P = f->sabf, *SB = f->tf[0], *SBB = f->tf[1];
-  unsigned char *st = f->state;
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    const ptrdiff_t b0[3] = {0, ty, tx}, b1[3] = {1, ty + h, tx + w};
-    SB[t] = sat_f_box(f->satf[2], pe, b0, b1);
-    SBB[t] = sat_f_box(f->satf[3], pe, b0, b1);
-    const double mb = SBB[t] - SB[t] * (SB[t] / n);
-    st[t] = flat_box(f->satd[1], pe, b0, b1) || !(mb > 0) ? SH_UNDEF : SH_OPEN;
-    P[t] = 0;
-  }
-  double best = -INFINITY, buf[8];
-  const ptrdiff_t stage[3] = {h / 4, h / 2, h};
-  ptrdiff_t y0 = 0;
-  double *ub = c->r;
-#define SH_FR(t, sab)                                                        \
-  sh_r_flt((const double[5]){sa, SB[t], saa, SBB[t], (sab)}, n)
-  for (int k = 0; k < 3; k++) {
-    const ptrdiff_t y1 = stage[k];
-    for (ptrdiff_t ty = 0; ty < ns1; ty++)
-      for (ptrdiff_t l0 = 0; l0 < ns2; l0 += 8) {
-        const ptrdiff_t nl = ns2 - l0 < 8 ? ns2 - l0 : 8;
-        int open = 0;
-        for (ptrdiff_t l = 0; l < nl; l++) open |= st[ty * ns2 + l0 + l] == SH_OPEN;
-        if (!open) continue;
-        f->xf(f->ad + y0 * aw, 1, y1 - y0, aw, f->bd + (ty + y0) * bs + l0, pe[1] * bs, bs, nl,
-              buf);
-        for (ptrdiff_t l = 0; l < nl; l++) P[ty * ns2 + l0 + l] += buf[l];
-      }
-    y0 = y1;
-    if (k == 2) break;
-    const double nq = (double)((h - y1) * w);
-    const ptrdiff_t q0[3] = {0, y1, 0};
-    const double sqa = sat_f_box(f->satf[0], ae, q0, ae), sqaa = sat_f_box(f->satf[1], ae, q0, ae);
-    const double mqa = nq * sqaa - sqa * sqa;
-    ptrdiff_t cand = -1;
-    for (ptrdiff_t t = 0; t < nsh; t++) {
-      if (st[t] != SH_OPEN) continue;
-      const ptrdiff_t ty = t / ns2, tx = t % ns2;
-      const ptrdiff_t b0[3] = {0, ty + y1, tx}, b1[3] = {1, ty + h, tx + w};
-      const double sqb = sat_f_box(f->satf[2], pe, b0, b1), sqbb = sat_f_box(f->satf[3], pe, b0, b1);
-      const double mqb = nq * sqbb - sqb * sqb;
-      const double cs = sqrt((mqa > 0 ? mqa : 0) * (mqb > 0 ? mqb : 0)) / nq;
-      const double x = P[t] + sqa * sqb / nq + cs - sa * (SB[t] / n);
-      const double mb = SBB[t] - SB[t] * (SB[t] / n);
-      const double den = sqrt(ma) * sqrt(mb);
-      const double mag = fabs(P[t]) + fabs(sqa * sqb) / nq + sqrt(sqaa * sqbb) + cs +
-                         fabs(sa * SB[t]) / n;
-      ub[t] = x / den + 1e-9 * (mag / den + 1.0);
-      if (cand < 0 || ub[t] > ub[cand]) cand = t;
-    }
-    if (k == 0 && cand >= 0) {
-      const ptrdiff_t ty = cand / ns2, l0 = cand % ns2 / 8 * 8;
-      const ptrdiff_t nl = ns2 - l0 < 8 ? ns2 - l0 : 8;
-      f->xf(f->ad + y1 * aw, 1, h - y1, aw, f->bd + (ty + y1) * bs + l0, pe[1] * bs, bs, nl, buf);
-      for (ptrdiff_t l = 0; l < nl; l++) {
-        const ptrdiff_t t = ty * ns2 + l0 + l;
-        if (st[t] == SH_OPEN) P[t] += buf[l], st[t] = SH_DONE;
-      }
-    }
-    for (ptrdiff_t t = 0; t < nsh; t++)
-      if (st[t] == SH_DONE) {
-        const double r = SH_FR(t, P[t]);
-        best = r > best ? r : best;
-      }
-    for (ptrdiff_t t = 0; t < nsh; t++)
-      if (st[t] == SH_OPEN && ub[t] < best - 1e-9) st[t] = SH_PRUNED;
-  }
-  ptrdiff_t bt = -1;
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    if (st[t] == SH_OPEN) st[t] = SH_DONE;
-    c->r[t] = st[t] == SH_DONE ? SH_FR(t, P[t]) : st[t] == SH_UNDEF ? NAN : -INFINITY;
-    if (st[t] == SH_DONE && !isnan(c->r[t]) && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
-  }
-  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2];
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    if (st[t] != SH_PRUNED) continue;
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    const int near = bt >= 0 && labs((long)(ty - bt / ns2)) <= 2 && labs((long)(tx - bt % ns2)) <= 2;
-    if (!near && t != zt) continue;
-    f->xf(f->ad, 1, h, aw, f->bd + ty * bs + tx, pe[1] * bs, bs, 1, buf);
-    c->r[t] = SH_FR(t, buf[0]);
-  }
-#undef SH_FR
-  return 1;
-}
-
 int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
                         const ptrdiff_t *ae) {
   ptrdiff_t pe[3];
@@ -960,11 +472,11 @@ int bw_shift_fast_block(const sh_call *c, sh_fast *f, const ptrdiff_t *lo,
   int inside = 1;
   for (int d = 0; d < 3; d++) inside &= lo[d] - c->s[d] >= 0 && lo[d] + ae[d] + c->s[d] <= c->n[d];
   if (c->is_flt) {
-    if (inside && pruned_flt(c, f, ae, pe)) return 1;
+    if (inside && bw_shift_pruned_flt(c, f, ae, pe)) return 1;
     cross_all_flt(c, f, ae, pe);
   }
   if (!c->is_flt) {
-    if (inside && pruned_int(c, f, ae, pe)) return 1;
+    if (inside && bw_shift_pruned_int(c, f, ae, pe)) return 1;
     cross_all_int(c, f, ae, pe);
     if (inside && r_interior_int(c, f, ae, pe)) return 1;
   }
