@@ -29,16 +29,6 @@ static double cpu_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void *read_raw(const char *path, size_t n, size_t es) {
-  void *p = malloc(n * es);
-  FILE *f = fopen(path, "rb");
-  if (!p || !f || fread(p, es, n, f) != n) {
-    fprintf(stderr, "bench_local: cannot read %zu elements from %s\n", n, path);
-    exit(2);
-  }
-  fclose(f);
-  return p;
-}
 
 static int cmp(const void *x, const void *y) {
   const double a = *(const double *)x, b = *(const double *)y;
@@ -56,7 +46,7 @@ int main(int argc, char **argv) {
   if (!bench_parse_dtype(argv[4], &dt) || bench_parse_list(argv[5], n) != 2) return 2;
   const int reps = atoi(argv[6]);
   const size_t np = (size_t)(n[0] * n[1]), es = bw_dtype_size(dt);
-  void *a = read_raw(argv[2], np, es), *b = read_raw(argv[3], np, es);
+  void *a = bench_read_raw("bench_local", argv[2], np, es), *b = bench_read_raw("bench_local", argv[3], np, es);
   const bw_view va = bw_view_contiguous(a, dt, 2, n), vb = bw_view_contiguous(b, dt, 2, n);
   float *o1 = malloc(np * sizeof(float)), *o2 = malloc(np * sizeof(float));
   double t[64], tc[64];

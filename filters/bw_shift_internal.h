@@ -122,29 +122,22 @@ struct sh_fast {
 
 static inline ptrdiff_t round_up(ptrdiff_t v, ptrdiff_t m) { return (v + m - 1) / m * m; }
 
-/* The box [q0, q1) of integer table s of extents e. */
-static inline int64_t sat_i_box(const int64_t *s, const ptrdiff_t *e, const ptrdiff_t *q0,
-                                const ptrdiff_t *q1) {
-  const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);
-  const int64_t *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;
-  const int64_t v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -
-                     z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];
-  const int64_t v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -
-                     z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];
-  return v1 - v0;
-}
-
-/* The box [q0, q1) of double table s of extents e. */
-static inline double sat_f_box(const double *s, const ptrdiff_t *e, const ptrdiff_t *q0,
-                               const ptrdiff_t *q1) {
-  const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);
-  const double *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;
-  const double v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -
-                    z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];
-  const double v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -
-                    z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];
-  return v1 - v0;
-}
+/* The box [q0, q1) of a summed-area table s of extents e (integer and
+ * double tables). */
+#define SH_SAT_BOX(NAME, T)                                                  \
+  static inline T NAME(const T *s, const ptrdiff_t *e, const ptrdiff_t *q0,  \
+                       const ptrdiff_t *q1) {                                \
+    const ptrdiff_t nx = e[2] + 1, pl = nx * (e[1] + 1);                     \
+    const T *z1 = s + q1[0] * pl, *z0 = s + q0[0] * pl;                      \
+    const T v1 = z1[q1[1] * nx + q1[2]] - z1[q0[1] * nx + q1[2]] -           \
+                 z1[q1[1] * nx + q0[2]] + z1[q0[1] * nx + q0[2]];            \
+    const T v0 = z0[q1[1] * nx + q1[2]] - z0[q0[1] * nx + q1[2]] -           \
+                 z0[q1[1] * nx + q0[2]] + z0[q0[1] * nx + q0[2]];            \
+    return v1 - v0;                                                          \
+  }
+SH_SAT_BOX(sat_i_box, int64_t)
+SH_SAT_BOX(sat_f_box, double)
+#undef SH_SAT_BOX
 
 /* Whether the box [q0, q1) of a table set (differing neighbours per axis)
  * is constant. */

@@ -25,16 +25,6 @@ static int usage(const char *why) {
   return 2;
 }
 
-static void *read_raw(const char *path, size_t n, size_t es) {
-  void *p = malloc(n * es);
-  FILE *f = fopen(path, "rb");
-  if (!p || !f || fread(p, es, n, f) != n) {
-    fprintf(stderr, "shift_tool: cannot read %zu elements from %s\n", n, path);
-    exit(1);
-  }
-  fclose(f);
-  return p;
-}
 
 int main(int argc, char **argv) {
   if (argc != 8) return usage("expected 7 arguments");
@@ -54,7 +44,7 @@ int main(int argc, char **argv) {
     srch[i] = srch[ns == 1 ? 0 : i];
   }
   const size_t es = bw_dtype_size(dt);
-  void *a = read_raw(argv[1], n, es), *b = read_raw(argv[2], n, es);
+  void *a = bench_read_raw("shift_tool", argv[1], n, es), *b = bench_read_raw("shift_tool", argv[2], n, es);
   bw_shift_params p;
   bw_shift_params_init(&p, nd, blk, srch);
   bw_error err;

@@ -180,6 +180,40 @@ static long double ref_r(const void *a, const void *b, bw_dtype dt, const ptrdif
   return qab / sqrtl(qa * qb);
 }
 
+/* Every block of outs (run_shift's) against brute force: the best integer
+ * shift within shift_tol, its r and r at zero shift within r_tol; returns
+ * the number of blocks off (the first few printed, after @what). */
+static int check_brute(const void *a, const void *b, bw_dtype dt, const ptrdiff_t *n,
+                       const ptrdiff_t *blk, const ptrdiff_t *s, double *const *outs,
+                       const ptrdiff_t *on, double shift_tol, double r_tol, const char *what) {
+  int bad = 0;
+  for (ptrdiff_t i = 0; i < on[0]; i++)
+    for (ptrdiff_t j = 0; j < on[1]; j++) {
+      const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
+      const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
+                               lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
+      long double best = -2;
+      ptrdiff_t bs[2] = {0, 0}, sv[2];
+      for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
+        for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
+          const long double r = ref_r(a, b, dt, n, lo, hi, sv);
+          if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
+        }
+      const ptrdiff_t z0[2] = {0, 0};
+      const long double rz = ref_r(a, b, dt, n, lo, hi, z0);
+      const size_t k = (size_t)(i * on[1] + j);
+      const int ok = fabs(outs[0][k] - (double)bs[0]) <= shift_tol &&
+                     fabs(outs[1][k] - (double)bs[1]) <= shift_tol &&
+                     fabsl(outs[2][k] - best) <= r_tol && fabsl(outs[3][k] - rz) <= r_tol;
+      if (!ok && bad++ < 5)
+        fprintf(stderr, "%s block (%td, %td): shift %.3f %.3f r %.15f zero %.15f; "
+                "expected %td %td r %.15Lf zero %.15Lf\n",
+                what, i, j, outs[0][k], outs[1][k], outs[2][k], outs[3][k], bs[0], bs[1],
+                best, rz);
+    }
+  return bad;
+}
+
 /* The search against brute force on noisy data: the integer peak and its r,
  * and r at zero shift, for every block, including the image's borders. */
 void test_shift_brute_force(void) {
@@ -201,30 +235,7 @@ void test_shift_brute_force(void) {
     bw_error err;
     bw_status st = run_shift(a, b, dt, 2, n, blk, s, outs, on, &err);
     CHECK(st == BW_OK, "%s", err.message);
-    for (ptrdiff_t i = 0; i < on[0]; i++)
-      for (ptrdiff_t j = 0; j < on[1]; j++) {
-        const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
-        const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
-                                 lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
-        long double best = -2;
-        ptrdiff_t bs[2] = {0, 0}, sv[2];
-        for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
-          for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
-            const long double r = ref_r(a, b, dt, n, lo, hi, sv);
-            if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
-          }
-        const ptrdiff_t z0[2] = {0, 0};
-        const long double rz = ref_r(a, b, dt, n, lo, hi, z0);
-        const size_t k = (size_t)(i * on[1] + j);
-        const int ok = fabs(outs[0][k] - (double)bs[0]) <= 0.5 &&
-                       fabs(outs[1][k] - (double)bs[1]) <= 0.5 &&
-                       fabsl(outs[2][k] - best) <= 1e-9 && fabsl(outs[3][k] - rz) <= 1e-9;
-        if (!ok && bad++ < 5)
-          fprintf(stderr, "%s block (%td, %td): shift %.3f %.3f r %.9f zero %.9f; "
-                  "expected %td %td r %.9Lf zero %.9Lf\n",
-                  bw_dtype_name(dt), i, j, outs[0][k], outs[1][k], outs[2][k], outs[3][k],
-                  bs[0], bs[1], best, rz);
-      }
+    bad += check_brute(a, b, dt, n, blk, s, outs, on, 0.5, 1e-9, bw_dtype_name(dt));
     for (int o = 0; o < 4; o++) free(outs[o]);
     free(a), free(b);
   }
@@ -256,28 +267,7 @@ void test_shift_pruning(void) {
     ptrdiff_t on[2];
     bw_error err;
     CHECK(run_shift(a, b, BW_U16, 2, n, blk, s, outs, on, &err) == BW_OK, "%s", err.message);
-    for (ptrdiff_t i = 0; i < on[0]; i++)
-      for (ptrdiff_t j = 0; j < on[1]; j++) {
-        const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
-        const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
-                                 lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
-        long double best = -2;
-        ptrdiff_t bs[2] = {0, 0}, sv[2];
-        for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
-          for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
-            const long double r = ref_r(a, b, BW_U16, n, lo, hi, sv);
-            if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
-          }
-        const ptrdiff_t z0[2] = {0, 0};
-        const long double rz = ref_r(a, b, BW_U16, n, lo, hi, z0);
-        const size_t k = (size_t)(i * on[1] + j);
-        const int ok = fabs(outs[0][k] - (double)bs[0]) <= 1 && fabs(outs[1][k] - (double)bs[1]) <= 1 &&
-                       fabsl(outs[2][k] - best) <= 1e-12 && fabsl(outs[3][k] - rz) <= 1e-12;
-        if (!ok && bad++ < 5)
-          fprintf(stderr, "wide %d block (%td, %td): shift %.3f %.3f r %.15f zero %.15f; "
-                  "expected %td %td r %.15Lf zero %.15Lf\n", wide, i, j, outs[0][k], outs[1][k],
-                  outs[2][k], outs[3][k], bs[0], bs[1], best, rz);
-      }
+    bad += check_brute(a, b, BW_U16, n, blk, s, outs, on, 1, 1e-12, wide ? "wide" : "narrow");
     for (int o = 0; o < 4; o++) free(outs[o]);
     free(a), free(b);
   }
