@@ -15,6 +15,11 @@
 
 enum { SH_OPEN, SH_DONE, SH_PRUNED, SH_UNDEF };
 
+/* Every shift t of a 2-D search, at shift row ty and lag tx. */
+#define SH_EACH(t, ty, tx)                                                   \
+  for (ptrdiff_t ty = 0, t = 0; ty < ns1; ty++)                              \
+    for (ptrdiff_t tx = 0; tx < ns2; tx++, t++)
+
 /* A 2-D block away from the border: the cross sums are taken over the
  * rows in stages (a quarter, a half, all); after each stage, a shift whose
  * r cannot reach the best r found so far is dropped.  The bound: over the
@@ -54,9 +59,8 @@ int bw_shift_pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
    (T)[pl + (y0) * nx + (x0)])
   int64_t *P = f->part, *SB = f->sabh, *NB = f->sabi;
   unsigned char *st = f->state;
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    SB[t] = SH_BOX(T1, ty, ty + h, tx, tx + w);
+  SH_EACH(t, ty, tx) {
+        SB[t] = SH_BOX(T1, ty, ty + h, tx, tx + w);
     NB[t] = n * SH_BOX(T2, ty, ty + h, tx, tx + w) - SB[t] * SB[t];
     st[t] = NB[t] == 0 ? SH_UNDEF : SH_OPEN;
     P[t] = 0;
@@ -85,9 +89,8 @@ int bw_shift_pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
     const int64_t sqa1 = sat_i_box(f->sati[0], ae, q0, ae);
     const double mqa = (double)(nq * sat_i_box(f->sati[1], ae, q0, ae) - sqa1 * sqa1);
     ptrdiff_t cand = -1;
-    for (ptrdiff_t t = 0; t < nsh; t++) {
+    SH_EACH(t, ty, tx) {
       if (st[t] != SH_OPEN) continue;
-      const ptrdiff_t ty = t / ns2, tx = t % ns2;
       const int64_t sqb = SH_BOX(T1, ty + y1, ty + h, tx, tx + w);
       const int64_t sqbb = SH_BOX(T2, ty + y1, ty + h, tx, tx + w);
       const double mqb = (double)(nq * sqbb - sqb * sqb);
@@ -127,11 +130,10 @@ int bw_shift_pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
               : st[t] == SH_UNDEF ? NAN : -INFINITY;
     if (st[t] == SH_DONE && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
   }
-  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2];
-  for (ptrdiff_t t = 0; t < nsh; t++) {
+  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2], by = bt / ns2, bx = bt % ns2;
+  SH_EACH(t, ty, tx) {
     if (st[t] != SH_PRUNED) continue;
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    const int near = bt >= 0 && labs((long)(ty - bt / ns2)) <= 2 && labs((long)(tx - bt % ns2)) <= 2;
+    const int near = bt >= 0 && labs((long)(ty - by)) <= 2 && labs((long)(tx - bx)) <= 2;
     if (!near && t != zt) continue;
     bw_shift_cross_rows(f, ae, pe, 0, ty, 0, h, tx, 1, buf);
     c->r[t] = r64(n, sa, sqa, SB[t], NB[t], buf[0]);
@@ -158,9 +160,8 @@ int bw_shift_pruned_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
   if (!(ma > 0)) return 0;
   double *P = f->sabf, *SB = f->tf[0], *SBB = f->tf[1];
   unsigned char *st = f->state;
-  for (ptrdiff_t t = 0; t < nsh; t++) {
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    const ptrdiff_t b0[3] = {0, ty, tx}, b1[3] = {1, ty + h, tx + w};
+  SH_EACH(t, ty, tx) {
+        const ptrdiff_t b0[3] = {0, ty, tx}, b1[3] = {1, ty + h, tx + w};
     SB[t] = sat_f_box(f->satf[2], pe, b0, b1);
     SBB[t] = sat_f_box(f->satf[3], pe, b0, b1);
     const double mb = SBB[t] - SB[t] * (SB[t] / n);
@@ -192,9 +193,8 @@ int bw_shift_pruned_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
     const double sqa = sat_f_box(f->satf[0], ae, q0, ae), sqaa = sat_f_box(f->satf[1], ae, q0, ae);
     const double mqa = nq * sqaa - sqa * sqa;
     ptrdiff_t cand = -1;
-    for (ptrdiff_t t = 0; t < nsh; t++) {
+    SH_EACH(t, ty, tx) {
       if (st[t] != SH_OPEN) continue;
-      const ptrdiff_t ty = t / ns2, tx = t % ns2;
       const ptrdiff_t b0[3] = {0, ty + y1, tx}, b1[3] = {1, ty + h, tx + w};
       const double sqb = sat_f_box(f->satf[2], pe, b0, b1), sqbb = sat_f_box(f->satf[3], pe, b0, b1);
       const double mqb = nq * sqbb - sqb * sqb;
@@ -230,11 +230,10 @@ int bw_shift_pruned_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
     c->r[t] = st[t] == SH_DONE ? SH_FR(t, P[t]) : st[t] == SH_UNDEF ? NAN : -INFINITY;
     if (st[t] == SH_DONE && !isnan(c->r[t]) && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
   }
-  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2];
-  for (ptrdiff_t t = 0; t < nsh; t++) {
+  const ptrdiff_t zt = c->s[1] * ns2 + c->s[2], by = bt / ns2, bx = bt % ns2;
+  SH_EACH(t, ty, tx) {
     if (st[t] != SH_PRUNED) continue;
-    const ptrdiff_t ty = t / ns2, tx = t % ns2;
-    const int near = bt >= 0 && labs((long)(ty - bt / ns2)) <= 2 && labs((long)(tx - bt % ns2)) <= 2;
+    const int near = bt >= 0 && labs((long)(ty - by)) <= 2 && labs((long)(tx - bx)) <= 2;
     if (!near && t != zt) continue;
     f->xf(f->ad, 1, h, aw, f->bd + ty * bs + tx, pe[1] * bs, bs, 1, buf);
     c->r[t] = SH_FR(t, buf[0]);
