@@ -189,7 +189,8 @@ void bw_shift_kernels(ptrdiff_t nlag, sh_x16_fn *x16, sh_xf_fn *xf, ptrdiff_t *v
       if ((nlag + k - 1) / k * k < (nlag + gs - 1) / gs * gs) gs = k;
     __builtin_cpu_init();
     const int vnni = __builtin_cpu_supports("avx512vnni");
-    *x16 = (vnni ? x16_vnni : x16_avx512)[gs - 6], *vw = 32, *g = gs;
+    const unsigned gi = (unsigned)(gs - 6) < 7 ? (unsigned)(gs - 6) : 6;
+    *x16 = (vnni ? x16_vnni : x16_avx512)[gi], *vw = 32, *g = gs;
     *xf = xf_avx512;
   } else if (simd & BW_SIMD_AVX2) {
     *x16 = x16_avx2, *vw = 16, *g = 8;
