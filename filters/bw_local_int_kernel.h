@@ -143,6 +143,7 @@ BW_CLONES static void LI_(add_sums)(const LI_(q) *c, const LI_(q) *r,
 typedef struct LI_(work) {
   const lc_geom *g;
   LI_V *va, *vb;     /* one row of values each */
+  LI_V *va2, *vb2;   /* and the row leaving the window */
   LI_(q) col;        /* column sums over the y-window, box width */
   LI_(q) pre;        /* their prefix sums, box width + 1 */
   LI_(q) zs;         /* plane sums over the z-window, box rows x width */
@@ -168,6 +169,43 @@ static void LI_(add_plane)(LI_(work) *W, ptrdiff_t z, ptrdiff_t y0, ptrdiff_t h,
     LI_(add_values)(&dst, W->va, W->vb, w, sub);
   }
 }
+
+#ifdef LI_FAST
+/* c += the sums of row (in) minus those of row (out), in one pass: for
+ * 16-bit values the differences of squares fit int32 and those of products
+ * int64, so every column sum stays exact. */
+BW_CLONES static void LI_(add_diff)(const LI_(q) *c, const LI_V *restrict ai,
+                                    const LI_V *restrict bi, const LI_V *restrict ao,
+                                    const LI_V *restrict bo, ptrdiff_t w) {
+  const LI_V *in[2] = {ai, bi}, *out[2] = {ao, bo};
+  for (int s = 0; s < 2; s++) {
+    const LI_V *restrict x = in[s], *restrict y = out[s];
+    uint64_t *restrict s1 = c->s1[s];
+    LI_Q2 *restrict s2 = c->s2[s];
+    if (s1) for (ptrdiff_t i = 0; i < w; i++) s1[i] += (uint64_t)(int64_t)(x[i] - y[i]);
+    if (s2)
+      for (ptrdiff_t i = 0; i < w; i++) s2[i] += (LI_Q2)(LI_S2)(x[i] * x[i] - y[i] * y[i]);
+  }
+  if (c->ab) {
+    LI_Q2 *restrict ab = c->ab;
+    for (ptrdiff_t i = 0; i < w; i++)
+      ab[i] += (LI_Q2)((int64_t)ai[i] * bi[i] - (int64_t)ao[i] * bo[i]);
+  }
+}
+
+/* The y-window moves from [out, in - 1] to [out + 1, in] (2-D). */
+static void LI_(slide_row)(LI_(work) *W, ptrdiff_t z, ptrdiff_t out, ptrdiff_t in,
+                           ptrdiff_t x0, ptrdiff_t w) {
+  const int pair = W->g->base[1] != NULL;
+  LI_(load)(W->g, 0, z, in, x0, w, W->va);
+  LI_(load)(W->g, 0, z, out, x0, w, W->va2);
+  if (pair) {
+    LI_(load)(W->g, 1, z, in, x0, w, W->vb);
+    LI_(load)(W->g, 1, z, out, x0, w, W->vb2);
+  }
+  LI_(add_diff)(&W->col, W->va, W->vb, W->va2, W->vb2, w);
+}
+#endif
 
 /* Adds (or subtracts) row y of the current plane into the column sums. */
 static void LI_(add_row)(LI_(work) *W, ptrdiff_t z, ptrdiff_t y, ptrdiff_t y0,
@@ -201,7 +239,7 @@ BW_CLONES static void LI_(finish_fast)(LI_(work) *W, ptrdiff_t nx, int64_t cnt_z
   lc_row *o = &W->row;
   const int64_t *restrict nw = W->nw;
   if (W->g->corr_only) {
-    /* r itself, with the operations of bw_local.c's CORR */
+    /* r itself */
     int64_t *restrict ta = W->w1[0], *restrict tb = W->w1[1];
     int64_t *restrict qa = W->w2[0], *restrict qb = W->w2[1], *restrict qab = W->w2[2];
     LI_(win)(W, nx, p->s1[0], ta);
@@ -212,15 +250,17 @@ BW_CLONES static void LI_(finish_fast)(LI_(work) *W, ptrdiff_t nx, int64_t cnt_z
     double *restrict r = W->rbuf;
     const double fill = W->g->fill;
     for (ptrdiff_t j = 0; j < nx; j++) {
+      /* r = Nab / sqrt(Na Nb) from the exact numerators N = n S2 - S1^2,
+       * each rounded once to double: one square root and one division
+       * (the 1/n of M2 and Mab cancels) */
       const int64_t n = cnt_zy * nw[j];
-      const double dn = (double)n;
-      const double ma = (double)(n * qa[j] - ta[j] * ta[j]) / dn;
-      const double mb = (double)(n * qb[j] - tb[j] * tb[j]) / dn;
-      const double mab = (double)(n * qab[j] - ta[j] * tb[j]) / dn;
-      double v = mab / (sqrt(ma) * sqrt(mb));
+      const double na = (double)(n * qa[j] - ta[j] * ta[j]);
+      const double nb = (double)(n * qb[j] - tb[j] * tb[j]);
+      const double nab = (double)(n * qab[j] - ta[j] * tb[j]);
+      double v = nab / sqrt(na * nb);
       v = v > 1 ? 1 : v;
       v = v < -1 ? -1 : v;
-      r[j] = (ma == 0 || mb == 0) ? fill : v;
+      r[j] = (na == 0 || nb == 0) ? fill : v;
     }
     o->r = r;
     return;
@@ -384,6 +424,14 @@ static void LI_(tile)(LI_(work) *W, ptrdiff_t kz0, ptrdiff_t kzn, ptrdiff_t ty0,
     for (ptrdiff_t ky = ty0; ky < ty0 + tyn; ky++) {
       const ptrdiff_t nyl = lc_lo(g, 1, ky), nyh = lc_hi(g, 1, ky);
 #define LI_YADD(y, sub) LI_(add_row)(W, nzl, y, y0, x0, w, sub)
+#ifdef LI_FAST
+      /* the window moved by one row: one pass adds the new row and takes
+       * the old one away */
+      if (!W->zsum && nyl == yl + 1 && nyh == yh + 1 && yl <= yh) {
+        LI_(slide_row)(W, nzl, yl, nyh, x0, w);
+        yl = nyl, yh = nyh;
+      } else
+#endif
       LI_SLIDE(&yl, &yh, nyl, nyh, LI_(zero)(&W->col, w), LI_YADD);
 #undef LI_YADD
       LI_(finish_row)(W, w, txn, (int64_t)(nzh - nzl + 1) * (nyh - nyl + 1));
@@ -421,7 +469,7 @@ static bw_status LI_(run)(const lc_geom *g, const ptrdiff_t *k0,
   const int nq = !!(nd & LC_A1) + !!(nd & LC_B1),
             nq2 = !!(nd & LC_A2) + !!(nd & LC_B2) + !!(nd & LC_AB);
   const size_t per = (size_t)nq * 8 + (size_t)nq2 * sizeof(LI_Q2);
-  size_t total = 2 * (size_t)wmax * sizeof(LI_V) + per * (2 * (size_t)wmax + 1) +
+  size_t total = 4 * (size_t)wmax * sizeof(LI_V) + per * (2 * (size_t)wmax + 1) +
                  2 * (size_t)tile[2] * sizeof(ptrdiff_t) +
                  LC_ROW_ARRAYS * (size_t)tile[2] * sizeof(double) +
                  7 * (size_t)tile[2] * sizeof(int64_t) + 64 * 44;
@@ -432,6 +480,8 @@ static bw_status LI_(run)(const lc_geom *g, const ptrdiff_t *k0,
                    total);
   W.va = LI_TAKE(&mem, LI_V, wmax, 1);
   W.vb = LI_TAKE(&mem, LI_V, wmax, 1);
+  W.va2 = LI_TAKE(&mem, LI_V, wmax, 1);
+  W.vb2 = LI_TAKE(&mem, LI_V, wmax, 1);
   LI_(q) *qs[3] = {&W.col, &W.pre, &W.zs};
   const ptrdiff_t qn[3] = {wmax, wmax + 1, W.zsum ? wmax * hmax : 0};
   for (int k = 0; k < 3; k++) {

@@ -49,7 +49,7 @@ typedef struct lc_geom {
  * the needed sums give are set. */
 typedef struct lc_row {
   double *cnt, *sum[2], *mean[2], *m2[2], *mab;
-  const double *r; /* when not NULL: CORR itself, computed as bw_local.c does */
+  const double *r; /* when not NULL: CORR itself, from the engine */
 } lc_row;
 
 /* Number of arrays of an lc_row. */
