@@ -273,9 +273,40 @@ static void transpose_all(lc_fwork *F, int from, ptrdiff_t rows, ptrdiff_t rows_
 BW_CLONES static void finish_tile(lc_fwork *F, int buf, ptrdiff_t tx, ptrdiff_t m,
                                   ptrdiff_t mp, const double *restrict nxw,
                                   const double *restrict nzy, const lc_row *res,
-                                  int no_means) {
+                                  int no_means, int corr_only, double fill) {
   dd *const *S = F->sum[buf];
   double *const *E = F->ext[buf];
+  if (corr_only) {
+    /* r itself, into res->mab: Nab / sqrt(Na Nb) of the numerators, a
+     * constant side (its numerator zero or, for float64, its extremes
+     * equal) giving the fill value */
+    for (ptrdiff_t x = 0; x < tx; x++) {
+      const size_t o = (size_t)(x * mp);
+      const double w = nxw[x];
+      const dd *restrict sa = S[0] + o, *restrict saa = S[1] + o, *restrict sb = S[2] + o,
+               *restrict sbb = S[3] + o, *restrict sab = S[4] + o;
+      double *restrict r = res->mab + o, *restrict na = res->m2[0] + o,
+                       *restrict nb = res->m2[1] + o;
+      /* one numerator per loop, so that each vectorises */
+      for (ptrdiff_t j = 0; j < m; j++) na[j] = numerator(nzy[j] * w, saa[j], sa[j], sa[j]);
+      for (ptrdiff_t j = 0; j < m; j++) nb[j] = numerator(nzy[j] * w, sbb[j], sb[j], sb[j]);
+      for (ptrdiff_t j = 0; j < m; j++) r[j] = numerator(nzy[j] * w, sab[j], sa[j], sb[j]);
+      if (F->use_ext[0])
+        for (ptrdiff_t j = 0; j < m; j++) {
+          if (E[0][o + j] == E[1][o + j]) na[j] = na[j] != na[j] ? na[j] : 0.0;
+          if (E[2][o + j] == E[3][o + j]) nb[j] = nb[j] != nb[j] ? nb[j] : 0.0;
+        }
+      for (ptrdiff_t j = 0; j < m; j++) {
+        const double a = na[j], b2 = nb[j];
+        double v = r[j] / sqrt(a * b2);
+        v = v > 1 ? 1 : v;
+        v = v < -1 ? -1 : v;
+        const int flat = (a <= 0) | (b2 <= 0);
+        r[j] = (a != a || b2 != b2) ? a + b2 : flat ? fill : v;
+      }
+    }
+    return;
+  }
   for (ptrdiff_t x = 0; x < tx; x++) {
     const size_t o = (size_t)(x * mp);
     const double w = nxw[x];
@@ -447,7 +478,15 @@ bw_status bw_local_flt(const lc_geom *g, const ptrdiff_t *k0,
             nzy[z * tn[1] + y] = (double)((lc_hi(g, 0, kz) - lc_lo(g, 0, kz) + 1) *
                                           (lc_hi(g, 1, ky) - lc_lo(g, 1, ky) + 1));
           }
-        finish_tile(&F, cur, tn[2], m, mp, nxw, nzy, &res, g->no_means);
+        finish_tile(&F, cur, tn[2], m, mp, nxw, nzy, &res, g->no_means, g->corr_only, g->fill);
+        if (g->corr_only) {
+          transpose_d(res.mab, rowmajor.mab, tn[2], m, mp, tn[2] + LC_PAD);
+          for (ptrdiff_t j = 0; j < m; j++) {
+            F.row.r = rowmajor.mab + j * (tn[2] + LC_PAD);
+            emit(ctx, t0[0] + j / tn[1], t0[1] + j % tn[1], t0[2], tn[2], &F.row);
+          }
+          continue;
+        }
         double **ra[LC_ROW_ARRAYS], **rt[LC_ROW_ARRAYS], **rr[LC_ROW_ARRAYS];
         lc_row_arrays(&res, ra);
         lc_row_arrays(&rowmajor, rt);
