@@ -1,8 +1,8 @@
 /*
- * What the C benchmarks (bench_block_corr, bench_nlm) and the raw-image
- * tool of the tests that shares bench_nlm's command line (test/nlm_tool.c)
- * have in common: a clock, and the parsing of element types and lists of
- * extents or radii.
+ * What the C benchmarks (bench_block_corr, bench_nlm, bench_local) and the
+ * raw-image tools of the tests (test/nlm_tool.c, test/shift_tool.c) have in
+ * common: a clock, the parsing of element types and lists of extents or
+ * radii, and raw files read whole.
  *
  * bench_now() needs POSIX clocks: define _POSIX_C_SOURCE (199309L or later)
  * before including any header; without it bench_now() is not declared.
@@ -12,6 +12,7 @@
 
 #include "blockwise.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,19 @@ static inline int bench_parse_double(const char *s, double *v) {
   char *end;
   *v = strtod(s, &end);
   return end != s && *end == '\0';
+}
+
+/* @n elements of @es bytes from the raw file @path, malloc'd; exits with
+ * status 2 (after a message naming @prog) when it cannot. */
+static inline void *bench_read_raw(const char *prog, const char *path, size_t n, size_t es) {
+  void *p = malloc(n * es);
+  FILE *f = fopen(path, "rb");
+  if (!p || !f || fread(p, es, n, f) != n) {
+    fprintf(stderr, "%s: cannot read %zu elements from %s\n", prog, n, path);
+    exit(2);
+  }
+  fclose(f);
+  return p;
 }
 
 #endif

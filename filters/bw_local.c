@@ -144,7 +144,7 @@ typedef struct lc_out {
   double *val;     /* one row of one statistic */
 } lc_out;
 
-static void stat_row(const lc_row *r, bw_stat stat, int s, const bw_local_params *p,
+BW_CLONES static void stat_row(const lc_row *r, bw_stat stat, int s, const bw_local_params *p,
                      ptrdiff_t nx, double *restrict val) {
   const double ddof = (double)p->ddof;
   switch (stat) {
@@ -164,6 +164,10 @@ static void stat_row(const lc_row *r, bw_stat stat, int s, const bw_local_params
     break;
   }
   case BW_STAT_CORR: {
+    if (r->r) {
+      memcpy(val, r->r, (size_t)nx * sizeof *val);
+      break;
+    }
     const double *restrict ma = r->m2[0], *restrict mb = r->m2[1], *restrict mab = r->mab;
     const double fill = p->use_fill ? p->fill : NAN;
     for (ptrdiff_t j = 0; j < nx; j++) {
@@ -179,6 +183,24 @@ static void stat_row(const lc_row *r, bw_stat stat, int s, const bw_local_params
   }
 }
 
+/* Row of nx values into an output row at q (stride sx bytes), f32 or f64. */
+BW_CLONES static void put_row(char *q, ptrdiff_t sx, bw_dtype dt,
+                              const double *restrict val, ptrdiff_t nx) {
+  if (dt == BW_F32 && sx == (ptrdiff_t)sizeof(float) && ((uintptr_t)q % sizeof(float)) == 0) {
+    float *restrict o = (float *)(void *)q;
+    for (ptrdiff_t j = 0; j < nx; j++) o[j] = (float)val[j];
+  } else if (dt == BW_F32) {
+    for (ptrdiff_t j = 0; j < nx; j++) {
+      const float x = (float)val[j];
+      memcpy(q + j * sx, &x, sizeof x);
+    }
+  } else if (sx == (ptrdiff_t)sizeof(double)) {
+    memcpy(q, val, (size_t)nx * sizeof(double));
+  } else {
+    for (ptrdiff_t j = 0; j < nx; j++) memcpy(q + j * sx, &val[j], sizeof(double));
+  }
+}
+
 static void emit_row(void *ctx, ptrdiff_t kz, ptrdiff_t ky, ptrdiff_t kx0,
                      ptrdiff_t nx, const lc_row *row) {
   const lc_out *c = ctx;
@@ -189,14 +211,7 @@ static void emit_row(void *ctx, ptrdiff_t kz, ptrdiff_t ky, ptrdiff_t kx0,
     const bw_view *v = &o->view;
     char *q = (char *)v->data;
     for (int d = 0; d < c->nd; d++) q += pos[3 - c->nd + d] * v->strides[d];
-    const ptrdiff_t sx = v->strides[c->nd - 1];
-    if (v->dtype == BW_F32)
-      for (ptrdiff_t j = 0; j < nx; j++) {
-        const float x = (float)c->val[j];
-        memcpy(q + j * sx, &x, sizeof x);
-      }
-    else
-      for (ptrdiff_t j = 0; j < nx; j++) memcpy(q + j * sx, &c->val[j], sizeof(double));
+    put_row(q, v->strides[c->nd - 1], v->dtype, c->val, nx);
   }
 }
 
@@ -343,6 +358,11 @@ bw_status bw_local_stats(const bw_view *a, const bw_view *b,
   g.base[1] = need_b ? (const char *)b->data : NULL;
   g.dt = a->dtype;
   g.need = need_of(outputs, n_outputs);
+  g.corr_only = n_outputs == 1 && outputs[0].stat == BW_STAT_CORR;
+  g.fill = params->use_fill ? params->fill : NAN;
+  g.no_means = 1;
+  for (size_t i = 0; i < n_outputs; i++)
+    g.no_means &= outputs[i].stat != BW_STAT_SUM && outputs[i].stat != BW_STAT_MEAN;
   const int is_flt = g.dt == BW_F32 || g.dt == BW_F64;
   if (!is_flt && nmax > ((int64_t)1 << 32))
     return bw_fail(err, BW_ERR_RANGE,

@@ -12,12 +12,14 @@
  */
 #include "bw_local_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 #define LI_NAME li16_
 #define LI_V int32_t
 #define LI_Q2 uint64_t
 #define LI_S2 int64_t
+#define LI_FAST 1
 #include "bw_local_int_kernel.h"
 
 #define LI_NAME li32_

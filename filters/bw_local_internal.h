@@ -38,6 +38,9 @@ typedef struct lc_geom {
   ptrdiff_t str[2][3]; /* their strides in bytes */
   bw_dtype dt;
   unsigned need;       /* LC_* bits */
+  int no_means;        /* no output reads the sums or means of an lc_row */
+  int corr_only;       /* the one output is CORR: engines may give r itself */
+  double fill;         /* CORR of a constant window */
 } lc_geom;
 
 /* The moments of a run of output pixels of one row: window count, sums, means,
@@ -46,6 +49,7 @@ typedef struct lc_geom {
  * the needed sums give are set. */
 typedef struct lc_row {
   double *cnt, *sum[2], *mean[2], *m2[2], *mab;
+  const double *r; /* when not NULL: CORR itself, from the engine */
 } lc_row;
 
 /* Number of arrays of an lc_row. */
@@ -77,7 +81,7 @@ static inline ptrdiff_t lc_hi(const lc_geom *g, int d, ptrdiff_t k) {
  * z), the float engine's passes.  Boxes of single windows larger than this
  * are processed one window at a time. */
 #define LC_INT_BOX ((ptrdiff_t)1 << 18)
-#define LC_FLT_BOX ((ptrdiff_t)1 << 16)
+#define LC_FLT_BOX ((ptrdiff_t)1 << 14)
 
 /* One block of scratch, carved into 64-byte aligned arrays. */
 typedef struct lc_mem {

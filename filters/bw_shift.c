@@ -4,15 +4,17 @@
  * search window, its maximum and the quadratic sub-pixel refinement.  See
  * bw_shift.h.
  *
- * Each block is copied once (its pixels of A, and of B the block grown by
- * the search radius) into scratch as centred integers or, for floats,
- * doubles minus the block's first pixel; each shift then takes the five
- * sums of its clipped window in one pass over those rows, in an order fixed
- * by the block, so a block gives the same bits whatever box it is
- * computed in.
+ * Each block's r of every shift comes from the summed-area engine
+ * (bw_shift_fast.c) or, for the blocks it leaves (integers spanning more
+ * than 16 bits, non-finite floats), from the direct path here: the block
+ * copied once (its pixels of A, and of B the block grown by the search
+ * radius) into scratch as centred integers or, for floats, doubles minus
+ * the block's first pixel; each shift then takes the five sums of its
+ * clipped window in one pass over those rows.  Both sum in an order fixed
+ * by the block, so a block gives the same bits whatever box it is computed
+ * in.
  */
-#include "bw_internal.h"
-#include "bw_shift.h"
+#include "bw_shift_internal.h"
 
 #include <float.h>
 #include <math.h>
@@ -132,16 +134,6 @@ SH_INT_SUMS(sums_i64, int64_t)
 SH_INT_SUMS(sums_i128, i128)
 #undef SH_INT_SUMS
 
-/* Pearson r from exact integer sums over n pairs; NaN when undefined. */
-static double r_int(const i128 *s, int64_t n) {
-  if (n < 2) return NAN;
-  const i128 na = (i128)n * s[2] - s[0] * s[0], nb = (i128)n * s[3] - s[1] * s[1];
-  if (na == 0 || nb == 0) return NAN;
-  const double v = (double)((i128)n * s[4] - s[0] * s[1]) /
-                   (sqrt((double)na) * sqrt((double)nb));
-  return v > 1 ? 1 : v < -1 ? -1 : v;
-}
-
 /* Pearson r of doubles over a window, NaN when undefined; constant sides
  * are found by their extremes, exactly. */
 static double r_flt(const double *a, const double *b, const sh_win *w) {
@@ -172,15 +164,6 @@ static double r_flt(const double *a, const double *b, const sh_win *w) {
 /* The driver                                                               */
 /* ------------------------------------------------------------------------ */
 
-typedef struct sh_call {
-  ptrdiff_t n[3], blk[3], s[3];
-  const char *base[2];
-  ptrdiff_t str[2][3], i0[2][3];
-  bw_dtype dt;
-  int is_flt, wide;
-  void *abuf, *bbuf; /* a block, and of B the block grown by the search */
-  double *r;         /* r per shift */
-} sh_call;
 
 /* Copies box (lo, e) of input s into buf (C order), centred integers or
  * doubles minus @k. */
@@ -293,18 +276,10 @@ static void refine(const double *r, ptrdiff_t best, const ptrdiff_t *stride,
   }
 }
 
-/* Block k: r over every shift, then the results into res[0..2] (shift per
- * axis), res[3] (peak), res[4] (r at zero shift). */
-static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) {
-  ptrdiff_t lo[3], hi[3], blo[3], be[3], ae[3], ns[3];
-  for (int d = 0; d < 3; d++) {
-    lo[d] = k[d] * c->blk[d];
-    hi[d] = lo[d] + c->blk[d] < c->n[d] ? lo[d] + c->blk[d] : c->n[d];
-    blo[d] = lo[d] - c->s[d] < 0 ? 0 : lo[d] - c->s[d];
-    be[d] = (hi[d] + c->s[d] > c->n[d] ? c->n[d] : hi[d] + c->s[d]) - blo[d];
-    ae[d] = hi[d] - lo[d];
-    ns[d] = 2 * c->s[d] + 1;
-  }
+/* The direct path: r of every shift of the block [lo, hi) into c->r, one
+ * pass of five sums over the block per shift. */
+static void direct_r(sh_call *c, const ptrdiff_t *lo, const ptrdiff_t *hi,
+                     const ptrdiff_t *blo, const ptrdiff_t *be, const ptrdiff_t *ae) {
   double ka = 0, kb = 0;
   if (c->is_flt) {
     const ptrdiff_t one[3] = {1, 1, 1};
@@ -313,7 +288,7 @@ static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) 
   }
   load_box(c, 0, lo, ae, c->abuf, ka);
   load_box(c, 1, blo, be, c->bbuf, kb);
-  ptrdiff_t best = -1, t = 0;
+  ptrdiff_t t = 0;
   ptrdiff_t sv[3];
   for (sv[0] = -c->s[0]; sv[0] <= c->s[0]; sv[0]++)
     for (sv[1] = -c->s[1]; sv[1] <= c->s[1]; sv[1]++)
@@ -340,12 +315,48 @@ static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) 
             i128 sums[5];
             (c->wide ? sums_i128 : sums_i64)((const int64_t *)c->abuf + aoff,
                                              (const int64_t *)c->bbuf + boff, &w, sums);
-            r = r_int(sums, n);
+            r = sh_r_int(sums, n);
           }
         }
         c->r[t] = r;
-        if (!isnan(r) && (best < 0 || r > c->r[best])) best = t;
       }
+}
+
+/* Whether block [lo, hi) of A equals B moved by shift @sv pixel for pixel
+ * over its pairs (p, p + sv inside the image): a perfect match, whose
+ * integer shift is exact whatever rounding did to r. */
+static int pairs_equal(const sh_call *c, const ptrdiff_t *lo, const ptrdiff_t *hi,
+                       const ptrdiff_t *sv) {
+  ptrdiff_t p0[3], p1[3];
+  for (int d = 0; d < 3; d++) {
+    p0[d] = lo[d] > -sv[d] ? lo[d] : -sv[d];
+    p1[d] = hi[d] < c->n[d] - sv[d] ? hi[d] : c->n[d] - sv[d];
+  }
+  for (ptrdiff_t z = p0[0]; z < p1[0]; z++)
+    for (ptrdiff_t y = p0[1]; y < p1[1]; y++)
+      for (ptrdiff_t x = p0[2]; x < p1[2]; x++)
+        if (bw_load_double(sh_at(c, 0, z, y, x), c->dt) !=
+            bw_load_double(sh_at(c, 1, z + sv[0], y + sv[1], x + sv[2]), c->dt))
+          return 0;
+  return 1;
+}
+
+/* Block k: r over every shift, then the results into res[0..2] (shift per
+ * axis), res[3] (peak), res[4] (r at zero shift). */
+static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) {
+  ptrdiff_t lo[3], hi[3], blo[3], be[3], ae[3], ns[3];
+  for (int d = 0; d < 3; d++) {
+    lo[d] = k[d] * c->blk[d];
+    hi[d] = lo[d] + c->blk[d] < c->n[d] ? lo[d] + c->blk[d] : c->n[d];
+    blo[d] = lo[d] - c->s[d] < 0 ? 0 : lo[d] - c->s[d];
+    be[d] = (hi[d] + c->s[d] > c->n[d] ? c->n[d] : hi[d] + c->s[d]) - blo[d];
+    ae[d] = hi[d] - lo[d];
+    ns[d] = 2 * c->s[d] + 1;
+  }
+  if (!(c->fast && bw_shift_fast_block(c, c->fast, lo, ae))) direct_r(c, lo, hi, blo, be, ae);
+  ptrdiff_t best = -1;
+  for (ptrdiff_t t = 0; t < ns[0] * ns[1] * ns[2]; t++)
+    if (!isnan(c->r[t]) && (best < 0 || c->r[t] > c->r[best])) best = t;
   const ptrdiff_t zero = (c->s[0] * ns[1] + c->s[1]) * ns[2] + c->s[2];
   res[4] = isnan(c->r[zero]) ? fill : c->r[zero];
   if (best < 0) {
@@ -360,8 +371,14 @@ static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) 
    * pixel away, it is fitted again once around that neighbour. */
   ptrdiff_t cen[3] = {at[0], at[1], at[2]};
   double off[3] = {0, 0, 0};
-  /* a perfect match (r 1 to rounding) is taken as exact: no refinement */
-  for (int pass = res[3] >= 1 - 4 * DBL_EPSILON ? 2 : 0; pass < 2; pass++) {
+  /* A perfect match is taken as exact, with no refinement: B's pixels are
+   * A's, moved (floats too, whose sums' rounding leaves r short of 1), or,
+   * for integers, whose numerators are exact, r is 1 to the rounding of
+   * its last division and square roots (B an offset of A, moved). */
+  const ptrdiff_t sv[3] = {at[0] - c->s[0], at[1] - c->s[1], at[2] - c->s[2]};
+  const int perfect = res[3] >= 1 - 1e-9 &&
+                      ((!c->is_flt && res[3] >= 1 - 4 * DBL_EPSILON) || pairs_equal(c, lo, hi, sv));
+  for (int pass = perfect ? 2 : 0; pass < 2; pass++) {
     int ok[3], moved = 0;
     for (int d = 0; d < 3; d++) ok[d] = cen[d] > 0 && cen[d] < 2 * c->s[d];
     const ptrdiff_t t0 = (cen[0] * ns[1] + cen[1]) * ns[2] + cen[2];
@@ -507,6 +524,7 @@ bw_status bw_block_shift(const bw_view *a, const ptrdiff_t *a_start,
   c.abuf = mem;
   c.bbuf = mem + ablk * 8;
   c.r = (double *)(void *)(mem + (ablk + bblk) * 8);
+  c.fast = bw_shift_fast_new(&c); /* NULL: every block by the direct path */
   const double fill = p->use_fill ? p->fill : NAN;
   ptrdiff_t k[3];
   for (k[0] = k0[0]; k[0] < k0[0] + kn[0]; k[0]++)
@@ -520,6 +538,7 @@ bw_status bw_block_shift(const bw_view *a, const ptrdiff_t *a_start,
         if (out->peak.data) put_out(&out->peak, nd, pos, res[3]);
         if (out->zero.data) put_out(&out->zero, nd, pos, res[4]);
       }
+  bw_shift_fast_free(c.fast);
   free(mem);
   return BW_OK;
 }

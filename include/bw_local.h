@@ -161,7 +161,9 @@ typedef struct bw_local_output {
  * double-double (error-free transformations, about 106 bits, with exact
  * products), so a large common offset such as 1e6 + noise in float32 keeps
  * the noise's statistics to about 1e-20 relative; a window is constant
- * when its minimum equals its maximum (exact), not by a tolerance.  Float
+ * exactly, not by a tolerance: for float64 when its minimum equals its
+ * maximum, for float32 when its M2 numerator is zero (the double-double
+ * sums of a constant float32 window are exact, so it is exactly zero).  Float
  * values must stay below about 1e150 in magnitude (their squares are
  * summed); NaN and infinities make the windows holding them NaN.
  *

@@ -18,7 +18,7 @@ set(BLOCKWISE_CORE_TESTS
   channel_reference channel_u8_bits channel_luminance_all channel_regions channel_names_errors
   local_reference local_large local_corr_adversarial local_float_offset
   local_subregion local_region_map local_errors
-  shift_known shift_identical shift_brute_force shift_subregion
+  shift_known shift_identical shift_brute_force shift_subregion shift_pruning
   shift_region_map shift_errors)
 foreach(t ${BLOCKWISE_CORE_TESTS})
   add_test(NAME core.${t} COMMAND blockwise_core_tests ${t})
@@ -29,8 +29,21 @@ endforeach()
 # give the same bits.  (An AVX2 run on a CPU without AVX2 tests the portable
 # loops again.)
 foreach(simd portable avx2)
-  foreach(t reference subregion pair16)
+  foreach(t reference subregion pair16 shift_known shift_brute_force shift_subregion
+            shift_pruning)
     add_test(NAME core.${t}_${simd} COMMAND blockwise_core_tests ${t})
     set_tests_properties(core.${t}_${simd} PROPERTIES ENVIRONMENT BLOCKWISE_SIMD=${simd})
   endforeach()
 endforeach()
+
+# Displacement on scikit-image's photographs moved by Fourier shifts
+# (test_shift_photo.py, with scipy), through a tool that runs the core on
+# raw files.
+add_executable(shift_tool shift_tool.c)
+target_link_libraries(shift_tool PRIVATE blockwise_static)
+find_program(BLOCKWISE_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(BLOCKWISE_SYSTEM_PYTHON)
+  add_test(NAME core.shift_photo
+    COMMAND ${BLOCKWISE_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_shift_photo.py
+            $<TARGET_FILE:shift_tool>)
+endif()

@@ -41,6 +41,7 @@ static const bw_test tests[] = {
     {"shift_identical", test_shift_identical},
     {"shift_brute_force", test_shift_brute_force},
     {"shift_subregion", test_shift_subregion},
+    {"shift_pruning", test_shift_pruning},
     {"shift_region_map", test_shift_region_map},
     {"shift_errors", test_shift_errors},
 };

@@ -119,13 +119,14 @@ static int check_recovered(bw_dtype dt, int nd, const ptrdiff_t *n, const ptrdif
 void test_shift_known(void) {
   static const bw_dtype dts[] = {BW_U8, BW_I8, BW_U16, BW_I16, BW_U32, BW_I32, BW_F32, BW_F64};
   const ptrdiff_t n2[2] = {96, 128}, b2[2] = {32, 32}, s2[2] = {4, 4};
-  const double integer[2] = {3, -2}, sub[2] = {1.3, -0.6};
+  const double integer[2] = {3, -2}, sub[2] = {1.3, -0.6}, half[2] = {2.5, -1.25};
   const ptrdiff_t n3[3] = {32, 40, 40}, b3[3] = {16, 20, 20}, s3[3] = {2, 3, 4};
   const double sub3[3] = {0.4, -1.25, 2.3};
   int bad = 0;
   for (size_t i = 0; i < sizeof dts / sizeof *dts; i++) {
     bad += check_recovered(dts[i], 2, n2, b2, s2, integer, 0.1);
     bad += check_recovered(dts[i], 2, n2, b2, s2, sub, 0.1);
+    bad += check_recovered(dts[i], 2, n2, b2, s2, half, 0.1);
   }
   bad += check_recovered(BW_U16, 3, n3, b3, s3, sub3, 0.1);
   bad += check_recovered(BW_F32, 3, n3, b3, s3, sub3, 0.1);
@@ -179,45 +180,94 @@ static long double ref_r(const void *a, const void *b, bw_dtype dt, const ptrdif
   return qab / sqrtl(qa * qb);
 }
 
+/* Every block of outs (run_shift's) against brute force: the best integer
+ * shift within shift_tol, its r and r at zero shift within r_tol; returns
+ * the number of blocks off (the first few printed, after @what). */
+static int check_brute(const void *a, const void *b, bw_dtype dt, const ptrdiff_t *n,
+                       const ptrdiff_t *blk, const ptrdiff_t *s, double *const *outs,
+                       const ptrdiff_t *on, double shift_tol, double r_tol, const char *what) {
+  int bad = 0;
+  for (ptrdiff_t i = 0; i < on[0]; i++)
+    for (ptrdiff_t j = 0; j < on[1]; j++) {
+      const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
+      const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
+                               lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
+      long double best = -2;
+      ptrdiff_t bs[2] = {0, 0}, sv[2];
+      for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
+        for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
+          const long double r = ref_r(a, b, dt, n, lo, hi, sv);
+          if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
+        }
+      const ptrdiff_t z0[2] = {0, 0};
+      const long double rz = ref_r(a, b, dt, n, lo, hi, z0);
+      const size_t k = (size_t)(i * on[1] + j);
+      const int ok = fabs(outs[0][k] - (double)bs[0]) <= shift_tol &&
+                     fabs(outs[1][k] - (double)bs[1]) <= shift_tol &&
+                     fabsl(outs[2][k] - best) <= r_tol && fabsl(outs[3][k] - rz) <= r_tol;
+      if (!ok && bad++ < 5)
+        fprintf(stderr, "%s block (%td, %td): shift %.3f %.3f r %.15f zero %.15f; "
+                "expected %td %td r %.15Lf zero %.15Lf\n",
+                what, i, j, outs[0][k], outs[1][k], outs[2][k], outs[3][k], bs[0], bs[1],
+                best, rz);
+    }
+  return bad;
+}
+
 /* The search against brute force on noisy data: the integer peak and its r,
  * and r at zero shift, for every block, including the image's borders. */
 void test_shift_brute_force(void) {
-  static const bw_dtype dts[] = {BW_U8, BW_I16, BW_U32, BW_F32, BW_F64};
+  static const bw_dtype dts[] = {BW_U8, BW_I16, BW_U32, BW_F32, BW_F64, BW_U16, BW_U16};
   const ptrdiff_t n[2] = {37, 45}, blk[2] = {10, 12}, s[2] = {3, 4};
   int bad = 0;
   for (size_t t = 0; t < sizeof dts / sizeof *dts; t++) {
     const bw_dtype dt = dts[t];
     void *a, *b;
     random_pair_alloc(dt, 37 * 45, &a, &b);
+    /* the last run: 16-bit extremes only, values spanning the whole range */
+    if (t + 1 == sizeof dts / sizeof *dts)
+      for (size_t i = 0; i < 37 * 45; i++) {
+        ((uint16_t *)a)[i] = rnd() & 1 ? 65535 : 0;
+        if (i % 3) ((uint16_t *)b)[i] = rnd() & 1 ? 65535 : 0;
+      }
     double *outs[4] = {0};
     ptrdiff_t on[2];
     bw_error err;
     bw_status st = run_shift(a, b, dt, 2, n, blk, s, outs, on, &err);
     CHECK(st == BW_OK, "%s", err.message);
-    for (ptrdiff_t i = 0; i < on[0]; i++)
-      for (ptrdiff_t j = 0; j < on[1]; j++) {
-        const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
-        const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
-                                 lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
-        long double best = -2;
-        ptrdiff_t bs[2] = {0, 0}, sv[2];
-        for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
-          for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
-            const long double r = ref_r(a, b, dt, n, lo, hi, sv);
-            if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
-          }
-        const ptrdiff_t z0[2] = {0, 0};
-        const long double rz = ref_r(a, b, dt, n, lo, hi, z0);
-        const size_t k = (size_t)(i * on[1] + j);
-        const int ok = fabs(outs[0][k] - (double)bs[0]) <= 0.5 &&
-                       fabs(outs[1][k] - (double)bs[1]) <= 0.5 &&
-                       fabsl(outs[2][k] - best) <= 1e-9 && fabsl(outs[3][k] - rz) <= 1e-9;
-        if (!ok && bad++ < 5)
-          fprintf(stderr, "%s block (%td, %td): shift %.3f %.3f r %.9f zero %.9f; "
-                  "expected %td %td r %.9Lf zero %.9Lf\n",
-                  bw_dtype_name(dt), i, j, outs[0][k], outs[1][k], outs[2][k], outs[3][k],
-                  bs[0], bs[1], best, rz);
-      }
+    bad += check_brute(a, b, dt, n, blk, s, outs, on, 0.5, 1e-9, bw_dtype_name(dt));
+    for (int o = 0; o < 4; o++) free(outs[o]);
+    free(a), free(b);
+  }
+  CHECK(bad == 0, "%d blocks differ from brute force", bad);
+}
+
+/* Blocks large enough for the search to drop shifts that cannot win
+ * (bounded partial correlation) on a textured pair with noise: the best
+ * integer shift, its r and r at zero shift are brute force's, with 16-bit
+ * values spanning a narrow range and the whole range. */
+void test_shift_pruning(void) {
+  const ptrdiff_t n[2] = {120, 136}, blk[2] = {24, 32}, s[2] = {6, 7};
+  int bad = 0;
+  for (int wide = 0; wide < 2; wide++) {
+    texture t;
+    texture_init(&t);
+    const ptrdiff_t n3[3] = {1, 120, 136};
+    const double d[3] = {0, 2.3, -4.6};
+    uint16_t *a = malloc(120 * 136 * 2), *b = malloc(120 * 136 * 2);
+    make_pair(&t, BW_U16, n3, d, a, b);
+    for (size_t i = 0; i < 120 * 136; i++) {
+      const double k = wide ? 6.0 : 1.0;
+      const double va = 32768 + k * ((double)a[i] - 30000), vb = 32768 + k * ((double)b[i] - 30000);
+      a[i] = (uint16_t)(va < 0 ? 0 : va > 65535 ? 65535 : va);
+      b[i] = (uint16_t)(vb < 0 ? 0 : vb > 65535 ? 65535 : vb + (double)(rnd() % 200));
+      if (b[i] > 65535 - 200) b[i] = 65535;
+    }
+    double *outs[4] = {0};
+    ptrdiff_t on[2];
+    bw_error err;
+    CHECK(run_shift(a, b, BW_U16, 2, n, blk, s, outs, on, &err) == BW_OK, "%s", err.message);
+    bad += check_brute(a, b, BW_U16, n, blk, s, outs, on, 1, 1e-12, wide ? "wide" : "narrow");
     for (int o = 0; o < 4; o++) free(outs[o]);
     free(a), free(b);
   }
