@@ -91,19 +91,38 @@ ImageXml(const char * name, const char * label, const char * channel, int index,
          "]]></description>\n    </image>\n";
 }
 
+/** The closing group of a module over a pair: both images and the
+ * correlation map (described by @map), then the execution group. */
+std::string
+PairImagesXml(const char * map)
+{
+  return std::string("  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+                     "    <description><![CDATA[The pair, and the map.]]></description>\n") +
+         ImageXml("inputVolume1", "First image", "input", 0, "The first image of the pair.") +
+         ImageXml("inputVolume2", "Second image", "input", 1, "The second image, of the same size.") +
+         ImageXml("outputVolume", "Correlation map", "output", 2, map) + "  </parameters>\n" + kThreadsParameter +
+         "</executable>\n";
+}
+
+/** The same for a module over one image and its statistic map. */
+std::string
+OneImageXml(const char * map)
+{
+  return std::string("  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+                     "    <description><![CDATA[The image, and the map.]]></description>\n") +
+         ImageXml("inputVolume", "Image", "input", 0, "The image.") +
+         ImageXml("outputVolume", "Statistic map", "output", 1, map) + "  </parameters>\n" + kThreadsParameter +
+         "</executable>\n";
+}
+
 std::string
 CorrXml()
 {
   return Header("Block Correlation",
                 "Pearson r between two images in each block: a map of where the images agree and where "
                 "they are misaligned. Blocks where either image is constant are NaN.") +
-         kBlockParameters + "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
-         "    <description><![CDATA[The pair, and the map.]]></description>\n" +
-         ImageXml("inputVolume1", "First image", "input", 0, "The first image of the pair.") +
-         ImageXml("inputVolume2", "Second image", "input", 1, "The second image, of the same size.") +
-         ImageXml("outputVolume", "Correlation map", "output", 2,
-                  "Pearson r per block, float32; spacing is the input spacing times the block size.") +
-         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+         kBlockParameters + PairImagesXml("Pearson r per block, float32; spacing is the input spacing times the "
+                                          "block size.");
 }
 
 std::string
@@ -122,12 +141,8 @@ StatsXml()
          "      <label>Delta degrees of freedom</label>\n      <description><![CDATA[0: population "
          "variance and standard deviation; 1: sample.]]></description>\n      <default>0</default>\n"
          "      <constraints><minimum>0</minimum><maximum>1</maximum><step>1</step></constraints>\n"
-         "    </integer>\n  </parameters>\n  <parameters>\n    <label>Images</label>\n"
-         "    <description><![CDATA[The image, and the map.]]></description>\n" +
-         ImageXml("inputVolume", "Image", "input", 0, "The image.") +
-         ImageXml("outputVolume", "Statistic map", "output", 1,
-                  "The statistic per block, float32; spacing is the input spacing times the block size.") +
-         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+         "    </integer>\n" +
+         OneImageXml("The statistic per block, float32; spacing is the input spacing times the block size.");
 }
 
 /** An <integer> or <double> parameter of a Slicer description. */
@@ -218,13 +233,7 @@ LocalXml(bool pair)
                   "Pearson r of the two images in the window around every voxel (local normalised "
                   "cross-correlation): where they agree, at the voxel scale. Windows where either image is "
                   "constant are NaN.") +
-           window + "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
-           "    <description><![CDATA[The pair, and the map.]]></description>\n" +
-           ImageXml("inputVolume1", "First image", "input", 0, "The first image of the pair.") +
-           ImageXml("inputVolume2", "Second image", "input", 1, "The second image, of the same size.") +
-           ImageXml("outputVolume", "Correlation map", "output", 2,
-                    "Pearson r per voxel (per step), float32, over the input's geometry.") +
-           "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+           window + PairImagesXml("Pearson r per voxel (per step), float32, over the input's geometry.");
   return Header("Local Statistics", "One statistic of the window around every voxel: a local mean, "
                                     "standard deviation, variance, sum or count.") +
          window +
@@ -236,12 +245,7 @@ LocalXml(bool pair)
          IntegerXml("ddof", "--ddof", "Delta degrees of freedom", "0: population variance and standard deviation; "
                                                                     "1: sample.",
                     "0", "0", "1") +
-         "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
-         "    <description><![CDATA[The image, and the map.]]></description>\n" +
-         ImageXml("inputVolume", "Image", "input", 0, "The image.") +
-         ImageXml("outputVolume", "Statistic map", "output", 1,
-                  "The statistic per voxel (per step), float32, over the input's geometry.") +
-         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+         OneImageXml("The statistic per voxel (per step), float32, over the input's geometry.");
 }
 
 double
