@@ -80,6 +80,12 @@ ChannelStep(const std::string & name, const std::string & input, const std::stri
   return s;
 }
 
+bw_dtype
+ReadType(bw_dtype file, int channels, bool convert, const bw_channel_params & channel)
+{
+  return convert && channels > 1 && channel.op != BW_CHANNEL_INDEX ? BW_F32 : file;
+}
+
 std::string
 ChannelsText(const NodeInfo & node)
 {
@@ -300,13 +306,20 @@ ImageName(const Resolved & out, size_t k)
 /** A channel step whose input is a TIFF read that nothing else takes is
  * made by the reader while it decodes (no image of the file's channels);
  * NRRD and whole-slide files keep the channel filter. */
-void
-FuseChannels(Resolved & out)
+std::vector<int>
+Consumers(const Resolved & out)
 {
   std::vector<int> consumers(out.steps.size(), 0);
   for (const ResolvedStep & r : out.steps)
     for (size_t in : r.inputs)
       ++consumers[in];
+  return consumers;
+}
+
+void
+FuseChannels(Resolved & out)
+{
+  const std::vector<int> consumers = Consumers(out);
   for (ResolvedStep & r : out.steps)
   {
     if (r.step->op != Op::Channel || r.pass)
@@ -328,10 +341,7 @@ FuseChannels(Resolved & out)
 void
 TileDrivenBlocks(Resolved & out)
 {
-  std::vector<int> consumers(out.steps.size(), 0);
-  for (const ResolvedStep & r : out.steps)
-    for (size_t in : r.inputs)
-      ++consumers[in];
+  const std::vector<int> consumers = Consumers(out);
   for (ResolvedStep & r : out.steps)
   {
     if ((r.step->op != Op::Corr && r.step->op != Op::Stats) || r.params.ndim != 2)
@@ -354,9 +364,7 @@ TileDrivenBlocks(Resolved & out)
            (read.node.channels == 1 || read.fused) && out.steps[in].node.dtype == out.steps[r.inputs[0]].node.dtype;
       // The element type the block step takes must be the one the reader
       // makes, as it is in the pipeline (no cast between them).
-      const bw_dtype made = read.fused && read.node.channels > 1 && read.channel.op != BW_CHANNEL_INDEX ? BW_F32
-                                                                                                     : read.node.dtype;
-      ok = ok && made == out.steps[in].node.dtype;
+      ok = ok && ReadType(read.node.dtype, read.node.channels, read.fused, read.channel) == out.steps[in].node.dtype;
       if (ok && first != nullptr)
         ok = read.node.tile_width == first->node.tile_width && read.node.tile_length == first->node.tile_length;
       first = ok && first == nullptr ? &read : first;

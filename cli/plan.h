@@ -70,6 +70,10 @@ struct Resolved
 
 Resolved Resolve(const Pipeline & pipeline);
 
+/** The element type a TIFF read gives, as the TIFF ImageIO makes it: a
+ * conversion (@convert) of several channels gives float32, an index keeps
+ * the file's type @file, one channel is read as it is. */
+bw_dtype ReadType(bw_dtype file, int channels, bool convert, const bw_channel_params & channel);
 /** "grey", "RGB", "RGBA" or "5 channels": what a node's pixels hold. */
 std::string ChannelsText(const NodeInfo & node);
 /** "uint16", "float32", ... */

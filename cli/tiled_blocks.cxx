@@ -6,6 +6,7 @@
 
 #include "memory.h"
 #include "pipeline.h"
+#include "plan.h"
 
 #include "itkMultiThreaderBase.h"
 
@@ -49,9 +50,7 @@ struct TiledBlocks::Worker
 bw_dtype
 TiledBlocks::PixelType(const bw_tiff_info & info, const TiledBlocksSpec::Input & input)
 {
-  // As the TIFF ImageIO: a conversion of several channels gives float32,
-  // an index keeps the file's type, one channel is read as it is.
-  return input.convert && info.channels > 1 && input.channel.op != BW_CHANNEL_INDEX ? BW_F32 : info.dtype;
+  return ReadType(info.dtype, info.channels, input.convert, input.channel);
 }
 
 TiledBlocks::TiledBlocks(const TiledBlocksSpec & spec)
