@@ -131,6 +131,7 @@ typedef struct bw_channel_plan {
   int channels;
   bw_dtype in, out;
   int stain, lut_ready;
+  unsigned simd;
   double white;
   double inv[3][3];
   double lut[3][256];

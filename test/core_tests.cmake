@@ -30,7 +30,7 @@ endforeach()
 # loops again.)
 foreach(simd portable avx2)
   foreach(t reference subregion pair16 shift_known shift_brute_force shift_subregion
-            shift_pruning)
+            shift_pruning channel_luminance_all)
     add_test(NAME core.${t}_${simd} COMMAND blockwise_core_tests ${t})
     set_tests_properties(core.${t}_${simd} PROPERTIES ENVIRONMENT BLOCKWISE_SIMD=${simd})
   endforeach()
