@@ -207,6 +207,13 @@ static bw_status get_chunk(bw_tiff_reader *r, size_t z, int plane, uint32_t row,
     return BW_OK;
   }
   unsigned char *buf = col < nslots ? c->slot[col] : NULL;
+  /* The buffer of a column that holds nothing of this row (a reader that
+   * moves across the image keeps as many slots as one row needs). */
+  for (uint32_t j = 0; !buf && col < nslots && j < nslots; j++)
+    if (c->slot[j] && !c->ready[j]) {
+      buf = c->slot[col] = c->slot[j];
+      c->slot[j] = NULL;
+    }
   if (!buf && col < nslots && c->held + slot_bytes <= BW_TIFF_CACHE_MAX) {
     buf = (unsigned char *)malloc((size_t)slot_bytes);
     if (buf) {
