@@ -198,9 +198,10 @@ TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t 
 {
   const double cell = static_cast<double>(TiledCellWidth(params, tile_width));
   const double carried = static_cast<double>(std::max<int64_t>(params.block[0] - 1, 0));
-  const double per_thread = (carried + tile_length) * cell * pixel_bytes +
+  const double strip = static_cast<double>(std::min<int64_t>(TiledStripWidth(params, tile_width), width));
+  const double per_thread = (carried + tile_length) * cell * pixel_bytes + carried * strip * pixel_bytes +
                             2.0 * static_cast<double>(tile_width) * tile_length * file_bytes;
-  return inputs * (threads * per_thread + carried * static_cast<double>(width) * pixel_bytes);
+  return inputs * threads * per_thread;
 }
 
 uint64_t

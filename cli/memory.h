@@ -44,7 +44,7 @@ TiledCellWidth(const bw_block_params & params, uint32_t tile_width);
  * tiles @tile_width x @tile_length holding @file_bytes bytes per pixel,
  * read as @pixel_bytes per pixel: a cell of each file per thread (the
  * rows carried from the row of tiles above included), two decoded tiles,
- * and the rows carried across the image. */
+ * and the rows carried down a strip. */
 double
 TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t tile_length, int64_t width,
                   double file_bytes, double pixel_bytes, int inputs, unsigned threads);

@@ -21,7 +21,8 @@
 namespace blockwise_cli
 {
 
-/** A thread's readers (one per file) and strip buffers (one per file). */
+/** A thread's readers (one per file), and its buffers: a cell of each file,
+ * then the rows of each file carried down its strip. */
 struct TiledBlocks::Worker
 {
   std::vector<bw_tiff_reader *>             readers;
@@ -96,8 +97,8 @@ TiledBlocks::TakeWorker()
       throw RuntimeError(input.path + ": " + err.message);
     w->readers.push_back(r);
   }
-  w->buffers.resize(m_Spec.inputs.size());
-  w->capacity.assign(m_Spec.inputs.size(), 0);
+  w->buffers.resize(2 * m_Spec.inputs.size());
+  w->capacity.assign(2 * m_Spec.inputs.size(), 0);
   return w;
 }
 
@@ -129,11 +130,10 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
   const size_t    esize = bw_dtype_size(m_Type);
 
   // Rows of each file below the last complete row of blocks, carried to
-  // the next row of tiles: at most a block's height less one.
-  const size_t carry_row = static_cast<size_t>(nx) * esize;
-  std::vector<std::unique_ptr<unsigned char[]>> carry(inputs);
-  for (auto & c : carry)
-    c.reset(new unsigned char[carry_row * static_cast<size_t>(std::max<ptrdiff_t>(by - 1, 1))]);
+  // the next row of tiles in the worker's buffers: at most a block's height
+  // less one, a strip wide.
+  const size_t carry_row = static_cast<size_t>(ws) * esize;
+  const size_t carry_bytes = carry_row * static_cast<size_t>(std::max<ptrdiff_t>(by - 1, 1));
 
   // The rows of tiles (or what the region holds of them), each under the
   // rows carried from the one above: the same for every strip.
@@ -159,17 +159,28 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
     y = b.end;
   }
 
-  // Band @b of columns [xs, xs + w), with @worker's readers and buffers;
-  // "" or what failed.
-  auto cell = [&](ptrdiff_t xs, ptrdiff_t w, const Band & b, Worker & worker) -> std::string {
+  // Groups of bands that carry no rows into one another: a strip's group
+  // is a unit of work, computed from its first row to its last by one
+  // worker.  The first band of each group takes no rows from above.
+  std::vector<size_t> groups;
+  for (size_t k = 0; k < bands.size(); ++k)
+    if (bands[k].carried == 0)
+      groups.push_back(k);
+  groups.push_back(bands.size());
+
+  // Band @b of columns [xs, xs + w) of the strip starting at @sx, with
+  // @worker's readers and buffers; "" or what failed.
+  auto cell = [&](ptrdiff_t sx, ptrdiff_t xs, ptrdiff_t w, const Band & b, Worker & worker) -> std::string {
     const size_t    row = static_cast<size_t>(w) * esize;
+    const size_t    carry_at = static_cast<size_t>(xs - sx) * esize;
     bw_view         views[2];
+    unsigned char * carry[2] = { nullptr, nullptr };
     for (size_t i = 0; i < inputs; ++i)
     {
       unsigned char * buf = worker.Buffer(i, static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(cw) * esize);
+      carry[i] = worker.Buffer(inputs + i, carry_bytes);
       for (ptrdiff_t k = 0; k < b.carried; ++k)
-        std::memcpy(buf + static_cast<size_t>(k) * row,
-                    carry[i].get() + static_cast<size_t>(k) * carry_row + static_cast<size_t>(xs - x0) * esize, row);
+        std::memcpy(buf + static_cast<size_t>(k) * row, carry[i] + static_cast<size_t>(k) * carry_row + carry_at, row);
       bw_view & v = views[i];
       v = bw_view{};
       v.dtype = m_Type;
@@ -220,7 +231,7 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
     }
     for (size_t i = 0; i < inputs; ++i)
       for (ptrdiff_t k = 0; k < b.left; ++k)
-        std::memcpy(carry[i].get() + static_cast<size_t>(k) * carry_row + static_cast<size_t>(xs - x0) * esize,
+        std::memcpy(carry[i] + static_cast<size_t>(k) * carry_row + carry_at,
                     static_cast<const unsigned char *>(views[i].data) + static_cast<size_t>(b.done + k) * row, row);
     return std::string();
   };
@@ -233,42 +244,48 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
     const ptrdiff_t xs = x0 + static_cast<ptrdiff_t>(s) * ws, xe = std::min(xs + ws, x1);
     for (ptrdiff_t cx = xs; cx < xe; cx += cw)
     {
-      std::string e = cell(cx, std::min(cw, xe - cx), b, worker);
+      std::string e = cell(xs, cx, std::min(cw, xe - cx), b, worker);
       if (!e.empty())
         return e;
     }
     return std::string();
   };
 
-  // Each thread takes a strip and goes down it, band after band (strips
-  // are independent: no thread waits for another until the last strip);
-  // this thread reports progress meanwhile, and stops them when the
+  // Each thread takes a unit, a group of a strip, and goes down it band
+  // after band; units are independent, taken a row of groups at a time,
+  // left to right, and small enough that the threads finish together.
+  // This thread reports progress meanwhile, and stops them when the
   // progress callback throws (an interrupted run).
+  const size_t   units = strips * (groups.size() - 1);
   const unsigned threads = std::max(1u, std::min<unsigned>(itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads(),
-                                                            static_cast<unsigned>(strips)));
-  std::vector<std::string> errors(strips);
+                                                            static_cast<unsigned>(std::min<size_t>(units, 1u << 16))));
+  std::vector<std::string> errors(units);
   std::atomic<size_t>      next{ 0 }, finished{ 0 };
   std::atomic<bool>        stop{ false };
   std::mutex               exit_lock;
   std::condition_variable  exited;
   unsigned                 running = threads;
   auto                     work = [&]() {
-    for (size_t s; !stop && (s = next++) < strips;)
+    std::unique_ptr<Worker> worker;
+    for (size_t u; !stop && (u = next++) < units;)
     {
+      const size_t s = u % strips, g = u / strips;
       try
       {
-        std::unique_ptr<Worker> worker = this->TakeWorker();
-        for (size_t k = 0; k < bands.size() && !stop && errors[s].empty(); ++k, ++finished)
-          errors[s] = band(s, bands[k], *worker);
-        this->GiveWorker(std::move(worker));
+        if (!worker)
+          worker = this->TakeWorker();
+        for (size_t k = groups[g]; k < groups[g + 1] && !stop && errors[u].empty(); ++k, ++finished)
+          errors[u] = band(s, bands[k], *worker);
       }
       catch (const std::exception & e)
       {
-        errors[s] = e.what();
+        errors[u] = e.what();
       }
-      if (!errors[s].empty())
+      if (!errors[u].empty())
         stop = true;
     }
+    if (worker)
+      this->GiveWorker(std::move(worker));
     std::lock_guard<std::mutex> hold(exit_lock);
     --running;
     exited.notify_one();
