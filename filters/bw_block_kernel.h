@@ -278,15 +278,23 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
     }
     if (x1 > xend) x1 = xend;
     const ptrdiff_t w = x1 - x0;
-    if (BK_FLT || (nd->in[0] | nd->in[1]) & NEED_MM) {
+    /* per column: its block's shift (floats) and min/max so far (when
+     * asked for) */
+    const int mm = ((nd->in[0] | nd->in[1]) & NEED_MM) != 0;
+    if (BK_FLT || mm) {
       for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
         ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
-        for (int s = 0; s < 1 + two_in; s++)
-          for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {
-            ck[s][i] = BK_FLT ? (BK_VT)sa->k[s][j] : (BK_VT)0;
-            cmn[s][i] = mn[s][j];
-            cmx[s][i] = mx[s][j];
+        for (int s = 0; s < 1 + two_in; s++) {
+          if (BK_FLT) {
+            const BK_VT k = (BK_VT)sa->k[s][j];
+            for (ptrdiff_t i = xs - x0; i < xe - x0; i++) ck[s][i] = k;
           }
+          if (mm)
+            for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {
+              cmn[s][i] = mn[s][j];
+              cmx[s][i] = mx[s][j];
+            }
+        }
         xs = xe;
       }
     }
@@ -302,9 +310,10 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
         row_step(&c);
       }
       cur = c;
-      /* ask for the next two rows while this pair is summed: the sums
-       * alone are faster than memory, so hide its latency */
-      for (ptrdiff_t q = r + 1 + two; q < r + 3 + two && q < nrows; q++) {
+      /* ask for the next two rows while this pair is summed: integer sums
+       * alone are faster than memory, so hide its latency (float sums are
+       * slower than memory, and the requests cost more than they hide) */
+      for (ptrdiff_t q = r + 1 + two; !BK_FLT && q < r + 3 + two && q < nrows; q++) {
         for (int s = 0; s < 1 + two_in; s++) {
           const char *pf = row_ptr(g, s, &c, x0);
           const ptrdiff_t nbytes = w * g->st[s][2];

@@ -311,10 +311,12 @@ __attribute__((target("avx512f,avx512bw,fma"))) static void luminance_u8_f32_avx
   const __m512i mb = _mm512_broadcast_i32x4(spp == 3 ? _mm_setr_epi8(LUM_SHUF_B3)
                                                      : _mm_setr_epi8(LUM_SHUF_B4));
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0);
+  const __mmask64 run = spp == 3 ? (1ULL << 48) - 1 : ~0ULL;
   for (size_t i = 0; i < n; i += 16) {
-    /* the last run loads and stores only its own pixels */
+    /* the last run loads and stores only its own pixels; the others store
+     * whole vectors (masked stores cost more) */
     const size_t k = n - i < 16 ? n - i : 16;
-    const __mmask64 in = k * (size_t)spp >= 64 ? ~0ULL : (1ULL << (k * (size_t)spp)) - 1;
+    const __mmask64 in = k == 16 ? run : (1ULL << (k * (size_t)spp)) - 1;
     __m512i v = _mm512_maskz_loadu_epi8(in, s + i * (size_t)spp);
     if (spp == 3) v = _mm512_permutexvar_epi32(lanes, v);
     const __m512i x = _mm512_add_epi32(_mm512_madd_epi16(_mm512_shuffle_epi8(v, mrg), wrg),
@@ -322,7 +324,10 @@ __attribute__((target("avx512f,avx512bw,fma"))) static void luminance_u8_f32_avx
     const __m512 f = _mm512_cvtepi32_ps(x);
     __m512 q = _mm512_mul_ps(f, inv);
     q = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, dv, f), inv, q);
-    _mm512_mask_storeu_ps(d + i, (__mmask16)((1u << k) - 1), q);
+    if (k == 16)
+      _mm512_storeu_ps(d + i, q);
+    else
+      _mm512_mask_storeu_ps(d + i, (__mmask16)((1u << k) - 1), q);
   }
 }
 
