@@ -184,11 +184,19 @@ TiledStripWidth(const bw_block_params & params, uint32_t tile_width)
   return bx * std::max<int64_t>(1, (target + bx - 1) / bx);
 }
 
+bool
+TiledCellsFollowTiles(const bw_block_params & params, uint32_t tile_width)
+{
+  return static_cast<int64_t>(tile_width) >= params.block[1];
+}
+
 int64_t
 TiledCellWidth(const bw_block_params & params, uint32_t tile_width)
 {
   const int64_t bx = std::max<int64_t>(params.block[1], 1);
   const int64_t tw = std::max<int64_t>(tile_width, 1);
+  if (TiledCellsFollowTiles(params, tile_width))
+    return std::min(TiledStripWidth(params, tile_width), tw) + bx - 1;
   return std::min(TiledStripWidth(params, tile_width), bx * std::max<int64_t>(1, (tw + bx / 2) / bx));
 }
 
@@ -199,7 +207,8 @@ TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t 
   const double cell = static_cast<double>(TiledCellWidth(params, tile_width));
   const double carried = static_cast<double>(std::max<int64_t>(params.block[0] - 1, 0));
   const double strip = static_cast<double>(std::min<int64_t>(TiledStripWidth(params, tile_width), width));
-  const double per_thread = (carried + tile_length) * cell * pixel_bytes + carried * strip * pixel_bytes +
+  const double side = static_cast<double>(std::max<int64_t>(params.block[1] - 1, 1));
+  const double per_thread = (carried + tile_length) * (cell + side) * pixel_bytes + carried * strip * pixel_bytes +
                             2.0 * static_cast<double>(tile_width) * tile_length * file_bytes;
   return inputs * threads * per_thread;
 }

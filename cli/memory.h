@@ -35,16 +35,21 @@ Divisions(const Resolved & plan, size_t node, uint64_t memory);
  * enough. */
 int64_t
 TiledStripWidth(const bw_block_params & params, uint32_t tile_width);
-/** Columns of a cell of such a strip, the piece decoded and reduced at
- * once: whole blocks, about a tile wide (at most the strip). */
+/** Whether the cells of such a strip, the pieces decoded and reduced at
+ * once, are its tiles (tiles at least a block wide), each with the columns
+ * of incomplete blocks the cell on its left passes on. */
+bool
+TiledCellsFollowTiles(const bw_block_params & params, uint32_t tile_width);
+/** Columns a cell holds at most: a tile and the columns passed on to it,
+ * or else whole blocks about a tile wide (at most the strip). */
 int64_t
 TiledCellWidth(const bw_block_params & params, uint32_t tile_width);
 /** Bytes the tile-driven block pass holds besides its output, on
  * @threads threads, for @inputs files an image @width pixels wide of
  * tiles @tile_width x @tile_length holding @file_bytes bytes per pixel,
  * read as @pixel_bytes per pixel: a cell of each file per thread (the
- * rows carried from the row of tiles above included), two decoded tiles,
- * and the rows carried down a strip. */
+ * rows carried from the row of tiles above included) and the columns it
+ * passes on, two decoded tiles, and the rows carried down a strip. */
 double
 TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t tile_length, int64_t width,
                   double file_bytes, double pixel_bytes, int inputs, unsigned threads);

@@ -22,7 +22,8 @@ namespace blockwise_cli
 {
 
 /** A thread's readers (one per file), and its buffers: a cell of each file,
- * then the rows of each file carried down its strip. */
+ * the rows of each file carried down its strip, and the columns of each
+ * file passed from one cell to the next. */
 struct TiledBlocks::Worker
 {
   std::vector<bw_tiff_reader *>             readers;
@@ -97,8 +98,8 @@ TiledBlocks::TakeWorker()
       throw RuntimeError(input.path + ": " + err.message);
     w->readers.push_back(r);
   }
-  w->buffers.resize(2 * m_Spec.inputs.size());
-  w->capacity.assign(2 * m_Spec.inputs.size(), 0);
+  w->buffers.resize(3 * m_Spec.inputs.size());
+  w->capacity.assign(3 * m_Spec.inputs.size(), 0);
   return w;
 }
 
@@ -168,33 +169,55 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
       groups.push_back(k);
   groups.push_back(bands.size());
 
-  // Band @b of columns [xs, xs + w) of the strip starting at @sx, with
-  // @worker's readers and buffers; "" or what failed.
-  auto cell = [&](ptrdiff_t sx, ptrdiff_t xs, ptrdiff_t w, const Band & b, Worker & worker) -> std::string {
+  // Band @b of the cell that reads columns [c0, c1) of the strip starting
+  // at @sx, with @worker's readers and buffers; "" or what failed.  Where
+  // cells follow tiles, a cell's first columns are those the cell to its
+  // left read but could not complete a block with (its last k1 - c1
+  // columns, fewer than a block): the cell holds columns [k0, c1) and
+  // computes the whole blocks of [k0, k1), and passes [k1, c1) on to the
+  // next one.  Each tile is then decoded once, by one read that takes all
+  // of it, and no decoded tile waits in the reader's cache.
+  const ptrdiff_t bx = p.block[1];
+  const ptrdiff_t tw = static_cast<ptrdiff_t>(m_Info.tile_width);
+  const bool      follow_tiles = TiledCellsFollowTiles(p, m_Info.tile_width);
+  const size_t    cell_bytes = static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(cw) * esize;
+  const size_t    side_bytes = static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(std::max<ptrdiff_t>(bx - 1, 1)) * esize;
+  auto            cell = [&](ptrdiff_t sx, ptrdiff_t k0, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t k1, const Band & b,
+                  Worker & worker) -> std::string {
+    const ptrdiff_t w = c1 - k0, lc = c0 - k0, rc = c1 - k1;
+    const ptrdiff_t held = b.carried + (b.end - b.y);
     const size_t    row = static_cast<size_t>(w) * esize;
-    const size_t    carry_at = static_cast<size_t>(xs - sx) * esize;
     bw_view         views[2];
     unsigned char * carry[2] = { nullptr, nullptr };
+    unsigned char * side[2] = { nullptr, nullptr };
     for (size_t i = 0; i < inputs; ++i)
     {
-      unsigned char * buf = worker.Buffer(i, static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(cw) * esize);
+      unsigned char * buf = worker.Buffer(i, cell_bytes);
       carry[i] = worker.Buffer(inputs + i, carry_bytes);
+      side[i] = worker.Buffer(2 * inputs + i, side_bytes);
+      // the columns passed on from the left, every row held
+      for (ptrdiff_t k = 0; lc > 0 && k < held; ++k)
+        std::memcpy(buf + static_cast<size_t>(k) * row, side[i] + static_cast<size_t>(k * lc) * esize,
+                    static_cast<size_t>(lc) * esize);
+      // the rows carried from above, of the columns this cell reads
       for (ptrdiff_t k = 0; k < b.carried; ++k)
-        std::memcpy(buf + static_cast<size_t>(k) * row, carry[i] + static_cast<size_t>(k) * carry_row + carry_at, row);
+        std::memcpy(buf + static_cast<size_t>(k) * row + static_cast<size_t>(lc) * esize,
+                    carry[i] + static_cast<size_t>(k) * carry_row + static_cast<size_t>(c0 - sx) * esize,
+                    static_cast<size_t>(c1 - c0) * esize);
       bw_view & v = views[i];
       v = bw_view{};
       v.dtype = m_Type;
       v.ndim = 2;
       v.strides[0] = static_cast<ptrdiff_t>(row);
       v.strides[1] = static_cast<ptrdiff_t>(esize);
-      v.data = buf + static_cast<size_t>(b.carried) * row;
+      v.data = buf + static_cast<size_t>(b.carried) * row + static_cast<size_t>(lc) * esize;
       v.shape[0] = b.end - b.y;
-      v.shape[1] = w;
+      v.shape[1] = c1 - c0;
       bw_region part{};
       part.start[0] = b.y;
-      part.start[1] = xs;
+      part.start[1] = c0;
       part.size[0] = b.end - b.y;
-      part.size[1] = w;
+      part.size[1] = c1 - c0;
       const TiledBlocksSpec::Input & input = m_Spec.inputs[i];
       bw_error                       e;
       const bw_status                st = input.convert && bw_tiff_reader_info(worker.readers[i])->channels > 1
@@ -204,14 +227,15 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
         return input.path + ": " + e.message;
       v.data = buf;
       v.shape[0] = b.done;
+      v.shape[1] = k1 - k0;
     }
-    if (b.done > 0)
+    if (b.done > 0 && k1 > k0)
     {
       bw_region pixels{}, blocks{};
       pixels.start[0] = b.y - b.carried;
-      pixels.start[1] = xs;
+      pixels.start[1] = k0;
       pixels.size[0] = b.done;
-      pixels.size[1] = w;
+      pixels.size[1] = k1 - k0;
       bw_error e;
       if (bw_block_output_region(&p, shape, &pixels, &blocks, &e) != BW_OK)
         return std::string("internal: ") + e.message;
@@ -230,23 +254,39 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
       }
     }
     for (size_t i = 0; i < inputs; ++i)
+    {
+      const unsigned char * buf = static_cast<const unsigned char *>(views[i].data);
+      // rows below the complete blocks, of the columns computed here
       for (ptrdiff_t k = 0; k < b.left; ++k)
-        std::memcpy(carry[i] + static_cast<size_t>(k) * carry_row + carry_at,
-                    static_cast<const unsigned char *>(views[i].data) + static_cast<size_t>(b.done + k) * row, row);
+        std::memcpy(carry[i] + static_cast<size_t>(k) * carry_row + static_cast<size_t>(k0 - sx) * esize,
+                    buf + static_cast<size_t>(b.done + k) * row, static_cast<size_t>(k1 - k0) * esize);
+      // columns right of them, every row, to the next cell
+      for (ptrdiff_t k = 0; rc > 0 && k < held; ++k)
+        std::memcpy(side[i] + static_cast<size_t>(k * rc) * esize,
+                    buf + static_cast<size_t>(k) * row + static_cast<size_t>(k1 - k0) * esize,
+                    static_cast<size_t>(rc) * esize);
+    }
     return std::string();
   };
 
-  // Band @b of strip @s: its cells, left to right, so that a tile two cells
-  // share is decoded once (the reader keeps a tile a read ends inside) and
-  // a cell of both files, a row of tiles high, stays in a core's cache
-  // from its decoding to its blocks.
+  // Band @b of strip @s: its cells, left to right, so that a cell of both
+  // files, a row of tiles high, stays in a core's cache from its decoding
+  // to its blocks.  Cells follow the tiles where tiles are at least a block
+  // wide; otherwise they are whole blocks about a tile wide, and a tile two
+  // of them share is decoded once (the reader keeps a tile a read ends
+  // inside).
   auto band = [&](size_t s, const Band & b, Worker & worker) -> std::string {
     const ptrdiff_t xs = x0 + static_cast<ptrdiff_t>(s) * ws, xe = std::min(xs + ws, x1);
-    for (ptrdiff_t cx = xs; cx < xe; cx += cw)
+    for (ptrdiff_t c0 = xs, k0 = xs; c0 < xe;)
     {
-      std::string e = cell(xs, cx, std::min(cw, xe - cx), b, worker);
+      const ptrdiff_t c1 = follow_tiles ? std::min((c0 / tw + 1) * tw, xe) : std::min(c0 + cw, xe);
+      // blocks start at multiples of bx (x0 and the strips are aligned)
+      const ptrdiff_t k1 = c1 == xe ? c1 : std::max(k0, c1 / bx * bx);
+      std::string     e = cell(xs, k0, c0, c1, k1, b, worker);
       if (!e.empty())
         return e;
+      c0 = c1;
+      k0 = k1;
     }
     return std::string();
   };

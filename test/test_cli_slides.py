@@ -102,6 +102,9 @@ def test_tiled_pass(tmp):
     g = a[..., 1].astype(np.uint16) * 250 + np.arange(1000, dtype=np.uint16)
     pg = os.path.join(tmp, "tg.tif")
     tifffile.imwrite(pg, g, photometric="minisblack", tile=(48, 80))
+    # tiles narrower than a block: cells of whole blocks across several tiles
+    pn = os.path.join(tmp, "tn.tif")
+    tifffile.imwrite(pn, g, photometric="minisblack", tile=(32, 16))
     lum = np.array([0.2125, 0.7154, 0.0721])
     la, lb = a.astype(np.float64) @ lum, b.astype(np.float64) @ lum
 
@@ -125,7 +128,8 @@ def test_tiled_pass(tmp):
               block_reference(la, lb, (13, 7), "corr", trim=True)),
              ("corr", [pa, pb], [64, 128], {}, None, block_reference(la, lb, (64, 128), "corr")),
              ("corr", [pa, pb], [9, 9], {}, "hematoxylin", None),
-             ("stats", [pg], [10, 6], {"stat": "mean"}, None, block_reference(g, None, (10, 6), "mean"))]
+             ("stats", [pg], [10, 6], {"stat": "mean"}, None, block_reference(g, None, (10, 6), "mean")),
+             ("stats", [pn], [10, 40], {"stat": "mean"}, None, block_reference(g, None, (10, 40), "mean"))]
     for n, (op, files, block, extra, channel, want) in enumerate(cases):
         fast = pipeline(f"fast{n}", files, block, op, extra, False, channel)
         slow = pipeline(f"slow{n}", files, block, op, extra, True, channel)
