@@ -84,6 +84,8 @@
 
 #ifndef BW_BLOCK_KERNEL_ONCE
 #define BW_BLOCK_KERNEL_ONCE
+/* rows of a slab the float column path takes at most */
+#define BK_COL_ROWS 64
 /* x is a NaN (never for integer types; a macro, so that compilers do not
  * warn of a comparison that is always false for those). */
 #define BK_NAN(x) ((x) != (x))
@@ -225,6 +227,95 @@ BK_F(rows)(const needs *nd, BK_CS *const *c1, BK_CACC *const *c2, BK_CACC *cab,
     }
 }
 
+#if BK_FLT && defined(__GNUC__)
+/* The main job on floats (both inputs, all five sums, contiguous rows of
+ * at most BK_COL_ROWS), with the sums of 8 columns kept in registers down
+ * the slab's rows instead of in the column arrays between rows: the same
+ * additions in the same order as BK_F(pair), so the same bits, without
+ * loading and storing five sums per row.  Writes the column sums of
+ * columns [0, w) (no zeroing needed first). */
+#ifndef BK_V8D
+#define BK_V8D
+typedef double bk_v8d __attribute__((vector_size(64)));
+#endif
+typedef BK_T BK_F(v8t) __attribute__((vector_size(8 * sizeof(BK_T))));
+
+/* 8 elements at @p, as doubles, less the shifts @k */
+static inline __attribute__((always_inline)) void BK_F(ld8)(bk_v8d *out, const BK_T *p,
+                                                            const bk_v8d *k) {
+  BK_F(v8t) v;
+  memcpy(&v, p, sizeof v);
+  *out = __builtin_convertvector(v, bk_v8d) - *k;
+}
+
+static inline __attribute__((always_inline)) void
+BK_F(pair_cols)(const BK_T *const *ra, const BK_T *const *rb, ptrdiff_t nrows, ptrdiff_t w,
+                const double *restrict kx, const double *restrict ky, double *restrict c1a,
+                double *restrict c2a, double *restrict c1b, double *restrict c2b,
+                double *restrict cab) {
+  ptrdiff_t i = 0;
+  for (; i + 8 <= w; i += 8) {
+    bk_v8d ka, kb;
+    memcpy(&ka, kx + i, sizeof ka);
+    memcpy(&kb, ky + i, sizeof kb);
+    bk_v8d s1a = {0}, s2a = {0}, s1b = {0}, s2b = {0}, sab = {0};
+    ptrdiff_t r = 0;
+    for (; r + 1 < nrows; r += 2) {
+      bk_v8d u0, u1, v0, v1;
+      BK_F(ld8)(&u0, ra[r] + i, &ka);
+      BK_F(ld8)(&u1, ra[r + 1] + i, &ka);
+      BK_F(ld8)(&v0, rb[r] + i, &kb);
+      BK_F(ld8)(&v1, rb[r + 1] + i, &kb);
+      s1a += u0 + u1;
+      s1b += v0 + v1;
+      s2a += u0 * u0 + u1 * u1;
+      s2b += v0 * v0 + v1 * v1;
+      sab += u0 * v0 + u1 * v1;
+    }
+    if (r < nrows) {
+      bk_v8d u0, v0;
+      BK_F(ld8)(&u0, ra[r] + i, &ka);
+      BK_F(ld8)(&v0, rb[r] + i, &kb);
+      s1a += u0;
+      s1b += v0;
+      s2a += u0 * u0;
+      s2b += v0 * v0;
+      sab += u0 * v0;
+    }
+    memcpy(c1a + i, &s1a, sizeof s1a);
+    memcpy(c2a + i, &s2a, sizeof s2a);
+    memcpy(c1b + i, &s1b, sizeof s1b);
+    memcpy(c2b + i, &s2b, sizeof s2b);
+    memcpy(cab + i, &sab, sizeof sab);
+  }
+  for (; i < w; i++) {
+    double s1x = 0, s2x = 0, s1y = 0, s2y = 0, sxy = 0;
+    ptrdiff_t r = 0;
+    for (; r + 1 < nrows; r += 2) {
+      const double u0 = (double)ra[r][i] - kx[i], u1 = (double)ra[r + 1][i] - kx[i];
+      const double v0 = (double)rb[r][i] - ky[i], v1 = (double)rb[r + 1][i] - ky[i];
+      s1x += u0 + u1;
+      s1y += v0 + v1;
+      s2x += u0 * u0 + u1 * u1;
+      s2y += v0 * v0 + v1 * v1;
+      sxy += u0 * v0 + u1 * v1;
+    }
+    if (r < nrows) {
+      const double u0 = (double)ra[r][i] - kx[i], v0 = (double)rb[r][i] - ky[i];
+      s1x += u0;
+      s1y += v0;
+      s2x += u0 * u0;
+      s2y += v0 * v0;
+      sxy += u0 * v0;
+    }
+    c1a[i] = s1x, c2a[i] = s2x, c1b[i] = s1y, c2b[i] = s2y, cab[i] = sxy;
+  }
+}
+#define BK_HAVE_COLS 1
+#else
+#define BK_HAVE_COLS 0
+#endif
+
 BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
                                  ptrdiff_t oy, const slab_acc *sa,
                                  void *restrict colv, void *restrict tmpv,
@@ -298,9 +389,25 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
         xs = xe;
       }
     }
-    BW_ZERO_COLUMNS();
+    const int cols = BK_HAVE_COLS && nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2) && !mm &&
+                     nrows <= BK_COL_ROWS && g->st[0][2] == (ptrdiff_t)sizeof(BK_T) &&
+                     g->st[1][2] == (ptrdiff_t)sizeof(BK_T);
+    if (!cols) BW_ZERO_COLUMNS();
     row_cursor cur = start;
     for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {
+#if BK_HAVE_COLS
+      if (cols) {
+        const BK_T *ra[BK_COL_ROWS], *rb[BK_COL_ROWS];
+        for (ptrdiff_t q = 0; q < nrows; q++) {
+          ra[q] = (const BK_T *)(const void *)row_ptr(g, 0, &cur, x0);
+          rb[q] = (const BK_T *)(const void *)row_ptr(g, 1, &cur, x0);
+          row_step(&cur);
+        }
+        BK_F(pair_cols)(ra, rb, nrows, w, ck[0], ck[1], c1[0], c2[0], c1[1], c2[1], cab);
+        r = nrows;
+        goto fold;
+      }
+#endif
       const int two = r + 1 < nrows && in_group + 2 <= (BK_ROWS);
       const BK_T *rw[2][2] = {{NULL, NULL}, {NULL, NULL}};
       row_cursor c = cur;
@@ -328,6 +435,9 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
       r += 1 + two;
       in_group += 1 + two;
       if (in_group < (BK_ROWS) && r < nrows) continue;
+#if BK_HAVE_COLS
+    fold:
+#endif
       in_group = 0;
       /* fold the chunk's columns into its blocks, in column order */
       if (nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2)) {
@@ -423,3 +533,4 @@ static void BK_F(minmax)(const slab_acc *sa, const needs *nd, ptrdiff_t ox,
 #undef BK_FLT
 #undef BK_ROWS
 #undef BK_KIND
+#undef BK_HAVE_COLS
