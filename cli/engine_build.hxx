@@ -283,16 +283,29 @@ Engine<D>::BuildTap(size_t n)
       if (node.recorded)
         return;
       this->CheckInterrupted(); // a long pass stops here too
-      itk::ImageRegionConstIteratorWithIndex<ImageOf<T>> it(&image, region);
-      for (; !it.IsAtEnd(); ++it)
-      {
-        const double v = static_cast<double>(it.Get());
-        const auto   idx = it.GetIndex();
-        if (node.raster)
-          node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], idx[0], v);
-        for (auto & s : node.summaries)
-          s.second->Add(v);
-      }
+      // row by row over the buffer (the band is the image's buffered region
+      // or inside it), in the order of the pixels
+      const auto      width = static_cast<int64_t>(region.GetSize(0));
+      const int64_t   planes = D == 3 ? static_cast<int64_t>(region.GetSize(D - 1)) : 1;
+      const int64_t   rows = static_cast<int64_t>(region.GetSize(1));
+      auto            idx = region.GetIndex();
+      const auto      first = region.GetIndex();
+      for (int64_t z = 0; z < planes; ++z)
+        for (int64_t y = 0; y < rows; ++y)
+        {
+          idx[1] = first[1] + y;
+          if (D == 3)
+            idx[D - 1] = first[D - 1] + z;
+          const T * row = image.GetBufferPointer() + image.ComputeOffset(idx);
+          for (int64_t x = 0; x < width; ++x)
+          {
+            const double v = static_cast<double>(row[x]);
+            if (node.raster)
+              node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], first[0] + x, v);
+            for (auto & s : node.summaries)
+              s.second->Add(v);
+          }
+        }
     });
     node.tap = tap;
     node.tapped = tap->GetOutput();

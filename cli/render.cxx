@@ -26,7 +26,10 @@ MapStatistics::MapStatistics(double lo, double hi, double threshold, uint64_t ex
   , m_ExactLimit(std::max<uint64_t>(exact_limit, 1))
   , m_Min(std::numeric_limits<double>::infinity())
   , m_Max(-std::numeric_limits<double>::infinity())
-{}
+{
+  // the bound is at most the map's size, and counted in the budget
+  m_Values.reserve(static_cast<size_t>(std::min<uint64_t>(m_ExactLimit + 1, uint64_t{ 1 } << 28)));
+}
 
 void
 MapStatistics::ToHistogram()
