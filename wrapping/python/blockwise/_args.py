@@ -344,6 +344,17 @@ def check_pair(x, y):
                         "convert one with astype() so that both have the same")
 
 
+def checked_inputs(x, y, as_array):
+    """x (and y, unless None) through as_array(value, name), checked: x has
+    at least 2 axes, y the shape and dtype of x."""
+    x = as_array(x, "x")
+    check_least_axes(x)
+    if y is not None:
+        y = as_array(y, "y")
+        check_pair(x, y)
+    return x, y
+
+
 class BlockOptions(Options):
     """The parameters of a block operation: block sizes, edge, ddof, fill."""
     FIELDS = ("block", "edge", "ddof", "fill")

@@ -115,11 +115,7 @@ def prepare(x, y, stats, radius, step, ddof, fill, ndim, dtype, what, as_array):
     """The checked arguments of local_stats: (x, y, names, codes, single,
     opts, out dtype); as_array converts an input (numpy's as_input or the
     dask one)."""
-    x = as_array(x, "x")
-    A.check_least_axes(x)
-    if y is not None:
-        y = as_array(y, "y")
-        A.check_pair(x, y)
+    x, y = A.checked_inputs(x, y, as_array)
     names, codes, single = L.local_stat_codes(stats, y is not None)
     opts = L.local_options(x.ndim, radius, step, ddof, fill, ndim, what)
     out_dtype = A.parse_float_dtype(dtype)

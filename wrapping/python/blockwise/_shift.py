@@ -122,10 +122,7 @@ def prepare(x, y, block, search, fill, dtype, as_array):
     """The checked arguments of block_shift: (x, y, opts, out dtype)."""
     if y is None:
         raise TypeError("block_shift needs two images: block_shift(x, y, block)")
-    x = as_array(x, "x")
-    A.check_least_axes(x)
-    y = as_array(y, "y")
-    A.check_pair(x, y)
+    x, y = A.checked_inputs(x, y, as_array)
     opts = L.shift_options(block, search, fill, x.ndim, "block_shift")
     out_dtype = A.parse_float_dtype(dtype)
     A.check_extents(x.shape, len(opts.block), "those the blocks cover")

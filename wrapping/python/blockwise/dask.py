@@ -146,11 +146,7 @@ def block_stats(x, block, stats=("mean", "std"), *, y=None, edge="partial", ddof
 
     See also: blockwise.block_stats, block_chunks.
     """
-    x = _as_dask(x, "x")
-    A.check_least_axes(x)
-    if y is not None:
-        y = _as_dask(y, "y")
-        A.check_pair(x, y)
+    x, y = A.checked_inputs(x, y, _as_dask)
     names, codes, single = A.parse_stats(stats, y is not None)
     opts = A.block_options(block, x.ndim, "block_stats", edge, ddof, fill)
     out_dtype = A.parse_float_dtype(dtype)
