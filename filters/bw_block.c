@@ -532,7 +532,12 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
    * sums, 4 min/max, 2 shifts, 2 centres and 12 finished values (11
    * moments and one output row), each array rounded up to 64 bytes. */
   const size_t ox = (size_t)g.on[2];
-  const size_t col_bytes = 7 * (size_t)CHUNK_BYTES, tmp_bytes = 8 * CHUNK * 8;
+  /* no chunk is wider than the image: arrays of that many columns (the
+   * 16-bit pair path keeps its own layout of CHUNK) keep the scratch of a
+   * narrow call small, so that it comes from the allocator's free lists
+   * rather than from new pages each call */
+  g.cw = p16 || g.n[2] >= CHUNK ? CHUNK : (g.n[2] + 7) / 8 * 8;
+  const size_t col_bytes = 7 * COL_BYTES(&g), tmp_bytes = 8 * (size_t)g.cw * 8;
   const size_t fixed = col_bytes + tmp_bytes;
   const size_t accsz = is_flt || narrow ? 8 : 16;
   if (ox > ((SIZE_MAX - fixed) / 25 - 64) / 16)

@@ -17,6 +17,8 @@
 #define CHUNK 1024
 /* Bytes per column array: room for CHUNK elements of the widest type. */
 #define CHUNK_BYTES (CHUNK * 16)
+/* Bytes per column array of a call whose arrays hold g->cw elements. */
+#define COL_BYTES(g) ((size_t)(g)->cw * 16)
 
 /* What to accumulate per input. */
 enum { NEED_S1 = 1, NEED_S2 = 2, NEED_MM = 4, NEED_SUM = 8 /* sum or mean out */ };
@@ -33,6 +35,8 @@ typedef struct geom {
   ptrdiff_t on[3];  /* output extents */
   ptrdiff_t st[2][3];
   const char *base[2];
+  ptrdiff_t cw; /* elements per column and scratch array: CHUNK, or fewer
+                   (a multiple of 8) when no chunk can be as wide */
 } geom;
 
 /* The accumulators of one slab, one array per sum (ox blocks each), so that
@@ -88,8 +92,8 @@ static inline const char *row_ptr(const geom *g, int s, const row_cursor *c,
 }
 
 /* A slab kernel: the sums (and min/max) of blocks [ja, jb) of slab
- * (oz, oy) into sa, with colv (7 arrays of CHUNK_BYTES) and tmpv (8 arrays
- * of CHUNK elements) as scratch. */
+ * (oz, oy) into sa, with colv (7 arrays of COL_BYTES(g)) and tmpv (8 arrays
+ * of g->cw elements) as scratch. */
 typedef void (*slab_fn)(const geom *g, const needs *nd, ptrdiff_t oz,
                         ptrdiff_t oy, const slab_acc *sa, void *colv,
                         void *tmpv, ptrdiff_t ja, ptrdiff_t jb);

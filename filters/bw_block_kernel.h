@@ -331,18 +331,20 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
   BK_ACC *sab = (BK_ACC *)sa->sab;
   BK_T *mn[2] = {(BK_T *)sa->mn[0], (BK_T *)sa->mn[1]};
   BK_T *mx[2] = {(BK_T *)sa->mx[0], (BK_T *)sa->mx[1]};
-  /* column arrays, CHUNK_BYTES apart */
+  /* column arrays, COL_BYTES(g) apart */
   char *col = (char *)colv;
-  BK_CS *c1[2] = {(BK_CS *)(void *)col, (BK_CS *)(void *)(col + CHUNK_BYTES)};
-  BK_CACC *c2[2] = {(BK_CACC *)(void *)(col + 2 * CHUNK_BYTES),
-                    (BK_CACC *)(void *)(col + 3 * CHUNK_BYTES)};
-  BK_CACC *cab = (BK_CACC *)(void *)(col + 4 * CHUNK_BYTES);
-  BK_VT *ck[2] = {(BK_VT *)(void *)(col + 5 * CHUNK_BYTES),
-                  (BK_VT *)(void *)(col + 6 * CHUNK_BYTES)};
-  BK_T *cmn[2] = {tmp, tmp + CHUNK},
-       *cmx[2] = {tmp + 2 * CHUNK, tmp + 3 * CHUNK};
-  BK_T *tr[2][2] = {{tmp + 4 * CHUNK, tmp + 5 * CHUNK},
-                    {tmp + 6 * CHUNK, tmp + 7 * CHUNK}};
+  const size_t cb = COL_BYTES(g);
+  const ptrdiff_t ce = g->cw;
+  BK_CS *c1[2] = {(BK_CS *)(void *)col, (BK_CS *)(void *)(col + cb)};
+  BK_CACC *c2[2] = {(BK_CACC *)(void *)(col + 2 * cb),
+                    (BK_CACC *)(void *)(col + 3 * cb)};
+  BK_CACC *cab = (BK_CACC *)(void *)(col + 4 * cb);
+  BK_VT *ck[2] = {(BK_VT *)(void *)(col + 5 * cb),
+                  (BK_VT *)(void *)(col + 6 * cb)};
+  BK_T *cmn[2] = {tmp, tmp + ce},
+       *cmx[2] = {tmp + 2 * ce, tmp + 3 * ce};
+  BK_T *tr[2][2] = {{tmp + 4 * ce, tmp + 5 * ce},
+                    {tmp + 6 * ce, tmp + 7 * ce}};
   /* per block: first pixel (shift for floats, start of min/max) */
   for (int s = 0; s < 1 + two_in; s++) {
     const char *p0 = row_ptr(g, s, &start, 0);
