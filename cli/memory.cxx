@@ -208,7 +208,8 @@ TiledWorkingBytes(const bw_block_params & params, uint32_t tile_width, uint32_t 
   const double carried = static_cast<double>(std::max<int64_t>(params.block[0] - 1, 0));
   const double strip = static_cast<double>(std::min<int64_t>(TiledStripWidth(params, tile_width), width));
   const double side = static_cast<double>(std::max<int64_t>(params.block[1] - 1, 1));
-  const double per_thread = (carried + tile_length) * (cell + side) * pixel_bytes + carried * strip * pixel_bytes +
+  // a cell's rows are padded to a cache line (64 bytes)
+  const double per_thread = (carried + tile_length) * ((cell + side) * pixel_bytes + 64) + carried * strip * pixel_bytes +
                             2.0 * static_cast<double>(tile_width) * tile_length * file_bytes;
   return inputs * threads * per_thread;
 }

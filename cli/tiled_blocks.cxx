@@ -36,17 +36,21 @@ struct TiledBlocks::Worker
       bw_tiff_close(r);
   }
 
-  /** Buffer @i, at least @bytes long (contents not kept). */
+  /** Buffer @i, at least @bytes long, aligned to a cache line (contents
+   * not kept). */
   unsigned char *
   Buffer(size_t i, size_t bytes)
   {
     if (capacity[i] < bytes)
     {
-      buffers[i].reset(new unsigned char[bytes]); // not zeroed: every byte used is written first
+      buffers[i].reset(new unsigned char[bytes + Line - 1]); // not zeroed: every byte used is written first
       capacity[i] = bytes;
     }
-    return buffers[i].get();
+    const uintptr_t at = reinterpret_cast<uintptr_t>(buffers[i].get());
+    return buffers[i].get() + ((Line - at % Line) % Line);
   }
+
+  static constexpr size_t Line = 64;
 };
 
 bw_dtype
@@ -180,13 +184,18 @@ TiledBlocks::Compute(const bw_region & out_region, const bw_view & out, const st
   const ptrdiff_t bx = p.block[1];
   const ptrdiff_t tw = static_cast<ptrdiff_t>(m_Info.tile_width);
   const bool      follow_tiles = TiledCellsFollowTiles(p, m_Info.tile_width);
-  const size_t    cell_bytes = static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(cw) * esize;
+  // A cell's rows start on cache lines, so that the kernel's loads of a
+  // block row do not straddle two.
+  const auto      row_of = [&](ptrdiff_t w) {
+    return (static_cast<size_t>(w) * esize + Worker::Line - 1) / Worker::Line * Worker::Line;
+  };
+  const size_t    cell_bytes = static_cast<size_t>(by - 1 + tl) * row_of(cw);
   const size_t    side_bytes = static_cast<size_t>(by - 1 + tl) * static_cast<size_t>(std::max<ptrdiff_t>(bx - 1, 1)) * esize;
   auto            cell = [&](ptrdiff_t sx, ptrdiff_t k0, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t k1, const Band & b,
                   Worker & worker) -> std::string {
     const ptrdiff_t w = c1 - k0, lc = c0 - k0, rc = c1 - k1;
     const ptrdiff_t held = b.carried + (b.end - b.y);
-    const size_t    row = static_cast<size_t>(w) * esize;
+    const size_t    row = row_of(w);
     bw_view         views[2];
     unsigned char * carry[2] = { nullptr, nullptr };
     unsigned char * side[2] = { nullptr, nullptr };
