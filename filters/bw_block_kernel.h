@@ -239,6 +239,11 @@ BK_F(rows)(const needs *nd, BK_CS *const *c1, BK_CACC *const *c2, BK_CACC *cab,
 typedef double bk_v8d __attribute__((vector_size(64)));
 #endif
 typedef BK_T BK_F(v8t) __attribute__((vector_size(8 * sizeof(BK_T))));
+#ifndef BK_V4D
+#define BK_V4D
+typedef double bk_v4d __attribute__((vector_size(32)));
+#endif
+typedef BK_T BK_F(v4t) __attribute__((vector_size(4 * sizeof(BK_T))));
 
 /* 8 elements at @p, as doubles, less the shifts @k */
 static inline __attribute__((always_inline)) void BK_F(ld8)(bk_v8d *out, const BK_T *p,
@@ -246,6 +251,14 @@ static inline __attribute__((always_inline)) void BK_F(ld8)(bk_v8d *out, const B
   BK_F(v8t) v;
   memcpy(&v, p, sizeof v);
   *out = __builtin_convertvector(v, bk_v8d) - *k;
+}
+
+/* 4 elements at @p, as doubles, less the shifts @k */
+static inline __attribute__((always_inline)) void BK_F(ld4)(bk_v4d *out, const BK_T *p,
+                                                            const bk_v4d *k) {
+  BK_F(v4t) v;
+  memcpy(&v, p, sizeof v);
+  *out = __builtin_convertvector(v, bk_v4d) - *k;
 }
 
 static inline __attribute__((always_inline)) void
@@ -276,6 +289,42 @@ BK_F(pair_cols)(const BK_T *const *ra, const BK_T *const *rb, ptrdiff_t nrows, p
       bk_v8d u0, v0;
       BK_F(ld8)(&u0, ra[r] + i, &ka);
       BK_F(ld8)(&v0, rb[r] + i, &kb);
+      s1a += u0;
+      s1b += v0;
+      s2a += u0 * u0;
+      s2b += v0 * v0;
+      sab += u0 * v0;
+    }
+    memcpy(c1a + i, &s1a, sizeof s1a);
+    memcpy(c2a + i, &s2a, sizeof s2a);
+    memcpy(c1b + i, &s1b, sizeof s1b);
+    memcpy(c2b + i, &s2b, sizeof s2b);
+    memcpy(cab + i, &sab, sizeof sab);
+  }
+  /* 4 more columns as one vector of 4 (the cells of a tiled slide are
+   * rarely a multiple of 8 wide) */
+  for (; i + 4 <= w; i += 4) {
+    bk_v4d ka, kb;
+    memcpy(&ka, kx + i, sizeof ka);
+    memcpy(&kb, ky + i, sizeof kb);
+    bk_v4d s1a = {0}, s2a = {0}, s1b = {0}, s2b = {0}, sab = {0};
+    ptrdiff_t r = 0;
+    for (; r + 1 < nrows; r += 2) {
+      bk_v4d u0, u1, v0, v1;
+      BK_F(ld4)(&u0, ra[r] + i, &ka);
+      BK_F(ld4)(&u1, ra[r + 1] + i, &ka);
+      BK_F(ld4)(&v0, rb[r] + i, &kb);
+      BK_F(ld4)(&v1, rb[r + 1] + i, &kb);
+      s1a += u0 + u1;
+      s1b += v0 + v1;
+      s2a += u0 * u0 + u1 * u1;
+      s2b += v0 * v0 + v1 * v1;
+      sab += u0 * v0 + u1 * v1;
+    }
+    if (r < nrows) {
+      bk_v4d u0, v0;
+      BK_F(ld4)(&u0, ra[r] + i, &ka);
+      BK_F(ld4)(&v0, rb[r] + i, &kb);
       s1a += u0;
       s1b += v0;
       s2a += u0 * u0;
@@ -345,21 +394,31 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
        *cmx[2] = {tmp + 2 * ce, tmp + 3 * ce};
   BK_T *tr[2][2] = {{tmp + 4 * ce, tmp + 5 * ce},
                     {tmp + 6 * ce, tmp + 7 * ce}};
-  /* per block: first pixel (shift for floats, start of min/max) */
+  /* per block: first pixel (shift for floats, start of min/max), and sums
+   * from zero */
+  const int mm = ((nd->in[0] | nd->in[1]) & NEED_MM) != 0;
   for (int s = 0; s < 1 + two_in; s++) {
     const char *p0 = row_ptr(g, s, &start, 0);
+    const ptrdiff_t step = bx * g->st[s][2];
     for (ptrdiff_t j = ja; j < jb; j++) {
-      BK_T first;
-      memcpy(&first, p0 + j * bx * g->st[s][2], sizeof first);
-      if (BK_FLT)
+      if (BK_FLT) {
+        BK_T first;
+        memcpy(&first, p0 + j * step, sizeof first);
         sa->k[s][j] = isfinite((double)first) ? (double)first : 0.0;
-      else
+      } else {
         sa->cen[s][j] = (BK_OFF);
-      mn[s][j] = mx[s][j] = first;
-      s1[s][j] = s2[s][j] = 0;
+      }
     }
+    if (mm)
+      for (ptrdiff_t j = ja; j < jb; j++) {
+        BK_T first;
+        memcpy(&first, p0 + j * step, sizeof first);
+        mn[s][j] = mx[s][j] = first;
+      }
+    memset(s1[s] + ja, 0, (size_t)(jb - ja) * sizeof *s1[s]);
+    memset(s2[s] + ja, 0, (size_t)(jb - ja) * sizeof *s2[s]);
   }
-  for (ptrdiff_t j = ja; j < jb; j++) sab[j] = 0;
+  memset(sab + ja, 0, (size_t)(jb - ja) * sizeof *sab);
   /* chunks: groups of whole blocks, or CHUNK-wide pieces of one block */
   for (ptrdiff_t x0 = ja * bx, jc = ja; x0 < xend;) {
     ptrdiff_t x1;
@@ -373,14 +432,17 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
     const ptrdiff_t w = x1 - x0;
     /* per column: its block's shift (floats) and min/max so far (when
      * asked for) */
-    const int mm = ((nd->in[0] | nd->in[1]) & NEED_MM) != 0;
     if (BK_FLT || mm) {
       for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
         ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
         for (int s = 0; s < 1 + two_in; s++) {
           if (BK_FLT) {
-            const BK_VT k = (BK_VT)sa->k[s][j];
-            for (ptrdiff_t i = xs - x0; i < xe - x0; i++) ck[s][i] = k;
+            /* 8 at a time, past the block's end into the next one's
+             * columns (which it then writes) or the array's slack: ck
+             * arrays hold 2 * g->cw doubles, at most g->cw used */
+            const double k = sa->k[s][j];
+            const double k8[8] = {k, k, k, k, k, k, k, k};
+            for (ptrdiff_t i = xs - x0; i < xe - x0; i += 8) memcpy(&ck[s][i], k8, sizeof k8);
           }
           if (mm)
             for (ptrdiff_t i = xs - x0; i < xe - x0; i++) {
