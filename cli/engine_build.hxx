@@ -297,14 +297,11 @@ Engine<D>::BuildTap(size_t n)
           if (D == 3)
             idx[D - 1] = first[D - 1] + z;
           const T * row = image.GetBufferPointer() + image.ComputeOffset(idx);
-          for (int64_t x = 0; x < width; ++x)
-          {
-            const double v = static_cast<double>(row[x]);
-            if (node.raster)
-              node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], first[0] + x, v);
-            for (auto & s : node.summaries)
-              s.second->Add(v);
-          }
+          if (node.raster)
+            for (int64_t x = 0; x < width; ++x)
+              node.raster->Add(D == 3 ? idx[D - 1] : 0, idx[1], first[0] + x, static_cast<double>(row[x]));
+          for (auto & s : node.summaries)
+            s.second->AddRow(row, static_cast<size_t>(width));
         }
     });
     node.tap = tap;

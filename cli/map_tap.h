@@ -18,10 +18,10 @@ namespace engine_detail
 /**
  * A pass-through filter that hands every region it is asked for, once
  * computed upstream, to an observer: how maps reach summaries and heatmaps
- * while they stream to a writer.  It copies the requested region (maps are
- * small beside their inputs) rather than sharing its input's buffer, so that
- * it runs once per piece even when a source upstream (a reader that cannot
- * stream) holds more than the piece.
+ * while they stream to a writer.  Where its input holds exactly the region
+ * asked for, it passes that buffer on; else it copies the region (maps are
+ * small beside their inputs), so that it runs once per piece even when a
+ * source upstream (a reader that cannot stream) holds more than the piece.
  */
 template <typename TImage>
 class MapTap : public itk::ImageToImageFilter<TImage, TImage>
@@ -49,8 +49,20 @@ protected:
   GenerateData() override
   {
     const typename TImage::RegionType region = this->GetOutput()->GetRequestedRegion();
-    this->AllocateOutputs();
-    itk::ImageAlgorithm::Copy(this->GetInput(), this->GetOutput(), region, region);
+    const TImage *                    input = this->GetInput();
+    if (input->GetBufferedRegion() == region)
+    {
+      // the same pixels, shared: nothing downstream writes to a map
+      TImage * output = this->GetOutput();
+      output->CopyInformation(input);
+      output->SetBufferedRegion(region);
+      output->SetPixelContainer(const_cast<TImage *>(input)->GetPixelContainer());
+    }
+    else
+    {
+      this->AllocateOutputs();
+      itk::ImageAlgorithm::Copy(input, this->GetOutput(), region, region);
+    }
     if (m_Observer)
       m_Observer(*this->GetOutput(), region);
   }

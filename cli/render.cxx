@@ -15,9 +15,10 @@ namespace blockwise_cli
 
 namespace
 {
-constexpr size_t kBins = 200000;
 const double     kNaN = std::numeric_limits<double>::quiet_NaN();
 } // namespace
+
+constexpr size_t MapStatistics::kBins;
 
 MapStatistics::MapStatistics(double lo, double hi, double threshold, uint64_t exact_limit)
   : m_Lo(lo)
@@ -36,34 +37,8 @@ MapStatistics::ToHistogram()
 {
   m_Histogram.assign(kBins, 0);
   for (float v : m_Values)
-  {
-    const double t = (v - m_Lo) / (m_Hi - m_Lo) * static_cast<double>(kBins);
-    const size_t bin = t <= 0 ? 0 : t >= static_cast<double>(kBins) ? kBins - 1 : static_cast<size_t>(t);
-    ++m_Histogram[bin];
-  }
+    ++m_Histogram[Bin(v)];
   std::vector<float>().swap(m_Values);
-}
-
-void
-MapStatistics::Add(double v)
-{
-  ++m_Blocks;
-  if (!std::isfinite(v))
-    return;
-  ++m_Finite;
-  m_Below += v < m_Threshold;
-  m_Min = std::min(m_Min, v);
-  m_Max = std::max(m_Max, v);
-  if (m_Histogram.empty())
-  {
-    m_Values.push_back(static_cast<float>(v));
-    if (m_Values.size() > m_ExactLimit)
-      ToHistogram();
-    return;
-  }
-  const double t = (v - m_Lo) / (m_Hi - m_Lo) * static_cast<double>(kBins);
-  const size_t bin = t <= 0 ? 0 : t >= static_cast<double>(kBins) ? kBins - 1 : static_cast<size_t>(t);
-  ++m_Histogram[bin];
 }
 
 /* numpy's default ("linear") quantile: position q * (n - 1) between the

@@ -9,6 +9,9 @@
 
 #include "pipeline.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,10 +28,39 @@ namespace blockwise_cli
 class MapStatistics
 {
 public:
+  /** Bins of the histogram the values fall back to past the exact limit. */
+  static constexpr size_t kBins = 200000;
+
   MapStatistics(double lo, double hi, double threshold, uint64_t exact_limit);
 
   void
-  Add(double value);
+  Add(double value)
+  {
+    ++m_Blocks;
+    if (!std::isfinite(value))
+      return;
+    ++m_Finite;
+    m_Below += value < m_Threshold;
+    m_Min = std::min(m_Min, value);
+    m_Max = std::max(m_Max, value);
+    if (m_Histogram.empty())
+    {
+      m_Values.push_back(static_cast<float>(value));
+      if (m_Values.size() > m_ExactLimit)
+        ToHistogram();
+      return;
+    }
+    ++m_Histogram[Bin(value)];
+  }
+
+  /** Add() of the @n values at @row, in order. */
+  template <typename T>
+  void
+  AddRow(const T * row, size_t n)
+  {
+    for (size_t i = 0; i < n; ++i)
+      Add(static_cast<double>(row[i]));
+  }
 
   /** Fills the numbers of @summary (blocks, finite, below, median, p05, min, max). */
   void
@@ -37,6 +69,12 @@ public:
 private:
   double                Quantile(double q);
   void                  ToHistogram();
+  size_t
+  Bin(double value) const
+  {
+    const double t = (value - m_Lo) / (m_Hi - m_Lo) * static_cast<double>(kBins);
+    return t <= 0 ? 0 : t >= static_cast<double>(kBins) ? kBins - 1 : static_cast<size_t>(t);
+  }
 
   double                m_Lo, m_Hi, m_Threshold;
   uint64_t              m_ExactLimit;
