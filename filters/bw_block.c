@@ -537,6 +537,7 @@ bw_status bw_block_stats(const bw_view *a, const bw_view *b,
    * narrow call small, so that it comes from the allocator's free lists
    * rather than from new pages each call */
   g.cw = p16 || g.n[2] >= CHUNK ? CHUNK : (g.n[2] + 7) / 8 * 8;
+  g.f32_cols = dt == BW_F32 ? bw_f32_cols_select() : NULL;
   const size_t col_bytes = 7 * COL_BYTES(&g), tmp_bytes = 8 * (size_t)g.cw * 8;
   const size_t fixed = col_bytes + tmp_bytes;
   const size_t accsz = is_flt || narrow ? 8 : 16;

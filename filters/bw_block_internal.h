@@ -28,6 +28,18 @@ typedef struct needs {
   int ab;         /* cross products */
 } needs;
 
+/* The five column sums of @w columns of float32 pairs down @nrows rows
+ * (rows at ra[r] and rb[r]), less the per-column shifts kx and ky, as the
+ * kernel's pair_cols computes them (bw_block_f32.c). */
+typedef void (*bw_f32_cols_fn)(const float *const *ra, const float *const *rb,
+                               ptrdiff_t nrows, ptrdiff_t w, const double *kx,
+                               const double *ky, double *c1a, double *c2a, double *c1b,
+                               double *c2b, double *cab);
+
+/* An implementation in intrinsics bw_simd() allows, or NULL for the
+ * kernel's own loop; all give the same bits. */
+bw_f32_cols_fn bw_f32_cols_select(void);
+
 /* Geometry of one call, everything 3-D (a 2-D call has nz = bz = 1). */
 typedef struct geom {
   ptrdiff_t n[3];   /* input extents z, y, x */
@@ -37,6 +49,7 @@ typedef struct geom {
   const char *base[2];
   ptrdiff_t cw; /* elements per column and scratch array: CHUNK, or fewer
                    (a multiple of 8) when no chunk can be as wide */
+  bw_f32_cols_fn f32_cols; /* float32 pairs: bw_f32_cols_select() */
 } geom;
 
 /* The accumulators of one slab, one array per sum (ox blocks each), so that

@@ -248,9 +248,11 @@ typedef BK_T BK_F(v4t) __attribute__((vector_size(4 * sizeof(BK_T))));
 /* 8 elements at @p, as doubles, less the shifts @k */
 static inline __attribute__((always_inline)) void BK_F(ld8)(bk_v8d *out, const BK_T *p,
                                                             const bk_v8d *k) {
-  BK_F(v8t) v;
-  memcpy(&v, p, sizeof v);
-  *out = __builtin_convertvector(v, bk_v8d) - *k;
+  BK_F(v4t) lo, hi;
+  memcpy(&lo, p, sizeof lo);
+  memcpy(&hi, p + 4, sizeof hi);
+  const bk_v4d l = __builtin_convertvector(lo, bk_v4d), h = __builtin_convertvector(hi, bk_v4d);
+  *out = __builtin_shufflevector(l, h, 0, 1, 2, 3, 4, 5, 6, 7) - *k;
 }
 
 /* 4 elements at @p, as doubles, less the shifts @k */
@@ -467,7 +469,12 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
           rb[q] = (const BK_T *)(const void *)row_ptr(g, 1, &cur, x0);
           row_step(&cur);
         }
-        BK_F(pair_cols)(ra, rb, nrows, w, ck[0], ck[1], c1[0], c2[0], c1[1], c2[1], cab);
+#if BK_F32_COLS
+        if (g->f32_cols)
+          g->f32_cols(ra, rb, nrows, w, ck[0], ck[1], c1[0], c2[0], c1[1], c2[1], cab);
+        else
+#endif
+          BK_F(pair_cols)(ra, rb, nrows, w, ck[0], ck[1], c1[0], c2[0], c1[1], c2[1], cab);
         r = nrows;
         goto fold;
       }
@@ -598,3 +605,4 @@ static void BK_F(minmax)(const slab_acc *sa, const needs *nd, ptrdiff_t ox,
 #undef BK_ROWS
 #undef BK_KIND
 #undef BK_HAVE_COLS
+#undef BK_F32_COLS

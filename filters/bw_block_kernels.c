@@ -89,6 +89,7 @@
 #define BK_OFF 0
 #define BK_ACC double
 #define BK_KIND BK_FLOAT
+#define BK_F32_COLS 1 /* g->f32_cols, when set, sums the columns */
 #include "bw_block_kernel.h"
 
 #define BK_NAME k_f64

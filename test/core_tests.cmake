@@ -29,7 +29,7 @@ endforeach()
 # give the same bits.  (An AVX2 run on a CPU without AVX2 tests the portable
 # loops again.)
 foreach(simd portable avx2)
-  foreach(t reference subregion pair16 shift_known shift_brute_force shift_subregion
+  foreach(t reference subregion one_pass pair16 shift_known shift_brute_force shift_subregion
             shift_pruning channel_luminance_all)
     add_test(NAME core.${t}_${simd} COMMAND blockwise_core_tests ${t})
     set_tests_properties(core.${t}_${simd} PROPERTIES ENVIRONMENT BLOCKWISE_SIMD=${simd})
