@@ -26,7 +26,10 @@
 #define BW_F32_TAIL()                                                          \
   do {                                                                         \
     for (; i + 4 <= w; i += 4) {                                               \
-      const __m256d ka = _mm256_loadu_pd(kx + i), kb = _mm256_loadu_pd(ky + i); \
+      const __m256d ka = _mm256_setr_pd(kx[i / bx], kx[(i + 1) / bx],          \
+                                        kx[(i + 2) / bx], kx[(i + 3) / bx]);     \
+      const __m256d kb = _mm256_setr_pd(ky[i / bx], ky[(i + 1) / bx],          \
+                                        ky[(i + 2) / bx], ky[(i + 3) / bx]);     \
       __m256d s1a = _mm256_setzero_pd(), s2a = s1a, s1b = s1a, s2b = s1a,      \
               sab = s1a;                                                       \
       ptrdiff_t r = 0;                                                         \
@@ -58,10 +61,11 @@
     }                                                                          \
     for (; i < w; i++) {                                                       \
       double s1x = 0, s2x = 0, s1y = 0, s2y = 0, sxy = 0;                      \
+      const double kxi = kx[i / bx], kyi = ky[i / bx];                         \
       ptrdiff_t r = 0;                                                         \
       for (; r + 1 < nrows; r += 2) {                                          \
-        const double u0 = (double)ra[r][i] - kx[i], u1 = (double)ra[r + 1][i] - kx[i]; \
-        const double v0 = (double)rb[r][i] - ky[i], v1 = (double)rb[r + 1][i] - ky[i]; \
+        const double u0 = (double)ra[r][i] - kxi, u1 = (double)ra[r + 1][i] - kxi; \
+        const double v0 = (double)rb[r][i] - kyi, v1 = (double)rb[r + 1][i] - kyi; \
         s1x += u0 + u1;                                                        \
         s1y += v0 + v1;                                                        \
         s2x += u0 * u0 + u1 * u1;                                              \
@@ -69,7 +73,7 @@
         sxy += u0 * v0 + u1 * v1;                                              \
       }                                                                        \
       if (r < nrows) {                                                         \
-        const double u0 = (double)ra[r][i] - kx[i], v0 = (double)rb[r][i] - ky[i]; \
+        const double u0 = (double)ra[r][i] - kxi, v0 = (double)rb[r][i] - kyi;   \
         s1x += u0;                                                             \
         s1y += v0;                                                             \
         s2x += u0 * u0;                                                        \
@@ -82,12 +86,18 @@
 
 __attribute__((target("avx512f"))) static void
 cols_avx512(const float *const *ra, const float *const *rb, ptrdiff_t nrows, ptrdiff_t w,
-            const double *restrict kx, const double *restrict ky, double *restrict c1a,
-            double *restrict c2a, double *restrict c1b, double *restrict c2b,
-            double *restrict cab) {
+            const double *restrict kx, const double *restrict ky, ptrdiff_t bx,
+            double *restrict c1a, double *restrict c2a, double *restrict c1b,
+            double *restrict c2b, double *restrict cab) {
   ptrdiff_t i = 0;
   for (; i + 8 <= w; i += 8) {
-    const __m512d ka = _mm512_loadu_pd(kx + i), kb = _mm512_loadu_pd(ky + i);
+    /* the 8 columns' shifts: those of block j, then of block j + 1 from
+     * the lane where it starts (blocks are at least 8 wide) */
+    const ptrdiff_t j = i / bx, left = (j + 1) * bx - i;
+    const __mmask8 in_j = left >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << left) - 1);
+    const ptrdiff_t next = left >= 8 ? j : j + 1;
+    const __m512d ka = _mm512_mask_blend_pd(in_j, _mm512_set1_pd(kx[next]), _mm512_set1_pd(kx[j]));
+    const __m512d kb = _mm512_mask_blend_pd(in_j, _mm512_set1_pd(ky[next]), _mm512_set1_pd(ky[j]));
     __m512d s1a = _mm512_setzero_pd(), s2a = s1a, s1b = s1a, s2b = s1a, sab = s1a;
     ptrdiff_t r = 0;
     for (; r + 1 < nrows; r += 2) {

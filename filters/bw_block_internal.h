@@ -29,12 +29,13 @@ typedef struct needs {
 } needs;
 
 /* The five column sums of @w columns of float32 pairs down @nrows rows
- * (rows at ra[r] and rb[r]), less the per-column shifts kx and ky, as the
- * kernel's pair_cols computes them (bw_block_f32.c). */
+ * (rows at ra[r] and rb[r]), as the kernel's pair_cols computes them
+ * (bw_block_f32.c), less the shift of each column's block: column i is in
+ * block i / bx (bx >= 8), whose shifts are kx[] and ky[]. */
 typedef void (*bw_f32_cols_fn)(const float *const *ra, const float *const *rb,
                                ptrdiff_t nrows, ptrdiff_t w, const double *kx,
-                               const double *ky, double *c1a, double *c2a, double *c1b,
-                               double *c2b, double *cab);
+                               const double *ky, ptrdiff_t bx, double *c1a, double *c2a,
+                               double *c1b, double *c2b, double *cab);
 
 /* An implementation in intrinsics bw_simd() allows, or NULL for the
  * kernel's own loop; all give the same bits. */

@@ -78,6 +78,9 @@
 #error "BK_KIND must be BK_SMALL, BK_INT32 or BK_FLOAT"
 #endif
 
+#ifndef BK_F32_COLS
+#define BK_F32_COLS 0
+#endif
 #define BK_CAT2(a, b) a##_##b
 #define BK_CAT(a, b) BK_CAT2(a, b)
 #define BK_F(name) BK_CAT(BK_NAME, name)
@@ -434,7 +437,12 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
     const ptrdiff_t w = x1 - x0;
     /* per column: its block's shift (floats) and min/max so far (when
      * asked for) */
-    if (BK_FLT || mm) {
+    const int cols = BK_HAVE_COLS && nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2) && !mm &&
+                     nrows <= BK_COL_ROWS && g->st[0][2] == (ptrdiff_t)sizeof(BK_T) &&
+                     g->st[1][2] == (ptrdiff_t)sizeof(BK_T);
+    /* bw_f32_cols_fn takes the blocks' shifts, not the columns' */
+    const int block_shifts = BK_F32_COLS && cols && g->f32_cols && bx >= 8;
+    if ((BK_FLT && !block_shifts) || mm) {
       for (ptrdiff_t xs = x0, j = jc; xs < x1; j++) {
         ptrdiff_t xe = (j + 1) * bx < x1 ? (j + 1) * bx : x1;
         for (int s = 0; s < 1 + two_in; s++) {
@@ -455,9 +463,6 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
         xs = xe;
       }
     }
-    const int cols = BK_HAVE_COLS && nd->ab && (nd->in[0] & NEED_S2) && (nd->in[1] & NEED_S2) && !mm &&
-                     nrows <= BK_COL_ROWS && g->st[0][2] == (ptrdiff_t)sizeof(BK_T) &&
-                     g->st[1][2] == (ptrdiff_t)sizeof(BK_T);
     if (!cols) BW_ZERO_COLUMNS();
     row_cursor cur = start;
     for (ptrdiff_t r = 0, in_group = 0; r < nrows;) {
@@ -470,8 +475,10 @@ BW_CLONES static void BK_F(slab)(const geom *g, const needs *nd, ptrdiff_t oz,
           row_step(&cur);
         }
 #if BK_F32_COLS
-        if (g->f32_cols)
-          g->f32_cols(ra, rb, nrows, w, ck[0], ck[1], c1[0], c2[0], c1[1], c2[1], cab);
+        if (block_shifts)
+          /* the chunk is whole blocks from jc, or inside block jc */
+          g->f32_cols(ra, rb, nrows, w, sa->k[0] + jc, sa->k[1] + jc, bx <= CHUNK ? bx : w,
+                      c1[0], c2[0], c1[1], c2[1], cab);
         else
 #endif
           BK_F(pair_cols)(ra, rb, nrows, w, ck[0], ck[1], c1[0], c2[0], c1[1], c2[1], cab);

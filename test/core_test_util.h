@@ -23,6 +23,7 @@ void test_pair16_path(void);
 void test_subregion_bit_identical(void);
 void test_strided_views(void);
 void test_one_pass_equals_separate(void);
+void test_corr_alone(void);
 void test_region_map_values(void);
 void test_output_region(void);
 /* test_core_errors.c: bad input, parameter checks, names */

@@ -13,7 +13,7 @@ target_link_libraries(blockwise_core_tests PRIVATE bw_test_harness)
 
 set(BLOCKWISE_CORE_TESTS
   reference integer_sums_exact float_offset constant_blocks nan_propagation
-  subregion strided_views one_pass errors region_map pair16
+  subregion strided_views one_pass corr_alone errors region_map pair16
   params_check stat_names output_region
   channel_reference channel_u8_bits channel_luminance_all channel_regions channel_names_errors
   local_reference local_large local_corr_adversarial local_float_offset
@@ -29,7 +29,7 @@ endforeach()
 # give the same bits.  (An AVX2 run on a CPU without AVX2 tests the portable
 # loops again.)
 foreach(simd portable avx2)
-  foreach(t reference subregion one_pass pair16 shift_known shift_brute_force shift_subregion
+  foreach(t reference subregion one_pass corr_alone pair16 shift_known shift_brute_force shift_subregion
             shift_pruning channel_luminance_all)
     add_test(NAME core.${t}_${simd} COMMAND blockwise_core_tests ${t})
     set_tests_properties(core.${t}_${simd} PROPERTIES ENVIRONMENT BLOCKWISE_SIMD=${simd})

@@ -19,6 +19,7 @@ static const bw_test tests[] = {
     {"subregion", test_subregion_bit_identical},
     {"strided_views", test_strided_views},
     {"one_pass", test_one_pass_equals_separate},
+    {"corr_alone", test_corr_alone},
     {"errors", test_errors_leave_output_untouched},
     {"region_map", test_region_map_values},
     {"pair16", test_pair16_path},
