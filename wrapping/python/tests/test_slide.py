@@ -325,9 +325,15 @@ class SlideErrors(Slides, unittest.TestCase):
              ValueError, f"open: {corrupt}: "),
         ]
         check_raises(self, cases)
-        # A failed read leaves no broken handle behind.
+        # A failed read leaves no broken handle behind.  (Another thread of
+        # the last compute may have opened the slide afresh after the
+        # failure dropped its handle, and still be reading: a handle may be
+        # there, but not one that holds OpenSlide's error, after which
+        # every call on it fails.)
         from blockwise import _slide
-        self.assertFalse([k for k in _slide._handles.slides if k[0] == corrupt])
+        for k, s in list(_slide._handles.slides.items()):
+            if k[0] == corrupt:
+                self.assertGreater(s.level_count, 0)
 
     def test_without_openslide(self):
         code = ("import sys; sys.modules['openslide'] = None; import blockwise; "
