@@ -10,12 +10,15 @@
 
 #include <openslide/openslide.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace itk
@@ -24,6 +27,68 @@ namespace itk
 namespace
 {
 
+/* OpenSlide's functions, resolved the first time a slide is opened, from
+ * BLOCKWISE_OPENSLIDE_SONAME (the library built against) or the file the
+ * environment variable BLOCKWISE_OPENSLIDE names.  A program that reads no
+ * vendor slide then never loads OpenSlide and the 45 libraries it brings
+ * (GLib, cairo, gdk-pixbuf, libxml2, SQLite, OpenJPEG...), which took most
+ * of the 16 ms the command spent starting. */
+struct OpenSlideApi
+{
+  decltype(&openslide_detect_vendor)      detect_vendor = nullptr;
+  decltype(&openslide_open)               open = nullptr;
+  decltype(&openslide_close)              close = nullptr;
+  decltype(&openslide_get_error)          get_error = nullptr;
+  decltype(&openslide_get_level_count)    get_level_count = nullptr;
+  decltype(&openslide_get_level_dimensions) get_level_dimensions = nullptr;
+  decltype(&openslide_get_level_downsample) get_level_downsample = nullptr;
+  decltype(&openslide_get_property_value) get_property_value = nullptr;
+  decltype(&openslide_read_region)        read_region = nullptr;
+  std::string                             library; // what was loaded, or tried
+  std::string                             error;   // why it cannot be used; "" if it can
+};
+
+template <typename F>
+void
+resolve(void * handle, const char * name, F & fn, OpenSlideApi & api)
+{
+  void * p = dlsym(handle, name);
+  if (p == nullptr && api.error.empty())
+  {
+    api.error = std::string(name) + " is not in it";
+  }
+  static_assert(sizeof fn == sizeof p, "a function pointer as wide as an object pointer");
+  std::memcpy(&fn, &p, sizeof fn);
+}
+
+const OpenSlideApi &
+openSlideApi()
+{
+  static const OpenSlideApi api = [] {
+    OpenSlideApi a;
+    const char * path = std::getenv("BLOCKWISE_OPENSLIDE");
+    a.library = path != nullptr && *path != 0 ? path : BLOCKWISE_OPENSLIDE_SONAME;
+    void * h = dlopen(a.library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr)
+    {
+      const char * e = dlerror();
+      a.error = e != nullptr ? e : "it cannot be loaded";
+      return a;
+    }
+    resolve(h, "openslide_detect_vendor", a.detect_vendor, a);
+    resolve(h, "openslide_open", a.open, a);
+    resolve(h, "openslide_close", a.close, a);
+    resolve(h, "openslide_get_error", a.get_error, a);
+    resolve(h, "openslide_get_level_count", a.get_level_count, a);
+    resolve(h, "openslide_get_level_dimensions", a.get_level_dimensions, a);
+    resolve(h, "openslide_get_level_downsample", a.get_level_downsample, a);
+    resolve(h, "openslide_get_property_value", a.get_property_value, a);
+    resolve(h, "openslide_read_region", a.read_region, a);
+    return a; // the library stays loaded for the program's life
+  }();
+  return api;
+}
+
 /* Pixels per band of a read: 16 MiB of OpenSlide's ARGB at most. */
 constexpr int64_t kBandPixels = int64_t(1) << 22;
 
@@ -31,7 +96,7 @@ constexpr int64_t kBandPixels = int64_t(1) << 22;
 double
 positiveProperty(openslide_t * slide, const char * name)
 {
-  const char * text = openslide_get_property_value(slide, name);
+  const char * text = openSlideApi().get_property_value(slide, name);
   if (text == nullptr)
   {
     return 0;
@@ -94,7 +159,7 @@ BlockwiseOpenSlideImageIO::CloseSlide()
 {
   if (m_Slide != nullptr)
   {
-    openslide_close(m_Slide);
+    openSlideApi().close(m_Slide);
     m_Slide = nullptr;
   }
   m_SlideFileName.clear();
@@ -108,19 +173,26 @@ BlockwiseOpenSlideImageIO::OpenSlide()
     return;
   }
   this->CloseSlide();
-  if (openslide_detect_vendor(m_FileName.c_str()) == nullptr)
+  const OpenSlideApi & os = openSlideApi();
+  if (!os.error.empty())
+  {
+    itkExceptionMacro(<< "Cannot read " << m_FileName << ": whole-slide files are read with OpenSlide, and "
+                      << os.library << " cannot be used: " << os.error
+                      << " (install Debian's libopenslide0, or name the library in BLOCKWISE_OPENSLIDE)");
+  }
+  if (os.detect_vendor(m_FileName.c_str()) == nullptr)
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": not a slide OpenSlide recognises (or the file is missing)");
   }
-  openslide_t * slide = openslide_open(m_FileName.c_str());
+  openslide_t * slide = openSlideApi().open(m_FileName.c_str());
   if (slide == nullptr)
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": OpenSlide cannot open it");
   }
-  if (const char * e = openslide_get_error(slide))
+  if (const char * e = openSlideApi().get_error(slide))
   {
     const std::string message = e;
-    openslide_close(slide);
+    openSlideApi().close(slide);
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << message);
   }
   m_Slide = slide;
@@ -132,7 +204,7 @@ BlockwiseOpenSlideImageIO::ReadImageInformation()
 {
   this->CloseSlide(); // the file as it is now
   this->OpenSlide();
-  const int32_t levels = openslide_get_level_count(m_Slide);
+  const int32_t levels = openSlideApi().get_level_count(m_Slide);
   if (levels < 1)
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": OpenSlide finds no level in it");
@@ -145,15 +217,15 @@ BlockwiseOpenSlideImageIO::ReadImageInformation()
   }
   const auto level = static_cast<int32_t>(m_Level);
   int64_t    w = 0, h = 0;
-  openslide_get_level_dimensions(m_Slide, level, &w, &h);
-  m_Downsample = openslide_get_level_downsample(m_Slide, level);
+  openSlideApi().get_level_dimensions(m_Slide, level, &w, &h);
+  m_Downsample = openSlideApi().get_level_downsample(m_Slide, level);
   if (w <= 0 || h <= 0 || !(m_Downsample > 0))
   {
-    const char * e = openslide_get_error(m_Slide);
+    const char * e = openSlideApi().get_error(m_Slide);
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": level " << m_Level << " has no size"
                       << (e ? std::string(": ") + e : std::string()));
   }
-  const char * vendor = openslide_get_property_value(m_Slide, OPENSLIDE_PROPERTY_NAME_VENDOR);
+  const char * vendor = openSlideApi().get_property_value(m_Slide, OPENSLIDE_PROPERTY_NAME_VENDOR);
   m_Vendor = vendor ? vendor : "";
 
   // Micrometres per level-0 pixel, in millimetres per pixel of this level.
@@ -176,7 +248,7 @@ BlockwiseOpenSlideImageIO::ReadImageInformation()
 
   // The colour of what the scanner did not image: "RRGGBB" in hex.
   m_Background[0] = m_Background[1] = m_Background[2] = 255;
-  const char * bg = openslide_get_property_value(m_Slide, OPENSLIDE_PROPERTY_NAME_BACKGROUND_COLOR);
+  const char * bg = openSlideApi().get_property_value(m_Slide, OPENSLIDE_PROPERTY_NAME_BACKGROUND_COLOR);
   if (bg != nullptr && std::strlen(bg) == 6)
   {
     char *     end = nullptr;
@@ -199,10 +271,10 @@ BlockwiseOpenSlideImageIO::GetLevelInformation(unsigned int level, SizeValueType
                       << " levels read)");
   }
   int64_t w = 0, h = 0;
-  openslide_get_level_dimensions(m_Slide, static_cast<int32_t>(level), &w, &h);
+  openSlideApi().get_level_dimensions(m_Slide, static_cast<int32_t>(level), &w, &h);
   size[0] = static_cast<SizeValueType>(std::max<int64_t>(w, 0));
   size[1] = static_cast<SizeValueType>(std::max<int64_t>(h, 0));
-  downsample = openslide_get_level_downsample(m_Slide, static_cast<int32_t>(level));
+  downsample = openSlideApi().get_level_downsample(m_Slide, static_cast<int32_t>(level));
 }
 
 ImageIORegion
@@ -273,9 +345,9 @@ BlockwiseOpenSlideImageIO::Read(void * buffer)
     const int64_t         xs = ExactStart(x, ds), ys = ExactStart(y + r0, ds);
     const int64_t         rw = w + (x - xs), rh = n + (y + r0 - ys);
     std::vector<uint32_t> argb(static_cast<size_t>(rw * rh));
-    openslide_read_region(m_Slide, argb.data(), std::llround(static_cast<double>(xs) * ds),
+    openSlideApi().read_region(m_Slide, argb.data(), std::llround(static_cast<double>(xs) * ds),
                           std::llround(static_cast<double>(ys) * ds), level, rw, rh);
-    if (openslide_get_error(m_Slide) != nullptr)
+    if (openSlideApi().get_error(m_Slide) != nullptr)
     {
       failed = true;
       return;
@@ -300,7 +372,7 @@ BlockwiseOpenSlideImageIO::Read(void * buffer)
   }
   if (failed)
   {
-    const char * e = openslide_get_error(m_Slide);
+    const char * e = openSlideApi().get_error(m_Slide);
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << (e ? e : "OpenSlide failed"));
   }
 }

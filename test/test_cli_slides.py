@@ -13,7 +13,7 @@ import tifffile
 from PIL import Image
 from skimage.color import rgb2gray, rgb2hed
 
-from cli_common import core, expect_failure, main, run, write_pipeline
+from cli_common import BLOCKWISE, core, expect_failure, main, run, write_pipeline
 from pairs import pair
 
 
@@ -256,6 +256,20 @@ def test_openslide(tmp):
                        words, tmp)
     expect_failure(["stats", svs, "-o", os.path.join(tmp, "x.tif"), "--stat", "mean", "--level", "9"], 1,
                    f"level 9 does not exist: the slide has levels 0 to {len(dims) - 1}", tmp)
+    # OpenSlide is loaded for vendor slides only (the loader's own log,
+    # LD_DEBUG=files, names every library it opens, dlopen's included), and
+    # from the file BLOCKWISE_OPENSLIDE names when that is set.
+    def opened(path, **env):
+        p = subprocess.run([BLOCKWISE, "info", path], capture_output=True, text=True,
+                           env=dict(os.environ, **env))
+        return p
+    assert "libopenslide" not in opened(files["generic.tif"], LD_DEBUG="files").stderr
+    assert "libopenslide" in opened(svs, LD_DEBUG="files").stderr
+    p = opened(svs, BLOCKWISE_OPENSLIDE=os.path.join(tmp, "none.so"))
+    lines = p.stderr.strip().split("\n")
+    assert p.returncode == 1 and len(lines) == 1, p.stderr
+    assert "none.so cannot be used" in lines[0] and "libopenslide0" in lines[0], lines[0]
+    assert p.stdout == "", p.stdout
 
 
 def test_channels(tmp):
