@@ -266,82 +266,56 @@ static inline __attribute__((always_inline)) void BK_F(ld4)(bk_v4d *out, const B
   *out = __builtin_convertvector(v, bk_v4d) - *k;
 }
 
+#ifndef BK_COLS_STEP
+/* Columns @N at a time as vectors @VT of doubles, loaded by @LD (i, w, the
+ * rows and the sums as in BK_F(pair_cols)). */
+#define BK_COLS_STEP(VT, LD, N)                                                \
+  for (; i + (N) <= w; i += (N)) {                                             \
+    VT ka, kb;                                                                 \
+    memcpy(&ka, kx + i, sizeof ka);                                            \
+    memcpy(&kb, ky + i, sizeof kb);                                            \
+    VT s1a = {0}, s2a = {0}, s1b = {0}, s2b = {0}, sab = {0};                  \
+    ptrdiff_t r = 0;                                                           \
+    for (; r + 1 < nrows; r += 2) {                                            \
+      VT u0, u1, v0, v1;                                                       \
+      LD(&u0, ra[r] + i, &ka);                                                 \
+      LD(&u1, ra[r + 1] + i, &ka);                                             \
+      LD(&v0, rb[r] + i, &kb);                                                 \
+      LD(&v1, rb[r + 1] + i, &kb);                                             \
+      s1a += u0 + u1;                                                          \
+      s1b += v0 + v1;                                                          \
+      s2a += u0 * u0 + u1 * u1;                                                \
+      s2b += v0 * v0 + v1 * v1;                                                \
+      sab += u0 * v0 + u1 * v1;                                                \
+    }                                                                          \
+    if (r < nrows) {                                                           \
+      VT u0, v0;                                                               \
+      LD(&u0, ra[r] + i, &ka);                                                 \
+      LD(&v0, rb[r] + i, &kb);                                                 \
+      s1a += u0;                                                               \
+      s1b += v0;                                                               \
+      s2a += u0 * u0;                                                          \
+      s2b += v0 * v0;                                                          \
+      sab += u0 * v0;                                                          \
+    }                                                                          \
+    memcpy(c1a + i, &s1a, sizeof s1a);                                         \
+    memcpy(c2a + i, &s2a, sizeof s2a);                                         \
+    memcpy(c1b + i, &s1b, sizeof s1b);                                         \
+    memcpy(c2b + i, &s2b, sizeof s2b);                                         \
+    memcpy(cab + i, &sab, sizeof sab);                                         \
+  }
+#endif
+
 static inline __attribute__((always_inline)) void
 BK_F(pair_cols)(const BK_T *const *ra, const BK_T *const *rb, ptrdiff_t nrows, ptrdiff_t w,
                 const double *restrict kx, const double *restrict ky, double *restrict c1a,
                 double *restrict c2a, double *restrict c1b, double *restrict c2b,
                 double *restrict cab) {
   ptrdiff_t i = 0;
-  for (; i + 8 <= w; i += 8) {
-    bk_v8d ka, kb;
-    memcpy(&ka, kx + i, sizeof ka);
-    memcpy(&kb, ky + i, sizeof kb);
-    bk_v8d s1a = {0}, s2a = {0}, s1b = {0}, s2b = {0}, sab = {0};
-    ptrdiff_t r = 0;
-    for (; r + 1 < nrows; r += 2) {
-      bk_v8d u0, u1, v0, v1;
-      BK_F(ld8)(&u0, ra[r] + i, &ka);
-      BK_F(ld8)(&u1, ra[r + 1] + i, &ka);
-      BK_F(ld8)(&v0, rb[r] + i, &kb);
-      BK_F(ld8)(&v1, rb[r + 1] + i, &kb);
-      s1a += u0 + u1;
-      s1b += v0 + v1;
-      s2a += u0 * u0 + u1 * u1;
-      s2b += v0 * v0 + v1 * v1;
-      sab += u0 * v0 + u1 * v1;
-    }
-    if (r < nrows) {
-      bk_v8d u0, v0;
-      BK_F(ld8)(&u0, ra[r] + i, &ka);
-      BK_F(ld8)(&v0, rb[r] + i, &kb);
-      s1a += u0;
-      s1b += v0;
-      s2a += u0 * u0;
-      s2b += v0 * v0;
-      sab += u0 * v0;
-    }
-    memcpy(c1a + i, &s1a, sizeof s1a);
-    memcpy(c2a + i, &s2a, sizeof s2a);
-    memcpy(c1b + i, &s1b, sizeof s1b);
-    memcpy(c2b + i, &s2b, sizeof s2b);
-    memcpy(cab + i, &sab, sizeof sab);
-  }
+  BK_COLS_STEP(bk_v8d, BK_F(ld8), 8)
   /* 4 more columns as one vector of 4 (the cells of a tiled slide are
    * rarely a multiple of 8 wide) */
-  for (; i + 4 <= w; i += 4) {
-    bk_v4d ka, kb;
-    memcpy(&ka, kx + i, sizeof ka);
-    memcpy(&kb, ky + i, sizeof kb);
-    bk_v4d s1a = {0}, s2a = {0}, s1b = {0}, s2b = {0}, sab = {0};
-    ptrdiff_t r = 0;
-    for (; r + 1 < nrows; r += 2) {
-      bk_v4d u0, u1, v0, v1;
-      BK_F(ld4)(&u0, ra[r] + i, &ka);
-      BK_F(ld4)(&u1, ra[r + 1] + i, &ka);
-      BK_F(ld4)(&v0, rb[r] + i, &kb);
-      BK_F(ld4)(&v1, rb[r + 1] + i, &kb);
-      s1a += u0 + u1;
-      s1b += v0 + v1;
-      s2a += u0 * u0 + u1 * u1;
-      s2b += v0 * v0 + v1 * v1;
-      sab += u0 * v0 + u1 * v1;
-    }
-    if (r < nrows) {
-      bk_v4d u0, v0;
-      BK_F(ld4)(&u0, ra[r] + i, &ka);
-      BK_F(ld4)(&v0, rb[r] + i, &kb);
-      s1a += u0;
-      s1b += v0;
-      s2a += u0 * u0;
-      s2b += v0 * v0;
-      sab += u0 * v0;
-    }
-    memcpy(c1a + i, &s1a, sizeof s1a);
-    memcpy(c2a + i, &s2a, sizeof s2a);
-    memcpy(c1b + i, &s1b, sizeof s1b);
-    memcpy(c2b + i, &s2b, sizeof s2b);
-    memcpy(cab + i, &sab, sizeof sab);
-  }
+  BK_COLS_STEP(bk_v4d, BK_F(ld4), 4)
   for (; i < w; i++) {
     double s1x = 0, s2x = 0, s1y = 0, s2y = 0, sxy = 0;
     ptrdiff_t r = 0;
