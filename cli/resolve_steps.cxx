@@ -94,7 +94,7 @@ ResolveLocalStep(const Step & s, const NodeInfo & in, bool pair, ResolvedStep & 
   bw_stat      stat = pair ? BW_STAT_CORR : BW_STAT_MEAN;
   if (!s.statistic.empty() &&
       (bw_stat_from_name(s.statistic.c_str(), &stat, nullptr) != BW_OK || bw_stat_is_pair(stat) != (pair ? 1 : 0) ||
-       stat == BW_STAT_MIN || stat == BW_STAT_MAX))
+       !bw_local_stat_supported(stat)))
     StepUsage(s, "unknown local statistic '" + s.statistic + "' for " + (pair ? "two images" : "one image") + " (" +
                    known + ")");
   r.stat = stat;

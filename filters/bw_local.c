@@ -25,6 +25,10 @@ void bw_local_params_init(bw_local_params *params, int ndim,
   params->fill = NAN;
 }
 
+int bw_local_stat_supported(bw_stat stat) {
+  return bw_stat_is_pair(stat) >= 0 && stat != BW_STAT_MIN && stat != BW_STAT_MAX;
+}
+
 bw_status bw_local_params_check(const bw_local_params *p, bw_error *err) {
   if (!p) return bw_fail(err, BW_ERR_NULL, "local: params is NULL");
   if (p->ndim != 2 && p->ndim != 3)
@@ -245,7 +249,7 @@ static bw_status check_outputs(const bw_local_output *outputs, size_t n, int nd,
       return bw_fail(err, BW_ERR_PARAM, "local: output %zu: unknown statistic %d", i,
                      (int)st);
     const char *nm = bw_stat_name(st);
-    if (st == BW_STAT_MIN || st == BW_STAT_MAX)
+    if (!bw_local_stat_supported(st))
       return bw_fail(err, BW_ERR_PARAM,
                      "local: output %zu: %s is not a local statistic (count, sum, "
                      "mean, var, std, cov, corr)",

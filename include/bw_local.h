@@ -58,6 +58,15 @@ BW_API void bw_local_params_init(bw_local_params *params, int ndim,
                                  const ptrdiff_t *radius);
 
 /**
+ * bw_local_stat_supported:
+ * 1 when bw_local_stats() computes @stat over a window (count, sum, mean,
+ * var, std, cov, corr), 0 for the statistics it refuses (min and max, which
+ * have no running sums) and for values that are no statistic.  Layers that
+ * check a request before computing ask this rather than keep a list.
+ */
+BW_API int bw_local_stat_supported(bw_stat stat);
+
+/**
  * bw_local_params_check:
  * Checks *@params as bw_local_stats() does before it reads a pixel: ndim 2
  * or 3 (BW_ERR_NDIM), every radius within [0, BW_LOCAL_MAX_RADIUS], every

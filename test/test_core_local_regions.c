@@ -228,6 +228,20 @@ void test_local_errors(void) {
   }
   CHECK(bw_local_params_check(&good, NULL) == BW_OK, "defaults rejected");
 
+  /* bw_local_stat_supported says what bw_local_stats does with each
+   * statistic of the core's table, and no for values outside it */
+  for (int code = -2; code < 40; code++) {
+    bw_local_output one = o;
+    one.stat = (bw_stat)code;
+    const bw_status st = bw_local_stats(&va, &vb, NULL, NULL, &good, &one, 1, NULL, NULL);
+    CHECK(bw_local_stat_supported((bw_stat)code) == (st == BW_OK),
+          "statistic %d: supported %d, bw_local_stats status %d", code,
+          bw_local_stat_supported((bw_stat)code), st);
+  }
+  CHECK(!bw_local_stat_supported(BW_STAT_MIN) && !bw_local_stat_supported(BW_STAT_MAX) &&
+            bw_local_stat_supported(BW_STAT_CORR) && bw_local_stat_supported(BW_STAT_COUNT),
+        "min, max, corr, count");
+
   /* bad views, outputs and boxes */
   bw_local_output wrong_shape[2] = {o, o}, wrong_type = o, min_stat = o, no_data = o;
   wrong_shape[1].view = bw_view_contiguous(out, BW_F64, 2, small);

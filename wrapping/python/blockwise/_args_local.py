@@ -70,14 +70,13 @@ def local_options(x_ndim, radius, step, ddof, fill, ndim, what):
 
 def local_stat_codes(stats, have_y):
     """(names, codes, single) as blockwise._args.parse_stats, refusing the
-    statistics of the core's table that are not local ones (min and max:
-    bw_local_stats would refuse them only when called, and a dask graph
-    should not be built that can only fail)."""
+    statistics of the core's table that are not local ones (the core's
+    bw_local_stat_supported: bw_local_stats would refuse them only when
+    called, and a dask graph should not be built that can only fail)."""
     names, codes, single = A.parse_stats(stats, have_y)
     for name, code in zip(names, codes):
-        core_name = C.stat_name(code).decode()
-        if core_name in ("min", "max"):
-            local = [s for s in C.STATS if s not in ("min", "max")]
+        if not C.local_stat_supported(code):
+            local = [s for k, s in enumerate(C.STATS) if C.local_stat_supported(k)]
             raise ValueError(f"stat: {name!r} is not a local statistic; local ones: "
                              f"{', '.join(local)}")
     return names, codes, single

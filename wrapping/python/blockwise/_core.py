@@ -269,6 +269,7 @@ channel_plan_make = _declare("bw_channel_plan_make", ctypes.c_int,
 CHANNEL_PLAN_BYTES = 1 << 15
 
 local_params_init = _declare("bw_local_params_init", None, _P(LocalParams), ctypes.c_int, _Sizes)
+local_stat_supported = _declare("bw_local_stat_supported", ctypes.c_int, ctypes.c_int)
 local_params_check = _declare("bw_local_params_check", ctypes.c_int,
                               _P(LocalParams), _P(Error))
 local_output_shape = _declare("bw_local_output_shape", ctypes.c_int,
