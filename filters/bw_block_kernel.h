@@ -251,11 +251,9 @@ typedef BK_T BK_F(v4t) __attribute__((vector_size(4 * sizeof(BK_T))));
 /* 8 elements at @p, as doubles, less the shifts @k */
 static inline __attribute__((always_inline)) void BK_F(ld8)(bk_v8d *out, const BK_T *p,
                                                             const bk_v8d *k) {
-  BK_F(v4t) lo, hi;
-  memcpy(&lo, p, sizeof lo);
-  memcpy(&hi, p + 4, sizeof hi);
-  const bk_v4d l = __builtin_convertvector(lo, bk_v4d), h = __builtin_convertvector(hi, bk_v4d);
-  *out = __builtin_shufflevector(l, h, 0, 1, 2, 3, 4, 5, 6, 7) - *k;
+  BK_F(v8t) v;
+  memcpy(&v, p, sizeof v);
+  *out = __builtin_convertvector(v, bk_v8d) - *k;
 }
 
 /* 4 elements at @p, as doubles, less the shifts @k */

@@ -184,15 +184,15 @@ BlockwiseOpenSlideImageIO::OpenSlide()
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": not a slide OpenSlide recognises (or the file is missing)");
   }
-  openslide_t * slide = openSlideApi().open(m_FileName.c_str());
+  openslide_t * slide = os.open(m_FileName.c_str());
   if (slide == nullptr)
   {
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": OpenSlide cannot open it");
   }
-  if (const char * e = openSlideApi().get_error(slide))
+  if (const char * e = os.get_error(slide))
   {
     const std::string message = e;
-    openSlideApi().close(slide);
+    os.close(slide);
     itkExceptionMacro(<< "Cannot read " << m_FileName << ": " << message);
   }
   m_Slide = slide;
