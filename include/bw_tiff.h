@@ -372,9 +372,17 @@ BW_API void bw_tiff_close(bw_tiff_reader *r);
 /** 1 if this libtiff can write (and read) the compression scheme. */
 BW_API int bw_tiff_compression_available(bw_tiff_compression c);
 
+/** The most samples per pixel bw_tiff_create() writes. */
+#define BW_TIFF_WRITE_MAX_CHANNELS 16
+
 /** Parameters of a new file.  Initialise with bw_tiff_write_params_init(). */
 typedef struct bw_tiff_write_params {
   bw_dtype dtype;
+  int channels;      /**< samples per pixel, 1 (default) to
+                          BW_TIFF_WRITE_MAX_CHANNELS, stored interleaved
+                          as MinIsBlack with unspecified extra samples (a
+                          vector per pixel, as a displacement field);
+                          written with bw_tiff_write_channels() */
   int ndim;          /**< 2, or 3 for one page per Z */
   int64_t shape[3];  /**< C order, as bw_tiff_info */
   double spacing[3]; /**< C order, millimetres; default 1 */
@@ -412,7 +420,8 @@ BW_API bw_status bw_tiff_create(const char *path, const bw_tiff_write_params *p,
  * each one spans whole rows (start and size of the X axis cover the image
  * width) and, in 3-D, lies within one page or covers whole pages; each
  * starts where the previous one ended.  src has the region's extents and
- * the file's dtype, with any strides.
+ * the file's dtype, with any strides.  A file of several channels gives
+ * BW_ERR_PARAM: write it with bw_tiff_write_channels().
  * A region or view that breaks these rules gives an error (BW_ERR_REGION
  * for a region out of place or out of order) and changes nothing: the
  * writer goes on.  A failure to write (disk full, libtiff error) ends the
@@ -420,6 +429,15 @@ BW_API bw_status bw_tiff_create(const char *path, const bw_tiff_write_params *p,
  * bw_tiff_finish() or bw_tiff_abort() still has to free it. */
 BW_API bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region,
                         const bw_view *src, bw_error *err);
+
+/** Writes the next region of a file of @count channels (the writer's
+ * channels) from src[0] .. src[count - 1], one view per channel, each as
+ * bw_tiff_write()'s src: as bw_tiff_read_channels() takes them, so an
+ * interleaved buffer of pixels is @count views one element apart (copied
+ * row by row), a planar one @count views one plane apart.  The same rules
+ * and failures as bw_tiff_write(). */
+BW_API bw_status bw_tiff_write_channels(bw_tiff_writer *w, const bw_region *region, int count,
+                                        const bw_view *src, bw_error *err);
 
 /** 1 once every row of the image has been written. */
 BW_API int bw_tiff_writer_complete(const bw_tiff_writer *w);

@@ -41,7 +41,9 @@ namespace itk
  * truncated file with a TIFF name is claimed, and reading it throws an
  * itk::ExceptionObject that says what is wrong.
  *
- * Writes 2-D and 3-D scalar images of those types, striped (default) or
+ * Writes 2-D and 3-D images of those types, of scalars or of vectors (up
+ * to BW_TIFF_WRITE_MAX_CHANNELS components, stored as samples of a pixel:
+ * itk::Vector, itk::VectorImage, a displacement field), striped (default) or
  * tiled (SetTileSize()); compressed when the writer's UseCompression is on
  * (ImageFileWriter::UseCompressionOn()) with the scheme of
  * SetTIFFCompression() (Deflate by default), or by name with ITK's

@@ -27,7 +27,7 @@ struct bw_tiff_writer {
   bw_tiff_write_params p;
   char *path; /* final name */
   char *tmp;  /* temporary name, while it exists */
-  size_t esize;
+  size_t esize;        /* bytes of a pixel: channels x element */
   uint32_t width, length, pages;
   uint64_t row_bytes;
   uint64_t total_rows; /* pages * length */
@@ -49,6 +49,7 @@ void bw_tiff_write_params_init(bw_tiff_write_params *p) {
   if (!p) return;
   memset(p, 0, sizeof *p);
   p->dtype = BW_U8;
+  p->channels = 1;
   p->ndim = 2;
   p->spacing[0] = p->spacing[1] = p->spacing[2] = 1.0;
   p->compression = BW_TIFF_NONE;
@@ -68,6 +69,10 @@ static bw_status validate(const bw_tiff_write_params *p, bw_tiff_writer *w, bw_e
   if (w->esize == 0)
     return bw_tiff_fail(err, BW_ERR_DTYPE, "%s: dtype %d is not an element type", fn,
                         (int)p->dtype);
+  if (p->channels < 1 || p->channels > BW_TIFF_WRITE_MAX_CHANNELS)
+    return bw_tiff_fail(err, BW_ERR_PARAM, "%s: %d channels; 1 to %d expected", fn, p->channels,
+                        BW_TIFF_WRITE_MAX_CHANNELS);
+  w->esize *= (size_t)p->channels;
   if (p->ndim != 2 && p->ndim != 3)
     return bw_tiff_fail(err, BW_ERR_NDIM, "%s: ndim %d; 2 (one page) or 3 (pages) expected", fn,
                         p->ndim);
@@ -121,8 +126,9 @@ static bw_status validate(const bw_tiff_write_params *p, bw_tiff_writer *w, bw_e
                           p->tile_width, p->tile_length);
     uint64_t tile_bytes = (uint64_t)p->tile_width * p->tile_length * w->esize;
     if (tile_bytes > BW_TIFF_MAX_CHUNK)
-      return bw_tiff_fail(err, BW_ERR_PARAM, "%s: tiles of %u x %u %s exceed 1 GiB", fn,
-                          p->tile_width, p->tile_length, bw_dtype_name(p->dtype));
+      return bw_tiff_fail(err, BW_ERR_PARAM, "%s: tiles of %u x %u pixels of %d %s exceed 1 GiB",
+                          fn, p->tile_width, p->tile_length, p->channels,
+                          bw_dtype_name(p->dtype));
     w->across = (uint32_t)(((uint64_t)w->width + p->tile_width - 1) / p->tile_width);
     uint64_t down = ((uint64_t)w->length + p->tile_length - 1) / p->tile_length;
     uint64_t tile_row = (uint64_t)w->across * p->tile_width * p->tile_length * w->esize;
@@ -189,8 +195,15 @@ static int set_page_tags(bw_tiff_writer *w, uint32_t page) {
   ok &= TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w->width);
   ok &= TIFFSetField(tif, TIFFTAG_IMAGELENGTH, w->length);
   ok &= TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, bits);
-  ok &= TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+  ok &= TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)p->channels);
   ok &= TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, fmt);
+  if (p->channels > 1) {
+    /* Grey with extra samples of no stated meaning: every sample is a
+     * channel, not colour. */
+    uint16_t extra[BW_TIFF_WRITE_MAX_CHANNELS - 1];
+    for (int c = 0; c < p->channels - 1; c++) extra[c] = EXTRASAMPLE_UNSPECIFIED;
+    ok &= TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, (uint16_t)(p->channels - 1), extra);
+  }
   ok &= TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
   ok &= TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
   ok &= TIFFSetField(tif, TIFFTAG_COMPRESSION, bw_tiff_compression_code(p->compression));
@@ -387,52 +400,79 @@ static bw_status end_page(bw_tiff_writer *w, uint32_t page, bw_error *err) {
   return BW_OK;
 }
 
-bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region, const bw_view *src,
-                        bw_error *err) {
-  if (!w || !region || !src)
-    return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_write: NULL argument");
-  if (w->failed) return bw_tiff_fail(err, w->failed, "%s", w->fail_message);
-  const int nd = w->p.ndim;
-  bw_status checked = bw_tiff_check_view("bw_tiff_write", "src", nd, w->p.shape, w->p.dtype,
-                                         region, src, err);
-  if (checked != BW_OK) return checked;
+/* One row of a pixel's @nc channels, each from its view's row @row_c[c]
+ * (X stride @stride[c]), into @dst interleaved. */
+static void copy_channels_row(unsigned char *dst, const char *const *row_c,
+                              const ptrdiff_t *stride, int nc, uint32_t width, size_t es) {
+  int interleaved = 1; /* views one element apart over pixels of nc elements */
+  for (int c = 0; c < nc; c++)
+    interleaved &= stride[c] == stride[0] && row_c[c] == row_c[0] + (ptrdiff_t)c * (ptrdiff_t)es;
+  if (interleaved) {
+    bw_tiff_copy_from_strided(dst, row_c[0], stride[0], width, es * (size_t)nc);
+    return;
+  }
+  for (int c = 0; c < nc; c++) {
+    unsigned char *d = dst + (size_t)c * es;
+    const char *src = row_c[c];
+    for (uint32_t x = 0; x < width; x++, d += es * (size_t)nc, src += stride[c]) memcpy(d, src, es);
+  }
+}
+
+/* bw_tiff_write() and bw_tiff_write_channels(): @src holds one view per
+ * channel of the file. */
+static bw_status write_region(bw_tiff_writer *w, const char *fn, const bw_region *region,
+                              const bw_view *src, bw_error *err) {
+  const int nd = w->p.ndim, nc = w->p.channels;
+  for (int c = 0; c < nc; c++) {
+    char role[32];
+    snprintf(role, sizeof role, nc == 1 ? "src" : "src[%d]", c);
+    bw_status checked =
+        bw_tiff_check_view(fn, role, nd, w->p.shape, w->p.dtype, region, &src[c], err);
+    if (checked != BW_OK) return checked;
+  }
   int ay = nd - 2, ax = nd - 1;
   if (region->start[ax] != 0 || region->size[ax] != (ptrdiff_t)w->width)
-    return bw_tiff_fail(err, BW_ERR_REGION,
-                        "bw_tiff_write: regions must span whole rows (columns 0 to %u)",
-                        w->width);
+    return bw_tiff_fail(err, BW_ERR_REGION, "%s: regions must span whole rows (columns 0 to %u)",
+                        fn, w->width);
   if (nd == 3 && region->size[0] > 1 &&
       (region->start[1] != 0 || region->size[1] != (ptrdiff_t)w->length))
     return bw_tiff_fail(err, BW_ERR_REGION,
-                        "bw_tiff_write: a region over several pages must cover whole pages");
+                        "%s: a region over several pages must cover whole pages", fn);
   uint64_t first = (nd == 3 ? (uint64_t)region->start[0] * w->length : 0) +
                    (uint64_t)region->start[ay];
   if (first != w->next_row) {
     uint64_t pz = w->next_row / w->length, py = w->next_row % w->length;
     if (nd == 3)
       return bw_tiff_fail(err, BW_ERR_REGION,
-                          "bw_tiff_write: region starts at page %td, row %td; regions come in "
-                          "order and the next is page %llu, row %llu",
-                          region->start[0], region->start[1], (unsigned long long)pz,
+                          "%s: region starts at page %td, row %td; regions come in order and "
+                          "the next is page %llu, row %llu",
+                          fn, region->start[0], region->start[1], (unsigned long long)pz,
                           (unsigned long long)py);
     return bw_tiff_fail(err, BW_ERR_REGION,
-                        "bw_tiff_write: region starts at row %td; regions come in order and the "
-                        "next is row %llu",
-                        region->start[0], (unsigned long long)py);
+                        "%s: region starts at row %td; regions come in order and the next is "
+                        "row %llu",
+                        fn, region->start[0], (unsigned long long)py);
   }
-  checked = bw_tiff_check_extents("bw_tiff_write", "src", nd, region, src, err);
-  if (checked != BW_OK) return checked;
+  for (int c = 0; c < nc; c++) {
+    bw_status checked = bw_tiff_check_extents(fn, nc == 1 ? "src" : "a channel's view", nd,
+                                              region, &src[c], err);
+    if (checked != BW_OK) return checked;
+  }
 
+  const size_t es = w->esize / (size_t)nc;
   uint32_t z0 = nd == 3 ? (uint32_t)region->start[0] : 0;
   uint32_t nz = nd == 3 ? (uint32_t)region->size[0] : 1;
   uint32_t y0 = (uint32_t)region->start[ay], ny = (uint32_t)region->size[ay];
+  const char *row_c[BW_TIFF_WRITE_MAX_CHANNELS];
+  ptrdiff_t stride[BW_TIFF_WRITE_MAX_CHANNELS];
+  for (int c = 0; c < nc; c++) stride[c] = src[c].strides[ax];
   for (uint32_t k = 0; k < nz; k++) {
-    const char *plane = (const char *)src->data + (nd == 3 ? (ptrdiff_t)k * src->strides[0] : 0);
     for (uint32_t i = 0; i < ny; i++) {
       uint32_t y = y0 + i;
-      bw_tiff_copy_from_strided(w->buf + w->buf_rows * w->row_bytes,
-                                plane + (ptrdiff_t)i * src->strides[ay], src->strides[ax],
-                                w->width, w->esize);
+      for (int c = 0; c < nc; c++)
+        row_c[c] = (const char *)src[c].data + (nd == 3 ? (ptrdiff_t)k * src[c].strides[0] : 0) +
+                   (ptrdiff_t)i * src[c].strides[ay];
+      copy_channels_row(w->buf + w->buf_rows * w->row_bytes, row_c, stride, nc, w->width, es);
       w->buf_rows++;
       w->next_row++;
       int page_done = y + 1 == w->length;
@@ -447,6 +487,31 @@ bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region, const bw_vie
     }
   }
   return BW_OK;
+}
+
+bw_status bw_tiff_write(bw_tiff_writer *w, const bw_region *region, const bw_view *src,
+                        bw_error *err) {
+  if (!w || !region || !src)
+    return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_write: NULL argument");
+  if (w->failed) return bw_tiff_fail(err, w->failed, "%s", w->fail_message);
+  if (w->p.channels != 1)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "bw_tiff_write: the file has %d channels; write them with "
+                        "bw_tiff_write_channels()",
+                        w->p.channels);
+  return write_region(w, "bw_tiff_write", region, src, err);
+}
+
+bw_status bw_tiff_write_channels(bw_tiff_writer *w, const bw_region *region, int count,
+                                 const bw_view *src, bw_error *err) {
+  if (!w || !region || !src)
+    return bw_tiff_fail(err, BW_ERR_NULL, "bw_tiff_write_channels: NULL argument");
+  if (w->failed) return bw_tiff_fail(err, w->failed, "%s", w->fail_message);
+  if (count != w->p.channels)
+    return bw_tiff_fail(err, BW_ERR_PARAM,
+                        "bw_tiff_write_channels: %d views given, the file has %d channels", count,
+                        w->p.channels);
+  return write_region(w, "bw_tiff_write_channels", region, src, err);
 }
 
 int bw_tiff_writer_complete(const bw_tiff_writer *w) {

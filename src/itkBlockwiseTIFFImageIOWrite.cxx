@@ -78,10 +78,11 @@ BlockwiseTIFFImageIO::Write(const void * buffer)
     itkExceptionMacro(<< "Cannot write " << m_FileName << ": TIFF files hold 2-D and 3-D images, not " << ndim
                       << "-D");
   }
-  if (this->GetNumberOfComponents() != 1)
+  const unsigned int components = this->GetNumberOfComponents();
+  if (components < 1 || components > BW_TIFF_WRITE_MAX_CHANNELS)
   {
-    itkExceptionMacro(<< "Cannot write " << m_FileName << ": pixels of " << this->GetNumberOfComponents()
-                      << " components; this writer writes scalar images");
+    itkExceptionMacro(<< "Cannot write " << m_FileName << ": pixels of " << components
+                      << " components; this writer writes 1 to " << BW_TIFF_WRITE_MAX_CHANNELS);
   }
   if (!dtypeOf(this->GetComponentType(), dtype))
   {
@@ -101,6 +102,7 @@ BlockwiseTIFFImageIO::Write(const void * buffer)
     bw_tiff_write_params p;
     bw_tiff_write_params_init(&p);
     p.dtype = dtype;
+    p.channels = static_cast<int>(components);
     p.ndim = static_cast<int>(ndim);
     for (unsigned int d = 0; d < ndim; ++d)
     {
@@ -135,11 +137,18 @@ BlockwiseTIFFImageIO::Write(const void * buffer)
     }
   }
 
+  // The components of a pixel are the file's channels: one view of each,
+  // one element apart.
   bw_region r;
-  bw_view   v;
-  regionAndView(m_IORegion, ndim, dtype, const_cast<void *>(buffer), r, v);
+  bw_view   v[BW_TIFF_WRITE_MAX_CHANNELS];
+  regionAndView(m_IORegion, ndim, dtype, const_cast<void *>(buffer), r, v[0], static_cast<int>(components));
+  for (unsigned int c = 1; c < components; ++c)
+  {
+    v[c] = v[0];
+    v[c].data = static_cast<char *>(v[0].data) + c * bw_dtype_size(dtype);
+  }
   bw_error err;
-  if (bw_tiff_write(m_Writer, &r, &v, &err) != BW_OK)
+  if (bw_tiff_write_channels(m_Writer, &r, static_cast<int>(components), v, &err) != BW_OK)
   {
     this->AbortWriter();
     itkExceptionMacro(<< "Cannot write " << m_FileName << ": " << err.message);

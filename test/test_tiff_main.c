@@ -10,6 +10,7 @@
 
 static const bw_test tests[] = {
     {"roundtrip", test_roundtrip},
+    {"write_channels", test_write_channels},
     {"write_regions", test_write_regions},
     {"subregions", test_subregions},
     {"partial_counters", test_partial_counters},

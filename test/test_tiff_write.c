@@ -1,6 +1,7 @@
 /*
  * Tests of the TIFF writer (bw_tiff_create/write/finish): round trips of
- * every dtype, layout and compression, regions of every allowed form,
+ * every dtype, layout and compression, files of several channels, regions
+ * of every allowed form,
  * spacing, BigTIFF, the tags written, bad parameters and sequences, system
  * failures, and the compression names.
  *
@@ -105,6 +106,160 @@ void test_roundtrip(void) {
           }
   CHECK(files >= 8 * 2 * 4 * 4, "only %d files", files);
   CHECK(tmpdir_count(&t, NULL, 0) == 1, "stray files");
+  tmpdir_remove(&t);
+}
+
+/* Files of several channels (bw_tiff_write_channels): 2, 3 and 5 samples
+ * per pixel of every dtype, 2-D and 3-D, strips and tiles, with and
+ * without compression, each written from views of three layouts (an
+ * interleaved buffer, one element apart; a planar one, one plane apart;
+ * every other pixel of a wider interleaved buffer) in bands: read back
+ * with bw_tiff_read_channels(), every channel is what was written, and the
+ * file says it holds channels of their own. */
+void test_write_channels(void) {
+  TMP_FILE(t, path, "ch.tif");
+  static const int counts[] = {2, 3, 5};
+  int files = 0;
+  for (int di = 0; di < BW_TEST_NDTYPES; di++)
+    for (int ki = 0; ki < 3; ki++)
+      for (int nd = 2; nd <= 3; nd++)
+        for (int layout = 0; layout < 3; layout++) {
+          const int nc = counts[ki];
+          bw_tiff_write_params p;
+          bw_tiff_write_params_init(&p);
+          p.dtype = bw_test_dtypes[di];
+          p.channels = nc;
+          p.ndim = nd;
+          const ptrdiff_t pages = nd == 3 ? 2 : 1, rows = 19, cols = 23;
+          if (nd == 3) p.shape[0] = pages;
+          p.shape[nd - 2] = rows;
+          p.shape[nd - 1] = cols;
+          if (files % 2) p.tiled = 1, p.tile_width = p.tile_length = 16;
+          if (files % 3 == 1 && bw_tiff_compression_available(BW_TIFF_DEFLATE))
+            p.compression = BW_TIFF_DEFLATE, p.predictor = files % 6 == 1;
+          const size_t es = bw_dtype_size(p.dtype), px = (size_t)(pages * rows * cols);
+          /* the oracle: channel c of pixel i at want[(i * nc + c) * es] */
+          unsigned char *want = malloc(px * nc * es);
+          fill_random(want, p.dtype, px * nc);
+          /* the source, in the layout under test */
+          const int spread = layout == 2 ? 2 : 1;
+          unsigned char *src = malloc(px * nc * es * spread);
+          bw_view v[5];
+          for (size_t i = 0; i < px; i++)
+            for (int c = 0; c < nc; c++) {
+              const unsigned char *from = want + (i * nc + c) * es;
+              size_t at = layout == 1 ? ((size_t)c * px + i) * es : (i * spread * nc + c) * es;
+              memcpy(src + at, from, es);
+            }
+          for (int c = 0; c < nc; c++) {
+            memset(&v[c], 0, sizeof v[c]);
+            v[c].dtype = p.dtype;
+            v[c].ndim = nd;
+            ptrdiff_t step = layout == 1 ? (ptrdiff_t)es : (ptrdiff_t)(es * nc * spread);
+            v[c].data = src + (layout == 1 ? (size_t)c * px * es : (size_t)c * es);
+            for (int d = nd - 1; d >= 0; d--) {
+              v[c].shape[d] = (ptrdiff_t)p.shape[d];
+              v[c].strides[d] = step;
+              step *= (ptrdiff_t)p.shape[d];
+            }
+          }
+          bw_tiff_writer *w = NULL;
+          bw_error e = {BW_OK, ""};
+          CHECK(bw_tiff_create(path, &p, &w, &e) == BW_OK, "create %d channels: %s", nc,
+                e.message);
+          /* bands of 7 rows, page by page */
+          for (ptrdiff_t z = 0; z < pages && w; z++)
+            for (ptrdiff_t y = 0; y < rows; y += 7) {
+              bw_region reg;
+              memset(&reg, 0, sizeof reg);
+              if (nd == 3) reg.start[0] = z, reg.size[0] = 1;
+              reg.start[nd - 2] = y;
+              reg.size[nd - 2] = y + 7 <= rows ? 7 : rows - y;
+              reg.size[nd - 1] = cols;
+              bw_view sub[5];
+              for (int c = 0; c < nc; c++)
+                CHECK(bw_view_subview(&v[c], &reg, &sub[c], &e) == BW_OK, "subview");
+              CHECK(bw_tiff_write_channels(w, &reg, nc, sub, &e) == BW_OK,
+                    "write %s, %d channels, %d-D, layout %d: %s", bw_dtype_name(p.dtype), nc, nd,
+                    layout, e.message);
+            }
+          CHECK(bw_tiff_finish(w, &e) == BW_OK, "finish: %s", e.message);
+
+          bw_tiff_reader *r = NULL;
+          CHECK(bw_tiff_open(path, &r, &e) == BW_OK, "open: %s", e.message);
+          const bw_tiff_info *in = bw_tiff_reader_info(r);
+          CHECK(in->channels == nc && in->color == BW_TIFF_CHANNELS && in->dtype == p.dtype &&
+                    in->ndim == nd && in->planar == 0,
+                "info: %d channels, colour %d, %s, %d-D", in->channels, (int)in->color,
+                bw_dtype_name(in->dtype), in->ndim);
+          unsigned char *back = malloc(px * nc * es);
+          bw_view dst[5];
+          bw_region all;
+          memset(&all, 0, sizeof all);
+          for (int d = 0; d < nd; d++) all.size[d] = (ptrdiff_t)p.shape[d];
+          for (int c = 0; c < nc; c++) {
+            memset(&dst[c], 0, sizeof dst[c]);
+            dst[c].dtype = p.dtype;
+            dst[c].ndim = nd;
+            dst[c].data = back + (size_t)c * es;
+            ptrdiff_t step = (ptrdiff_t)(es * nc);
+            for (int d = nd - 1; d >= 0; d--) {
+              dst[c].shape[d] = (ptrdiff_t)p.shape[d];
+              dst[c].strides[d] = step;
+              step *= (ptrdiff_t)p.shape[d];
+            }
+          }
+          CHECK(bw_tiff_read_channels(r, &all, 0, nc, dst, &e) == BW_OK, "read: %s", e.message);
+          CHECK(memcmp(back, want, px * nc * es) == 0, "%s, %d channels, %d-D, layout %d, %s: "
+                "the channels read back differ", bw_dtype_name(p.dtype), nc, nd, layout,
+                p.tiled ? "tiles" : "strips");
+          bw_tiff_close(r);
+          free(back);
+          free(src);
+          free(want);
+          unlink(path);
+          files++;
+        }
+  CHECK(files == BW_TEST_NDTYPES * 3 * 2 * 3, "only %d files", files);
+
+  /* The channel count is checked, and each function writes its files. */
+  bw_tiff_write_params p = test_params(BW_F32, 0, 8, 8);
+  bw_tiff_writer *w = NULL;
+  bw_error e = {BW_OK, ""};
+  for (int bad = 0; bad < 2; bad++) {
+    p.channels = bad ? BW_TIFF_WRITE_MAX_CHANNELS + 1 : 0;
+    CHECK(bw_tiff_create(path, &p, &w, &e) == BW_ERR_PARAM && !w, "%d channels: %s", p.channels,
+          e.message);
+    CHECK(strstr(e.message, "channels") != NULL, "message: %s", e.message);
+  }
+  CHECK(tmpdir_count(&t, NULL, 0) == 0, "file left");
+  p.channels = 2;
+  float pix[8 * 8 * 2] = {0};
+  ptrdiff_t shape[2] = {8, 8};
+  bw_view one = bw_view_contiguous(pix, BW_F32, 2, shape);
+  one.strides[1] = 2 * sizeof(float);
+  one.strides[0] = 16 * sizeof(float);
+  bw_view two[2] = {one, one};
+  two[1].data = pix + 1;
+  bw_region reg = {{0, 0, 0}, {8, 8, 1}};
+  CHECK(bw_tiff_create(path, &p, &w, &e) == BW_OK, "create: %s", e.message);
+  CHECK(bw_tiff_write(w, &reg, &one, &e) == BW_ERR_PARAM, "one view for 2 channels: %s",
+        e.message);
+  CHECK(strstr(e.message, "bw_tiff_write_channels") != NULL, "message: %s", e.message);
+  CHECK(bw_tiff_write_channels(w, &reg, 1, two, &e) == BW_ERR_PARAM, "count 1 of 2: %s",
+        e.message);
+  CHECK(bw_tiff_write_channels(w, &reg, 2, NULL, &e) == BW_ERR_NULL, "NULL views");
+  two[1].dtype = BW_F64;
+  CHECK(bw_tiff_write_channels(w, &reg, 2, two, &e) == BW_ERR_DTYPE, "second view's dtype: %s",
+        e.message);
+  two[1].dtype = BW_F32;
+  CHECK(bw_tiff_write_channels(w, &reg, 2, two, &e) == BW_OK, "write: %s", e.message);
+  CHECK(bw_tiff_finish(w, &e) == BW_OK, "finish: %s", e.message);
+  unlink(path);
+  p.channels = 1;
+  CHECK(bw_tiff_create(path, &p, &w, &e) == BW_OK, "create: %s", e.message);
+  CHECK(bw_tiff_write_channels(w, &reg, 1, &one, &e) == BW_OK, "one channel: %s", e.message);
+  CHECK(bw_tiff_finish(w, &e) == BW_OK, "finish: %s", e.message);
   tmpdir_remove(&t);
 }
 

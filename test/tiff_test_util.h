@@ -18,6 +18,7 @@
 
 /* The tests, by file (the table is in test_tiff_main.c). */
 void test_roundtrip(void);
+void test_write_channels(void);
 void test_write_regions(void);
 void test_spacing_roundtrip(void);
 void test_bigtiff(void);

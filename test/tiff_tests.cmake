@@ -24,7 +24,7 @@ target_link_libraries(tiff_tool PRIVATE blockwise_tiff_static)
 set(BLOCKWISE_TIFF_TMPDIR ${CMAKE_CURRENT_BINARY_DIR}/tiff_tmp)
 
 set(BLOCKWISE_TIFF_TESTS
-  roundtrip write_regions subregions partial_counters page_jumps byte_orders
+  roundtrip write_channels write_regions subregions partial_counters page_jumps byte_orders
   fill_order reduced_pages spacing_tags bad_files truncated mutations
   spacing_roundtrip bigtiff writer_params writer_sequence writer_io_failure
   reader_errors tags single_page_volume unsupported decode_cache band_unit
