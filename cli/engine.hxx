@@ -17,6 +17,7 @@
 #include "tiled_blocks.h"
 
 #include "itkBlockCorrelationImageFilter.h"
+#include "itkBlockShiftImageFilter.h"
 #include "itkBlockStatisticsImageFilter.h"
 #include "itkBlockwiseOpenSlideImageIO.h"
 #include "itkBlockwiseTIFFImageIO.h"
@@ -40,6 +41,8 @@
 #include <cmath>
 #include <memory>
 #include <utility>
+
+#include <malloc.h>
 
 namespace blockwise_cli
 {
@@ -140,10 +143,18 @@ private:
     std::unique_ptr<MapRaster>  raster;   // for the first heatmap on this map
     std::vector<size_t>         heatmaps; // steps drawing this map
     std::vector<std::pair<size_t, std::unique_ptr<MapStatistics>>> summaries;
+    // A Shift step's: r at the best and at zero shift (the filter's other
+    // outputs, computed with the field), and what observes the field.
+    itk::DataObject::Pointer    peak, zero;
+    itk::LightObject::Pointer   io; // a Read step's ImageIO
+    std::unique_ptr<ShiftRaster> shift_raster;
+    std::vector<std::pair<size_t, std::unique_ptr<ShiftStatistics>>> shift_summaries;
   };
 
   template <typename T>
   using ImageOf = itk::Image<T, D>;
+  /** A Shift step's image: a displacement vector per block. */
+  using FieldOf = itk::Image<itk::Vector<float, D>, D>;
   using RegionType = itk::ImageRegion<D>;
 
   template <typename T>
@@ -173,6 +184,10 @@ private:
   BuildTiled(size_t i);
   void
   BuildLocal(size_t i);
+  void
+  BuildShift(size_t i);
+  void
+  BuildShiftTap(size_t n);
   void
   BuildDenoise(size_t i);
   void
@@ -229,10 +244,16 @@ Engine<D>::Write(size_t i)
   const unsigned int   divisions = this->Divisions(n);
   const std::string &  temp = m_Job.temp_paths.at(i);
   const std::string    what = "writing " + r.step->path;
+  itk::DataObject *    source = node.tap ? node.tapped.GetPointer() : node.image.GetPointer();
 
-  WithPixelType(m_Plan.steps[n].node.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    auto writer = itk::ImageFileWriter<ImageOf<T>>::New();
+  // An image of scalars, or a displacement field (vectors: a TIFF of as
+  // many samples per pixel, or a NRRD vector image).
+  auto write = [&](auto image_tag) {
+    using I = typename decltype(image_tag)::type;
+    auto * image = dynamic_cast<I *>(source);
+    if (!image)
+      throw RuntimeError("internal: step '" + m_Plan.steps[n].step->name + "' has an unexpected pixel type");
+    auto writer = itk::ImageFileWriter<I>::New();
     writer->SetFileName(temp);
     if (IsNrrdPath(r.step->path))
     {
@@ -256,13 +277,11 @@ Engine<D>::Write(size_t i)
       if (r.step->level > 0 || r.compression == BW_TIFF_DEFLATE)
         writer->SetCompressionLevel(r.step->level > 0 ? r.step->level : 1);
     }
-    itk::DataObject * source = node.tap ? node.tapped.GetPointer() : node.image.GetPointer();
-    auto *            image = dynamic_cast<ImageOf<T> *>(source);
     if (IsNrrdPath(r.step->path))
     {
       // The NRRD writer asks for the whole map at once: a streaming filter
       // in front computes it piece by piece, so only the map is whole.
-      auto streamer = itk::StreamingImageFilter<ImageOf<T>, ImageOf<T>>::New();
+      auto streamer = itk::StreamingImageFilter<I, I>::New();
       streamer->SetInput(image);
       streamer->SetNumberOfStreamDivisions(divisions);
       streamer->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
@@ -280,7 +299,11 @@ Engine<D>::Write(size_t i)
     });
     this->Report(0, what);
     writer->Update();
-  });
+  };
+  if (m_Plan.steps[n].step->op == Op::Shift)
+    write(Tag<FieldOf>{});
+  else
+    WithPixelType(m_Plan.steps[n].node.dtype, [&](auto tag) { write(Tag<ImageOf<typename decltype(tag)::type>>{}); });
   // The first pass over a map showed it whole to its observers.
   node.recorded = true;
 }
@@ -316,7 +339,29 @@ Engine<D>::DrawHeatmap(size_t i)
 {
   const ResolvedStep & r = m_Plan.steps[i];
   const Node &         node = m_Nodes[r.inputs[0]];
-  const Picture        pic = RenderHeatmap(*node.raster, r.step->range_lo, r.step->range_hi, r.step->scale);
+  Picture              pic;
+  if (node.shift_raster)
+  {
+    // The field's cells and the thumbnail's, in pixels of the image.
+    const ResolvedStep & field = m_Plan.steps[r.inputs[0]];
+    const int            nd = field.node.ndim;
+    const double         factor = static_cast<double>(node.shift_raster->X().Factor());
+    const double         field_cell[2] = { factor * static_cast<double>(field.shift.block[nd - 2]),
+                                           factor * static_cast<double>(field.shift.block[nd - 1]) };
+    double               under_cell[2] = { 1, 1 };
+    const MapRaster *    under = nullptr;
+    if (r.inputs.size() == 2)
+    {
+      const ResolvedStep & thumb = m_Plan.steps[r.inputs[1]];
+      under = m_Nodes[r.inputs[1]].raster.get();
+      const double f = static_cast<double>(under->Factor());
+      under_cell[0] = f * static_cast<double>(thumb.params.block[nd - 2]);
+      under_cell[1] = f * static_cast<double>(thumb.params.block[nd - 1]);
+    }
+    pic = RenderShift(*node.shift_raster, under, field_cell, under_cell, 0.0, r.step->scale);
+  }
+  else
+    pic = RenderHeatmap(*node.raster, r.step->range_lo, r.step->range_hi, r.step->scale);
   char                 message[512];
   if (blockwise_write_png_rgb(m_Job.temp_paths.at(i).c_str(), pic.rgb.data(), static_cast<long>(pic.width),
                               static_cast<long>(pic.height), message, sizeof message) != 0)
@@ -340,8 +385,17 @@ Engine<D>::Run()
   {
     const ResolvedStep & r = m_Plan.steps[i];
     if (r.step->op == Op::Heatmap)
-      m_Nodes[r.inputs[0]].heatmaps.push_back(i);
-    if (r.step->op == Op::Summary)
+      for (size_t in : r.inputs) // a field, and the map under it
+        m_Nodes[in].heatmaps.push_back(i);
+    if (r.step->op == Op::Summary && m_Plan.steps[r.inputs[0]].step->op == Op::Shift)
+    {
+      const ResolvedStep & field = m_Plan.steps[r.inputs[0]];
+      const NodeInfo &     image = m_Plan.steps[field.inputs[0]].node;
+      m_Nodes[r.inputs[0]].shift_summaries.emplace_back(
+        i, std::unique_ptr<ShiftStatistics>(new ShiftStatistics(image.ndim, field.shift.search, image.spacing,
+                                                                SummaryValues(field.node, m_Job.options.memory))));
+    }
+    else if (r.step->op == Op::Summary)
     {
       const NodeInfo & map = m_Plan.steps[r.inputs[0]].node;
       double           cells = 1;
@@ -378,6 +432,9 @@ Engine<D>::Run()
       case Op::Local:
         this->BuildLocal(i);
         break;
+      case Op::Shift:
+        this->BuildShift(i);
+        break;
       case Op::Denoise:
         this->BuildDenoise(i);
         break;
@@ -390,7 +447,12 @@ Engine<D>::Run()
     }
   }
   for (size_t n = 0; n < count; ++n)
-    if (!m_Nodes[n].heatmaps.empty() || !m_Nodes[n].summaries.empty())
+    if (m_Plan.steps[n].step->op == Op::Shift)
+    {
+      if (!m_Nodes[n].heatmaps.empty() || !m_Nodes[n].shift_summaries.empty())
+        this->BuildShiftTap(n);
+    }
+    else if (!m_Nodes[n].heatmaps.empty() || !m_Nodes[n].summaries.empty())
       this->BuildTap(n);
 
   // One pass per write, and one per observed map that no write streams.
@@ -410,15 +472,35 @@ Engine<D>::Run()
 
   try
   {
+    // Each pass leaves its last piece in the pipeline's buffers: freed
+    // before the next pass, which asks for pieces of its own.
+    auto release = [this]() {
+      for (Node & node : m_Nodes)
+        for (itk::DataObject * d : { node.image.GetPointer(), node.tapped.GetPointer(), node.peak.GetPointer(),
+                                     node.zero.GetPointer() })
+          if (d)
+            d->ReleaseData();
+      for (auto & cast : m_Casts)
+        for (auto & out : cast->GetOutputs())
+          out->ReleaseData();
+      for (Node & node : m_Nodes)
+        if (auto * tiff = dynamic_cast<itk::BlockwiseTIFFImageIO *>(node.io.GetPointer()))
+          tiff->ReleaseDecodedChunks();
+#ifdef M_TRIM_THRESHOLD
+      malloc_trim(0); // what the pass freed, back to the system
+#endif
+    };
     for (size_t w : writes)
     {
       this->Write(w);
       ++m_Pass;
+      release();
     }
     for (size_t n : drives)
     {
       this->Drive(n);
       ++m_Pass;
+      release();
     }
     for (size_t i = 0; i < count; ++i)
       if (m_Plan.steps[i].step->op == Op::Heatmap)
@@ -451,6 +533,25 @@ Engine<D>::Run()
           out.png_path = r.step->path;
       }
       s.second->Finish(out);
+      summaries.push_back(out);
+    }
+  for (size_t n = 0; n < count; ++n)
+    for (auto & s : m_Nodes[n].shift_summaries)
+    {
+      MapSummary out;
+      out.step = m_Plan.steps[s.first].step->name;
+      out.displacement = true;
+      for (size_t i = 0; i < count; ++i)
+      {
+        const ResolvedStep & r = m_Plan.steps[i];
+        if (r.step->op == Op::Write && r.inputs[0] == n && out.map_path.empty())
+          out.map_path = r.step->path;
+        if (r.step->op == Op::Heatmap && r.inputs[0] == n && out.png_path.empty())
+          out.png_path = r.step->path;
+      }
+      s.second->Finish(out.shift);
+      out.blocks = out.shift.blocks;
+      out.finite = out.shift.defined;
       summaries.push_back(out);
     }
   return summaries;

@@ -24,6 +24,7 @@ Engine<D>::BuildRead(size_t i)
       auto atLevel = [&](auto io) {
         io->SetLevel(static_cast<unsigned int>(r.node.level));
         reader->SetImageIO(io);
+        m_Nodes[i].io = io.GetPointer();
       };
       if (IsNrrdPath(r.step->path))
         reader->SetImageIO(itk::NrrdImageIO::New());
@@ -214,6 +215,81 @@ Engine<D>::BuildLocal(size_t i)
       build(Tag<double>{}, da, db);
     }
   });
+}
+
+/** The displacement field of a pair (both read as double when their
+ * element types differ), and r at the best and at zero shift beside it:
+ * the filter asks the moving image for each piece grown by the search. */
+template <unsigned int D>
+void
+Engine<D>::BuildShift(size_t i)
+{
+  const ResolvedStep & r = m_Plan.steps[i];
+  auto build = [&](auto tag, itk::DataObject * fixed, itk::DataObject * moving) {
+    using T = typename decltype(tag)::type;
+    auto f = itk::BlockShiftImageFilter<ImageOf<T>, FieldOf>::New();
+    f->SetFixedImage(dynamic_cast<ImageOf<T> *>(fixed));
+    f->SetMovingImage(dynamic_cast<ImageOf<T> *>(moving));
+    f->SetCoordinateTolerance(1e30); // paired by index, as corr pairs them
+    f->SetCoreParameters(r.shift);
+    this->Attach(i, f);
+    m_Nodes[i].peak = f->GetPeakCorrelationOutput();
+    m_Nodes[i].zero = f->GetZeroShiftCorrelationOutput();
+  };
+  const size_t   a = r.inputs[0], b = r.inputs[1];
+  const bw_dtype ta = m_Plan.steps[a].node.dtype;
+  if (ta == m_Plan.steps[b].node.dtype)
+    WithPixelType(ta, [&](auto tag) { build(tag, m_Nodes[a].image, m_Nodes[b].image); });
+  else
+  {
+    itk::DataObject::Pointer da = this->AsDouble(a), db = this->AsDouble(b);
+    build(Tag<double>{}, da, db);
+  }
+}
+
+/** A tap over a displacement field that a picture or summaries observe:
+ * each piece's vectors (physical, x first) back in pixels, with the r of
+ * the filter's other outputs for the same blocks. */
+template <unsigned int D>
+void
+Engine<D>::BuildShiftTap(size_t n)
+{
+  Node &           node = m_Nodes[n];
+  const NodeInfo & info = m_Plan.steps[n].node;
+  const NodeInfo & image = m_Plan.steps[m_Plan.steps[n].inputs[0]].node;
+  if (!node.heatmaps.empty())
+    node.shift_raster.reset(new ShiftRaster(info.ndim, info.shape));
+  auto * field = dynamic_cast<FieldOf *>(node.image.GetPointer());
+  if (!field)
+    throw RuntimeError("internal: step '" + m_Plan.steps[n].step->name + "' is not a displacement field");
+  auto tap = MapTap<FieldOf>::New();
+  tap->SetInput(field);
+  auto * peak = dynamic_cast<ImageOf<float> *>(node.peak.GetPointer());
+  auto * zero = dynamic_cast<ImageOf<float> *>(node.zero.GetPointer());
+  double spacing[D]; // ITK order
+  for (unsigned int a = 0; a < D; ++a)
+    spacing[a] = image.spacing[D - 1 - a];
+  tap->SetObserver([this, &node, peak, zero, spacing](const FieldOf & f, const RegionType & region) {
+    if (node.recorded)
+      return;
+    this->CheckInterrupted();
+    for (itk::ImageRegionConstIteratorWithIndex<FieldOf> it(&f, region); !it.IsAtEnd(); ++it)
+    {
+      const auto & idx = it.GetIndex();
+      const auto & u = it.Get();
+      double       shift[3]; // pixels, C order
+      for (unsigned int a = 0; a < D; ++a)
+        shift[D - 1 - a] = static_cast<double>(u[a]) / spacing[a];
+      if (node.shift_raster)
+        node.shift_raster->Add(D == 3 ? idx[2] : 0, idx[1], idx[0], shift[D - 2], shift[D - 1]);
+      const double zr = zero ? static_cast<double>(zero->GetPixel(idx)) : std::numeric_limits<double>::quiet_NaN();
+      const double pr = peak ? static_cast<double>(peak->GetPixel(idx)) : std::numeric_limits<double>::quiet_NaN();
+      for (auto & s : node.shift_summaries)
+        s.second->Add(shift, zr, pr);
+    }
+  });
+  node.tap = tap;
+  node.tapped = tap->GetOutput();
 }
 
 /** Non-local means of one image, as float32: the filter asks its input for

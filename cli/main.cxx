@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "pipeline.h"
 #include "plan.h"
+#include "render.h"
 
 #include "bw_tiff.h"
 
@@ -40,6 +41,7 @@ const char * const kUsage =
   "  stats IN.tif -o OUT.tif     one statistic per block\n"
   "  localcorr A.tif B.tif -o R.tif  Pearson r in the window around every pixel\n"
   "  localstats IN.tif -o OUT.tif  mean, std, ... in the window around every pixel\n"
+  "  shift A.tif B.tif -o D.tif  how far B is off A, per block: a displacement field\n"
   "  denoise IN.tif -o OUT.tif   non-local means denoising, 2-D or 3-D\n"
   "  info FILE                  size, type, layout, levels and spacing of a TIFF or slide\n"
   "  run PIPELINE.json           a pipeline of named steps\n"
@@ -106,6 +108,31 @@ const char * const kLocalHelp =
   "  --level N, --resolution R  a level of pyramids (see blockwise corr --help)\n"
   "  --type f32|f64      element type of the map (default f32)\n"
   "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
+
+const char * const kShiftHelp =
+  "usage: blockwise shift A.tif B.tif -o D.tif [options]\n"
+  "\n"
+  "For each block of A, the shift of B within the search radius that matches it\n"
+  "best (largest Pearson r), refined to a fraction of a pixel: a displacement\n"
+  "field with a vector per block, in the images' physical units (dx, dy[, dz];\n"
+  "B(x) = A(x - d) gives d), as a float32 TIFF of 2 (or 3) samples per pixel or a\n"
+  "NRRD vector image.  The summary gives the shift's median and 95th percentile in\n"
+  "pixels and micrometres, and r at zero shift against r at the best shift.\n"
+  "\n"
+  "  -o, --output D.tif  the field (required; .tif, .tiff or .nrrd)\n"
+  "  --block B           block size: B for every axis, or [Z,]Y,X (default " BW_CLI_XSTR(BW_SHIFT_DEFAULT_BLOCK) ")\n"
+  "  --search S          largest shift tried, in pixels: S for every axis, or [Z,]Y,X\n"
+  "                      (default " BW_CLI_XSTR(BW_SHIFT_DEFAULT_SEARCH) ", at most " BW_CLI_XSTR(BW_SHIFT_MAX_SEARCH) ")\n"
+  "  --png D.png         also a picture: A's thumbnail tinted by the shift (hue: its\n"
+  "                      direction, as on the colour wheel beside it; strength: its\n"
+  "                      length), with arrows where B is off\n"
+  "  --fill VALUE        shift of blocks where no shift gives a defined r (default NaN)\n"
+  "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
+  "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
+  "  --channel-a C, --channel-b C  the same for A or B alone\n"
+  "  --level N, --resolution R  a level of pyramids (see blockwise corr --help)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n"
+  "  --json              print the summary as one JSON object\n";
 
 const char * const kStatsHelp =
   "usage: blockwise stats IN.tif -o OUT.tif --stat STAT [options]\n"
@@ -425,6 +452,172 @@ Local(const char * command, bool pair, int argc, char ** argv)
   return 0;
 }
 
+/** A length of @mm millimetres as a person reads it, to about @step
+ * millimetres: in micrometres when @step is under 10 um, else in
+ * millimetres. */
+std::string
+LengthText(double mm, double step)
+{
+  if (std::isnan(mm))
+    return "NaN";
+  const bool   um = step < 0.01;
+  const double v = um ? mm * 1000 : mm, q = um ? step * 1000 : step;
+  const int    digits = q > 0 ? std::min(6, std::max(0, static_cast<int>(std::ceil(-std::log10(q))))) : 3;
+  char         buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s", digits, v, um ? "um" : "mm");
+  return buf;
+}
+
+int
+Shift(int argc, char ** argv)
+{
+  const Arguments args = CommandArguments(
+    "shift", argc, argv,
+    WithChannelOptions({ { "--output", true }, { "--block", true }, { "--search", true }, { "--png", true },
+                         { "--fill", true }, { "--compression", true }, { "--json", false } },
+                       true));
+  if (ShowHelp(args, kShiftHelp))
+    return 0;
+  ExpectFiles(args, "shift", 2, "two images, A.tif B.tif", "D.tif, the file for the displacement field");
+  const RunOptions options = CommonOptions(args);
+
+  Pipeline p = Reads(args, { { "A", "-a" }, { "B", "-b" } });
+  Step     sh = MakeStep("shift", Op::Shift, { "A", "B" });
+  args.Sizes("--block", sh.block);
+  args.Sizes("--search", sh.search);
+  args.Number("--fill", sh.fill);
+  p.steps.push_back(sh);
+  p.steps.push_back(WriteStep("shift", args.Get("--output"), args.Get("--compression", "none")));
+  Step summary = MakeStep("summary", Op::Summary, { "shift" });
+  p.steps.push_back(summary);
+  if (args.Has("--png"))
+  {
+    // The picture: the field over A's thumbnail, block means of A about
+    // one picture pixel each (2-D; a volume's planes are drawn without).
+    const Resolved   first = Resolve(p);
+    const NodeInfo & field = NodeOf(first, Op::Shift);
+    Step             h = MakeStep("picture", Op::Heatmap, { "shift" });
+    h.path = args.Get("--png");
+    if (field.ndim == 2)
+    {
+      const MapRaster grid(field.ndim, field.shape);
+      const int       scale = AutomaticScale(grid);
+      // A read of its own, so that the thumbnail's pass takes the tiles of
+      // a tiled file directly (tiled_blocks.h).
+      for (const Step & st : std::vector<Step>(p.steps))
+        if (st.name == "read A" || st.name == "A")
+        {
+          Step copy = st;
+          copy.name = "thumbnail " + st.name;
+          for (std::string & in : copy.inputs)
+            in = "thumbnail " + in;
+          p.steps.push_back(copy);
+        }
+      Step            thumb = MakeStep("thumbnail", Op::Stats, { "thumbnail A" });
+      thumb.statistic = "mean";
+      for (const ResolvedStep & r : first.steps)
+        if (r.step->op == Op::Shift)
+          for (int d = 0; d < 2; ++d)
+            thumb.block.push_back(std::max<int64_t>(
+              1, r.shift.block[d] * static_cast<int64_t>(grid.Factor()) / scale));
+      p.steps.push_back(thumb);
+      h.inputs.push_back("thumbnail");
+    }
+    p.steps.push_back(h);
+  }
+
+  const Resolved                plan = Resolve(p);
+  const std::vector<MapSummary> summaries = Execute(plan, options);
+  const MapSummary &            m = summaries.at(0);
+  const ShiftSummary &          s = m.shift;
+  const NodeInfo &              field = NodeOf(plan, Op::Shift);
+  const ResolvedStep *          step = nullptr;
+  bool                          stated = true;
+  for (const ResolvedStep & r : plan.steps)
+  {
+    if (r.step->op == Op::Shift)
+      step = &r;
+    if (r.step->op == Op::Read)
+      stated = stated && r.node.spacing_stated;
+  }
+  const int nd = field.ndim;
+  const double moved = s.defined ? static_cast<double>(s.moved) / static_cast<double>(s.defined) : 0.0;
+  const char * const axes[3] = { "dz", "dy", "dx" };
+
+  if (args.Has("--json"))
+  {
+    json_t * o = json_object();
+    json_t * grid = json_array();
+    json_t * block = json_array();
+    json_t * search = json_array();
+    json_t * median = json_object();
+    for (int d = 0; d < nd; ++d)
+    {
+      json_array_append_new(grid, json_integer(field.shape[d]));
+      json_array_append_new(block, json_integer(step->shift.block[d]));
+      json_array_append_new(search, json_integer(step->shift.search[d]));
+      json_object_set_new(median, axes[3 - nd + d], JsonNumber(s.median_axis[d]));
+    }
+    json_object_set_new(o, "field", json_string(m.map_path.c_str()));
+    json_object_set_new(o, "png", m.png_path.empty() ? json_null() : json_string(m.png_path.c_str()));
+    json_object_set_new(o, "grid", grid);
+    json_object_set_new(o, "block", block);
+    json_object_set_new(o, "search", search);
+    json_object_set_new(o, "blocks", json_integer(static_cast<json_int_t>(s.blocks)));
+    json_object_set_new(o, "undefined_blocks", json_integer(static_cast<json_int_t>(s.blocks - s.defined)));
+    json_object_set_new(o, "median_px", JsonNumber(s.median_px));
+    json_object_set_new(o, "p95_px", JsonNumber(s.p95_px));
+    json_object_set_new(o, "max_px", JsonNumber(s.max_px));
+    json_object_set_new(o, "spacing_stated", json_boolean(stated));
+    json_object_set_new(o, "median_um", stated ? JsonNumber(s.median_mm * 1000) : json_null());
+    json_object_set_new(o, "p95_um", stated ? JsonNumber(s.p95_mm * 1000) : json_null());
+    json_object_set_new(o, "median_shift_px", median);
+    json_object_set_new(o, "fraction_moved", s.defined ? json_real(moved) : json_null());
+    json_object_set_new(o, "median_r_zero_shift", JsonNumber(s.zero_r));
+    json_object_set_new(o, "median_r_best_shift", JsonNumber(s.peak_r));
+    char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    std::cout << text << std::endl;
+    std::free(text);
+    json_decref(o);
+    return 0;
+  }
+  if (options.quiet)
+    return 0;
+  std::string block;
+  for (int d = nd - 1; d >= 0; --d)
+    block += std::to_string(step->shift.block[d]) + (d ? " x " : "");
+  // Physical lengths to about a hundredth of the finest pixel, as the pixels.
+  const NodeInfo & image = plan.steps[step->inputs[0]].node;
+  double           finest = image.spacing[0];
+  for (int d = 1; d < nd; ++d)
+    finest = std::min(finest, image.spacing[d]);
+  auto both = [&](double px, double mm) {
+    return Fixed(px, 2) + " px" + (stated ? " (" + LengthText(mm, 0.01 * finest) + ")" : std::string());
+  };
+  std::cout << "field:      " << m.map_path << " (" << SizeText(field) << " blocks of " << block << " px, "
+            << (nd == 3 ? "dx, dy, dz" : "dx, dy") << (stated ? " in mm" : " in pixels") << ")\n";
+  if (!m.png_path.empty())
+    std::cout << "picture:    " << m.png_path << "\n";
+  std::cout << "blocks:     " << s.blocks;
+  if (s.blocks != s.defined)
+    std::cout << " (" << s.blocks - s.defined << " without a shift: flat in A or B)";
+  std::cout << "\nshift:      median " << both(s.median_px, s.median_mm) << ", 95th pct " << both(s.p95_px, s.p95_mm)
+            << ", largest " << Fixed(s.max_px, 2) << " px\n";
+  std::cout << "per axis:   median";
+  for (int d = nd - 1; d >= 0; --d)
+  {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, " %s %+.2f px%s", axes[3 - nd + d], s.median_axis[d], d ? "," : "");
+    std::cout << buf;
+  }
+  std::cout << "\nmoved:      " << (s.defined ? Percent(moved) : std::string("-")) << " of blocks by 0.5 px or more\n"
+            << "r:          median " << Fixed(s.zero_r) << " at zero shift, " << Fixed(s.peak_r) << " at the best shift\n";
+  if (!stated)
+    std::cout << "(the files state no pixel size: shifts are in pixels)\n";
+  std::cout.flush();
+  return 0;
+}
+
 int
 Stats(int argc, char ** argv)
 {
@@ -520,12 +713,14 @@ Main(int argc, char ** argv)
     return Denoise(argc - 2, argv + 2);
   if (command == "localcorr" || command == "localstats")
     return Local(command == "localcorr" ? "localcorr" : "localstats", command == "localcorr", argc - 2, argv + 2);
+  if (command == "shift")
+    return Shift(argc - 2, argv + 2);
   if (command == "info")
     return Info(argc - 2, argv + 2);
   if (command == "run")
     return RunCommand(argc - 2, argv + 2);
   throw UsageError("unknown command '" + command +
-                   "' (corr, stats, localcorr, localstats, denoise, info or run; see blockwise --help)");
+                   "' (corr, stats, localcorr, localstats, shift, denoise, info or run; see blockwise --help)");
 }
 
 } // namespace blockwise_cli

@@ -62,6 +62,9 @@ InputRegion(const Resolved & plan, size_t k, const bw_region & out)
     status = bw_channel_input_region(in.ndim, shape, &out, &need, nullptr);
   else if (r.step->op == Op::Local)
     status = bw_local_input_region(&r.local, shape, &out, &need, nullptr);
+  else if (r.step->op == Op::Shift)
+    // the moving image's, the larger: counted for both inputs
+    status = bw_shift_input_region(&r.shift, shape, &out, nullptr, &need, nullptr);
   if (status != BW_OK)
     throw RuntimeError("internal: step '" + r.step->name + "' has no input region for a piece of its output");
   return need;

@@ -53,8 +53,10 @@ enum class Op
   Denoise, // image -> non-local means denoised image (float32)
   Channel, // image of several channels -> one channel (float32, or the
            // input's type for a channel as it is)
-  Local    // one image (or two) -> map of a statistic of the box window
+  Local,   // one image (or two) -> map of a statistic of the box window
            // around every pixel (or every step-th): mean ... or Pearson r
+  Shift    // two images (fixed, moving) -> displacement field on the block
+           // grid: a vector per block, in physical units (x first)
 };
 
 const char * OpName(Op op);
@@ -75,8 +77,10 @@ struct Step
   int    read_level = 0;
   double read_resolution = std::numeric_limits<double>::quiet_NaN();
 
-  // Corr, Stats: 1 value for every axis, or one per axis, slowest first
-  // ([z,] y, x); none: the core's default (BW_BLOCK_DEFAULT).
+  // Corr, Stats, Shift: 1 value for every axis, or one per axis, slowest
+  // first ([z,] y, x); none: the core's default (BW_BLOCK_DEFAULT;
+  // BW_SHIFT_DEFAULT_BLOCK for Shift).  Shift also takes @search (below,
+  // the radius of shifts tried) and @fill.
   std::vector<int64_t> block;
   std::string          edge = "partial";
   double               fill = std::numeric_limits<double>::quiet_NaN();
@@ -167,6 +171,25 @@ struct RunOptions
   bool     slicer_progress = false;            // print <filter-progress> lines for 3D Slicer
 };
 
+/** What a Summary step of a displacement field (a Shift step's) measured
+ * over its blocks with a defined shift: magnitudes in pixels and in
+ * millimetres (the spacing applied per axis), the median component per
+ * axis (pixels, C order), and Pearson r at zero shift and at the best
+ * shift. */
+struct ShiftSummary
+{
+  uint64_t blocks = 0, defined = 0;
+  uint64_t moved = 0; // defined blocks whose shift is 0.5 pixels or more
+  double   median_px = std::numeric_limits<double>::quiet_NaN();
+  double   p95_px = std::numeric_limits<double>::quiet_NaN();
+  double   max_px = std::numeric_limits<double>::quiet_NaN();
+  double   median_mm = std::numeric_limits<double>::quiet_NaN();
+  double   p95_mm = std::numeric_limits<double>::quiet_NaN();
+  double   median_axis[3] = { 0, 0, 0 };
+  double   zero_r = std::numeric_limits<double>::quiet_NaN(); // medians
+  double   peak_r = std::numeric_limits<double>::quiet_NaN();
+};
+
 /** What a Summary step measured over the finite values of a map. */
 struct MapSummary
 {
@@ -181,6 +204,8 @@ struct MapSummary
   double      p05 = std::numeric_limits<double>::quiet_NaN();
   double      min = std::numeric_limits<double>::quiet_NaN();
   double      max = std::numeric_limits<double>::quiet_NaN();
+  bool        displacement = false; // the map is a Shift step's: see @shift
+  ShiftSummary shift;
 };
 
 struct Resolved;

@@ -26,7 +26,7 @@ const char *
 OpName(Op op)
 {
   static const char * const names[] = { "read",    "corr",    "stats",   "write", "heatmap",
-                                        "summary", "denoise", "channel", "local" };
+                                        "summary", "denoise", "channel", "local", "shift" };
   const size_t              k = static_cast<size_t>(op);
   return k < sizeof names / sizeof names[0] ? names[k] : "invalid";
 }
@@ -385,6 +385,7 @@ ExpectedInputs(Op op)
     case Op::Read:
       return 0;
     case Op::Corr:
+    case Op::Shift:
       return 2;
     default:
       return 1;
@@ -415,8 +416,14 @@ ResolveSteps(const Pipeline & p)
     const Step & s = p.steps[order[k]];
     ResolvedStep r;
     r.step = &s;
+    // A heatmap of a displacement field may take, second, a map drawn
+    // under it (the fixed image's block means: a thumbnail).
+    const bool over_shift = s.op == Op::Heatmap && !inputs[order[k]].empty() &&
+                            p.steps[inputs[order[k]][0]].op == Op::Shift;
     if (s.op == Op::Local && (s.inputs.size() == 1 || s.inputs.size() == 2))
       ; // one image, or a pair
+    else if (over_shift && (s.inputs.size() == 1 || s.inputs.size() == 2))
+      ; // a field, or a field over a map
     else if (s.inputs.size() != ExpectedInputs(s.op))
       StepUsage(s, "takes " + std::to_string(ExpectedInputs(s.op)) + " input" +
                      (ExpectedInputs(s.op) == 1 ? "" : "s") + ", not " + std::to_string(s.inputs.size()));
@@ -426,7 +433,11 @@ ResolveSteps(const Pipeline & p)
       const NodeInfo & node = out.steps[position[in]].node;
       if (!node.image)
         StepUsage(s, "input '" + p.steps[in].name + "' is a " + OpName(p.steps[in].op) + " step, which makes no image");
-      if (node.channels > 1 && s.op != Op::Channel)
+      const bool field = p.steps[in].op == Op::Shift;
+      if (field && s.op != Op::Write && s.op != Op::Summary && !(s.op == Op::Heatmap && in == inputs[order[k]][0]))
+        StepUsage(s, "input '" + p.steps[in].name + "' is a displacement field (a shift step's): only write, heatmap "
+                     "and summary steps take it");
+      if (node.channels > 1 && s.op != Op::Channel && !field)
         StepUsage(s, "input '" + p.steps[in].name + "' has " + std::to_string(node.channels) + " channels (" +
                        ChannelsText(node) + "): make it one channel first with a channel step (luminance, od, hematoxylin, eosin, "
                        "dab, r, g, b or a channel number)");
@@ -452,6 +463,7 @@ ResolveSteps(const Pipeline & p)
       case Op::Corr:
       case Op::Stats:
       case Op::Local:
+      case Op::Shift:
       {
         const NodeInfo & a = out.steps[r.inputs[0]].node;
         if (r.inputs.size() == 2)
@@ -471,6 +483,11 @@ ResolveSteps(const Pipeline & p)
         if (s.op == Op::Local)
         {
           ResolveLocalStep(s, a, r.inputs.size() == 2, r);
+          break;
+        }
+        if (s.op == Op::Shift)
+        {
+          ResolveShiftStep(s, a, r);
           break;
         }
         r.stat = StatisticOf(s);
@@ -510,6 +527,24 @@ ResolveSteps(const Pipeline & p)
           StepUsage(s, "the colour range must be two finite numbers, low < high");
         if (s.scale < 0 || s.scale > 64)
           StepUsage(s, "scale must be 0 (automatic) to 64 pixels per block");
+        if (r.inputs.size() == 2)
+        {
+          // The map under a field covers the same image: its blocks tile
+          // the field's input, whatever their size.
+          const ResolvedStep & field = out.steps[r.inputs[0]];
+          const ResolvedStep & under = out.steps[r.inputs[1]];
+          const NodeInfo &     image = out.steps[field.inputs[0]].node;
+          bool                 same = under.step->op == Op::Stats && under.node.ndim == image.ndim;
+          for (int d = 0; same && d < image.ndim; ++d)
+          {
+            const int64_t b = under.params.block[d];
+            same = under.params.edge == BW_EDGE_PARTIAL && (image.shape[d] + b - 1) / b == under.node.shape[d] &&
+                   out.steps[under.inputs[0]].node.shape[d] == image.shape[d];
+          }
+          if (!same)
+            StepUsage(s, "the map under a displacement field must be a stats step (partial edges) over an image of "
+                         "the size of the field's input, " + SizeText(image));
+        }
         CheckOutputPath(s, s.path);
         break;
       }

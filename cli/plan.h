@@ -10,6 +10,7 @@
 #include "blockwise.h"
 #include "bw_channel.h"
 #include "bw_local.h"
+#include "bw_shift.h"
 #include "bw_tiff.h"
 #include "pipeline.h"
 
@@ -28,10 +29,13 @@ struct NodeInfo
   int      ndim = 2;
   int64_t  shape[3] = { 1, 1, 1 };     // C order: [Z,] Y, X
   double   spacing[3] = { 1, 1, 1 };   // C order
-  int      channels = 1;               // per pixel, interleaved
+  int      channels = 1;               // per pixel, interleaved (a Shift
+                                       // step's: ndim vector components)
   bw_tiff_color color = BW_TIFF_GREY;  // what they are (TIFF inputs)
   int      bits = 0;                   // bits per sample as stored (0: the type's)
   int      level = 0;                  // the pyramid level read (Read steps)
+  bool     spacing_stated = true;      // Read steps: whether the file states its
+                                       // pixel size (else spacing is 1 per pixel)
   int64_t  chunk_rows = 0;             // rows of the decoded strips or tiles a reader
                                        // keeps between pieces (Read steps of TIFFs)
   uint32_t tile_width = 0, tile_length = 0;   // tiles of a tiled TIFF (Read steps), else 0
@@ -47,6 +51,7 @@ struct ResolvedStep
   bw_nlm_params       nlm{};      // Denoise
   bw_channel_params   channel{};  // Channel
   bw_local_params     local{};    // Local
+  bw_shift_params     shift{};    // Shift
   bool                pass = false; // Channel: the input is already one channel
   // Read of a TIFF whose one consumer is a channel step: the reader makes
   // that channel while decoding (channel: its parameters, fused_type: the

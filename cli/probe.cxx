@@ -263,7 +263,11 @@ ProbeImage(const std::string & path, int level)
     return ProbeNrrd(path);
   }
   if (IsSlidePath(path))
-    return ProbeSlide(path, level).node;
+  {
+    SlideInfo slide = ProbeSlide(path, level);
+    slide.node.spacing_stated = slide.spacing_stated;
+    return slide.node;
+  }
   std::vector<std::string> names;
   const bw_tiff_info       info = ProbeTIFF(path, level, nullptr, &names);
   NodeInfo           node;
@@ -277,6 +281,7 @@ ProbeImage(const std::string & path, int level)
   // (uncompressed strips are read by rows into the destination).
   node.chunk_rows = info.tiled ? info.tile_length : info.compression != 1 /* COMPRESSION_NONE */ ? info.rows_per_strip : 0;
   node.level = info.level;
+  node.spacing_stated = info.spacing_stated != 0;
   if (info.tiled)
   {
     node.tile_width = info.tile_width;

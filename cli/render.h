@@ -66,8 +66,11 @@ public:
   void
   Finish(MapSummary & summary);
 
-private:
+  /** The @q quantile (0 to 1) of the finite values so far, as numpy's
+   * default (linear) method gives it; NaN when there are none. */
   double                Quantile(double q);
+
+private:
   void                  ToHistogram();
   size_t
   Bin(double value) const
@@ -118,6 +121,63 @@ private:
   std::vector<uint32_t> m_Count;
 };
 
+/**
+ * The numbers of a displacement field's summary (ShiftSummary), from its
+ * blocks streamed in any order: each block's shift in pixels (C order), its
+ * length in millimetres, r at zero shift and at the best shift.  Each
+ * distribution is exact up to @exact_limit blocks, then a histogram over
+ * its bounded range (shifts within the search radius, r within [-1, 1]).
+ */
+class ShiftStatistics
+{
+public:
+  /** @search: the search radius per axis, @spacing the pixel size in
+   * millimetres per axis, both C order, @ndim entries. */
+  ShiftStatistics(int ndim, const ptrdiff_t * search, const double * spacing, uint64_t exact_limit);
+
+  /** One block: @shift in pixels (C order; NaN where undefined). */
+  void
+  Add(const double * shift, double zero_r, double peak_r);
+
+  void
+  Finish(ShiftSummary & summary);
+
+private:
+  int                        m_Ndim;
+  double                     m_Spacing[3];
+  uint64_t                   m_Blocks = 0, m_Defined = 0, m_Moved = 0;
+  std::vector<MapStatistics> m_Stats; // px, mm, zero r, peak r, then one per axis
+};
+
+/**
+ * What the picture of a displacement field needs: the mean shift in pixels
+ * along Y and X of each cell of a MapRaster grid over the field (a cell is
+ * factor x factor blocks of one Z plane), NaN where no block of it has one.
+ */
+class ShiftRaster
+{
+public:
+  ShiftRaster(int ndim, const int64_t * shape)
+    : m_Y(ndim, shape)
+    , m_X(ndim, shape)
+  {}
+
+  void
+  Add(int64_t z, int64_t y, int64_t x, double dy, double dx)
+  {
+    if (std::isfinite(dy) && std::isfinite(dx))
+    {
+      m_Y.Add(z, y, x, dy);
+      m_X.Add(z, y, x, dx);
+    }
+  }
+  const MapRaster & Y() const { return m_Y; }
+  const MapRaster & X() const { return m_X; }
+
+private:
+  MapRaster m_Y, m_X;
+};
+
 /** An 8-bit RGB picture, rows top to bottom. */
 struct Picture
 {
@@ -136,6 +196,28 @@ struct Picture
  */
 Picture
 RenderHeatmap(const MapRaster & raster, double lo, double hi, int scale);
+
+/**
+ * The picture of a displacement field: each cell of @field drawn as scale x
+ * scale pixels (scale 0: as RenderHeatmap() chooses), over a grey
+ * thumbnail of the fixed image when @under is given (a raster of its block
+ * means, cells of @under_cell pixels of the image along Y and X, with
+ * @field's cells @field_cell pixels), tinted by the shift's direction (hue,
+ * on a colour wheel) and length (saturation, full at @full pixels), with an
+ * arrow along the shift from the centre of every few cells (lengths scaled
+ * so the longest are about the spacing of the arrows).  Cells without a
+ * shift are left untinted, and hatched where there is no thumbnail.  Z
+ * planes side by side as in RenderHeatmap(); the colour wheel as a legend
+ * on the right.
+ */
+Picture
+RenderShift(const ShiftRaster & field, const MapRaster * under, const double field_cell[2], const double under_cell[2],
+            double full, int scale);
+
+/** The colour of a shift (@dy, @dx pixels) on the picture's colour wheel:
+ * hue from its direction, saturation from its length over @full. */
+void
+ShiftColour(double dy, double dx, double full, uint8_t rgb[3]);
 
 /** The colour of @value on the heatmap's scale over [lo, hi]; NaN is grey. */
 void

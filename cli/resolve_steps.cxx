@@ -170,6 +170,40 @@ ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 
 
 
+void
+ResolveShiftStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
+{
+  const int nd = in.ndim;
+  bw_shift_params_init(&r.shift, nd, nullptr, nullptr);
+  PerAxis(s, "block", s.block, nd, r.shift.block);
+  PerAxis(s, "search", s.search, nd, r.shift.search);
+  if (!std::isnan(s.fill))
+  {
+    if (!std::isfinite(s.fill))
+      StepUsage(s, "the fill value must be a finite number");
+    r.shift.use_fill = 1;
+    r.shift.fill = s.fill;
+  }
+  bw_error err;
+  if (bw_shift_params_check(&r.shift, &err) != BW_OK)
+    StepUsage(s, err.message);
+  ptrdiff_t image[3], out[3];
+  for (int i = 0; i < nd; ++i)
+    image[i] = static_cast<ptrdiff_t>(in.shape[i]);
+  if (bw_shift_output_shape(&r.shift, image, out, &err) != BW_OK)
+    StepFail(s, err.message);
+  r.node.image = true;
+  r.node.ndim = nd;
+  r.node.dtype = BW_F32;
+  r.node.channels = nd;
+  r.node.color = BW_TIFF_CHANNELS;
+  for (int i = 0; i < nd; ++i)
+  {
+    r.node.shape[i] = out[i];
+    r.node.spacing[i] = in.spacing[i] * static_cast<double>(r.shift.block[i]);
+  }
+}
+
 /** The denoised image has its input's geometry, in float32; every
  * parameter is checked by the core's own check. */
 void

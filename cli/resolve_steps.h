@@ -44,6 +44,11 @@ void ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r);
  * step) pixels, spacing step times @in's. */
 void ResolveLocalStep(const Step & s, const NodeInfo & in, bool pair, ResolvedStep & r);
 
+/** The core's displacement parameters of a Shift step over @in (and a
+ * second image of its size), and the geometry of the field it makes: a
+ * vector of ndim float32 components per block, spacing block times @in's. */
+void ResolveShiftStep(const Step & s, const NodeInfo & in, ResolvedStep & r);
+
 /** The core's non-local means parameters of a Denoise step over @in; the
  * denoised image has its input's geometry, in float32. */
 void ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r);

@@ -198,17 +198,18 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
 
   std::string op;
   if (!reader.String("op", op))
-    reader.Fail("has no \"op\" (read, channel, corr, stats, local, denoise, write, heatmap or summary)");
+    reader.Fail("has no \"op\" (read, channel, corr, stats, local, shift, denoise, write, heatmap or summary)");
   bool known = false;
   for (Op candidate :
-       { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Local, Op::Denoise, Op::Write, Op::Heatmap, Op::Summary })
+       { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Local, Op::Shift, Op::Denoise, Op::Write, Op::Heatmap,
+         Op::Summary })
     if (op == OpName(candidate))
     {
       s.op = candidate;
       known = true;
     }
   if (!known)
-    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, local, denoise, write, heatmap or summary)");
+    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, local, shift, denoise, write, heatmap or summary)");
 
   // Inputs: "input": "name", or "inputs": ["a", "b"].
   const json_t * input = reader.Take("input");
@@ -281,6 +282,15 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       reader.String("stat", s.statistic);
       reader.Integer("ddof", 0, 1, s.ddof);
       reader.String("type", s.type);
+      double fill = 0;
+      if (reader.Number("fill", fill))
+        s.fill = fill;
+      break;
+    }
+    case Op::Shift:
+    {
+      reader.Sizes("block", s.block);
+      reader.Sizes("search", s.search);
       double fill = 0;
       if (reader.Number("fill", fill))
         s.fill = fill;
@@ -368,6 +378,18 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
              (step.find_first_not_of("1 x") == std::string::npos ? std::string() : ", every " + step + " pixels") +
              ": " + image;
     }
+    case Op::Shift:
+    {
+      std::string block, search;
+      for (int d = r.node.ndim - 1; d >= 0; --d)
+      {
+        block += std::to_string(r.shift.block[d]) + (d ? " x " : "");
+        search += std::to_string(r.shift.search[d]) + (d ? " x " : "");
+      }
+      return "displacement of " + ins + " in " + block + " blocks, search radius " + search +
+             " pixels: " + SizeText(r.node) + " vectors of " + std::to_string(r.node.channels) + " " +
+             DTypeName(r.node.dtype);
+    }
     case Op::Write:
       return "write " + ins + " to " + s.path + " (" + s.compression + ")";
     case Op::Heatmap:
@@ -430,7 +452,7 @@ RunCommand(int argc, char ** argv)
     std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
                  "\n"
                  "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
-                 "stats, local, denoise, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
+                 "stats, local, shift, denoise, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
                  "parameters.  Everything is checked before any work starts; paths are\n"
                  "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
     return 0;
@@ -457,6 +479,19 @@ RunCommand(int argc, char ** argv)
         std::cout << r.step->name << ": wrote " << r.step->path << "\n";
     for (const MapSummary & s : summaries)
     {
+      if (s.displacement)
+      {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "%s: %llu blocks (%llu without a shift), shift median %.2f px, 95th percentile "
+                      "%.2f px, %.1f%% moved by 0.5 px or more\n",
+                      s.step.c_str(), static_cast<unsigned long long>(s.shift.blocks),
+                      static_cast<unsigned long long>(s.shift.blocks - s.shift.defined), s.shift.median_px,
+                      s.shift.p95_px,
+                      s.shift.defined ? 100.0 * static_cast<double>(s.shift.moved) / static_cast<double>(s.shift.defined)
+                                      : 0.0);
+        std::cout << buf;
+        continue;
+      }
       std::cout << s.step << ": " << s.blocks << " blocks";
       if (s.blocks != s.finite)
         std::cout << " (" << s.blocks - s.finite << " undefined)";

@@ -194,6 +194,12 @@ public:
   void
   Write(const void * buffer) override;
 
+  /** Frees the decoded strips or tiles this IO keeps between streamed
+   * reads (a row of tiles across the image, for the next piece), as for a
+   * reader that will sit idle: the next read decodes them again. */
+  void
+  ReleaseDecodedChunks();
+
   /** Bytes this IO has read from its current file so far: a read of a small
    * region of a large file reads a small part of it. */
   uint64_t

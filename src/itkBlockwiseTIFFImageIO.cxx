@@ -433,6 +433,16 @@ BlockwiseTIFFImageIO::Read(void * buffer)
   }
 }
 
+void
+BlockwiseTIFFImageIO::ReleaseDecodedChunks()
+{
+  for (bw_tiff_reader * r : m_Readers)
+  {
+    bw_tiff_reader_trim(r);
+  }
+  m_HeldColumns = { -1, -1, -1, -1 };
+}
+
 uint64_t
 BlockwiseTIFFImageIO::GetBytesRead() const
 {

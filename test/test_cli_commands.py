@@ -1,5 +1,6 @@
-"""End-to-end tests of the `blockwise` subcommands corr, stats, info and
-denoise: maps against the core and numpy, the heatmap, the demo pair.
+"""End-to-end tests of the `blockwise` subcommands corr, stats, info,
+denoise, localcorr, localstats and shift: maps against the core and numpy,
+displacement fields against the shifts made, the pictures, the demo pair.
 Command line: see cli_common.py."""
 import json
 import os
@@ -445,6 +446,154 @@ def test_local(tmp):
     expect_failure(["localcorr", pa, pb, "-o", bad, "--radius", "1,2,3"], 2, "radius needs 1 value or 2", tmp)
     expect_failure(["localcorr", pa, pb, "-o", bad, "--step", "0"], 2, "step", tmp)
     expect_failure(["localcorr", pa, pv, "-o", bad], 1, "different sizes", tmp)
+
+
+def smooth_texture(shape, seed):
+    """Noise low-passed by a Gaussian in Fourier space: structure at every
+    position, as the displacement search needs, with no flat block."""
+    rng = np.random.default_rng(seed)
+    f = np.fft.fftn(rng.normal(size=shape))
+    k = np.meshgrid(*[np.fft.fftfreq(n) for n in shape], indexing="ij")
+    f *= np.exp(-sum(x * x for x in k) / (2 * 0.08 ** 2))
+    t = np.real(np.fft.ifftn(f))
+    return ((t - t.min()) / (t.max() - t.min()) * 60000).astype(np.uint16)
+
+
+def test_shift(tmp):
+    # B is A with the square [96, 288) x [128, 320) moved by d = (dy, dx) =
+    # (3, -5): B(x) = A(x - d) there, B = A elsewhere.  Blocks whose search
+    # sees one side only match exactly at d or at 0.
+    a = smooth_texture((320, 384), 7)
+    d = (3, -5)
+    b = a.copy()
+    moved = np.roll(np.roll(a, d[0], axis=0), d[1], axis=1)
+    b[96:288, 128:320] = moved[96:288, 128:320]
+    pa, pb, pd = (os.path.join(tmp, n) for n in ("a.tif", "b.tif", "d.tif"))
+    # 0.5 um pixels
+    tifffile.imwrite(pa, a, resolution=(20000, 20000), resolutionunit="CENTIMETER")
+    tifffile.imwrite(pb, b, resolution=(20000, 20000), resolutionunit="CENTIMETER", tile=(64, 64),
+                     compression="zlib")
+    block, search = 32, 8
+    png = os.path.join(tmp, "d.png")
+    summary = json.loads(run("shift", pa, pb, "-o", pd, "--block", block, "--search", search, "--png", png,
+                             "--json").stdout)
+    field = tifffile.imread(pd)
+    assert field.shape == (10, 12, 2) and field.dtype == np.float32, (field.shape, field.dtype)
+    with tifffile.TiffFile(pd) as t:
+        assert t.pages[0].samplesperpixel == 2 and t.pages[0].photometric == 1  # MinIsBlack
+    px = field.astype(np.float64) / 0.0005  # mm back to pixels; components x first
+    inside, outside = 0, 0
+    for (i, j), sl in blocks_of(a, (block, block)):
+        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+        # the block and every window the search reads, inside the square or
+        # outside it
+        if 96 + search <= y0 and y1 <= 288 - search and 128 + search <= x0 and x1 <= 320 - search:
+            want, inside = (d[1], d[0]), inside + 1
+        elif y1 + search <= 96 or y0 - search >= 288 or x1 + search <= 128 or x0 - search >= 320:
+            want, outside = (0, 0), outside + 1
+        else:
+            continue
+        assert np.allclose(px[i, j], want, rtol=0, atol=1e-3), ((i, j), px[i, j], want)
+    assert inside >= 6 and outside >= 20, (inside, outside)
+
+    # The summary: numbers of the field as numpy computes them; r at zero
+    # shift as the block correlation of the pair.
+    length = np.hypot(px[..., 0], px[..., 1]).ravel()
+    assert summary["blocks"] == 120 and summary["undefined_blocks"] == 0, summary
+    assert abs(summary["median_px"] - np.median(length)) < 1e-3, (summary["median_px"], np.median(length))
+    assert abs(summary["p95_px"] - np.percentile(length, 95)) < 1e-3, (summary["p95_px"], np.percentile(length, 95))
+    assert abs(summary["p95_um"] - 0.5 * np.percentile(length, 95)) < 1e-3, summary
+    assert abs(summary["fraction_moved"] - np.mean(length >= 0.5)) < 1e-9, summary
+    assert summary["median_shift_px"]["dx"] == 0 and summary["spacing_stated"] is True, summary
+    zero_r = corr_reference(a, b, (block, block))
+    assert abs(summary["median_r_zero_shift"] - np.median(zero_r)) < 1e-5, (summary, np.median(zero_r))
+    assert summary["median_r_best_shift"] > 0.999, summary
+
+    # With noise in B the lengths spread: the percentiles are numpy's still.
+    noisy = np.clip(b + np.random.default_rng(1).normal(0, 3000, b.shape), 0, 65535).astype(np.uint16)
+    pn = os.path.join(tmp, "noisy.tif")
+    tifffile.imwrite(pn, noisy)
+    s2 = json.loads(run("shift", pa, pn, "-o", os.path.join(tmp, "dn.tif"), "--block", block,
+                        "--search", search, "--json").stdout)
+    fn = tifffile.imread(os.path.join(tmp, "dn.tif")).astype(np.float64) / 0.0005
+    ln = np.hypot(fn[..., 0], fn[..., 1]).ravel()
+    assert len(np.unique(np.round(ln, 3))) > 50, "lengths do not spread"
+    for key, q in (("median_px", 50), ("p95_px", 95)):
+        assert abs(s2[key] - np.percentile(ln, q)) < 1e-3, (key, s2[key], np.percentile(ln, q))
+    assert abs(s2["median_shift_px"]["dy"] - np.median(fn[..., 1])) < 1e-3, s2
+
+    # The picture: A's thumbnail, grey where B is A, tinted where it moved,
+    # with the hue of d's direction (atan2(dy, dx), 149 degrees) on the wheel.
+    import colorsys
+    rgb = decode_png(png).astype(np.float64)
+    scale = rgb.shape[0] // 10  # pixels per block
+    assert rgb.shape[0] == 10 * scale and rgb.shape[1] > 12 * scale, rgb.shape
+    def centre(i, j):
+        return rgb[i * scale + scale // 4, j * scale + scale // 4] / 255  # off the arrows
+    grey = centre(0, 0)
+    assert np.ptp(grey) < 0.02, grey
+    tint = centre(5, 6)
+    h, _, sat = colorsys.rgb_to_hls(*tint)
+    assert sat > 0.2 and abs(h * 360 - 149) < 15, (tint, h * 360)
+
+    # The plain summary, in micrometres; streamed in small pieces on three
+    # threads, the same bits; a NRRD vector image.
+    p = run("shift", pa, pb, "-o", pd, "--block", block, "--search", search)
+    assert "(0.5 px or more)" not in p.stdout and "um)" in p.stdout and "at the best shift" in p.stdout, p.stdout
+    pd2 = os.path.join(tmp, "d2.tif")
+    run("shift", pa, pb, "-o", pd2, "--block", block, "--search", search, "--memory", "1M", "--threads", "3",
+        "--quiet")
+    assert np.array_equal(tifffile.imread(pd2), field), "streamed in pieces: other bits"
+    nrrd = os.path.join(tmp, "d.nrrd")
+    run("shift", pa, pb, "-o", nrrd, "--block", block, "--search", search, "--quiet")
+    with open(nrrd, "rb") as f:
+        header = f.read(400).split(b"\n\n")[0].decode()
+    assert "sizes: 2 12 10" in header and "vector" in header, header
+
+    # No pixel size in the files: shifts in pixels.  3-D: dz too.
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    pdp = os.path.join(tmp, "dp.tif")
+    p = run("shift", pa, pb, "-o", pdp, "--block", block, "--search", search)
+    assert "in pixels" in p.stdout and "state no pixel size" in p.stdout, p.stdout
+    assert np.allclose(tifffile.imread(pdp), px, rtol=0, atol=1e-4), "in pixels"
+    v = smooth_texture((12, 64, 64), 3)
+    w = np.roll(v, (1, 2, -1), axis=(0, 1, 2))
+    tifffile.imwrite(pa, v, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(pb, w, imagej=True, metadata={"axes": "ZYX"})
+    run("shift", pa, pb, "-o", pd, "--block", "4,16,16", "--search", "2,3,3", "--quiet")
+    f3 = tifffile.imread(pd)
+    assert f3.shape == (3, 4, 4, 3), f3.shape  # (z, y, x, components dx dy dz)
+    assert np.allclose(f3[1, 1:3, 1:3], (-1, 2, 1), atol=1e-3), f3[1, 1:3, 1:3]
+
+    # Pipelines: the shift op, its field written, drawn and summarised.
+    tifffile.imwrite(pa, a)
+    tifffile.imwrite(pb, b)
+    steps = [{"name": "a", "op": "read", "path": pa}, {"name": "b", "op": "read", "path": pb},
+             {"name": "s", "op": "shift", "inputs": ["a", "b"], "block": block, "search": search},
+             {"name": "w", "op": "write", "input": "s", "path": os.path.join(tmp, "p.tif")},
+             {"name": "t", "op": "stats", "input": "a", "stat": "mean", "block": 8},
+             {"name": "h", "op": "heatmap", "inputs": ["s", "t"], "path": os.path.join(tmp, "p.png")},
+             {"name": "n", "op": "summary", "input": "s"}]
+    p = run("run", write_pipeline(tmp, json.dumps({"steps": steps})))
+    assert np.array_equal(tifffile.imread(os.path.join(tmp, "p.tif")), tifffile.imread(pdp)), "pipeline's field"
+    assert "n: 120 blocks (0 without a shift)" in p.stdout, p.stdout
+    assert decode_png(os.path.join(tmp, "p.png")).shape[0] >= 100
+
+    # Mistakes: one line, nothing written.
+    bad = os.path.join(tmp, "bad.tif")
+    expect_failure(["shift", pa, pb, "-o", bad, "--search", "300"], 2, "search", tmp)
+    expect_failure(["shift", pa, pb, "-o", bad, "--block", "0"], 2, "block", tmp)
+    expect_failure(["shift", pa, pb, "-o", bad, "--search", "1,2,3"], 2, "search needs 1 value or 2", tmp)
+    expect_failure(["shift", pa, pb], 2, "needs -o", tmp)
+    tifffile.imwrite(os.path.join(tmp, "small.tif"), a[:100])
+    expect_failure(["shift", pa, os.path.join(tmp, "small.tif"), "-o", bad], 1, "different sizes", tmp)
+    steps[4] = {"name": "t", "op": "stats", "input": "s", "stat": "mean"}
+    expect_failure(["run", write_pipeline(tmp, json.dumps({"steps": steps}), "bad.json")], 2,
+                   "is a displacement field", tmp)
+    steps[4] = {"name": "t", "op": "stats", "input": "a", "stat": "mean", "block": 8, "edge": "trim"}
+    expect_failure(["run", write_pipeline(tmp, json.dumps({"steps": steps}), "bad.json")], 2,
+                   "the map under a displacement field", tmp)
 
 
 if __name__ == "__main__":
