@@ -1,6 +1,7 @@
 /*
  * 3D Slicer command-line modules: `blockwise-corr`, `blockwise-stats`,
- * `blockwise-localcorr`, `blockwise-localstats` and `blockwise-denoise`
+ * `blockwise-localcorr`, `blockwise-localstats`, `blockwise-shift` and
+ * `blockwise-denoise`
  * (links to the `blockwise` program) answer --xml with a Slicer Execution
  * Model description, and otherwise run with the arguments Slicer passes:
  * the flags the description declares, then the input and output images.
@@ -9,6 +10,7 @@
  */
 #include "cli.h"
 #include "bw_local.h"
+#include "bw_shift.h"
 #include "plan.h"
 
 #include <cstdio>
@@ -248,6 +250,39 @@ LocalXml(bool pair)
          OneImageXml("The statistic per voxel (per step), float32, over the input's geometry.");
 }
 
+std::string
+ShiftXml()
+{
+  return Header("Block Displacement",
+                "For each block of the fixed image, the shift of the moving image within the search radius that "
+                "matches it best (largest Pearson r), refined to a fraction of a voxel: a displacement field with "
+                "a vector per block in physical units, which brings the moving image onto the fixed one when "
+                "upsampled and applied as a transform. Blocks where no shift gives a defined r are NaN.") +
+         "  <parameters>\n    <label>Blocks and search</label>\n"
+         "    <description><![CDATA[The blocks compared, and how far to look.]]></description>\n" +
+         IntegerXml("block", "--block", "Block size",
+                    "Block extent in voxels along X and Y (and Z, unless Block depth is set).",
+                    std::to_string(BW_SHIFT_DEFAULT_BLOCK), "1", "4096") +
+         IntegerXml("blockDepth", "--block-depth", "Block depth", "Block extent along Z for volumes; 0: the block size.",
+                    "0", "0", "4096") +
+         IntegerXml("search", "--search", "Search radius",
+                    "Largest shift tried, in voxels, along X and Y (and Z, unless Search depth is set).",
+                    std::to_string(BW_SHIFT_DEFAULT_SEARCH), "0", BW_SLICER_XSTR(BW_SHIFT_MAX_SEARCH)) +
+         IntegerXml("searchDepth", "--search-depth", "Search depth",
+                    "Search radius along Z for volumes; -1: the search radius.", "-1", "-1",
+                    BW_SLICER_XSTR(BW_SHIFT_MAX_SEARCH)) +
+         "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+         "    <description><![CDATA[The pair, and the displacement field.]]></description>\n" +
+         ImageXml("inputVolume1", "Fixed image", "input", 0, "The fixed image.") +
+         ImageXml("inputVolume2", "Moving image", "input", 1, "The moving image, of the same size.") +
+         "    <image type=\"vector\" fileExtensions=\".nrrd\">\n      <name>outputVolume</name>\n"
+         "      <label>Displacement field</label>\n      <channel>output</channel>\n      <index>2</index>\n"
+         "      <description><![CDATA[A vector per block, float32, in physical units; spacing is the input "
+         "spacing times the block size, origin at the first block's centre.]]></description>\n    </image>\n"
+         "  </parameters>\n" +
+         kThreadsParameter + "</executable>\n";
+}
+
 double
 SlicerNumber(const std::string & flag, const std::string & v)
 {
@@ -336,6 +371,37 @@ SlicerLocal(std::map<std::string, std::string> & flags, const std::vector<std::s
   return 0;
 }
 
+/** Runs the shift module: reads, the displacement with the block and
+ * search of the description (a volume takes their depths along Z), write. */
+int
+SlicerShift(std::map<std::string, std::string> & flags, const std::vector<std::string> & images, RunOptions options)
+{
+  Pipeline p;
+  p.name_steps = false;
+  p.steps.push_back(ReadStep("in0", images[0]));
+  p.steps.push_back(ReadStep("in1", images[1]));
+  Step       sh = MakeStep("field", Op::Shift, { "in0", "in1" });
+  const long block = SlicerInteger("--block", flags["--block"], 1, 4096);
+  const long block_depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 4096);
+  const long search = SlicerInteger("--search", flags["--search"], 0, BW_SHIFT_MAX_SEARCH);
+  const long search_depth = SlicerInteger("--search-depth", flags["--search-depth"], -1, BW_SHIFT_MAX_SEARCH);
+  sh.block = { block };
+  sh.search = { search };
+  if (ProbeImage(images[0]).ndim == 3)
+  {
+    sh.block = { block_depth ? block_depth : block, block, block };
+    sh.search = { search_depth >= 0 ? search_depth : search, search, search };
+  }
+  p.steps.push_back(sh);
+  p.steps.push_back(WriteStep("field", images.back(), "none"));
+
+  std::cout << "<filter-start><filter-name>Block Displacement</filter-name></filter-start>" << std::endl;
+  options.slicer_progress = true;
+  Execute(Resolve(p), options);
+  std::cout << "<filter-end><filter-name>Block Displacement</filter-name></filter-end>" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int
@@ -344,11 +410,12 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   const bool corr = module == "corr";
   const bool denoise = module == "denoise";
   const bool local = module == "localcorr" || module == "localstats";
-  const bool pair = corr || module == "localcorr";
+  const bool shift = module == "shift";
+  const bool pair = corr || shift || module == "localcorr";
   for (int i = 0; i < argc; ++i)
     if (std::strcmp(argv[i], "--xml") == 0)
     {
-      std::cout << (corr ? CorrXml() : denoise ? DenoiseXml() : local ? LocalXml(pair) : StatsXml());
+      std::cout << (corr ? CorrXml() : denoise ? DenoiseXml() : local ? LocalXml(pair) : shift ? ShiftXml() : StatsXml());
       return 0;
     }
 
@@ -359,6 +426,11 @@ SlicerModule(const std::string & module, int argc, char ** argv)
                    { "--search-depth", "-1" },
                    { "--noise", "gaussian" }, { "--sigma", "10" }, { "--h", "0" },
                    { "--gain", "1" },    { "--offset", "0" },     { "--read-sigma", "0" } });
+  else if (shift)
+    flags.insert({ { "--block", std::to_string(BW_SHIFT_DEFAULT_BLOCK) },
+                   { "--block-depth", "0" },
+                   { "--search", std::to_string(BW_SHIFT_DEFAULT_SEARCH) },
+                   { "--search-depth", "-1" } });
   else if (local)
     flags.insert({ { "--radius", std::to_string(BW_LOCAL_DEFAULT_RADIUS) },
                    { "--radius-depth", "-1" },
@@ -398,6 +470,8 @@ SlicerModule(const std::string & module, int argc, char ** argv)
     return SlicerDenoise(flags, images, options);
   if (local)
     return SlicerLocal(flags, images, pair, options);
+  if (shift)
+    return SlicerShift(flags, images, options);
   const long block = SlicerInteger("--block", flags["--block"], 1, 1L << 30);
   const long depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 1L << 30);
 

@@ -262,6 +262,44 @@ def test_slicer(tmp):
         run(*command, "-o", tout, "--radius", "1,3,3", "--step", "2", "--quiet")
         assert np.array_equal(got, tifffile.imread(tout), equal_nan=True), f"{module}: module and command differ"
 
+    # The shift module: a volume moved by (dz, dy, dx) = (1, 2, -1) voxels;
+    # its declared flags (blocks 16 x 16 x 4, search 3 and depth 1); a
+    # vector NRRD of the block grid, each vector the shift times the
+    # spacing, as the command finds it in voxels.
+    from test_cli_commands import smooth_texture
+    v = smooth_texture((8, 48, 48), 4)
+    w = np.roll(v, (1, 2, -1), axis=(0, 1, 2))
+    s1, s2 = os.path.join(tmp, "s1.nrrd"), os.path.join(tmp, "s2.nrrd")
+    write_nrrd(s1, v, (0.5, 0.5, 2.0), (10, 20, 30))
+    write_nrrd(s2, w, (0.5, 0.5, 2.0), (10, 20, 30))
+    exe = os.path.join(folder, "blockwise-shift")
+    root = ET.fromstring(subprocess.run([exe, "--xml"], capture_output=True, text=True, check=True).stdout)
+    assert root.find("title").text == "Block Displacement", root.find("title").text
+    args, kinds = [], {}
+    for group in root.findall("parameters"):
+        for param in group:
+            if param.tag == "image":
+                kinds[int(param.find("index").text)] = (param.get("type"), param.find("channel").text)
+            elif param.find("longflag") is not None:
+                flag = param.find("longflag").text
+                args += [flag, {"--block": "16", "--block-depth": "4", "--search": "3",
+                                "--search-depth": "1"}.get(flag, param.find("default").text)]
+    assert kinds == {0: ("scalar", "input"), 1: ("scalar", "input"), 2: ("vector", "output")}, kinds
+    p = subprocess.run([exe, *args, s1, s2, out], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "<filter-end>" in p.stdout, p.stdout
+    fields, got = read_nrrd(out)
+    assert got.shape == (2, 3, 3, 3) and "vector" in fields["kinds"], (got.shape, fields)
+    assert fields["space directions"].split()[0] == "none", fields
+    assert np.allclose(got[0, 1, 1], (-0.5, 1.0, 2.0), atol=1e-4), got[0, 1, 1]
+    tv, tw, tout = (os.path.join(tmp, n) for n in ("v.tif", "w.tif", "shift.tif"))
+    tifffile.imwrite(tv, v, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tw, w, imagej=True, metadata={"axes": "ZYX"})
+    run("shift", tv, tw, "-o", tout, "--block", "4,16,16", "--search", "1,3,3", "--quiet")
+    voxels = tifffile.imread(tout)
+    assert np.allclose(got / np.array([0.5, 0.5, 2.0], dtype=np.float32), voxels, atol=1e-5, equal_nan=True), \
+        "module and command differ"
+
     # A wrong flag is a usage error, as for the command.
     p = subprocess.run([os.path.join(folder, "blockwise-corr"), "--frob", "1", i1, i2, out],
                        capture_output=True, text=True)
