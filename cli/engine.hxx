@@ -392,8 +392,9 @@ Engine<D>::Run()
       const ResolvedStep & field = m_Plan.steps[r.inputs[0]];
       const NodeInfo &     image = m_Plan.steps[field.inputs[0]].node;
       m_Nodes[r.inputs[0]].shift_summaries.emplace_back(
-        i, std::unique_ptr<ShiftStatistics>(new ShiftStatistics(image.ndim, field.shift.search, image.spacing,
-                                                                SummaryValues(field.node, m_Job.options.memory))));
+        i, std::unique_ptr<ShiftStatistics>(
+             new ShiftStatistics(image.ndim, field.shift.search, image.spacing, SummaryValues(field.node, ~uint64_t{ 0 }),
+                                 m_Job.options.memory / 8 / sizeof(float))));
     }
     else if (r.step->op == Op::Summary)
     {

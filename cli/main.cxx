@@ -575,6 +575,8 @@ Shift(int argc, char ** argv)
     json_object_set_new(o, "fraction_moved", s.defined ? json_real(moved) : json_null());
     json_object_set_new(o, "median_r_zero_shift", JsonNumber(s.zero_r));
     json_object_set_new(o, "median_r_best_shift", JsonNumber(s.peak_r));
+    json_object_set_new(o, "moved_median_r_zero_shift", JsonNumber(s.zero_r_moved));
+    json_object_set_new(o, "moved_median_r_best_shift", JsonNumber(s.peak_r_moved));
     char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
     std::cout << text << std::endl;
     std::free(text);
@@ -611,7 +613,10 @@ Shift(int argc, char ** argv)
     std::cout << buf;
   }
   std::cout << "\nmoved:      " << (s.defined ? Percent(moved) : std::string("-")) << " of blocks by 0.5 px or more\n"
-            << "r:          median " << Fixed(s.zero_r) << " at zero shift, " << Fixed(s.peak_r) << " at the best shift\n";
+            << "r:          median " << Fixed(s.zero_r) << " at zero shift, " << Fixed(s.peak_r) << " at the best shift";
+  if (s.moved)
+    std::cout << "; in the moved blocks " << Fixed(s.zero_r_moved) << " and " << Fixed(s.peak_r_moved);
+  std::cout << "\n";
   if (!stated)
     std::cout << "(the files state no pixel size: shifts are in pixels)\n";
   std::cout.flush();

@@ -188,6 +188,8 @@ struct ShiftSummary
   double   median_axis[3] = { 0, 0, 0 };
   double   zero_r = std::numeric_limits<double>::quiet_NaN(); // medians
   double   peak_r = std::numeric_limits<double>::quiet_NaN();
+  double   zero_r_moved = std::numeric_limits<double>::quiet_NaN(); // over the moved blocks
+  double   peak_r_moved = std::numeric_limits<double>::quiet_NaN();
 };
 
 /** What a Summary step measured over the finite values of a map. */

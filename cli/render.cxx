@@ -88,7 +88,8 @@ MapStatistics::Finish(MapSummary & s)
   s.max = m_Finite ? m_Max : kNaN;
 }
 
-ShiftStatistics::ShiftStatistics(int ndim, const ptrdiff_t * search, const double * spacing, uint64_t exact_limit)
+ShiftStatistics::ShiftStatistics(int ndim, const ptrdiff_t * search, const double * spacing, uint64_t blocks,
+                                 uint64_t budget)
   : m_Ndim(ndim)
 {
   double reach_px = 0, reach_mm = 0;
@@ -99,13 +100,13 @@ ShiftStatistics::ShiftStatistics(int ndim, const ptrdiff_t * search, const doubl
     reach_mm += static_cast<double>(search[d]) * spacing[d] * static_cast<double>(search[d]) * spacing[d];
   }
   // The distributions share the summary's part of the budget.
-  const uint64_t each = std::max<uint64_t>(exact_limit / static_cast<uint64_t>(4 + ndim), 1);
+  const uint64_t each = std::max<uint64_t>(std::min(blocks, budget / static_cast<uint64_t>(6 + ndim)), 1);
   auto           range = [](double r) { return r > 0 ? r : 1.0; };
-  m_Stats.reserve(static_cast<size_t>(4 + ndim));
+  m_Stats.reserve(static_cast<size_t>(6 + ndim));
   m_Stats.emplace_back(0.0, range(std::sqrt(reach_px)), 0.0, each);
   m_Stats.emplace_back(0.0, range(std::sqrt(reach_mm)), 0.0, each);
-  m_Stats.emplace_back(-1.0, 1.0, 0.0, each);
-  m_Stats.emplace_back(-1.0, 1.0, 0.0, each);
+  for (int k = 0; k < 4; ++k)
+    m_Stats.emplace_back(-1.0, 1.0, 0.0, each);
   for (int d = 0; d < ndim; ++d)
     m_Stats.emplace_back(-range(static_cast<double>(search[d])), range(static_cast<double>(search[d])), 0.0, each);
 }
@@ -126,11 +127,16 @@ ShiftStatistics::Add(const double * shift, double zero_r, double peak_r)
   }
   ++m_Defined;
   px = std::sqrt(px);
-  m_Moved += px >= 0.5;
   m_Stats[0].Add(px);
   m_Stats[1].Add(std::sqrt(mm));
+  if (px >= 0.5)
+  {
+    ++m_Moved;
+    m_Stats[4].Add(zero_r);
+    m_Stats[5].Add(peak_r);
+  }
   for (int d = 0; d < m_Ndim; ++d)
-    m_Stats[static_cast<size_t>(4 + d)].Add(shift[d]);
+    m_Stats[static_cast<size_t>(6 + d)].Add(shift[d]);
 }
 
 void
@@ -145,11 +151,13 @@ ShiftStatistics::Finish(ShiftSummary & s)
   s.p95_mm = m_Stats[1].Quantile(0.95);
   s.zero_r = m_Stats[2].Quantile(0.5);
   s.peak_r = m_Stats[3].Quantile(0.5);
+  s.zero_r_moved = m_Stats[4].Quantile(0.5);
+  s.peak_r_moved = m_Stats[5].Quantile(0.5);
   MapSummary largest;
   m_Stats[0].Finish(largest);
   s.max_px = largest.max;
   for (int d = 0; d < m_Ndim; ++d)
-    s.median_axis[d] = m_Stats[static_cast<size_t>(4 + d)].Quantile(0.5);
+    s.median_axis[d] = m_Stats[static_cast<size_t>(6 + d)].Quantile(0.5);
 }
 
 constexpr int64_t MapRaster::kMaxCells;

@@ -125,15 +125,17 @@ private:
  * The numbers of a displacement field's summary (ShiftSummary), from its
  * blocks streamed in any order: each block's shift in pixels (C order), its
  * length in millimetres, r at zero shift and at the best shift.  Each
- * distribution is exact up to @exact_limit blocks, then a histogram over
- * its bounded range (shifts within the search radius, r within [-1, 1]).
+ * distribution is exact while its share of the budget holds its values,
+ * then a histogram over its bounded range (shifts within the search
+ * radius, r within [-1, 1]).
  */
 class ShiftStatistics
 {
 public:
   /** @search: the search radius per axis, @spacing the pixel size in
-   * millimetres per axis, both C order, @ndim entries. */
-  ShiftStatistics(int ndim, const ptrdiff_t * search, const double * spacing, uint64_t exact_limit);
+   * millimetres per axis, both C order, @ndim entries; @blocks the field's
+   * blocks, @budget the values all the distributions together may keep. */
+  ShiftStatistics(int ndim, const ptrdiff_t * search, const double * spacing, uint64_t blocks, uint64_t budget);
 
   /** One block: @shift in pixels (C order; NaN where undefined). */
   void
@@ -146,7 +148,9 @@ private:
   int                        m_Ndim;
   double                     m_Spacing[3];
   uint64_t                   m_Blocks = 0, m_Defined = 0, m_Moved = 0;
-  std::vector<MapStatistics> m_Stats; // px, mm, zero r, peak r, then one per axis
+  // px, mm, zero r, peak r, zero r and peak r of the moved blocks, then
+  // one per axis
+  std::vector<MapStatistics> m_Stats;
 };
 
 /**

@@ -508,6 +508,9 @@ def test_shift(tmp):
     zero_r = corr_reference(a, b, (block, block))
     assert abs(summary["median_r_zero_shift"] - np.median(zero_r)) < 1e-5, (summary, np.median(zero_r))
     assert summary["median_r_best_shift"] > 0.999, summary
+    moved_r = np.median(zero_r.ravel()[length >= 0.5])
+    assert abs(summary["moved_median_r_zero_shift"] - moved_r) < 1e-5, (summary, moved_r)
+    assert moved_r < 0.9 and summary["moved_median_r_best_shift"] > 0.999, summary
 
     # With noise in B the lengths spread: the percentiles are numpy's still.
     noisy = np.clip(b + np.random.default_rng(1).normal(0, 3000, b.shape), 0, 65535).astype(np.uint16)

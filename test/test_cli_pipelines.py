@@ -19,7 +19,7 @@ def prepare_pipeline_folder(tmp):
     a, b = pair((256, 320), np.uint16, 7)
     tifffile.imwrite(os.path.join(tmp, "a.tif"), a)
     tifffile.imwrite(os.path.join(tmp, "b.tif"), b)
-    for name in ("corr_heatmap.json", "block_stats.json"):
+    for name in ("corr_heatmap.json", "block_stats.json", "shift_picture.json"):
         shutil.copy(os.path.join(PIPELINES, name), tmp)
     return a, b
 
@@ -43,6 +43,14 @@ def test_run(tmp):
     sub = os.path.join(tmp, "sub.tif")
     run("corr", os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif"), "-o", sub, "--block", "16", "--quiet")
     assert np.array_equal(r, tifffile.imread(sub), equal_nan=True)
+
+    # The displacement example: the shift command's field, and its picture.
+    p = run("run", os.path.join(tmp, "shift_picture.json"), cwd=elsewhere)
+    assert "numbers: 20 blocks (0 without a shift), shift median" in p.stdout, p.stdout
+    run("shift", os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif"), "-o", sub, "--block", "64", "--search", "8",
+        "--quiet")
+    assert np.array_equal(tifffile.imread(os.path.join(tmp, "d.tif")), tifffile.imread(sub), equal_nan=True)
+    assert decode_png(os.path.join(tmp, "d.png")).shape[:2] == (96, 5 * 12 + 96), "12 pixels per block, the wheel"
 
     run("run", os.path.join(tmp, "block_stats.json"), "--memory", "1M", "--threads", "1")
     mean = tifffile.imread(os.path.join(tmp, "mean.tif"))
