@@ -81,6 +81,9 @@ const char * const kCorrHelp =
   "  --edge partial|trim blocks cut by the image edge: kept (default) or dropped\n"
   "  --fill VALUE        r of blocks where either image is constant (default NaN)\n"
   "  --threshold T       r below which a block counts as poor (default 0.5)\n"
+  "  --shift-search S    also how far B is off A: the summary of blockwise shift with\n"
+  "                      search radius S (pixels, or [Z,]Y,X) in blocks of --shift-block\n"
+  "                      (default " BW_CLI_XSTR(BW_SHIFT_DEFAULT_BLOCK) "), from a second pass over the files\n"
   "  --type f32|f64      element type of the map (default f32)\n"
   "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n"
   "  --json              print the summary as one JSON object\n";
@@ -316,11 +319,174 @@ JsonNumber(double v)
   return std::isfinite(v) ? json_real(v) : json_null();
 }
 
+/** A length of @mm millimetres as a person reads it, to about @step
+ * millimetres: in micrometres when @step is under 10 um, else in
+ * millimetres. */
+std::string
+LengthText(double mm, double step)
+{
+  if (std::isnan(mm))
+    return "NaN";
+  const bool   um = step < 0.01;
+  const double v = um ? mm * 1000 : mm, q = um ? step * 1000 : step;
+  const int    digits = q > 0 ? std::min(6, std::max(0, static_cast<int>(std::ceil(-std::log10(q))))) : 3;
+  char         buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s", digits, v, um ? "um" : "mm");
+  return buf;
+}
+
+/** Copies of the steps that read @image ("A": "read A" and "A") under the
+ * names "@prefix read A" and "@prefix A": a second read of the same file,
+ * for a pass that should not share the first's (a tiled pass takes the
+ * tiles of reads no other step takes). */
+void
+CopyRead(Pipeline & p, const std::string & image, const std::string & prefix)
+{
+  for (const Step & st : std::vector<Step>(p.steps))
+    if (st.name == "read " + image || st.name == image)
+    {
+      Step copy = st;
+      copy.name = prefix + " " + st.name;
+      for (std::string & in : copy.inputs)
+        in = prefix + " " + in;
+      p.steps.push_back(copy);
+    }
+}
+
+/** What the displacement summary of the Shift step @shift in @plan needs:
+ * the step, the image it compares, and whether the files state their
+ * pixel size. */
+struct ShiftReport
+{
+  const MapSummary &   m;
+  const ResolvedStep & step;
+  const NodeInfo &     image;
+  bool                 stated;
+
+  ShiftReport(const Resolved & plan, const std::vector<MapSummary> & summaries, const std::string & shift)
+    : m(Find(summaries, plan, shift))
+    , step(StepOf(plan, shift))
+    , image(plan.steps[StepOf(plan, shift).inputs[0]].node)
+    , stated(Stated(plan, StepOf(plan, shift)))
+  {}
+
+  static const ResolvedStep &
+  StepOf(const Resolved & plan, const std::string & name)
+  {
+    for (const ResolvedStep & r : plan.steps)
+      if (r.step->name == name)
+        return r;
+    throw RuntimeError("internal: no step " + name);
+  }
+  /** The summary of a Summary step over the step @shift. */
+  static const MapSummary &
+  Find(const std::vector<MapSummary> & summaries, const Resolved & plan, const std::string & shift)
+  {
+    for (const ResolvedStep & r : plan.steps)
+      if (r.step->op == Op::Summary && plan.steps[r.inputs[0]].step->name == shift)
+        for (const MapSummary & m : summaries)
+          if (m.step == r.step->name)
+            return m;
+    throw RuntimeError("internal: no summary of " + shift);
+  }
+  /** Whether the reads the step's inputs come from state their pixel size. */
+  static bool
+  Stated(const Resolved & plan, const ResolvedStep & r)
+  {
+    if (r.step->op == Op::Read)
+      return r.node.spacing_stated;
+    bool all = true;
+    for (size_t in : r.inputs)
+      all = all && Stated(plan, plan.steps[in]);
+    return all;
+  }
+
+  double
+  Moved() const
+  {
+    return m.shift.defined ? static_cast<double>(m.shift.moved) / static_cast<double>(m.shift.defined) : 0.0;
+  }
+
+  /** The summary as JSON members of @o. */
+  void
+  Json(json_t * o) const
+  {
+    const ShiftSummary & s = m.shift;
+    const int            nd = image.ndim;
+    const char * const   axes[3] = { "dz", "dy", "dx" };
+    json_t *             block = json_array();
+    json_t *             search = json_array();
+    json_t *             median = json_object();
+    for (int d = 0; d < nd; ++d)
+    {
+      json_array_append_new(block, json_integer(step.shift.block[d]));
+      json_array_append_new(search, json_integer(step.shift.search[d]));
+      json_object_set_new(median, axes[3 - nd + d], JsonNumber(s.median_axis[d]));
+    }
+    json_object_set_new(o, "block", block);
+    json_object_set_new(o, "search", search);
+    json_object_set_new(o, "blocks", json_integer(static_cast<json_int_t>(s.blocks)));
+    json_object_set_new(o, "undefined_blocks", json_integer(static_cast<json_int_t>(s.blocks - s.defined)));
+    json_object_set_new(o, "median_px", JsonNumber(s.median_px));
+    json_object_set_new(o, "p95_px", JsonNumber(s.p95_px));
+    json_object_set_new(o, "max_px", JsonNumber(s.max_px));
+    json_object_set_new(o, "spacing_stated", json_boolean(stated));
+    json_object_set_new(o, "median_um", stated ? JsonNumber(s.median_mm * 1000) : json_null());
+    json_object_set_new(o, "p95_um", stated ? JsonNumber(s.p95_mm * 1000) : json_null());
+    json_object_set_new(o, "median_shift_px", median);
+    json_object_set_new(o, "fraction_moved", s.defined ? json_real(Moved()) : json_null());
+    json_object_set_new(o, "median_r_zero_shift", JsonNumber(s.zero_r));
+    json_object_set_new(o, "median_r_best_shift", JsonNumber(s.peak_r));
+    json_object_set_new(o, "moved_median_r_zero_shift", JsonNumber(s.zero_r_moved));
+    json_object_set_new(o, "moved_median_r_best_shift", JsonNumber(s.peak_r_moved));
+  }
+
+  /** The summary's lines: the shift's length, per axis, the moved blocks,
+   * r at zero and at the best shift. */
+  void
+  Print(std::ostream & out) const
+  {
+    const ShiftSummary & s = m.shift;
+    const int            nd = image.ndim;
+    const char * const   axes[3] = { "dz", "dy", "dx" };
+    // Physical lengths to about a hundredth of the finest pixel, as the pixels.
+    double finest = image.spacing[0];
+    for (int d = 1; d < nd; ++d)
+      finest = std::min(finest, image.spacing[d]);
+    auto both = [&](double px, double mm) {
+      return Fixed(px, 2) + " px" + (stated ? " (" + LengthText(mm, 0.01 * finest) + ")" : std::string());
+    };
+    out << "shift:      median " << both(s.median_px, s.median_mm) << ", 95th pct " << both(s.p95_px, s.p95_mm)
+        << ", largest " << Fixed(s.max_px, 2) << " px\n";
+    out << "per axis:   median";
+    for (int d = nd - 1; d >= 0; --d)
+    {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, " %s %+.2f px%s", axes[3 - nd + d], s.median_axis[d], d ? "," : "");
+      out << buf;
+    }
+    out << "\nmoved:      " << (s.defined ? Percent(Moved()) : std::string("-")) << " of blocks by 0.5 px or more\n"
+        << "r:          median " << Fixed(s.zero_r) << " at zero shift, " << Fixed(s.peak_r) << " at the best shift";
+    if (s.moved)
+      out << "; in the moved blocks " << Fixed(s.zero_r_moved) << " and " << Fixed(s.peak_r_moved);
+    out << "\n";
+    if (!stated)
+      out << "(the files state no pixel size: shifts are in pixels)\n";
+  }
+};
+
 int
 Corr(int argc, char ** argv)
 {
   const Arguments args = CommandArguments(
-    "corr", argc, argv, WithBlockOptions({ { "--png", true }, { "--fill", true }, { "--threshold", true }, { "--json", false } }, true));
+    "corr", argc, argv,
+    WithBlockOptions({ { "--png", true },
+                       { "--fill", true },
+                       { "--threshold", true },
+                       { "--json", false },
+                       { "--shift-search", true },
+                       { "--shift-block", true } },
+                     true));
   if (ShowHelp(args, kCorrHelp))
     return 0;
   ExpectFiles(args, "corr", 2, "two images, A.tif B.tif", "R.tif, the file for the map");
@@ -342,6 +508,20 @@ Corr(int argc, char ** argv)
   Step summary = MakeStep("summary", Op::Summary, { "r" });
   args.Number("--threshold", summary.threshold);
   p.steps.push_back(summary);
+  if (args.Has("--shift-block") && !args.Has("--shift-search"))
+    throw UsageError("--shift-block goes with --shift-search");
+  const bool shift = args.Has("--shift-search");
+  if (shift)
+  {
+    // Reads of their own: the block map keeps its pass over the tiles.
+    CopyRead(p, "A", "shift");
+    CopyRead(p, "B", "shift");
+    Step sh = MakeStep("shift", Op::Shift, { "shift A", "shift B" });
+    args.Sizes("--shift-search", sh.search);
+    args.Sizes("--shift-block", sh.block);
+    p.steps.push_back(sh);
+    p.steps.push_back(MakeStep("shift summary", Op::Summary, { "shift" }));
+  }
 
   const Resolved                plan = Resolve(p);
   const std::vector<MapSummary> summaries = Execute(plan, options);
@@ -383,6 +563,12 @@ Corr(int argc, char ** argv)
     json_object_set_new(o, "fraction_below", s.finite ? json_real(fraction) : json_null());
     json_object_set_new(o, "registration_recommended", json_boolean(recommend));
     json_object_set_new(o, "verdict", json_string(verdict.c_str()));
+    if (shift)
+    {
+      json_t * d = json_object();
+      ShiftReport(plan, summaries, "shift").Json(d);
+      json_object_set_new(o, "shift", d);
+    }
     char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
     std::cout << text << std::endl;
     std::free(text);
@@ -401,6 +587,19 @@ Corr(int argc, char ** argv)
             << "5th pct r:  " << Fixed(s.p05) << "\n"
             << "r < " << t << ":   " << (s.finite ? Percent(fraction) : std::string("-")) << " of blocks\n"
             << verdict << std::endl;
+  if (shift)
+  {
+    const ShiftReport report(plan, summaries, "shift");
+    std::string       block, search;
+    for (int d = report.image.ndim - 1; d >= 0; --d)
+    {
+      block += std::to_string(report.step.shift.block[d]) + (d ? " x " : "");
+      search += std::to_string(report.step.shift.search[d]) + (d ? " x " : "");
+    }
+    std::cout << "displacement, " << block << " blocks, search " << search << " px:\n";
+    report.Print(std::cout);
+    std::cout.flush();
+  }
   return 0;
 }
 
@@ -452,22 +651,6 @@ Local(const char * command, bool pair, int argc, char ** argv)
   return 0;
 }
 
-/** A length of @mm millimetres as a person reads it, to about @step
- * millimetres: in micrometres when @step is under 10 um, else in
- * millimetres. */
-std::string
-LengthText(double mm, double step)
-{
-  if (std::isnan(mm))
-    return "NaN";
-  const bool   um = step < 0.01;
-  const double v = um ? mm * 1000 : mm, q = um ? step * 1000 : step;
-  const int    digits = q > 0 ? std::min(6, std::max(0, static_cast<int>(std::ceil(-std::log10(q))))) : 3;
-  char         buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f %s", digits, v, um ? "um" : "mm");
-  return buf;
-}
-
 int
 Shift(int argc, char ** argv)
 {
@@ -488,38 +671,29 @@ Shift(int argc, char ** argv)
   args.Number("--fill", sh.fill);
   p.steps.push_back(sh);
   p.steps.push_back(WriteStep("shift", args.Get("--output"), args.Get("--compression", "none")));
-  Step summary = MakeStep("summary", Op::Summary, { "shift" });
-  p.steps.push_back(summary);
+  p.steps.push_back(MakeStep("summary", Op::Summary, { "shift" }));
   if (args.Has("--png"))
   {
     // The picture: the field over A's thumbnail, block means of A about
     // one picture pixel each (2-D; a volume's planes are drawn without).
-    const Resolved   first = Resolve(p);
-    const NodeInfo & field = NodeOf(first, Op::Shift);
-    Step             h = MakeStep("picture", Op::Heatmap, { "shift" });
+    // (The plan of the steps so far gives the field's grid; it points into
+    // p.steps, which grow below.)
+    const Resolved        first = Resolve(p);
+    const NodeInfo        field = NodeOf(first, Op::Shift);
+    const bw_shift_params params = ShiftReport::StepOf(first, "shift").shift;
+    Step                  h = MakeStep("picture", Op::Heatmap, { "shift" });
     h.path = args.Get("--png");
     if (field.ndim == 2)
     {
       const MapRaster grid(field.ndim, field.shape);
       const int       scale = AutomaticScale(grid);
-      // A read of its own, so that the thumbnail's pass takes the tiles of
-      // a tiled file directly (tiled_blocks.h).
-      for (const Step & st : std::vector<Step>(p.steps))
-        if (st.name == "read A" || st.name == "A")
-        {
-          Step copy = st;
-          copy.name = "thumbnail " + st.name;
-          for (std::string & in : copy.inputs)
-            in = "thumbnail " + in;
-          p.steps.push_back(copy);
-        }
       Step            thumb = MakeStep("thumbnail", Op::Stats, { "thumbnail A" });
       thumb.statistic = "mean";
-      for (const ResolvedStep & r : first.steps)
-        if (r.step->op == Op::Shift)
-          for (int d = 0; d < 2; ++d)
-            thumb.block.push_back(std::max<int64_t>(
-              1, r.shift.block[d] * static_cast<int64_t>(grid.Factor()) / scale));
+      for (int d = 0; d < 2; ++d)
+        thumb.block.push_back(std::max<int64_t>(1, params.block[d] * static_cast<int64_t>(grid.Factor()) / scale));
+      // A read of its own, so that the thumbnail's pass takes the tiles of
+      // a tiled file directly (tiled_blocks.h).
+      CopyRead(p, "A", "thumbnail");
       p.steps.push_back(thumb);
       h.inputs.push_back("thumbnail");
     }
@@ -528,55 +702,18 @@ Shift(int argc, char ** argv)
 
   const Resolved                plan = Resolve(p);
   const std::vector<MapSummary> summaries = Execute(plan, options);
-  const MapSummary &            m = summaries.at(0);
-  const ShiftSummary &          s = m.shift;
-  const NodeInfo &              field = NodeOf(plan, Op::Shift);
-  const ResolvedStep *          step = nullptr;
-  bool                          stated = true;
-  for (const ResolvedStep & r : plan.steps)
-  {
-    if (r.step->op == Op::Shift)
-      step = &r;
-    if (r.step->op == Op::Read)
-      stated = stated && r.node.spacing_stated;
-  }
-  const int nd = field.ndim;
-  const double moved = s.defined ? static_cast<double>(s.moved) / static_cast<double>(s.defined) : 0.0;
-  const char * const axes[3] = { "dz", "dy", "dx" };
-
+  const ShiftReport             report(plan, summaries, "shift");
+  const NodeInfo &              field = report.step.node;
   if (args.Has("--json"))
   {
     json_t * o = json_object();
     json_t * grid = json_array();
-    json_t * block = json_array();
-    json_t * search = json_array();
-    json_t * median = json_object();
-    for (int d = 0; d < nd; ++d)
-    {
+    for (int d = 0; d < field.ndim; ++d)
       json_array_append_new(grid, json_integer(field.shape[d]));
-      json_array_append_new(block, json_integer(step->shift.block[d]));
-      json_array_append_new(search, json_integer(step->shift.search[d]));
-      json_object_set_new(median, axes[3 - nd + d], JsonNumber(s.median_axis[d]));
-    }
-    json_object_set_new(o, "field", json_string(m.map_path.c_str()));
-    json_object_set_new(o, "png", m.png_path.empty() ? json_null() : json_string(m.png_path.c_str()));
+    json_object_set_new(o, "field", json_string(report.m.map_path.c_str()));
+    json_object_set_new(o, "png", report.m.png_path.empty() ? json_null() : json_string(report.m.png_path.c_str()));
     json_object_set_new(o, "grid", grid);
-    json_object_set_new(o, "block", block);
-    json_object_set_new(o, "search", search);
-    json_object_set_new(o, "blocks", json_integer(static_cast<json_int_t>(s.blocks)));
-    json_object_set_new(o, "undefined_blocks", json_integer(static_cast<json_int_t>(s.blocks - s.defined)));
-    json_object_set_new(o, "median_px", JsonNumber(s.median_px));
-    json_object_set_new(o, "p95_px", JsonNumber(s.p95_px));
-    json_object_set_new(o, "max_px", JsonNumber(s.max_px));
-    json_object_set_new(o, "spacing_stated", json_boolean(stated));
-    json_object_set_new(o, "median_um", stated ? JsonNumber(s.median_mm * 1000) : json_null());
-    json_object_set_new(o, "p95_um", stated ? JsonNumber(s.p95_mm * 1000) : json_null());
-    json_object_set_new(o, "median_shift_px", median);
-    json_object_set_new(o, "fraction_moved", s.defined ? json_real(moved) : json_null());
-    json_object_set_new(o, "median_r_zero_shift", JsonNumber(s.zero_r));
-    json_object_set_new(o, "median_r_best_shift", JsonNumber(s.peak_r));
-    json_object_set_new(o, "moved_median_r_zero_shift", JsonNumber(s.zero_r_moved));
-    json_object_set_new(o, "moved_median_r_best_shift", JsonNumber(s.peak_r_moved));
+    report.Json(o);
     char * text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
     std::cout << text << std::endl;
     std::free(text);
@@ -586,39 +723,17 @@ Shift(int argc, char ** argv)
   if (options.quiet)
     return 0;
   std::string block;
-  for (int d = nd - 1; d >= 0; --d)
-    block += std::to_string(step->shift.block[d]) + (d ? " x " : "");
-  // Physical lengths to about a hundredth of the finest pixel, as the pixels.
-  const NodeInfo & image = plan.steps[step->inputs[0]].node;
-  double           finest = image.spacing[0];
-  for (int d = 1; d < nd; ++d)
-    finest = std::min(finest, image.spacing[d]);
-  auto both = [&](double px, double mm) {
-    return Fixed(px, 2) + " px" + (stated ? " (" + LengthText(mm, 0.01 * finest) + ")" : std::string());
-  };
-  std::cout << "field:      " << m.map_path << " (" << SizeText(field) << " blocks of " << block << " px, "
-            << (nd == 3 ? "dx, dy, dz" : "dx, dy") << (stated ? " in mm" : " in pixels") << ")\n";
-  if (!m.png_path.empty())
-    std::cout << "picture:    " << m.png_path << "\n";
-  std::cout << "blocks:     " << s.blocks;
-  if (s.blocks != s.defined)
-    std::cout << " (" << s.blocks - s.defined << " without a shift: flat in A or B)";
-  std::cout << "\nshift:      median " << both(s.median_px, s.median_mm) << ", 95th pct " << both(s.p95_px, s.p95_mm)
-            << ", largest " << Fixed(s.max_px, 2) << " px\n";
-  std::cout << "per axis:   median";
-  for (int d = nd - 1; d >= 0; --d)
-  {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, " %s %+.2f px%s", axes[3 - nd + d], s.median_axis[d], d ? "," : "");
-    std::cout << buf;
-  }
-  std::cout << "\nmoved:      " << (s.defined ? Percent(moved) : std::string("-")) << " of blocks by 0.5 px or more\n"
-            << "r:          median " << Fixed(s.zero_r) << " at zero shift, " << Fixed(s.peak_r) << " at the best shift";
-  if (s.moved)
-    std::cout << "; in the moved blocks " << Fixed(s.zero_r_moved) << " and " << Fixed(s.peak_r_moved);
+  for (int d = field.ndim - 1; d >= 0; --d)
+    block += std::to_string(report.step.shift.block[d]) + (d ? " x " : "");
+  std::cout << "field:      " << report.m.map_path << " (" << SizeText(field) << " blocks of " << block << " px, "
+            << (field.ndim == 3 ? "dx, dy, dz" : "dx, dy") << (report.stated ? " in mm" : " in pixels") << ")\n";
+  if (!report.m.png_path.empty())
+    std::cout << "picture:    " << report.m.png_path << "\n";
+  std::cout << "blocks:     " << report.m.shift.blocks;
+  if (report.m.shift.blocks != report.m.shift.defined)
+    std::cout << " (" << report.m.shift.blocks - report.m.shift.defined << " without a shift: flat in A or B)";
   std::cout << "\n";
-  if (!stated)
-    std::cout << "(the files state no pixel size: shifts are in pixels)\n";
+  report.Print(std::cout);
   std::cout.flush();
   return 0;
 }

@@ -512,6 +512,18 @@ def test_shift(tmp):
     assert abs(summary["moved_median_r_zero_shift"] - moved_r) < 1e-5, (summary, moved_r)
     assert moved_r < 0.9 and summary["moved_median_r_best_shift"] > 0.999, summary
 
+    # corr --shift-search adds the same summary to the main job, whose own
+    # numbers do not change.
+    both = json.loads(run("corr", pa, pb, "-o", os.path.join(tmp, "r.tif"), "--shift-search", search,
+                          "--shift-block", block, "--json").stdout)
+    alone = json.loads(run("corr", pa, pb, "-o", os.path.join(tmp, "r.tif"), "--json").stdout)
+    assert both.pop("shift") == {k: v for k, v in summary.items() if k not in ("field", "png", "grid")}, both
+    assert both == alone, (both, alone)
+    p = run("corr", pa, pb, "-o", os.path.join(tmp, "r.tif"), "--shift-search", search, "--shift-block", block)
+    assert "displacement, 32 x 32 blocks, search 8 x 8 px:" in p.stdout and "at the best shift" in p.stdout, p.stdout
+    expect_failure(["corr", pa, pb, "-o", os.path.join(tmp, "bad.tif"), "--shift-block", "8"], 2,
+                   "--shift-block goes with --shift-search", tmp)
+
     # With noise in B the lengths spread: the percentiles are numpy's still.
     noisy = np.clip(b + np.random.default_rng(1).normal(0, 3000, b.shape), 0, 65535).astype(np.uint16)
     pn = os.path.join(tmp, "noisy.tif")
