@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # One package per word.  Add new build or test dependencies here.
-PACKAGES="cmake make gcc g++ libinsighttoolkit5-dev libtiff-dev libdeflate-dev libexpat1-dev libtiff-tools libjansson-dev libpng-dev pkg-config python3-numpy python3-tifffile python3-pil python3-dask python3-distributed clang libclang-rt-14-dev python3-skimage libvips-tools libopenslide-dev python3-openslide"
+PACKAGES="cmake make gcc g++ libinsighttoolkit5-dev libtiff-dev libdeflate-dev libexpat1-dev libfftw3-dev libtiff-tools libjansson-dev libpng-dev pkg-config python3-numpy python3-tifffile python3-pil python3-dask python3-distributed clang libclang-rt-14-dev python3-skimage libvips-tools libopenslide-dev python3-openslide"
 
 # The benchmarks' baselines (not needed to build or test).
 BENCH_PACKAGES="python3-opencv"

@@ -1,0 +1,388 @@
+/* Richardson-Lucy deconvolution (bw_deconv.h) over FFTW's single-precision
+ * real-to-complex transforms: the plan (the PSF's transform, the boundary's
+ * normalisation, FFTW's plans and the work arrays, made once per shape),
+ * and the iterations. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "bw_deconv.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Object pixels the image sees through less than this share of the PSF
+ * (non-circulant normalisation) are left at 0: nothing observes them. */
+#define RL_MIN_SUPPORT 1e-3
+
+struct bw_rl_plan {
+  bw_rl_params p;
+  int nd;
+  ptrdiff_t n[BW_MAX_DIMS]; /* the image, C order */
+  int L[BW_MAX_DIMS];       /* the transform */
+  size_t nreal, ncplx, npix;
+  fftwf_complex *H; /* the PSF's transform over nreal (a round trip is the identity) */
+  float *inv_norm;  /* non-circulant: 1 / (B^T of the image's support), 0 where unseen */
+  float *f, *t, *g; /* estimate and scratch (transform grid), image (its own grid) */
+  fftwf_complex *c;
+  fftwf_plan fwd, inv;
+};
+
+static bw_status rl_fail(bw_error *err, bw_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bw_status rl_fail(bw_error *err, bw_status status, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->status = status;
+  }
+  return status;
+}
+
+/* The element of @dt at @p as a double (exact for every dtype). */
+static double load(const char *p, bw_dtype dt) {
+  switch (dt) {
+  case BW_U8: return *(const uint8_t *)p;
+  case BW_I8: return *(const int8_t *)p;
+  case BW_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
+  case BW_I16: { int16_t v; memcpy(&v, p, 2); return v; }
+  case BW_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
+  case BW_I32: { int32_t v; memcpy(&v, p, 4); return v; }
+  case BW_F32: { float v; memcpy(&v, p, 4); return v; }
+  case BW_F64: { double v; memcpy(&v, p, 8); return v; }
+  }
+  return NAN;
+}
+
+void bw_rl_params_init(bw_rl_params *params, int ndim) {
+  if (!params) return;
+  memset(params, 0, sizeof *params);
+  params->ndim = ndim;
+  params->iterations = BW_RL_DEFAULT_ITERATIONS;
+  params->boundary = BW_RL_NONCIRCULANT;
+  params->epsilon = BW_RL_DEFAULT_EPSILON;
+  for (int d = 0; d < BW_MAX_DIMS; d++) params->psf_centre[d] = -1;
+}
+
+bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
+  if (!p) return rl_fail(err, BW_ERR_NULL, "deconvolve: params is NULL");
+  if (p->ndim != 2 && p->ndim != 3)
+    return rl_fail(err, BW_ERR_NDIM, "deconvolve: ndim %d; images of 2 or 3 axes", p->ndim);
+  if (p->iterations < 0 || p->iterations > BW_RL_MAX_ITERATIONS)
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: %d iterations; 0 to %d", p->iterations,
+                   BW_RL_MAX_ITERATIONS);
+  if (p->boundary != BW_RL_NONCIRCULANT && p->boundary != BW_RL_PERIODIC)
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: boundary %d is neither non-circulant nor periodic",
+                   (int)p->boundary);
+  if (!(p->epsilon > 0 && p->epsilon < 1))
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: epsilon %g; a number in (0, 1)", p->epsilon);
+  int given = 0;
+  for (int d = 0; d < p->ndim; d++) {
+    if (p->psf_centre[d] < -1)
+      return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF centre %td along axis %d; -1 (centre of "
+                     "mass) or a pixel of the PSF", p->psf_centre[d], d);
+    given += p->psf_centre[d] >= 0;
+  }
+  if (given != 0 && given != p->ndim)
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: the PSF centre is given along some axes only; "
+                   "give it along every axis, or -1 along every axis for the centre of mass");
+  return BW_OK;
+}
+
+/* The smallest size >= @n whose prime factors are 2, 3, 5 and 7. */
+static long good_size(long n) {
+  for (long m = n > 1 ? n : 1;; m++) {
+    long r = m;
+    for (long q = 2; q <= 7; q++)
+      while (r % q == 0) r /= q;
+    if (r == 1) return m;
+  }
+}
+
+/* FFTW's planner, made thread-safe once for the whole process. */
+static void planner_init(void) { fftwf_make_planner_thread_safe(); }
+static pthread_once_t planner_once = PTHREAD_ONCE_INIT;
+
+void bw_rl_plan_free(bw_rl_plan *pl) {
+  if (!pl) return;
+  if (pl->fwd) fftwf_destroy_plan(pl->fwd);
+  if (pl->inv) fftwf_destroy_plan(pl->inv);
+  fftwf_free(pl->H);
+  fftwf_free(pl->c);
+  fftwf_free(pl->f);
+  fftwf_free(pl->t);
+  fftwf_free(pl->inv_norm);
+  free(pl->g);
+  free(pl);
+}
+
+size_t bw_rl_plan_bytes(const bw_rl_plan *pl) {
+  if (!pl) return 0;
+  return sizeof *pl + pl->ncplx * 2 * sizeof(fftwf_complex) +
+         pl->nreal * sizeof(float) * (pl->inv_norm ? 3 : 2) + pl->npix * sizeof(float);
+}
+
+/* c *= H (or its conjugate), over the half spectrum. */
+static void multiply(fftwf_complex *restrict c, const fftwf_complex *restrict H, size_t n,
+                     int conjugate) {
+  const float s = conjugate ? -1.0f : 1.0f;
+  for (size_t i = 0; i < n; i++) {
+    const float a = c[i][0], b = c[i][1], x = H[i][0], y = s * H[i][1];
+    c[i][0] = a * x - b * y;
+    c[i][1] = a * y + b * x;
+  }
+}
+
+/* The plan's extents as three axes (a leading 1 in 2-D). */
+typedef struct {
+  ptrdiff_t n3[3];
+  long L3[3];
+} grid3;
+
+static grid3 grid_of(const bw_rl_plan *pl) {
+  grid3 g;
+  for (int d = 0; d < 3; d++) {
+    const int k = d - (3 - pl->nd);
+    g.n3[d] = k >= 0 ? pl->n[k] : 1;
+    g.L3[d] = k >= 0 ? pl->L[k] : 1;
+  }
+  return g;
+}
+
+bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shape,
+                         const bw_view *psf, bw_rl_plan **out, bw_error *err) {
+  if (!out) return rl_fail(err, BW_ERR_NULL, "deconvolve: plan is NULL");
+  *out = NULL;
+  bw_status st = bw_rl_params_check(params, err);
+  if (st != BW_OK) return st;
+  if (!image_shape || !psf || !psf->data)
+    return rl_fail(err, BW_ERR_NULL, "deconvolve: %s is NULL", !image_shape ? "image shape" : "the PSF");
+  const int nd = params->ndim;
+  if (psf->ndim != nd)
+    return rl_fail(err, BW_ERR_NDIM, "deconvolve: the PSF has %d axes, the image %d", psf->ndim, nd);
+  if (bw_dtype_size(psf->dtype) == 0)
+    return rl_fail(err, BW_ERR_DTYPE, "deconvolve: the PSF's dtype %d is not an element type",
+                   (int)psf->dtype);
+  double total = 1;
+  for (int d = 0; d < nd; d++) {
+    if (image_shape[d] < 1 || psf->shape[d] < 1)
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: extent %td of the %s along axis %d",
+                     image_shape[d] < 1 ? image_shape[d] : psf->shape[d],
+                     image_shape[d] < 1 ? "image" : "PSF", d);
+    if (psf->shape[d] > image_shape[d])
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: the PSF (%td pixels along axis %d) is larger "
+                     "than the image (%td)", psf->shape[d], d, image_shape[d]);
+    const double span = params->boundary == BW_RL_PERIODIC
+                            ? (double)image_shape[d]
+                            : (double)good_size((long)(image_shape[d] + psf->shape[d] - 1));
+    total *= span;
+    if (span > (double)INT32_MAX || total > (double)((size_t)1 << 40))
+      return rl_fail(err, BW_ERR_RANGE, "deconvolve: a transform of more than 2^40 pixels");
+  }
+
+  /* The PSF: finite, non-negative, a positive sum; its centre of mass. */
+  ptrdiff_t ps[3], pst[3];
+  for (int d = 0; d < 3; d++) {
+    const int k = d - (3 - nd);
+    ps[d] = k >= 0 ? psf->shape[k] : 1;
+    pst[d] = k >= 0 ? psf->strides[k] : 0;
+  }
+  double sum = 0, moment[3] = {0, 0, 0};
+  for (ptrdiff_t z = 0; z < ps[0]; z++)
+    for (ptrdiff_t y = 0; y < ps[1]; y++)
+      for (ptrdiff_t x = 0; x < ps[2]; x++) {
+        const double v = load((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
+        if (!isfinite(v) || v < 0)
+          return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF value %g at (%td, %td, %td); a PSF is "
+                         "finite and non-negative", v, z, y, x);
+        sum += v;
+        moment[0] += v * (double)z;
+        moment[1] += v * (double)y;
+        moment[2] += v * (double)x;
+      }
+  if (!(sum > 0))
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: the PSF is all zero");
+  ptrdiff_t centre[3] = {0, 0, 0};
+  for (int d = 0; d < 3; d++) {
+    const int k = d - (3 - nd);
+    if (k < 0) continue;
+    if (params->psf_centre[k] >= 0) {
+      if (params->psf_centre[k] >= ps[d])
+        return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF centre %td along axis %d is outside the "
+                       "PSF (0 to %td)", params->psf_centre[k], k, ps[d] - 1);
+      centre[d] = params->psf_centre[k];
+    } else {
+      centre[d] = (ptrdiff_t)floor(moment[d] / sum + 0.5);
+    }
+  }
+
+  bw_rl_plan *pl = calloc(1, sizeof *pl);
+  if (!pl) return rl_fail(err, BW_ERR_NOMEM, "deconvolve: no memory for a plan");
+  pl->p = *params;
+  pl->nd = nd;
+  pl->nreal = 1;
+  pl->npix = 1;
+  for (int d = 0; d < nd; d++) {
+    pl->n[d] = image_shape[d];
+    pl->L[d] = params->boundary == BW_RL_PERIODIC
+                   ? (int)image_shape[d]
+                   : (int)good_size((long)(image_shape[d] + psf->shape[d] - 1));
+    pl->nreal *= (size_t)pl->L[d];
+    pl->npix *= (size_t)image_shape[d];
+  }
+  pl->ncplx = pl->nreal / (size_t)pl->L[nd - 1] * (size_t)(pl->L[nd - 1] / 2 + 1);
+  pl->H = fftwf_malloc(pl->ncplx * sizeof(fftwf_complex));
+  pl->c = fftwf_malloc(pl->ncplx * sizeof(fftwf_complex));
+  pl->f = fftwf_malloc(pl->nreal * sizeof(float));
+  pl->t = fftwf_malloc(pl->nreal * sizeof(float));
+  pl->g = malloc(pl->npix * sizeof(float));
+  if (params->boundary == BW_RL_NONCIRCULANT) pl->inv_norm = fftwf_malloc(pl->nreal * sizeof(float));
+  if (!pl->H || !pl->c || !pl->f || !pl->t || !pl->g ||
+      (params->boundary == BW_RL_NONCIRCULANT && !pl->inv_norm)) {
+    bw_rl_plan_free(pl);
+    return rl_fail(err, BW_ERR_NOMEM, "deconvolve: no memory for a transform of %zu pixels", pl->nreal);
+  }
+  pthread_once(&planner_once, planner_init);
+  pl->fwd = fftwf_plan_dft_r2c(nd, pl->L, pl->t, pl->c, FFTW_ESTIMATE);
+  pl->inv = fftwf_plan_dft_c2r(nd, pl->L, pl->c, pl->t, FFTW_ESTIMATE);
+  if (!pl->fwd || !pl->inv) {
+    bw_rl_plan_free(pl);
+    return rl_fail(err, BW_ERR_NOMEM, "deconvolve: FFTW made no plan for a transform of %zu pixels",
+                   pl->nreal);
+  }
+
+  /* The PSF on the transform grid, its centre at the origin (wrapped), over
+   * its sum; the transform over nreal, so that a round trip is the
+   * identity. */
+  const grid3 G = grid_of(pl);
+  memset(pl->t, 0, pl->nreal * sizeof(float));
+  for (ptrdiff_t z = 0; z < ps[0]; z++)
+    for (ptrdiff_t y = 0; y < ps[1]; y++)
+      for (ptrdiff_t x = 0; x < ps[2]; x++) {
+        const double v = load((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
+        const long iz = (long)((z - centre[0] + G.L3[0]) % G.L3[0]);
+        const long iy = (long)((y - centre[1] + G.L3[1]) % G.L3[1]);
+        const long ix = (long)((x - centre[2] + G.L3[2]) % G.L3[2]);
+        pl->t[((size_t)iz * (size_t)G.L3[1] + (size_t)iy) * (size_t)G.L3[2] + (size_t)ix] += (float)(v / sum);
+      }
+  fftwf_execute_dft_r2c(pl->fwd, pl->t, pl->H);
+  const float scale = (float)(1.0 / (double)pl->nreal);
+  for (size_t i = 0; i < pl->ncplx; i++) {
+    pl->H[i][0] *= scale;
+    pl->H[i][1] *= scale;
+  }
+
+  /* Non-circulant: N = B^T of the image's support; its inverse where the
+   * image sees the pixel. */
+  if (pl->inv_norm) {
+    memset(pl->t, 0, pl->nreal * sizeof(float));
+    for (ptrdiff_t z = 0; z < G.n3[0]; z++)
+      for (ptrdiff_t y = 0; y < G.n3[1]; y++)
+        for (ptrdiff_t x = 0; x < G.n3[2]; x++)
+          pl->t[((size_t)z * (size_t)G.L3[1] + (size_t)y) * (size_t)G.L3[2] + (size_t)x] = 1.0f;
+    fftwf_execute_dft_r2c(pl->fwd, pl->t, pl->c);
+    multiply(pl->c, pl->H, pl->ncplx, 1);
+    fftwf_execute_dft_c2r(pl->inv, pl->c, pl->t);
+    for (size_t i = 0; i < pl->nreal; i++)
+      pl->inv_norm[i] = pl->t[i] > RL_MIN_SUPPORT ? 1.0f / pl->t[i] : 0.0f;
+  }
+  *out = pl;
+  return BW_OK;
+}
+
+bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out, bw_error *err) {
+  if (!pl || !in || !out)
+    return rl_fail(err, BW_ERR_NULL, "deconvolve: %s is NULL", !pl ? "plan" : !in ? "in" : "out");
+  const int nd = pl->nd;
+  if (!in->data || in->ndim != nd || bw_dtype_size(in->dtype) == 0)
+    return rl_fail(err, !in->data ? BW_ERR_NULL : in->ndim != nd ? BW_ERR_NDIM : BW_ERR_DTYPE,
+                   "deconvolve: the image is not a view of %d axes of an element type", nd);
+  if (!out->data || out->ndim != nd || out->dtype != BW_F32)
+    return rl_fail(err, BW_ERR_OUTPUT, "deconvolve: the output must be a float32 view of %d axes", nd);
+  for (int d = 0; d < nd; d++) {
+    if (in->shape[d] != pl->n[d])
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: the image's extent %td along axis %d, the "
+                     "plan's %td", in->shape[d], d, pl->n[d]);
+    if (out->shape[d] != pl->n[d])
+      return rl_fail(err, BW_ERR_OUTPUT, "deconvolve: the output's extent %td along axis %d, the "
+                     "image's %td", out->shape[d], d, pl->n[d]);
+  }
+  const grid3 G = grid_of(pl);
+  ptrdiff_t ist[3], ost[3];
+  for (int d = 0; d < 3; d++) {
+    const int k = d - (3 - nd);
+    ist[d] = k >= 0 ? in->strides[k] : 0;
+    ost[d] = k >= 0 ? out->strides[k] : 0;
+  }
+
+  /* The image, as float; its largest magnitude and mean. */
+  double top = 0, mean = 0;
+  size_t i = 0;
+  for (ptrdiff_t z = 0; z < G.n3[0]; z++)
+    for (ptrdiff_t y = 0; y < G.n3[1]; y++)
+      for (ptrdiff_t x = 0; x < G.n3[2]; x++, i++) {
+        const double v = load((const char *)in->data + z * ist[0] + y * ist[1] + x * ist[2], in->dtype);
+        if (!isfinite(v))
+          return rl_fail(err, BW_ERR_PARAM, "deconvolve: pixel (%td, %td, %td) of the image is %g",
+                         z, y, x, v);
+        pl->g[i] = (float)v;
+        top = fabs(v) > top ? fabs(v) : top;
+        mean += v;
+      }
+  mean /= (double)pl->npix;
+  const float guard = (float)(pl->p.epsilon * top);
+
+  /* The first estimate: the image (non-circulant: its mean around it, 0
+   * where nothing is seen). */
+  float *restrict f = pl->f, *restrict t = pl->t;
+  const float *restrict g = pl->g;
+  const float *restrict inv_norm = pl->inv_norm;
+  for (size_t k = 0; k < pl->nreal; k++) f[k] = inv_norm && inv_norm[k] > 0 ? (float)mean : 0.0f;
+  i = 0;
+  for (ptrdiff_t z = 0; z < G.n3[0]; z++)
+    for (ptrdiff_t y = 0; y < G.n3[1]; y++) {
+      float *row = f + ((size_t)z * (size_t)G.L3[1] + (size_t)y) * (size_t)G.L3[2];
+      for (ptrdiff_t x = 0; x < G.n3[2]; x++) row[x] = g[i++];
+    }
+
+  for (int it = 0; it < pl->p.iterations; it++) {
+    /* t = B f */
+    fftwf_execute_dft_r2c(pl->fwd, f, pl->c);
+    multiply(pl->c, pl->H, pl->ncplx, 0);
+    fftwf_execute_dft_c2r(pl->inv, pl->c, t);
+    /* t = g / B f on the image's pixels, 0 elsewhere */
+    i = 0;
+    for (ptrdiff_t z = 0; z < G.L3[0]; z++)
+      for (ptrdiff_t y = 0; y < G.L3[1]; y++) {
+        float *row = t + ((size_t)z * (size_t)G.L3[1] + (size_t)y) * (size_t)G.L3[2];
+        ptrdiff_t x = 0;
+        if (z < G.n3[0] && y < G.n3[1])
+          for (; x < G.n3[2]; x++, i++) row[x] = row[x] > guard ? g[i] / row[x] : 0.0f;
+        for (; x < G.L3[2]; x++) row[x] = 0.0f;
+      }
+    /* t = B^T t; f *= t / N */
+    fftwf_execute_dft_r2c(pl->fwd, t, pl->c);
+    multiply(pl->c, pl->H, pl->ncplx, 1);
+    fftwf_execute_dft_c2r(pl->inv, pl->c, t);
+    /* (B^T of a non-negative ratio is non-negative; below 0 is rounding.) */
+    if (inv_norm)
+      for (size_t k = 0; k < pl->nreal; k++) f[k] *= (t[k] > 0 ? t[k] : 0.0f) * inv_norm[k];
+    else
+      for (size_t k = 0; k < pl->nreal; k++) f[k] *= t[k] > 0 ? t[k] : 0.0f;
+  }
+
+  for (ptrdiff_t z = 0; z < G.n3[0]; z++)
+    for (ptrdiff_t y = 0; y < G.n3[1]; y++) {
+      const float *row = f + ((size_t)z * (size_t)G.L3[1] + (size_t)y) * (size_t)G.L3[2];
+      char *o = (char *)out->data + z * ost[0] + y * ost[1];
+      for (ptrdiff_t x = 0; x < G.n3[2]; x++) memcpy(o + x * ost[2], &row[x], sizeof(float));
+    }
+  return BW_OK;
+}

@@ -1,0 +1,142 @@
+/*
+ * Blockwise: Richardson-Lucy deconvolution of 2-D images and 3-D volumes.
+ *
+ * A library of its own (libblockwise_deconv), over the core's views
+ * (blockwise.h) and FFTW's single-precision real-to-complex transforms: the
+ * rest of the core needs only libc and libm.  A plan holds what depends on
+ * the image's shape and the PSF (the PSF's transform, FFTW's plans, the
+ * boundary's normalisation) and is reused over any number of images of that
+ * shape.
+ */
+#ifndef BW_DECONV_H
+#define BW_DECONV_H
+
+#include "blockwise.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default number of iterations (bw_rl_params_init()). */
+#define BW_RL_DEFAULT_ITERATIONS 10
+/** Most iterations a call runs. */
+#define BW_RL_MAX_ITERATIONS 100000
+/** Default division guard, relative to the image's largest value. */
+#define BW_RL_DEFAULT_EPSILON 1e-6
+
+/**
+ * bw_rl_boundary:
+ * @BW_RL_NONCIRCULANT: the object is estimated on the image grown by the
+ *   PSF (every object pixel that reaches an observed pixel), and the
+ *   multiplicative correction is normalised by the PSF's response to the
+ *   image's support (Bertero and Boccacci, 2005): nothing wraps around, and
+ *   the edges are not pulled towards darkness or the opposite edge.
+ * @BW_RL_PERIODIC: the image is taken as one period of a periodic one, as
+ *   FFT-only tools take it (for comparison with them).
+ */
+typedef enum bw_rl_boundary {
+  BW_RL_NONCIRCULANT = 0,
+  BW_RL_PERIODIC = 1
+} bw_rl_boundary;
+
+/**
+ * bw_rl_params:
+ * @ndim: 2 or 3, the axes of the image and of the PSF.
+ * @iterations: Richardson-Lucy iterations, 0 to BW_RL_MAX_ITERATIONS (0:
+ *   the first estimate).
+ * @boundary: see bw_rl_boundary.
+ * @epsilon: the guard against division by about zero, relative to the
+ *   image's largest absolute value: where the blurred estimate is below
+ *   epsilon times it, the ratio of the image to it counts as 0 (never a
+ *   NaN or an infinity).  Positive and below 1.
+ * @psf_centre: the PSF's centre per axis (C order, pixels of the PSF), or
+ *   all -1 (bw_rl_params_init()): its centre of mass, rounded.
+ *
+ * Initialise with bw_rl_params_init() so that later fields get their
+ * defaults.
+ */
+typedef struct bw_rl_params {
+  int ndim;
+  int iterations;
+  bw_rl_boundary boundary;
+  double epsilon;
+  ptrdiff_t psf_centre[BW_MAX_DIMS];
+} bw_rl_params;
+
+/** bw_rl_params_init: @ndim, BW_RL_DEFAULT_ITERATIONS, non-circulant
+ * boundary, BW_RL_DEFAULT_EPSILON, the PSF's centre of mass. */
+BW_API void bw_rl_params_init(bw_rl_params *params, int ndim);
+
+/**
+ * bw_rl_params_check:
+ * Checks *@params as bw_rl_plan_new() does: ndim 2 or 3 (BW_ERR_NDIM),
+ * iterations, boundary, epsilon and centre in range (BW_ERR_PARAM).
+ */
+BW_API bw_status bw_rl_params_check(const bw_rl_params *params, bw_error *err);
+
+/** A deconvolution plan: see bw_rl_plan_new(). */
+typedef struct bw_rl_plan bw_rl_plan;
+
+/**
+ * bw_rl_plan_new:
+ * Plans the deconvolution of images of extents @image_shape (params->ndim
+ * entries, C order) by the PSF @psf (a view of params->ndim axes, any
+ * dtype, any strides; copied: the view may go once this returns).
+ *
+ * The PSF is checked before anything else is made: finite, non-negative,
+ * with a positive sum (BW_ERR_PARAM, naming the first bad value), no larger
+ * than the image along any axis (BW_ERR_SHAPE), a centre inside it.  It is
+ * normalised to sum 1.  Transforms are of the image's size (periodic) or of
+ * the image grown by the PSF less one pixel, rounded up per axis to a size
+ * whose prime factors are 2, 3, 5 and 7 (non-circulant).  FFTW plans with
+ * FFTW_ESTIMATE, so a plan of a shape is the same in every run and the
+ * results are deterministic.  Planning is safe from several threads at
+ * once; a plan is used by one call at a time.
+ *
+ * See also: bw_rl_deconvolve(), bw_rl_plan_free().
+ */
+BW_API bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shape,
+                                const bw_view *psf, bw_rl_plan **plan, bw_error *err);
+
+/** bw_rl_plan_free: frees @plan (NULL is allowed). */
+BW_API void bw_rl_plan_free(bw_rl_plan *plan);
+
+/**
+ * bw_rl_plan_bytes:
+ * The memory @plan holds and a call of bw_rl_deconvolve() adds while it
+ * runs, in bytes: what to count against a memory budget.
+ */
+BW_API size_t bw_rl_plan_bytes(const bw_rl_plan *plan);
+
+/**
+ * bw_rl_deconvolve:
+ * Richardson-Lucy deconvolution of @in (the plan's image shape, any dtype,
+ * any strides) into @out (the same extents, BW_F32, any strides; it may be
+ * @in's memory: the image is copied first).
+ *
+ * With B the blur by the (normalised, centred) PSF h, g the image and f
+ * the estimate, each iteration is
+ *   f <- f / N * B^T( g / B f ),   N = B^T 1
+ * where B^T is correlation with h; ratios where B f is below the guard
+ * (bw_rl_params.epsilon) count as 0.  Periodic: B is circular over the
+ * image, N = 1.  Non-circulant: f lives on the image grown by the PSF, g /
+ * B f is taken on the image's pixels only (0 elsewhere), and N = B^T of the
+ * image's support.  The first estimate is the image itself, as ITK's
+ * RichardsonLucyDeconvolutionImageFilter starts (non-circulant: the
+ * image's mean outside it); nothing is clipped (a correction that rounds
+ * below zero counts as zero), so a non-negative image gives a non-negative
+ * result.  @out receives f on the image's pixels.
+ * Arithmetic is float32 (FFTW's single-precision transforms).
+ *
+ * Returns BW_ERR_SHAPE when @in's extents are not the plan's, BW_ERR_OUTPUT
+ * for an unusable @out, BW_ERR_PARAM for a non-finite pixel of @in (named),
+ * BW_ERR_NOMEM; on error @out is untouched.
+ */
+BW_API bw_status bw_rl_deconvolve(bw_rl_plan *plan, const bw_view *in, const bw_view *out,
+                                  bw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BW_DECONV_H */

@@ -1,0 +1,358 @@
+/*
+ * Tests of Richardson-Lucy deconvolution (bw_deconv.h), all named deconv.*:
+ * the FFT-based iterations against a straightforward spatial-domain
+ * Richardson-Lucy written here (direct sums over the PSF, in double), for
+ * both boundaries, 2-D and 3-D, odd and even PSFs off their centre; what
+ * the boundaries promise (flux, non-negativity, no wrap-around); plans
+ * reused; bad input.
+ */
+#include "bw_deconv.h"
+#include "bw_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* The oracle: Richardson-Lucy by direct sums                              */
+/* ------------------------------------------------------------------------ */
+
+/* Everything as 3-D (a leading extent of 1 in 2-D). */
+typedef struct {
+  ptrdiff_t n[3], m[3], c[3]; /* image, PSF, PSF centre */
+} geom;
+
+/* B f at image pixel x: sum_i h[i] f(x - (i - c)); periodic wraps f's
+ * index over the image, non-circulant reads f on the object grid, whose
+ * pixel 0 is image pixel -(m - 1 - c). */
+static double blur_at(const geom *G, const double *h, const double *f, const ptrdiff_t *on,
+                      const ptrdiff_t *lo, int periodic, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x) {
+  double s = 0;
+  for (ptrdiff_t a = 0; a < G->m[0]; a++)
+    for (ptrdiff_t b = 0; b < G->m[1]; b++)
+      for (ptrdiff_t k = 0; k < G->m[2]; k++) {
+        ptrdiff_t p[3] = {z - (a - G->c[0]), y - (b - G->c[1]), x - (k - G->c[2])};
+        for (int d = 0; d < 3; d++)
+          p[d] = periodic ? ((p[d] % G->n[d]) + G->n[d]) % G->n[d] : p[d] - lo[d];
+        s += h[(a * G->m[1] + b) * G->m[2] + k] * f[(p[0] * on[1] + p[1]) * on[2] + p[2]];
+      }
+  return s;
+}
+
+/* Runs @iters iterations of the textbook algorithm on image @g (geometry
+ * @G, PSF @h normalised here) and returns the estimate on the image's
+ * pixels (allocated). */
+static double *rl_reference(const geom *G, const double *g, const double *h_in, int iters, int periodic,
+                            double epsilon) {
+  size_t nh = (size_t)(G->m[0] * G->m[1] * G->m[2]), ng = (size_t)(G->n[0] * G->n[1] * G->n[2]);
+  double *h = malloc(nh * sizeof *h), sum = 0, top = 0, mean = 0;
+  for (size_t i = 0; i < nh; i++) sum += h_in[i];
+  for (size_t i = 0; i < nh; i++) h[i] = h_in[i] / sum;
+  for (size_t i = 0; i < ng; i++) top = fmax(top, fabs(g[i])), mean += g[i] / (double)ng;
+  /* the object grid: the image (periodic), or every pixel that reaches it */
+  ptrdiff_t lo[3], on[3];
+  for (int d = 0; d < 3; d++) {
+    lo[d] = periodic ? 0 : -(G->m[d] - 1 - G->c[d]);
+    on[d] = periodic ? G->n[d] : G->n[d] + G->m[d] - 1;
+  }
+  size_t no = (size_t)(on[0] * on[1] * on[2]);
+  double *f = malloc(no * sizeof *f), *norm = malloc(no * sizeof *norm), *ratio = malloc(ng * sizeof *ratio);
+  /* N = B^T 1 over the image; the first estimate */
+  for (ptrdiff_t z = 0; z < on[0]; z++)
+    for (ptrdiff_t y = 0; y < on[1]; y++)
+      for (ptrdiff_t x = 0; x < on[2]; x++) {
+        const ptrdiff_t o = (z * on[1] + y) * on[2] + x;
+        const ptrdiff_t p[3] = {z + lo[0], y + lo[1], x + lo[2]};
+        double s = 0;
+        for (ptrdiff_t a = 0; a < G->m[0]; a++)
+          for (ptrdiff_t b = 0; b < G->m[1]; b++)
+            for (ptrdiff_t k = 0; k < G->m[2]; k++) {
+              const ptrdiff_t q[3] = {p[0] + a - G->c[0], p[1] + b - G->c[1], p[2] + k - G->c[2]};
+              if (periodic || (q[0] >= 0 && q[0] < G->n[0] && q[1] >= 0 && q[1] < G->n[1] && q[2] >= 0 &&
+                               q[2] < G->n[2]))
+                s += h[(a * G->m[1] + b) * G->m[2] + k];
+            }
+        norm[o] = s;
+        const int inside = p[0] >= 0 && p[0] < G->n[0] && p[1] >= 0 && p[1] < G->n[1] && p[2] >= 0 && p[2] < G->n[2];
+        f[o] = inside ? g[(p[0] * G->n[1] + p[1]) * G->n[2] + p[2]] : (s > 1e-3 ? mean : 0);
+      }
+  for (int it = 0; it < iters; it++) {
+    for (ptrdiff_t z = 0; z < G->n[0]; z++)
+      for (ptrdiff_t y = 0; y < G->n[1]; y++)
+        for (ptrdiff_t x = 0; x < G->n[2]; x++) {
+          const size_t i = (size_t)((z * G->n[1] + y) * G->n[2] + x);
+          const double b = blur_at(G, h, f, on, lo, periodic, z, y, x);
+          ratio[i] = b > epsilon * top ? g[i] / b : 0;
+        }
+    /* f *= B^T ratio / N: correlation, over the image's pixels */
+    for (ptrdiff_t z = 0; z < on[0]; z++)
+      for (ptrdiff_t y = 0; y < on[1]; y++)
+        for (ptrdiff_t x = 0; x < on[2]; x++) {
+          const ptrdiff_t o = (z * on[1] + y) * on[2] + x;
+          const ptrdiff_t p[3] = {z + lo[0], y + lo[1], x + lo[2]};
+          double s = 0;
+          for (ptrdiff_t a = 0; a < G->m[0]; a++)
+            for (ptrdiff_t b = 0; b < G->m[1]; b++)
+              for (ptrdiff_t k = 0; k < G->m[2]; k++) {
+                ptrdiff_t q[3] = {p[0] + a - G->c[0], p[1] + b - G->c[1], p[2] + k - G->c[2]};
+                if (periodic)
+                  for (int d = 0; d < 3; d++) q[d] = ((q[d] % G->n[d]) + G->n[d]) % G->n[d];
+                else if (!(q[0] >= 0 && q[0] < G->n[0] && q[1] >= 0 && q[1] < G->n[1] && q[2] >= 0 &&
+                           q[2] < G->n[2]))
+                  continue;
+                s += h[(a * G->m[1] + b) * G->m[2] + k] * ratio[(q[0] * G->n[1] + q[1]) * G->n[2] + q[2]];
+              }
+          f[o] = norm[o] > 1e-3 ? f[o] * s / norm[o] : 0;
+        }
+  }
+  double *out = malloc(ng * sizeof *out);
+  for (ptrdiff_t z = 0; z < G->n[0]; z++)
+    for (ptrdiff_t y = 0; y < G->n[1]; y++)
+      for (ptrdiff_t x = 0; x < G->n[2]; x++)
+        out[(z * G->n[1] + y) * G->n[2] + x] = f[((z - lo[0]) * on[1] + (y - lo[1])) * on[2] + (x - lo[2])];
+  free(h);
+  free(f);
+  free(norm);
+  free(ratio);
+  return out;
+}
+
+/* A blurred scene of beads on a dim background, with Poisson-like noise:
+ * positive, with structure at the edges (where the boundaries differ). */
+static void scene(const geom *G, const double *h, double *g) {
+  size_t ng = (size_t)(G->n[0] * G->n[1] * G->n[2]);
+  double *truth = calloc(ng, sizeof *truth);
+  for (size_t i = 0; i < ng; i++) truth[i] = 5 + (rnd_unit() < 0.08 ? 400 * rnd_unit() : 0);
+  ptrdiff_t on[3] = {G->n[0], G->n[1], G->n[2]}, lo[3] = {0, 0, 0};
+  double hs = 0;
+  for (ptrdiff_t i = 0; i < G->m[0] * G->m[1] * G->m[2]; i++) hs += h[i];
+  for (ptrdiff_t z = 0; z < G->n[0]; z++)
+    for (ptrdiff_t y = 0; y < G->n[1]; y++)
+      for (ptrdiff_t x = 0; x < G->n[2]; x++) {
+        const double b = blur_at(G, h, truth, on, lo, 1, z, y, x) / hs;
+        g[(z * G->n[1] + y) * G->n[2] + x] = fmax(0, b + sqrt(b) * rnd_normal());
+      }
+  free(truth);
+}
+
+/* ours on @g (float32 input) against the oracle, relative to the oracle's
+ * largest value */
+static double compare(const geom *G, int nd, const double *g, const double *h, int iters, int periodic,
+                      const ptrdiff_t *centre, bw_error *e) {
+  const size_t ng = (size_t)(G->n[0] * G->n[1] * G->n[2]), nh = (size_t)(G->m[0] * G->m[1] * G->m[2]);
+  float *gf = malloc(ng * sizeof *gf), *out = malloc(ng * sizeof *out);
+  for (size_t i = 0; i < ng; i++) gf[i] = (float)g[i];
+  double *g32 = malloc(ng * sizeof *g32);
+  for (size_t i = 0; i < ng; i++) g32[i] = gf[i];
+  bw_rl_params p;
+  bw_rl_params_init(&p, nd);
+  p.iterations = iters;
+  p.boundary = periodic ? BW_RL_PERIODIC : BW_RL_NONCIRCULANT;
+  if (centre)
+    for (int d = 0; d < nd; d++) p.psf_centre[d] = centre[3 - nd + d];
+  const ptrdiff_t *n = G->n + (3 - nd), *m = G->m + (3 - nd);
+  bw_view psf = bw_view_contiguous((void *)h, BW_F64, nd, m);
+  bw_rl_plan *plan = NULL;
+  double worst = INFINITY;
+  if (bw_rl_plan_new(&p, n, &psf, &plan, e) == BW_OK) {
+    bw_view in = bw_view_contiguous(gf, BW_F32, nd, n), o = bw_view_contiguous(out, BW_F32, nd, n);
+    if (bw_rl_deconvolve(plan, &in, &o, e) == BW_OK) {
+      double *want = rl_reference(G, g32, h, iters, periodic, p.epsilon), top = 0;
+      worst = 0;
+      for (size_t i = 0; i < ng; i++) top = fmax(top, fabs(want[i]));
+      for (size_t i = 0; i < ng; i++) worst = fmax(worst, fabs(out[i] - want[i]) / top);
+      free(want);
+    }
+  }
+  bw_rl_plan_free(plan);
+  (void)nh;
+  free(gf);
+  free(out);
+  free(g32);
+  return worst;
+}
+
+/* The FFT iterations are the textbook algorithm: 2-D and 3-D, both
+ * boundaries, odd, even and elongated PSFs, centres of mass and given
+ * centres off the middle; within 1e-4 of the float64 direct sums (relative
+ * to the largest value) after 1, 5 and 20 iterations. */
+static void test_reference(void) {
+  struct {
+    int nd;
+    ptrdiff_t n[3], m[3];
+    int given; /* the centre given, off the centre of mass */
+  } cases[] = {
+      {2, {1, 23, 31}, {1, 5, 3}, 0}, {2, {1, 17, 16}, {1, 4, 6}, 1}, {2, {1, 12, 40}, {1, 1, 9}, 0},
+      {3, {7, 11, 10}, {3, 3, 5}, 0}, {3, {6, 9, 12}, {5, 2, 3}, 1},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    geom G;
+    memcpy(G.n, cases[k].n, sizeof G.n);
+    memcpy(G.m, cases[k].m, sizeof G.m);
+    const size_t nh = (size_t)(G.m[0] * G.m[1] * G.m[2]), ng = (size_t)(G.n[0] * G.n[1] * G.n[2]);
+    double *h = malloc(nh * sizeof *h), *g = malloc(ng * sizeof *g);
+    /* an asymmetric PSF: a Gaussian-like bump off-centre, plus a floor */
+    double mz = 0, my = 0, mx = 0, s = 0;
+    for (ptrdiff_t a = 0; a < G.m[0]; a++)
+      for (ptrdiff_t b = 0; b < G.m[1]; b++)
+        for (ptrdiff_t c = 0; c < G.m[2]; c++) {
+          const double dz = a - 0.4 * (double)G.m[0], dy = b - 0.6 * (double)G.m[1], dx = c - 0.3 * (double)G.m[2];
+          const double v = exp(-(dz * dz + dy * dy + dx * dx) / 3.0) + 0.02 * rnd_unit();
+          h[(a * G.m[1] + b) * G.m[2] + c] = v;
+          s += v, mz += v * (double)a, my += v * (double)b, mx += v * (double)c;
+        }
+    const ptrdiff_t com[3] = {(ptrdiff_t)floor(mz / s + 0.5), (ptrdiff_t)floor(my / s + 0.5),
+                              (ptrdiff_t)floor(mx / s + 0.5)};
+    ptrdiff_t given[3];
+    for (int d = 0; d < 3; d++) {
+      G.c[d] = com[d];
+      given[d] = G.m[d] - 1; /* the last pixel: far off the centre of mass */
+    }
+    if (cases[k].given) memcpy(G.c, given, sizeof G.c);
+    scene(&G, h, g);
+    for (int periodic = 0; periodic <= 1; periodic++)
+      for (int iters = 1; iters <= 20; iters = iters == 1 ? 5 : iters * 4) {
+        bw_error e = {BW_OK, ""};
+        const double worst = compare(&G, cases[k].nd, g, h, iters, periodic, cases[k].given ? given : NULL, &e);
+        CHECK(worst < 1e-4, "case %zu, %s, %d iterations: relative error %g (%s)", k,
+              periodic ? "periodic" : "non-circulant", iters, worst, e.message);
+      }
+    free(h);
+    free(g);
+  }
+}
+
+/* What the boundaries promise: periodic keeps the flux (the sum of a
+ * non-negative image) to float precision; non-circulant does not wrap a
+ * bright edge around to the opposite one; both stay non-negative; zero
+ * iterations give the image; a plan gives the same bits on every call. */
+static void test_boundaries(void) {
+  const ptrdiff_t n[2] = {40, 48}, m[2] = {9, 9};
+  float *g = malloc(sizeof(float) * 40 * 48), *out = malloc(sizeof(float) * 40 * 48),
+        *again = malloc(sizeof(float) * 40 * 48);
+  double h[81];
+  for (int i = 0; i < 81; i++) {
+    const double dy = i / 9 - 4, dx = i % 9 - 4;
+    h[i] = exp(-(dy * dy + dx * dx) / 4.0);
+  }
+  /* dark, with a bright band along the left edge and a few beads */
+  for (int i = 0; i < 40 * 48; i++)
+    g[i] = (float)(1 + (i % 48 < 3 ? 500 : 0) + (i % 48 < 36 && rnd_unit() < 0.01 ? 300 : 0));
+  bw_view psf = bw_view_contiguous(h, BW_F64, 2, m);
+  bw_view in = bw_view_contiguous(g, BW_F32, 2, n), o = bw_view_contiguous(out, BW_F32, 2, n);
+  bw_view o2 = bw_view_contiguous(again, BW_F32, 2, n);
+  bw_error e = {BW_OK, ""};
+  for (int periodic = 0; periodic <= 1; periodic++) {
+    bw_rl_params p;
+    bw_rl_params_init(&p, 2);
+    p.boundary = periodic ? BW_RL_PERIODIC : BW_RL_NONCIRCULANT;
+    p.iterations = 30;
+    bw_rl_plan *plan = NULL;
+    CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+    CHECK(bw_rl_deconvolve(plan, &in, &o, &e) == BW_OK, "deconvolve: %s", e.message);
+    CHECK(bw_rl_deconvolve(plan, &in, &o2, &e) == BW_OK, "again: %s", e.message);
+    CHECK(memcmp(out, again, sizeof(float) * 40 * 48) == 0, "a plan gives other bits the second time");
+    double sg = 0, so = 0, right = 0, low = INFINITY;
+    for (int i = 0; i < 40 * 48; i++) {
+      sg += g[i], so += out[i], low = fmin(low, out[i]);
+      if (i % 48 >= 45) right += out[i] / (40 * 3);
+    }
+    CHECK(low >= 0, "%s: a negative value %g", periodic ? "periodic" : "non-circulant", low);
+    if (periodic)
+      CHECK(fabs(so - sg) < 1e-4 * sg, "periodic flux %g, the image's %g", so, sg);
+    else
+      CHECK(right < 5, "non-circulant: the right edge %g: the bright left edge wrapped around", right);
+    /* 0 iterations: the image itself */
+    bw_rl_plan_free(plan);
+    p.iterations = 0;
+    CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+    CHECK(bw_rl_deconvolve(plan, &in, &o, &e) == BW_OK, "deconvolve: %s", e.message);
+    CHECK(memcmp(out, g, sizeof(float) * 40 * 48) == 0, "0 iterations are not the image");
+    /* in place */
+    memcpy(again, g, sizeof(float) * 40 * 48);
+    p.iterations = 3;
+    bw_rl_plan_free(plan);
+    CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+    CHECK(bw_rl_deconvolve(plan, &in, &o, &e) == BW_OK, "deconvolve: %s", e.message);
+    bw_view inplace = bw_view_contiguous(again, BW_F32, 2, n);
+    CHECK(bw_rl_deconvolve(plan, &inplace, &inplace, &e) == BW_OK, "in place: %s", e.message);
+    CHECK(memcmp(out, again, sizeof(float) * 40 * 48) == 0, "in place differs");
+    CHECK(bw_rl_plan_bytes(plan) > sizeof(float) * 40 * 48 * 3, "plan bytes %zu", bw_rl_plan_bytes(plan));
+    bw_rl_plan_free(plan);
+  }
+  free(g);
+  free(out);
+  free(again);
+}
+
+/* Every bad input: a message, nothing made, the output untouched. */
+static void test_errors(void) {
+  const ptrdiff_t n[2] = {20, 20}, m[2] = {5, 5}, big[2] = {21, 5};
+  double h[25 * 5], bigh[21 * 5];
+  for (int i = 0; i < 25; i++) h[i] = 1;
+  for (int i = 0; i < 21 * 5; i++) bigh[i] = 1;
+  float g[400], out[400];
+  for (int i = 0; i < 400; i++) g[i] = 1, out[i] = -7;
+  bw_rl_params p;
+  bw_rl_params_init(&p, 2);
+  bw_rl_plan *plan = NULL;
+  bw_error e = {BW_OK, ""};
+  bw_view psf = bw_view_contiguous(h, BW_F64, 2, m);
+  struct {
+    const char *what;
+    bw_status want;
+  } bad[] = {{"ndim 4", BW_ERR_NDIM},        {"iterations -1", BW_ERR_PARAM}, {"boundary 7", BW_ERR_PARAM},
+             {"epsilon 0", BW_ERR_PARAM},    {"epsilon NaN", BW_ERR_PARAM},   {"centre on one axis", BW_ERR_PARAM},
+             {"centre outside", BW_ERR_PARAM}, {"PSF larger", BW_ERR_SHAPE},  {"PSF zero", BW_ERR_PARAM},
+             {"PSF negative", BW_ERR_PARAM}, {"PSF NaN", BW_ERR_PARAM},       {"PSF of 3 axes", BW_ERR_NDIM}};
+  for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+    bw_rl_params q = p;
+    bw_view v = psf;
+    double saved = h[7];
+    switch (k) {
+    case 0: q.ndim = 4; break;
+    case 1: q.iterations = -1; break;
+    case 2: q.boundary = (bw_rl_boundary)7; break;
+    case 3: q.epsilon = 0; break;
+    case 4: q.epsilon = NAN; break;
+    case 5: q.psf_centre[0] = 2; break;
+    case 6: q.psf_centre[0] = 2, q.psf_centre[1] = 5; break;
+    case 7: v = bw_view_contiguous(bigh, BW_F64, 2, big); break;
+    case 8: memset(h, 0, sizeof h); break;
+    case 9: h[7] = -1e-9; break;
+    case 10: h[7] = NAN; break;
+    case 11: v.ndim = 3, v.shape[2] = 1, v.strides[2] = 8; break;
+    }
+    bw_status st = bw_rl_plan_new(&q, n, &v, &plan, &e);
+    CHECK(st == bad[k].want && plan == NULL, "%s: %s (%s)", bad[k].what, bw_status_string(st), e.message);
+    CHECK(strlen(e.message) > 15 && strstr(e.message, "deconvolve") != NULL, "%s: message '%s'", bad[k].what,
+          e.message);
+    if (k == 8)
+      for (int i = 0; i < 25; i++) h[i] = 1;
+    h[7] = k == 8 ? 1 : saved;
+  }
+  CHECK(bw_rl_plan_new(&p, n, &psf, NULL, &e) == BW_ERR_NULL, "NULL plan");
+  CHECK(bw_rl_plan_new(&p, NULL, &psf, &plan, &e) == BW_ERR_NULL, "NULL shape");
+  CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+  const ptrdiff_t other[2] = {20, 19};
+  bw_view in = bw_view_contiguous(g, BW_F32, 2, n), o = bw_view_contiguous(out, BW_F32, 2, n);
+  bw_view wrong = bw_view_contiguous(g, BW_F32, 2, other), o64 = o;
+  o64.dtype = BW_F64;
+  CHECK(bw_rl_deconvolve(plan, &wrong, &o, &e) == BW_ERR_SHAPE, "image of another shape: %s", e.message);
+  CHECK(bw_rl_deconvolve(plan, &in, &o64, &e) == BW_ERR_OUTPUT, "float64 output: %s", e.message);
+  g[57] = INFINITY;
+  CHECK(bw_rl_deconvolve(plan, &in, &o, &e) == BW_ERR_PARAM, "an infinite pixel: %s", e.message);
+  CHECK(strstr(e.message, "(0, 2, 17)") != NULL, "names the pixel: %s", e.message);
+  for (int i = 0; i < 400; i++) CHECK(out[i] == -7, "the output was written on error");
+  CHECK(bw_rl_deconvolve(NULL, &in, &o, &e) == BW_ERR_NULL, "NULL plan");
+  bw_rl_plan_free(plan);
+  bw_rl_plan_free(NULL);
+}
+
+static const bw_test tests[] = {
+    {"reference", test_reference},
+    {"boundaries", test_boundaries},
+    {"errors", test_errors},
+};
+
+int main(int argc, char **argv) { return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests); }
