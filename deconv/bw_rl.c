@@ -30,6 +30,7 @@ struct bw_rl_plan {
   float *f, *t, *g; /* estimate and scratch (transform grid), image (its own grid) */
   fftwf_complex *c;
   fftwf_plan fwd, inv;
+  ptrdiff_t c3[3]; /* the PSF's centre, as three axes */
 };
 
 static bw_status rl_fail(bw_error *err, bw_status status, const char *fmt, ...)
@@ -227,6 +228,7 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   if (!pl) return rl_fail(err, BW_ERR_NOMEM, "deconvolve: no memory for a plan");
   pl->p = *params;
   pl->nd = nd;
+  memcpy(pl->c3, centre, sizeof pl->c3);
   pl->nreal = 1;
   pl->npix = 1;
   for (int d = 0; d < nd; d++) {
@@ -322,8 +324,8 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
     ost[d] = k >= 0 ? out->strides[k] : 0;
   }
 
-  /* The image, as float; its largest magnitude and mean. */
-  double top = 0, mean = 0;
+  /* The image, as float; its largest magnitude. */
+  double top = 0;
   size_t i = 0;
   for (ptrdiff_t z = 0; z < G.n3[0]; z++)
     for (ptrdiff_t y = 0; y < G.n3[1]; y++)
@@ -334,23 +336,29 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
                          z, y, x, v);
         pl->g[i] = (float)v;
         top = fabs(v) > top ? fabs(v) : top;
-        mean += v;
       }
-  mean /= (double)pl->npix;
   const float guard = (float)(pl->p.epsilon * top);
 
-  /* The first estimate: the image (non-circulant: its mean around it, 0
-   * where nothing is seen). */
+  /* The first estimate: the image; non-circulant, around it the nearest
+   * image pixel (a local choice, so that a piece of the image with its halo
+   * starts as the whole image does there), and 0 where nothing is seen. */
   float *restrict f = pl->f, *restrict t = pl->t;
   const float *restrict g = pl->g;
   const float *restrict inv_norm = pl->inv_norm;
-  for (size_t k = 0; k < pl->nreal; k++) f[k] = inv_norm && inv_norm[k] > 0 ? (float)mean : 0.0f;
-  i = 0;
-  for (ptrdiff_t z = 0; z < G.n3[0]; z++)
-    for (ptrdiff_t y = 0; y < G.n3[1]; y++) {
-      float *row = f + ((size_t)z * (size_t)G.L3[1] + (size_t)y) * (size_t)G.L3[2];
-      for (ptrdiff_t x = 0; x < G.n3[2]; x++) row[x] = g[i++];
-    }
+  for (ptrdiff_t z = 0; z < G.L3[0]; z++)
+    for (ptrdiff_t y = 0; y < G.L3[1]; y++)
+      for (ptrdiff_t x = 0; x < G.L3[2]; x++) {
+        const size_t k = ((size_t)z * (size_t)G.L3[1] + (size_t)y) * (size_t)G.L3[2] + (size_t)x;
+        const ptrdiff_t q[3] = {z, y, x};
+        ptrdiff_t       at[3];
+        for (int d = 0; d < 3; d++)
+          /* past the image: its last pixel on the side the PSF's centre
+           * reaches, its first on the side that wraps around */
+          at[d] = q[d] < G.n3[d] ? q[d] : q[d] < G.n3[d] + pl->c3[d] ? G.n3[d] - 1 : 0;
+        f[k] = inv_norm && inv_norm[k] == 0
+                   ? 0.0f
+                   : g[((size_t)at[0] * (size_t)G.n3[1] + (size_t)at[1]) * (size_t)G.n3[2] + (size_t)at[2]];
+      }
 
   for (int it = 0; it < pl->p.iterations; it++) {
     /* t = B f */
@@ -384,5 +392,44 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
       char *o = (char *)out->data + z * ost[0] + y * ost[1];
       for (ptrdiff_t x = 0; x < G.n3[2]; x++) memcpy(o + x * ost[2], &row[x], sizeof(float));
     }
+  return BW_OK;
+}
+
+bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *psf_shape, ptrdiff_t *halo,
+                           bw_error *err) {
+  bw_status st = bw_rl_params_check(params, err);
+  if (st != BW_OK) return st;
+  if (!psf_shape || !halo) return rl_fail(err, BW_ERR_NULL, "deconvolve: %s is NULL", !halo ? "halo" : "PSF shape");
+  for (int d = 0; d < params->ndim; d++) {
+    if (psf_shape[d] < 1)
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: PSF extent %td along axis %d", psf_shape[d], d);
+    if ((double)params->iterations * (double)(psf_shape[d] - 1) > (double)PTRDIFF_MAX / 4)
+      return rl_fail(err, BW_ERR_RANGE, "deconvolve: a halo beyond any image");
+    halo[d] = (ptrdiff_t)params->iterations * (psf_shape[d] - 1);
+  }
+  return BW_OK;
+}
+
+bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *image_shape,
+                             const bw_region *out_region, bw_region *in_region, bw_error *err) {
+  if (!halo || !image_shape || !out_region || !in_region)
+    return rl_fail(err, BW_ERR_NULL, "deconvolve: a NULL argument to the region map");
+  if (ndim != 2 && ndim != 3)
+    return rl_fail(err, BW_ERR_NDIM, "deconvolve: ndim %d; images of 2 or 3 axes", ndim);
+  bw_region r;
+  memset(&r, 0, sizeof r);
+  for (int d = 0; d < ndim; d++) {
+    const ptrdiff_t a = out_region->start[d], n = out_region->size[d];
+    if (n < 1 || a < 0 || a > image_shape[d] - n)
+      return rl_fail(err, BW_ERR_REGION, "deconvolve: output [%td, %td) along axis %d is not inside "
+                     "the image [0, %td)", a, a + n, d, image_shape[d]);
+    if (halo[d] < 0)
+      return rl_fail(err, BW_ERR_PARAM, "deconvolve: halo %td along axis %d", halo[d], d);
+    const ptrdiff_t lo = a - halo[d] > 0 ? a - halo[d] : 0;
+    const ptrdiff_t hi = image_shape[d] - (a + n) > halo[d] ? a + n + halo[d] : image_shape[d];
+    r.start[d] = lo;
+    r.size[d] = hi - lo;
+  }
+  *in_region = r;
   return BW_OK;
 }

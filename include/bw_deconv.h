@@ -122,8 +122,8 @@ BW_API size_t bw_rl_plan_bytes(const bw_rl_plan *plan);
  * image, N = 1.  Non-circulant: f lives on the image grown by the PSF, g /
  * B f is taken on the image's pixels only (0 elsewhere), and N = B^T of the
  * image's support.  The first estimate is the image itself, as ITK's
- * RichardsonLucyDeconvolutionImageFilter starts (non-circulant: the
- * image's mean outside it); nothing is clipped (a correction that rounds
+ * RichardsonLucyDeconvolutionImageFilter starts (non-circulant: around
+ * the image, its nearest pixel); nothing is clipped (a correction that rounds
  * below zero counts as zero), so a non-negative image gives a non-negative
  * result.  @out receives f on the image's pixels.
  * Arithmetic is float32 (FFTW's single-precision transforms).
@@ -134,6 +134,35 @@ BW_API size_t bw_rl_plan_bytes(const bw_rl_plan *plan);
  */
 BW_API bw_status bw_rl_deconvolve(bw_rl_plan *plan, const bw_view *in, const bw_view *out,
                                   bw_error *err);
+
+/**
+ * bw_rl_exact_halo:
+ * The halo per axis (C order, params->ndim entries) that makes a piece of
+ * the image, deconvolved with the non-circulant boundary, give the whole
+ * image's result on its own pixels: each iteration reads m - 1 pixels each
+ * way (the blur and its transpose, for a PSF of m pixels), so the halo is
+ * iterations x (m - 1).  "The same" is to float rounding: the pieces'
+ * transforms have other sizes than the image's, so the bits may differ in
+ * the last places (test/test_deconv.c measures it).  The periodic boundary
+ * wraps around the piece, not the image: no halo makes it exact.
+ * Returns BW_ERR_PARAM / BW_ERR_NDIM as bw_rl_params_check(), and
+ * BW_ERR_SHAPE for a PSF extent below 1.
+ */
+BW_API bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *psf_shape,
+                                  ptrdiff_t *halo, bw_error *err);
+
+/**
+ * bw_rl_input_region:
+ * The region map of deconvolution: for @out_region of an image of extents
+ * @image_shape (@ndim axes), *@in_region is the region to deconvolve, the
+ * output grown by @halo per axis (bw_rl_exact_halo(), or less: see the
+ * README for the error a smaller halo costs), clipped to the image.
+ * Returns BW_ERR_REGION if @out_region is empty or not inside the image,
+ * BW_ERR_PARAM for a negative halo.
+ */
+BW_API bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *image_shape,
+                                    const bw_region *out_region, bw_region *in_region,
+                                    bw_error *err);
 
 #ifdef __cplusplus
 }

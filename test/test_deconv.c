@@ -4,7 +4,7 @@
  * Richardson-Lucy written here (direct sums over the PSF, in double), for
  * both boundaries, 2-D and 3-D, odd and even PSFs off their centre; what
  * the boundaries promise (flux, non-negativity, no wrap-around); plans
- * reused; bad input.
+ * reused; pieces with the exact halo against the whole; bad input.
  */
 #include "bw_deconv.h"
 #include "bw_test.h"
@@ -45,10 +45,10 @@ static double blur_at(const geom *G, const double *h, const double *f, const ptr
 static double *rl_reference(const geom *G, const double *g, const double *h_in, int iters, int periodic,
                             double epsilon) {
   size_t nh = (size_t)(G->m[0] * G->m[1] * G->m[2]), ng = (size_t)(G->n[0] * G->n[1] * G->n[2]);
-  double *h = malloc(nh * sizeof *h), sum = 0, top = 0, mean = 0;
+  double *h = malloc(nh * sizeof *h), sum = 0, top = 0;
   for (size_t i = 0; i < nh; i++) sum += h_in[i];
   for (size_t i = 0; i < nh; i++) h[i] = h_in[i] / sum;
-  for (size_t i = 0; i < ng; i++) top = fmax(top, fabs(g[i])), mean += g[i] / (double)ng;
+  for (size_t i = 0; i < ng; i++) top = fmax(top, fabs(g[i]));
   /* the object grid: the image (periodic), or every pixel that reaches it */
   ptrdiff_t lo[3], on[3];
   for (int d = 0; d < 3; d++) {
@@ -74,7 +74,9 @@ static double *rl_reference(const geom *G, const double *g, const double *h_in, 
             }
         norm[o] = s;
         const int inside = p[0] >= 0 && p[0] < G->n[0] && p[1] >= 0 && p[1] < G->n[1] && p[2] >= 0 && p[2] < G->n[2];
-        f[o] = inside ? g[(p[0] * G->n[1] + p[1]) * G->n[2] + p[2]] : (s > 1e-3 ? mean : 0);
+        ptrdiff_t at[3]; /* the nearest image pixel */
+        for (int d = 0; d < 3; d++) at[d] = p[d] < 0 ? 0 : p[d] >= G->n[d] ? G->n[d] - 1 : p[d];
+        f[o] = inside || s > 1e-3 ? g[(at[0] * G->n[1] + at[1]) * G->n[2] + at[2]] : 0;
       }
   for (int it = 0; it < iters; it++) {
     for (ptrdiff_t z = 0; z < G->n[0]; z++)
@@ -285,6 +287,80 @@ static void test_boundaries(void) {
   free(again);
 }
 
+/* Pieces with the exact halo give the whole image's result (to float
+ * rounding: their transforms have other sizes), in the middle and at the
+ * image's edges; a halo of one iteration's reach does not.  3-D, an
+ * elongated PSF off its centre. */
+static void test_pieces(void) {
+  const ptrdiff_t n[3] = {10, 40, 36}, m[3] = {5, 3, 7};
+  const size_t ng = 10 * 40 * 36;
+  double h[5 * 3 * 7];
+  for (int i = 0; i < 5 * 3 * 7; i++) {
+    const double dz = i / 21 - 1.5, dy = (i / 7) % 3 - 1.0, dx = i % 7 - 3.5;
+    h[i] = exp(-(dz * dz / 2 + dy * dy + dx * dx / 6));
+  }
+  float *g = malloc(ng * sizeof *g), *whole = malloc(ng * sizeof *whole), *pieced = malloc(ng * sizeof *pieced);
+  for (size_t i = 0; i < ng; i++) g[i] = (float)(10 + (rnd_unit() < 0.05 ? 1000 * rnd_unit() : 0) + rnd_unit());
+  bw_rl_params p;
+  bw_rl_params_init(&p, 3);
+  p.iterations = 4;
+  bw_error e = {BW_OK, ""};
+  bw_view psf = bw_view_contiguous(h, BW_F64, 3, m), all = bw_view_contiguous(g, BW_F32, 3, n);
+  bw_rl_plan *plan = NULL;
+  CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+  bw_view wv = bw_view_contiguous(whole, BW_F32, 3, n);
+  CHECK(bw_rl_deconvolve(plan, &all, &wv, &e) == BW_OK, "whole: %s", e.message);
+  bw_rl_plan_free(plan);
+  double top = 0;
+  for (size_t i = 0; i < ng; i++) top = fmax(top, whole[i]);
+
+  ptrdiff_t exact[3];
+  CHECK(bw_rl_exact_halo(&p, m, exact, &e) == BW_OK, "halo: %s", e.message);
+  CHECK(exact[0] == 16 && exact[1] == 8 && exact[2] == 24, "exact halo %td %td %td", exact[0], exact[1], exact[2]);
+  const ptrdiff_t small[3] = {4, 2, 6};
+  double err_exact = 0, err_small = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    const ptrdiff_t *halo = pass ? small : exact;
+    /* 2 x 3 pieces across Y and X, the whole of Z */
+    for (int py = 0; py < 2; py++)
+      for (int px = 0; px < 3; px++) {
+        bw_region out = {{0, py * 20, px * 12}, {10, 20, 12}}, in;
+        CHECK(bw_rl_input_region(3, halo, n, &out, &in, &e) == BW_OK, "region: %s", e.message);
+        bw_view src;
+        CHECK(bw_view_subview(&all, &in, &src, &e) == BW_OK, "subview");
+        float *res = malloc(sizeof(float) * (size_t)(in.size[0] * in.size[1] * in.size[2]));
+        bw_view rv = bw_view_contiguous(res, BW_F32, 3, in.size);
+        CHECK(bw_rl_plan_new(&p, in.size, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+        CHECK(bw_rl_deconvolve(plan, &src, &rv, &e) == BW_OK, "piece: %s", e.message);
+        bw_rl_plan_free(plan);
+        for (ptrdiff_t z = 0; z < 10; z++)
+          for (ptrdiff_t y = out.start[1]; y < out.start[1] + 20; y++)
+            for (ptrdiff_t x = out.start[2]; x < out.start[2] + 12; x++)
+              pieced[(z * 40 + y) * 36 + x] =
+                  res[((z - in.start[0]) * in.size[1] + (y - in.start[1])) * in.size[2] + (x - in.start[2])];
+        free(res);
+      }
+    double worst = 0;
+    for (size_t i = 0; i < ng; i++) worst = fmax(worst, fabs(pieced[i] - whole[i]) / top);
+    if (pass)
+      err_small = worst;
+    else
+      err_exact = worst;
+  }
+  CHECK(err_exact < 1e-5, "pieces with the exact halo: relative error %g", err_exact);
+  CHECK(err_small > 100 * err_exact && err_small > 1e-4, "a halo of one iteration: error %g, exact %g", err_small,
+        err_exact);
+  /* the region map's own checks */
+  bw_region bad = {{0, 30, 0}, {10, 11, 36}}, in;
+  CHECK(bw_rl_input_region(3, exact, n, &bad, &in, &e) == BW_ERR_REGION, "outside: %s", e.message);
+  const ptrdiff_t negative[3] = {0, -1, 0};
+  bw_region ok = {{0, 0, 0}, {10, 40, 36}};
+  CHECK(bw_rl_input_region(3, negative, n, &ok, &in, &e) == BW_ERR_PARAM, "negative halo: %s", e.message);
+  free(g);
+  free(whole);
+  free(pieced);
+}
+
 /* Every bad input: a message, nothing made, the output untouched. */
 static void test_errors(void) {
   const ptrdiff_t n[2] = {20, 20}, m[2] = {5, 5}, big[2] = {21, 5};
@@ -352,6 +428,7 @@ static void test_errors(void) {
 static const bw_test tests[] = {
     {"reference", test_reference},
     {"boundaries", test_boundaries},
+    {"pieces", test_pieces},
     {"errors", test_errors},
 };
 
