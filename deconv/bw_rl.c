@@ -70,6 +70,7 @@ void bw_rl_params_init(bw_rl_params *params, int ndim) {
   params->boundary = BW_RL_NONCIRCULANT;
   params->epsilon = BW_RL_DEFAULT_EPSILON;
   for (int d = 0; d < BW_MAX_DIMS; d++) params->psf_centre[d] = -1;
+  params->initial = NAN;
 }
 
 bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
@@ -84,6 +85,9 @@ bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
                    (int)p->boundary);
   if (!(p->epsilon > 0 && p->epsilon < 1))
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: epsilon %g; a number in (0, 1)", p->epsilon);
+  if (!isnan(p->initial) && !(isfinite(p->initial) && p->initial > 0))
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: first estimate %g; NaN (the image) or a positive "
+                   "number", p->initial);
   int given = 0;
   for (int d = 0; d < p->ndim; d++) {
     if (p->psf_centre[d] < -1)
@@ -95,6 +99,15 @@ bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: the PSF centre is given along some axes only; "
                    "give it along every axis, or -1 along every axis for the centre of mass");
   return BW_OK;
+}
+
+/* "(y, x)" or "(z, y, x)": a pixel of @nd axes, from its three-axis index. */
+static const char *where(char *buf, size_t len, int nd, ptrdiff_t z, ptrdiff_t y, ptrdiff_t x) {
+  if (nd == 3)
+    snprintf(buf, len, "(%td, %td, %td)", z, y, x);
+  else
+    snprintf(buf, len, "(%td, %td)", y, x);
+  return buf;
 }
 
 /* The smallest size >= @n whose prime factors are 2, 3, 5 and 7. */
@@ -200,9 +213,11 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
     for (ptrdiff_t y = 0; y < ps[1]; y++)
       for (ptrdiff_t x = 0; x < ps[2]; x++) {
         const double v = load((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
-        if (!isfinite(v) || v < 0)
-          return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF value %g at (%td, %td, %td); a PSF is "
-                         "finite and non-negative", v, z, y, x);
+        if (!isfinite(v) || v < 0) {
+          char at[80];
+          return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF value %g at %s; a PSF is finite and "
+                         "non-negative", v, where(at, sizeof at, nd, z, y, x));
+        }
         sum += v;
         moment[0] += v * (double)z;
         moment[1] += v * (double)y;
@@ -331,9 +346,11 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
     for (ptrdiff_t y = 0; y < G.n3[1]; y++)
       for (ptrdiff_t x = 0; x < G.n3[2]; x++, i++) {
         const double v = load((const char *)in->data + z * ist[0] + y * ist[1] + x * ist[2], in->dtype);
-        if (!isfinite(v))
-          return rl_fail(err, BW_ERR_PARAM, "deconvolve: pixel (%td, %td, %td) of the image is %g",
-                         z, y, x, v);
+        if (!isfinite(v)) {
+          char at[80];
+          return rl_fail(err, BW_ERR_PARAM, "deconvolve: pixel %s of the image is %g",
+                         where(at, sizeof at, nd, z, y, x), v);
+        }
         pl->g[i] = (float)v;
         top = fabs(v) > top ? fabs(v) : top;
       }
@@ -355,8 +372,9 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
           /* past the image: its last pixel on the side the PSF's centre
            * reaches, its first on the side that wraps around */
           at[d] = q[d] < G.n3[d] ? q[d] : q[d] < G.n3[d] + pl->c3[d] ? G.n3[d] - 1 : 0;
-        f[k] = inv_norm && inv_norm[k] == 0
-                   ? 0.0f
+        f[k] = inv_norm && inv_norm[k] == 0 ? 0.0f
+               : !isnan(pl->p.initial)
+                   ? (float)pl->p.initial
                    : g[((size_t)at[0] * (size_t)G.n3[1] + (size_t)at[1]) * (size_t)G.n3[2] + (size_t)at[2]];
       }
 

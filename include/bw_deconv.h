@@ -51,6 +51,9 @@ typedef enum bw_rl_boundary {
  *   NaN or an infinity).  Positive and below 1.
  * @psf_centre: the PSF's centre per axis (C order, pixels of the PSF), or
  *   all -1 (bw_rl_params_init()): its centre of mass, rounded.
+ * @initial: the first estimate: NaN (bw_rl_params_init()) for the image
+ *   itself, or this constant everywhere (scikit-image's richardson_lucy
+ *   starts at 0.5); finite and positive.
  *
  * Initialise with bw_rl_params_init() so that later fields get their
  * defaults.
@@ -61,10 +64,12 @@ typedef struct bw_rl_params {
   bw_rl_boundary boundary;
   double epsilon;
   ptrdiff_t psf_centre[BW_MAX_DIMS];
+  double initial;
 } bw_rl_params;
 
 /** bw_rl_params_init: @ndim, BW_RL_DEFAULT_ITERATIONS, non-circulant
- * boundary, BW_RL_DEFAULT_EPSILON, the PSF's centre of mass. */
+ * boundary, BW_RL_DEFAULT_EPSILON, the PSF's centre of mass, the image as
+ * the first estimate. */
 BW_API void bw_rl_params_init(bw_rl_params *params, int ndim);
 
 /**
@@ -123,7 +128,7 @@ BW_API size_t bw_rl_plan_bytes(const bw_rl_plan *plan);
  * B f is taken on the image's pixels only (0 elsewhere), and N = B^T of the
  * image's support.  The first estimate is the image itself, as ITK's
  * RichardsonLucyDeconvolutionImageFilter starts (non-circulant: around
- * the image, its nearest pixel); nothing is clipped (a correction that rounds
+ * the image, its nearest pixel), or bw_rl_params.initial; nothing is clipped (a correction that rounds
  * below zero counts as zero), so a non-negative image gives a non-negative
  * result.  @out receives f on the image's pixels.
  * Arithmetic is float32 (FFTW's single-precision transforms).

@@ -31,15 +31,16 @@ dask arrays give lazy dask results (blockwise.dask).
 
 Functions: block_stats, block_corr, block_output_shape, block_input_region,
 local_stats, local_corr, local_output_shape, local_input_region,
-block_shift, shift_input_region, nlm_denoise, nlm_input_region, channel,
-open, info; and the earlier `blockwise` package's names: bw_sum, bw_mean,
+block_shift, shift_input_region, nlm_denoise, nlm_input_region,
+richardson_lucy, rl_exact_halo, channel, open, info; and the earlier `blockwise` package's names: bw_sum, bw_mean,
 bw_std, bw_corrcoef, trim, repeat_block.
 
 Modules, each using only those before it: _core (the library and its ctypes
 declarations), _tiff (the TIFF library's, loaded by open and info only),
 _args and _args_local (arguments, checked by Python and the core), _split
 (views, leading axes, thread shares), _numpy, _nlm, _local, _shift and
-_channel (the operations on numpy arrays), _legacy (the earlier package's
+_channel (the operations on numpy arrays), _deconv (deconvolution, over its
+own library, loaded at the first call), _legacy (the earlier package's
 names), _read (TIFF files into numpy arrays), _slide (vendors' whole-slide
 files, through python3-openslide), dask and _dask_local (on dask arrays,
 and open's lazy arrays).  This module dispatches dask inputs.
@@ -48,7 +49,7 @@ import functools
 import inspect
 import sys
 
-from . import _channel, _core, _legacy, _local, _nlm, _numpy, _shift
+from . import _channel, _core, _deconv, _legacy, _local, _nlm, _numpy, _shift
 from ._legacy import repeat_block, trim
 from ._local import local_input_region, local_output_shape
 from ._nlm import nlm_input_region
@@ -66,7 +67,7 @@ STATS = _core.STATS
 __all__ = ["block_stats", "block_corr", "block_output_shape", "block_input_region",
            "local_stats", "local_corr", "local_output_shape", "local_input_region",
            "block_shift", "shift_input_region", "BlockShift",
-           "nlm_denoise", "nlm_input_region", "channel", "info",
+           "nlm_denoise", "nlm_input_region", "richardson_lucy", "rl_exact_halo", "channel", "info",
            "bw_sum", "bw_mean", "bw_std", "bw_corrcoef", "trim", "repeat_block",
            "STATS", "library_path", "__version__"]
 
@@ -112,6 +113,12 @@ channel = _dispatching(_channel.channel, ("rgb",))
 # The names of the earlier Python package `blockwise` (per-block sum, mean,
 # std and Pearson r over every axis, ragged edges trimmed), over
 # block_stats, which dispatches dask arrays itself.
+# Deconvolution: its library (FFTW) is loaded at the first call.
+richardson_lucy = _deconv.richardson_lucy
+richardson_lucy.__module__ = __name__
+rl_exact_halo = _deconv.rl_exact_halo
+rl_exact_halo.__module__ = __name__
+
 bw_sum = _legacy.bw_sum
 bw_mean = _legacy.bw_mean
 bw_std = _legacy.bw_std
