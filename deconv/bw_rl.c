@@ -71,6 +71,7 @@ void bw_rl_params_init(bw_rl_params *params, int ndim) {
   params->epsilon = BW_RL_DEFAULT_EPSILON;
   for (int d = 0; d < BW_MAX_DIMS; d++) params->psf_centre[d] = -1;
   params->initial = NAN;
+  params->threads = 1;
 }
 
 bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
@@ -88,6 +89,8 @@ bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
   if (!isnan(p->initial) && !(isfinite(p->initial) && p->initial > 0))
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: first estimate %g; NaN (the image) or a positive "
                    "number", p->initial);
+  if (p->threads < 1 || p->threads > 256)
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: %d threads; 1 to 256", p->threads);
   int given = 0;
   for (int d = 0; d < p->ndim; d++) {
     if (p->psf_centre[d] < -1)
@@ -120,9 +123,14 @@ static long good_size(long n) {
   }
 }
 
-/* FFTW's planner, made thread-safe once for the whole process. */
-static void planner_init(void) { fftwf_make_planner_thread_safe(); }
+/* FFTW's planner, made thread-safe once for the whole process; the number
+ * of threads of a plan is planner state, set and used under one lock. */
+static void planner_init(void) {
+  fftwf_init_threads();
+  fftwf_make_planner_thread_safe();
+}
 static pthread_once_t planner_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t planner_threads = PTHREAD_MUTEX_INITIALIZER;
 
 void bw_rl_plan_free(bw_rl_plan *pl) {
   if (!pl) return;
@@ -267,8 +275,12 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
     return rl_fail(err, BW_ERR_NOMEM, "deconvolve: no memory for a transform of %zu pixels", pl->nreal);
   }
   pthread_once(&planner_once, planner_init);
+  pthread_mutex_lock(&planner_threads);
+  fftwf_plan_with_nthreads(params->threads);
   pl->fwd = fftwf_plan_dft_r2c(nd, pl->L, pl->t, pl->c, FFTW_ESTIMATE);
   pl->inv = fftwf_plan_dft_c2r(nd, pl->L, pl->c, pl->t, FFTW_ESTIMATE);
+  fftwf_plan_with_nthreads(1);
+  pthread_mutex_unlock(&planner_threads);
   if (!pl->fwd || !pl->inv) {
     bw_rl_plan_free(pl);
     return rl_fail(err, BW_ERR_NOMEM, "deconvolve: FFTW made no plan for a transform of %zu pixels",

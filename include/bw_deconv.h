@@ -54,6 +54,10 @@ typedef enum bw_rl_boundary {
  * @initial: the first estimate: NaN (bw_rl_params_init()) for the image
  *   itself, or this constant everywhere (scikit-image's richardson_lucy
  *   starts at 0.5); finite and positive.
+ * @threads: threads of FFTW's transforms, 1 (bw_rl_params_init()) to 256;
+ *   the rest of an iteration runs on the calling thread.  Results are
+ *   deterministic for a given number of threads; different numbers may
+ *   round differently (FFTW splits the transforms otherwise).
  *
  * Initialise with bw_rl_params_init() so that later fields get their
  * defaults.
@@ -65,6 +69,7 @@ typedef struct bw_rl_params {
   double epsilon;
   ptrdiff_t psf_centre[BW_MAX_DIMS];
   double initial;
+  int threads;
 } bw_rl_params;
 
 /** bw_rl_params_init: @ndim, BW_RL_DEFAULT_ITERATIONS, non-circulant

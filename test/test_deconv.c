@@ -313,6 +313,15 @@ static void test_pieces(void) {
   bw_rl_plan_free(plan);
   double top = 0;
   for (size_t i = 0; i < ng; i++) top = fmax(top, whole[i]);
+  /* FFTW on 3 threads: the same result, to float rounding */
+  p.threads = 3;
+  CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+  bw_view pv = bw_view_contiguous(pieced, BW_F32, 3, n);
+  CHECK(bw_rl_deconvolve(plan, &all, &pv, &e) == BW_OK, "threads: %s", e.message);
+  bw_rl_plan_free(plan);
+  p.threads = 1;
+  for (size_t i = 0; i < ng; i++)
+    CHECK(fabs(pieced[i] - whole[i]) <= 1e-5 * top, "3 FFT threads: %g against %g", pieced[i], whole[i]);
 
   ptrdiff_t exact[3];
   CHECK(bw_rl_exact_halo(&p, m, exact, &e) == BW_OK, "halo: %s", e.message);
@@ -381,7 +390,7 @@ static void test_errors(void) {
              {"epsilon 0", BW_ERR_PARAM},    {"epsilon NaN", BW_ERR_PARAM},   {"centre on one axis", BW_ERR_PARAM},
              {"centre outside", BW_ERR_PARAM}, {"PSF larger", BW_ERR_SHAPE},  {"PSF zero", BW_ERR_PARAM},
              {"PSF negative", BW_ERR_PARAM}, {"PSF NaN", BW_ERR_PARAM},       {"PSF of 3 axes", BW_ERR_NDIM},
-             {"initial 0", BW_ERR_PARAM},    {"initial inf", BW_ERR_PARAM}};
+             {"initial 0", BW_ERR_PARAM},    {"initial inf", BW_ERR_PARAM},   {"threads 0", BW_ERR_PARAM}};
   for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
     bw_rl_params q = p;
     bw_view v = psf;
@@ -401,6 +410,7 @@ static void test_errors(void) {
     case 11: v.ndim = 3, v.shape[2] = 1, v.strides[2] = 8; break;
     case 12: q.initial = 0; break;
     case 13: q.initial = INFINITY; break;
+    case 14: q.threads = 0; break;
     }
     bw_status st = bw_rl_plan_new(&q, n, &v, &plan, &e);
     CHECK(st == bad[k].want && plan == NULL, "%s: %s (%s)", bad[k].what, bw_status_string(st), e.message);

@@ -31,7 +31,8 @@ class RlParams(ctypes.Structure):
                 ("boundary", ctypes.c_int),
                 ("epsilon", ctypes.c_double),
                 ("psf_centre", ctypes.c_ssize_t * C.MAX_DIMS),
-                ("initial", ctypes.c_double)]
+                ("initial", ctypes.c_double),
+                ("threads", ctypes.c_int)]
 
 
 _lock = threading.Lock()
@@ -65,7 +66,7 @@ def library():
     return _lib
 
 
-def _params(k, iterations, boundary, epsilon, psf_centre, initial):
+def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1):
     """bw_rl_params, checked by Python's types and then by the core."""
     L = library()
     p = RlParams()
@@ -83,6 +84,7 @@ def _params(k, iterations, boundary, epsilon, psf_centre, initial):
             p.psf_centre[d] = A.integer(c, "psf_centre")
     if initial is not None:
         p.initial = A.real(initial, "initial")
+    p.threads = A.integer(fft_threads, "fft_threads", 2**31 - 1)
     C.call(L.params_check, "richardson_lucy", p)
     return p
 
@@ -118,7 +120,7 @@ class _Plans:
 
 
 def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsilon=1e-6,
-                    psf_centre=None, initial=None, ndim=None, threads=None):
+                    psf_centre=None, initial=None, ndim=None, threads=None, fft_threads=1):
     """Richardson-Lucy deconvolution of `image` by `psf`, as float32.
 
     Parameters
@@ -151,7 +153,10 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
         (C, 1, y, x) PSF of 2-D images needs ndim=2).
     threads : int, optional
         Images (of the leading axes) deconvolved at once, default 1; each
-        image is one single-threaded call.
+        image is one call.
+    fft_threads : int
+        Threads of each call's FFTs (FFTW's), default 1: for one large
+        volume.  Other numbers may round differently in the last places.
 
     Returns
     -------
@@ -170,7 +175,7 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
         raise ValueError(f"PSF leading axes {hlead} do not broadcast to the image's {lead}")
     hlead = (1,) * (len(lead) - len(hlead)) + hlead
     h = h.reshape(hlead + h.shape[-k:])
-    params = _params(k, iterations, boundary, epsilon, psf_centre, initial)
+    params = _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads)
     threads = A.parse_threads(threads)
     out = np.empty(x.shape, np.float32)
     items = list(np.ndindex(*lead)) if lead else [()]
