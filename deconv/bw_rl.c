@@ -28,6 +28,7 @@ struct bw_rl_plan {
   fftwf_complex *H; /* the PSF's transform over nreal (a round trip is the identity) */
   float *inv_norm;  /* non-circulant: 1 / (B^T of the image's support), 0 where unseen */
   float *f, *t, *g; /* estimate and scratch (transform grid), image (its own grid) */
+  float *x_prev, *change; /* acceleration: the estimate before, the last step's change */
   fftwf_complex *c;
   fftwf_plan fwd, inv;
   ptrdiff_t c3[3]; /* the PSF's centre, as three axes */
@@ -89,6 +90,8 @@ bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
   if (!isnan(p->initial) && !(isfinite(p->initial) && p->initial > 0))
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: first estimate %g; NaN (the image) or a positive "
                    "number", p->initial);
+  if (p->accelerate != 0 && p->accelerate != 1)
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: accelerate %d; 0 or 1", p->accelerate);
   if (p->threads < 1 || p->threads > 256)
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: %d threads; 1 to 256", p->threads);
   int given = 0;
@@ -141,6 +144,8 @@ void bw_rl_plan_free(bw_rl_plan *pl) {
   fftwf_free(pl->f);
   fftwf_free(pl->t);
   fftwf_free(pl->inv_norm);
+  fftwf_free(pl->x_prev);
+  fftwf_free(pl->change);
   free(pl->g);
   free(pl);
 }
@@ -148,7 +153,8 @@ void bw_rl_plan_free(bw_rl_plan *pl) {
 size_t bw_rl_plan_bytes(const bw_rl_plan *pl) {
   if (!pl) return 0;
   return sizeof *pl + pl->ncplx * 2 * sizeof(fftwf_complex) +
-         pl->nreal * sizeof(float) * (pl->inv_norm ? 3 : 2) + pl->npix * sizeof(float);
+         pl->nreal * sizeof(float) * ((pl->inv_norm ? 3 : 2) + (pl->x_prev ? 2 : 0)) +
+         pl->npix * sizeof(float);
 }
 
 /* c *= H (or its conjugate), over the half spectrum. */
@@ -269,8 +275,13 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   pl->t = fftwf_malloc(pl->nreal * sizeof(float));
   pl->g = malloc(pl->npix * sizeof(float));
   if (params->boundary == BW_RL_NONCIRCULANT) pl->inv_norm = fftwf_malloc(pl->nreal * sizeof(float));
+  if (params->accelerate) {
+    pl->x_prev = fftwf_malloc(pl->nreal * sizeof(float));
+    pl->change = fftwf_malloc(pl->nreal * sizeof(float));
+  }
   if (!pl->H || !pl->c || !pl->f || !pl->t || !pl->g ||
-      (params->boundary == BW_RL_NONCIRCULANT && !pl->inv_norm)) {
+      (params->boundary == BW_RL_NONCIRCULANT && !pl->inv_norm) ||
+      (params->accelerate && (!pl->x_prev || !pl->change))) {
     bw_rl_plan_free(pl);
     return rl_fail(err, BW_ERR_NOMEM, "deconvolve: no memory for a transform of %zu pixels", pl->nreal);
   }
@@ -390,7 +401,21 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
                    : g[((size_t)at[0] * (size_t)G.n3[1] + (size_t)at[1]) * (size_t)G.n3[2] + (size_t)at[2]];
       }
 
+  /* Biggs-Andrews: the estimate x, the one before it, and the change the
+   * last step made (g); each step starts from y = x + alpha (x - x_prev). */
+  float *restrict x_prev = pl->x_prev, *restrict change = pl->change;
+  double          alpha = 0;
+  if (pl->p.accelerate) {
+    memset(x_prev, 0, pl->nreal * sizeof(float));
+    memset(change, 0, pl->nreal * sizeof(float));
+  }
   for (int it = 0; it < pl->p.iterations; it++) {
+    if (pl->p.accelerate)
+      for (size_t k = 0; k < pl->nreal; k++) {
+        const float xk = f[k], yk = xk + (float)alpha * (xk - (it ? x_prev[k] : xk));
+        x_prev[k] = xk;
+        f[k] = yk > 0 ? yk : 0.0f;
+      }
     /* t = B f */
     fftwf_execute_dft_r2c(pl->fwd, f, pl->c);
     multiply(pl->c, pl->H, pl->ncplx, 0);
@@ -410,7 +435,21 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
     multiply(pl->c, pl->H, pl->ncplx, 1);
     fftwf_execute_dft_c2r(pl->inv, pl->c, t);
     /* (B^T of a non-negative ratio is non-negative; below 0 is rounding.) */
-    if (inv_norm)
+    if (pl->p.accelerate) {
+      /* the step's change, and the next alpha: the correlation of this
+       * change with the last, over the last's energy, in [0, 1) */
+      double cross = 0, energy = 0;
+      for (size_t k = 0; k < pl->nreal; k++) {
+        const float u = (t[k] > 0 ? t[k] : 0.0f) * (inv_norm ? inv_norm[k] : 1.0f);
+        const float next = f[k] * u, step = next - f[k];
+        cross += (double)step * change[k];
+        energy += (double)change[k] * change[k];
+        change[k] = step;
+        f[k] = next;
+      }
+      alpha = it >= 1 && energy > 0 ? cross / energy : 0;
+      alpha = alpha < 0 ? 0 : alpha > BW_RL_MAX_ALPHA ? BW_RL_MAX_ALPHA : alpha;
+    } else if (inv_norm)
       for (size_t k = 0; k < pl->nreal; k++) f[k] *= (t[k] > 0 ? t[k] : 0.0f) * inv_norm[k];
     else
       for (size_t k = 0; k < pl->nreal; k++) f[k] *= t[k] > 0 ? t[k] : 0.0f;

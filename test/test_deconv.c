@@ -1,6 +1,7 @@
 /*
  * Tests of Richardson-Lucy deconvolution (bw_deconv.h), all named deconv.*:
- * the FFT-based iterations against a straightforward spatial-domain
+ * the FFT-based iterations, plain and Biggs-Andrews accelerated, against a
+ * straightforward spatial-domain
  * Richardson-Lucy written here (direct sums over the PSF, in double), for
  * both boundaries, 2-D and 3-D, odd and even PSFs off their centre; what
  * the boundaries promise (flux, non-negativity, no wrap-around); plans
@@ -43,7 +44,7 @@ static double blur_at(const geom *G, const double *h, const double *f, const ptr
  * @G, PSF @h normalised here) and returns the estimate on the image's
  * pixels (allocated). */
 static double *rl_reference(const geom *G, const double *g, const double *h_in, int iters, int periodic,
-                            double epsilon) {
+                            double epsilon, int accelerate) {
   size_t nh = (size_t)(G->m[0] * G->m[1] * G->m[2]), ng = (size_t)(G->n[0] * G->n[1] * G->n[2]);
   double *h = malloc(nh * sizeof *h), sum = 0, top = 0;
   for (size_t i = 0; i < nh; i++) sum += h_in[i];
@@ -57,6 +58,9 @@ static double *rl_reference(const geom *G, const double *g, const double *h_in, 
   }
   size_t no = (size_t)(on[0] * on[1] * on[2]);
   double *f = malloc(no * sizeof *f), *norm = malloc(no * sizeof *norm), *ratio = malloc(ng * sizeof *ratio);
+  /* Biggs-Andrews: the estimate before, the last change, the step from */
+  double *before = calloc(no, sizeof *before), *change = calloc(no, sizeof *change), *from = malloc(no * sizeof *from);
+  double alpha = 0;
   /* N = B^T 1 over the image; the first estimate */
   for (ptrdiff_t z = 0; z < on[0]; z++)
     for (ptrdiff_t y = 0; y < on[1]; y++)
@@ -79,6 +83,11 @@ static double *rl_reference(const geom *G, const double *g, const double *h_in, 
         f[o] = inside || s > 1e-3 ? g[(at[0] * G->n[1] + at[1]) * G->n[2] + at[2]] : 0;
       }
   for (int it = 0; it < iters; it++) {
+    for (size_t o = 0; o < no; o++) {
+      const double y = accelerate ? f[o] + alpha * (f[o] - (it ? before[o] : f[o])) : f[o];
+      before[o] = f[o];
+      from[o] = f[o] = y > 0 ? y : 0;
+    }
     for (ptrdiff_t z = 0; z < G->n[0]; z++)
       for (ptrdiff_t y = 0; y < G->n[1]; y++)
         for (ptrdiff_t x = 0; x < G->n[2]; x++) {
@@ -106,6 +115,14 @@ static double *rl_reference(const geom *G, const double *g, const double *h_in, 
               }
           f[o] = norm[o] > 1e-3 ? f[o] * s / norm[o] : 0;
         }
+    double cross = 0, energy = 0;
+    for (size_t o = 0; o < no; o++) {
+      const double step = f[o] - from[o];
+      cross += step * change[o];
+      energy += change[o] * change[o];
+      change[o] = step;
+    }
+    alpha = it >= 1 && energy > 0 ? fmin(fmax(cross / energy, 0), BW_RL_MAX_ALPHA) : 0;
   }
   double *out = malloc(ng * sizeof *out);
   for (ptrdiff_t z = 0; z < G->n[0]; z++)
@@ -116,6 +133,9 @@ static double *rl_reference(const geom *G, const double *g, const double *h_in, 
   free(f);
   free(norm);
   free(ratio);
+  free(before);
+  free(change);
+  free(from);
   return out;
 }
 
@@ -140,7 +160,7 @@ static void scene(const geom *G, const double *h, double *g) {
 /* ours on @g (float32 input) against the oracle, relative to the oracle's
  * largest value */
 static double compare(const geom *G, int nd, const double *g, const double *h, int iters, int periodic,
-                      const ptrdiff_t *centre, bw_error *e) {
+                      int accelerate, const ptrdiff_t *centre, bw_error *e) {
   const size_t ng = (size_t)(G->n[0] * G->n[1] * G->n[2]), nh = (size_t)(G->m[0] * G->m[1] * G->m[2]);
   float *gf = malloc(ng * sizeof *gf), *out = malloc(ng * sizeof *out);
   for (size_t i = 0; i < ng; i++) gf[i] = (float)g[i];
@@ -150,6 +170,7 @@ static double compare(const geom *G, int nd, const double *g, const double *h, i
   bw_rl_params_init(&p, nd);
   p.iterations = iters;
   p.boundary = periodic ? BW_RL_PERIODIC : BW_RL_NONCIRCULANT;
+  p.accelerate = accelerate;
   if (centre)
     for (int d = 0; d < nd; d++) p.psf_centre[d] = centre[3 - nd + d];
   const ptrdiff_t *n = G->n + (3 - nd), *m = G->m + (3 - nd);
@@ -159,7 +180,7 @@ static double compare(const geom *G, int nd, const double *g, const double *h, i
   if (bw_rl_plan_new(&p, n, &psf, &plan, e) == BW_OK) {
     bw_view in = bw_view_contiguous(gf, BW_F32, nd, n), o = bw_view_contiguous(out, BW_F32, nd, n);
     if (bw_rl_deconvolve(plan, &in, &o, e) == BW_OK) {
-      double *want = rl_reference(G, g32, h, iters, periodic, p.epsilon), top = 0;
+      double *want = rl_reference(G, g32, h, iters, periodic, p.epsilon, accelerate), top = 0;
       worst = 0;
       for (size_t i = 0; i < ng; i++) top = fmax(top, fabs(want[i]));
       for (size_t i = 0; i < ng; i++) worst = fmax(worst, fabs(out[i] - want[i]) / top);
@@ -212,13 +233,16 @@ static void test_reference(void) {
     }
     if (cases[k].given) memcpy(G.c, given, sizeof G.c);
     scene(&G, h, g);
-    for (int periodic = 0; periodic <= 1; periodic++)
-      for (int iters = 1; iters <= 20; iters = iters == 1 ? 5 : iters * 4) {
-        bw_error e = {BW_OK, ""};
-        const double worst = compare(&G, cases[k].nd, g, h, iters, periodic, cases[k].given ? given : NULL, &e);
-        CHECK(worst < 1e-4, "case %zu, %s, %d iterations: relative error %g (%s)", k,
-              periodic ? "periodic" : "non-circulant", iters, worst, e.message);
-      }
+    for (int accelerate = 0; accelerate <= 1; accelerate++)
+      for (int periodic = 0; periodic <= 1; periodic++)
+        for (int iters = 1; iters <= 20; iters = iters == 1 ? 5 : iters * 4) {
+          bw_error e = {BW_OK, ""};
+          const double worst =
+              compare(&G, cases[k].nd, g, h, iters, periodic, accelerate, cases[k].given ? given : NULL, &e);
+          CHECK(worst < 1e-4, "case %zu, %s%s, %d iterations: relative error %g (%s)", k,
+                periodic ? "periodic" : "non-circulant", accelerate ? ", accelerated" : "", iters, worst,
+                e.message);
+        }
     free(h);
     free(g);
   }
@@ -390,7 +414,8 @@ static void test_errors(void) {
              {"epsilon 0", BW_ERR_PARAM},    {"epsilon NaN", BW_ERR_PARAM},   {"centre on one axis", BW_ERR_PARAM},
              {"centre outside", BW_ERR_PARAM}, {"PSF larger", BW_ERR_SHAPE},  {"PSF zero", BW_ERR_PARAM},
              {"PSF negative", BW_ERR_PARAM}, {"PSF NaN", BW_ERR_PARAM},       {"PSF of 3 axes", BW_ERR_NDIM},
-             {"initial 0", BW_ERR_PARAM},    {"initial inf", BW_ERR_PARAM},   {"threads 0", BW_ERR_PARAM}};
+             {"initial 0", BW_ERR_PARAM},    {"initial inf", BW_ERR_PARAM},   {"threads 0", BW_ERR_PARAM},
+             {"accelerate 2", BW_ERR_PARAM}};
   for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
     bw_rl_params q = p;
     bw_view v = psf;
@@ -411,6 +436,7 @@ static void test_errors(void) {
     case 12: q.initial = 0; break;
     case 13: q.initial = INFINITY; break;
     case 14: q.threads = 0; break;
+    case 15: q.accelerate = 2; break;
     }
     bw_status st = bw_rl_plan_new(&q, n, &v, &plan, &e);
     CHECK(st == bad[k].want && plan == NULL, "%s: %s (%s)", bad[k].what, bw_status_string(st), e.message);

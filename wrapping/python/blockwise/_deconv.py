@@ -32,6 +32,7 @@ class RlParams(ctypes.Structure):
                 ("epsilon", ctypes.c_double),
                 ("psf_centre", ctypes.c_ssize_t * C.MAX_DIMS),
                 ("initial", ctypes.c_double),
+                ("accelerate", ctypes.c_int),
                 ("threads", ctypes.c_int)]
 
 
@@ -66,7 +67,7 @@ def library():
     return _lib
 
 
-def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1):
+def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1, accelerate=False):
     """bw_rl_params, checked by Python's types and then by the core."""
     L = library()
     p = RlParams()
@@ -85,6 +86,9 @@ def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1
     if initial is not None:
         p.initial = A.real(initial, "initial")
     p.threads = A.integer(fft_threads, "fft_threads", 2**31 - 1)
+    if not isinstance(accelerate, (bool, np.bool_)):
+        raise TypeError(f"accelerate must be True or False, not {accelerate!r}")
+    p.accelerate = int(accelerate)
     C.call(L.params_check, "richardson_lucy", p)
     return p
 
@@ -120,7 +124,8 @@ class _Plans:
 
 
 def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsilon=1e-6,
-                    psf_centre=None, initial=None, ndim=None, threads=None, fft_threads=1):
+                    accelerate=False, psf_centre=None, initial=None, ndim=None, threads=None,
+                    fft_threads=1):
     """Richardson-Lucy deconvolution of `image` by `psf`, as float32.
 
     Parameters
@@ -140,6 +145,9 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
         by the PSF, and the correction normalised by the PSF's response to
         the image, so nothing wraps around. Periodic: the image is one
         period, as FFT-only tools take it.
+    accelerate : bool
+        Biggs-Andrews acceleration: each iteration starts from the estimate
+        moved on along its last change, so a result takes fewer iterations.
     epsilon : float
         Where the blurred estimate is below epsilon times the image's
         largest value, the ratio counts as 0 (no NaN, no infinity).
@@ -175,7 +183,7 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
         raise ValueError(f"PSF leading axes {hlead} do not broadcast to the image's {lead}")
     hlead = (1,) * (len(lead) - len(hlead)) + hlead
     h = h.reshape(hlead + h.shape[-k:])
-    params = _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads)
+    params = _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads, accelerate)
     threads = A.parse_threads(threads)
     out = np.empty(x.shape, np.float32)
     items = list(np.ndindex(*lead)) if lead else [()]

@@ -1,6 +1,7 @@
 """Tests of the Python binding's Richardson-Lucy deconvolution
 (richardson_lucy): against scikit-image's restoration.richardson_lucy where
-both compute the same thing, the truth on a blurred bead scene, leading axes
+both compute the same thing, the truth on a blurred bead scene (and the
+iterations acceleration saves), leading axes
 with a PSF per channel, threads, the GIL released, and bad arguments raising
 TypeError or ValueError.  Command line: see common.py."""
 import threading
@@ -71,6 +72,15 @@ class Deconvolve(unittest.TestCase):
         self.assertTrue(all(b < a for a, b in zip(errors, errors[1:])), errors)
         self.assertLess(errors[-1], 0.9 * errors[0], errors)
 
+        # Biggs-Andrews acceleration reaches the error of n plain iterations
+        # in n / 2 or fewer.
+        def error(it, accelerate):
+            out = blockwise.richardson_lucy(img, psf, it, accelerate=accelerate)
+            return np.sqrt(np.mean((out - truth) ** 2))
+        for n in (20, 40):
+            plain, fast = error(n, False), error(n // 2, True)
+            self.assertLessEqual(fast, plain, f"accelerated {n // 2} iterations {fast}, plain {n} {plain}")
+
     def test_leading_axes(self):
         # (C, T, Y, X) with a (C, 1, y, x) PSF, 2-D (a PSF of 3 axes or more
         # is 3-D unless ndim says): each channel by its own PSF, the same as
@@ -135,6 +145,7 @@ class DeconvolveErrors(unittest.TestCase):
             (lambda: rl(img, psf, 2, psf_centre=(1,)), ValueError, "psf_centre"),
             (lambda: rl(img, psf, 2, psf_centre=(1, 5)), ValueError, "outside the PSF"),
             (lambda: rl(img, psf, 2, initial=-1), ValueError, "first estimate"),
+            (lambda: rl(img, psf, 2, accelerate=1), TypeError, "accelerate"),
             (lambda: rl(np.ones((3, 20, 20)), np.ones((2, 5, 5)), 2, ndim=2), ValueError, "broadcast"),
             (lambda: rl(img, psf, 2, ndim=4), ValueError, "ndim"),
             (lambda: rl(inf, psf, 2), ValueError, "pixel (3, 4)"),
