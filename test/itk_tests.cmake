@@ -5,6 +5,13 @@ set(BLOCKWISE_ITK_FILTER_TEST_SOURCES test_itk_filters.cxx test_itk_params.cxx t
   test_itk_local.cxx)
 set(BLOCKWISE_ITK_IO_TEST_SOURCES test_itk_io.cxx test_itk_io_errors.cxx test_itk_openslide.cxx
   test_itk_channel.cxx)
+# The deconvolution filter, over libblockwise_deconv, against ITK's own
+# RichardsonLucyDeconvolutionImageFilter (ITK's FFT modules).
+if(BLOCKWISE_BUILD_DECONV)
+  list(APPEND BLOCKWISE_ITK_FILTER_TEST_SOURCES test_itk_deconv.cxx)
+  find_package(ITK 5.2 REQUIRED COMPONENTS ITKCommon ITKFFT ITKConvolution ITKDeconvolution)
+  set(BLOCKWISE_ITK_DECONV_LIBRARIES blockwise_deconv ${ITK_LIBRARIES})
+endif()
 # libtiff: io_levels writes its pyramid with it; OpenSlide: io_openslide
 # compares the ImageIO with OpenSlide's own reads.
 find_package(TIFF REQUIRED)
@@ -12,6 +19,11 @@ add_executable(blockwise_itk_tests
   test_itk_main.cxx ${BLOCKWISE_ITK_FILTER_TEST_SOURCES} ${BLOCKWISE_ITK_IO_TEST_SOURCES})
 target_link_libraries(blockwise_itk_tests PRIVATE blockwise_itk BlockwiseIO blockwise_tiff TIFF::TIFF
   PkgConfig::OPENSLIDE)
+if(BLOCKWISE_BUILD_DECONV)
+  target_link_libraries(blockwise_itk_tests PRIVATE ${BLOCKWISE_ITK_DECONV_LIBRARIES})
+  target_include_directories(blockwise_itk_tests SYSTEM PRIVATE ${ITK_INCLUDE_DIRS})
+  target_compile_definitions(blockwise_itk_tests PRIVATE BLOCKWISE_TEST_DECONV)
+endif()
 set_target_properties(blockwise_itk_tests PROPERTIES UNITY_BUILD ON UNITY_BUILD_MODE GROUP)
 set_source_files_properties(${BLOCKWISE_ITK_FILTER_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_filters)
 set_source_files_properties(${BLOCKWISE_ITK_IO_TEST_SOURCES} PROPERTIES UNITY_GROUP itk_io)
@@ -23,6 +35,9 @@ set(BLOCKWISE_ITK_TESTS
   io_factory io_roundtrip io_streamed_read io_threaded_read io_pipeline io_errors
   io_compression io_levels channel_reference io_rgb io_channel_conversion
   local_box local_corr_reference local_streaming block_shift)
+if(BLOCKWISE_BUILD_DECONV)
+  list(APPEND BLOCKWISE_ITK_TESTS deconv_itk_reference deconv_streaming deconv_errors)
+endif()
 foreach(t ${BLOCKWISE_ITK_TESTS})
   add_test(NAME itk.${t} COMMAND blockwise_itk_tests ${t})
   set_tests_properties(itk.${t} PROPERTIES

@@ -45,6 +45,7 @@ extern const Entry io_error_tests[];
 extern const Entry openslide_tests[];
 extern const Entry channel_tests[];
 extern const Entry local_tests[];
+extern const Entry deconv_tests[]; // when built with the deconvolution library
 } // namespace blockwise_test
 
 /* Reports a failed condition and leaves the (void) test function. */

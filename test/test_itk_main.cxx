@@ -42,7 +42,12 @@ main(int argc, char ** argv)
   const blockwise_test::Entry * tables[] = { blockwise_test::filter_tests, blockwise_test::param_tests,
                                               blockwise_test::nlm_tests,    blockwise_test::io_tests,
                                               blockwise_test::io_error_tests, blockwise_test::openslide_tests,
-                                              blockwise_test::channel_tests, blockwise_test::local_tests };
+                                              blockwise_test::channel_tests, blockwise_test::local_tests
+#ifdef BLOCKWISE_TEST_DECONV
+                                              ,
+                                              blockwise_test::deconv_tests
+#endif
+  };
   int                           matched = 0;
   for (const auto * table : tables)
   {

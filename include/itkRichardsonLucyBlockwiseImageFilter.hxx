@@ -1,0 +1,176 @@
+/*=========================================================================
+ *
+ *  Blockwise
+ *
+ *=========================================================================*/
+#ifndef itkRichardsonLucyBlockwiseImageFilter_hxx
+#define itkRichardsonLucyBlockwiseImageFilter_hxx
+
+#include "itkRichardsonLucyBlockwiseImageFilter.h"
+
+#include "itkImageAlgorithm.h"
+#include "itkMultiThreaderBase.h"
+
+#include <memory>
+
+namespace itk
+{
+
+template <typename TInputImage, typename TOutputImage>
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::RichardsonLucyBlockwiseImageFilter()
+{
+  bw_rl_params_init(&m_Parameters, static_cast<int>(ImageDimension));
+  this->SetNumberOfRequiredInputs(2);
+}
+
+template <typename TInputImage, typename TOutputImage>
+auto
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GetHalo() const -> SizeType
+{
+  if (m_HaloSet)
+  {
+    return m_Halo;
+  }
+  const KernelImageType * kernel = this->GetKernelImage();
+  if (kernel == nullptr)
+  {
+    itkExceptionMacro(<< "The kernel image (input 1) is not set");
+  }
+  bw_rl_params p = m_Parameters;
+  p.ndim = static_cast<int>(ImageDimension);
+  ptrdiff_t shape[BW_MAX_DIMS] = { 0, 0, 0 }, halo[BW_MAX_DIMS] = { 0, 0, 0 };
+  blockwise::ShapeToCore(kernel->GetLargestPossibleRegion().GetSize(), shape);
+  bw_error err;
+  if (bw_rl_exact_halo(&p, shape, halo, &err) != BW_OK)
+  {
+    itkExceptionMacro(<< err.message);
+  }
+  return blockwise::SizeFromCore<ImageDimension>(halo);
+}
+
+template <typename TInputImage, typename TOutputImage>
+auto
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::MapOutputRegionToInputRegion(
+  const RegionType & outputRegion) const -> RegionType
+{
+  ptrdiff_t halo[BW_MAX_DIMS] = { 0, 0, 0 };
+  blockwise::SizeToCore(this->GetHalo(), halo);
+  const TInputImage * input = this->GetInput();
+  const Index<ImageDimension> origin =
+    input ? input->GetLargestPossibleRegion().GetIndex() : outputRegion.GetIndex();
+  return blockwise::MapRegion<ImageDimension>(
+    input, outputRegion, origin, [&](const ptrdiff_t * shape, const bw_region * out, bw_region * in, bw_error * err) {
+      return bw_rl_input_region(static_cast<int>(ImageDimension), halo, shape, out, in, err);
+    });
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::VerifyPreconditions() ITKv5_CONST
+{
+  if (this->GetKernelImage() == nullptr)
+  {
+    itkExceptionMacro(<< "The kernel image (input 1, SetKernelImage()) is not set");
+  }
+  Superclass::VerifyPreconditions();
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::VerifyInputInformation() ITKv5_CONST
+{
+  // The kernel lives on a grid of its own: only input 0 defines the space.
+  const TInputImage * input = this->GetInput();
+  if (input == nullptr)
+  {
+    itkExceptionMacro(<< "Input 0 is not set");
+  }
+  if (this->GetKernelImage() == nullptr)
+  {
+    itkExceptionMacro(<< "The kernel image (input 1) is not set");
+  }
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GenerateInputRequestedRegion()
+{
+  const RegionType requested = this->GetOutput()->GetRequestedRegion();
+  auto *           input = const_cast<TInputImage *>(this->GetInput());
+  auto *           kernel = const_cast<KernelImageType *>(this->GetKernelImage());
+  if (input == nullptr || kernel == nullptr)
+  {
+    return;
+  }
+  kernel->SetRequestedRegionToLargestPossibleRegion();
+  if (requested.GetNumberOfPixels() == 0)
+  {
+    return;
+  }
+  input->SetRequestedRegion(this->MapOutputRegionToInputRegion(requested));
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GenerateData()
+{
+  this->AllocateOutputs();
+  TOutputImage *          output = this->GetOutput();
+  const TInputImage *     input = this->GetInput();
+  const KernelImageType * kernel = this->GetKernelImage();
+  const RegionType        outRegion = output->GetRequestedRegion();
+  const RegionType        inRegion = this->MapOutputRegionToInputRegion(outRegion);
+  if (!input->GetBufferedRegion().IsInside(inRegion))
+  {
+    itkExceptionMacro(<< "The input holds " << input->GetBufferedRegion() << ", not " << inRegion);
+  }
+
+  bw_rl_params p = m_Parameters;
+  p.ndim = static_cast<int>(ImageDimension);
+  p.threads = static_cast<int>(std::max<ThreadIdType>(1, std::min<ThreadIdType>(256, this->GetNumberOfWorkUnits())));
+  ptrdiff_t shape[BW_MAX_DIMS] = { 0, 0, 0 };
+  blockwise::ShapeToCore(inRegion.GetSize(), shape);
+  const bw_view psf = blockwise::ViewOf(kernel->GetBufferPointer(), kernel->GetBufferedRegion(),
+                                        kernel->GetLargestPossibleRegion());
+  bw_rl_plan * raw = nullptr;
+  bw_error     err;
+  if (bw_rl_plan_new(&p, shape, &psf, &raw, &err) != BW_OK)
+  {
+    itkExceptionMacro(<< err.message);
+  }
+  std::unique_ptr<bw_rl_plan, void (*)(bw_rl_plan *)> plan(raw, bw_rl_plan_free);
+
+  // The grown region deconvolved into a buffer of its own; its part the
+  // output asked for, copied out.
+  auto piece = TOutputImage::New();
+  piece->SetRegions(inRegion);
+  piece->Allocate();
+  const bw_view in = blockwise::ViewOf(input->GetBufferPointer(), input->GetBufferedRegion(), inRegion);
+  const bw_view out = blockwise::ViewOf(piece->GetBufferPointer(), inRegion, inRegion);
+  if (bw_rl_deconvolve(plan.get(), &in, &out, &err) != BW_OK)
+  {
+    itkExceptionMacro(<< err.message);
+  }
+  ImageAlgorithm::Copy(piece.GetPointer(), output, outRegion, outRegion);
+  this->UpdateProgress(1.0f);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "NumberOfIterations: " << m_Parameters.iterations << std::endl;
+  os << indent << "PeriodicBoundary: " << (this->GetPeriodicBoundary() ? "On" : "Off") << std::endl;
+  os << indent << "Accelerate: " << (this->GetAccelerate() ? "On" : "Off") << std::endl;
+  os << indent << "Epsilon: " << m_Parameters.epsilon << std::endl;
+  os << indent << "Halo: ";
+  if (m_HaloSet)
+    os << m_Halo << std::endl;
+  else
+    os << "exact" << std::endl;
+}
+
+} // namespace itk
+
+#endif
