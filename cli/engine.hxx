@@ -32,6 +32,7 @@
 #include "itkImageToImageFilter.h"
 #include "itkMultiThreaderBase.h"
 #include "itkNonLocalMeansImageFilter.h"
+#include "itkRichardsonLucyBlockwiseImageFilter.h"
 #include "itkNrrdImageIO.h"
 #include "itkProcessObject.h"
 #include "itkStreamingImageFilter.h"
@@ -186,6 +187,8 @@ private:
   BuildLocal(size_t i);
   void
   BuildShift(size_t i);
+  void
+  BuildDeconvolve(size_t i);
   void
   BuildShiftTap(size_t n);
   void
@@ -435,6 +438,9 @@ Engine<D>::Run()
         break;
       case Op::Shift:
         this->BuildShift(i);
+        break;
+      case Op::Deconvolve:
+        this->BuildDeconvolve(i);
         break;
       case Op::Denoise:
         this->BuildDenoise(i);

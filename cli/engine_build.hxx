@@ -292,6 +292,45 @@ Engine<D>::BuildShiftTap(size_t n)
   node.tapped = tap->GetOutput();
 }
 
+/** Richardson-Lucy deconvolution of an image by its PSF (read as float32),
+ * as float32: the filter asks the image for each piece grown by the halo
+ * the plan chose, and reads the PSF whole. */
+template <unsigned int D>
+void
+Engine<D>::BuildDeconvolve(size_t i)
+{
+#ifndef BLOCKWISE_HAVE_DECONV
+  (void)i;
+  throw RuntimeError("this blockwise was built without deconvolution");
+#else
+  const ResolvedStep & r = m_Plan.steps[i];
+  const size_t         psf = r.inputs[1];
+  itk::DataObject::Pointer kernel = m_Nodes[psf].image;
+  if (m_Plan.steps[psf].node.dtype != BW_F32)
+    WithPixelType(m_Plan.steps[psf].node.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      auto cast = itk::CastImageFilter<ImageOf<T>, ImageOf<float>>::New();
+      cast->SetInput(this->Input<T>(psf));
+      m_Casts.push_back(cast.GetPointer());
+      kernel = cast->GetOutput();
+    });
+  WithPixelType(m_Plan.steps[r.inputs[0]].node.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    auto f = itk::RichardsonLucyBlockwiseImageFilter<ImageOf<T>, ImageOf<float>, ImageOf<float>>::New();
+    f->SetInput(this->Input<T>(r.inputs[0]));
+    f->SetKernelImage(dynamic_cast<ImageOf<float> *>(kernel.GetPointer()));
+    f->SetCoreParameters(r.rl);
+    f->SetHalo(itk::blockwise::SizeFromCore<D>(r.halo));
+    const std::string what = "deconvolving " + r.step->name;
+    itk::ProcessObject * raw = f.GetPointer();
+    f->AddObserver(itk::ProgressEvent(), [this, raw, what](const itk::EventObject &) {
+      this->Report(raw->GetProgress(), what);
+    });
+    this->Attach(i, f);
+  });
+#endif
+}
+
 /** Non-local means of one image, as float32: the filter asks its input for
  * each piece grown by the core's halo, so streamed pieces assemble into the
  * whole-image result. */

@@ -43,6 +43,7 @@ const char * const kUsage =
   "  localstats IN.tif -o OUT.tif  mean, std, ... in the window around every pixel\n"
   "  shift A.tif B.tif -o D.tif  how far B is off A, per block: a displacement field\n"
   "  denoise IN.tif -o OUT.tif   non-local means denoising, 2-D or 3-D\n"
+  "  deconvolve IN.tif --psf PSF.tif -o OUT.tif  Richardson-Lucy deconvolution\n"
   "  info FILE                  size, type, layout, levels and spacing of a TIFF or slide\n"
   "  run PIPELINE.json           a pipeline of named steps\n"
   "\n"
@@ -136,6 +137,30 @@ const char * const kShiftHelp =
   "  --level N, --resolution R  a level of pyramids (see blockwise corr --help)\n"
   "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n"
   "  --json              print the summary as one JSON object\n";
+
+const char * const kDeconvolveHelp =
+  "usage: blockwise deconvolve IN.tif --psf PSF.tif -o OUT.tif [options]\n"
+  "\n"
+  "Richardson-Lucy deconvolution of a 2-D image or a 3-D volume by its point spread\n"
+  "function, as a float32 TIFF of the input's size.  The volume streams through in\n"
+  "pieces, each deconvolved from the input grown by a halo; the default halo\n"
+  "(iterations x (PSF extent - 1) per axis) makes every piece the whole volume's\n"
+  "result, to float rounding.\n"
+  "\n"
+  "  -o, --output OUT.tif  the deconvolved image (required)\n"
+  "  --psf PSF.tif       the point spread function: grey, of the image's axes, no larger;\n"
+  "                      normalised to sum 1, centred at its centre of mass (required)\n"
+  "  --iterations N      Richardson-Lucy iterations (default 10)\n"
+  "  --accelerate        Biggs-Andrews acceleration: a result in fewer iterations\n"
+  "  --boundary B        non-circulant (default: nothing wraps around) or periodic\n"
+  "  --halo H            pixels each piece is grown by: exact (default), or H for every\n"
+  "                      axis, or [Z,]Y,X: less memory, some error at piece edges\n"
+  "  --epsilon E         ratios where the blur is below E times the image's largest\n"
+  "                      value count as 0 (default 1e-6)\n"
+  "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
+  "                      od, hematoxylin, eosin, dab, r, g, b, or a channel number\n"
+  "  --level N, --resolution R  a level of pyramids (see blockwise corr --help)\n"
+  "  --compression C     none|deflate|lzw|packbits|zstd (default none)\n";
 
 const char * const kStatsHelp =
   "usage: blockwise stats IN.tif -o OUT.tif --stat STAT [options]\n"
@@ -796,6 +821,41 @@ Denoise(int argc, char ** argv)
   return 0;
 }
 
+int
+Deconvolve(int argc, char ** argv)
+{
+  const Arguments args = CommandArguments(
+    "deconvolve", argc, argv,
+    WithChannelOptions({ { "--output", true }, { "--psf", true }, { "--iterations", true }, { "--accelerate", false },
+                         { "--boundary", true }, { "--halo", true }, { "--epsilon", true }, { "--compression", true } },
+                       false));
+  if (ShowHelp(args, kDeconvolveHelp))
+    return 0;
+  ExpectFiles(args, "deconvolve", 1, "one image, IN.tif", "OUT.tif, the file for the deconvolved image");
+  if (!args.Has("--psf"))
+    throw UsageError("'blockwise deconvolve' needs --psf PSF.tif, the point spread function");
+  const RunOptions options = CommonOptions(args);
+
+  Pipeline p = Reads(args, { { "in", nullptr } });
+  p.steps.push_back(ReadStep("psf", args.Get("--psf")));
+  Step d = MakeStep("deconvolved", Op::Deconvolve, { "in", "psf" });
+  if (args.Has("--iterations"))
+    d.iterations = static_cast<int>(ParseInteger("--iterations", args.Get("--iterations"), 0, 100000));
+  d.accelerate = args.Has("--accelerate");
+  d.boundary = args.Get("--boundary", "non-circulant");
+  args.Number("--epsilon", d.epsilon);
+  if (args.Has("--halo") && args.Get("--halo") != "exact")
+    args.Sizes("--halo", d.halo);
+  const Resolved   plan = RunToOutput(p, d, args, options);
+  const NodeInfo & image = NodeOf(plan, Op::Deconvolve);
+  if (!options.quiet)
+  {
+    std::cout << "deconvolved: " << args.Get("--output") << " (" << SizeText(image) << ", " << DTypeName(image.dtype)
+              << ", " << d.iterations << " iterations" << (d.accelerate ? ", accelerated" : "") << ")" << std::endl;
+  }
+  return 0;
+}
+
 } // namespace
 
 int
@@ -835,12 +895,14 @@ Main(int argc, char ** argv)
     return Local(command == "localcorr" ? "localcorr" : "localstats", command == "localcorr", argc - 2, argv + 2);
   if (command == "shift")
     return Shift(argc - 2, argv + 2);
+  if (command == "deconvolve")
+    return Deconvolve(argc - 2, argv + 2);
   if (command == "info")
     return Info(argc - 2, argv + 2);
   if (command == "run")
     return RunCommand(argc - 2, argv + 2);
   throw UsageError("unknown command '" + command +
-                   "' (corr, stats, localcorr, localstats, shift, denoise, info or run; see blockwise --help)");
+                   "' (corr, stats, localcorr, localstats, shift, denoise, deconvolve, info or run; see blockwise --help)");
 }
 
 } // namespace blockwise_cli

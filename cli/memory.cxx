@@ -62,6 +62,16 @@ InputRegion(const Resolved & plan, size_t k, const bw_region & out)
     status = bw_channel_input_region(in.ndim, shape, &out, &need, nullptr);
   else if (r.step->op == Op::Local)
     status = bw_local_input_region(&r.local, shape, &out, &need, nullptr);
+#ifdef BLOCKWISE_HAVE_DECONV
+  else if (r.step->op == Op::Deconvolve)
+  {
+    const NodeInfo & psf = plan.steps[r.inputs[1]].node;
+    ptrdiff_t        pshape[BW_MAX_DIMS] = { 1, 1, 1 };
+    for (int d = 0; d < psf.ndim; ++d)
+      pshape[d] = static_cast<ptrdiff_t>(psf.shape[d]);
+    status = bw_rl_input_region(in.ndim, r.halo, pshape, shape, &out, &need, nullptr);
+  }
+#endif
   else if (r.step->op == Op::Shift)
     // the moving image's, the larger: counted for both inputs
     status = bw_shift_input_region(&r.shift, shape, &out, nullptr, &need, nullptr);
@@ -131,8 +141,31 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
       continue;
     }
     const bw_region need = InputRegion(plan, k, region[k]);
-    const bool      cast = s.inputs.size() == 2 &&
+    const bool      cast = s.inputs.size() == 2 && s.step->op != Op::Deconvolve &&
                       plan.steps[s.inputs[0]].node.dtype != plan.steps[s.inputs[1]].node.dtype;
+    if (s.step->op == Op::Deconvolve)
+    {
+      // The piece's transforms: the piece grown by the PSF, about 24 bytes
+      // per voxel of that grid (bw_rl_plan_bytes()), and the piece's own
+      // float32 buffer; the PSF is read whole.
+      const NodeInfo & psf = plan.steps[s.inputs[1]].node;
+      double           grid = 1;
+      for (int d = 0; d < nd; ++d)
+        grid *= static_cast<double>(need.size[d] + psf.shape[d] - 1);
+      bytes += 24 * grid + 4 * Pixels(need, nd);
+      bw_region whole{};
+      for (int d = 0; d < psf.ndim; ++d)
+        whole.size[d] = static_cast<ptrdiff_t>(psf.shape[d]);
+      bool e0 = empty[s.inputs[1]];
+      Cover(region[s.inputs[1]], whole, psf.ndim, e0);
+      empty[s.inputs[1]] = e0;
+      needed[s.inputs[1]] = true;
+      bool e1 = empty[s.inputs[0]];
+      Cover(region[s.inputs[0]], need, nd, e1);
+      empty[s.inputs[0]] = e1;
+      needed[s.inputs[0]] = true;
+      continue;
+    }
     for (size_t in : s.inputs)
     {
       bool was_empty = empty[in];
@@ -158,6 +191,11 @@ Divisions(const Resolved & plan, size_t node, uint64_t memory)
   // pieces until one fits, or every piece is one row.
   while (n < rows && PieceBytes(plan, node, (rows + n - 1) / n) > budget)
     n = std::min(rows, n + std::max<int64_t>(1, n / 8));
+  // Pieces whose halos reach over most of the image (a deconvolution's
+  // exact halo) cost nearly the whole image each: more of them only
+  // repeat the work.
+  if (n > 1 && PieceBytes(plan, node, (rows + n - 1) / n) > 0.9 * whole)
+    return 1;
   // Past one row (a slab of a volume) pieces split the next axis too.
   if (n == rows)
   {

@@ -18,6 +18,9 @@
 namespace blockwise_cli
 {
 
+/** The deconvolve step's default iterations (the library's, bw_deconv.h). */
+constexpr int BW_RL_DEFAULT_ITERATIONS_CLI = 10;
+
 /** A mistake in how the command was called (exit status 2). */
 class UsageError : public std::runtime_error
 {
@@ -55,8 +58,9 @@ enum class Op
            // input's type for a channel as it is)
   Local,   // one image (or two) -> map of a statistic of the box window
            // around every pixel (or every step-th): mean ... or Pearson r
-  Shift    // two images (fixed, moving) -> displacement field on the block
+  Shift,   // two images (fixed, moving) -> displacement field on the block
            // grid: a vector per block, in physical units (x first)
+  Deconvolve // an image and its PSF -> Richardson-Lucy deconvolved (float32)
 };
 
 const char * OpName(Op op);
@@ -122,6 +126,16 @@ struct Step
   double               sigma = std::numeric_limits<double>::quiet_NaN();
   double               h = 0;
   double               gain = 1, offset = 0, read_sigma = 0;
+
+  // Deconvolve: iterations, the boundary (non-circulant|periodic),
+  // Biggs-Andrews acceleration, the guard (0: the library's default), and
+  // the halo of each piece (1 value or one per axis, slowest first; none:
+  // the exact halo).
+  int                  iterations = BW_RL_DEFAULT_ITERATIONS_CLI;
+  std::string          boundary = "non-circulant";
+  bool                 accelerate = false;
+  double               epsilon = 0;
+  std::vector<int64_t> halo;
 };
 
 /** A parameter of a step, by its key in pipeline files; on the command

@@ -26,7 +26,7 @@ const char *
 OpName(Op op)
 {
   static const char * const names[] = { "read",    "corr",    "stats",   "write", "heatmap",
-                                        "summary", "denoise", "channel", "local", "shift" };
+                                        "summary", "denoise", "channel", "local", "shift", "deconvolve" };
   const size_t              k = static_cast<size_t>(op);
   return k < sizeof names / sizeof names[0] ? names[k] : "invalid";
 }
@@ -386,6 +386,7 @@ ExpectedInputs(Op op)
       return 0;
     case Op::Corr:
     case Op::Shift:
+    case Op::Deconvolve:
       return 2;
     default:
       return 1;
@@ -554,6 +555,9 @@ ResolveSteps(const Pipeline & p)
         break;
       case Op::Denoise:
         ResolveDenoiseStep(s, out.steps[r.inputs[0]].node, r);
+        break;
+      case Op::Deconvolve:
+        ResolveDeconvolveStep(s, out.steps[r.inputs[0]].node, out.steps[r.inputs[1]].node, r);
         break;
       case Op::Channel:
       {

@@ -9,6 +9,7 @@
 
 #include "blockwise.h"
 #include "bw_channel.h"
+#include "bw_deconv.h"
 #include "bw_local.h"
 #include "bw_shift.h"
 #include "bw_tiff.h"
@@ -52,6 +53,8 @@ struct ResolvedStep
   bw_channel_params   channel{};  // Channel
   bw_local_params     local{};    // Local
   bw_shift_params     shift{};    // Shift
+  bw_rl_params        rl{};       // Deconvolve
+  ptrdiff_t           halo[3] = { 0, 0, 0 }; // Deconvolve: per axis, C order
   bool                pass = false; // Channel: the input is already one channel
   // Read of a TIFF whose one consumer is a channel step: the reader makes
   // that channel while decoding (channel: its parameters, fused_type: the

@@ -171,6 +171,60 @@ ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 
 
 void
+ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const NodeInfo & psf, ResolvedStep & r)
+{
+#ifndef BLOCKWISE_HAVE_DECONV
+  (void)in, (void)psf, (void)r;
+  StepFail(s, "this blockwise was built without deconvolution (configure with FFTW, Debian's libfftw3-dev)");
+#else
+  const int nd = in.ndim;
+  bw_rl_params_init(&r.rl, nd);
+  r.rl.iterations = s.iterations;
+  if (s.boundary == "non-circulant")
+    r.rl.boundary = BW_RL_NONCIRCULANT;
+  else if (s.boundary == "periodic")
+    r.rl.boundary = BW_RL_PERIODIC;
+  else
+    StepUsage(s, "unknown boundary '" + s.boundary + "' (non-circulant or periodic)");
+  r.rl.accelerate = s.accelerate ? 1 : 0;
+  if (s.epsilon != 0)
+    r.rl.epsilon = s.epsilon;
+  bw_error err;
+  if (bw_rl_params_check(&r.rl, &err) != BW_OK)
+    StepUsage(s, err.message);
+  if (psf.ndim != nd)
+    StepFail(s, "the PSF has " + std::to_string(psf.ndim) + " axes, the image " + std::to_string(nd));
+  ptrdiff_t pshape[3] = { 1, 1, 1 };
+  for (int i = 0; i < nd; ++i)
+  {
+    pshape[i] = static_cast<ptrdiff_t>(psf.shape[i]);
+    if (psf.shape[i] > in.shape[i])
+      StepFail(s, "the PSF (" + SizeText(psf) + ") is larger than the image (" + SizeText(in) + ")");
+  }
+  if (s.halo.empty())
+  {
+    if (bw_rl_exact_halo(&r.rl, pshape, r.halo, &err) != BW_OK)
+      StepUsage(s, err.message);
+  }
+  else
+  {
+    PerAxis(s, "halo", s.halo, nd, r.halo);
+    for (int i = 0; i < nd; ++i)
+      if (r.halo[i] < 0)
+        StepUsage(s, "the halo must be 0 or more pixels, not " + std::to_string(r.halo[i]));
+  }
+  r.node = in;
+  r.node.dtype = BW_F32;
+  r.node.channels = 1;
+  r.node.color = BW_TIFF_GREY;
+  r.node.bits = 0;
+  r.node.chunk_rows = 0;
+  r.node.tile_width = r.node.tile_length = 0;
+  r.node.channel_names.clear();
+#endif
+}
+
+void
 ResolveShiftStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 {
   const int nd = in.ndim;

@@ -49,6 +49,12 @@ void ResolveLocalStep(const Step & s, const NodeInfo & in, bool pair, ResolvedSt
  * vector of ndim float32 components per block, spacing block times @in's. */
 void ResolveShiftStep(const Step & s, const NodeInfo & in, ResolvedStep & r);
 
+/** The deconvolution library's parameters of a Deconvolve step over @in
+ * with the PSF @psf (of @in's axes, no larger), checked by the library, and
+ * its halo (the step's, or the exact one); the result has @in's geometry,
+ * in float32. */
+void ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const NodeInfo & psf, ResolvedStep & r);
+
 /** The core's non-local means parameters of a Denoise step over @in; the
  * denoised image has its input's geometry, in float32. */
 void ResolveDenoiseStep(const Step & s, const NodeInfo & in, ResolvedStep & r);

@@ -198,18 +198,18 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
 
   std::string op;
   if (!reader.String("op", op))
-    reader.Fail("has no \"op\" (read, channel, corr, stats, local, shift, denoise, write, heatmap or summary)");
+    reader.Fail("has no \"op\" (read, channel, corr, stats, local, shift, denoise, deconvolve, write, heatmap or summary)");
   bool known = false;
   for (Op candidate :
-       { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Local, Op::Shift, Op::Denoise, Op::Write, Op::Heatmap,
-         Op::Summary })
+       { Op::Read, Op::Channel, Op::Corr, Op::Stats, Op::Local, Op::Shift, Op::Denoise, Op::Deconvolve, Op::Write,
+         Op::Heatmap, Op::Summary })
     if (op == OpName(candidate))
     {
       s.op = candidate;
       known = true;
     }
   if (!known)
-    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, local, shift, denoise, write, heatmap or summary)");
+    reader.Fail("unknown op '" + op + "' (read, channel, corr, stats, local, shift, denoise, deconvolve, write, heatmap or summary)");
 
   // Inputs: "input": "name", or "inputs": ["a", "b"].
   const json_t * input = reader.Take("input");
@@ -326,6 +326,18 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       reader.String("channel", s.channel);
       reader.Number("white", s.white);
       break;
+    case Op::Deconvolve:
+    {
+      reader.Integer("iterations", 0, 100000, s.iterations);
+      reader.String("boundary", s.boundary);
+      const json_t * acc = reader.Typed("accelerate", [](const json_t * j) { return json_is_boolean(j) ? 1 : 0; },
+                                        "true or false");
+      if (acc)
+        s.accelerate = json_is_true(acc);
+      reader.Number("epsilon", s.epsilon);
+      reader.Sizes("halo", s.halo);
+      break;
+    }
     case Op::Denoise:
       reader.String("noise", s.noise);
       for (const auto & f : kDenoiseNumbers)
@@ -390,6 +402,16 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
              " pixels: " + SizeText(r.node) + " vectors of " + std::to_string(r.node.channels) + " " +
              DTypeName(r.node.dtype);
     }
+    case Op::Deconvolve:
+    {
+      std::string halo;
+      for (int d = r.node.ndim - 1; d >= 0; --d)
+        halo += std::to_string(r.halo[d]) + (d ? " x " : "");
+      return "Richardson-Lucy of " + ins + ", " + std::to_string(r.rl.iterations) + " iterations" +
+             (r.rl.accelerate ? " (accelerated)" : "") + ", " +
+             (r.rl.boundary == BW_RL_PERIODIC ? "periodic" : "non-circulant") + ", pieces grown by " + halo +
+             ": " + image;
+    }
     case Op::Write:
       return "write " + ins + " to " + s.path + " (" + s.compression + ")";
     case Op::Heatmap:
@@ -452,7 +474,7 @@ RunCommand(int argc, char ** argv)
     std::cout << "usage: blockwise run PIPELINE.json [--dry-run] [--threads N] [--memory SIZE] [--quiet]\n"
                  "\n"
                  "Runs a pipeline file: JSON with \"steps\", each with a \"name\", an \"op\" (read, corr,\n"
-                 "stats, local, shift, denoise, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
+                 "stats, local, shift, denoise, deconvolve, write, heatmap, summary), its \"input\" or \"inputs\" by name, and its\n"
                  "parameters.  Everything is checked before any work starts; paths are\n"
                  "relative to the file's folder.  --dry-run checks and prints the plan only.\n";
     return 0;

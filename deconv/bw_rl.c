@@ -479,8 +479,9 @@ bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *psf_shap
   return BW_OK;
 }
 
-bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *image_shape,
-                             const bw_region *out_region, bw_region *in_region, bw_error *err) {
+bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *psf_shape,
+                             const ptrdiff_t *image_shape, const bw_region *out_region,
+                             bw_region *in_region, bw_error *err) {
   if (!halo || !image_shape || !out_region || !in_region)
     return rl_fail(err, BW_ERR_NULL, "deconvolve: a NULL argument to the region map");
   if (ndim != 2 && ndim != 3)
@@ -494,8 +495,20 @@ bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *i
                      "the image [0, %td)", a, a + n, d, image_shape[d]);
     if (halo[d] < 0)
       return rl_fail(err, BW_ERR_PARAM, "deconvolve: halo %td along axis %d", halo[d], d);
-    const ptrdiff_t lo = a - halo[d] > 0 ? a - halo[d] : 0;
-    const ptrdiff_t hi = image_shape[d] - (a + n) > halo[d] ? a + n + halo[d] : image_shape[d];
+    ptrdiff_t lo = a - halo[d] > 0 ? a - halo[d] : 0;
+    ptrdiff_t hi = image_shape[d] - (a + n) > halo[d] ? a + n + halo[d] : image_shape[d];
+    if (psf_shape) {
+      const ptrdiff_t m = psf_shape[d];
+      if (m < 1 || m > image_shape[d])
+        return rl_fail(err, BW_ERR_SHAPE, "deconvolve: the PSF (%td pixels along axis %d) is larger than the "
+                       "image (%td)", m, d, image_shape[d]);
+      if (hi - lo < m) {
+        /* about the piece's middle, moved inside the image */
+        lo = lo + (hi - lo) / 2 - m / 2;
+        lo = lo < 0 ? 0 : lo > image_shape[d] - m ? image_shape[d] - m : lo;
+        hi = lo + m;
+      }
+    }
     r.start[d] = lo;
     r.size[d] = hi - lo;
   }

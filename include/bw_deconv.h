@@ -177,13 +177,17 @@ BW_API bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *p
  * The region map of deconvolution: for @out_region of an image of extents
  * @image_shape (@ndim axes), *@in_region is the region to deconvolve, the
  * output grown by @halo per axis (bw_rl_exact_halo(), or less: see the
- * README for the error a smaller halo costs), clipped to the image.
+ * README for the error a smaller halo costs), clipped to the image, and
+ * then, where it is thinner than the PSF (@psf_shape; NULL for none), grown
+ * about its middle to the PSF's extent inside the image: a piece is never
+ * smaller than the PSF, which bw_rl_plan_new() requires.
  * Returns BW_ERR_REGION if @out_region is empty or not inside the image,
- * BW_ERR_PARAM for a negative halo.
+ * BW_ERR_PARAM for a negative halo, BW_ERR_SHAPE for a PSF larger than
+ * the image.
  */
-BW_API bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *image_shape,
-                                    const bw_region *out_region, bw_region *in_region,
-                                    bw_error *err);
+BW_API bw_status bw_rl_input_region(int ndim, const ptrdiff_t *halo, const ptrdiff_t *psf_shape,
+                                    const ptrdiff_t *image_shape, const bw_region *out_region,
+                                    bw_region *in_region, bw_error *err);
 
 #ifdef __cplusplus
 }

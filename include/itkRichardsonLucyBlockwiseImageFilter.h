@@ -28,7 +28,8 @@ namespace itk
  * which every piece is the whole image's result to float rounding
  * (non-circulant boundary, no acceleration); SetHalo() sets a smaller one,
  * trading accuracy at piece edges for memory.  The kernel (input 1,
- * SetKernelImage()) is read whole; its centre is its centre of mass.
+ * SetKernelImage(), float by default: any scalar type the core reads) is
+ * read whole; its centre is its centre of mass.
  *
  * The output is float, of the input's geometry.  The work of one requested
  * region is one call, its transforms on the filter's number of work units
@@ -36,7 +37,9 @@ namespace itk
  *
  * \ingroup Blockwise
  */
-template <typename TInputImage, typename TOutputImage = Image<float, TInputImage::ImageDimension>>
+template <typename TInputImage,
+          typename TOutputImage = Image<float, TInputImage::ImageDimension>,
+          typename TKernelImage = Image<float, TInputImage::ImageDimension>>
 class ITK_TEMPLATE_EXPORT RichardsonLucyBlockwiseImageFilter : public ImageToImageFilter<TInputImage, TOutputImage>
 {
 public:
@@ -59,7 +62,9 @@ public:
   using OutputImageType = TOutputImage;
   using RegionType = typename TInputImage::RegionType;
   using SizeType = Size<ImageDimension>;
-  using KernelImageType = TInputImage;
+  using KernelImageType = TKernelImage;
+  static_assert(TKernelImage::ImageDimension == ImageDimension, "RichardsonLucyBlockwiseImageFilter: the kernel "
+                                                                 "has the image's dimension");
 
   /** The point spread function: read whole, normalised to sum 1. */
   void

@@ -16,16 +16,16 @@
 namespace itk
 {
 
-template <typename TInputImage, typename TOutputImage>
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::RichardsonLucyBlockwiseImageFilter()
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::RichardsonLucyBlockwiseImageFilter()
 {
   bw_rl_params_init(&m_Parameters, static_cast<int>(ImageDimension));
   this->SetNumberOfRequiredInputs(2);
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 auto
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GetHalo() const -> SizeType
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::GetHalo() const -> SizeType
 {
   if (m_HaloSet)
   {
@@ -48,25 +48,31 @@ RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GetHalo() const -
   return blockwise::SizeFromCore<ImageDimension>(halo);
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 auto
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::MapOutputRegionToInputRegion(
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::MapOutputRegionToInputRegion(
   const RegionType & outputRegion) const -> RegionType
 {
-  ptrdiff_t halo[BW_MAX_DIMS] = { 0, 0, 0 };
+  ptrdiff_t halo[BW_MAX_DIMS] = { 0, 0, 0 }, psf[BW_MAX_DIMS] = { 1, 1, 1 };
   blockwise::SizeToCore(this->GetHalo(), halo);
+  const KernelImageType * kernel = this->GetKernelImage();
+  if (kernel == nullptr)
+  {
+    itkExceptionMacro(<< "The kernel image (input 1, SetKernelImage()) is not set");
+  }
+  blockwise::ShapeToCore(kernel->GetLargestPossibleRegion().GetSize(), psf);
   const TInputImage * input = this->GetInput();
   const Index<ImageDimension> origin =
     input ? input->GetLargestPossibleRegion().GetIndex() : outputRegion.GetIndex();
   return blockwise::MapRegion<ImageDimension>(
     input, outputRegion, origin, [&](const ptrdiff_t * shape, const bw_region * out, bw_region * in, bw_error * err) {
-      return bw_rl_input_region(static_cast<int>(ImageDimension), halo, shape, out, in, err);
+      return bw_rl_input_region(static_cast<int>(ImageDimension), halo, psf, shape, out, in, err);
     });
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 void
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::VerifyPreconditions() ITKv5_CONST
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::VerifyPreconditions() ITKv5_CONST
 {
   if (this->GetKernelImage() == nullptr)
   {
@@ -75,9 +81,9 @@ RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::VerifyPreconditio
   Superclass::VerifyPreconditions();
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 void
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::VerifyInputInformation() ITKv5_CONST
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::VerifyInputInformation() ITKv5_CONST
 {
   // The kernel lives on a grid of its own: only input 0 defines the space.
   const TInputImage * input = this->GetInput();
@@ -91,9 +97,9 @@ RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::VerifyInputInform
   }
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 void
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GenerateInputRequestedRegion()
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::GenerateInputRequestedRegion()
 {
   const RegionType requested = this->GetOutput()->GetRequestedRegion();
   auto *           input = const_cast<TInputImage *>(this->GetInput());
@@ -110,9 +116,9 @@ RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GenerateInputRequ
   input->SetRequestedRegion(this->MapOutputRegionToInputRegion(requested));
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 void
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GenerateData()
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::GenerateData()
 {
   this->AllocateOutputs();
   TOutputImage *          output = this->GetOutput();
@@ -155,9 +161,9 @@ RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::GenerateData()
   this->UpdateProgress(1.0f);
 }
 
-template <typename TInputImage, typename TOutputImage>
+template <typename TInputImage, typename TOutputImage, typename TKernelImage>
 void
-RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage>::PrintSelf(std::ostream & os, Indent indent) const
+RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
   os << indent << "NumberOfIterations: " << m_Parameters.iterations << std::endl;

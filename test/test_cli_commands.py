@@ -1,5 +1,6 @@
 """End-to-end tests of the `blockwise` subcommands corr, stats, info,
-denoise, localcorr, localstats and shift: maps against the core and numpy,
+denoise, localcorr, localstats, shift and deconvolve: maps against the core
+and numpy (deconvolution against a scipy Richardson-Lucy),
 displacement fields against the shifts made, the pictures, the demo pair.
 Command line: see cli_common.py."""
 import json
@@ -609,6 +610,89 @@ def test_shift(tmp):
     steps[4] = {"name": "t", "op": "stats", "input": "a", "stat": "mean", "block": 8, "edge": "trim"}
     expect_failure(["run", write_pipeline(tmp, json.dumps({"steps": steps}), "bad.json")], 2,
                    "the map under a displacement field", tmp)
+
+
+def rl_reference(g, h, iterations, epsilon=1e-6):
+    """Richardson-Lucy with the non-circulant boundary in float64 with
+    scipy: the object on the image grown by the PSF (first estimate: the
+    nearest image pixel), B f as the 'valid' convolution, B^T as the 'full'
+    correlation, normalised by B^T of the image's support."""
+    from scipy.signal import fftconvolve
+    g = g.astype(np.float64)
+    h = h.astype(np.float64) / h.sum()
+    grids = np.meshgrid(*[np.arange(n) for n in h.shape], indexing="ij")
+    c = [int(np.floor((h * x).sum() + 0.5)) for x in grids]
+    lo = [m - 1 - ci for m, ci in zip(h.shape, c)]
+    hi = [ci for ci in c]
+    f = np.pad(g, list(zip(lo, hi)), mode="edge")
+    norm = fftconvolve(np.ones(g.shape), h[(slice(None, None, -1),) * h.ndim], "full")
+    seen = norm > 1e-3
+    f[~seen] = 0
+    guard = epsilon * np.abs(g).max()
+    for _ in range(iterations):
+        b = fftconvolve(f, h, "valid")
+        ratio = np.where(b > guard, g / np.where(b > guard, b, 1), 0)
+        t = fftconvolve(ratio, h[(slice(None, None, -1),) * h.ndim], "full")
+        f = np.where(seen, f * np.clip(t, 0, None) / np.where(seen, norm, 1), 0)
+    return f[tuple(slice(a, a + n) for a, n in zip(lo, g.shape))]
+
+
+def test_deconvolve(tmp):
+    # A bead volume blurred by an elongated PSF off its grid's centre, with
+    # Poisson noise; uint16 in, float32 PSF.  Against the scipy reference;
+    # streamed (a budget too small for one piece) with the exact halo, the
+    # same; with a small halo, close but not the same; a pipeline file.
+    rng = np.random.default_rng(6)
+    from scipy.signal import fftconvolve
+    truth = 5 + 400 * (rng.random((14, 48, 40)) < 0.02)
+    grids = np.meshgrid(*[np.arange(n) - k for n, k in ((5, 2.3), (7, 3.4), (9, 3.6))], indexing="ij")
+    psf = np.exp(-(grids[0] ** 2 / 3 + grids[1] ** 2 / 2.5 + grids[2] ** 2 / 4)).astype(np.float32)
+    blurred = np.clip(fftconvolve(truth, psf / psf.sum(), mode="same"), 0, None)
+    img = (rng.poisson(blurred * 4) / 4).astype(np.uint16)
+    pv, pp, out = (os.path.join(tmp, n) for n in ("v.tif", "psf.tif", "d.tif"))
+    tifffile.imwrite(pv, img, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(pp, psf, imagej=True, metadata={"axes": "ZYX"})
+    p = run("deconvolve", pv, "--psf", pp, "-o", out, "--iterations", 6)
+    assert "deconvolved: " + out in p.stdout and "6 iterations" in p.stdout, p.stdout
+    got = tifffile.imread(out)
+    assert got.shape == img.shape and got.dtype == np.float32, (got.shape, got.dtype)
+    want = rl_reference(img, psf, 6)
+    err = np.abs(got - want).max() / want.max()
+    assert err < 1e-4, f"relative error {err} against the scipy reference"
+    assert got.min() >= 0
+
+    # Pieces: the exact halo reaches over this volume, so it stays one
+    # piece under any budget; a set halo streams in pieces.
+    streamed, small = os.path.join(tmp, "s.tif"), os.path.join(tmp, "h.tif")
+    run("deconvolve", pv, "--psf", pp, "-o", streamed, "--iterations", 6, "--memory", "1M", "--quiet")
+    assert np.array_equal(tifffile.imread(streamed), got), "one piece: the same bits"
+    run("deconvolve", pv, "--psf", pp, "-o", small, "--iterations", 6, "--memory", "1M", "--halo", "2,3,4",
+        "--quiet")
+    piece_err = np.abs(tifffile.imread(small) - got).max() / got.max()
+    assert 1e-4 < piece_err < 0.2, f"a small halo: relative error {piece_err}"
+
+    # Accelerated and periodic run; the pipeline op gives the command's bits.
+    run("deconvolve", pv, "--psf", pp, "-o", os.path.join(tmp, "a.tif"), "--iterations", 3, "--accelerate",
+        "--boundary", "periodic", "--quiet")
+    steps = [{"name": "v", "op": "read", "path": pv}, {"name": "p", "op": "read", "path": pp},
+             {"name": "d", "op": "deconvolve", "inputs": ["v", "p"], "iterations": 3, "accelerate": True,
+              "boundary": "periodic"},
+             {"name": "w", "op": "write", "input": "d", "path": os.path.join(tmp, "pa.tif")}]
+    p = run("run", write_pipeline(tmp, json.dumps({"steps": steps})), "--dry-run")
+    assert "Richardson-Lucy of v, p, 3 iterations (accelerated), periodic" in p.stdout, p.stdout
+    run("run", write_pipeline(tmp, json.dumps({"steps": steps})))
+    assert np.array_equal(tifffile.imread(os.path.join(tmp, "pa.tif")), tifffile.imread(os.path.join(tmp, "a.tif")))
+
+    # Mistakes: one line, nothing written.
+    bad = os.path.join(tmp, "bad.tif")
+    expect_failure(["deconvolve", pv, "-o", bad], 2, "needs --psf", tmp)
+    expect_failure(["deconvolve", pv, "--psf", pp, "-o", bad, "--boundary", "wrap"], 2, "unknown boundary", tmp)
+    expect_failure(["deconvolve", pv, "--psf", pp, "-o", bad, "--iterations", "-1"], 2, "--iterations", tmp)
+    expect_failure(["deconvolve", pv, "--psf", pp, "-o", bad, "--halo", "1,2"], 2, "halo needs 1 value or 3", tmp)
+    expect_failure(["deconvolve", pp, "--psf", pv, "-o", bad], 1, "larger than the image", tmp)
+    flat = os.path.join(tmp, "zero.tif")
+    tifffile.imwrite(flat, np.zeros((3, 3, 3), np.float32), imagej=True, metadata={"axes": "ZYX"})
+    expect_failure(["deconvolve", pv, "--psf", flat, "-o", bad], 1, "all zero", tmp)
 
 
 if __name__ == "__main__":

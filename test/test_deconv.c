@@ -358,7 +358,7 @@ static void test_pieces(void) {
     for (int py = 0; py < 2; py++)
       for (int px = 0; px < 3; px++) {
         bw_region out = {{0, py * 20, px * 12}, {10, 20, 12}}, in;
-        CHECK(bw_rl_input_region(3, halo, n, &out, &in, &e) == BW_OK, "region: %s", e.message);
+        CHECK(bw_rl_input_region(3, halo, m, n, &out, &in, &e) == BW_OK, "region: %s", e.message);
         bw_view src;
         CHECK(bw_view_subview(&all, &in, &src, &e) == BW_OK, "subview");
         float *res = malloc(sizeof(float) * (size_t)(in.size[0] * in.size[1] * in.size[2]));
@@ -385,10 +385,20 @@ static void test_pieces(void) {
         err_exact);
   /* the region map's own checks */
   bw_region bad = {{0, 30, 0}, {10, 11, 36}}, in;
-  CHECK(bw_rl_input_region(3, exact, n, &bad, &in, &e) == BW_ERR_REGION, "outside: %s", e.message);
+  CHECK(bw_rl_input_region(3, exact, m, n, &bad, &in, &e) == BW_ERR_REGION, "outside: %s", e.message);
   const ptrdiff_t negative[3] = {0, -1, 0};
   bw_region ok = {{0, 0, 0}, {10, 40, 36}};
-  CHECK(bw_rl_input_region(3, negative, n, &ok, &in, &e) == BW_ERR_PARAM, "negative halo: %s", e.message);
+  CHECK(bw_rl_input_region(3, negative, m, n, &ok, &in, &e) == BW_ERR_PARAM, "negative halo: %s", e.message);
+  /* a piece thinner than the PSF grows to its extent, inside the image */
+  const ptrdiff_t none[3] = {0, 0, 0};
+  bw_region thin = {{9, 39, 17}, {1, 1, 2}};
+  CHECK(bw_rl_input_region(3, none, m, n, &thin, &in, &e) == BW_OK, "thin: %s", e.message);
+  CHECK(in.start[0] == 5 && in.size[0] == 5 && in.start[1] == 37 && in.size[1] == 3 && in.start[2] == 15 &&
+            in.size[2] == 7,
+        "thin piece grown to [%td +%td, %td +%td, %td +%td]", in.start[0], in.size[0], in.start[1], in.size[1],
+        in.start[2], in.size[2]);
+  const ptrdiff_t huge[3] = {11, 3, 7};
+  CHECK(bw_rl_input_region(3, none, huge, n, &thin, &in, &e) == BW_ERR_SHAPE, "PSF larger: %s", e.message);
   free(g);
   free(whole);
   free(pieced);
