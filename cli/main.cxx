@@ -861,13 +861,14 @@ Deconvolve(int argc, char ** argv)
 int
 Main(int argc, char ** argv)
 {
-  // Run as blockwise-corr, -stats, -localcorr, -localstats, -shift or -denoise: a 3D Slicer module.
+  // Run as blockwise-corr, -stats, -localcorr, -localstats, -shift, -denoise or -deconvolve: a 3D Slicer module.
   const std::string program = argv[0] ? argv[0] : "blockwise";
   const std::string base = program.substr(program.find_last_of('/') == std::string::npos
                                             ? 0
                                             : program.find_last_of('/') + 1);
   if (base == "blockwise-corr" || base == "blockwise-stats" || base == "blockwise-denoise" ||
-      base == "blockwise-localcorr" || base == "blockwise-localstats" || base == "blockwise-shift")
+      base == "blockwise-localcorr" || base == "blockwise-localstats" || base == "blockwise-shift" ||
+      base == "blockwise-deconvolve")
     return SlicerModule(base.substr(10), argc - 1, argv + 1);
   if (argc < 2)
   {

@@ -1,7 +1,7 @@
 /*
  * 3D Slicer command-line modules: `blockwise-corr`, `blockwise-stats`,
- * `blockwise-localcorr`, `blockwise-localstats`, `blockwise-shift` and
- * `blockwise-denoise`
+ * `blockwise-localcorr`, `blockwise-localstats`, `blockwise-shift`,
+ * `blockwise-denoise` and `blockwise-deconvolve`
  * (links to the `blockwise` program) answer --xml with a Slicer Execution
  * Model description, and otherwise run with the arguments Slicer passes:
  * the flags the description declares, then the input and output images.
@@ -283,6 +283,34 @@ ShiftXml()
          kThreadsParameter + "</executable>\n";
 }
 
+std::string
+DeconvolveXml()
+{
+  return Header("Richardson-Lucy Deconvolution",
+                "Richardson-Lucy deconvolution of an image or volume by its point spread function, streamed in "
+                "pieces grown by the exact halo, so that the result is the whole volume's. The non-circulant "
+                "boundary (default) does not wrap around; Biggs-Andrews acceleration reaches a result in fewer "
+                "iterations. Float32 output of the input's geometry.") +
+         "  <parameters>\n    <label>Richardson-Lucy</label>\n"
+         "    <description><![CDATA[Iterations, acceleration and boundary.]]></description>\n" +
+         IntegerXml("iterations", "--iterations", "Iterations", "Richardson-Lucy iterations.", "10", "0", "100000") +
+         "    <boolean>\n      <name>accelerate</name>\n      <longflag>--accelerate</longflag>\n"
+         "      <label>Accelerate</label>\n      <description><![CDATA[Biggs-Andrews acceleration.]]></description>\n"
+         "      <default>false</default>\n    </boolean>\n"
+         "    <string-enumeration>\n      <name>boundary</name>\n      <longflag>--boundary</longflag>\n"
+         "      <label>Boundary</label>\n      <description><![CDATA[non-circulant: the object is estimated beyond "
+         "the image's edges, nothing wraps around; periodic: as FFT-only tools.]]></description>\n"
+         "      <default>non-circulant</default>\n      <element>non-circulant</element>\n"
+         "      <element>periodic</element>\n    </string-enumeration>\n"
+         "  </parameters>\n  <parameters>\n    <label>Images</label>\n"
+         "    <description><![CDATA[The image, its PSF, and the result.]]></description>\n" +
+         ImageXml("inputVolume", "Image", "input", 0, "The blurred image.") +
+         ImageXml("psfVolume", "PSF", "input", 1, "The point spread function, no larger than the image; "
+                                                  "normalised to sum 1, centred at its centre of mass.") +
+         ImageXml("outputVolume", "Deconvolved image", "output", 2, "Float32, the input's geometry.") +
+         "  </parameters>\n" + kThreadsParameter + "</executable>\n";
+}
+
 double
 SlicerNumber(const std::string & flag, const std::string & v)
 {
@@ -402,6 +430,29 @@ SlicerShift(std::map<std::string, std::string> & flags, const std::vector<std::s
   return 0;
 }
 
+/** Runs the deconvolve module: reads of the image and the PSF, the
+ * deconvolution with the exact halo, write. */
+int
+SlicerDeconvolve(std::map<std::string, std::string> & flags, const std::vector<std::string> & images,
+                 RunOptions options)
+{
+  Pipeline p;
+  p.name_steps = false;
+  p.steps.push_back(ReadStep("in", images[0]));
+  p.steps.push_back(ReadStep("psf", images[1]));
+  Step d = MakeStep("deconvolved", Op::Deconvolve, { "in", "psf" });
+  d.iterations = static_cast<int>(SlicerInteger("--iterations", flags["--iterations"], 0, 100000));
+  d.accelerate = flags["--accelerate"] == "true";
+  d.boundary = flags["--boundary"];
+  p.steps.push_back(d);
+  p.steps.push_back(WriteStep("deconvolved", images.back(), "none"));
+  std::cout << "<filter-start><filter-name>Richardson-Lucy Deconvolution</filter-name></filter-start>" << std::endl;
+  options.slicer_progress = true;
+  Execute(Resolve(p), options);
+  std::cout << "<filter-end><filter-name>Richardson-Lucy Deconvolution</filter-name></filter-end>" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int
@@ -411,11 +462,17 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   const bool denoise = module == "denoise";
   const bool local = module == "localcorr" || module == "localstats";
   const bool shift = module == "shift";
-  const bool pair = corr || shift || module == "localcorr";
+  const bool deconvolve = module == "deconvolve";
+  const bool pair = corr || shift || deconvolve || module == "localcorr";
   for (int i = 0; i < argc; ++i)
     if (std::strcmp(argv[i], "--xml") == 0)
     {
-      std::cout << (corr ? CorrXml() : denoise ? DenoiseXml() : local ? LocalXml(pair) : shift ? ShiftXml() : StatsXml());
+      std::cout << (corr         ? CorrXml()
+                    : denoise    ? DenoiseXml()
+                    : local      ? LocalXml(pair)
+                    : shift      ? ShiftXml()
+                    : deconvolve ? DeconvolveXml()
+                                 : StatsXml());
       return 0;
     }
 
@@ -426,6 +483,8 @@ SlicerModule(const std::string & module, int argc, char ** argv)
                    { "--search-depth", "-1" },
                    { "--noise", "gaussian" }, { "--sigma", "10" }, { "--h", "0" },
                    { "--gain", "1" },    { "--offset", "0" },     { "--read-sigma", "0" } });
+  else if (deconvolve)
+    flags.insert({ { "--iterations", "10" }, { "--accelerate", "false" }, { "--boundary", "non-circulant" } });
   else if (shift)
     flags.insert({ { "--block", std::to_string(BW_SHIFT_DEFAULT_BLOCK) },
                    { "--block-depth", "0" },
@@ -451,6 +510,14 @@ SlicerModule(const std::string & module, int argc, char ** argv)
       const auto it = flags.find(a);
       if (it == flags.end())
         throw UsageError("unknown option '" + a + "' for the " + module + " module");
+      // A boolean: Slicer passes the flag alone when it is on, or with
+      // "true" / "false".
+      if (deconvolve && a == "--accelerate")
+      {
+        const bool valued = i + 1 < argc && (std::strcmp(argv[i + 1], "true") == 0 || std::strcmp(argv[i + 1], "false") == 0);
+        it->second = valued ? argv[++i] : "true";
+        continue;
+      }
       if (i + 1 >= argc)
         throw UsageError("option " + a + " needs a value");
       it->second = argv[++i];
@@ -461,7 +528,9 @@ SlicerModule(const std::string & module, int argc, char ** argv)
   const size_t expected = pair ? 3 : 2;
   if (images.size() != expected)
     throw UsageError(std::string("the ") + module + " module takes " +
-                     (pair ? "two input images and an output image" : "an input image and an output image"));
+                     (deconvolve ? "an input image, its PSF and an output image"
+                      : pair     ? "two input images and an output image"
+                                 : "an input image and an output image"));
 
   RunOptions options;
   options.threads = static_cast<int>(SlicerInteger("--threads", flags["--threads"], 0, 1024));
@@ -472,6 +541,8 @@ SlicerModule(const std::string & module, int argc, char ** argv)
     return SlicerLocal(flags, images, pair, options);
   if (shift)
     return SlicerShift(flags, images, options);
+  if (deconvolve)
+    return SlicerDeconvolve(flags, images, options);
   const long block = SlicerInteger("--block", flags["--block"], 1, 1L << 30);
   const long depth = SlicerInteger("--block-depth", flags["--block-depth"], 0, 1L << 30);
 

@@ -308,6 +308,37 @@ def test_slicer(tmp):
     assert np.allclose(got / np.array([0.5, 0.5, 2.0], dtype=np.float32), voxels, atol=1e-5, equal_nan=True), \
         "module and command differ"
 
+    # The deconvolve module: its declared flags (3 iterations, the boolean
+    # --accelerate as Slicer passes it, alone), the image and its PSF; the
+    # input's geometry, and the bits of the command on the same pixels.
+    exe = os.path.join(folder, "blockwise-deconvolve")
+    if os.path.exists(exe):
+        root = ET.fromstring(subprocess.run([exe, "--xml"], capture_output=True, text=True, check=True).stdout)
+        args, kinds = [], {}
+        for group in root.findall("parameters"):
+            for param in group:
+                if param.tag == "image":
+                    kinds[int(param.find("index").text)] = param.find("channel").text
+                elif param.tag == "boolean":
+                    args.append(param.find("longflag").text)  # on
+                elif param.find("longflag") is not None:
+                    flag = param.find("longflag").text
+                    args += [flag, {"--iterations": "3"}.get(flag, param.find("default").text)]
+        assert kinds == {0: "input", 1: "input", 2: "output"}, kinds
+        kernel = np.outer(np.hanning(5), np.hanning(7))[None].repeat(3, 0).astype(np.float32)
+        kpath = os.path.join(tmp, "k.nrrd")
+        write_nrrd(kpath, kernel, (0.5, 0.5, 2.0), (0, 0, 0))
+        p = subprocess.run([exe, *args, i1, kpath, out], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert "<filter-end>" in p.stdout, p.stdout
+        fields, got = read_nrrd(out)
+        assert got.shape == a.shape and fields["space directions"].replace(" ", "") == "(0.5,0,0)(0,0.5,0)(0,0,2)"
+        tk = os.path.join(tmp, "k.tif")
+        tifffile.imwrite(tk, kernel, imagej=True, metadata={"axes": "ZYX"})
+        tout = os.path.join(tmp, "deconvolved.tif")
+        run("deconvolve", ta, "--psf", tk, "-o", tout, "--iterations", "3", "--accelerate", "--quiet")
+        assert np.array_equal(got, tifffile.imread(tout)), "deconvolve: module and command differ"
+
     # A wrong flag is a usage error, as for the command.
     p = subprocess.run([os.path.join(folder, "blockwise-corr"), "--frob", "1", i1, i2, out],
                        capture_output=True, text=True)
