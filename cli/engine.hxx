@@ -525,37 +525,34 @@ Engine<D>::Run()
   }
   this->Report(0, "done");
 
+  // A summary of summary step @step over node @n: its name, and the first
+  // files the node is written to and drawn in.
+  auto summaryOf = [&](size_t n, size_t step) {
+    MapSummary out;
+    out.step = m_Plan.steps[step].step->name;
+    for (size_t i = 0; i < count; ++i)
+    {
+      const ResolvedStep & r = m_Plan.steps[i];
+      if (r.step->op == Op::Write && r.inputs[0] == n && out.map_path.empty())
+        out.map_path = r.step->path;
+      if (r.step->op == Op::Heatmap && r.inputs[0] == n && out.png_path.empty())
+        out.png_path = r.step->path;
+    }
+    return out;
+  };
   std::vector<MapSummary> summaries;
   for (size_t n = 0; n < count; ++n)
     for (auto & s : m_Nodes[n].summaries)
     {
-      MapSummary out;
-      out.step = m_Plan.steps[s.first].step->name;
-      for (size_t i = 0; i < count; ++i)
-      {
-        const ResolvedStep & r = m_Plan.steps[i];
-        if (r.step->op == Op::Write && r.inputs[0] == n && out.map_path.empty())
-          out.map_path = r.step->path;
-        if (r.step->op == Op::Heatmap && r.inputs[0] == n && out.png_path.empty())
-          out.png_path = r.step->path;
-      }
+      MapSummary out = summaryOf(n, s.first);
       s.second->Finish(out);
       summaries.push_back(out);
     }
   for (size_t n = 0; n < count; ++n)
     for (auto & s : m_Nodes[n].shift_summaries)
     {
-      MapSummary out;
-      out.step = m_Plan.steps[s.first].step->name;
+      MapSummary out = summaryOf(n, s.first);
       out.displacement = true;
-      for (size_t i = 0; i < count; ++i)
-      {
-        const ResolvedStep & r = m_Plan.steps[i];
-        if (r.step->op == Op::Write && r.inputs[0] == n && out.map_path.empty())
-          out.map_path = r.step->path;
-        if (r.step->op == Op::Heatmap && r.inputs[0] == n && out.png_path.empty())
-          out.png_path = r.step->path;
-      }
       s.second->Finish(out.shift);
       out.blocks = out.shift.blocks;
       out.finite = out.shift.defined;

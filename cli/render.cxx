@@ -308,20 +308,36 @@ Label(double v)
   return buf;
 }
 
+/* How planes of cells are laid out: side by side in a near-square grid,
+ * @s pixels per cell (the scale asked, or the automatic one, reduced so
+ * that the map part holds at most 16 megapixels), 4 pixels between them. */
+struct PlaneLayout
+{
+  int64_t grid_cols, grid_rows, s, gap, tile_w, tile_h, map_w, map_h;
+
+  PlaneLayout(const MapRaster & raster, int scale)
+  {
+    grid_cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(raster.Planes()))));
+    grid_rows = (raster.Planes() + grid_cols - 1) / grid_cols;
+    const double  cells = static_cast<double>(grid_cols * raster.Columns()) * static_cast<double>(grid_rows * raster.Rows());
+    const int64_t largest = std::max<int64_t>(1, static_cast<int64_t>(std::sqrt(16.0e6 / cells)));
+    s = std::min<int64_t>(scale > 0 ? scale : AutomaticScale(raster), largest);
+    gap = raster.Planes() > 1 ? 4 : 0;
+    tile_w = raster.Columns() * s;
+    tile_h = raster.Rows() * s;
+    map_w = grid_cols * tile_w + (grid_cols - 1) * gap;
+    map_h = grid_rows * tile_h + (grid_rows - 1) * gap;
+  }
+};
+
 } // namespace
 
 Picture
 RenderHeatmap(const MapRaster & raster, double lo, double hi, int scale)
 {
-  const int64_t grid_cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(raster.Planes()))));
-  const int64_t grid_rows = (raster.Planes() + grid_cols - 1) / grid_cols;
-  const double  cells = static_cast<double>(grid_cols * raster.Columns()) * static_cast<double>(grid_rows * raster.Rows());
-  const int64_t largest = std::max<int64_t>(1, static_cast<int64_t>(std::sqrt(16.0e6 / cells)));
-  const int64_t s = std::min<int64_t>(scale > 0 ? scale : AutomaticScale(raster), largest);
-  const int64_t gap = raster.Planes() > 1 ? 4 : 0;
-  const int64_t tile_w = raster.Columns() * s, tile_h = raster.Rows() * s;
-  const int64_t map_w = grid_cols * tile_w + (grid_cols - 1) * gap;
-  const int64_t map_h = grid_rows * tile_h + (grid_rows - 1) * gap;
+  const PlaneLayout L(raster, scale);
+  const int64_t     grid_cols = L.grid_cols, s = L.s, gap = L.gap, tile_w = L.tile_w, tile_h = L.tile_h;
+  const int64_t     map_w = L.map_w, map_h = L.map_h;
 
   // The bar: at least 120 pixels tall, labels in a font scaled with it.
   const int     font = map_h >= 400 ? 3 : 2;
@@ -459,17 +475,11 @@ Picture
 RenderShift(const ShiftRaster & field, const MapRaster * under, const double field_cell[2], const double under_cell[2],
             double full, int scale)
 {
-  const MapRaster & fx = field.X();
-  const MapRaster & fy = field.Y();
-  const int64_t     grid_cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(fx.Planes()))));
-  const int64_t     grid_rows = (fx.Planes() + grid_cols - 1) / grid_cols;
-  const double      cells = static_cast<double>(grid_cols * fx.Columns()) * static_cast<double>(grid_rows * fx.Rows());
-  const int64_t     largest = std::max<int64_t>(1, static_cast<int64_t>(std::sqrt(16.0e6 / cells)));
-  const int64_t     s = std::min<int64_t>(scale > 0 ? scale : AutomaticScale(fx), largest);
-  const int64_t     gap = fx.Planes() > 1 ? 4 : 0;
-  const int64_t     tile_w = fx.Columns() * s, tile_h = fx.Rows() * s;
-  const int64_t     map_w = grid_cols * tile_w + (grid_cols - 1) * gap;
-  const int64_t     map_h = grid_rows * tile_h + (grid_rows - 1) * gap;
+  const MapRaster &   fx = field.X();
+  const MapRaster &   fy = field.Y();
+  const PlaneLayout   L(fx, scale);
+  const int64_t       grid_cols = L.grid_cols, s = L.s, gap = L.gap, tile_w = L.tile_w, tile_h = L.tile_h;
+  const int64_t       map_w = L.map_w, map_h = L.map_h;
 
   // The length drawn at full colour: the 95th percentile of the cells'
   // shifts, at least a pixel, so sub-pixel jitter stays pale.

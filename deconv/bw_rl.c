@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "bw_deconv.h"
+#include "bw_internal.h" /* the core's element loader (a static inline) */
 
 #include <fftw3.h>
 #include <math.h>
@@ -46,21 +47,6 @@ static bw_status rl_fail(bw_error *err, bw_status status, const char *fmt, ...) 
     err->status = status;
   }
   return status;
-}
-
-/* The element of @dt at @p as a double (exact for every dtype). */
-static double load(const char *p, bw_dtype dt) {
-  switch (dt) {
-  case BW_U8: return *(const uint8_t *)p;
-  case BW_I8: return *(const int8_t *)p;
-  case BW_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
-  case BW_I16: { int16_t v; memcpy(&v, p, 2); return v; }
-  case BW_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
-  case BW_I32: { int32_t v; memcpy(&v, p, 4); return v; }
-  case BW_F32: { float v; memcpy(&v, p, 4); return v; }
-  case BW_F64: { double v; memcpy(&v, p, 8); return v; }
-  }
-  return NAN;
 }
 
 void bw_rl_params_init(bw_rl_params *params, int ndim) {
@@ -226,7 +212,7 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   for (ptrdiff_t z = 0; z < ps[0]; z++)
     for (ptrdiff_t y = 0; y < ps[1]; y++)
       for (ptrdiff_t x = 0; x < ps[2]; x++) {
-        const double v = load((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
+        const double v = bw_load_double((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
         if (!isfinite(v) || v < 0) {
           char at[80];
           return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF value %g at %s; a PSF is finite and "
@@ -306,7 +292,7 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   for (ptrdiff_t z = 0; z < ps[0]; z++)
     for (ptrdiff_t y = 0; y < ps[1]; y++)
       for (ptrdiff_t x = 0; x < ps[2]; x++) {
-        const double v = load((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
+        const double v = bw_load_double((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
         const long iz = (long)((z - centre[0] + G.L3[0]) % G.L3[0]);
         const long iy = (long)((y - centre[1] + G.L3[1]) % G.L3[1]);
         const long ix = (long)((x - centre[2] + G.L3[2]) % G.L3[2]);
@@ -368,7 +354,7 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
   for (ptrdiff_t z = 0; z < G.n3[0]; z++)
     for (ptrdiff_t y = 0; y < G.n3[1]; y++)
       for (ptrdiff_t x = 0; x < G.n3[2]; x++, i++) {
-        const double v = load((const char *)in->data + z * ist[0] + y * ist[1] + x * ist[2], in->dtype);
+        const double v = bw_load_double((const char *)in->data + z * ist[0] + y * ist[1] + x * ist[2], in->dtype);
         if (!isfinite(v)) {
           char at[80];
           return rl_fail(err, BW_ERR_PARAM, "deconvolve: pixel %s of the image is %g",
