@@ -391,8 +391,8 @@ struct ShiftReport
   ShiftReport(const Resolved & plan, const std::vector<MapSummary> & summaries, const std::string & shift)
     : m(Find(summaries, plan, shift))
     , step(StepOf(plan, shift))
-    , image(plan.steps[StepOf(plan, shift).inputs[0]].node)
-    , stated(Stated(plan, StepOf(plan, shift)))
+    , image(plan.steps[step.inputs[0]].node)
+    , stated(Stated(plan, step))
   {}
 
   static const ResolvedStep &

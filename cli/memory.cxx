@@ -64,13 +64,7 @@ InputRegion(const Resolved & plan, size_t k, const bw_region & out)
     status = bw_local_input_region(&r.local, shape, &out, &need, nullptr);
 #ifdef BLOCKWISE_HAVE_DECONV
   else if (r.step->op == Op::Deconvolve)
-  {
-    const NodeInfo & psf = plan.steps[r.inputs[1]].node;
-    ptrdiff_t        pshape[BW_MAX_DIMS] = { 1, 1, 1 };
-    for (int d = 0; d < psf.ndim; ++d)
-      pshape[d] = static_cast<ptrdiff_t>(psf.shape[d]);
-    status = bw_rl_input_region(in.ndim, r.halo, pshape, shape, &out, &need, nullptr);
-  }
+    status = bw_rl_input_region(in.ndim, r.halo, r.psf_shape, shape, &out, &need, nullptr);
 #endif
   else if (r.step->op == Op::Shift)
     // the moving image's, the larger: counted for both inputs
@@ -78,6 +72,25 @@ InputRegion(const Resolved & plan, size_t k, const bw_region & out)
   if (status != BW_OK)
     throw RuntimeError("internal: step '" + r.step->name + "' has no input region for a piece of its output");
   return need;
+}
+
+/** The bytes of the plan a Deconvolve step makes for a piece of extents
+ * @piece (bw_rl_plan_size()). */
+double
+DeconvolvePlanBytes(const ResolvedStep & s, const ptrdiff_t * piece)
+{
+#ifdef BLOCKWISE_HAVE_DECONV
+  ptrdiff_t psf[BW_MAX_DIMS] = { 1, 1, 1 };
+  for (int d = 0; d < s.node.ndim; ++d)
+    psf[d] = static_cast<ptrdiff_t>(s.psf_shape[d]);
+  size_t bytes = 0;
+  if (bw_rl_plan_size(&s.rl, piece, psf, &bytes, nullptr) != BW_OK)
+    throw RuntimeError("internal: step '" + s.step->name + "' has no plan for a piece");
+  return static_cast<double>(bytes);
+#else
+  (void)s, (void)piece;
+  return 0;
+#endif
 }
 
 } // namespace
@@ -145,14 +158,10 @@ PieceBytes(const Resolved & plan, size_t node, int64_t rows)
                       plan.steps[s.inputs[0]].node.dtype != plan.steps[s.inputs[1]].node.dtype;
     if (s.step->op == Op::Deconvolve)
     {
-      // The piece's transforms: the piece grown by the PSF, about 24 bytes
-      // per voxel of that grid (bw_rl_plan_bytes()), and the piece's own
-      // float32 buffer; the PSF is read whole.
+      // The piece's plan (its transforms, as the library counts them) and
+      // the piece's own float32 buffer; the PSF is read whole.
       const NodeInfo & psf = plan.steps[s.inputs[1]].node;
-      double           grid = 1;
-      for (int d = 0; d < nd; ++d)
-        grid *= static_cast<double>(need.size[d] + psf.shape[d] - 1);
-      bytes += 24 * grid + 4 * Pixels(need, nd);
+      bytes += DeconvolvePlanBytes(s, need.size) + 4 * Pixels(need, nd);
       bw_region whole{};
       for (int d = 0; d < psf.ndim; ++d)
         whole.size[d] = static_cast<ptrdiff_t>(psf.shape[d]);

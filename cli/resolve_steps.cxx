@@ -194,16 +194,19 @@ ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const NodeInfo & psf,
     StepUsage(s, err.message);
   if (psf.ndim != nd)
     StepFail(s, "the PSF has " + std::to_string(psf.ndim) + " axes, the image " + std::to_string(nd));
-  ptrdiff_t pshape[3] = { 1, 1, 1 };
+  ptrdiff_t image[3] = { 1, 1, 1 };
   for (int i = 0; i < nd; ++i)
   {
-    pshape[i] = static_cast<ptrdiff_t>(psf.shape[i]);
-    if (psf.shape[i] > in.shape[i])
-      StepFail(s, "the PSF (" + SizeText(psf) + ") is larger than the image (" + SizeText(in) + ")");
+    r.psf_shape[i] = static_cast<ptrdiff_t>(psf.shape[i]);
+    image[i] = static_cast<ptrdiff_t>(in.shape[i]);
   }
+  // The library's check of the shapes (a PSF no larger than the image).
+  size_t bytes = 0;
+  if (bw_rl_plan_size(&r.rl, image, r.psf_shape, &bytes, &err) != BW_OK)
+    StepFail(s, err.message);
   if (s.halo.empty())
   {
-    if (bw_rl_exact_halo(&r.rl, pshape, r.halo, &err) != BW_OK)
+    if (bw_rl_exact_halo(&r.rl, r.psf_shape, r.halo, &err) != BW_OK)
       StepUsage(s, err.message);
   }
   else

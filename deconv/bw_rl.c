@@ -136,11 +136,60 @@ void bw_rl_plan_free(bw_rl_plan *pl) {
   free(pl);
 }
 
+/* The transform grid of a plan: checks the shapes as bw_rl_plan_new()
+ * does, and sets @L (params->ndim extents) and the counts of its real and
+ * complex elements and of the image's pixels. */
+static bw_status rl_grid(const bw_rl_params *params, const ptrdiff_t *image_shape,
+                         const ptrdiff_t *psf_shape, int *L, size_t *nreal, size_t *ncplx,
+                         size_t *npix, bw_error *err) {
+  const int nd = params->ndim;
+  double total = 1;
+  *nreal = *npix = 1;
+  for (int d = 0; d < nd; d++) {
+    if (image_shape[d] < 1 || psf_shape[d] < 1)
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: extent %td of the %s along axis %d",
+                     image_shape[d] < 1 ? image_shape[d] : psf_shape[d],
+                     image_shape[d] < 1 ? "image" : "PSF", d);
+    if (psf_shape[d] > image_shape[d])
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: the PSF (%td pixels along axis %d) is larger "
+                     "than the image (%td)", psf_shape[d], d, image_shape[d]);
+    const double span = params->boundary == BW_RL_PERIODIC
+                            ? (double)image_shape[d]
+                            : (double)good_size((long)(image_shape[d] + psf_shape[d] - 1));
+    total *= span;
+    if (span > (double)INT32_MAX || total > (double)((size_t)1 << 40))
+      return rl_fail(err, BW_ERR_RANGE, "deconvolve: a transform of more than 2^40 pixels");
+    L[d] = (int)span;
+    *nreal *= (size_t)span;
+    *npix *= (size_t)image_shape[d];
+  }
+  *ncplx = *nreal / (size_t)L[nd - 1] * (size_t)(L[nd - 1] / 2 + 1);
+  return BW_OK;
+}
+
+/* The bytes of a plan of these counts (bw_rl_plan_bytes()). */
+static size_t rl_bytes(const bw_rl_params *params, size_t nreal, size_t ncplx, size_t npix) {
+  const size_t grids = 2 + (params->boundary == BW_RL_NONCIRCULANT) + 2 * (params->accelerate != 0);
+  return sizeof(bw_rl_plan) + ncplx * 2 * sizeof(fftwf_complex) + nreal * sizeof(float) * grids +
+         npix * sizeof(float);
+}
+
 size_t bw_rl_plan_bytes(const bw_rl_plan *pl) {
-  if (!pl) return 0;
-  return sizeof *pl + pl->ncplx * 2 * sizeof(fftwf_complex) +
-         pl->nreal * sizeof(float) * ((pl->inv_norm ? 3 : 2) + (pl->x_prev ? 2 : 0)) +
-         pl->npix * sizeof(float);
+  return pl ? rl_bytes(&pl->p, pl->nreal, pl->ncplx, pl->npix) : 0;
+}
+
+bw_status bw_rl_plan_size(const bw_rl_params *params, const ptrdiff_t *image_shape,
+                          const ptrdiff_t *psf_shape, size_t *bytes, bw_error *err) {
+  bw_status st = bw_rl_params_check(params, err);
+  if (st != BW_OK) return st;
+  if (!image_shape || !psf_shape || !bytes)
+    return rl_fail(err, BW_ERR_NULL, "deconvolve: a NULL argument to the plan's size");
+  int L[BW_MAX_DIMS];
+  size_t nreal, ncplx, npix;
+  st = rl_grid(params, image_shape, psf_shape, L, &nreal, &ncplx, &npix, err);
+  if (st != BW_OK) return st;
+  *bytes = rl_bytes(params, nreal, ncplx, npix);
+  return BW_OK;
 }
 
 /* c *= H (or its conjugate), over the half spectrum. */
@@ -184,22 +233,10 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   if (bw_dtype_size(psf->dtype) == 0)
     return rl_fail(err, BW_ERR_DTYPE, "deconvolve: the PSF's dtype %d is not an element type",
                    (int)psf->dtype);
-  double total = 1;
-  for (int d = 0; d < nd; d++) {
-    if (image_shape[d] < 1 || psf->shape[d] < 1)
-      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: extent %td of the %s along axis %d",
-                     image_shape[d] < 1 ? image_shape[d] : psf->shape[d],
-                     image_shape[d] < 1 ? "image" : "PSF", d);
-    if (psf->shape[d] > image_shape[d])
-      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: the PSF (%td pixels along axis %d) is larger "
-                     "than the image (%td)", psf->shape[d], d, image_shape[d]);
-    const double span = params->boundary == BW_RL_PERIODIC
-                            ? (double)image_shape[d]
-                            : (double)good_size((long)(image_shape[d] + psf->shape[d] - 1));
-    total *= span;
-    if (span > (double)INT32_MAX || total > (double)((size_t)1 << 40))
-      return rl_fail(err, BW_ERR_RANGE, "deconvolve: a transform of more than 2^40 pixels");
-  }
+  int L[BW_MAX_DIMS];
+  size_t nreal, ncplx, npix;
+  st = rl_grid(params, image_shape, psf->shape, L, &nreal, &ncplx, &npix, err);
+  if (st != BW_OK) return st;
 
   /* The PSF: finite, non-negative, a positive sum; its centre of mass. */
   ptrdiff_t ps[3], pst[3];
@@ -244,17 +281,13 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   pl->p = *params;
   pl->nd = nd;
   memcpy(pl->c3, centre, sizeof pl->c3);
-  pl->nreal = 1;
-  pl->npix = 1;
   for (int d = 0; d < nd; d++) {
     pl->n[d] = image_shape[d];
-    pl->L[d] = params->boundary == BW_RL_PERIODIC
-                   ? (int)image_shape[d]
-                   : (int)good_size((long)(image_shape[d] + psf->shape[d] - 1));
-    pl->nreal *= (size_t)pl->L[d];
-    pl->npix *= (size_t)image_shape[d];
+    pl->L[d] = L[d];
   }
-  pl->ncplx = pl->nreal / (size_t)pl->L[nd - 1] * (size_t)(pl->L[nd - 1] / 2 + 1);
+  pl->nreal = nreal;
+  pl->ncplx = ncplx;
+  pl->npix = npix;
   pl->H = fftwf_malloc(pl->ncplx * sizeof(fftwf_complex));
   pl->c = fftwf_malloc(pl->ncplx * sizeof(fftwf_complex));
   pl->f = fftwf_malloc(pl->nreal * sizeof(float));

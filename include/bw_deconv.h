@@ -130,6 +130,15 @@ BW_API void bw_rl_plan_free(bw_rl_plan *plan);
 BW_API size_t bw_rl_plan_bytes(const bw_rl_plan *plan);
 
 /**
+ * bw_rl_plan_size:
+ * What bw_rl_plan_bytes() would give for a plan of @params, @image_shape
+ * and @psf_shape, without making it (for a memory budget); the shapes are
+ * checked as bw_rl_plan_new() checks them.
+ */
+BW_API bw_status bw_rl_plan_size(const bw_rl_params *params, const ptrdiff_t *image_shape,
+                                 const ptrdiff_t *psf_shape, size_t *bytes, bw_error *err);
+
+/**
  * bw_rl_deconvolve:
  * Richardson-Lucy deconvolution of @in (the plan's image shape, any dtype,
  * any strides) into @out (the same extents, BW_F32, any strides; it may be

@@ -304,6 +304,9 @@ static void test_boundaries(void) {
     CHECK(bw_rl_deconvolve(plan, &inplace, &inplace, &e) == BW_OK, "in place: %s", e.message);
     CHECK(memcmp(out, again, sizeof(float) * 40 * 48) == 0, "in place differs");
     CHECK(bw_rl_plan_bytes(plan) > sizeof(float) * 40 * 48 * 3, "plan bytes %zu", bw_rl_plan_bytes(plan));
+    size_t planned = 0;
+    CHECK(bw_rl_plan_size(&p, n, m, &planned, &e) == BW_OK && planned == bw_rl_plan_bytes(plan),
+          "the size without a plan %zu, the plan's %zu (%s)", planned, bw_rl_plan_bytes(plan), e.message);
     bw_rl_plan_free(plan);
   }
   free(g);
