@@ -341,6 +341,22 @@ static int pairs_equal(const sh_call *c, const ptrdiff_t *lo, const ptrdiff_t *h
   return 1;
 }
 
+ptrdiff_t bw_shift_pick(const double *r, const ptrdiff_t *s) {
+  const ptrdiff_t ns[3] = {2 * s[0] + 1, 2 * s[1] + 1, 2 * s[2] + 1};
+  double top = NAN;
+  for (ptrdiff_t t = 0; t < ns[0] * ns[1] * ns[2]; t++)
+    if (!isnan(r[t]) && !(r[t] <= top)) top = r[t];
+  if (isnan(top)) return -1;
+  ptrdiff_t best = -1, len = 0, t = 0;
+  for (ptrdiff_t z = -s[0]; z <= s[0]; z++)
+    for (ptrdiff_t y = -s[1]; y <= s[1]; y++)
+      for (ptrdiff_t x = -s[2]; x <= s[2]; x++, t++) {
+        const ptrdiff_t l = z * z + y * y + x * x;
+        if (r[t] >= top - SH_TIE && (best < 0 || l < len)) best = t, len = l;
+      }
+  return best;
+}
+
 /* Block k: r over every shift, then the results into res[0..2] (shift per
  * axis), res[3] (peak), res[4] (r at zero shift). */
 static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) {
@@ -354,9 +370,7 @@ static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) 
     ns[d] = 2 * c->s[d] + 1;
   }
   if (!(c->fast && bw_shift_fast_block(c, c->fast, lo, ae))) direct_r(c, lo, hi, blo, be, ae);
-  ptrdiff_t best = -1;
-  for (ptrdiff_t t = 0; t < ns[0] * ns[1] * ns[2]; t++)
-    if (!isnan(c->r[t]) && (best < 0 || c->r[t] > c->r[best])) best = t;
+  const ptrdiff_t best = bw_shift_pick(c->r, c->s);
   const ptrdiff_t zero = (c->s[0] * ns[1] + c->s[1]) * ns[2] + c->s[2];
   res[4] = isnan(c->r[zero]) ? fill : c->r[zero];
   if (best < 0) {
@@ -380,8 +394,13 @@ static void one_block(sh_call *c, const ptrdiff_t *k, double fill, double *res) 
                       ((!c->is_flt && res[3] >= 1 - 4 * DBL_EPSILON) || pairs_equal(c, lo, hi, sv));
   for (int pass = perfect ? 2 : 0; pass < 2; pass++) {
     int ok[3], moved = 0;
-    for (int d = 0; d < 3; d++) ok[d] = cen[d] > 0 && cen[d] < 2 * c->s[d];
     const ptrdiff_t t0 = (cen[0] * ns[1] + cen[1]) * ns[2] + cen[2];
+    /* an axis along which r is flat (both neighbours tie) has no peak to
+     * refine: the shortest shift stands */
+    for (int d = 0; d < 3; d++)
+      ok[d] = cen[d] > 0 && cen[d] < 2 * c->s[d] &&
+              !(fabs(c->r[t0 + stride[d]] - c->r[t0]) <= SH_TIE &&
+                fabs(c->r[t0 - stride[d]] - c->r[t0]) <= SH_TIE);
     refine(c->r, t0, stride, ok, off);
     if (pass == 1) break;
     ptrdiff_t next[3] = {cen[0], cen[1], cen[2]};

@@ -33,6 +33,19 @@ static inline const char *sh_at(const sh_call *c, int s, ptrdiff_t z, ptrdiff_t 
          (x - c->i0[s][2]) * c->str[s][2];
 }
 
+/* r values within SH_TIE of each other tie: of the shifts whose r is
+ * within it of the largest, the search takes the shortest (the first in
+ * shift order among equally long ones), so that a block that fits equally
+ * well at many shifts (constant along an axis, periodic, flat in one image
+ * of the pair along a line) reports the least movement, not the first
+ * shift of the search.  The rounding of r is far below it. */
+#define SH_TIE 1e-10
+
+/* The shift bw_block_shift() takes from r of every shift (c->r's layout,
+ * search radii s[3]): the shortest of those tied with the largest r, or -1
+ * when every r is NaN. */
+ptrdiff_t bw_shift_pick(const double *r, const ptrdiff_t *s);
+
 /* Pearson r from exact integer sums (a, b, aa, bb, ab) over n pairs; NaN
  * when undefined. */
 static inline double sh_r_int(const i128 *s, int64_t n) {

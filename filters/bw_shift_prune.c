@@ -26,7 +26,7 @@ enum { SH_OPEN, SH_DONE, SH_PRUNED, SH_UNDEF };
  * rows Q not yet summed, sum a b <= (Sa_Q Sb_Q + sqrt(M_Q(a) M_Q(b))) / |Q|
  * (Cauchy-Schwarz about Q's own means, M_Q = |Q| S2 - S1^2 exact), so
  * r(s) <= r_bound(s); a shift is dropped only when r_bound(s) plus a bound
- * on its rounding stays 1e-12 below the best r, so it could not have been
+ * on its rounding stays SH_TIE below the best r, so it could not have been
  * the maximum (nor tied with it).  The shifts the refinement and the zero
  * output read (within two of the best, and zero) are then completed, so
  * c->r holds the exact r wherever it is read; dropped shifts get -inf.
@@ -119,17 +119,16 @@ int bw_shift_pruned_int(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
         best = r > best ? r : best;
       }
     for (ptrdiff_t t = 0; t < nsh; t++)
-      if (st[t] == SH_OPEN && ub[t] < best - 1e-12) st[t] = SH_PRUNED;
+      if (st[t] == SH_OPEN && ub[t] < best - SH_TIE) st[t] = SH_PRUNED;
   }
   /* r where it is read: every completed shift, and of the dropped ones
    * those within two of the best and zero */
-  ptrdiff_t bt = -1;
   for (ptrdiff_t t = 0; t < nsh; t++) {
     if (st[t] == SH_OPEN) st[t] = SH_DONE;
     c->r[t] = st[t] == SH_DONE ? r64(n, sa, sqa, SB[t], NB[t], P[t])
               : st[t] == SH_UNDEF ? NAN : -INFINITY;
-    if (st[t] == SH_DONE && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
   }
+  const ptrdiff_t bt = bw_shift_pick(c->r, c->s);
   const ptrdiff_t zt = c->s[1] * ns2 + c->s[2], by = bt / ns2, bx = bt % ns2;
   SH_EACH(t, ty, tx) {
     if (st[t] != SH_PRUNED) continue;
@@ -224,12 +223,11 @@ int bw_shift_pruned_flt(const sh_call *c, sh_fast *f, const ptrdiff_t *ae, const
     for (ptrdiff_t t = 0; t < nsh; t++)
       if (st[t] == SH_OPEN && ub[t] < best - 1e-9) st[t] = SH_PRUNED;
   }
-  ptrdiff_t bt = -1;
   for (ptrdiff_t t = 0; t < nsh; t++) {
     if (st[t] == SH_OPEN) st[t] = SH_DONE;
     c->r[t] = st[t] == SH_DONE ? SH_FR(t, P[t]) : st[t] == SH_UNDEF ? NAN : -INFINITY;
-    if (st[t] == SH_DONE && !isnan(c->r[t]) && (bt < 0 || c->r[t] > c->r[bt])) bt = t;
   }
+  const ptrdiff_t bt = bw_shift_pick(c->r, c->s);
   const ptrdiff_t zt = c->s[1] * ns2 + c->s[2], by = bt / ns2, bx = bt % ns2;
   SH_EACH(t, ty, tx) {
     if (st[t] != SH_PRUNED) continue;

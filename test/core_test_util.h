@@ -53,6 +53,7 @@ void test_shift_identical(void);
 void test_shift_brute_force(void);
 void test_shift_subregion(void);
 void test_shift_pruning(void);
+void test_shift_ties(void);
 void test_shift_region_map(void);
 void test_shift_errors(void);
 

@@ -18,7 +18,7 @@ set(BLOCKWISE_CORE_TESTS
   channel_reference channel_u8_bits channel_luminance_all channel_regions channel_names_errors
   local_reference local_large local_corr_adversarial local_float_offset
   local_subregion local_region_map local_errors
-  shift_known shift_identical shift_brute_force shift_subregion shift_pruning
+  shift_known shift_identical shift_brute_force shift_subregion shift_pruning shift_ties
   shift_region_map shift_errors)
 foreach(t ${BLOCKWISE_CORE_TESTS})
   add_test(NAME core.${t} COMMAND blockwise_core_tests ${t})
@@ -30,7 +30,7 @@ endforeach()
 # loops again.)
 foreach(simd portable avx2)
   foreach(t reference subregion one_pass corr_alone pair16 shift_known shift_brute_force shift_subregion
-            shift_pruning channel_luminance_all)
+            shift_pruning shift_ties channel_luminance_all)
     add_test(NAME core.${t}_${simd} COMMAND blockwise_core_tests ${t})
     set_tests_properties(core.${t}_${simd} PROPERTIES ENVIRONMENT BLOCKWISE_SIMD=${simd})
   endforeach()

@@ -43,6 +43,7 @@ static const bw_test tests[] = {
     {"shift_brute_force", test_shift_brute_force},
     {"shift_subregion", test_shift_subregion},
     {"shift_pruning", test_shift_pruning},
+    {"shift_ties", test_shift_ties},
     {"shift_region_map", test_shift_region_map},
     {"shift_errors", test_shift_errors},
 };

@@ -192,12 +192,21 @@ static int check_brute(const void *a, const void *b, bw_dtype dt, const ptrdiff_
       const ptrdiff_t lo[2] = {i * blk[0], j * blk[1]};
       const ptrdiff_t hi[2] = {lo[0] + blk[0] < n[0] ? lo[0] + blk[0] : n[0],
                                lo[1] + blk[1] < n[1] ? lo[1] + blk[1] : n[1]};
-      long double best = -2;
-      ptrdiff_t bs[2] = {0, 0}, sv[2];
+      /* the largest r, and of the shifts within 1e-10 of it the shortest */
+      long double top = -2, best = -2, rs[64][64];
+      ptrdiff_t bs[2] = {0, 0}, sv[2], len = -1;
       for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
         for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
           const long double r = ref_r(a, b, dt, n, lo, hi, sv);
-          if (!isnan((double)r) && r > best) best = r, bs[0] = sv[0], bs[1] = sv[1];
+          rs[sv[0] + s[0]][sv[1] + s[1]] = r;
+          if (!isnan((double)r) && r > top) top = r;
+        }
+      for (sv[0] = -s[0]; sv[0] <= s[0]; sv[0]++)
+        for (sv[1] = -s[1]; sv[1] <= s[1]; sv[1]++) {
+          const long double r = rs[sv[0] + s[0]][sv[1] + s[1]];
+          const ptrdiff_t l = sv[0] * sv[0] + sv[1] * sv[1];
+          if (!isnan((double)r) && r >= top - 1e-10L && (len < 0 || l < len))
+            best = r, len = l, bs[0] = sv[0], bs[1] = sv[1];
         }
       const ptrdiff_t z0[2] = {0, 0};
       const long double rz = ref_r(a, b, dt, n, lo, hi, z0);
@@ -272,6 +281,54 @@ void test_shift_pruning(void) {
     free(a), free(b);
   }
   CHECK(bad == 0, "%d blocks differ from brute force", bad);
+}
+
+/* Blocks that fit equally well at many shifts report the shortest: rows
+ * constant along x (every x shift ties), and rows of period 4 along x
+ * (x shifts of 0, +-4, +-8 tie), B moved by whole pixels along y only;
+ * and a pair of identical images of the first kind: every block's shift
+ * is exactly (dy, 0), with r 1, in 16-bit integers and in floats.  With
+ * noise added to B's rows, r is below 1 and the peak is refined along y,
+ * but not along x, where r is flat to its rounding. */
+void test_shift_ties(void) {
+  enum { H = 96, W = 80 };
+  const ptrdiff_t n[2] = {H, W}, blk[2] = {16, 16}, s[2] = {4, 8};
+  int bad = 0, blocks = 0;
+  for (int kind = 0; kind < 4; kind++)
+    for (int flt = 0; flt < 2; flt++) {
+      const ptrdiff_t dy = kind == 2 ? 0 : kind == 1 ? -3 : 2;
+      double row[H + 8][4], noise[H];
+      for (int y = 0; y < H + 8; y++)
+        for (int x = 0; x < 4; x++) row[y][x] = (double)(rnd() % 4000);
+      for (int y = 0; y < H; y++) noise[y] = kind == 3 ? (double)(rnd() % 400) : 0;
+      uint16_t *a = malloc(H * W * sizeof *a), *b = malloc(H * W * sizeof *b);
+      float *fa = malloc(H * W * sizeof *fa), *fb = malloc(H * W * sizeof *fb);
+      for (ptrdiff_t y = 0; y < H; y++)
+        for (ptrdiff_t x = 0; x < W; x++) {
+          /* B(y + dy, x) = A(y, x); rows beyond the image from row[] too */
+          const double va = row[y + 4][kind == 1 ? x % 4 : 0];
+          const double vb = row[y - dy + 4][kind == 1 ? x % 4 : 0] + noise[y];
+          a[y * W + x] = (uint16_t)va, b[y * W + x] = (uint16_t)vb;
+          fa[y * W + x] = (float)(1e3 + va / 7), fb[y * W + x] = (float)(1e3 + vb / 7);
+        }
+      double *outs[4] = {0};
+      ptrdiff_t on[2];
+      bw_error err;
+      CHECK(run_shift(flt ? (void *)fa : (void *)a, flt ? (void *)fb : (void *)b,
+                      flt ? BW_F32 : BW_U16, 2, n, blk, s, outs, on, &err) == BW_OK,
+            "%s", err.message);
+      for (ptrdiff_t k = 0; k < on[0] * on[1]; k++, blocks++)
+        if (kind == 3 ? !(fabs(outs[0][k] - (double)dy) < 0.5) || outs[1][k] != 0
+                      : outs[0][k] != (double)dy || outs[1][k] != 0 || !(outs[2][k] > 1 - 1e-9)) {
+          if (bad++ < 5)
+            fprintf(stderr, "kind %d %s block %td: shift %g %g r %.12f, expected %td 0\n", kind,
+                    flt ? "f32" : "u16", k, outs[0][k], outs[1][k], outs[2][k], dy);
+        }
+      for (int o = 0; o < 4; o++) free(outs[o]);
+      free(a), free(b), free(fa), free(fb);
+    }
+  CHECK(blocks == 8 * 30, "%d blocks", blocks);
+  CHECK(bad == 0, "%d blocks not at the shortest of tied shifts", bad);
 }
 
 /* Boxes of blocks from exactly their mapped inputs (a's blocks, b's grown
