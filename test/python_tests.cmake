@@ -41,7 +41,7 @@ blockwise_python_tests(test_local.py local local_corr local_dask local_errors)
 blockwise_python_tests(test_shift.py shift shift_dask shift_errors)
 blockwise_python_tests(test_legacy.py legacy)
 if(BLOCKWISE_BUILD_DECONV)
-  blockwise_python_tests(test_deconv.py deconv deconv_errors)
+  blockwise_python_tests(test_deconv.py deconv deconv_dask deconv_errors)
 endif()
 blockwise_python_tests(test_open.py open_pixels open_levels open_channel open_fused
                        open_chunks open_distributed open_errors open_gil)

@@ -195,9 +195,10 @@ def _spelled_dtype(dtype, expected):
         raise TypeError(f"{expected}, not {dtype!r}") from None
 
 
-def check_finite(x, origin=None):
+def check_finite(x, origin=None, needs="non-local means"):
     """ValueError naming the first NaN or infinity of a float array x;
-    origin is the index of x[0, ..., 0] in the array the caller knows."""
+    origin is the index of x[0, ..., 0] in the array the caller knows,
+    `needs` what needs finite pixels."""
     if x.dtype.kind != "f" or x.size == 0:
         return
     at = _first_nonfinite(x)
@@ -205,7 +206,7 @@ def check_finite(x, origin=None):
         value = x[at]
         if origin is not None:
             at = tuple(a + o for a, o in zip(at, origin))
-        raise ValueError(f"x[{', '.join(map(str, at))}] is {value}: non-local means "
+        raise ValueError(f"x[{', '.join(map(str, at))}] is {value}: {needs} "
                          "needs finite pixels (replace NaN and infinity first, for "
                          "example with np.nan_to_num)")
 

@@ -18,7 +18,7 @@ from . import _args as A
 from . import _core as C
 from . import _split as S
 
-__all__ = ["richardson_lucy", "rl_exact_halo"]
+__all__ = ["richardson_lucy", "rl_exact_halo", "rl_input_region"]
 
 #: bw_rl_boundary, by the names the command line uses (--boundary).
 BOUNDARIES = {"non-circulant": 0, "periodic": 1}
@@ -63,6 +63,9 @@ def library():
                                      P(C.View), P(C.Error))
                 exact_halo = declare("bw_rl_exact_halo", ctypes.c_int, P(RlParams), P(ctypes.c_ssize_t),
                                      P(ctypes.c_ssize_t), P(C.Error))
+                input_region = declare("bw_rl_input_region", ctypes.c_int, ctypes.c_int,
+                                       P(ctypes.c_ssize_t), P(ctypes.c_ssize_t), P(ctypes.c_ssize_t),
+                                       P(C.Region), P(C.Region), P(C.Error))
             _lib = Lib
     return _lib
 
@@ -103,6 +106,18 @@ def rl_exact_halo(psf_shape, iterations):
     return tuple(halo[:len(shape)])
 
 
+def rl_input_region(halo, psf_shape, image_shape, start, size):
+    """bw_rl_input_region: (start, size) of the piece of an image of extents
+    `image_shape` that is deconvolved for the output box (start, size): the
+    box grown by `halo` per spatial axis, clipped to the image, and grown
+    to the PSF's extent where it is thinner."""
+    k = len(image_shape)
+    out = C.Region()
+    C.call(library().input_region, "richardson_lucy region map", k, C.sizes(halo),
+           C.sizes(psf_shape), C.sizes(image_shape), C.region(start, size), out)
+    return C.box(out, k)
+
+
 class _Plans:
     """One thread's plans, by PSF: a plan serves one call at a time."""
 
@@ -132,7 +147,9 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
     ----------
     image : array_like
         2-D or 3-D images of any dtype the core reads, with any leading axes
-        (a (C, T, Z, Y, X) stack): each image is deconvolved on its own.
+        (a (C, T, Z, Y, X) stack): each image is deconvolved on its own.  A
+        dask array gives a lazy dask result (blockwise.dask.richardson_lucy,
+        exact halo).
     psf : array_like
         The point spread function, of ndim spatial axes no larger than the
         image's, finite and non-negative with a positive sum (normalised to

@@ -20,6 +20,11 @@ through map_overlap with the core's halo, and steps, as denoising does;
 displacement on block-aligned chunks whose second image is grown by the
 search radius the core's region map gives.
 
+Richardson-Lucy deconvolution (richardson_lucy) lives in
+blockwise._dask_deconv and is exported here: each chunk is deconvolved
+from the piece the core's region map gives for it (the chunk grown by a
+halo, "exact" by default), through map_overlap.
+
 The channel conversion (channel) is per pixel: map_blocks over chunks
 holding every channel of their pixels (the channel axis in one chunk).
 
@@ -47,7 +52,7 @@ from . import _numpy as N
 
 __all__ = ["block_stats", "block_corr", "block_chunks", "nlm_denoise", "nlm_chunks",
            "local_stats", "local_corr", "local_chunks", "block_shift", "shift_chunks",
-           "channel", "open"]
+           "richardson_lucy", "rl_chunks", "channel", "open"]
 
 
 def _as_dask(x, name):
@@ -452,10 +457,16 @@ def open(path, level=0, channel=None, *, white=0, chunk_bytes=None):
 # its chunk functions imports it first.
 _FROM_LOCAL = ("local_stats", "local_corr", "local_chunks", "block_shift", "shift_chunks",
                "chunk_local", "chunk_shift")
+# The same for deconvolution (blockwise._dask_deconv), which needs the
+# deconvolution library only when it is called.
+_FROM_DECONV = ("richardson_lucy", "rl_chunks", "chunk_rl")
 
 
 def __getattr__(name):
     if name in _FROM_LOCAL:
         from . import _dask_local
         return getattr(_dask_local, name)
+    if name in _FROM_DECONV:
+        from . import _dask_deconv
+        return getattr(_dask_deconv, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,9 @@
 (richardson_lucy): against scikit-image's restoration.richardson_lucy where
 both compute the same thing, the truth on a blurred bead scene (and the
 iterations acceleration saves), leading axes
-with a PSF per channel, threads, the GIL released, and bad arguments raising
-TypeError or ValueError.  Command line: see common.py."""
+with a PSF per channel, threads, the GIL released, dask chunks against the
+whole image and against pieces cut by hand (and on dask.distributed), and
+bad arguments raising TypeError or ValueError.  Command line: see common.py."""
 import threading
 import time
 import unittest
@@ -11,6 +12,7 @@ import unittest
 import numpy as np
 
 import blockwise
+import blockwise.dask
 from common import check_raises, main
 
 
@@ -121,6 +123,100 @@ class Deconvolve(unittest.TestCase):
         self.assertGreater(ticks[0], 1000, "the counting thread did not run while deconvolving")
 
 
+class DeconvolveDask(unittest.TestCase):
+    """blockwise.dask.richardson_lucy: chunks against the whole image and
+    against pieces cut by hand, on the threaded scheduler and on a
+    dask.distributed cluster of worker processes."""
+
+    def setUp(self):
+        rng = np.random.default_rng(6)
+        self.stack = (rng.random((2, 30, 41, 37)) * 200 + 5).astype(np.float32)
+        self.psfs = np.stack([gaussian_psf((5, 5, 5), (0.8, 1.2, 1.0)),
+                              gaussian_psf((5, 5, 5), (1.5, 0.6, 1.1))])[:, None]
+
+    def test_whole_volumes(self):
+        # Chunks holding whole volumes: the numpy path's bits, each channel
+        # by its own PSF; numpy in, dask out; the top level dispatches.
+        import dask.array as da
+        x = da.from_array(self.stack, chunks=(1, 30, 41, 37))
+        want = blockwise.richardson_lucy(self.stack, self.psfs[:, 0], 4)
+        got = blockwise.dask.richardson_lucy(x, self.psfs[:, 0], 4)
+        self.assertIsInstance(got, da.Array)
+        self.assertEqual(got.dtype, np.float32)
+        np.testing.assert_array_equal(got.compute(), want)
+        np.testing.assert_array_equal(blockwise.richardson_lucy(x, self.psfs[:, 0], 4).compute(), want)
+
+    def test_exact_halo(self):
+        # Chunks aligned to nothing, exact halo: the whole image's result to
+        # float rounding (the pieces' FFTs have other sizes).  Not with
+        # acceleration, whose step is a sum over each piece.
+        import dask.array as da
+        x = da.from_array(self.stack, chunks=(2, 11, 13, 17))
+        want = blockwise.richardson_lucy(self.stack, self.psfs[:, 0], 3)
+        got = blockwise.dask.richardson_lucy(x, self.psfs[:, 0], 3).compute()
+        err = np.abs(got - want).max() / np.abs(want).max()
+        self.assertLess(err, 1e-5, f"exact halo: relative error {err}")
+
+    def test_small_halo(self):
+        # A halo of 2 per axis: every chunk is the deconvolution of the
+        # chunk grown by 2 and clipped to the image, cut back, as computed
+        # here by hand; and it is not the whole image's result.
+        import dask.array as da
+        halo = (2, 2, 2)
+        chunks = blockwise.dask.rl_chunks(((2,), (10, 10, 10), (20, 21), (37,)), self.stack.shape,
+                                          (5, 5, 5), halo)
+        self.assertEqual(chunks, (((2,), (10, 10, 10), (20, 21), (37,)), (0, 2, 2, 0)))
+        x = da.from_array(self.stack, chunks=(2, 10, 20, 37))
+        got = blockwise.dask.richardson_lucy(x, self.psfs[:, 0], 5, halo=2).compute()
+        want = np.empty_like(got)
+        for z0 in (0, 10, 20):
+            for y0, y1 in ((0, 20), (20, 41)):
+                zs, ze = max(z0 - 2, 0), min(z0 + 12, 30)
+                ys, ye = max(y0 - 2, 0), min(y1 + 2, 41)
+                piece = blockwise.richardson_lucy(self.stack[:, zs:ze, ys:ye], self.psfs[:, 0], 5)
+                want[:, z0:z0 + 10, y0:y1] = piece[:, z0 - zs:z0 - zs + 10, y0 - ys:y1 - ys]
+        np.testing.assert_array_equal(got, want)
+        whole = blockwise.richardson_lucy(self.stack, self.psfs[:, 0], 5)
+        self.assertGreater(np.abs(got - whole).max(), 1e-3 * np.abs(whole).max())
+
+    def test_merged_chunks(self):
+        # Chunks thinner than the PSF or the halo join their neighbours; a
+        # halo as large as an axis makes it one chunk.
+        chunks, depth = blockwise.dask.rl_chunks(((1, 1), (3,) * 10, (4,) * 10 + (1,), (37,)),
+                                                 self.stack.shape, (5, 5, 5), (6, 50, 0))
+        self.assertEqual(chunks, ((1, 1), (6, 6, 6, 6, 6), (41,), (37,)))
+        self.assertEqual(depth, (0, 6, 0, 0))
+
+    def test_distributed(self):
+        # The graph pickles, and worker processes give the same bits.
+        import dask.array as da
+        from common import local_cluster
+        x = da.from_array(self.stack, chunks=(1, 15, 41, 20))
+        lazy = blockwise.dask.richardson_lucy(x, self.psfs[:, 0], 2, halo=(2, 0, 4))
+        want = lazy.compute(scheduler="threads")
+        with local_cluster() as client:
+            got = client.compute(lazy).result()
+        np.testing.assert_array_equal(got, want)
+
+    def test_errors(self):
+        import dask.array as da
+        x = da.from_array(self.stack, chunks=(1, 15, 41, 20))
+        bad = self.stack.copy()
+        bad[1, 20, 3, 30] = np.nan
+        rl = blockwise.dask.richardson_lucy
+        check_raises(self, [
+            (lambda: rl(x, self.psfs[:, 0], 2, halo="auto"), ValueError, "halo"),
+            (lambda: rl(x, self.psfs[:, 0], 2, halo=(1, 2)), ValueError, "halo"),
+            (lambda: rl(x, self.psfs[:, 0], 2, halo=-1), ValueError, "negative"),
+            (lambda: rl(x, np.zeros((3, 3, 3)), 2), ValueError, "all zero"),
+            (lambda: rl(x, np.ones((31, 3, 3)), 2), ValueError, "larger than the image"),
+            (lambda: rl(x, self.psfs[:, 0], -1), ValueError, "iterations"),
+            (lambda: rl(x, np.ones((3, 3, 3, 3)), 2), ValueError, "broadcast"),
+            (lambda: rl(da.from_array(bad, chunks=(1, 15, 41, 20)), self.psfs[:, 0], 2, halo=2)
+             .compute(), ValueError, "x[1, 20, 3, 30]"),
+        ])
+
+
 class DeconvolveErrors(unittest.TestCase):
     """Bad arguments: TypeError for types, ValueError for values, with the
     core's message where the core checks."""
@@ -152,7 +248,7 @@ class DeconvolveErrors(unittest.TestCase):
             (lambda: rl(img.astype(np.complex64), psf, 2), TypeError, "dtype"),
         ])
 
-GROUPS = {"deconv": Deconvolve, "deconv_errors": DeconvolveErrors}
+GROUPS = {"deconv": Deconvolve, "deconv_dask": DeconvolveDask, "deconv_errors": DeconvolveErrors}
 
 if __name__ == "__main__":
     main(__doc__, GROUPS)
