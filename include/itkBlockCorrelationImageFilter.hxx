@@ -112,6 +112,10 @@ BlockCorrelationImageFilter<TInputImage1, TInputImage2, TOutputImage>::UpdateOut
   }
   if (apart)
   {
+    // ITK creates DataObject's global release-data flag on first use, and
+    // not thread-safely: two updates asking for it at once each allocate
+    // one, and one is lost.  Create it here, so both threads only read it.
+    DataObject::GetGlobalReleaseDataFlag();
     std::exception_ptr failedA, failedB;
     std::thread        other([b, &failedB] {
       try
