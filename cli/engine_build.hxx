@@ -321,10 +321,16 @@ Engine<D>::BuildDeconvolve(size_t i)
     f->SetKernelImage(dynamic_cast<ImageOf<float> *>(kernel.GetPointer()));
     f->SetCoreParameters(r.rl);
     f->SetHalo(itk::blockwise::SizeFromCore<D>(r.halo));
+    // Progress after every iteration of every piece: the pieces started so
+    // far (the writer streams Divisions(i) of them), and this one's share.
     const std::string what = "deconvolving " + r.step->name;
     itk::ProcessObject * raw = f.GetPointer();
-    f->AddObserver(itk::ProgressEvent(), [this, raw, what](const itk::EventObject &) {
-      this->Report(raw->GetProgress(), what);
+    auto                 started = std::make_shared<unsigned int>(0);
+    const double         pieces = std::max(1u, this->Divisions(i));
+    f->AddObserver(itk::StartEvent(), [started](const itk::EventObject &) { ++*started; });
+    f->AddObserver(itk::ProgressEvent(), [this, raw, what, started, pieces](const itk::EventObject &) {
+      const double done = std::min(static_cast<double>(std::max(*started, 1u) - 1), pieces - 1);
+      this->Report((done + raw->GetProgress()) / pieces, what);
     });
     this->Attach(i, f);
   });

@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The default halo in standard deviations of the PSF per axis, up to 50
+ * iterations (4/3 of it to 200, twice beyond): bench/deconv_halo.py. */
+#define RL_AUTO_SIGMAS 9.0
+
 /* Object pixels the image sees through less than this share of the PSF
  * (non-circulant normalisation) are left at 0: nothing observes them. */
 #define RL_MIN_SUPPORT 1e-3
@@ -219,6 +223,43 @@ static grid3 grid_of(const bw_rl_plan *pl) {
   return g;
 }
 
+/* The PSF @psf (params->ndim axes, as three: ps[3], pst[3]) checked
+ * (finite, non-negative, a positive sum), its sum, and per axis its first
+ * and second moments about the origin (sums of v x and v x^2). */
+static bw_status psf_scan(int nd, const bw_view *psf, ptrdiff_t *ps, ptrdiff_t *pst, double *sum,
+                          double *moment, double *second, bw_error *err) {
+  if (!psf || !psf->data) return rl_fail(err, BW_ERR_NULL, "deconvolve: the PSF is NULL");
+  if (psf->ndim != nd)
+    return rl_fail(err, BW_ERR_NDIM, "deconvolve: the PSF has %d axes, the image %d", psf->ndim, nd);
+  if (bw_dtype_size(psf->dtype) == 0)
+    return rl_fail(err, BW_ERR_DTYPE, "deconvolve: the PSF's dtype %d is not an element type",
+                   (int)psf->dtype);
+  for (int d = 0; d < 3; d++) {
+    const int k = d - (3 - nd);
+    ps[d] = k >= 0 ? psf->shape[k] : 1;
+    pst[d] = k >= 0 ? psf->strides[k] : 0;
+    if (ps[d] < 1)
+      return rl_fail(err, BW_ERR_SHAPE, "deconvolve: PSF extent %td along axis %d", ps[d], k);
+    moment[d] = second[d] = 0;
+  }
+  *sum = 0;
+  for (ptrdiff_t z = 0; z < ps[0]; z++)
+    for (ptrdiff_t y = 0; y < ps[1]; y++)
+      for (ptrdiff_t x = 0; x < ps[2]; x++) {
+        const double v = bw_load_double((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
+        if (!isfinite(v) || v < 0) {
+          char at[80];
+          return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF value %g at %s; a PSF is finite and "
+                         "non-negative", v, where(at, sizeof at, nd, z, y, x));
+        }
+        const double q[3] = {(double)z, (double)y, (double)x};
+        *sum += v;
+        for (int d = 0; d < 3; d++) moment[d] += v * q[d], second[d] += v * q[d] * q[d];
+      }
+  if (!(*sum > 0)) return rl_fail(err, BW_ERR_PARAM, "deconvolve: the PSF is all zero");
+  return BW_OK;
+}
+
 bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shape,
                          const bw_view *psf, bw_rl_plan **out, bw_error *err) {
   if (!out) return rl_fail(err, BW_ERR_NULL, "deconvolve: plan is NULL");
@@ -240,28 +281,9 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
 
   /* The PSF: finite, non-negative, a positive sum; its centre of mass. */
   ptrdiff_t ps[3], pst[3];
-  for (int d = 0; d < 3; d++) {
-    const int k = d - (3 - nd);
-    ps[d] = k >= 0 ? psf->shape[k] : 1;
-    pst[d] = k >= 0 ? psf->strides[k] : 0;
-  }
-  double sum = 0, moment[3] = {0, 0, 0};
-  for (ptrdiff_t z = 0; z < ps[0]; z++)
-    for (ptrdiff_t y = 0; y < ps[1]; y++)
-      for (ptrdiff_t x = 0; x < ps[2]; x++) {
-        const double v = bw_load_double((const char *)psf->data + z * pst[0] + y * pst[1] + x * pst[2], psf->dtype);
-        if (!isfinite(v) || v < 0) {
-          char at[80];
-          return rl_fail(err, BW_ERR_PARAM, "deconvolve: PSF value %g at %s; a PSF is finite and "
-                         "non-negative", v, where(at, sizeof at, nd, z, y, x));
-        }
-        sum += v;
-        moment[0] += v * (double)z;
-        moment[1] += v * (double)y;
-        moment[2] += v * (double)x;
-      }
-  if (!(sum > 0))
-    return rl_fail(err, BW_ERR_PARAM, "deconvolve: the PSF is all zero");
+  double sum, moment[3], second[3];
+  st = psf_scan(nd, psf, ps, pst, &sum, moment, second, err);
+  if (st != BW_OK) return st;
   ptrdiff_t centre[3] = {0, 0, 0};
   for (int d = 0; d < 3; d++) {
     const int k = d - (3 - nd);
@@ -357,6 +379,11 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
 }
 
 bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out, bw_error *err) {
+  return bw_rl_deconvolve_progress(pl, in, out, NULL, NULL, err);
+}
+
+bw_status bw_rl_deconvolve_progress(bw_rl_plan *pl, const bw_view *in, const bw_view *out,
+                                    bw_rl_progress_fn progress, void *user, bw_error *err) {
   if (!pl || !in || !out)
     return rl_fail(err, BW_ERR_NULL, "deconvolve: %s is NULL", !pl ? "plan" : !in ? "in" : "out");
   const int nd = pl->nd;
@@ -472,6 +499,9 @@ bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out
       for (size_t k = 0; k < pl->nreal; k++) f[k] *= (t[k] > 0 ? t[k] : 0.0f) * inv_norm[k];
     else
       for (size_t k = 0; k < pl->nreal; k++) f[k] *= t[k] > 0 ? t[k] : 0.0f;
+    if (progress && progress(user, it + 1, pl->p.iterations))
+      return rl_fail(err, BW_ERR_STOPPED, "deconvolve: stopped after %d of %d iterations", it + 1,
+                     pl->p.iterations);
   }
 
   for (ptrdiff_t z = 0; z < G.n3[0]; z++)
@@ -494,6 +524,31 @@ bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *psf_shap
     if ((double)params->iterations * (double)(psf_shape[d] - 1) > (double)PTRDIFF_MAX / 4)
       return rl_fail(err, BW_ERR_RANGE, "deconvolve: a halo beyond any image");
     halo[d] = (ptrdiff_t)params->iterations * (psf_shape[d] - 1);
+  }
+  return BW_OK;
+}
+
+bw_status bw_rl_auto_halo(const bw_rl_params *params, const bw_view *psf, ptrdiff_t *halo,
+                          bw_error *err) {
+  bw_status st = bw_rl_params_check(params, err);
+  if (st != BW_OK) return st;
+  if (!halo) return rl_fail(err, BW_ERR_NULL, "deconvolve: halo is NULL");
+  const int nd = params->ndim;
+  ptrdiff_t ps[3], pst[3];
+  double sum, moment[3], second[3];
+  st = psf_scan(nd, psf, ps, pst, &sum, moment, second, err);
+  if (st != BW_OK) return st;
+  ptrdiff_t exact[BW_MAX_DIMS];
+  st = bw_rl_exact_halo(params, psf->shape, exact, err);
+  if (st != BW_OK) return st;
+  const double f = params->iterations <= 50 ? RL_AUTO_SIGMAS : params->iterations <= 200
+                                                                   ? RL_AUTO_SIGMAS * 4 / 3
+                                                                   : RL_AUTO_SIGMAS * 2;
+  for (int d = 0; d < nd; d++) {
+    const int a = d + (3 - nd);
+    const double mean = moment[a] / sum, var = second[a] / sum - mean * mean;
+    const double h = ceil(f * sqrt(var > 0 ? var : 0) - 1e-9);
+    halo[d] = h < (double)exact[d] ? (ptrdiff_t)h : exact[d];
   }
   return BW_OK;
 }

@@ -22,6 +22,7 @@ const char *bw_status_string(bw_status status) {
   case BW_ERR_RANGE: return "size out of range";
   case BW_ERR_IO: return "file could not be read or written";
   case BW_ERR_UNSUPPORTED: return "valid file in an unsupported layout or encoding";
+  case BW_ERR_STOPPED: return "stopped by its caller";
   }
   return "unknown status";
 }

@@ -68,8 +68,9 @@ typedef enum bw_status {
   BW_ERR_NOMEM,    /* scratch memory could not be allocated */
   BW_ERR_RANGE,    /* a size or index would overflow */
   BW_ERR_IO,       /* a file could not be read or written */
-  BW_ERR_UNSUPPORTED /* a valid file in a layout or encoding this library
-                        does not read (another reader may) */
+  BW_ERR_UNSUPPORTED, /* a valid file in a layout or encoding this library
+                         does not read (another reader may) */
+  BW_ERR_STOPPED     /* a progress callback asked the computation to stop */
 } bw_status;
 
 /**

@@ -11,6 +11,7 @@
 #include "itkImageAlgorithm.h"
 #include "itkMultiThreaderBase.h"
 
+#include <exception>
 #include <memory>
 
 namespace itk
@@ -153,7 +154,38 @@ RichardsonLucyBlockwiseImageFilter<TInputImage, TOutputImage, TKernelImage>::Gen
   piece->Allocate();
   const bw_view in = blockwise::ViewOf(input->GetBufferPointer(), input->GetBufferedRegion(), inRegion);
   const bw_view out = blockwise::ViewOf(piece->GetBufferPointer(), inRegion, inRegion);
-  if (bw_rl_deconvolve(plan.get(), &in, &out, &err) != BW_OK)
+  // Progress after every iteration; an observer's exception (an abort) is
+  // caught here, stops the library, and is thrown again past it.
+  struct Progress
+  {
+    Self *             filter;
+    std::exception_ptr failed;
+  } progress{ this, nullptr };
+  const bw_rl_progress_fn report = [](void * user, int done, int total) -> int {
+    auto * state = static_cast<Progress *>(user);
+    try
+    {
+      state->filter->UpdateProgress(static_cast<float>(done) / static_cast<float>(total));
+      if (state->filter->GetAbortGenerateData())
+      {
+        ProcessAborted e(__FILE__, __LINE__);
+        e.SetDescription("Richardson-Lucy deconvolution aborted");
+        throw e;
+      }
+    }
+    catch (...)
+    {
+      state->failed = std::current_exception();
+      return 1;
+    }
+    return 0;
+  };
+  const bw_status st = bw_rl_deconvolve_progress(plan.get(), &in, &out, report, &progress, &err);
+  if (progress.failed)
+  {
+    std::rethrow_exception(progress.failed);
+  }
+  if (st != BW_OK)
   {
     itkExceptionMacro(<< err.message);
   }

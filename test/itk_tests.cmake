@@ -36,7 +36,7 @@ set(BLOCKWISE_ITK_TESTS
   io_compression io_levels channel_reference io_rgb io_channel_conversion
   local_box local_corr_reference local_streaming block_shift)
 if(BLOCKWISE_BUILD_DECONV)
-  list(APPEND BLOCKWISE_ITK_TESTS deconv_itk_reference deconv_streaming deconv_errors)
+  list(APPEND BLOCKWISE_ITK_TESTS deconv_itk_reference deconv_streaming deconv_errors deconv_progress)
 endif()
 foreach(t ${BLOCKWISE_ITK_TESTS})
   add_test(NAME itk.${t} COMMAND blockwise_itk_tests ${t})

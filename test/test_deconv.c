@@ -477,11 +477,56 @@ static void test_errors(void) {
   bw_rl_plan_free(NULL);
 }
 
+/* Progress: called after every iteration with the count done; a stop
+ * after k of them returns BW_ERR_STOPPED and leaves the output alone; a
+ * callback that never stops gives bw_rl_deconvolve()'s bits. */
+typedef struct {
+  int calls, last, total, stop_at;
+} progress_log;
+
+static int log_progress(void *user, int done, int total) {
+  progress_log *l = user;
+  if (done != l->last + 1) l->calls = -1000; /* out of order */
+  l->calls++, l->last = done, l->total = total;
+  return done == l->stop_at;
+}
+
+static void test_progress(void) {
+  enum { N = 24 };
+  const ptrdiff_t n[2] = {N, N}, m[2] = {5, 3};
+  float h[15], g[N * N], a[N * N], b[N * N];
+  for (int i = 0; i < 15; i++) h[i] = (float)(1 + i % 4);
+  for (int i = 0; i < N * N; i++) g[i] = (float)(10 + (i * 37) % 91), b[i] = -7;
+  bw_rl_params p;
+  bw_rl_params_init(&p, 2);
+  p.iterations = 6;
+  bw_rl_plan *plan = NULL;
+  bw_error e;
+  const bw_view psf = bw_view_contiguous(h, BW_F32, 2, m);
+  CHECK(bw_rl_plan_new(&p, n, &psf, &plan, &e) == BW_OK, "plan: %s", e.message);
+  const bw_view in = bw_view_contiguous(g, BW_F32, 2, n);
+  const bw_view va = bw_view_contiguous(a, BW_F32, 2, n), vb = bw_view_contiguous(b, BW_F32, 2, n);
+  CHECK(bw_rl_deconvolve(plan, &in, &va, &e) == BW_OK, "%s", e.message);
+  progress_log l = {0, 0, 0, 4};
+  CHECK(bw_rl_deconvolve_progress(plan, &in, &vb, log_progress, &l, &e) == BW_ERR_STOPPED,
+        "a stop after 4: %s", e.message);
+  CHECK(l.calls == 4 && l.total == 6 && strstr(e.message, "4 of 6") != NULL, "%d calls of %d: %s",
+        l.calls, l.total, e.message);
+  for (int i = 0; i < N * N; i++) CHECK(b[i] == -7, "the output was written when stopped");
+  l = (progress_log){0, 0, 0, -1};
+  CHECK(bw_rl_deconvolve_progress(plan, &in, &vb, log_progress, &l, &e) == BW_OK, "%s", e.message);
+  CHECK(l.calls == 6 && l.last == 6, "%d calls", l.calls);
+  CHECK(memcmp(a, b, sizeof a) == 0, "with a callback, other bits");
+  CHECK(bw_rl_deconvolve_progress(plan, &in, &vb, NULL, NULL, &e) == BW_OK, "no callback: %s", e.message);
+  bw_rl_plan_free(plan);
+}
+
 static const bw_test tests[] = {
     {"reference", test_reference},
     {"boundaries", test_boundaries},
     {"pieces", test_pieces},
     {"errors", test_errors},
+    {"progress", test_progress},
 };
 
 int main(int argc, char **argv) { return bw_test_main(argc, argv, tests, sizeof tests / sizeof *tests); }

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace
 {
@@ -166,6 +167,50 @@ test_deconv_streaming()
   CHECK(pieces->GetHalo() == whole->GetHalo(), "back to the exact halo");
 }
 
+/* Progress after every iteration of every piece, rising within a piece;
+ * an observer that aborts stops the update with itk::ProcessAborted. */
+void
+test_deconv_progress()
+{
+  Image3::SizeType size, ksize;
+  size[0] = 20, size[1] = 18, size[2] = 8;
+  ksize.Fill(3);
+  const double sigma[3] = { 1.0, 1.0, 1.0 };
+  auto         f = itk::RichardsonLucyBlockwiseImageFilter<Image3>::New();
+  f->SetInput(beadScene(size, 0, 4));
+  f->SetKernelImage(gaussianKernel(ksize, sigma));
+  f->SetNumberOfIterations(5);
+  std::vector<float> seen;
+  f->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) { seen.push_back(f->GetProgress()); });
+  f->Update();
+  // ITK reports 0 at the start, then ours: 1/5 .. 5/5, and 1 at the end
+  int iterations = 0;
+  for (size_t k = 0; k < seen.size(); ++k)
+    for (int it = 1; it <= 5; ++it)
+      iterations += std::fabs(seen[k] - it / 5.0f) < 1e-6f && (k == 0 || seen[k] > seen[k - 1]);
+  CHECK(iterations >= 5, "%d of 5 iterations reported (%zu events)", iterations, seen.size());
+
+  auto again = itk::RichardsonLucyBlockwiseImageFilter<Image3>::New();
+  again->SetInput(beadScene(size, 0, 4));
+  again->SetKernelImage(gaussianKernel(ksize, sigma));
+  again->SetNumberOfIterations(50);
+  int events = 0;
+  again->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    if (++events == 3)
+      again->AbortGenerateDataOn();
+  });
+  bool aborted = false;
+  try
+  {
+    again->Update();
+  }
+  catch (const itk::ProcessAborted &)
+  {
+    aborted = true;
+  }
+  CHECK(aborted && events < 10, "aborted after %d progress events", events);
+}
+
 /* Bad kernels and a missing kernel: itk::ExceptionObject with the
  * library's message. */
 void
@@ -198,5 +243,6 @@ const blockwise_test::Entry blockwise_test::deconv_tests[] = {
   { "deconv_itk_reference", test_deconv_itk_reference },
   { "deconv_streaming", test_deconv_streaming },
   { "deconv_errors", test_deconv_errors },
+  { "deconv_progress", test_deconv_progress },
   { nullptr, nullptr },
 };
