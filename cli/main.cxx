@@ -6,6 +6,7 @@
 #include "args.h"
 #include "cli.h"
 #include "pipeline.h"
+#include "memory.h"
 #include "plan.h"
 #include "render.h"
 
@@ -143,9 +144,10 @@ const char * const kDeconvolveHelp =
   "\n"
   "Richardson-Lucy deconvolution of a 2-D image or a 3-D volume by its point spread\n"
   "function, as a float32 TIFF of the input's size.  The volume streams through in\n"
-  "pieces, each deconvolved from the input grown by a halo; the default halo\n"
-  "(iterations x (PSF extent - 1) per axis) makes every piece the whole volume's\n"
-  "result, to float rounding.\n"
+  "pieces, each deconvolved from the input grown by a halo.  The default halo (1.5 to 3\n"
+  "PSF extents per axis, by the iterations) keeps a piece within 1e-3 of the whole\n"
+  "volume's largest value; the exact halo (iterations x (PSF extent - 1)) gives the\n"
+  "whole volume's result, to float rounding, without --accelerate.\n"
   "\n"
   "  -o, --output OUT.tif  the deconvolved image (required)\n"
   "  --psf PSF.tif       the point spread function: grey, of the image's axes, no larger;\n"
@@ -153,8 +155,8 @@ const char * const kDeconvolveHelp =
   "  --iterations N      Richardson-Lucy iterations (default 10)\n"
   "  --accelerate        Biggs-Andrews acceleration: a result in fewer iterations\n"
   "  --boundary B        non-circulant (default: nothing wraps around) or periodic\n"
-  "  --halo H            pixels each piece is grown by: exact (default), or H for every\n"
-  "                      axis, or [Z,]Y,X: less memory, some error at piece edges\n"
+  "  --halo H            the pixels each piece is grown by: auto (default), exact, or H\n"
+  "                      for every axis, or [Z,]Y,X\n"
   "  --epsilon E         ratios where the blur is below E times the image's largest\n"
   "                      value count as 0 (default 1e-6)\n"
   "  --channel C         of RGB or multichannel images: luminance (default for RGB),\n"
@@ -844,14 +846,31 @@ Deconvolve(int argc, char ** argv)
   d.accelerate = args.Has("--accelerate");
   d.boundary = args.Get("--boundary", "non-circulant");
   args.Number("--epsilon", d.epsilon);
-  if (args.Has("--halo") && args.Get("--halo") != "exact")
+  const std::string halo = args.Get("--halo", "auto");
+  if (halo == "auto" || halo == "exact")
+    d.halo_mode = halo;
+  else
     args.Sizes("--halo", d.halo);
   const Resolved   plan = RunToOutput(p, d, args, options);
   const NodeInfo & image = NodeOf(plan, Op::Deconvolve);
   if (!options.quiet)
   {
+    size_t step = 0;
+    while (plan.steps[step].step->op != Op::Deconvolve)
+      ++step;
+    const ResolvedStep & r = plan.steps[step];
+    std::string          halo;
+    for (int i = 0; i < r.rl.ndim; ++i)
+      halo += (i ? " x " : "") + std::to_string(r.halo[i]);
+    const unsigned pieces = Divisions(plan, step, options.memory);
     std::cout << "deconvolved: " << args.Get("--output") << " (" << SizeText(image) << ", " << DTypeName(image.dtype)
               << ", " << d.iterations << " iterations" << (d.accelerate ? ", accelerated" : "") << ")" << std::endl;
+    std::cout << "  in " << pieces << (pieces == 1 ? " piece" : " pieces") << ", halo " << halo << " px ("
+              << r.halo_mode << ")" << std::endl;
+    if (d.accelerate && pieces > 1)
+      std::cout << "  note: acceleration steps by a sum over each piece, so pieces may differ by about 1%;\n"
+                   "  a --memory that holds the volume in one piece avoids it"
+                << std::endl;
   }
   return 0;
 }

@@ -129,13 +129,15 @@ struct Step
 
   // Deconvolve: iterations, the boundary (non-circulant|periodic),
   // Biggs-Andrews acceleration, the guard (0: the library's default), and
-  // the halo of each piece (1 value or one per axis, slowest first; none:
-  // the exact halo).
+  // the halo of each piece: pixels (1 value or one per axis, slowest
+  // first), or, when none are given, halo_mode: auto (bw_rl_auto_halo) or
+  // exact (bw_rl_exact_halo).
   int                  iterations = BW_RL_DEFAULT_ITERATIONS_CLI;
   std::string          boundary = "non-circulant";
   bool                 accelerate = false;
   double               epsilon = 0;
   std::vector<int64_t> halo;
+  std::string          halo_mode = "auto";
 };
 
 /** A parameter of a step, by its key in pipeline files; on the command

@@ -557,7 +557,7 @@ ResolveSteps(const Pipeline & p)
         ResolveDenoiseStep(s, out.steps[r.inputs[0]].node, r);
         break;
       case Op::Deconvolve:
-        ResolveDeconvolveStep(s, out.steps[r.inputs[0]].node, out.steps[r.inputs[1]].node, r);
+        ResolveDeconvolveStep(s, out.steps[r.inputs[0]].node, out.steps[r.inputs[1]], r);
         break;
       case Op::Channel:
       {

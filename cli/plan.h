@@ -55,6 +55,7 @@ struct ResolvedStep
   bw_shift_params     shift{};    // Shift
   bw_rl_params        rl{};       // Deconvolve
   ptrdiff_t           halo[3] = { 0, 0, 0 }; // Deconvolve: per axis, C order
+  std::string         halo_mode;             // Deconvolve: auto, exact (and why), or set
   ptrdiff_t           psf_shape[3] = { 1, 1, 1 }; // Deconvolve: the PSF's extents
   bool                pass = false; // Channel: the input is already one channel
   // Read of a TIFF whose one consumer is a channel step: the reader makes

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <strings.h>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace blockwise_cli
 {
@@ -170,9 +172,52 @@ ResolveBlockStep(const Step & s, const NodeInfo & in, ResolvedStep & r)
 
 
 
-void
-ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const NodeInfo & psf, ResolvedStep & r)
+#ifdef BLOCKWISE_HAVE_DECONV
+/** The pixels of a PSF, in the file's element type. */
+struct PsfPixels
 {
+  std::vector<unsigned char> raw;
+  bw_dtype                   dtype = BW_F32;
+};
+
+/** The pixels of the PSF @psf when it is a grey TIFF file read as it is
+ * (the usual case: the automatic halo needs the PSF's spread); none
+ * otherwise. */
+PsfPixels
+ReadPsf(const ResolvedStep & psf)
+{
+  PsfPixels        pixels;
+  const NodeInfo & node = psf.node;
+  if (psf.step->op != Op::Read || node.channels != 1)
+    return pixels;
+  size_t count = 1;
+  for (int i = 0; i < node.ndim; ++i)
+    count *= static_cast<size_t>(node.shape[i]);
+  if (count > (size_t{ 1 } << 26))
+    return pixels;
+  bw_tiff_reader * reader = nullptr;
+  if (bw_tiff_open_level(psf.step->path.c_str(), node.level, &reader, nullptr) != BW_OK)
+    return pixels;
+  const bw_tiff_info & info = *bw_tiff_reader_info(reader);
+  bw_region          region{};
+  for (int i = 0; i < info.ndim; ++i)
+    region.size[i] = info.shape[i];
+  std::vector<unsigned char> raw(count * bw_dtype_size(info.dtype));
+  const bw_view              view = bw_view_contiguous(raw.data(), info.dtype, info.ndim, info.shape);
+  if (info.ndim == node.ndim && info.channels == 1 && bw_tiff_read(reader, &region, &view, nullptr) == BW_OK)
+  {
+    pixels.raw = std::move(raw);
+    pixels.dtype = info.dtype;
+  }
+  bw_tiff_close(reader);
+  return pixels;
+}
+#endif
+
+void
+ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const ResolvedStep & psf_step, ResolvedStep & r)
+{
+  const NodeInfo & psf = psf_step.node;
 #ifndef BLOCKWISE_HAVE_DECONV
   (void)in, (void)psf, (void)r;
   StepFail(s, "this blockwise was built without deconvolution (configure with FFTW, Debian's libfftw3-dev)");
@@ -204,10 +249,26 @@ ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const NodeInfo & psf,
   size_t bytes = 0;
   if (bw_rl_plan_size(&r.rl, image, r.psf_shape, &bytes, &err) != BW_OK)
     StepFail(s, err.message);
+  r.halo_mode = "set";
   if (s.halo.empty())
   {
-    if (bw_rl_exact_halo(&r.rl, r.psf_shape, r.halo, &err) != BW_OK)
-      StepUsage(s, err.message);
+    if (s.halo_mode != "auto" && s.halo_mode != "exact")
+      StepUsage(s, "unknown halo '" + s.halo_mode + "' (auto, exact, or pixels)");
+    // auto needs the PSF's pixels; a PSF made by other steps gets the exact halo
+    PsfPixels pixels = s.halo_mode == "auto" ? ReadPsf(psf_step) : PsfPixels();
+    if (!pixels.raw.empty())
+    {
+      const bw_view view = bw_view_contiguous(pixels.raw.data(), pixels.dtype, nd, r.psf_shape);
+      if (bw_rl_auto_halo(&r.rl, &view, r.halo, &err) != BW_OK)
+        StepFail(s, err.message);
+      r.halo_mode = "auto";
+    }
+    else
+    {
+      if (bw_rl_exact_halo(&r.rl, r.psf_shape, r.halo, &err) != BW_OK)
+        StepUsage(s, err.message);
+      r.halo_mode = s.halo_mode == "auto" ? "exact: the PSF is not a grey TIFF read as it is" : "exact";
+    }
   }
   else
   {

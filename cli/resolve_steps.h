@@ -53,7 +53,7 @@ void ResolveShiftStep(const Step & s, const NodeInfo & in, ResolvedStep & r);
  * with the PSF @psf (of @in's axes, no larger), checked by the library, and
  * its halo (the step's, or the exact one); the result has @in's geometry,
  * in float32. */
-void ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const NodeInfo & psf, ResolvedStep & r);
+void ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const ResolvedStep & psf, ResolvedStep & r);
 
 /** The core's non-local means parameters of a Denoise step over @in; the
  * denoised image has its input's geometry, in float32. */

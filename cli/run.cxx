@@ -335,7 +335,12 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
       if (acc)
         s.accelerate = json_is_true(acc);
       reader.Number("epsilon", s.epsilon);
-      reader.Sizes("halo", s.halo);
+      // "auto", "exact", or pixels
+      const json_t * halo = json_object_get(object, "halo");
+      if (halo && json_is_string(halo))
+        reader.String("halo", s.halo_mode);
+      else
+        reader.Sizes("halo", s.halo);
       break;
     }
     case Op::Denoise:

@@ -444,6 +444,7 @@ SlicerDeconvolve(std::map<std::string, std::string> & flags, const std::vector<s
   d.iterations = static_cast<int>(SlicerInteger("--iterations", flags["--iterations"], 0, 100000));
   d.accelerate = flags["--accelerate"] == "true";
   d.boundary = flags["--boundary"];
+  d.halo_mode = "exact";
   p.steps.push_back(d);
   p.steps.push_back(WriteStep("deconvolved", images.back(), "none"));
   std::cout << "<filter-start><filter-name>Richardson-Lucy Deconvolution</filter-name></filter-start>" << std::endl;

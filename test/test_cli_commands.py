@@ -664,12 +664,28 @@ def test_deconvolve(tmp):
     # Pieces: the exact halo reaches over this volume, so it stays one
     # piece under any budget; a set halo streams in pieces.
     streamed, small = os.path.join(tmp, "s.tif"), os.path.join(tmp, "h.tif")
-    run("deconvolve", pv, "--psf", pp, "-o", streamed, "--iterations", 6, "--memory", "1M", "--quiet")
+    p = run("deconvolve", pv, "--psf", pp, "-o", streamed, "--iterations", 6, "--memory", "1M",
+            "--halo", "exact")
+    assert "in 1 piece, halo 24 x 36 x 48 px (exact)" in p.stdout, p.stdout
     assert np.array_equal(tifffile.imread(streamed), got), "one piece: the same bits"
-    run("deconvolve", pv, "--psf", pp, "-o", small, "--iterations", 6, "--memory", "1M", "--halo", "2,3,4",
-        "--quiet")
+    p = run("deconvolve", pv, "--psf", pp, "-o", small, "--iterations", 6, "--memory", "1M", "--halo", "2,3,4")
+    assert "halo 2 x 3 x 4 px (set)" in p.stdout and " 1 piece" not in p.stdout, p.stdout
     piece_err = np.abs(tifffile.imread(small) - got).max() / got.max()
     assert 1e-4 < piece_err < 0.2, f"a small halo: relative error {piece_err}"
+
+    # The default halo on a volume that streams: within 1e-3 of the whole
+    # volume's largest value.
+    big = 5 + 400 * (rng.random((64, 96, 80)) < 0.01)
+    big_img = (rng.poisson(np.clip(fftconvolve(big, psf / psf.sum(), mode="same"), 0, None) * 4) / 4)
+    pb, whole, parts = (os.path.join(tmp, n) for n in ("big.tif", "whole.tif", "parts.tif"))
+    tifffile.imwrite(pb, big_img.astype(np.uint16), imagej=True, metadata={"axes": "ZYX"})
+    p = run("deconvolve", pb, "--psf", pp, "-o", whole, "--iterations", 20)
+    assert "in 1 piece, halo 10 x 10 x 13 px (auto)" in p.stdout, p.stdout
+    p = run("deconvolve", pb, "--psf", pp, "-o", parts, "--iterations", 20, "--memory", "4M")
+    assert "halo 10 x 10 x 13 px (auto)" in p.stdout and " 1 piece" not in p.stdout, p.stdout
+    w = tifffile.imread(whole)
+    auto_err = np.abs(tifffile.imread(parts) - w).max() / w.max()
+    assert auto_err < 1e-3, f"the default halo: relative error {auto_err}"
 
     # Accelerated and periodic run; the pipeline op gives the command's bits.
     run("deconvolve", pv, "--psf", pp, "-o", os.path.join(tmp, "a.tif"), "--iterations", 3, "--accelerate",

@@ -32,7 +32,8 @@ dask arrays give lazy dask results (blockwise.dask).
 Functions: block_stats, block_corr, block_output_shape, block_input_region,
 local_stats, local_corr, local_output_shape, local_input_region,
 block_shift, shift_input_region, nlm_denoise, nlm_input_region,
-richardson_lucy, rl_exact_halo, rl_input_region, channel, open, info; and the
+richardson_lucy, rl_exact_halo, rl_auto_halo, rl_input_region, channel, open,
+info; and the
 earlier `blockwise` package's names: bw_sum, bw_mean,
 bw_std, bw_corrcoef, trim, repeat_block.
 
@@ -68,7 +69,8 @@ STATS = _core.STATS
 __all__ = ["block_stats", "block_corr", "block_output_shape", "block_input_region",
            "local_stats", "local_corr", "local_output_shape", "local_input_region",
            "block_shift", "shift_input_region", "BlockShift",
-           "nlm_denoise", "nlm_input_region", "richardson_lucy", "rl_exact_halo", "rl_input_region",
+           "nlm_denoise", "nlm_input_region", "richardson_lucy", "rl_exact_halo", "rl_auto_halo",
+           "rl_input_region",
            "channel", "info",
            "bw_sum", "bw_mean", "bw_std", "bw_corrcoef", "trim", "repeat_block",
            "STATS", "library_path", "__version__"]
@@ -119,6 +121,8 @@ channel = _dispatching(_channel.channel, ("rgb",))
 richardson_lucy = _dispatching(_deconv.richardson_lucy, ("image",))
 rl_exact_halo = _deconv.rl_exact_halo
 rl_exact_halo.__module__ = __name__
+rl_auto_halo = _deconv.rl_auto_halo
+rl_auto_halo.__module__ = __name__
 rl_input_region = _deconv.rl_input_region
 rl_input_region.__module__ = __name__
 

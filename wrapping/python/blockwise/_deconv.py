@@ -18,7 +18,7 @@ from . import _args as A
 from . import _core as C
 from . import _split as S
 
-__all__ = ["richardson_lucy", "rl_exact_halo", "rl_input_region"]
+__all__ = ["richardson_lucy", "rl_exact_halo", "rl_auto_halo", "rl_input_region"]
 
 #: bw_rl_boundary, by the names the command line uses (--boundary).
 BOUNDARIES = {"non-circulant": 0, "periodic": 1}
@@ -63,6 +63,8 @@ def library():
                                      P(C.View), P(C.Error))
                 exact_halo = declare("bw_rl_exact_halo", ctypes.c_int, P(RlParams), P(ctypes.c_ssize_t),
                                      P(ctypes.c_ssize_t), P(C.Error))
+                auto_halo = declare("bw_rl_auto_halo", ctypes.c_int, P(RlParams), P(C.View),
+                                    P(ctypes.c_ssize_t), P(C.Error))
                 input_region = declare("bw_rl_input_region", ctypes.c_int, ctypes.c_int,
                                        P(ctypes.c_ssize_t), P(ctypes.c_ssize_t), P(ctypes.c_ssize_t),
                                        P(C.Region), P(C.Region), P(C.Error))
@@ -104,6 +106,21 @@ def rl_exact_halo(psf_shape, iterations):
     halo = C.sizes(())
     C.call(library().exact_halo, "richardson_lucy", p, C.sizes(shape), halo)
     return tuple(halo[:len(shape)])
+
+
+def rl_auto_halo(psf, iterations):
+    """bw_rl_auto_halo: the default halo per axis of the PSF `psf` (2-D or
+    3-D): 9 of its standard deviations along each axis up to 50
+    iterations, 12 up to 200, 18 beyond, at most the exact halo; with it a
+    piece stays within 1e-3 of the whole image's largest value in the
+    measured cases (plain iterations, non-circulant; README)."""
+    h, code = A.as_input(psf, "psf")
+    if h.ndim not in (2, 3):
+        raise ValueError(f"psf of {h.ndim} axes: deconvolution is 2-D or 3-D")
+    p = _params(h.ndim, iterations, "non-circulant", 1e-6, None, None)
+    halo = C.sizes(())
+    C.call(library().auto_halo, "richardson_lucy", p, S.view(h, code), halo)
+    return tuple(halo[:h.ndim])
 
 
 def rl_input_region(halo, psf_shape, image_shape, start, size):
@@ -149,7 +166,7 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
         2-D or 3-D images of any dtype the core reads, with any leading axes
         (a (C, T, Z, Y, X) stack): each image is deconvolved on its own.  A
         dask array gives a lazy dask result (blockwise.dask.richardson_lucy,
-        exact halo).
+        its default halo).
     psf : array_like
         The point spread function, of ndim spatial axes no larger than the
         image's, finite and non-negative with a positive sum (normalised to
