@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The default halo in standard deviations of the PSF per axis, up to 50
- * iterations (4/3 of it to 200, twice beyond): bench/deconv_halo.py. */
-#define RL_AUTO_SIGMAS 9.0
+/* The default halo in standard deviations of the PSF per axis, by the
+ * iterations: bench/deconv_halo.py. */
+static double auto_sigmas(int iterations) {
+  return iterations <= 100 ? 12 : iterations <= 400 ? 15 : 18;
+}
 
 /* Object pixels the image sees through less than this share of the PSF
  * (non-circulant normalisation) are left at 0: nothing observes them. */
@@ -541,9 +543,7 @@ bw_status bw_rl_auto_halo(const bw_rl_params *params, const bw_view *psf, ptrdif
   ptrdiff_t exact[BW_MAX_DIMS];
   st = bw_rl_exact_halo(params, psf->shape, exact, err);
   if (st != BW_OK) return st;
-  const double f = params->iterations <= 50 ? RL_AUTO_SIGMAS : params->iterations <= 200
-                                                                   ? RL_AUTO_SIGMAS * 4 / 3
-                                                                   : RL_AUTO_SIGMAS * 2;
+  const double f = auto_sigmas(params->iterations);
   for (int d = 0; d < nd; d++) {
     const int a = d + (3 - nd);
     const double mean = moment[a] / sum, var = second[a] / sum - mean * mean;

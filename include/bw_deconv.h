@@ -202,8 +202,8 @@ BW_API bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *p
  * bw_rl_auto_halo:
  * The default halo per axis (C order, params->ndim entries) for the PSF
  * @psf: f standard deviations of the PSF along the axis (the root of its
- * second central moment), rounded up, with f = 9 up to 50 iterations, 12
- * up to 200 and 18 beyond, and never more than bw_rl_exact_halo().  The
+ * second central moment), rounded up, with f = 12 up to 100 iterations,
+ * 15 up to 400 and 18 beyond, and never more than bw_rl_exact_halo().  The
  * error a halo leaves falls with the distance in the PSF's own width, not
  * in its extent, so PSFs stored with long near-zero margins get small
  * halos and tightly cut ones large enough.  With it, plain iterations
@@ -211,8 +211,8 @@ BW_API bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *p
  * difference from the whole image's result over the piece's own pixels,
  * relative to that result's largest value) under 1e-3 in every case of
  * bench/deconv_halo.py (3-D beads and filaments with Poisson noise,
- * Gaussian PSFs elongated along z, cut at 3 and at 1.6 standard
- * deviations, 5 to 200 iterations; the table is in the README).
+ * Gaussian PSFs elongated along z, stored 3 and 1.6 standard deviations
+ * each way, 5 to 400 iterations; the table is in the README).
  * Acceleration adds an error the halo cannot remove (its step is a sum
  * over each piece), measured there too.
  * Returns the errors of bw_rl_params_check() and of the PSF's checks in
