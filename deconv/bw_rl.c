@@ -19,7 +19,7 @@
 /* The default halo in standard deviations of the PSF per axis, by the
  * iterations: bench/deconv_halo.py. */
 static double auto_sigmas(int iterations) {
-  return iterations <= 100 ? 12 : iterations <= 400 ? 15 : 18;
+  return iterations <= 50 ? 12 : iterations <= 400 ? 18 : 24;
 }
 
 /* Object pixels the image sees through less than this share of the PSF

@@ -202,8 +202,8 @@ BW_API bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *p
  * bw_rl_auto_halo:
  * The default halo per axis (C order, params->ndim entries) for the PSF
  * @psf: f standard deviations of the PSF along the axis (the root of its
- * second central moment), rounded up, with f = 12 up to 100 iterations,
- * 15 up to 400 and 18 beyond, and never more than bw_rl_exact_halo().  The
+ * second central moment), rounded up, with f = 12 up to 50 iterations,
+ * 18 up to 400 and 24 beyond, and never more than bw_rl_exact_halo().  The
  * error a halo leaves falls with the distance in the PSF's own width, not
  * in its extent, so PSFs stored with long near-zero margins get small
  * halos and tightly cut ones large enough.  With it, plain iterations

@@ -109,7 +109,7 @@ def richardson_lucy(image, psf, iterations=10, *, halo="auto", boundary="non-cir
 
     halo : "auto", "exact", int or sequence of int
         The pixels each chunk is grown by per spatial axis before it is
-        deconvolved.  "auto" (default) is bw_rl_auto_halo (12 to 18 standard
+        deconvolved.  "auto" (default) is bw_rl_auto_halo (12 to 24 standard
         deviations of the PSF, by the iterations; the largest over a PSF per
         channel), with which every pixel stays within 1e-3 of the
         whole image's largest value in the README's measurements; "exact"

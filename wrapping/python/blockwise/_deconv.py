@@ -110,8 +110,8 @@ def rl_exact_halo(psf_shape, iterations):
 
 def rl_auto_halo(psf, iterations):
     """bw_rl_auto_halo: the default halo per axis of the PSF `psf` (2-D or
-    3-D): 12 of its standard deviations along each axis up to 100
-    iterations, 15 up to 400, 18 beyond, at most the exact halo; with it a
+    3-D): 12 of its standard deviations along each axis up to 50
+    iterations, 18 up to 400, 24 beyond, at most the exact halo; with it a
     piece stays within 1e-3 of the whole image's largest value in the
     measured cases (plain iterations, non-circulant; README)."""
     h, code = A.as_input(psf, "psf")
