@@ -868,8 +868,9 @@ Deconvolve(int argc, char ** argv)
     std::cout << "  in " << pieces << (pieces == 1 ? " piece" : " pieces") << ", halo " << halo << " px ("
               << r.halo_mode << ")" << std::endl;
     if (d.accelerate && pieces > 1)
-      std::cout << "  note: acceleration steps by a sum over each piece, so pieces may differ by about 1%;\n"
-                   "  a --memory that holds the volume in one piece avoids it"
+      std::cout << "  note: acceleration steps by a sum over each piece, so pieces differ from the whole\n"
+                   "  volume's result by up to 10% of its largest value; a --memory that holds it in one\n"
+                   "  piece avoids it"
                 << std::endl;
   }
   return 0;
