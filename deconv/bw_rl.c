@@ -36,9 +36,11 @@ struct bw_rl_plan {
   float *inv_norm;  /* non-circulant: 1 / (B^T of the image's support), 0 where unseen */
   float *f, *t, *g; /* estimate and scratch (transform grid), image (its own grid) */
   float *x_prev, *change; /* acceleration: the estimate before, the last step's change */
+  float *tvm;             /* total variation: each correction's multiplier */
   fftwf_complex *c;
   fftwf_plan fwd, inv;
   ptrdiff_t c3[3]; /* the PSF's centre, as three axes */
+  ptrdiff_t m3[3]; /* the PSF's extents, as three axes */
 };
 
 static bw_status rl_fail(bw_error *err, bw_status status, const char *fmt, ...)
@@ -86,6 +88,9 @@ bw_status bw_rl_params_check(const bw_rl_params *p, bw_error *err) {
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: accelerate %d; 0 or 1", p->accelerate);
   if (p->threads < 1 || p->threads > 256)
     return rl_fail(err, BW_ERR_PARAM, "deconvolve: %d threads; 1 to 256", p->threads);
+  if (!(p->tv >= 0 && p->tv <= BW_RL_MAX_TV))
+    return rl_fail(err, BW_ERR_PARAM, "deconvolve: total-variation weight %g; 0 (none) to %g", p->tv,
+                   BW_RL_MAX_TV);
   int given = 0;
   for (int d = 0; d < p->ndim; d++) {
     if (p->psf_centre[d] < -1)
@@ -138,6 +143,7 @@ void bw_rl_plan_free(bw_rl_plan *pl) {
   fftwf_free(pl->inv_norm);
   fftwf_free(pl->x_prev);
   fftwf_free(pl->change);
+  fftwf_free(pl->tvm);
   free(pl->g);
   free(pl);
 }
@@ -175,7 +181,8 @@ static bw_status rl_grid(const bw_rl_params *params, const ptrdiff_t *image_shap
 
 /* The bytes of a plan of these counts (bw_rl_plan_bytes()). */
 static size_t rl_bytes(const bw_rl_params *params, size_t nreal, size_t ncplx, size_t npix) {
-  const size_t grids = 2 + (params->boundary == BW_RL_NONCIRCULANT) + 2 * (params->accelerate != 0);
+  const size_t grids = 2 + (params->boundary == BW_RL_NONCIRCULANT) + 2 * (params->accelerate != 0) +
+                       (params->tv > 0);
   return sizeof(bw_rl_plan) + ncplx * 2 * sizeof(fftwf_complex) + nreal * sizeof(float) * grids +
          npix * sizeof(float);
 }
@@ -305,6 +312,7 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   pl->p = *params;
   pl->nd = nd;
   memcpy(pl->c3, centre, sizeof pl->c3);
+  memcpy(pl->m3, ps, sizeof pl->m3);
   for (int d = 0; d < nd; d++) {
     pl->n[d] = image_shape[d];
     pl->L[d] = L[d];
@@ -322,9 +330,10 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
     pl->x_prev = fftwf_malloc(pl->nreal * sizeof(float));
     pl->change = fftwf_malloc(pl->nreal * sizeof(float));
   }
+  if (params->tv > 0) pl->tvm = fftwf_malloc(pl->nreal * sizeof(float));
   if (!pl->H || !pl->c || !pl->f || !pl->t || !pl->g ||
       (params->boundary == BW_RL_NONCIRCULANT && !pl->inv_norm) ||
-      (params->accelerate && (!pl->x_prev || !pl->change))) {
+      (params->accelerate && (!pl->x_prev || !pl->change)) || (params->tv > 0 && !pl->tvm)) {
     bw_rl_plan_free(pl);
     return rl_fail(err, BW_ERR_NOMEM, "deconvolve: no memory for a transform of %zu pixels", pl->nreal);
   }
@@ -378,6 +387,76 @@ bw_status bw_rl_plan_new(const bw_rl_params *params, const ptrdiff_t *image_shap
   }
   *out = pl;
   return BW_OK;
+}
+
+/* Total variation: m[k] = 1 / (N max(1 - lambda div(grad f / |grad f|),
+ * BW_RL_MIN_TV_DIVISOR)), N = 1 / inv_norm (1 periodic), 0 where nothing
+ * is seen.  Forward differences for the gradient and backward ones for the
+ * divergence, between seen pixels of the object only: periodic, around the
+ * period; non-circulant, over the object grid (the image grown by the
+ * PSF), whose pixels before the image sit at the transform grid's end, so
+ * that indices wrap, except across the object's own ends. */
+typedef struct {
+  ptrdiff_t L[3], st[3];
+  ptrdiff_t last[3], first[3]; /* the object's end and start (index), or -1 */
+} tv_grid;
+
+/* The index one step up (+1) or down (-1) along d from k (coordinate q),
+ * or -1 past the object's end. */
+static ptrdiff_t tv_step(const tv_grid *T, ptrdiff_t k, ptrdiff_t q, int d, int dir) {
+  if (T->L[d] == 1 || q == (dir > 0 ? T->last[d] : T->first[d])) return -1;
+  if (dir > 0) return q + 1 < T->L[d] ? k + T->st[d] : k - (T->L[d] - 1) * T->st[d];
+  return q > 0 ? k - T->st[d] : k + (T->L[d] - 1) * T->st[d];
+}
+
+static void tv_multiplier(const bw_rl_plan *pl, const float *f, double eta, float *m) {
+  const grid3 G = grid_of(pl);
+  tv_grid     T;
+  for (int d = 0; d < 3; d++) {
+    T.L[d] = G.L3[d];
+    const ptrdiff_t before = pl->m3[d] - 1 - pl->c3[d];
+    T.last[d] = pl->inv_norm ? G.n3[d] + pl->c3[d] - 1 : -1;
+    T.first[d] = pl->inv_norm ? (before == 0 ? 0 : G.L3[d] - before) : -1;
+  }
+  T.st[0] = T.L[1] * T.L[2], T.st[1] = T.L[2], T.st[2] = 1;
+  const float *inv = pl->inv_norm;
+  const double lambda = pl->p.tv, e2 = eta * eta;
+#define RL_SEEN(k) (!inv || inv[k] != 0)
+  for (ptrdiff_t z = 0; z < T.L[0]; z++)
+    for (ptrdiff_t y = 0; y < T.L[1]; y++)
+      for (ptrdiff_t x = 0; x < T.L[2]; x++) {
+        const ptrdiff_t k = z * T.st[0] + y * T.st[1] + x;
+        if (!RL_SEEN(k)) {
+          m[k] = 0;
+          continue;
+        }
+        const ptrdiff_t q[3] = {z, y, x};
+        double g[3], n2 = e2, div = 0;
+        for (int d = 0; d < 3; d++) {
+          const ptrdiff_t u = tv_step(&T, k, q[d], d, 1);
+          g[d] = u >= 0 && RL_SEEN(u) ? (double)f[u] - f[k] : 0.0;
+          n2 += g[d] * g[d];
+        }
+        const double n = sqrt(n2);
+        for (int d = 0; d < 3; d++) {
+          div += g[d] / n;
+          const ptrdiff_t kb = tv_step(&T, k, q[d], d, -1);
+          if (kb < 0 || !RL_SEEN(kb)) continue;
+          ptrdiff_t qb[3] = {z, y, x};
+          qb[d] = q[d] > 0 ? q[d] - 1 : T.L[d] - 1;
+          double b2 = e2, gd = 0;
+          for (int a = 0; a < 3; a++) {
+            const ptrdiff_t u = tv_step(&T, kb, qb[a], a, 1);
+            const double    v = u >= 0 && RL_SEEN(u) ? (double)f[u] - f[kb] : 0.0;
+            b2 += v * v;
+            if (a == d) gd = v;
+          }
+          div -= gd / sqrt(b2);
+        }
+        const double den = 1.0 - lambda * div;
+        m[k] = (float)((inv ? inv[k] : 1.0) / (den > BW_RL_MIN_TV_DIVISOR ? den : BW_RL_MIN_TV_DIVISOR));
+      }
+#undef RL_SEEN
 }
 
 bw_status bw_rl_deconvolve(bw_rl_plan *pl, const bw_view *in, const bw_view *out, bw_error *err) {
@@ -482,13 +561,19 @@ bw_status bw_rl_deconvolve_progress(bw_rl_plan *pl, const bw_view *in, const bw_
     fftwf_execute_dft_r2c(pl->fwd, t, pl->c);
     multiply(pl->c, pl->H, pl->ncplx, 1);
     fftwf_execute_dft_c2r(pl->inv, pl->c, t);
-    /* (B^T of a non-negative ratio is non-negative; below 0 is rounding.) */
+    /* (B^T of a non-negative ratio is non-negative; below 0 is rounding.)
+     * With total variation, the correction's multiplier replaces 1 / N. */
+    const float *restrict scale = inv_norm;
+    if (pl->tvm) {
+      tv_multiplier(pl, f, BW_RL_TV_SMOOTHING * top, pl->tvm);
+      scale = pl->tvm;
+    }
     if (pl->p.accelerate) {
       /* the step's change, and the next alpha: the correlation of this
        * change with the last, over the last's energy, in [0, 1) */
       double cross = 0, energy = 0;
       for (size_t k = 0; k < pl->nreal; k++) {
-        const float u = (t[k] > 0 ? t[k] : 0.0f) * (inv_norm ? inv_norm[k] : 1.0f);
+        const float u = (t[k] > 0 ? t[k] : 0.0f) * (scale ? scale[k] : 1.0f);
         const float next = f[k] * u, step = next - f[k];
         cross += (double)step * change[k];
         energy += (double)change[k] * change[k];
@@ -497,8 +582,8 @@ bw_status bw_rl_deconvolve_progress(bw_rl_plan *pl, const bw_view *in, const bw_
       }
       alpha = it >= 1 && energy > 0 ? cross / energy : 0;
       alpha = alpha < 0 ? 0 : alpha > BW_RL_MAX_ALPHA ? BW_RL_MAX_ALPHA : alpha;
-    } else if (inv_norm)
-      for (size_t k = 0; k < pl->nreal; k++) f[k] *= (t[k] > 0 ? t[k] : 0.0f) * inv_norm[k];
+    } else if (scale)
+      for (size_t k = 0; k < pl->nreal; k++) f[k] *= (t[k] > 0 ? t[k] : 0.0f) * scale[k];
     else
       for (size_t k = 0; k < pl->nreal; k++) f[k] *= t[k] > 0 ? t[k] : 0.0f;
     if (progress && progress(user, it + 1, pl->p.iterations))
@@ -525,7 +610,9 @@ bw_status bw_rl_exact_halo(const bw_rl_params *params, const ptrdiff_t *psf_shap
       return rl_fail(err, BW_ERR_SHAPE, "deconvolve: PSF extent %td along axis %d", psf_shape[d], d);
     if ((double)params->iterations * (double)(psf_shape[d] - 1) > (double)PTRDIFF_MAX / 4)
       return rl_fail(err, BW_ERR_RANGE, "deconvolve: a halo beyond any image");
-    halo[d] = (ptrdiff_t)params->iterations * (psf_shape[d] - 1);
+    /* total variation reads one pixel each way too */
+    const ptrdiff_t reach = psf_shape[d] - 1 > 0 ? psf_shape[d] - 1 : params->tv > 0;
+    halo[d] = (ptrdiff_t)params->iterations * reach;
   }
   return BW_OK;
 }

@@ -24,6 +24,17 @@ extern "C" {
 /** Largest extrapolation step of the acceleration (bw_rl_params.accelerate). */
 #define BW_RL_MAX_ALPHA 0.999
 
+/** Largest total-variation weight (bw_rl_params.tv). */
+#define BW_RL_MAX_TV 1.0
+
+/** The smoothing of |grad f| in total variation, relative to the image's
+ * largest value: |grad f| is sqrt(|grad f|^2 + (s top)^2), so differences
+ * far below s of the image's range count as flat, not as edges. */
+#define BW_RL_TV_SMOOTHING 1e-3
+
+/** Smallest 1 - lambda div of a regularised correction (bw_rl_params.tv). */
+#define BW_RL_MIN_TV_DIVISOR 0.1
+
 /** Default division guard, relative to the image's largest value. */
 #define BW_RL_DEFAULT_EPSILON 1e-6
 
@@ -68,6 +79,19 @@ typedef enum bw_rl_boundary {
  *   the rest of an iteration runs on the calling thread.  Results are
  *   deterministic for a given number of threads; different numbers may
  *   round differently (FFTW splits the transforms otherwise).
+ * @tv: the weight lambda of total-variation regularisation (Dey et al.,
+ *   2006), 0 (bw_rl_params_init(): none) to BW_RL_MAX_TV; 0.002 is a
+ *   usual start.  Each correction is divided by N (1 - lambda div(grad f /
+ *   |grad f|)) instead of N (bw_rl_deconvolve(); Dey's N - lambda div
+ *   where N = 1, so that the prior weighs alike where the image sees an
+ *   object pixel through little of the PSF), with forward differences
+ *   for the gradient and backward ones for the divergence, taken between
+ *   pixels of the object only (non-circulant: the image grown by the PSF,
+ *   where N is not about 0) or around the period (periodic), |grad f|
+ *   smoothed by BW_RL_TV_SMOOTHING times the image's largest value, and
+ *   1 - lambda div kept at least BW_RL_MIN_TV_DIVISOR: flat noise is
+ *   smoothed, edges are kept.  It reads one pixel each way per iteration, which the
+ *   exact halo covers.
  *
  * Initialise with bw_rl_params_init() so that later fields get their
  * defaults.
@@ -81,6 +105,7 @@ typedef struct bw_rl_params {
   double initial;
   int accelerate;
   int threads;
+  double tv;
 } bw_rl_params;
 
 /** bw_rl_params_init: @ndim, BW_RL_DEFAULT_ITERATIONS, non-circulant
