@@ -154,6 +154,8 @@ const char * const kDeconvolveHelp =
   "                      normalised to sum 1, centred at its centre of mass (required)\n"
   "  --iterations N      Richardson-Lucy iterations (default 10)\n"
   "  --accelerate        Biggs-Andrews acceleration: a result in fewer iterations\n"
+  "  --tv L              total-variation regularisation of weight L (0 to 1; 0.002 is a\n"
+  "                      usual start): flat noise smoothed, edges kept (default 0: none)\n"
   "  --boundary B        non-circulant (default: nothing wraps around) or periodic\n"
   "  --halo H            the pixels each piece is grown by: auto (default), exact, or H\n"
   "                      for every axis, or [Z,]Y,X\n"
@@ -829,7 +831,8 @@ Deconvolve(int argc, char ** argv)
   const Arguments args = CommandArguments(
     "deconvolve", argc, argv,
     WithChannelOptions({ { "--output", true }, { "--psf", true }, { "--iterations", true }, { "--accelerate", false },
-                         { "--boundary", true }, { "--halo", true }, { "--epsilon", true }, { "--compression", true } },
+                         { "--tv", true }, { "--boundary", true }, { "--halo", true }, { "--epsilon", true },
+                         { "--compression", true } },
                        false));
   if (ShowHelp(args, kDeconvolveHelp))
     return 0;
@@ -844,11 +847,14 @@ Deconvolve(int argc, char ** argv)
   if (args.Has("--iterations"))
     d.iterations = static_cast<int>(ParseInteger("--iterations", args.Get("--iterations"), 0, 100000));
   d.accelerate = args.Has("--accelerate");
+  args.Number("--tv", d.tv);
   d.boundary = args.Get("--boundary", "non-circulant");
   args.Number("--epsilon", d.epsilon);
   const std::string halo = args.Get("--halo", "auto");
   if (halo == "auto" || halo == "exact")
     d.halo_mode = halo;
+  else if (halo.find_first_not_of("0123456789,") != std::string::npos)
+    throw UsageError("--halo: unknown halo '" + halo + "' (auto, exact, or pixels: H or [Z,]Y,X)");
   else
     args.Sizes("--halo", d.halo);
   const Resolved   plan = RunToOutput(p, d, args, options);
@@ -864,7 +870,11 @@ Deconvolve(int argc, char ** argv)
       halo += (i ? " x " : "") + std::to_string(r.halo[i]);
     const unsigned pieces = Divisions(plan, step, options.memory);
     std::cout << "deconvolved: " << args.Get("--output") << " (" << SizeText(image) << ", " << DTypeName(image.dtype)
-              << ", " << d.iterations << " iterations" << (d.accelerate ? ", accelerated" : "") << ")" << std::endl;
+              << ", " << d.iterations << " iterations" << (d.accelerate ? ", accelerated" : "")
+              << (d.tv > 0 ? ", total variation " : "");
+    if (d.tv > 0)
+      std::cout << d.tv;
+    std::cout << ")" << std::endl;
     std::cout << "  in " << pieces << (pieces == 1 ? " piece" : " pieces") << ", halo " << halo << " px ("
               << r.halo_mode << ")" << std::endl;
     if (d.accelerate && pieces > 1)

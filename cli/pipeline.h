@@ -135,6 +135,7 @@ struct Step
   int                  iterations = BW_RL_DEFAULT_ITERATIONS_CLI;
   std::string          boundary = "non-circulant";
   bool                 accelerate = false;
+  double               tv = 0;             // total-variation weight, 0: none
   double               epsilon = 0;
   std::vector<int64_t> halo;
   std::string          halo_mode = "auto";

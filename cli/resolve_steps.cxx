@@ -232,6 +232,7 @@ ResolveDeconvolveStep(const Step & s, const NodeInfo & in, const ResolvedStep & 
   else
     StepUsage(s, "unknown boundary '" + s.boundary + "' (non-circulant or periodic)");
   r.rl.accelerate = s.accelerate ? 1 : 0;
+  r.rl.tv = s.tv;
   if (s.epsilon != 0)
     r.rl.epsilon = s.epsilon;
   bw_error err;

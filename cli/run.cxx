@@ -334,6 +334,7 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
                                         "true or false");
       if (acc)
         s.accelerate = json_is_true(acc);
+      reader.Number("tv", s.tv);
       reader.Number("epsilon", s.epsilon);
       // "auto", "exact", or pixels
       const json_t * halo = json_object_get(object, "halo");
@@ -353,6 +354,15 @@ ParseStep(const json_t * object, size_t index, const std::string & folder)
   }
   reader.CheckAllUsed();
   return s;
+}
+
+/** A total-variation weight as the user wrote it (%g). */
+std::string
+TvText(double tv)
+{
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", tv);
+  return buf;
 }
 
 std::string
@@ -413,7 +423,8 @@ StepLine(const ResolvedStep & r, const Resolved & plan)
       for (int d = r.node.ndim - 1; d >= 0; --d)
         halo += std::to_string(r.halo[d]) + (d ? " x " : "");
       return "Richardson-Lucy of " + ins + ", " + std::to_string(r.rl.iterations) + " iterations" +
-             (r.rl.accelerate ? " (accelerated)" : "") + ", " +
+             (r.rl.accelerate ? " (accelerated)" : "") +
+             (r.rl.tv > 0 ? ", total variation " + TvText(r.rl.tv) : std::string()) + ", " +
              (r.rl.boundary == BW_RL_PERIODIC ? "periodic" : "non-circulant") + ", pieces grown by " + halo +
              ": " + image;
     }

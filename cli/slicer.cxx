@@ -296,7 +296,9 @@ DeconvolveXml()
          IntegerXml("iterations", "--iterations", "Iterations", "Richardson-Lucy iterations.", "10", "0", "100000") +
          "    <boolean>\n      <name>accelerate</name>\n      <longflag>--accelerate</longflag>\n"
          "      <label>Accelerate</label>\n      <description><![CDATA[Biggs-Andrews acceleration.]]></description>\n"
-         "      <default>false</default>\n    </boolean>\n"
+         "      <default>false</default>\n    </boolean>\n" +
+         DoubleXml("tv", "--tv", "Total variation", "Total-variation regularisation weight (0: none; 0.002 is a "
+                   "usual start): flat noise smoothed, edges kept.", "0", "0", "1") +
          "    <string-enumeration>\n      <name>boundary</name>\n      <longflag>--boundary</longflag>\n"
          "      <label>Boundary</label>\n      <description><![CDATA[non-circulant: the object is estimated beyond "
          "the image's edges, nothing wraps around; periodic: as FFT-only tools.]]></description>\n"
@@ -443,6 +445,7 @@ SlicerDeconvolve(std::map<std::string, std::string> & flags, const std::vector<s
   Step d = MakeStep("deconvolved", Op::Deconvolve, { "in", "psf" });
   d.iterations = static_cast<int>(SlicerInteger("--iterations", flags["--iterations"], 0, 100000));
   d.accelerate = flags["--accelerate"] == "true";
+  d.tv = SlicerNumber("--tv", flags["--tv"]);
   d.boundary = flags["--boundary"];
   d.halo_mode = "exact";
   p.steps.push_back(d);
@@ -485,7 +488,8 @@ SlicerModule(const std::string & module, int argc, char ** argv)
                    { "--noise", "gaussian" }, { "--sigma", "10" }, { "--h", "0" },
                    { "--gain", "1" },    { "--offset", "0" },     { "--read-sigma", "0" } });
   else if (deconvolve)
-    flags.insert({ { "--iterations", "10" }, { "--accelerate", "false" }, { "--boundary", "non-circulant" } });
+    flags.insert({ { "--iterations", "10" }, { "--accelerate", "false" }, { "--tv", "0" },
+                   { "--boundary", "non-circulant" } });
   else if (shift)
     flags.insert({ { "--block", std::to_string(BW_SHIFT_DEFAULT_BLOCK) },
                    { "--block-depth", "0" },

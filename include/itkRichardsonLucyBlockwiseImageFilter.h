@@ -129,6 +129,24 @@ public:
   }
   itkBooleanMacro(Accelerate);
 
+  /** The weight of total-variation regularisation (Dey et al., 2006), 0
+   * (default: none) to BW_RL_MAX_TV; 0.002 is a usual start.  Checked
+   * when the filter runs. */
+  void
+  SetTotalVariation(double lambda)
+  {
+    if (m_Parameters.tv != lambda)
+    {
+      m_Parameters.tv = lambda;
+      this->Modified();
+    }
+  }
+  double
+  GetTotalVariation() const
+  {
+    return m_Parameters.tv;
+  }
+
   /** The halo per axis of each requested region; unset (the default), the
    * exact halo of the kernel and the iterations. */
   void

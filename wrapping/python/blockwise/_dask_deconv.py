@@ -99,7 +99,7 @@ def chunk_rl(x, *, psf, k, halo, grown, image, options, block_info=None):
 
 
 def richardson_lucy(image, psf, iterations=10, *, halo="auto", boundary="non-circulant",
-                    epsilon=1e-6, accelerate=False, psf_centre=None, initial=None, ndim=None,
+                    epsilon=1e-6, accelerate=False, tv=0.0, psf_centre=None, initial=None, ndim=None,
                     fft_threads=1):
     """blockwise.richardson_lucy on a dask array: the same arguments (but
     no threads=: the scheduler runs the chunks in parallel) and, with the
@@ -142,7 +142,7 @@ def richardson_lucy(image, psf, iterations=10, *, halo="auto", boundary="non-cir
     if any(m > n for m, n in zip(psf_shape, x.shape[-k:])):
         raise ValueError(f"PSF of extents {psf_shape} is larger than the image's {x.shape[-k:]}")
     options = dict(iterations=iterations, boundary=boundary, epsilon=epsilon, accelerate=accelerate,
-                   psf_centre=psf_centre, initial=initial, fft_threads=fft_threads)
+                   tv=tv, psf_centre=psf_centre, initial=initial, fft_threads=fft_threads)
     # Every argument and every PSF is checked now, not when a chunk runs:
     # each PSF deconvolves an image of its own extents.
     for idx in np.ndindex(*h.shape[:-k]):

@@ -33,7 +33,8 @@ class RlParams(ctypes.Structure):
                 ("psf_centre", ctypes.c_ssize_t * C.MAX_DIMS),
                 ("initial", ctypes.c_double),
                 ("accelerate", ctypes.c_int),
-                ("threads", ctypes.c_int)]
+                ("threads", ctypes.c_int),
+                ("tv", ctypes.c_double)]
 
 
 _lock = threading.Lock()
@@ -72,7 +73,8 @@ def library():
     return _lib
 
 
-def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1, accelerate=False):
+def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1, accelerate=False,
+            tv=0.0):
     """bw_rl_params, checked by Python's types and then by the core."""
     L = library()
     p = RlParams()
@@ -94,6 +96,7 @@ def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1
     if not isinstance(accelerate, (bool, np.bool_)):
         raise TypeError(f"accelerate must be True or False, not {accelerate!r}")
     p.accelerate = int(accelerate)
+    p.tv = A.real(tv, "tv")
     C.call(L.params_check, "richardson_lucy", p)
     return p
 
@@ -156,7 +159,7 @@ class _Plans:
 
 
 def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsilon=1e-6,
-                    accelerate=False, psf_centre=None, initial=None, ndim=None, threads=None,
+                    accelerate=False, tv=0.0, psf_centre=None, initial=None, ndim=None, threads=None,
                     fft_threads=1):
     """Richardson-Lucy deconvolution of `image` by `psf`, as float32.
 
@@ -182,6 +185,9 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
     accelerate : bool
         Biggs-Andrews acceleration: each iteration starts from the estimate
         moved on along its last change, so a result takes fewer iterations.
+    tv : float
+        Total-variation regularisation (Dey et al., 2006), 0 (none) to 1;
+        0.002 is a usual start: flat noise is smoothed, edges are kept.
     epsilon : float
         Where the blurred estimate is below epsilon times the image's
         largest value, the ratio counts as 0 (no NaN, no infinity).
@@ -217,7 +223,7 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
         raise ValueError(f"PSF leading axes {hlead} do not broadcast to the image's {lead}")
     hlead = (1,) * (len(lead) - len(hlead)) + hlead
     h = h.reshape(hlead + h.shape[-k:])
-    params = _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads, accelerate)
+    params = _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads, accelerate, tv)
     threads = A.parse_threads(threads)
     out = np.empty(x.shape, np.float32)
     items = list(np.ndindex(*lead)) if lead else [()]

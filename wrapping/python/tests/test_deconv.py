@@ -83,6 +83,34 @@ class Deconvolve(unittest.TestCase):
             plain, fast = error(n, False), error(n // 2, True)
             self.assertLessEqual(fast, plain, f"accelerated {n // 2} iterations {fast}, plain {n} {plain}")
 
+    def test_tv(self):
+        # Total variation against a float64 numpy RL-TV written here:
+        # periodic boundary, the image as first estimate, forward
+        # differences for the gradient and backward ones for the divergence
+        # around the period, |grad f| smoothed by 1e-3 of the image's
+        # largest value, each correction divided by max(1 - tv div, 0.1).
+        rng = np.random.default_rng(11)
+        psf = gaussian_psf((5, 5), (1.2, 1.0))
+        img = blur(beads((40, 44), 3), psf) + rng.random((40, 44)) * 5 + 10
+        its, lam = 10, 0.01
+        H = np.fft.rfft2(np.roll(np.pad(psf, ((0, 35), (0, 39))), (-2, -2), axis=(0, 1)))
+        conv = lambda a, K: np.fft.irfft2(np.fft.rfft2(a) * K, s=a.shape)
+        f, top = img.copy(), img.max()
+        for _ in range(its):
+            b = conv(f, H)
+            ratio = np.where(b > 1e-6 * top, img / np.where(b > 0, b, 1), 0)
+            c = np.maximum(conv(ratio, np.conj(H)), 0)
+            g = [np.roll(f, -1, axis=a) - f for a in (0, 1)]
+            n = np.sqrt(g[0] ** 2 + g[1] ** 2 + (1e-3 * top) ** 2)
+            div = sum(g[a] / n - np.roll(g[a] / n, 1, axis=a) for a in (0, 1))
+            f = f * c / np.maximum(1 - lam * div, 0.1)
+        got = blockwise.richardson_lucy(img, psf, its, boundary="periodic", tv=lam)
+        err = np.abs(got - f).max() / np.abs(f).max()
+        self.assertLess(err, 1e-4, f"RL-TV against numpy: relative error {err}")
+        plain = blockwise.richardson_lucy(img, psf, its, boundary="periodic")
+        self.assertGreater(np.abs(got - plain).max() / top, 1e-3, "tv changed nothing")
+        np.testing.assert_array_equal(blockwise.richardson_lucy(img, psf, its, boundary="periodic", tv=0), plain)
+
     def test_leading_axes(self):
         # (C, T, Y, X) with a (C, 1, y, x) PSF, 2-D (a PSF of 3 axes or more
         # is 3-D unless ndim says): each channel by its own PSF, the same as
@@ -275,6 +303,9 @@ class DeconvolveErrors(unittest.TestCase):
             (lambda: rl(img, psf, 2, psf_centre=(1, 5)), ValueError, "outside the PSF"),
             (lambda: rl(img, psf, 2, initial=-1), ValueError, "first estimate"),
             (lambda: rl(img, psf, 2, accelerate=1), TypeError, "accelerate"),
+            (lambda: rl(img, psf, 2, tv=-0.1), ValueError, "total-variation"),
+            (lambda: rl(img, psf, 2, tv=2), ValueError, "total-variation"),
+            (lambda: rl(img, psf, 2, tv="0.1"), TypeError, "tv"),
             (lambda: rl(np.ones((3, 20, 20)), np.ones((2, 5, 5)), 2, ndim=2), ValueError, "broadcast"),
             (lambda: rl(img, psf, 2, ndim=4), ValueError, "ndim"),
             (lambda: rl(inf, psf, 2), ValueError, "pixel (3, 4)"),
