@@ -79,20 +79,15 @@ def chunk_rl(x, *, psf, k, halo, grown, image, options, block_info=None):
     """Deconvolves one chunk: x is the chunk grown by `grown` on each side
     that has a neighbour; the output is the chunk, cut from the
     deconvolution of the piece the core's region map gives for it."""
-    info = block_info[None]
-    location = info["array-location"]
-    index = info["chunk-location"]
-    lead = len(location) - k
-    out_start = tuple(a for a, _ in location[lead:])
-    out_size = tuple(b - a for a, b in location[lead:])
-    x_start = tuple(s - (d if i > 0 else 0) for s, d, i in zip(out_start, grown[lead:], index[lead:]))
+    lead = len(grown) - k
+    leading, out_start, out_size, x_start = D.overlap_place(block_info, k, grown[lead:])
     in_start, in_size = R.rl_input_region(halo, psf.shape[-k:], image, out_start, out_size)
     piece = x[(Ellipsis,) + tuple(slice(s - xs, s - xs + n)
                                   for s, n, xs in zip(in_start, in_size, x_start))]
-    A.check_finite(piece, tuple(a for a, _ in location[:lead]) + in_start, "deconvolution")
+    A.check_finite(piece, tuple(a for a, _ in leading) + in_start, "deconvolution")
     # The PSF of these leading indices (axes of extent 1 serve them all).
     h = psf[tuple(slice(a, b) if m > 1 else slice(None)
-                  for (a, b), m in zip(location[:lead], psf.shape[:lead]))]
+                  for (a, b), m in zip(leading, psf.shape[:lead]))]
     y = R.richardson_lucy(piece, h, ndim=k, **options)
     return y[(Ellipsis,) + tuple(slice(s - i, s - i + n)
                                  for s, i, n in zip(out_start, in_start, out_size))]
@@ -129,15 +124,7 @@ def richardson_lucy(image, psf, iterations=10, *, halo="auto", boundary="non-cir
     x = D._as_dask(image, "image")
     h = psf.compute() if isinstance(psf, da.Array) else psf
     h, _ = A.as_input(h, "psf")
-    k = min(h.ndim, 3) if ndim is None else ndim
-    if k not in (2, 3):
-        raise ValueError(f"ndim {k!r}: deconvolution is 2-D or 3-D")
-    if x.ndim < k or h.ndim < k:
-        raise ValueError(f"image of {x.ndim} axes and PSF of {h.ndim}: both need the {k} spatial axes")
-    lead, hlead = x.shape[:-k], h.shape[:-k]
-    if len(hlead) > len(lead) or any(n not in (1, m) for n, m in zip(hlead[::-1], lead[::-1])):
-        raise ValueError(f"PSF leading axes {hlead} do not broadcast to the image's {lead}")
-    h = h.reshape((1,) * (len(lead) - len(hlead)) + h.shape)
+    k, h = R.psf_layout(x.shape, h, ndim)
     psf_shape = h.shape[-k:]
     if any(m > n for m, n in zip(psf_shape, x.shape[-k:])):
         raise ValueError(f"PSF of extents {psf_shape} is larger than the image's {x.shape[-k:]}")

@@ -101,6 +101,21 @@ def _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads=1
     return p
 
 
+def psf_layout(shape, h, ndim):
+    """(spatial axes k, the PSF h with the image's leading axes) for an
+    image of `shape`: ValueError unless both have the k spatial axes and
+    h's leading axes broadcast to the image's (extent 1 or the image's)."""
+    k = min(h.ndim, 3) if ndim is None else ndim
+    if k not in (2, 3):
+        raise ValueError(f"ndim {k!r}: deconvolution is 2-D or 3-D")
+    if len(shape) < k or h.ndim < k:
+        raise ValueError(f"image of {len(shape)} axes and PSF of {h.ndim}: both need the {k} spatial axes")
+    lead, hlead = tuple(shape[:-k]), h.shape[:-k]
+    if len(hlead) > len(lead) or any(n not in (1, m) for n, m in zip(hlead[::-1], lead[::-1])):
+        raise ValueError(f"PSF leading axes {hlead} do not broadcast to the image's {lead}")
+    return k, h.reshape((1,) * (len(lead) - len(hlead)) + h.shape)
+
+
 def rl_exact_halo(psf_shape, iterations):
     """bw_rl_exact_halo: the halo per spatial axis (iterations x (m - 1))
     with which a piece deconvolves as the whole image does there."""
@@ -212,17 +227,8 @@ def richardson_lucy(image, psf, iterations=10, *, boundary="non-circulant", epsi
     """
     x, xcode = A.as_input(image, "image")
     h, hcode = A.as_input(psf, "psf")
-    k = min(h.ndim, 3) if ndim is None else ndim
-    if k not in (2, 3):
-        raise ValueError(f"ndim {k!r}: deconvolution is 2-D or 3-D")
-    if x.ndim < k or h.ndim < k:
-        raise ValueError(f"image of {x.ndim} axes and PSF of {h.ndim}: both need the {k} spatial axes")
+    k, h = psf_layout(x.shape, h, ndim)
     lead, hlead = x.shape[:-k], h.shape[:-k]
-    if len(hlead) > len(lead) or any(
-            n not in (1, m) for n, m in zip(hlead[::-1], lead[::-1])):
-        raise ValueError(f"PSF leading axes {hlead} do not broadcast to the image's {lead}")
-    hlead = (1,) * (len(lead) - len(hlead)) + hlead
-    h = h.reshape(hlead + h.shape[-k:])
     params = _params(k, iterations, boundary, epsilon, psf_centre, initial, fft_threads, accelerate, tv)
     threads = A.parse_threads(threads)
     out = np.empty(x.shape, np.float32)

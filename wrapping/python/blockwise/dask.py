@@ -253,26 +253,34 @@ def nlm_chunks(chunks, shape, *, patch=None, search=None, ndim=None):
                                                           len(shape)).params()))
 
 
-def chunk_nlm(x, *, opts, depth_before, image, out_dtype, block_info=None):
-    """Denoises one chunk: x is the chunk grown by depth_before before it
-    (none at the array's start) and by the overlap after it; the output is
-    the chunk itself, computed from the input region the core's region map
-    gives for it, as the part of the whole image (extents `image`) it is."""
-    k = opts.ndim
+def overlap_place(block_info, k, depth_before):
+    """(leading location, output start, output size, x's start) of a chunk
+    function's output chunk over its last k axes, and of its input x: the
+    chunk grown by depth_before before it (none at the array's start) and
+    by the overlap after it (map_overlap, boundary="none")."""
     info = block_info[None]
     location = info["array-location"]
     index = info["chunk-location"]
     lead = len(location) - k
     out_start = tuple(a for a, _ in location[lead:])
     out_size = tuple(b - a for a, b in location[lead:])
-    x_start = tuple(s - (d if i > 0 else 0)
-                    for s, d, i in zip(out_start, depth_before, index[lead:]))
+    x_start = tuple(s - (d if i > 0 else 0) for s, d, i in zip(out_start, depth_before, index[lead:]))
+    return location[:lead], out_start, out_size, x_start
+
+
+def chunk_nlm(x, *, opts, depth_before, image, out_dtype, block_info=None):
+    """Denoises one chunk: x is the chunk grown by depth_before before it
+    (none at the array's start) and by the overlap after it; the output is
+    the chunk itself, computed from the input region the core's region map
+    gives for it, as the part of the whole image (extents `image`) it is."""
+    k = opts.ndim
+    leading, out_start, out_size, x_start = overlap_place(block_info, k, depth_before)
     in_start, in_size = _nlm.input_region(opts.params(), image, out_start, out_size)
     x = x[(Ellipsis,) + tuple(slice(s - xs, s - xs + n)
                               for s, n, xs in zip(in_start, in_size, x_start))]
     x, code = A.as_input(x, "x")
-    A.check_finite(x, tuple(a for a, _ in location[:lead]) + in_start)
-    out = np.empty(tuple(b - a for a, b in location), dtype=np.dtype(out_dtype))
+    A.check_finite(x, tuple(a for a, _ in leading) + in_start)
+    out = np.empty(tuple(b - a for a, b in leading) + out_size, dtype=np.dtype(out_dtype))
     return _nlm.denoise_into(x, code, out, opts, in_start, out_start, image, 1)
 
 
