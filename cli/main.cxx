@@ -867,7 +867,7 @@ Deconvolve(int argc, char ** argv)
     const ResolvedStep & r = plan.steps[step];
     std::string          halo;
     for (int i = 0; i < r.rl.ndim; ++i)
-      halo += (i ? " x " : "") + std::to_string(r.halo[i]);
+      halo += (i ? "," : "") + std::to_string(r.halo[i]);
     const unsigned pieces = Divisions(plan, step, options.memory);
     std::cout << "deconvolved: " << args.Get("--output") << " (" << SizeText(image) << ", " << DTypeName(image.dtype)
               << ", " << d.iterations << " iterations" << (d.accelerate ? ", accelerated" : "")
@@ -875,8 +875,9 @@ Deconvolve(int argc, char ** argv)
     if (d.tv > 0)
       std::cout << d.tv;
     std::cout << ")" << std::endl;
+    // the halo as --halo takes it, slowest axis first
     std::cout << "  in " << pieces << (pieces == 1 ? " piece" : " pieces") << ", halo " << halo << " px ("
-              << r.halo_mode << ")" << std::endl;
+              << (r.rl.ndim == 3 ? "Z,Y,X; " : "Y,X; ") << r.halo_mode << ")" << std::endl;
     if (d.accelerate && pieces > 1)
       std::cout << "  note: acceleration steps by a sum over each piece, so pieces differ from the whole\n"
                    "  volume's result by up to 10% of its largest value; a --memory that holds it in one\n"

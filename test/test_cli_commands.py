@@ -666,10 +666,10 @@ def test_deconvolve(tmp):
     streamed, small = os.path.join(tmp, "s.tif"), os.path.join(tmp, "h.tif")
     p = run("deconvolve", pv, "--psf", pp, "-o", streamed, "--iterations", 6, "--memory", "1M",
             "--halo", "exact")
-    assert "in 1 piece, halo 24 x 36 x 48 px (exact)" in p.stdout, p.stdout
+    assert "in 1 piece, halo 24,36,48 px (Z,Y,X; exact)" in p.stdout, p.stdout
     assert np.array_equal(tifffile.imread(streamed), got), "one piece: the same bits"
     p = run("deconvolve", pv, "--psf", pp, "-o", small, "--iterations", 6, "--memory", "1M", "--halo", "2,3,4")
-    assert "halo 2 x 3 x 4 px (set)" in p.stdout and " 1 piece" not in p.stdout, p.stdout
+    assert "halo 2,3,4 px (Z,Y,X; set)" in p.stdout and " 1 piece" not in p.stdout, p.stdout
     piece_err = np.abs(tifffile.imread(small) - got).max() / got.max()
     assert 1e-4 < piece_err < 0.2, f"a small halo: relative error {piece_err}"
 
@@ -680,9 +680,9 @@ def test_deconvolve(tmp):
     pb, whole, parts = (os.path.join(tmp, n) for n in ("big.tif", "whole.tif", "parts.tif"))
     tifffile.imwrite(pb, big_img.astype(np.uint16), imagej=True, metadata={"axes": "ZYX"})
     p = run("deconvolve", pb, "--psf", pp, "-o", whole, "--iterations", 12)
-    assert "in 1 piece, halo 14 x 14 x 17 px (auto)" in p.stdout, p.stdout
+    assert "in 1 piece, halo 14,14,17 px (Z,Y,X; auto)" in p.stdout, p.stdout
     p = run("deconvolve", pb, "--psf", pp, "-o", parts, "--iterations", 12, "--memory", "3M")
-    assert "halo 14 x 14 x 17 px (auto)" in p.stdout and " 1 piece" not in p.stdout, p.stdout
+    assert "halo 14,14,17 px (Z,Y,X; auto)" in p.stdout and " 1 piece" not in p.stdout, p.stdout
     w = tifffile.imread(whole)
     auto_err = np.abs(tifffile.imread(parts) - w).max() / w.max()
     assert auto_err < 1e-3, f"the default halo: relative error {auto_err}"
